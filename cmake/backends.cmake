@@ -1,0 +1,55 @@
+# Which backends this platform can compile, and which one is the default.
+# Every available backend is compiled in; a Loop picks one at run time
+# (the DGRAM_BACKEND environment variable or the Loop constructor), so one
+# build can test them all.
+include(CheckSymbolExists)
+include(CheckCXXSourceCompiles)
+
+set(dgram_platform_sources)
+set(dgram_platform_libraries)
+set(dgram_backend_definitions)
+set(dgram_available_backends)
+
+if(WIN32)
+  list(APPEND dgram_available_backends iocp)
+  list(APPEND dgram_platform_libraries ws2_32 iphlpapi)
+else()
+  list(APPEND dgram_platform_sources
+    src/posix/backend_poll.cpp
+    src/posix/interfaces.cpp
+    src/posix/errno_map.cpp
+    src/posix/udp_io.cpp
+    src/posix/wakeup.cpp)
+  check_symbol_exists(epoll_create1 "sys/epoll.h" DGRAM_HAVE_EPOLL)
+  check_symbol_exists(kqueue "sys/event.h" DGRAM_HAVE_KQUEUE)
+  check_symbol_exists(recvmmsg "sys/socket.h" DGRAM_HAVE_RECVMMSG)
+  if(DGRAM_HAVE_EPOLL)
+    list(APPEND dgram_available_backends epoll)
+    list(APPEND dgram_platform_sources src/posix/backend_epoll.cpp)
+    list(APPEND dgram_backend_definitions DGRAM_HAVE_EPOLL=1)
+  endif()
+  if(DGRAM_HAVE_KQUEUE)
+    list(APPEND dgram_available_backends kqueue)
+    list(APPEND dgram_platform_sources src/posix/backend_kqueue.cpp)
+    list(APPEND dgram_backend_definitions DGRAM_HAVE_KQUEUE=1)
+  endif()
+  if(DGRAM_HAVE_RECVMMSG)
+    list(APPEND dgram_backend_definitions DGRAM_HAVE_RECVMMSG=1)
+  endif()
+  list(APPEND dgram_available_backends poll)
+endif()
+
+if(DGRAM_BACKEND STREQUAL "auto")
+  list(GET dgram_available_backends 0 dgram_default_backend)
+else()
+  list(FIND dgram_available_backends "${DGRAM_BACKEND}" dgram_backend_index)
+  if(dgram_backend_index EQUAL -1)
+    message(FATAL_ERROR "DGRAM_BACKEND=${DGRAM_BACKEND} is not available on "
+            "this platform (available: ${dgram_available_backends})")
+  endif()
+  set(dgram_default_backend "${DGRAM_BACKEND}")
+endif()
+list(APPEND dgram_backend_definitions
+     DGRAM_DEFAULT_BACKEND="${dgram_default_backend}")
+message(STATUS "dgram backends: ${dgram_available_backends} "
+               "(default ${dgram_default_backend})")

@@ -1,0 +1,48 @@
+// dgram::AbortController / AbortSignal, as in the web platform and Node.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace dgram {
+
+class AbortController;
+
+/// A signal that a socket watches: aborting it closes the socket. A
+/// default-constructed signal is "none" and never aborts.
+class AbortSignal {
+ public:
+  AbortSignal() = default;
+
+  /// Whether this signal belongs to a controller.
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+  /// Whether `abort()` has been called on the controller.
+  bool aborted() const noexcept;
+
+  /// Registers `fn` to run once when the signal aborts (at once if it
+  /// already has); returns an id for `removeListener`.
+  std::uint64_t addListener(std::function<void()> fn) const;
+  void removeListener(std::uint64_t id) const;
+
+ private:
+  friend class AbortController;
+  struct State;
+  explicit AbortSignal(std::shared_ptr<State> state)
+      : state_(std::move(state)) {}
+  std::shared_ptr<State> state_;
+};
+
+/// Owns a signal; `abort()` fires it once.
+class AbortController {
+ public:
+  AbortController();
+  AbortSignal signal() const { return signal_; }
+  /// Fires the signal's listeners once, in registration order.
+  void abort();
+
+ private:
+  AbortSignal signal_;
+};
+
+}  // namespace dgram

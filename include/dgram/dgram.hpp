@@ -1,0 +1,9 @@
+// The umbrella header: everything of node:dgram in C++.
+#pragma once
+
+#include "dgram/abort.hpp"    // IWYU pragma: export
+#include "dgram/address.hpp"  // IWYU pragma: export
+#include "dgram/bytes.hpp"    // IWYU pragma: export
+#include "dgram/error.hpp"    // IWYU pragma: export
+#include "dgram/loop.hpp"     // IWYU pragma: export
+#include "dgram/socket.hpp"   // IWYU pragma: export

@@ -1,0 +1,71 @@
+// dgram::Loop: the reactor that runs sockets, timers and posted work.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace dgram {
+
+namespace detail {
+class LoopCore;
+}
+
+/// Identifies a timer made by `Loop::setTimeout`.
+using TimerId = std::uint64_t;
+
+/// The event loop: one per thread. It owns the platform backend (epoll,
+/// kqueue, poll or IOCP), timers and the queue of callbacks that run "after
+/// this tick". Sockets and timers are used from the loop's thread only;
+/// `post()` and `stop()` may be called from any thread.
+class Loop {
+ public:
+  /// A loop on the default backend: the `DGRAM_BACKEND` environment
+  /// variable if set, else the best one compiled in.
+  Loop();
+  /// A loop on a named backend ("epoll", "poll", ...); throws
+  /// `dgram::Error` `ERR_INVALID_ARG_VALUE` if it is not compiled in.
+  explicit Loop(std::string_view backend);
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  /// The loop `createSocket` uses when no loop is given.
+  static Loop& defaultLoop();
+  /// The backends compiled into this build, best first.
+  static std::vector<std::string_view> availableBackends();
+
+  /// Runs until nothing ref'd is left (no ref'd bound socket, pending
+  /// timer, lookup, queued send or pending callback) or `stop()` is called.
+  /// An 'error' emitted with no listener is thrown from here.
+  void run();
+  /// One iteration that waits at most `timeout` for I/O; returns whether
+  /// anything ref'd is left.
+  bool runOnce(std::chrono::milliseconds timeout);
+  /// Thread-safe: makes `run()` return after the current iteration.
+  void stop();
+  /// Thread-safe: runs `fn` on the loop thread on a later iteration.
+  void post(std::function<void()> fn);
+
+  /// Calls `fn` once after `delay`. A pending timer keeps the loop alive.
+  TimerId setTimeout(std::chrono::milliseconds delay, std::function<void()> fn);
+  /// Cancels a pending timer; unknown or fired ids are ignored.
+  void clearTimeout(TimerId id);
+
+  /// "epoll", "kqueue", "poll" or "iocp".
+  std::string_view backend() const;
+
+  /// The internal reactor; not part of the public API.
+  detail::LoopCore& core() noexcept { return *core_; }
+
+ private:
+  std::unique_ptr<detail::LoopCore> core_;
+};
+
+/// `Loop::defaultLoop().run()`.
+void run();
+
+}  // namespace dgram

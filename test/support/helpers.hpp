@@ -1,0 +1,46 @@
+// Shared test helpers: bounded loop runs and socket creation on a given
+// loop. Every test runs its own Loop (on the backend named by the
+// DGRAM_BACKEND environment variable, which ctest sets per backend).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "dgram/dgram.hpp"
+
+namespace test {
+
+using namespace std::chrono_literals;
+
+/// Runs `loop` until it has nothing ref'd left, at most `limit`. Returns
+/// true if the loop ran out of work, false if the time ran out.
+bool runUntilIdle(dgram::Loop& loop,
+                  std::chrono::milliseconds limit = std::chrono::seconds(5));
+
+/// Runs `loop` until `done()` is true or `limit` passes; returns done().
+template <typename Pred>
+bool runUntil(dgram::Loop& loop, Pred done,
+              std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    loop.runOnce(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+/// createSocket on `loop`.
+std::shared_ptr<dgram::Socket> makeSocket(dgram::Loop& loop,
+                                          dgram::Type type = dgram::Type::udp4,
+                                          dgram::MessageListener fn = {});
+std::shared_ptr<dgram::Socket> makeSocket(dgram::Loop& loop,
+                                          dgram::SocketOptions options,
+                                          dgram::MessageListener fn = {});
+
+/// Whether this machine has a usable IPv6 loopback (::1).
+bool haveIPv6();
+
+/// Number of open file descriptors of this process (POSIX), -1 if unknown.
+int openFdCount();
+
+}  // namespace test
