@@ -16,6 +16,7 @@ if(WIN32)
 else()
   list(APPEND dgram_platform_sources
     src/posix/backend_poll.cpp
+    src/posix/backends.cpp
     src/posix/interfaces.cpp
     src/posix/errno_map.cpp
     src/posix/udp_io.cpp

@@ -72,6 +72,30 @@ class IpString {
   friend bool operator!=(std::string_view a, const IpString& b) noexcept {
     return !(a == b);
   }
+  friend bool operator==(const IpString& a, const char* b) noexcept {
+    return a.view() == std::string_view(b);
+  }
+  friend bool operator==(const char* a, const IpString& b) noexcept {
+    return std::string_view(a) == b.view();
+  }
+  friend bool operator!=(const IpString& a, const char* b) noexcept {
+    return !(a == b);
+  }
+  friend bool operator!=(const char* a, const IpString& b) noexcept {
+    return !(a == b);
+  }
+  friend bool operator==(const IpString& a, const std::string& b) noexcept {
+    return a.view() == std::string_view(b);
+  }
+  friend bool operator==(const std::string& a, const IpString& b) noexcept {
+    return std::string_view(a) == b.view();
+  }
+  friend bool operator!=(const IpString& a, const std::string& b) noexcept {
+    return !(a == b);
+  }
+  friend bool operator!=(const std::string& a, const IpString& b) noexcept {
+    return !(a == b);
+  }
   friend std::ostream& operator<<(std::ostream& out, const IpString& ip) {
     return out << ip.view();
   }

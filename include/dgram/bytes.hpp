@@ -17,11 +17,11 @@ namespace dgram {
 class Bytes {
  public:
   constexpr Bytes() noexcept = default;
-  constexpr Bytes(const void* data, std::size_t size) noexcept
+  Bytes(const void* data, std::size_t size) noexcept
       : data_(static_cast<const std::uint8_t*>(data)), size_(size) {}
   Bytes(const char* text) noexcept  // NOLINT: implicit, like a JS string
       : Bytes(std::string_view(text)) {}
-  constexpr Bytes(std::string_view text) noexcept  // NOLINT
+  Bytes(std::string_view text) noexcept  // NOLINT
       : data_(reinterpret_cast<const std::uint8_t*>(text.data())),
         size_(text.size()) {}
   Bytes(const std::string& text) noexcept  // NOLINT
@@ -34,7 +34,7 @@ class Bytes {
   constexpr Bytes(const std::array<std::uint8_t, N>& bytes) noexcept  // NOLINT
       : data_(bytes.data()), size_(N) {}
   template <std::size_t N>
-  constexpr Bytes(const std::array<char, N>& bytes) noexcept  // NOLINT
+  Bytes(const std::array<char, N>& bytes) noexcept  // NOLINT
       : data_(reinterpret_cast<const std::uint8_t*>(bytes.data())), size_(N) {}
 
   constexpr const std::uint8_t* data() const noexcept { return data_; }

@@ -1,0 +1,35 @@
+// The seam between the loop and the platform's event machinery. A backend
+// waits for I/O (readiness: epoll, kqueue, poll; completion: IOCP) and
+// dispatches it to the platform's own socket objects, which call back into
+// common code. The loop only asks it to wait and to wake up.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace dgram::detail {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  /// "epoll", "kqueue", "poll" or "iocp".
+  virtual std::string_view name() const noexcept = 0;
+
+  /// Waits at most `timeoutMs` (-1 = forever, 0 = do not block) for I/O
+  /// and dispatches what is ready. Returns early when woken.
+  virtual void wait(int timeoutMs) = 0;
+
+  /// Thread-safe: makes a current or the next `wait` return at once.
+  virtual void wake() = 0;
+};
+
+/// The backends compiled in for this platform, best first.
+std::vector<std::string_view> platformBackends();
+
+/// Creates the named backend; nullptr if it is not compiled in. Throws
+/// dgram::Error if the system refuses (e.g. out of file descriptors).
+std::unique_ptr<Backend> createPlatformBackend(std::string_view name);
+
+}  // namespace dgram::detail

@@ -1,0 +1,68 @@
+#include "common/errors.hpp"
+
+namespace dgram::detail {
+
+Error errSocketAlreadyBound() {
+  return Error("ERR_SOCKET_ALREADY_BOUND", "Socket is already bound");
+}
+Error errSocketNotRunning() {
+  return Error("ERR_SOCKET_DGRAM_NOT_RUNNING", "Not running");
+}
+Error errSocketIsConnected() {
+  return Error("ERR_SOCKET_DGRAM_IS_CONNECTED", "Already connected");
+}
+Error errSocketNotConnected() {
+  return Error("ERR_SOCKET_DGRAM_NOT_CONNECTED", "Not connected");
+}
+Error errSocketBadType() {
+  return Error("ERR_SOCKET_BAD_TYPE",
+               "Bad socket type specified. Valid types are: udp4, udp6");
+}
+Error errSocketBadBufferSize() {
+  return Error("ERR_SOCKET_BAD_BUFFER_SIZE",
+               "Buffer size must be a positive integer");
+}
+Error errMissingArgs(std::string_view name) {
+  return Error("ERR_MISSING_ARGS",
+               "The \"" + std::string(name) + "\" argument must be specified");
+}
+Error errBufferOutOfBounds(std::string_view name) {
+  return Error("ERR_BUFFER_OUT_OF_BOUNDS",
+               "\"" + std::string(name) + "\" is outside of buffer bounds");
+}
+Error errInvalidFdType(std::string_view type) {
+  return Error("ERR_INVALID_FD_TYPE",
+               "Unsupported fd type: " + std::string(type));
+}
+Error errInvalidArgValue(std::string_view name, std::string_view value) {
+  return Error("ERR_INVALID_ARG_VALUE", "The argument '" + std::string(name) +
+                                            "' is invalid. Received '" +
+                                            std::string(value) + "'");
+}
+
+Error errSocketBadPort(int port, bool given, bool allowZero) {
+  std::string message = "Port should be ";
+  message += allowZero ? ">=" : ">";
+  message += " 0 and < 65536. Received ";
+  message += given ? "type number (" + std::to_string(port) + ")." : "undefined.";
+  return Error("ERR_SOCKET_BAD_PORT", message);
+}
+
+Error errSocketBufferSize(SysError err, bool recv) {
+  std::string syscall = recv ? "uv_recv_buffer_size" : "uv_send_buffer_size";
+  return Error::system(err.errnum, "ERR_SOCKET_BUFFER_SIZE", syscall, {}, 0,
+                       "Could not get or set buffer size: " + syscall +
+                           " returned " + err.code);
+}
+
+Error errnoException(SysError err, std::string syscall) {
+  return Error::system(err.errnum, err.code, std::move(syscall));
+}
+
+Error exceptionWithHostPort(SysError err, std::string syscall,
+                            std::string address, int port) {
+  return Error::system(err.errnum, err.code, std::move(syscall),
+                       std::move(address), port);
+}
+
+}  // namespace dgram::detail

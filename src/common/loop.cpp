@@ -1,0 +1,67 @@
+// dgram::Loop: the public face of LoopCore, and the backend choice.
+#include <cstdlib>
+#include <string>
+
+#include "common/backend.hpp"
+#include "common/loop_core.hpp"
+#include "dgram/loop.hpp"
+
+namespace dgram {
+namespace {
+
+// The one place that picks a backend: the DGRAM_BACKEND environment
+// variable when set (so one build can run its tests on every backend),
+// else the configured default.
+std::string_view defaultBackendName() {
+  if (const char* env = std::getenv("DGRAM_BACKEND"); env && *env) return env;
+  return DGRAM_DEFAULT_BACKEND;
+}
+
+}  // namespace
+
+Loop::Loop() : Loop(defaultBackendName()) {}
+
+Loop::Loop(std::string_view backend)
+    : core_(std::make_unique<detail::LoopCore>(backend)) {}
+
+Loop::~Loop() = default;
+
+Loop& Loop::defaultLoop() {
+  static Loop loop;
+  return loop;
+}
+
+std::vector<std::string_view> Loop::availableBackends() {
+  return detail::platformBackends();
+}
+
+void Loop::run() {
+  while (core_->runOnce(-1)) {
+    if (core_->takeStopRequest()) return;
+  }
+  core_->takeStopRequest();
+}
+
+bool Loop::runOnce(std::chrono::milliseconds timeout) {
+  bool alive = core_->runOnce(static_cast<int>(timeout.count()));
+  core_->takeStopRequest();
+  return alive;
+}
+
+void Loop::stop() { core_->stop(); }
+
+void Loop::post(std::function<void()> fn) { core_->post(std::move(fn)); }
+
+TimerId Loop::setTimeout(std::chrono::milliseconds delay,
+                         std::function<void()> fn) {
+  return core_->timers().add(detail::Timers::Clock::now() + delay,
+                             std::move(fn));
+}
+
+void Loop::clearTimeout(TimerId id) { core_->timers().cancel(id); }
+
+std::string_view Loop::backend() const { return core_->backend().name(); }
+
+void run() { Loop::defaultLoop().run(); }
+
+}  // namespace dgram

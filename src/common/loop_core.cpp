@@ -1,0 +1,139 @@
+#include "common/loop_core.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/errors.hpp"
+#include "common/socket_impl.hpp"
+
+namespace dgram::detail {
+
+LoopCore::LoopCore(std::string_view backendName)
+    : backend_(createPlatformBackend(backendName)) {
+  if (!backend_) throw errInvalidArgValue("backend", backendName);
+}
+
+LoopCore::~LoopCore() {
+  // Deferred callbacks may point at sockets: drop them unrun, then let the
+  // sockets go without emitting anything (nobody is running the loop).
+  deferred_.clear();
+  running_.clear();
+  auto sockets = sockets_;
+  for (SocketImpl* socket : sockets) socket->abandon();
+}
+
+void LoopCore::defer(std::function<void()> fn) {
+  deferred_.push_back(std::move(fn));
+}
+
+void LoopCore::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(postedMutex_);
+    posted_.push_back(std::move(fn));
+    postedCount_.fetch_add(1);
+  }
+  backend_->wake();
+}
+
+void LoopCore::stop() {
+  stopRequested_.store(true);
+  backend_->wake();
+}
+
+bool LoopCore::alive() const noexcept {
+  return handleRefs_ > 0 || requests_ > 0 || timers_.size() > 0 ||
+         !deferred_.empty() || postedCount_.load() > 0;
+}
+
+void LoopCore::raiseUnhandled(const Error& error) {
+  if (!unhandled_) unhandled_ = error;
+}
+
+void LoopCore::throwPending() {
+  if (!unhandled_) return;
+  Error error = std::move(*unhandled_);
+  unhandled_.reset();
+  throw error;
+}
+
+void LoopCore::runDeferred() {
+  // Run only what was deferred before this phase began: callbacks that
+  // defer more (a send callback that sends again) wait for the next turn,
+  // so I/O is never starved.
+  running_.swap(deferred_);
+  std::size_t i = 0;
+  try {
+    for (; i < running_.size(); ++i) {
+      running_[i]();
+      throwPending();
+    }
+  } catch (...) {
+    // Keep the callbacks not yet run, ahead of anything deferred since.
+    deferred_.insert(deferred_.begin(),
+                     std::make_move_iterator(running_.begin() + i + 1),
+                     std::make_move_iterator(running_.end()));
+    running_.clear();
+    throw;
+  }
+  running_.clear();
+}
+
+void LoopCore::runPosted() {
+  if (postedCount_.load() == 0) return;
+  std::vector<std::function<void()>> posted;
+  {
+    std::lock_guard<std::mutex> lock(postedMutex_);
+    posted.swap(posted_);
+  }
+  for (auto& fn : posted) defer(std::move(fn));
+  postedCount_.fetch_sub(posted.size());
+}
+
+int LoopCore::pollTimeout(int requestedMs) {
+  if (!deferred_.empty() || postedCount_.load() > 0 || stopRequested_.load())
+    return 0;
+  int timeout = requestedMs;
+  if (auto due = timers_.nextDue()) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                    *due - Timers::Clock::now())
+                    .count();
+    int untilTimer = static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
+    if (timeout < 0 || untilTimer < timeout) timeout = untilTimer;
+  }
+  // Nothing could ever wake a loop with nothing ref'd: do not block.
+  if (timeout < 0 && !alive()) return 0;
+  return timeout;
+}
+
+bool LoopCore::runOnce(int timeoutMs) {
+  timers_.runDue(Timers::Clock::now());
+  throwPending();
+  runPosted();
+  runDeferred();
+  backend_->wait(pollTimeout(timeoutMs));
+  throwPending();
+  timers_.runDue(Timers::Clock::now());
+  throwPending();
+  runPosted();
+  runDeferred();
+  return alive();
+}
+
+void LoopCore::attach(SocketImpl* socket) { sockets_.push_back(socket); }
+
+void LoopCore::detach(SocketImpl* socket) {
+  auto it = std::find(sockets_.begin(), sockets_.end(), socket);
+  if (it != sockets_.end()) sockets_.erase(it);
+}
+
+Resolver& LoopCore::resolver() {
+  if (!resolver_) resolver_ = createDefaultResolver(*this);
+  return *resolver_;
+}
+
+std::uint8_t* LoopCore::receiveArena(std::size_t bytes) {
+  if (arena_.size() < bytes) arena_.resize(bytes);
+  return arena_.data();
+}
+
+}  // namespace dgram::detail

@@ -1,0 +1,98 @@
+// LoopCore: the reactor behind dgram::Loop. One iteration runs due timers,
+// the callbacks deferred to "after this tick", then waits for I/O.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "common/backend.hpp"
+#include "common/resolver.hpp"
+#include "common/timers.hpp"
+#include "dgram/error.hpp"
+
+namespace dgram::detail {
+
+class SocketImpl;
+
+class LoopCore {
+ public:
+  explicit LoopCore(std::string_view backendName);
+  ~LoopCore();
+
+  Backend& backend() noexcept { return *backend_; }
+
+  // --- the iteration ------------------------------------------------------
+  /// One iteration; waits at most `timeoutMs` (-1 = as long as needed).
+  /// Returns whether anything ref'd is left. Throws an unhandled 'error'.
+  bool runOnce(int timeoutMs);
+  /// Whether anything ref'd is left.
+  bool alive() const noexcept;
+  void stop();
+  bool takeStopRequest() noexcept { return stopRequested_.exchange(false); }
+
+  // --- "after this tick" ------------------------------------------------
+  /// Runs `fn` on a later turn, in FIFO order with other deferred calls.
+  /// A lambda that captures one pointer is stored without allocating.
+  void defer(std::function<void()> fn);
+  /// Thread-safe defer.
+  void post(std::function<void()> fn);
+
+  // --- timers -------------------------------------------------------------
+  Timers& timers() noexcept { return timers_; }
+
+  // --- liveness -----------------------------------------------------------
+  /// Ref'd active handles (bound, ref'd sockets).
+  void addHandleRef() noexcept { ++handleRefs_; }
+  void removeHandleRef() noexcept { --handleRefs_; }
+  /// Requests in flight (sends, lookups): always ref'd, as in libuv.
+  void addRequest() noexcept { ++requests_; }
+  void removeRequest() noexcept { --requests_; }
+
+  // --- errors nobody listened to -------------------------------------------
+  /// An 'error' emitted with no listener: thrown from run() after the
+  /// current callback returns (Node would crash the process with it).
+  void raiseUnhandled(const Error& error);
+
+  // --- sockets ------------------------------------------------------------
+  /// Open sockets, so the loop can close them if it is destroyed first.
+  void attach(SocketImpl* socket);
+  void detach(SocketImpl* socket);
+
+  /// The loop's name resolver, created on first use.
+  Resolver& resolver();
+
+  /// Scratch memory for received datagrams, shared by the loop's sockets
+  /// (only one socket reads at a time).
+  std::uint8_t* receiveArena(std::size_t bytes);
+
+ private:
+  void runDeferred();
+  void runPosted();
+  void throwPending();
+  int pollTimeout(int requestedMs);
+
+  std::unique_ptr<Backend> backend_;
+  Timers timers_;
+  std::vector<std::function<void()>> deferred_;
+  std::vector<std::function<void()>> running_;
+  std::mutex postedMutex_;
+  std::vector<std::function<void()>> posted_;
+  std::atomic<std::size_t> postedCount_{0};
+  std::atomic<bool> stopRequested_{false};
+  std::size_t handleRefs_ = 0;
+  std::size_t requests_ = 0;
+  std::optional<Error> unhandled_;
+  std::vector<SocketImpl*> sockets_;
+  std::vector<std::uint8_t> arena_;
+  std::unique_ptr<Resolver> resolver_;
+};
+
+}  // namespace dgram::detail

@@ -1,0 +1,122 @@
+// The seam between a Socket's state machine (common) and the operating
+// system's UDP socket (src/posix, src/win32). Common code asks for
+// operations ("open", "bind", "start receiving", "send this", "close"), never
+// for readiness, so a completion backend (IOCP) fits under the same Socket.
+// Arguments are already validated; results come back as SysError.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ip_address.hpp"
+#include "common/sys_error.hpp"
+#include "dgram/bytes.hpp"
+
+namespace dgram::detail {
+
+class LoopCore;
+
+/// One datagram on its way to the kernel. Owned by the Socket (pooled, so
+/// the steady state allocates nothing); the platform holds it from
+/// `send()` until it reports completion.
+struct SendRequest {
+  /// The payload in pieces (one datagram). Points at the caller's memory
+  /// during `send()`; `own()` copies it when it must outlive the call.
+  std::vector<Bytes> parts;
+  std::vector<std::uint8_t> storage;
+  bool owned = false;
+  Endpoint destination;
+  bool hasDestination = false;  ///< false for a connected socket
+  std::size_t size = 0;         ///< total payload bytes
+
+  /// Copies the payload into `storage` (once) and repoints `parts` at it.
+  void own();
+};
+
+/// What the platform reports back to the Socket. Called on the loop
+/// thread, from the backend's dispatch; the Socket may close itself from
+/// any of them.
+class SocketEvents {
+ public:
+  virtual ~SocketEvents() = default;
+  /// A datagram arrived. `data` is valid during the call only.
+  virtual void onDatagram(const std::uint8_t* data, std::size_t size,
+                          const Endpoint& from, bool truncated) = 0;
+  /// Receiving failed (e.g. ECONNREFUSED after an ICMP error).
+  virtual void onReceiveError(SysError error) = 0;
+  /// A send that the platform had queued finished (or failed).
+  virtual void onSendDone(SendRequest* request, SysError error) = 0;
+};
+
+enum class BufferKind { receive, send };
+
+/// Options applied when the socket is created.
+struct OpenOptions {
+  bool reuseAddr = false;
+  bool reusePort = false;
+  bool ipv6Only = false;
+};
+
+class PlatformSocket {
+ public:
+  virtual ~PlatformSocket() = default;
+
+  /// Creates the system socket for `family`.
+  virtual SysError open(Family family, const OpenOptions& options) = 0;
+  /// Adopts an existing system socket and reports its family. If it is
+  /// not a UDP socket, nothing is adopted and `otherType` names what it is
+  /// as Node's guessHandleType does ("TCP", "PIPE", "FILE", "UNKNOWN").
+  virtual SysError adopt(std::intptr_t handle, Family& family,
+                         const char*& otherType) = 0;
+  virtual SysError bind(const Endpoint& local) = 0;
+  virtual SysError connect(const Endpoint& remote) = 0;
+  virtual SysError disconnect() = 0;
+  virtual SysError localAddress(Endpoint& out) const = 0;
+  virtual SysError remoteAddress(Endpoint& out) const = 0;
+
+  virtual void startReceiving() = 0;
+  virtual void stopReceiving() = 0;
+
+  /// Hands a datagram to the kernel. Returns true if it finished now
+  /// (`error` says how); false if the platform queued it (after calling
+  /// `request.own()`) and will report through `onSendDone`.
+  virtual bool send(SendRequest& request, SysError& error) = 0;
+  /// Bytes and requests queued here, not yet taken by the kernel.
+  virtual std::size_t queuedBytes() const noexcept = 0;
+  virtual std::size_t queuedCount() const noexcept = 0;
+
+  /// Closes the system socket. Queued sends complete with ECANCELED
+  /// through `onSendDone` before this returns.
+  virtual void close() = 0;
+  virtual bool isOpen() const noexcept = 0;
+
+  // Socket options.
+  virtual SysError setBroadcast(bool on) = 0;
+  virtual SysError setTTL(int ttl) = 0;
+  virtual SysError setMulticastTTL(int ttl) = 0;
+  virtual SysError setMulticastLoopback(bool on) = 0;
+  virtual SysError setMulticastInterface(const IpAddress& address) = 0;
+  virtual SysError membership(const IpAddress& group,
+                              const IpAddress* interfaceAddress,
+                              bool join) = 0;
+  virtual SysError sourceMembership(const IpAddress& source,
+                                    const IpAddress& group,
+                                    const IpAddress* interfaceAddress,
+                                    bool join) = 0;
+  /// Sets the buffer size when `size` > 0, then reads it back into `size`.
+  virtual SysError bufferSize(BufferKind kind, int& size) = 0;
+};
+
+/// Creates the platform socket for a loop; nothing is opened yet.
+std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
+                                                     SocketEvents& events);
+
+/// Interface names for zones: "eth0" -> index (0 if unknown) and back.
+std::uint32_t zoneToIndex(std::string_view zone);
+std::size_t indexToZone(std::uint32_t index, char* out, std::size_t cap);
+
+}  // namespace dgram::detail

@@ -1,0 +1,239 @@
+// dgram::Socket and createSocket: the public overloads, each reduced to one
+// SocketImpl call. Buffer slicing (offset/length) is checked here, first,
+// as Node's sliceBuffer does.
+#include "dgram/socket.hpp"
+
+#include "common/errors.hpp"
+#include "common/socket_impl.hpp"
+
+namespace dgram {
+namespace {
+
+using detail::SocketImpl;
+
+Bytes slice(Bytes msg, std::size_t offset, std::size_t length) {
+  if (offset > msg.size()) throw detail::errBufferOutOfBounds("offset");
+  if (length > msg.size() - offset) throw detail::errBufferOutOfBounds("length");
+  return Bytes(msg.data() + offset, length);
+}
+
+}  // namespace
+
+Socket::Socket(std::unique_ptr<SocketImpl> impl) : impl_(std::move(impl)) {}
+Socket::~Socket() = default;
+
+// --- events -------------------------------------------------------------------
+
+ListenerId Socket::on(MessageEvent, MessageListener fn) {
+  return impl_->addMessage(std::move(fn), false);
+}
+ListenerId Socket::on(ListeningEvent, Listener fn) {
+  return impl_->addPlain(SocketImpl::kListening, std::move(fn), false);
+}
+ListenerId Socket::on(ConnectEvent, Listener fn) {
+  return impl_->addPlain(SocketImpl::kConnect, std::move(fn), false);
+}
+ListenerId Socket::on(CloseEvent, Listener fn) {
+  return impl_->addPlain(SocketImpl::kClose, std::move(fn), false);
+}
+ListenerId Socket::on(ErrorEvent, ErrorListener fn) {
+  return impl_->addError(std::move(fn), false);
+}
+ListenerId Socket::once(MessageEvent, MessageListener fn) {
+  return impl_->addMessage(std::move(fn), true);
+}
+ListenerId Socket::once(ListeningEvent, Listener fn) {
+  return impl_->addPlain(SocketImpl::kListening, std::move(fn), true);
+}
+ListenerId Socket::once(ConnectEvent, Listener fn) {
+  return impl_->addPlain(SocketImpl::kConnect, std::move(fn), true);
+}
+ListenerId Socket::once(CloseEvent, Listener fn) {
+  return impl_->addPlain(SocketImpl::kClose, std::move(fn), true);
+}
+ListenerId Socket::once(ErrorEvent, ErrorListener fn) {
+  return impl_->addError(std::move(fn), true);
+}
+bool Socket::off(ListenerId id) { return impl_->removeListener(id); }
+
+// --- bind -----------------------------------------------------------------------
+
+Socket& Socket::bind() { return bind(0, std::string_view{}, Listener{}); }
+Socket& Socket::bind(int port) { return bind(port, std::string_view{}, {}); }
+Socket& Socket::bind(int port, std::string_view address) {
+  return bind(port, address, Listener{});
+}
+Socket& Socket::bind(int port, std::string_view address, Listener cb) {
+  impl_->bind(port, address, std::move(cb));
+  return *this;
+}
+Socket& Socket::bind(int port, Listener cb) {
+  return bind(port, std::string_view{}, std::move(cb));
+}
+Socket& Socket::bind(Listener cb) {
+  return bind(0, std::string_view{}, std::move(cb));
+}
+Socket& Socket::bind(const BindOptions& options, Listener cb) {
+  if (options.fd >= 0)
+    impl_->bindFd(options.fd, std::move(cb));
+  else
+    impl_->bind(options.port, options.address, std::move(cb));
+  return *this;
+}
+
+// --- connect --------------------------------------------------------------------
+
+void Socket::connect(int port, std::string_view address, ConnectCallback cb) {
+  impl_->connect(port, address, std::move(cb));
+}
+void Socket::connect(int port, ConnectCallback cb) {
+  impl_->connect(port, {}, std::move(cb));
+}
+void Socket::disconnect() { impl_->disconnect(); }
+
+// --- send -----------------------------------------------------------------------
+
+void Socket::send(Bytes msg, int port, std::string_view address,
+                  SendCallback cb) {
+  impl_->send(&msg, 1, true, port, address, std::move(cb));
+}
+void Socket::send(Bytes msg, int port, SendCallback cb) {
+  impl_->send(&msg, 1, true, port, {}, std::move(cb));
+}
+void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
+                  std::string_view address, SendCallback cb) {
+  Bytes part = slice(msg, offset, length);
+  impl_->send(&part, 1, true, port, address, std::move(cb));
+}
+void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
+                  SendCallback cb) {
+  Bytes part = slice(msg, offset, length);
+  impl_->send(&part, 1, true, port, {}, std::move(cb));
+}
+void Socket::send(std::initializer_list<Bytes> list, int port,
+                  std::string_view address, SendCallback cb) {
+  impl_->send(list.begin(), list.size(), true, port, address, std::move(cb));
+}
+void Socket::send(std::initializer_list<Bytes> list, int port,
+                  SendCallback cb) {
+  impl_->send(list.begin(), list.size(), true, port, {}, std::move(cb));
+}
+void Socket::send(const std::vector<Bytes>& list, int port,
+                  std::string_view address, SendCallback cb) {
+  impl_->send(list.data(), list.size(), true, port, address, std::move(cb));
+}
+void Socket::send(const std::vector<Bytes>& list, int port, SendCallback cb) {
+  impl_->send(list.data(), list.size(), true, port, {}, std::move(cb));
+}
+void Socket::send(Bytes msg, SendCallback cb) {
+  impl_->send(&msg, 1, false, 0, {}, std::move(cb));
+}
+void Socket::send(Bytes msg, std::size_t offset, std::size_t length,
+                  SendCallback cb) {
+  Bytes part = slice(msg, offset, length);
+  impl_->send(&part, 1, false, 0, {}, std::move(cb));
+}
+void Socket::send(std::initializer_list<Bytes> list, SendCallback cb) {
+  impl_->send(list.begin(), list.size(), false, 0, {}, std::move(cb));
+}
+void Socket::send(const std::vector<Bytes>& list, SendCallback cb) {
+  impl_->send(list.data(), list.size(), false, 0, {}, std::move(cb));
+}
+
+// --- the rest ---------------------------------------------------------------------
+
+Socket& Socket::close(Listener cb) {
+  impl_->close(std::move(cb));
+  return *this;
+}
+AddressInfo Socket::address() const { return impl_->address(); }
+AddressInfo Socket::remoteAddress() const { return impl_->remoteAddress(); }
+
+void Socket::addMembership(std::string_view group, std::string_view iface) {
+  impl_->membership(group, iface, true);
+}
+void Socket::dropMembership(std::string_view group, std::string_view iface) {
+  impl_->membership(group, iface, false);
+}
+void Socket::addSourceSpecificMembership(std::string_view source,
+                                         std::string_view group,
+                                         std::string_view iface) {
+  impl_->sourceMembership(source, group, iface, true);
+}
+void Socket::dropSourceSpecificMembership(std::string_view source,
+                                          std::string_view group,
+                                          std::string_view iface) {
+  impl_->sourceMembership(source, group, iface, false);
+}
+void Socket::setBroadcast(bool flag) { impl_->setBroadcast(flag); }
+void Socket::setMulticastInterface(std::string_view iface) {
+  impl_->setMulticastInterface(iface);
+}
+bool Socket::setMulticastLoopback(bool flag) {
+  impl_->setMulticastLoopback(flag);
+  return flag;
+}
+int Socket::setMulticastTTL(int ttl) {
+  impl_->setMulticastTTL(ttl);
+  return ttl;
+}
+int Socket::setTTL(int ttl) {
+  impl_->setTTL(ttl);
+  return ttl;
+}
+
+int Socket::getRecvBufferSize() const {
+  return impl_->bufferSize(detail::BufferKind::receive, std::nullopt);
+}
+void Socket::setRecvBufferSize(int size) {
+  impl_->bufferSize(detail::BufferKind::receive, size);
+}
+int Socket::getSendBufferSize() const {
+  return impl_->bufferSize(detail::BufferKind::send, std::nullopt);
+}
+void Socket::setSendBufferSize(int size) {
+  impl_->bufferSize(detail::BufferKind::send, size);
+}
+std::size_t Socket::getSendQueueSize() const { return impl_->sendQueueSize(); }
+std::size_t Socket::getSendQueueCount() const {
+  return impl_->sendQueueCount();
+}
+
+Socket& Socket::ref() {
+  impl_->ref();
+  return *this;
+}
+Socket& Socket::unref() {
+  impl_->unref();
+  return *this;
+}
+Loop& Socket::loop() const { return impl_->loop(); }
+Type Socket::type() const { return impl_->type(); }
+
+// --- createSocket ---------------------------------------------------------------
+
+std::shared_ptr<Socket> createSocket(const SocketOptions& options,
+                                     MessageListener onMessage) {
+  Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
+  auto impl = std::make_unique<SocketImpl>(options, loop);
+  SocketImpl* raw = impl.get();
+  std::shared_ptr<Socket> socket(new Socket(std::move(impl)));
+  if (onMessage) raw->addMessage(std::move(onMessage), false);
+  raw->attachOwner(socket.get(), socket);
+  return socket;
+}
+
+std::shared_ptr<Socket> createSocket(Type type, MessageListener onMessage) {
+  SocketOptions options;
+  options.type = type;
+  return createSocket(options, std::move(onMessage));
+}
+
+std::shared_ptr<Socket> createSocket(std::string_view type,
+                                     MessageListener onMessage) {
+  if (type == "udp4") return createSocket(Type::udp4, std::move(onMessage));
+  if (type == "udp6") return createSocket(Type::udp6, std::move(onMessage));
+  throw detail::errSocketBadType();
+}
+
+}  // namespace dgram

@@ -1,0 +1,467 @@
+// SocketImpl: lifecycle, bind, connect, close and events. The send path is
+// in socket_send.cpp, addresses and options in socket_options.cpp.
+#include "common/socket_impl.hpp"
+
+#include <utility>
+
+#include "common/errors.hpp"
+#include "common/loop_core.hpp"
+
+namespace dgram::detail {
+
+SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
+    : publicLoop_(loop),
+      loop_(loop.core()),
+      type_(options.type),
+      options_(options),
+      io_(createPlatformSocket(loop_, *this)),
+      lifetime_(std::make_shared<int>(0)) {
+  if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
+    throw errSocketBadBufferSize();
+  options_.loop = &loop;
+  loop_.attach(this);
+}
+
+SocketImpl::~SocketImpl() {
+  if (!abandoned_) loop_.detach(this);
+}
+
+void SocketImpl::attachOwner(Socket* owner, std::shared_ptr<Socket> self) {
+  owner_ = owner;
+  self_ = std::move(self);
+  const AbortSignal& signal = options_.signal;
+  if (!signal) return;
+  if (signal.aborted()) {
+    close({});
+    return;
+  }
+  std::weak_ptr<int> token = lifetime_;
+  abortListenerId_ = signal.addListener([this, token] {
+    if (!token.expired() && !closed_) close({});
+  });
+}
+
+void SocketImpl::abandon() {
+  // The loop is going away: nothing may be emitted or deferred any more.
+  abandoned_ = true;
+  closed_ = true;
+  if (abortListenerId_) options_.signal.removeListener(abortListenerId_);
+  io_->close();
+  loop_.detach(this);
+  auto keep = std::move(self_);
+}
+
+// --- listeners ------------------------------------------------------------
+
+ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
+  ListenerId id = nextListenerId_++;
+  onMessage_.add(id, std::move(fn), once);
+  return id;
+}
+
+ListenerId SocketImpl::addPlain(int event, Listener fn, bool once) {
+  ListenerId id = nextListenerId_++;
+  switch (event) {
+    case kListening:
+      onListening_.add(id, std::move(fn), once);
+      break;
+    case kConnect:
+      onConnect_.add(id, std::move(fn), once);
+      break;
+    default:
+      onClose_.add(id, std::move(fn), once);
+      break;
+  }
+  return id;
+}
+
+ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
+  ListenerId id = nextListenerId_++;
+  onError_.add(id, std::move(fn), once);
+  return id;
+}
+
+bool SocketImpl::removeListener(ListenerId id) {
+  return onMessage_.remove(id) || onListening_.remove(id) ||
+         onConnect_.remove(id) || onClose_.remove(id) || onError_.remove(id);
+}
+
+void SocketImpl::emitPlain(Event event) {
+  switch (event) {
+    case kListening:
+      onListening_.emit();
+      break;
+    case kConnect:
+      onConnect_.emit();
+      break;
+    case kClose:
+      onClose_.emit();
+      break;
+  }
+}
+
+void SocketImpl::emitError(const Error& error) {
+  // A bind callback is a 'listening' listener that an error removes.
+  if (bindCallbackId_) {
+    onListening_.remove(bindCallbackId_);
+    bindCallbackId_ = 0;
+  }
+  if (onError_.empty()) {
+    loop_.raiseUnhandled(error);
+    return;
+  }
+  onError_.emit(error);
+}
+
+// --- state checks -----------------------------------------------------------
+
+void SocketImpl::healthCheck() const {
+  if (closed_) throw errSocketNotRunning();
+}
+
+void SocketImpl::requireBound(const char* syscall) const {
+  if (!io_->isOpen()) throw errnoException(sysErrorFromName("EBADF"), syscall);
+}
+
+Family SocketImpl::family() const noexcept {
+  if (adoptedFamily_) return *adoptedFamily_;
+  return type_ == Type::udp4 ? Family::IPv4 : Family::IPv6;
+}
+
+void SocketImpl::updateHandleRef() {
+  bool want = !closed_ && refd_ && bindState_ == BindState::bound;
+  if (want == holdsHandleRef_) return;
+  holdsHandleRef_ = want;
+  if (want)
+    loop_.addHandleRef();
+  else
+    loop_.removeHandleRef();
+}
+
+void SocketImpl::ref() {
+  if (closed_) return;
+  refd_ = true;
+  updateHandleRef();
+}
+
+void SocketImpl::unref() {
+  if (closed_) return;
+  refd_ = false;
+  updateHandleRef();
+}
+
+// --- names ------------------------------------------------------------------
+
+std::optional<IpAddress> SocketImpl::parseNumeric(
+    std::string_view host) const {
+  return parseIp(host, family(), zoneToIndex);
+}
+
+void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
+  std::weak_ptr<int> token = lifetime_;
+  ResolveCallback guarded = [this, token, then = std::move(then)](
+                                const std::optional<Error>& error,
+                                const IpAddress& ip) {
+    if (token.expired() || closed_) return;
+    then(error, ip);
+  };
+  if (!options_.lookup) {
+    if (auto ip = parseNumeric(host)) {
+      loop_.defer([guarded, ip = *ip] { guarded(std::nullopt, ip); });
+      return;
+    }
+    if (isIpLiteral(host)) {
+      // A literal of the other family: the system call would refuse it.
+      Error error = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
+      loop_.defer([guarded, error] { guarded(error, IpAddress{}); });
+      return;
+    }
+    loop_.resolver().resolve(host, family(), std::move(guarded));
+    return;
+  }
+  // A custom lookup (Node's `lookup` option) may answer at once or later;
+  // either way the socket continues on a later turn.
+  LookupCallback done = [this, token, guarded](
+                            const std::optional<Error>& error,
+                            std::string_view address, Family family) {
+    if (token.expired() || closed_) return;
+    std::optional<Error> failure = error;
+    IpAddress ip;
+    if (!failure) {
+      if (auto parsed = parseIp(address, family, zoneToIndex)) {
+        ip = *parsed;
+      } else {
+        failure = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
+      }
+    }
+    loop_.defer([guarded, failure, ip] { guarded(failure, ip); });
+  };
+  options_.lookup(host, family(), std::move(done));
+}
+
+// --- bind -------------------------------------------------------------------
+
+void SocketImpl::bind(int port, std::string_view address, Listener cb) {
+  healthCheck();
+  if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
+  if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
+  bindState_ = BindState::binding;
+  if (cb) bindCallbackId_ = addPlain(kListening, std::move(cb), true);
+  std::string host(address);
+  if (host.empty()) {
+    IpAddress any = anyAddress(family());
+    std::weak_ptr<int> token = lifetime_;
+    loop_.defer([this, token, any, port] {
+      if (!token.expired() && !closed_) finishBind(std::nullopt, any, port);
+    });
+    return;
+  }
+  resolve(host, [this, port](const std::optional<Error>& error,
+                             const IpAddress& ip) {
+    finishBind(error, ip, port);
+  });
+}
+
+void SocketImpl::bindImplicitly() { bind(0, {}, {}); }
+
+SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
+  if (ip.family != family()) return sysErrorFromName("EINVAL");
+  if (!io_->isOpen()) {
+    OpenOptions open{options_.reuseAddr, options_.reusePort,
+                     options_.ipv6Only};
+    if (SysError err = io_->open(family(), open)) return err;
+  }
+  if (SysError err = io_->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
+    io_->close();
+    return err;
+  }
+  return {};
+}
+
+void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
+                            const IpAddress& ip, int port) {
+  std::optional<Error> failure = lookupFailure;
+  if (!failure) {
+    if (SysError err = openAndBind(ip, port)) {
+      failure = exceptionWithHostPort(
+          err, "bind", toIpString(ip, indexToZone).str(), port);
+    }
+  }
+  if (failure) {
+    bindState_ = BindState::unbound;
+    emitError(*failure);
+    cancelPending();
+    return;
+  }
+  startListening();
+}
+
+void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
+  healthCheck();
+  if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
+  Family adopted = family();
+  const char* otherType = nullptr;
+  if (SysError err = io_->adopt(fd, adopted, otherType))
+    throw errnoException(err, "open");
+  if (otherType) throw errInvalidFdType(otherType);
+  adoptedFamily_ = adopted;
+  bindState_ = BindState::binding;
+  if (cb) bindCallbackId_ = addPlain(kListening, std::move(cb), true);
+  std::weak_ptr<int> token = lifetime_;
+  loop_.defer([this, token] {
+    if (!token.expired() && !closed_) startListening();
+  });
+}
+
+void SocketImpl::startListening() {
+  bindState_ = BindState::bound;
+  bindCallbackId_ = 0;
+  io_->startReceiving();
+  updateHandleRef();
+  // Sizes from createSocket's options apply once there is a socket.
+  for (auto [kind, size] : {std::pair{BufferKind::receive, options_.recvBufferSize},
+                            std::pair{BufferKind::send, options_.sendBufferSize}}) {
+    if (size <= 0) continue;
+    if (SysError err = io_->bufferSize(kind, size))
+      emitError(errSocketBufferSize(err, kind == BufferKind::receive));
+  }
+  if (closed_) return;
+  emitPlain(kListening);
+  runPending();
+}
+
+void SocketImpl::runPending() {
+  std::vector<Pending> work = std::move(pending_);
+  pending_.clear();
+  hasPendingQueue_ = false;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    Pending& item = work[i];
+    if (closed_ || bindState_ != BindState::bound) {
+      // Closed by an earlier item (or a listener): cancel the rest.
+      pending_.insert(pending_.end(), std::make_move_iterator(work.begin() + i),
+                      std::make_move_iterator(work.end()));
+      cancelPending();
+      return;
+    }
+    switch (item.kind) {
+      case Pending::send:
+        startSend(item.request);
+        break;
+      case Pending::connect:
+        startConnect(item.port, std::move(item.address),
+                     std::move(item.connectCallback));
+        break;
+      case Pending::close:
+        closeNow();
+        break;
+    }
+  }
+}
+
+void SocketImpl::cancelPending() {
+  std::vector<Pending> work = std::move(pending_);
+  pending_.clear();
+  hasPendingQueue_ = false;
+  bool closeRequested = false;
+  for (Pending& item : work) {
+    switch (item.kind) {
+      case Pending::send:
+        cancelSend(item.request);
+        break;
+      case Pending::connect:
+        connectState_ = ConnectState::disconnected;
+        if (item.connectCallback) cancelConnect(std::move(item.connectCallback));
+        break;
+      case Pending::close:
+        closeRequested = true;
+        break;
+    }
+  }
+  // A close that waited behind a failed bind still closes.
+  if (closeRequested && !closed_) closeNow();
+}
+
+// --- connect ----------------------------------------------------------------
+
+void SocketImpl::connect(int port, std::string_view address,
+                         ConnectCallback cb) {
+  healthCheck();
+  if (port < 1 || port > 65535) throw errSocketBadPort(port, true, false);
+  if (connectState_ != ConnectState::disconnected)
+    throw errSocketIsConnected();
+  connectState_ = ConnectState::connecting;
+  if (bindState_ == BindState::unbound) bindImplicitly();
+  if (bindState_ != BindState::bound) {
+    Pending item(Pending::connect);
+    item.port = port;
+    item.address = std::string(address);
+    item.connectCallback = std::move(cb);
+    pending_.push_back(std::move(item));
+    hasPendingQueue_ = true;
+    return;
+  }
+  startConnect(port, std::string(address), std::move(cb));
+}
+
+void SocketImpl::startConnect(int port, std::string address,
+                              ConnectCallback cb) {
+  if (cb) {
+    connectCallback_ = cb;
+    connectListenerId_ = addPlain(kConnect, [cb] { cb(std::nullopt); }, true);
+  }
+  auto then = [this, port, address](const std::optional<Error>& error,
+                                    const IpAddress& ip) {
+    finishConnect(error, ip, port, address);
+  };
+  if (address.empty()) {
+    IpAddress loopback = loopbackAddress(family());
+    std::weak_ptr<int> token = lifetime_;
+    loop_.defer([this, token, then, loopback] {
+      if (!token.expired() && !closed_) then(std::nullopt, loopback);
+    });
+    return;
+  }
+  resolve(address, then);
+}
+
+void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,
+                               const IpAddress& ip, int port,
+                               const std::string& address) {
+  std::optional<Error> failure = lookupFailure;
+  if (!failure) {
+    SysError err = ip.family != family()
+                       ? sysErrorFromName("EINVAL")
+                       : io_->connect(Endpoint{ip, static_cast<std::uint16_t>(port)});
+    if (err) failure = exceptionWithHostPort(err, "connect", address, port);
+  }
+  ConnectCallback cb = std::move(connectCallback_);
+  connectCallback_ = nullptr;
+  if (failure) {
+    connectState_ = ConnectState::disconnected;
+    if (connectListenerId_) onConnect_.remove(connectListenerId_);
+    connectListenerId_ = 0;
+    if (cb)
+      cb(failure);
+    else
+      emitError(*failure);
+    return;
+  }
+  connectListenerId_ = 0;
+  connectState_ = ConnectState::connected;
+  emitPlain(kConnect);
+}
+
+void SocketImpl::cancelConnect(ConnectCallback cb) {
+  Error error = errnoException(sysErrorFromName("ECANCELED"), "connect");
+  loop_.defer([cb = std::move(cb), error] { cb(error); });
+}
+
+void SocketImpl::disconnect() {
+  healthCheck();
+  if (connectState_ != ConnectState::connected) throw errSocketNotConnected();
+  if (SysError err = io_->disconnect()) throw errnoException(err, "connect");
+  connectState_ = ConnectState::disconnected;
+}
+
+// --- close ------------------------------------------------------------------
+
+void SocketImpl::close(Listener cb) {
+  healthCheck();
+  if (cb) addPlain(kClose, std::move(cb), false);
+  if (hasPendingQueue_) {
+    // Node closes only after the sends queued behind the bind went out.
+    pending_.push_back(Pending(Pending::close));
+    return;
+  }
+  closeNow();
+}
+
+void SocketImpl::closeNow() {
+  if (closed_) return;
+  closed_ = true;
+  if (abortListenerId_) options_.signal.removeListener(abortListenerId_);
+  abortListenerId_ = 0;
+  io_->stopReceiving();
+  io_->close();  // queued sends complete with ECANCELED
+  for (OutgoingSend* request : std::vector<OutgoingSend*>(resolving_))
+    cancelSend(request);
+  resolving_.clear();
+  cancelPending();
+  if (connectCallback_) {
+    if (connectListenerId_) onConnect_.remove(connectListenerId_);
+    connectListenerId_ = 0;
+    cancelConnect(std::move(connectCallback_));
+    connectCallback_ = nullptr;
+  }
+  updateHandleRef();
+  loop_.defer([this] { finishClose(); });
+}
+
+void SocketImpl::finishClose() {
+  emitPlain(kClose);
+  // The loop lets go of a closed socket; if the user dropped theirs too,
+  // this object ends when `keep` does, after the last use of `this`.
+  auto keep = std::move(self_);
+}
+
+}  // namespace dgram::detail

@@ -1,0 +1,150 @@
+// SocketImpl: addresses, socket options, multicast membership and buffer
+// sizes. Each checks Node's preconditions in Node's order, then asks the
+// platform.
+#include "common/errors.hpp"
+#include "common/loop_core.hpp"
+#include "common/socket_impl.hpp"
+
+namespace dgram::detail {
+namespace {
+
+AddressInfo toAddressInfo(const Endpoint& endpoint) {
+  AddressInfo info;
+  info.address = toIpString(endpoint.ip, indexToZone);
+  info.family = endpoint.ip.family;
+  info.port = endpoint.port;
+  return info;
+}
+
+[[noreturn]] void throwEinval(const char* syscall) {
+  throw errnoException(sysErrorFromName("EINVAL"), syscall);
+}
+
+}  // namespace
+
+AddressInfo SocketImpl::address() const {
+  healthCheck();
+  requireBound("getsockname");
+  Endpoint local;
+  if (SysError err = io_->localAddress(local))
+    throw errnoException(err, "getsockname");
+  return toAddressInfo(local);
+}
+
+AddressInfo SocketImpl::remoteAddress() const {
+  healthCheck();
+  if (connectState_ != ConnectState::connected) throw errSocketNotConnected();
+  Endpoint remote;
+  if (SysError err = io_->remoteAddress(remote))
+    throw errnoException(err, "getpeername");
+  return toAddressInfo(remote);
+}
+
+void SocketImpl::setBroadcast(bool flag) {
+  healthCheck();
+  requireBound("setBroadcast");
+  if (SysError err = io_->setBroadcast(flag))
+    throw errnoException(err, "setBroadcast");
+}
+
+void SocketImpl::setTTL(int ttl) {
+  healthCheck();
+  if (ttl < 1 || ttl > 255) throwEinval("setTTL");
+  requireBound("setTTL");
+  if (SysError err = io_->setTTL(ttl)) throw errnoException(err, "setTTL");
+}
+
+void SocketImpl::setMulticastTTL(int ttl) {
+  healthCheck();
+  if (ttl < 0 || ttl > 255) throwEinval("setMulticastTTL");
+  requireBound("setMulticastTTL");
+  if (SysError err = io_->setMulticastTTL(ttl))
+    throw errnoException(err, "setMulticastTTL");
+}
+
+void SocketImpl::setMulticastLoopback(bool flag) {
+  healthCheck();
+  requireBound("setMulticastLoopback");
+  if (SysError err = io_->setMulticastLoopback(flag))
+    throw errnoException(err, "setMulticastLoopback");
+}
+
+void SocketImpl::setMulticastInterface(std::string_view iface) {
+  healthCheck();
+  // IPv6 takes "::%eth1" or "%eth1"-style forms: an address with a zone
+  // whose scope id names the interface.
+  std::string text(iface);
+  if (family() == Family::IPv6 && !text.empty() && text.front() == '%')
+    text = "::" + text;
+  auto address = parseIp(text, family(), zoneToIndex);
+  if (!address) throwEinval("setMulticastInterface");
+  requireBound("setMulticastInterface");
+  if (SysError err = io_->setMulticastInterface(*address))
+    throw errnoException(err, "setMulticastInterface");
+}
+
+void SocketImpl::bindForMembership() {
+  // Node (through libuv) binds an unbound socket to a random port on every
+  // interface before joining; here it also becomes 'listening'.
+  if (bindState_ != BindState::unbound) return;
+  if (SysError err = openAndBind(anyAddress(family()), 0))
+    throw errnoException(err, "bind");
+  bindState_ = BindState::binding;
+  std::weak_ptr<int> token = lifetime_;
+  loop_.defer([this, token] {
+    if (!token.expired() && !closed_) startListening();
+  });
+}
+
+void SocketImpl::membership(std::string_view group, std::string_view iface,
+                            bool join) {
+  const char* syscall = join ? "addMembership" : "dropMembership";
+  healthCheck();
+  if (group.empty()) throw errMissingArgs("multicastAddress");
+  auto groupIp = parseIp(group, family(), zoneToIndex);
+  if (!groupIp) throwEinval(syscall);
+  std::optional<IpAddress> ifaceIp;
+  if (!iface.empty()) {
+    ifaceIp = parseIp(iface, family(), zoneToIndex);
+    if (!ifaceIp) throwEinval(syscall);
+  }
+  bindForMembership();
+  if (SysError err = io_->membership(*groupIp, ifaceIp ? &*ifaceIp : nullptr,
+                                     join))
+    throw errnoException(err, syscall);
+}
+
+void SocketImpl::sourceMembership(std::string_view source,
+                                  std::string_view group,
+                                  std::string_view iface, bool join) {
+  const char* syscall = join ? "addSourceSpecificMembership"
+                             : "dropSourceSpecificMembership";
+  healthCheck();
+  if (source.empty()) throw errMissingArgs("sourceAddress");
+  if (group.empty()) throw errMissingArgs("groupAddress");
+  auto sourceIp = parseIp(source, family(), zoneToIndex);
+  auto groupIp = parseIp(group, family(), zoneToIndex);
+  if (!sourceIp || !groupIp) throwEinval(syscall);
+  std::optional<IpAddress> ifaceIp;
+  if (!iface.empty()) {
+    ifaceIp = parseIp(iface, family(), zoneToIndex);
+    if (!ifaceIp) throwEinval(syscall);
+  }
+  bindForMembership();
+  if (SysError err = io_->sourceMembership(
+          *sourceIp, *groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
+    throw errnoException(err, syscall);
+}
+
+int SocketImpl::bufferSize(BufferKind kind, std::optional<int> size) {
+  healthCheck();
+  bool recv = kind == BufferKind::receive;
+  if (size && *size <= 0) throw errSocketBadBufferSize();
+  if (!io_->isOpen()) throw errSocketBufferSize(sysErrorFromName("EBADF"), recv);
+  int value = size.value_or(0);
+  if (SysError err = io_->bufferSize(kind, value))
+    throw errSocketBufferSize(err, recv);
+  return value;
+}
+
+}  // namespace dgram::detail

@@ -1,0 +1,220 @@
+// The send path and the receive callbacks: what runs once per datagram, so
+// nothing here allocates in the steady state (requests are pooled, the
+// completion queue keeps its capacity, deferred calls capture one pointer).
+#include <cstring>
+
+#include "common/errors.hpp"
+#include "common/loop_core.hpp"
+#include "common/socket_impl.hpp"
+
+namespace dgram::detail {
+
+void SendRequest::own() {
+  if (owned) return;
+  storage.resize(size);
+  std::size_t offset = 0;
+  for (const Bytes& part : parts) {
+    if (part.size()) std::memcpy(storage.data() + offset, part.data(), part.size());
+    offset += part.size();
+  }
+  parts.assign(1, Bytes(storage.data(), size));
+  owned = true;
+}
+
+OutgoingSend* SocketImpl::acquireRequest() {
+  if (free_.empty()) {
+    requests_.push_back(std::make_unique<OutgoingSend>());
+    free_.push_back(requests_.back().get());
+  }
+  OutgoingSend* request = free_.back();
+  free_.pop_back();
+  loop_.addRequest();
+  return request;
+}
+
+void SocketImpl::releaseRequest(OutgoingSend* request) {
+  request->callback = nullptr;
+  request->error.reset();
+  request->result = {};
+  request->parts.clear();
+  request->owned = false;
+  request->hasDestination = false;
+  request->address.clear();
+  free_.push_back(request);
+  loop_.removeRequest();
+}
+
+void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
+                      int port, std::string_view address, SendCallback cb) {
+  // The checks and their order are Node's: connection state, port, health.
+  if (connectState_ == ConnectState::connected) {
+    if (hasPort || !address.empty()) throw errSocketIsConnected();
+  } else if (!hasPort || port < 1 || port > 65535) {
+    throw errSocketBadPort(port, hasPort, false);
+  }
+  healthCheck();
+  if (bindState_ == BindState::unbound) bindImplicitly();
+
+  OutgoingSend* request = acquireRequest();
+  request->parts.assign(parts, parts + count);
+  request->size = 0;
+  for (std::size_t i = 0; i < count; ++i) request->size += parts[i].size();
+  request->callback = std::move(cb);
+  request->address.assign(address.data(), address.size());
+  request->port = connectState_ == ConnectState::connected ? 0 : port;
+
+  if (bindState_ != BindState::bound) {
+    // Sent after 'listening'; the caller may reuse its buffer right away.
+    request->own();
+    Pending item(Pending::send);
+    item.request = request;
+    pending_.push_back(std::move(item));
+    hasPendingQueue_ = true;
+    return;
+  }
+  startSend(request);
+}
+
+void SocketImpl::startSend(OutgoingSend* request) {
+  if (connectState_ == ConnectState::connected) {
+    request->hasDestination = false;
+    sendResolved(request, IpAddress{});
+    return;
+  }
+  const std::string& host = request->address;
+  if (host.empty()) {
+    sendResolved(request, loopbackAddress(family()));
+    return;
+  }
+  if (!options_.lookup) {
+    if (auto ip = parseNumeric(host)) {
+      sendResolved(request, *ip);
+      return;
+    }
+  }
+  request->own();
+  resolving_.push_back(request);
+  resolve(host, [this, request](const std::optional<Error>& error,
+                                const IpAddress& ip) {
+    auto it = std::find(resolving_.begin(), resolving_.end(), request);
+    if (it == resolving_.end()) return;  // cancelled meanwhile
+    resolving_.erase(it);
+    if (error) {
+      request->error = error;
+      complete(request);
+      return;
+    }
+    sendResolved(request, ip);
+  });
+}
+
+void SocketImpl::sendResolved(OutgoingSend* request, const IpAddress& ip) {
+  if (closed_) {
+    cancelSend(request);
+    return;
+  }
+  if (connectState_ != ConnectState::connected) {
+    if (ip.family != family()) {
+      request->result = sysErrorFromName("EINVAL");
+      complete(request);
+      return;
+    }
+    request->destination = Endpoint{ip, static_cast<std::uint16_t>(request->port)};
+    request->hasDestination = true;
+  }
+  SysError error;
+  if (io_->send(*request, error)) {
+    request->result = error;
+    complete(request);
+  }
+}
+
+void SocketImpl::cancelSend(OutgoingSend* request) {
+  request->result = sysErrorFromName("ECANCELED");
+  complete(request);
+}
+
+void SocketImpl::onSendDone(SendRequest* request, SysError error) {
+  auto* outgoing = static_cast<OutgoingSend*>(request);
+  if (abandoned_) {
+    releaseRequest(outgoing);
+    return;
+  }
+  outgoing->result = error;
+  complete(outgoing);
+}
+
+void SocketImpl::complete(OutgoingSend* request) {
+  completed_.push_back(request);
+  if (completionScheduled_) return;
+  completionScheduled_ = true;
+  loop_.defer([this] { flushCompletions(); });
+}
+
+void SocketImpl::flushCompletions() {
+  completionScheduled_ = false;
+  completing_.swap(completed_);
+  for (std::size_t i = 0; i < completing_.size(); ++i) {
+    OutgoingSend* request = completing_[i];
+    std::optional<Error> error = std::move(request->error);
+    bool emitIfUncaught = error.has_value();  // lookup errors are emitted
+    if (!error && request->result) {
+      error = exceptionWithHostPort(request->result, "send", request->address,
+                                    request->port);
+    }
+    SendCallback callback = std::move(request->callback);
+    std::size_t bytes = error ? 0 : request->size;
+    releaseRequest(request);
+    try {
+      if (callback)
+        callback(error, bytes);
+      else if (emitIfUncaught)
+        emitError(*error);
+    } catch (...) {
+      // Keep the completions not yet delivered for the next turn.
+      completed_.insert(completed_.begin(), completing_.begin() + i + 1,
+                        completing_.end());
+      completing_.clear();
+      if (!completed_.empty() && !completionScheduled_) {
+        completionScheduled_ = true;
+        loop_.defer([this] { flushCompletions(); });
+      }
+      throw;
+    }
+  }
+  completing_.clear();
+}
+
+std::size_t SocketImpl::sendQueueSize() const {
+  return closed_ ? 0 : io_->queuedBytes();
+}
+
+std::size_t SocketImpl::sendQueueCount() const {
+  return closed_ ? 0 : io_->queuedCount();
+}
+
+// --- receiving --------------------------------------------------------------
+
+void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,
+                            const Endpoint& from, bool truncated) {
+  if (closed_) return;
+  if (truncated) {
+    // Never for UDP over IPv4 (the buffer holds the largest datagram);
+    // reported rather than delivering a cut message.
+    emitError(errnoException(sysErrorFromName("EMSGSIZE"), "recvmsg"));
+    return;
+  }
+  RemoteInfo info;
+  info.address = toIpString(from.ip, indexToZone);
+  info.family = from.ip.family;
+  info.port = from.port;
+  info.size = size;
+  onMessage_.emit(Bytes(data, size), info);
+}
+
+void SocketImpl::onReceiveError(SysError error) {
+  if (closed_) return;
+  emitError(errnoException(error, "recvmsg"));
+}
+
+}  // namespace dgram::detail

@@ -1,0 +1,434 @@
+// POSIX UDP sockets under a readiness poller: the PlatformSocket that the
+// common Socket drives. Receives in batches (recvmmsg where the system has
+// it) into the loop's arena; sends at once when the kernel takes the
+// datagram and queues (in order) when it would block.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+
+#include "common/loop_core.hpp"
+#include "common/platform_socket.hpp"
+#include "posix/errno_map.hpp"
+#include "posix/poller.hpp"
+#include "posix/sockaddr.hpp"
+
+namespace dgram::detail {
+namespace {
+
+// Datagrams read per recvmmsg call, and calls per readiness event: enough
+// to amortise the syscalls, bounded so one busy socket cannot starve the
+// others (libuv uses the same kind of bound).
+constexpr std::size_t kBatch = 16;
+constexpr int kMaxBatchesPerEvent = 32;
+// The largest UDP payload plus one byte, so truncation is detectable.
+constexpr std::size_t kSlotSize = 65536;
+constexpr std::size_t kMaxParts = 64;
+
+SysError lastError() { return sysErrorFromErrno(errno); }
+
+SysError setIntOption(int fd, int level, int name, int value) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
+    return lastError();
+  return {};
+}
+
+class PosixUdpSocket final : public PlatformSocket, private Watcher {
+ public:
+  PosixUdpSocket(LoopCore& loop, SocketEvents& events)
+      : loop_(loop),
+        poller_(static_cast<Poller&>(loop.backend())),
+        events_(events) {}
+  ~PosixUdpSocket() override { close(); }
+
+  SysError open(Family family, const OpenOptions& options) override {
+    int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
+    int fd = ::socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return lastError();
+    SysError err;
+    if (options.reuseAddr)
+      err = setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (!err && options.reusePort) {
+#ifdef SO_REUSEPORT
+      err = setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+#else
+      err = sysErrorFromErrno(ENOTSUP);
+#endif  // SO_REUSEPORT
+    }
+    if (!err && family == Family::IPv6)
+      err = setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only);
+    if (err) {
+      ::close(fd);
+      return err;
+    }
+    fd_ = fd;
+    family_ = family;
+    return {};
+  }
+
+  SysError adopt(std::intptr_t handle, Family& family,
+                 const char*& otherType) override {
+    int fd = static_cast<int>(handle);
+    otherType = nullptr;
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) return lastError();
+    if (!S_ISSOCK(info.st_mode)) {
+      otherType = S_ISFIFO(info.st_mode) ? "PIPE" : "FILE";
+      return {};
+    }
+    int type = 0;
+    socklen_t length = sizeof type;
+    sockaddr_storage local{};
+    socklen_t localLength = sizeof local;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLength) !=
+            0)
+      return lastError();
+    bool inet = local.ss_family == AF_INET || local.ss_family == AF_INET6;
+    if (type != SOCK_DGRAM || !inet) {
+      otherType = type == SOCK_STREAM && inet ? "TCP"
+                  : local.ss_family == AF_UNIX ? "PIPE"
+                                               : "UNKNOWN";
+      return {};
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fd_ = fd;
+    family_ = family = local.ss_family == AF_INET ? Family::IPv4 : Family::IPv6;
+    return {};
+  }
+
+  SysError bind(const Endpoint& local) override {
+    sockaddr_storage sa;
+    socklen_t length = toSockaddr(local, sa);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
+      return lastError();
+    return {};
+  }
+
+  SysError connect(const Endpoint& remote) override {
+    sockaddr_storage sa;
+    socklen_t length = toSockaddr(remote, sa);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
+      return lastError();
+    return {};
+  }
+
+  SysError disconnect() override {
+    // Connecting to AF_UNSPEC dissolves the association. Some systems
+    // answer EAFNOSUPPORT while still doing it; that is success.
+    sockaddr_storage sa{};
+    sa.ss_family = AF_UNSPEC;
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 &&
+        errno != EAFNOSUPPORT)
+      return lastError();
+    return {};
+  }
+
+  SysError localAddress(Endpoint& out) const override {
+    return nameOf(::getsockname, out);
+  }
+  SysError remoteAddress(Endpoint& out) const override {
+    return nameOf(::getpeername, out);
+  }
+
+  void startReceiving() override {
+    receiving_ = true;
+    updateInterest();
+  }
+  void stopReceiving() override {
+    receiving_ = false;
+    updateInterest();
+  }
+
+  bool send(SendRequest& request, SysError& error) override {
+    if (queue_.empty()) {
+      error = trySend(request);
+      if (!error || std::strcmp(error.code, "EAGAIN") != 0) return true;
+      error = {};
+    }
+    request.own();
+    queue_.push_back(&request);
+    queuedBytes_ += request.size;
+    updateInterest();
+    return false;
+  }
+
+  std::size_t queuedBytes() const noexcept override { return queuedBytes_; }
+  std::size_t queuedCount() const noexcept override { return queue_.size(); }
+
+  void close() override {
+    if (fd_ < 0) return;
+    if (watched_) poller_.unwatch(fd_);
+    watched_ = 0;
+    ::close(fd_);
+    fd_ = -1;
+    receiving_ = false;
+    // Whatever the kernel never took is cancelled, in order.
+    while (!queue_.empty()) {
+      SendRequest* request = queue_.front();
+      queue_.pop_front();
+      queuedBytes_ -= request->size;
+      events_.onSendDone(request, sysErrorFromErrno(ECANCELED));
+    }
+  }
+
+  bool isOpen() const noexcept override { return fd_ >= 0; }
+
+  SysError setBroadcast(bool on) override {
+    return setIntOption(fd_, SOL_SOCKET, SO_BROADCAST, on);
+  }
+  SysError setTTL(int ttl) override {
+    return family_ == Family::IPv4
+               ? setIntOption(fd_, IPPROTO_IP, IP_TTL, ttl)
+               : setIntOption(fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
+  }
+  SysError setMulticastTTL(int ttl) override {
+    return family_ == Family::IPv4
+               ? setIntOption(fd_, IPPROTO_IP, IP_MULTICAST_TTL, ttl)
+               : setIntOption(fd_, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl);
+  }
+  SysError setMulticastLoopback(bool on) override {
+    return family_ == Family::IPv4
+               ? setIntOption(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, on)
+               : setIntOption(fd_, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
+  }
+
+  SysError setMulticastInterface(const IpAddress& address) override {
+    if (family_ == Family::IPv4) {
+      in_addr in{};
+      std::memcpy(&in, address.bytes.data(), 4);
+      if (::setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &in, sizeof in) != 0)
+        return lastError();
+      return {};
+    }
+    return setIntOption(fd_, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+                        static_cast<int>(address.scopeId));
+  }
+
+  SysError membership(const IpAddress& group, const IpAddress* iface,
+                      bool join) override {
+    int rc;
+    if (group.family == Family::IPv4) {
+      ip_mreq request{};
+      std::memcpy(&request.imr_multiaddr, group.bytes.data(), 4);
+      if (iface) std::memcpy(&request.imr_interface, iface->bytes.data(), 4);
+      rc = ::setsockopt(fd_, IPPROTO_IP,
+                        join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+                        &request, sizeof request);
+    } else {
+      ipv6_mreq request{};
+      std::memcpy(&request.ipv6mr_multiaddr, group.bytes.data(), 16);
+      request.ipv6mr_interface = iface ? iface->scopeId : 0;
+      rc = ::setsockopt(fd_, IPPROTO_IPV6,
+                        join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
+                        &request, sizeof request);
+    }
+    return rc == 0 ? SysError{} : lastError();
+  }
+
+  SysError sourceMembership(const IpAddress& source, const IpAddress& group,
+                            const IpAddress* iface, bool join) override {
+    if (group.family == Family::IPv4) {
+      ip_mreq_source request{};
+      std::memcpy(&request.imr_multiaddr, group.bytes.data(), 4);
+      std::memcpy(&request.imr_sourceaddr, source.bytes.data(), 4);
+      if (iface) std::memcpy(&request.imr_interface, iface->bytes.data(), 4);
+      int name = join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP;
+      if (::setsockopt(fd_, IPPROTO_IP, name, &request, sizeof request) != 0)
+        return lastError();
+      return {};
+    }
+    group_source_req request{};
+    request.gsr_interface = iface ? iface->scopeId : 0;
+    toSockaddr(Endpoint{group, 0}, request.gsr_group);
+    toSockaddr(Endpoint{source, 0}, request.gsr_source);
+    int name = join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP;
+    if (::setsockopt(fd_, IPPROTO_IPV6, name, &request, sizeof request) != 0)
+      return lastError();
+    return {};
+  }
+
+  SysError bufferSize(BufferKind kind, int& size) override {
+    int name = kind == BufferKind::receive ? SO_RCVBUF : SO_SNDBUF;
+    if (size > 0) {
+      if (SysError err = setIntOption(fd_, SOL_SOCKET, name, size)) return err;
+    }
+    socklen_t length = sizeof size;
+    if (::getsockopt(fd_, SOL_SOCKET, name, &size, &length) != 0)
+      return lastError();
+    return {};
+  }
+
+ private:
+  using NameCall = int (*)(int, sockaddr*, socklen_t*);
+
+  SysError nameOf(NameCall call, Endpoint& out) const {
+    sockaddr_storage sa{};
+    socklen_t length = sizeof sa;
+    if (call(fd_, reinterpret_cast<sockaddr*>(&sa), &length) != 0)
+      return lastError();
+    if (!fromSockaddr(reinterpret_cast<sockaddr*>(&sa), out))
+      return sysErrorFromErrno(EAFNOSUPPORT);
+    return {};
+  }
+
+  SysError trySend(SendRequest& request) {
+    iovec iov[kMaxParts];
+    std::size_t count = request.parts.size() < kMaxParts
+                            ? request.parts.size()
+                            : kMaxParts;
+    if (request.parts.size() > kMaxParts) {
+      // More pieces than one sendmsg takes here: send the owned copy.
+      request.own();
+      count = request.parts.size();
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      iov[i].iov_base = const_cast<std::uint8_t*>(request.parts[i].data());
+      iov[i].iov_len = request.parts[i].size();
+    }
+    sockaddr_storage sa;
+    msghdr message{};
+    if (request.hasDestination) {
+      message.msg_name = &sa;
+      message.msg_namelen = toSockaddr(request.destination, sa);
+    }
+    message.msg_iov = iov;
+    message.msg_iovlen = count;
+    for (;;) {
+      if (::sendmsg(fd_, &message, MSG_NOSIGNAL) >= 0) return {};
+      if (errno != EINTR) break;
+    }
+    if (errno == EWOULDBLOCK) return sysErrorFromErrno(EAGAIN);
+    return lastError();
+  }
+
+  void updateInterest() {
+    if (fd_ < 0) return;
+    unsigned want =
+        (receiving_ ? kReadable : 0u) | (queue_.empty() ? 0u : kWritable);
+    if (want == watched_) return;
+    watched_ = want;
+    poller_.watch(fd_, want, this);
+  }
+
+  void onReady(unsigned events) override {
+    if ((events & (kReadable | kErrorEvent)) && receiving_) receive();
+    if ((events & kErrorEvent) && !receiving_ && fd_ >= 0) clearError();
+    if ((events & (kWritable | kErrorEvent)) && fd_ >= 0) flushQueue();
+  }
+
+  // A pending socket error (ICMP) that nobody reads would keep a
+  // level-triggered poller busy: consume it.
+  void clearError() {
+    int err = 0;
+    socklen_t length = sizeof err;
+    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &length);
+  }
+
+  void flushQueue() {
+    while (!queue_.empty() && fd_ >= 0) {
+      SendRequest* request = queue_.front();
+      SysError err = trySend(*request);
+      if (err && std::strcmp(err.code, "EAGAIN") == 0) break;
+      queue_.pop_front();
+      queuedBytes_ -= request->size;
+      events_.onSendDone(request, err);
+    }
+    updateInterest();
+  }
+
+  void receive() {
+    std::uint8_t* arena = loop_.receiveArena(kBatch * kSlotSize);
+    for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
+      if (!receiving_ || fd_ < 0) return;
+      int got = receiveBatch(arena);
+      if (got <= 0) return;
+    }
+  }
+
+#ifdef DGRAM_HAVE_RECVMMSG
+  int receiveBatch(std::uint8_t* arena) {
+    mmsghdr messages[kBatch];
+    iovec iov[kBatch];
+    sockaddr_storage from[kBatch];
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      iov[i] = iovec{arena + i * kSlotSize, kSlotSize};
+      messages[i] = mmsghdr{};
+      messages[i].msg_hdr.msg_name = &from[i];
+      messages[i].msg_hdr.msg_namelen = sizeof from[i];
+      messages[i].msg_hdr.msg_iov = &iov[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int count = ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+    if (count < 0) return readFailed();
+    for (int i = 0; i < count; ++i) {
+      if (!receiving_ || fd_ < 0) return -1;
+      deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr);
+    }
+    return count;
+  }
+#else
+  int receiveBatch(std::uint8_t* arena) {
+    int count = 0;
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      if (!receiving_ || fd_ < 0) return -1;
+      sockaddr_storage from;
+      iovec iov{arena, kSlotSize};
+      msghdr message{};
+      message.msg_name = &from;
+      message.msg_namelen = sizeof from;
+      message.msg_iov = &iov;
+      message.msg_iovlen = 1;
+      ssize_t size = ::recvmsg(fd_, &message, MSG_DONTWAIT);
+      if (size < 0) return count > 0 ? count : readFailed();
+      deliver(arena, static_cast<std::size_t>(size), message);
+      ++count;
+    }
+    return count;
+  }
+#endif  // DGRAM_HAVE_RECVMMSG
+
+  void deliver(void* data, std::size_t size, const msghdr& header) {
+    Endpoint from;
+    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name), from))
+      return;
+    bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    events_.onDatagram(static_cast<const std::uint8_t*>(data),
+                       size < kSlotSize ? size : kSlotSize, from, truncated);
+  }
+
+  // EAGAIN ends the batch quietly; anything else (ECONNREFUSED from an
+  // ICMP error on a connected socket) is reported, and reading goes on at
+  // the next readiness.
+  int readFailed() {
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return 0;
+    events_.onReceiveError(sysErrorFromErrno(err));
+    return -1;
+  }
+
+  LoopCore& loop_;
+  Poller& poller_;
+  SocketEvents& events_;
+  int fd_ = -1;
+  Family family_ = Family::IPv4;
+  bool receiving_ = false;
+  unsigned watched_ = 0;
+  std::deque<SendRequest*> queue_;
+  std::size_t queuedBytes_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
+                                                     SocketEvents& events) {
+  return std::make_unique<PosixUdpSocket>(loop, events);
+}
+
+}  // namespace dgram::detail

@@ -1,0 +1,53 @@
+#include "posix/wakeup.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+
+#include "common/errors.hpp"
+#include "posix/errno_map.hpp"
+
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif  // __linux__
+
+namespace dgram::detail {
+
+Wakeup::Wakeup() {
+#ifdef __linux__
+  readFd_ = writeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (readFd_ < 0) throw errnoException(sysErrorFromErrno(errno), "eventfd");
+#else
+  int fds[2];
+  if (::pipe(fds) != 0) throw errnoException(sysErrorFromErrno(errno), "pipe");
+  for (int fd : fds) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  readFd_ = fds[0];
+  writeFd_ = fds[1];
+#endif  // __linux__
+}
+
+Wakeup::~Wakeup() {
+  if (writeFd_ != readFd_) ::close(writeFd_);
+  ::close(readFd_);
+}
+
+void Wakeup::signal() noexcept {
+  // eventfd wants exactly 8 bytes; a pipe takes any. A full pipe or a
+  // saturated counter already means "readable", so errors are ignored.
+  std::uint64_t one = 1;
+  ssize_t ignored = ::write(writeFd_, &one, sizeof one);
+  (void)ignored;
+}
+
+void Wakeup::drain() noexcept {
+  std::uint64_t buffer[16];
+  while (::read(readFd_, buffer, sizeof buffer) > 0) {
+  }
+}
+
+}  // namespace dgram::detail
