@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds dgramcat and shows it working on loopback: a listener that prints
+# one datagram, and a sender.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+"$(dirname "$0")/deps.sh"
+cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release -DDGRAM_BUILD_TESTS=OFF >/dev/null
+cmake --build build/demo -j "$(nproc 2>/dev/null || echo 2)" --target dgramcat >/dev/null
+dgramcat=build/demo/tools/dgramcat
+
+port=41234
+"$dgramcat" -l "$port" -b 127.0.0.1 --count 1 --timeout 5 &
+listener=$!
+sleep 0.3
+"$dgramcat" 127.0.0.1 "$port" --message "hello from dgramcat"
+wait "$listener"

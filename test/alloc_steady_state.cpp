@@ -1,0 +1,84 @@
+// Zero allocations per datagram in the steady state, sent and received,
+// counted with a replacement global allocator.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include <catch2/catch.hpp>
+
+#include "support/helpers.hpp"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (counting.load(std::memory_order_relaxed)) ++allocations;
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return ::operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  if (counting.load(std::memory_order_relaxed)) ++allocations;
+  return std::malloc(size ? size : 1);
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return ::operator new(size, tag);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("steady state allocates nothing per datagram sent or received",
+          "[alloc][performance]") {
+  dgram::Loop loop;
+  auto server = test::makeSocket(loop);
+  auto client = test::makeSocket(loop);
+  constexpr int kWarmUp = 200;
+  constexpr int kMeasured = 2000;
+  const char payload[] = "steady-state payload of a few dozen bytes";
+  int received = 0;
+  int sent = 0;
+  int port = 0;
+  long measuredAllocations = -1;
+
+  // Ping-pong: each delivered datagram triggers the next send, so the
+  // whole path (send, completion callback, receive, listener) is exercised
+  // once per datagram.
+  dgram::SendCallback onSent = [&sent](const std::optional<dgram::Error>& err,
+                                       std::size_t) {
+    if (!err) ++sent;
+  };
+  server->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+    if (msg.size() != sizeof payload) return;
+    ++received;
+    if (received == kWarmUp) {
+      allocations = 0;
+      counting = true;
+    }
+    if (received == kWarmUp + kMeasured) {
+      counting = false;
+      measuredAllocations = allocations.load();
+      return;
+    }
+    client->send(dgram::Bytes(payload, sizeof payload), port, "127.0.0.1",
+                 onSent);
+  });
+  server->bind(0, "127.0.0.1", [&] {
+    port = server->address().port;
+    client->send(dgram::Bytes(payload, sizeof payload), port, "127.0.0.1",
+                 onSent);
+  });
+  bool finished = test::runUntil(
+      loop, [&] { return measuredAllocations >= 0; }, std::chrono::seconds(20));
+  counting = false;
+  INFO("backend " << loop.backend() << ", received " << received);
+  REQUIRE(finished);
+  CHECK(measuredAllocations == 0);
+  CHECK(sent >= kWarmUp + kMeasured - 2);
+  server->close();
+  client->close();
+  CHECK(test::runUntilIdle(loop));
+}
