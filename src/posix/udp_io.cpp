@@ -32,6 +32,30 @@ constexpr std::size_t kMaxParts = 64;
 
 SysError lastError() { return sysErrorFromErrno(errno); }
 
+// UDP never raises SIGPIPE, but where the flag exists it costs nothing.
+#ifdef MSG_NOSIGNAL
+constexpr int kSendFlags = MSG_NOSIGNAL;
+#else
+constexpr int kSendFlags = 0;
+#endif  // MSG_NOSIGNAL
+
+void makeNonBlocking(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+// A non-blocking, close-on-exec datagram socket, atomically where the
+// system allows it (Linux, BSDs), else in two steps (macOS).
+int openDatagramSocket(int domain) {
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+  return ::socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+  int fd = ::socket(domain, SOCK_DGRAM, 0);
+  if (fd >= 0) makeNonBlocking(fd);
+  return fd;
+#endif  // SOCK_NONBLOCK && SOCK_CLOEXEC
+}
+
 SysError setIntOption(int fd, int level, int name, int value) {
   if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
     return lastError();
@@ -48,7 +72,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
 
   SysError open(Family family, const OpenOptions& options) override {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
-    int fd = ::socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = openDatagramSocket(domain);
     if (fd < 0) return lastError();
     SysError err;
     if (options.reuseAddr)
@@ -96,8 +120,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
                                                : "UNKNOWN";
       return {};
     }
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    makeNonBlocking(fd);
     fd_ = fd;
     family_ = family = local.ss_family == AF_INET ? Family::IPv4 : Family::IPv6;
     return {};
@@ -301,7 +324,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     message.msg_iov = iov;
     message.msg_iovlen = count;
     for (;;) {
-      if (::sendmsg(fd_, &message, MSG_NOSIGNAL) >= 0) return {};
+      if (::sendmsg(fd_, &message, kSendFlags) >= 0) return {};
       if (errno != EINTR) break;
     }
     if (errno == EWOULDBLOCK) return sysErrorFromErrno(EAGAIN);
