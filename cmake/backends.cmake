@@ -11,8 +11,8 @@ set(dgram_backend_definitions)
 set(dgram_available_backends)
 
 if(WIN32)
-  list(APPEND dgram_available_backends iocp)
-  list(APPEND dgram_platform_libraries ws2_32 iphlpapi)
+  message(FATAL_ERROR "dgram: the Windows (IOCP) backend is not written yet; "
+                      "see src/win32/README.md")
 else()
   list(APPEND dgram_platform_sources
     src/posix/backend_poll.cpp

@@ -1,0 +1,19 @@
+// socket.send() example from Node's dgram documentation: sends one UDP
+// packet through a socket connected to a port on localhost, then closes.
+// Prints nothing; run `./server` first to see the packet arrive.
+#include <dgram/dgram.hpp>
+
+#include <optional>
+#include <string>
+
+int main() {
+  const std::string message = "Some bytes";  // Buffer.from('Some bytes')
+  const auto client = dgram::createSocket("udp4");
+  client->connect(
+      41234, "localhost", [&](const std::optional<dgram::Error>& /*err*/) {
+        client->send(message, [&](const std::optional<dgram::Error>& /*err*/,
+                                  std::size_t) { client->close(); });
+      });
+
+  dgram::run();
+}

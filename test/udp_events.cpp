@@ -1,0 +1,201 @@
+// EventEmitter behaviour of the socket: several listeners in registration
+// order, once, off, and an 'error' with no listener thrown from the loop
+// (reference M4, B4, spec section 3 "Events").
+#include <catch2/catch.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/helpers.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
+                                           dgram::MessageListener fn = {}) {
+  auto socket = test::makeSocket(loop, dgram::Type::udp4, std::move(fn));
+  bool listening = false;
+  socket->bind(0, "127.0.0.1", [&] { listening = true; });
+  REQUIRE(test::runUntil(loop, [&] { return listening; }));
+  return socket;
+}
+
+}  // namespace
+
+TEST_CASE("several listeners of each event run in registration order", "[events]") {
+  dgram::Loop loop;
+  auto peer = boundSocket(loop);
+  auto socket = test::makeSocket(loop);
+  std::vector<std::string> seen;
+  socket->on(dgram::listening, [&] { seen.push_back("listening 1"); });
+  socket->on(dgram::listening, [&] { seen.push_back("listening 2"); });
+  socket->on(dgram::connect, [&] { seen.push_back("connect 1"); });
+  socket->on(dgram::connect, [&] { seen.push_back("connect 2"); });
+  socket->on(dgram::close, [&] { seen.push_back("close 1"); });
+  socket->on(dgram::close, [&] { seen.push_back("close 2"); });
+  socket->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
+    seen.push_back("message 1");
+  });
+  socket->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
+    seen.push_back("message 2");
+  });
+  socket->connect(peer->address().port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return seen.size() == 4; }));
+  peer->send("hi", socket->address().port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return seen.size() == 6; }));
+  socket->close();
+  REQUIRE(test::runUntil(loop, [&] { return seen.size() == 8; }));
+  peer->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(seen == std::vector<std::string>{"listening 1", "listening 2", "connect 1",
+                                         "connect 2", "message 1", "message 2",
+                                         "close 1", "close 2"});
+}
+
+TEST_CASE("several 'error' listeners all run, in order, and nothing is thrown",
+          "[events][error]") {
+  dgram::Loop loop;
+  auto holder = boundSocket(loop);
+  auto socket = test::makeSocket(loop);
+  std::vector<int> order;
+  socket->on(dgram::error, [&](const dgram::Error&) { order.push_back(1); });
+  socket->on(dgram::error, [&](const dgram::Error&) { order.push_back(2); });
+  socket->bind(holder->address().port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return order.size() == 2; }));
+  socket->close();
+  holder->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(order == std::vector<int>{1, 2});
+}
+
+TEST_CASE("once listeners run once; off removes a listener", "[events]") {
+  dgram::Loop loop;
+  int onceCount = 0, onCount = 0, removedCount = 0;
+  auto receiver = boundSocket(loop);
+  receiver->once(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++onceCount; });
+  receiver->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++onCount; });
+  auto id = receiver->on(dgram::message,
+                         [&](dgram::Bytes, const dgram::RemoteInfo&) { ++removedCount; });
+  CHECK(receiver->off(id));
+  CHECK_FALSE(receiver->off(id));
+  CHECK_FALSE(receiver->off(987654321));
+  auto sender = boundSocket(loop);
+  for (int i = 0; i < 3; ++i) sender->send("x", receiver->address().port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return onCount == 3; }));
+  sender->close();
+  receiver->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(onceCount == 1);
+  CHECK(onCount == 3);
+  CHECK(removedCount == 0);
+}
+
+TEST_CASE("off() of a once listener before it fired; off() of a close callback",
+          "[events]") {
+  dgram::Loop loop;
+  auto socket = test::makeSocket(loop);
+  int listening = 0, closes = 0, removed = 0;
+  auto id = socket->once(dgram::listening, [&] { ++removed; });
+  socket->on(dgram::listening, [&] { ++listening; });
+  CHECK(socket->off(id));
+  auto closeId = socket->on(dgram::close, [&] { ++removed; });
+  socket->on(dgram::close, [&] { ++closes; });
+  CHECK(socket->off(closeId));
+  socket->bind(0, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return listening == 1; }));
+  socket->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(listening == 1);
+  CHECK(closes == 1);
+  CHECK(removed == 0);
+}
+
+TEST_CASE("a listener removing a later listener during an emit", "[events]") {
+  // EventEmitter calls the listeners registered when the emit began; this
+  // only pins that nothing crashes and each listener runs at most once.
+  dgram::Loop loop;
+  auto socket = test::makeSocket(loop);
+  int first = 0, second = 0;
+  dgram::ListenerId secondId = 0;
+  socket->on(dgram::listening, [&] {
+    ++first;
+    socket->off(secondId);
+  });
+  secondId = socket->on(dgram::listening, [&] { ++second; });
+  socket->bind(0, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return first == 1; }));
+  socket->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(first == 1);
+  CHECK(second <= 1);
+}
+
+TEST_CASE("an 'error' with no listener is thrown from runOnce and run as dgram::Error",
+          "[events][error]") {
+  dgram::Loop loop;
+  auto holder = boundSocket(loop);
+  const int port = holder->address().port;
+
+  SECTION("runOnce") {
+    auto socket = test::makeSocket(loop);
+    socket->bind(port, "127.0.0.1");
+    std::optional<dgram::Error> thrown;
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!thrown && std::chrono::steady_clock::now() < deadline) {
+      try {
+        loop.runOnce(10ms);
+      } catch (const dgram::Error& e) {
+        thrown = e;
+      }
+    }
+    REQUIRE(thrown);
+    CHECK(thrown->code() == "EADDRINUSE");
+    CHECK(std::string(thrown->what()) ==
+          "bind EADDRINUSE 127.0.0.1:" + std::to_string(port));
+    socket->close();
+  }
+  SECTION("run") {
+    auto socket = test::makeSocket(loop);
+    socket->bind(port, "127.0.0.1");
+    holder->unref();  // so that run() can only end by the throw or idleness
+    std::optional<dgram::Error> thrown;
+    try {
+      loop.run();
+    } catch (const dgram::Error& e) {
+      thrown = e;
+    }
+    REQUIRE(thrown);
+    CHECK(thrown->code() == "EADDRINUSE");
+    CHECK(thrown->syscall() == "bind");
+    socket->close();
+  }
+  holder->close();
+  REQUIRE(test::runUntilIdle(loop));
+}
+
+TEST_CASE("an 'error' listener removed with off() no longer catches errors",
+          "[events][error]") {
+  dgram::Loop loop;
+  auto holder = boundSocket(loop);
+  auto socket = test::makeSocket(loop);
+  int caught = 0;
+  auto id = socket->on(dgram::error, [&](const dgram::Error&) { ++caught; });
+  socket->off(id);
+  socket->bind(holder->address().port, "127.0.0.1");
+  bool threw = false;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!threw && std::chrono::steady_clock::now() < deadline) {
+    try {
+      loop.runOnce(10ms);
+    } catch (const dgram::Error&) {
+      threw = true;
+    }
+  }
+  CHECK(threw);
+  CHECK(caught == 0);
+  socket->close();
+  holder->close();
+  REQUIRE(test::runUntilIdle(loop));
+}
