@@ -1,17 +1,23 @@
 // socket.setMulticastInterface() example from Node's dgram documentation:
 // IPv6 outgoing multicast interface, on systems where the scope is an
-// interface name. On IPv6 a scope that names no interface is not an
-// error: the socket keeps the system's default interface.
+// interface name. A scope that names no interface throws EADDRNOTAVAIL
+// (libuv would silently keep the default interface); this twin reports it.
 // (The copy of the documentation in this repository prints '::eth1'; the
 // scope needs its '%', as the text before the example says: 'IP%scope'.)
 // The Node snippet keeps the socket open; this twin closes it to end.
 #include <dgram/dgram.hpp>
 
+#include <iostream>
+
 int main() {
   const auto socket = dgram::createSocket("udp6");
 
   socket->bind(1234, [&] {
-    socket->setMulticastInterface("::%eth1");
+    try {
+      socket->setMulticastInterface("::%eth1");
+    } catch (const dgram::Error& err) {
+      std::cerr << err.code() << ": " << err.what() << std::endl;
+    }
     socket->close();  // not in Node's snippet
   });
 

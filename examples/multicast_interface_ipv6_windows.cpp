@@ -2,14 +2,21 @@
 // IPv6 outgoing multicast interface on Windows, where the scope is an
 // interface number. (The copy of the documentation in this repository
 // prints '::2', which is a plain address; the scope needs its '%'.)
+// A host without interface 2 refuses it; this twin reports that.
 // The Node snippet keeps the socket open; this twin closes it to end.
 #include <dgram/dgram.hpp>
+
+#include <iostream>
 
 int main() {
   const auto socket = dgram::createSocket("udp6");
 
   socket->bind(1234, [&] {
-    socket->setMulticastInterface("::%2");
+    try {
+      socket->setMulticastInterface("::%2");
+    } catch (const dgram::Error& err) {
+      std::cerr << err.code() << ": " << err.what() << std::endl;
+    }
     socket->close();  // not in Node's snippet
   });
 

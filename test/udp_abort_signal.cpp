@@ -58,11 +58,13 @@ TEST_CASE("aborting the signal closes an unbound socket", "[abort][close]") {
   controller.abort();
   REQUIRE(test::runUntilIdle(loop));
   CHECK(closes == 1);
-  CHECK(thrownBy([&] { socket->bind(); }).code() == "ERR_SOCKET_DGRAM_NOT_RUNNING");
+  CHECK(thrownBy([&] { socket->bind(); }).code() ==
+        "ERR_SOCKET_DGRAM_NOT_RUNNING");
 }
 
-TEST_CASE("a socket created with an already aborted signal is closed at creation",
-          "[abort][close]") {
+TEST_CASE(
+    "a socket created with an already aborted signal is closed at creation",
+    "[abort][close]") {
   dgram::Loop loop;
   dgram::AbortController controller;
   controller.abort();
@@ -81,7 +83,8 @@ TEST_CASE("a socket created with an already aborted signal is closed at creation
   CHECK(closes == 1);
 }
 
-TEST_CASE("abort after the socket was closed by hand is harmless", "[abort][close]") {
+TEST_CASE("abort after the socket was closed by hand is harmless",
+          "[abort][close]") {
   dgram::Loop loop;
   dgram::AbortController controller;
   dgram::SocketOptions options;
@@ -100,8 +103,9 @@ TEST_CASE("abort with sends in flight: each callback once, 'close' once",
           "[abort][close][send]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = test::makeSocket(loop, dgram::Type::udp4,
-                                   [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = test::makeSocket(
+      loop, dgram::Type::udp4,
+      [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   bool listening = false;
   receiver->bind(0, "127.0.0.1", [&] { listening = true; });
   REQUIRE(test::runUntil(loop, [&] { return listening; }));
@@ -116,14 +120,17 @@ TEST_CASE("abort with sends in flight: each callback once, 'close' once",
     socket->send("x", receiver->address().port, "127.0.0.1",
                  [&](const std::optional<dgram::Error>& err, std::size_t) {
                    ++callbacks;
-                   if (!err) ++ok;
-                   else CHECK(err->code() == "ECANCELED");
+                   if (!err)
+                     ++ok;
+                   else
+                     CHECK(err->code() == "ECANCELED");
                  });
   }
   controller.abort();
   REQUIRE(test::runUntil(loop, [&] { return callbacks == 3 && closes == 1; }));
   auto until = std::chrono::steady_clock::now() + 100ms;
-  test::runUntil(loop, [&] { return std::chrono::steady_clock::now() > until; });
+  test::runUntil(loop,
+                 [&] { return std::chrono::steady_clock::now() > until; });
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));
   CHECK(callbacks == 3);

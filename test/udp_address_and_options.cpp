@@ -76,8 +76,9 @@ TEST_CASE("address() gives {address, family, port} after bind", "[address]") {
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("createSocket with a type other than udp4/udp6 throws ERR_SOCKET_BAD_TYPE",
-          "[options][create]") {
+TEST_CASE(
+    "createSocket with a type other than udp4/udp6 throws ERR_SOCKET_BAD_TYPE",
+    "[options][create]") {
   for (const char* bad : {"", "udp", "udp5", "UDP4", "udp4 ", "tcp", "udp66"}) {
     INFO("type '" << bad << "'");
     auto e = thrownBy([&] { dgram::createSocket(std::string_view(bad)); });
@@ -113,8 +114,9 @@ TEST_CASE("createSocket accepts udp4 and udp6 by name, by enum and by options",
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("option setters on an unbound socket throw EBADF with their own syscall",
-          "[options]") {
+TEST_CASE(
+    "option setters on an unbound socket throw EBADF with their own syscall",
+    "[options]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);
   checkEbadf(thrownBy([&] { socket->setBroadcast(true); }), "setBroadcast");
@@ -135,7 +137,8 @@ TEST_CASE("setBroadcast on a bound socket succeeds both ways", "[options]") {
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("setTTL accepts 1..255 and returns it; outside throws EINVAL", "[options]") {
+TEST_CASE("setTTL accepts 1..255 and returns it; outside throws EINVAL",
+          "[options]") {
   dgram::Loop loop;
   auto socket = boundSocket(loop);
   CHECK(socket->setTTL(1) == 1);
@@ -157,8 +160,9 @@ TEST_CASE("setTTL accepts 1..255 and returns it; outside throws EINVAL", "[optio
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("setMulticastTTL accepts 0..255 and returns it; outside throws EINVAL",
-          "[options]") {
+TEST_CASE(
+    "setMulticastTTL accepts 0..255 and returns it; outside throws EINVAL",
+    "[options]") {
   dgram::Loop loop;
   auto socket = boundSocket(loop);
   CHECK(socket->setMulticastTTL(0) == 0);

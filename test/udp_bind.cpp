@@ -2,9 +2,11 @@
 // bind options and reuseAddr (reference B1-B8, S8's implicit bind).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <vector>
 
 #ifndef _WIN32
 #include <arpa/inet.h>
@@ -31,8 +33,8 @@ dgram::Error thrownBy(F&& f) {
 }
 
 // Binds a fresh socket to 127.0.0.1 on a random port and waits for it.
-std::shared_ptr<dgram::Socket> boundSocket(
-    dgram::Loop& loop, dgram::SocketOptions options = {}) {
+std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
+                                           dgram::SocketOptions options = {}) {
   auto socket = test::makeSocket(loop, std::move(options));
   bool listening = false;
   socket->bind(0, "127.0.0.1", [&] { listening = true; });
@@ -95,8 +97,9 @@ TEST_CASE("bind after an implicit bind by send throws ERR_SOCKET_ALREADY_BOUND",
   CHECK(listening == 1);
 }
 
-TEST_CASE("bind after an implicit bind by connect throws ERR_SOCKET_ALREADY_BOUND",
-          "[bind][connect]") {
+TEST_CASE(
+    "bind after an implicit bind by connect throws ERR_SOCKET_ALREADY_BOUND",
+    "[bind][connect]") {
   dgram::Loop loop;
   auto peer = boundSocket(loop);
   auto socket = test::makeSocket(loop);
@@ -115,8 +118,9 @@ TEST_CASE("bind after an implicit bind by connect throws ERR_SOCKET_ALREADY_BOUN
   CHECK(connected == 1);
 }
 
-TEST_CASE("'listening' and the bind callback come on a later turn, never inside bind",
-          "[bind]") {
+TEST_CASE(
+    "'listening' and the bind callback come on a later turn, never inside bind",
+    "[bind]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);
   bool returned = false;
@@ -138,6 +142,56 @@ TEST_CASE("'listening' and the bind callback come on a later turn, never inside 
   CHECK(bindCallbacks == 1);
 }
 
+TEST_CASE("a 'listening' listener added after bind() returned still hears it",
+          "[bind]") {
+  dgram::Loop loop;
+  auto socket = test::makeSocket(loop);
+  int listening = 0;
+  socket->bind();
+  socket->on(dgram::listening, [&] {
+    ++listening;
+    CHECK(socket->address().port > 0);
+  });
+  REQUIRE(test::runUntil(loop, [&] { return listening == 1; }));
+  socket->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(listening == 1);
+}
+
+TEST_CASE("two implicitly bound sockets get distinct random ports",
+          "[bind][send]") {
+  dgram::Loop loop;
+  auto receiver = boundSocket(loop);
+  const int port = receiver->address().port;
+  std::vector<int> fromPorts;
+  receiver->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo& r) {
+    fromPorts.push_back(r.port);
+  });
+  auto a = test::makeSocket(loop);
+  auto b = test::makeSocket(loop);
+  int sent = 0;
+  auto cb = [&](const std::optional<dgram::Error>& err, std::size_t) {
+    CHECK_FALSE(err);
+    ++sent;
+  };
+  a->send("a", port, "127.0.0.1", cb);
+  b->send("b", port, "127.0.0.1", cb);
+  REQUIRE(
+      test::runUntil(loop, [&] { return sent == 2 && fromPorts.size() == 2; }));
+  CHECK(a->address().port > 0);
+  CHECK(b->address().port > 0);
+  CHECK(a->address().port != b->address().port);
+  std::sort(fromPorts.begin(), fromPorts.end());
+  std::vector<int> expected = {a->address().port, b->address().port};
+  std::sort(expected.begin(), expected.end());
+  CHECK(fromPorts == expected);
+  a->close();
+  b->close();
+  receiver->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(sent == 2);
+}
+
 TEST_CASE("every bind overload binds and calls back once", "[bind]") {
   dgram::Loop loop;
   int callbacks = 0;
@@ -155,7 +209,8 @@ TEST_CASE("every bind overload binds and calls back once", "[bind]") {
   add()->bind(0, "127.0.0.1", [&] { ++callbacks; });
   add()->bind(0, [&] { ++callbacks; });
   add()->bind([&] { ++callbacks; });
-  add()->bind(dgram::BindOptions{0, "127.0.0.1", false, -1}, [&] { ++callbacks; });
+  add()->bind(dgram::BindOptions{0, "127.0.0.1", false, -1},
+              [&] { ++callbacks; });
   add()->bind(dgram::BindOptions{});
   REQUIRE(test::runUntil(loop, [&] { return listening == 8; }));
   for (auto& s : sockets) {
@@ -211,8 +266,9 @@ TEST_CASE("bind object form with port, address and exclusive", "[bind]") {
   CHECK(listening == 1);
 }
 
-TEST_CASE("bind to a port in use emits EADDRINUSE with syscall, address and port",
-          "[bind][error]") {
+TEST_CASE(
+    "bind to a port in use emits EADDRINUSE with syscall, address and port",
+    "[bind][error]") {
   dgram::Loop loop;
   auto first = boundSocket(loop);
   const int port = first->address().port;
@@ -288,7 +344,8 @@ TEST_CASE("repeated bind failures on the same port each emit one error",
   CHECK(unexpected == 0);
 }
 
-TEST_CASE("bind to an address of no interface emits EADDRNOTAVAIL", "[bind][error]") {
+TEST_CASE("bind to an address of no interface emits EADDRNOTAVAIL",
+          "[bind][error]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);
   int errors = 0;
@@ -339,7 +396,8 @@ TEST_CASE("a bind error with no 'error' listener is thrown from the loop",
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("bind after close throws ERR_SOCKET_DGRAM_NOT_RUNNING", "[bind][close]") {
+TEST_CASE("bind after close throws ERR_SOCKET_DGRAM_NOT_RUNNING",
+          "[bind][close]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);
   socket->close();
@@ -349,7 +407,8 @@ TEST_CASE("bind after close throws ERR_SOCKET_DGRAM_NOT_RUNNING", "[bind][close]
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("reuseAddr lets a second socket bind the same port", "[bind][options]") {
+TEST_CASE("reuseAddr lets a second socket bind the same port",
+          "[bind][options]") {
   dgram::Loop loop;
   dgram::SocketOptions options;
   options.reuseAddr = true;
@@ -390,6 +449,44 @@ TEST_CASE("without reuseAddr a second socket cannot bind the same port",
   CHECK(errors == 1);
   CHECK(listening == 0);
 }
+
+#if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__)
+TEST_CASE("reusePort lets two sockets bind the same port and both stay bound",
+          "[bind][options]") {
+  dgram::Loop loop;
+  dgram::SocketOptions options;
+  options.reusePort = true;
+  auto first = boundSocket(loop, options);
+  const int port = first->address().port;
+  auto second = test::makeSocket(loop, options);
+  int listening = 0;
+  int errors = 0;
+  second->on(dgram::error, [&](const dgram::Error& e) {
+    INFO(e.what());
+    ++errors;
+  });
+  second->bind(port, "127.0.0.1", [&] { ++listening; });
+  REQUIRE(test::runUntil(loop, [&] { return listening + errors == 1; }));
+  CHECK(listening == 1);
+  CHECK(errors == 0);
+  CHECK(second->address().port == port);
+
+  // A datagram to the shared port reaches exactly one of them.
+  int messages = 0;
+  first->on(dgram::message,
+            [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  second->on(dgram::message,
+             [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto sender = test::makeSocket(loop);
+  sender->send("shared", port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return messages == 1; }));
+  sender->close();
+  first->close();
+  second->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(messages == 1);
+}
+#endif
 
 #ifndef _WIN32
 

@@ -33,7 +33,8 @@ std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
 
 void checkBufferSizeError(const dgram::Error& e) {
   CHECK(e.code() == "ERR_SOCKET_BUFFER_SIZE");
-  CHECK(std::string(e.what()).rfind("Could not get or set buffer size", 0) == 0);
+  CHECK(std::string(e.what()).rfind("Could not get or set buffer size", 0) ==
+        0);
 }
 
 }  // namespace
@@ -50,7 +51,8 @@ TEST_CASE("buffer sizes on an unbound socket throw ERR_SOCKET_BUFFER_SIZE",
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("a negative buffer size throws ERR_SOCKET_BAD_BUFFER_SIZE", "[buffer]") {
+TEST_CASE("a negative buffer size throws ERR_SOCKET_BAD_BUFFER_SIZE",
+          "[buffer]") {
   dgram::Loop loop;
   auto check = [](const dgram::Error& e) {
     CHECK(e.code() == "ERR_SOCKET_BAD_BUFFER_SIZE");

@@ -37,13 +37,16 @@ std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
 
 void settle(dgram::Loop& loop, std::chrono::milliseconds d = 100ms) {
   auto until = std::chrono::steady_clock::now() + d;
-  test::runUntil(loop, [&] { return std::chrono::steady_clock::now() > until; });
+  test::runUntil(loop,
+                 [&] { return std::chrono::steady_clock::now() > until; });
 }
 
 }  // namespace
 
-TEST_CASE("close emits 'close' once on a later turn; the callback is a 'close' listener",
-          "[close]") {
+TEST_CASE(
+    "close emits 'close' once on a later turn; the callback is a 'close' "
+    "listener",
+    "[close]") {
   dgram::Loop loop;
   auto socket = boundSocket(loop);
   bool returned = false;
@@ -73,9 +76,10 @@ TEST_CASE("close of an unbound socket emits 'close' once", "[close]") {
   CHECK(closes == 1);
 }
 
-TEST_CASE("every call that needs the socket throws ERR_SOCKET_DGRAM_NOT_RUNNING "
-          "after close",
-          "[close]") {
+TEST_CASE(
+    "every call that needs the socket throws ERR_SOCKET_DGRAM_NOT_RUNNING "
+    "after close",
+    "[close]") {
   dgram::Loop loop;
   auto socket = boundSocket(loop);
   int closes = 0;
@@ -91,8 +95,10 @@ TEST_CASE("every call that needs the socket throws ERR_SOCKET_DGRAM_NOT_RUNNING 
   check("address", thrownBy([&] { socket->address(); }));
   check("remoteAddress", thrownBy([&] { socket->remoteAddress(); }));
   check("connect", thrownBy([&] { socket->connect(1234); }));
-  check("addMembership", thrownBy([&] { socket->addMembership("224.0.0.114"); }));
-  check("dropMembership", thrownBy([&] { socket->dropMembership("224.0.0.114"); }));
+  check("addMembership",
+        thrownBy([&] { socket->addMembership("224.0.0.114"); }));
+  check("dropMembership",
+        thrownBy([&] { socket->dropMembership("224.0.0.114"); }));
   check("addSourceSpecificMembership", thrownBy([&] {
           socket->addSourceSpecificMembership("127.0.0.1", "232.1.1.1");
         }));
@@ -105,7 +111,8 @@ TEST_CASE("every call that needs the socket throws ERR_SOCKET_DGRAM_NOT_RUNNING 
   check("setBroadcast", thrownBy([&] { socket->setBroadcast(true); }));
   check("setTTL", thrownBy([&] { socket->setTTL(10); }));
   check("setMulticastTTL", thrownBy([&] { socket->setMulticastTTL(10); }));
-  check("setMulticastLoopback", thrownBy([&] { socket->setMulticastLoopback(true); }));
+  check("setMulticastLoopback",
+        thrownBy([&] { socket->setMulticastLoopback(true); }));
   // Buffer sizes after close: an error, whichever of Node's codes.
   CHECK_THROWS_AS(socket->getRecvBufferSize(), dgram::Error);
   CHECK_THROWS_AS(socket->setSendBufferSize(4096), dgram::Error);
@@ -119,14 +126,17 @@ TEST_CASE("every call that needs the socket throws ERR_SOCKET_DGRAM_NOT_RUNNING 
 TEST_CASE("no 'message' is emitted after close", "[close][message]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   const int port = receiver->address().port;
   auto sender = boundSocket(loop);
   int sent = 0;
-  sender->send("too late", port, "127.0.0.1",
-               [&](const std::optional<dgram::Error>&, std::size_t) { ++sent; });
-  sender->send("too late", port, "127.0.0.1",
-               [&](const std::optional<dgram::Error>&, std::size_t) { ++sent; });
+  sender->send(
+      "too late", port, "127.0.0.1",
+      [&](const std::optional<dgram::Error>&, std::size_t) { ++sent; });
+  sender->send(
+      "too late", port, "127.0.0.1",
+      [&](const std::optional<dgram::Error>&, std::size_t) { ++sent; });
   // Close before the loop had a chance to read anything.
   receiver->close();
   REQUIRE(test::runUntil(loop, [&] { return sent == 2; }));
@@ -156,12 +166,14 @@ TEST_CASE("close during bind: no 'listening', the bind callback never runs",
   CHECK(closes == 1);
 }
 
-TEST_CASE("close during a bind that waits for its lookup; a late answer is harmless",
-          "[close][bind][lookup]") {
+TEST_CASE(
+    "close during a bind that waits for its lookup; a late answer is harmless",
+    "[close][bind][lookup]") {
   dgram::Loop loop;
   dgram::SocketOptions options;
   std::vector<dgram::LookupCallback> pending;
-  options.lookup = [&](std::string_view, dgram::Family, dgram::LookupCallback done) {
+  options.lookup = [&](std::string_view, dgram::Family,
+                       dgram::LookupCallback done) {
     pending.push_back(std::move(done));
   };
   auto socket = test::makeSocket(loop, options);
@@ -172,7 +184,8 @@ TEST_CASE("close during a bind that waits for its lookup; a late answer is harml
   REQUIRE(test::runUntil(loop, [&] { return !pending.empty(); }));
   socket->close([&] { ++closes; });
   REQUIRE(test::runUntil(loop, [&] { return closes == 1; }));
-  for (auto& done : pending) done(std::nullopt, "127.0.0.1", dgram::Family::IPv4);
+  for (auto& done : pending)
+    done(std::nullopt, "127.0.0.1", dgram::Family::IPv4);
   settle(loop, 50ms);
   REQUIRE(test::runUntilIdle(loop));
   CHECK(listening == 0);
@@ -195,7 +208,8 @@ TEST_CASE("close from inside 'listening' (with a send queued) is safe",
           "[close][bind]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   auto socket = test::makeSocket(loop);
   int closes = 0, listening = 0, errors = 0;
   socket->on(dgram::error, [&](const dgram::Error&) { ++errors; });
@@ -208,8 +222,10 @@ TEST_CASE("close from inside 'listening' (with a send queued) is safe",
   socket->send("queued", receiver->address().port, "127.0.0.1",
                [&](const std::optional<dgram::Error>& err, std::size_t) {
                  ++callbacks;
-                 if (!err) ++ok;
-                 else CHECK(err->code() == "ECANCELED");
+                 if (!err)
+                   ++ok;
+                 else
+                   CHECK(err->code() == "ECANCELED");
                });
   REQUIRE(test::runUntil(loop, [&] { return closes == 1 && callbacks == 1; }));
   settle(loop);
@@ -222,7 +238,8 @@ TEST_CASE("close from inside 'listening' (with a send queued) is safe",
   CHECK(messages == ok);
 }
 
-TEST_CASE("close from inside a 'message' listener is safe", "[close][message]") {
+TEST_CASE("close from inside a 'message' listener is safe",
+          "[close][message]") {
   dgram::Loop loop;
   std::shared_ptr<dgram::Socket> receiver;
   int messages = 0, closes = 0;
@@ -231,7 +248,8 @@ TEST_CASE("close from inside a 'message' listener is safe", "[close][message]") 
     receiver->close([&] { ++closes; });
   });
   auto sender = boundSocket(loop);
-  for (int i = 0; i < 5; ++i) sender->send("burst", receiver->address().port, "127.0.0.1");
+  for (int i = 0; i < 5; ++i)
+    sender->send("burst", receiver->address().port, "127.0.0.1");
   REQUIRE(test::runUntil(loop, [&] { return closes == 1; }));
   settle(loop);
   sender->close();
@@ -275,11 +293,14 @@ TEST_CASE("close from inside the 'connect' listener and callback is safe",
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("close from inside a send callback is safe; later sends still complete once",
-          "[close][send]") {
+TEST_CASE(
+    "close from inside a send callback is safe; later sends still complete "
+    "once",
+    "[close][send]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   auto socket = boundSocket(loop);
   int callbacks = 0, closes = 0;
   int okAfterFirst = 0, cancelled = 0;
@@ -325,19 +346,21 @@ TEST_CASE("close from inside an 'error' listener is safe", "[close][error]") {
   CHECK(closes == 1);
 }
 
-TEST_CASE("an open socket stays alive without the caller's shared_ptr; the loop "
-          "lets go after 'close'",
-          "[close][lifetime]") {
+TEST_CASE(
+    "an open socket stays alive without the caller's shared_ptr; the loop "
+    "lets go after 'close'",
+    "[close][lifetime]") {
   dgram::Loop loop;
   int messages = 0, closes = 0;
   auto socket = boundSocket(loop);
   const int port = socket->address().port;
   std::weak_ptr<dgram::Socket> weak = socket;
-  socket->on(dgram::message, [&, weak](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    ++messages;
-    CHECK(msg.str() == "still here");
-    if (auto self = weak.lock()) self->close();
-  });
+  socket->on(dgram::message,
+             [&, weak](dgram::Bytes msg, const dgram::RemoteInfo&) {
+               ++messages;
+               CHECK(msg.str() == "still here");
+               if (auto self = weak.lock()) self->close();
+             });
   socket->on(dgram::close, [&] { ++closes; });
   socket.reset();
   CHECK_FALSE(weak.expired());

@@ -35,17 +35,19 @@ std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
 
 void settle(dgram::Loop& loop, std::chrono::milliseconds d = 100ms) {
   auto until = std::chrono::steady_clock::now() + d;
-  test::runUntil(loop, [&] { return std::chrono::steady_clock::now() > until; });
+  test::runUntil(loop,
+                 [&] { return std::chrono::steady_clock::now() > until; });
 }
 
 // A connected socket to `port` on 127.0.0.1, after 'connect'.
 std::shared_ptr<dgram::Socket> connectedSocket(dgram::Loop& loop, int port) {
   auto socket = test::makeSocket(loop);
   bool connected = false;
-  socket->connect(port, "127.0.0.1", [&](const std::optional<dgram::Error>& err) {
-    CHECK_FALSE(err);
-    connected = true;
-  });
+  socket->connect(port, "127.0.0.1",
+                  [&](const std::optional<dgram::Error>& err) {
+                    CHECK_FALSE(err);
+                    connected = true;
+                  });
   REQUIRE(test::runUntil(loop, [&] { return connected; }));
   return socket;
 }
@@ -54,7 +56,8 @@ const std::string kBadPort = "Port should be > 0 and < 65536. Received ";
 
 }  // namespace
 
-TEST_CASE("connect with an invalid port throws ERR_SOCKET_BAD_PORT", "[connect]") {
+TEST_CASE("connect with an invalid port throws ERR_SOCKET_BAD_PORT",
+          "[connect]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);
   int callbacks = 0;
@@ -79,17 +82,20 @@ TEST_CASE("connect with an invalid port throws ERR_SOCKET_BAD_PORT", "[connect]"
   CHECK(callbacks == 0);
 }
 
-TEST_CASE("connect while connecting or connected throws ERR_SOCKET_DGRAM_IS_CONNECTED",
-          "[connect]") {
+TEST_CASE(
+    "connect while connecting or connected throws "
+    "ERR_SOCKET_DGRAM_IS_CONNECTED",
+    "[connect]") {
   dgram::Loop loop;
   auto peer = boundSocket(loop);
   const int port = peer->address().port;
   auto socket = test::makeSocket(loop);
   int connects = 0;
-  socket->connect(port, "127.0.0.1", [&](const std::optional<dgram::Error>& err) {
-    CHECK_FALSE(err);
-    ++connects;
-  });
+  socket->connect(port, "127.0.0.1",
+                  [&](const std::optional<dgram::Error>& err) {
+                    CHECK_FALSE(err);
+                    ++connects;
+                  });
   auto connecting = thrownBy([&] { socket->connect(port, "127.0.0.1"); });
   CHECK(connecting.code() == "ERR_SOCKET_DGRAM_IS_CONNECTED");
   CHECK(std::string(connecting.what()) == "Already connected");
@@ -104,9 +110,10 @@ TEST_CASE("connect while connecting or connected throws ERR_SOCKET_DGRAM_IS_CONN
   CHECK(connects == 1);
 }
 
-TEST_CASE("connect binds an unbound socket first: 'listening' then 'connect', "
-          "both on a later turn",
-          "[connect][bind]") {
+TEST_CASE(
+    "connect binds an unbound socket first: 'listening' then 'connect', "
+    "both on a later turn",
+    "[connect][bind]") {
   dgram::Loop loop;
   auto peer = boundSocket(loop);
   const int port = peer->address().port;
@@ -121,11 +128,12 @@ TEST_CASE("connect binds an unbound socket first: 'listening' then 'connect', "
     CHECK(returned);
     events.push_back("connect");
   });
-  socket->connect(port, "127.0.0.1", [&](const std::optional<dgram::Error>& err) {
-    CHECK(returned);
-    CHECK_FALSE(err);
-    events.push_back("callback");
-  });
+  socket->connect(port, "127.0.0.1",
+                  [&](const std::optional<dgram::Error>& err) {
+                    CHECK(returned);
+                    CHECK_FALSE(err);
+                    events.push_back("callback");
+                  });
   returned = true;
   REQUIRE(test::runUntil(loop, [&] { return events.size() == 3; }));
   CHECK(events == std::vector<std::string>{"listening", "connect", "callback"});
@@ -140,18 +148,21 @@ TEST_CASE("connect binds an unbound socket first: 'listening' then 'connect', "
   CHECK(events.size() == 3);
 }
 
-TEST_CASE("connect on a bound socket emits 'connect' once; the callback is a once listener",
-          "[connect]") {
+TEST_CASE(
+    "connect on a bound socket emits 'connect' once; the callback is a once "
+    "listener",
+    "[connect]") {
   dgram::Loop loop;
   auto peer = boundSocket(loop);
   auto socket = boundSocket(loop);
   int connectEvents = 0;
   int callbacks = 0;
   socket->on(dgram::connect, [&] { ++connectEvents; });
-  socket->connect(peer->address().port, [&](const std::optional<dgram::Error>& err) {
-    CHECK_FALSE(err);
-    ++callbacks;
-  });
+  socket->connect(peer->address().port,
+                  [&](const std::optional<dgram::Error>& err) {
+                    CHECK_FALSE(err);
+                    ++callbacks;
+                  });
   REQUIRE(test::runUntil(loop, [&] { return connectEvents == 1; }));
   socket->disconnect();
   socket->connect(peer->address().port);  // no callback this time
@@ -166,9 +177,10 @@ TEST_CASE("connect on a bound socket emits 'connect' once; the callback is a onc
 TEST_CASE("connect without an address connects to 127.0.0.1", "[connect]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto peer = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto peer =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   const int port = peer->address().port;
   auto a = test::makeSocket(loop);
   auto b = test::makeSocket(loop);
@@ -189,7 +201,8 @@ TEST_CASE("connect without an address connects to 127.0.0.1", "[connect]") {
   };
   a->send("from a", scb);
   b->send("from b", scb);
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 2 && sent == 2; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return received.size() == 2 && sent == 2; }));
   std::sort(received.begin(), received.end());
   CHECK(received == std::vector<std::string>{"from a", "from b"});
   a->close();
@@ -200,9 +213,10 @@ TEST_CASE("connect without an address connects to 127.0.0.1", "[connect]") {
   CHECK(sent == 2);
 }
 
-TEST_CASE("disconnect and remoteAddress when not connected throw "
-          "ERR_SOCKET_DGRAM_NOT_CONNECTED",
-          "[connect]") {
+TEST_CASE(
+    "disconnect and remoteAddress when not connected throw "
+    "ERR_SOCKET_DGRAM_NOT_CONNECTED",
+    "[connect]") {
   dgram::Loop loop;
   auto peer = boundSocket(loop);
   auto socket = test::makeSocket(loop);
@@ -238,12 +252,14 @@ TEST_CASE("after disconnect the socket sends unconnected and can connect again",
           "[connect]") {
   dgram::Loop loop;
   std::vector<std::string> atFirst, atSecond;
-  auto first = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    atFirst.push_back(msg.str());
-  });
-  auto second = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    atSecond.push_back(msg.str());
-  });
+  auto first =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        atFirst.push_back(msg.str());
+      });
+  auto second =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        atSecond.push_back(msg.str());
+      });
   auto socket = connectedSocket(loop, first->address().port);
   int sent = 0;
   auto cb = [&](const std::optional<dgram::Error>& err, std::size_t) {
@@ -261,14 +277,16 @@ TEST_CASE("after disconnect the socket sends unconnected and can connect again",
   REQUIRE(test::runUntil(loop, [&] { return atSecond.size() == 1; }));
 
   int connects = 0;
-  socket->connect(second->address().port, [&](const std::optional<dgram::Error>& err) {
-    CHECK_FALSE(err);
-    ++connects;
-  });
+  socket->connect(second->address().port,
+                  [&](const std::optional<dgram::Error>& err) {
+                    CHECK_FALSE(err);
+                    ++connects;
+                  });
   REQUIRE(test::runUntil(loop, [&] { return connects == 1; }));
   CHECK(socket->remoteAddress().port == second->address().port);
   socket->send("connected 2", cb);
-  REQUIRE(test::runUntil(loop, [&] { return atSecond.size() == 2 && sent == 3; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return atSecond.size() == 2 && sent == 3; }));
   CHECK(atFirst == std::vector<std::string>{"connected 1"});
   CHECK(atSecond == std::vector<std::string>{"unconnected", "connected 2"});
   socket->close();
@@ -279,14 +297,16 @@ TEST_CASE("after disconnect the socket sends unconnected and can connect again",
   CHECK(connects == 1);
 }
 
-TEST_CASE("connected send forms: buffer, offset+length, list, callbacks with bytes",
-          "[connect][send]") {
+TEST_CASE(
+    "connected send forms: buffer, offset+length, list, callbacks with bytes",
+    "[connect][send]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto peer = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    CHECK(r.size == msg.size());
-    received.push_back(msg.str());
-  });
+  auto peer =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        CHECK(r.size == msg.size());
+        received.push_back(msg.str());
+      });
   auto socket = connectedSocket(loop, peer->address().port);
   std::vector<std::size_t> sizes;
   bool returned = false;
@@ -296,16 +316,17 @@ TEST_CASE("connected send forms: buffer, offset+length, list, callbacks with byt
     sizes.push_back(n);
   };
   const std::string buf = "Hello World!";
-  socket->send(buf, cb);                                  // buffer
-  socket->send(buf, 0, 5, cb);                            // buffer, length
-  socket->send(buf, 6, 6, cb);                            // buffer, offset
-  socket->send({"Hello", " ", "multi"}, cb);              // list
+  socket->send(buf, cb);                      // buffer
+  socket->send(buf, 0, 5, cb);                // buffer, length
+  socket->send(buf, 6, 6, cb);                // buffer, offset
+  socket->send({"Hello", " ", "multi"}, cb);  // list
   socket->send(std::vector<dgram::Bytes>{"vec", "tor"}, cb);
-  std::vector<std::string> strings = {"str", "ings"};     // multi-string array
+  std::vector<std::string> strings = {"str", "ings"};  // multi-string array
   socket->send(std::vector<dgram::Bytes>{strings[0], strings[1]}, cb);
   socket->send("no callback");
   returned = true;
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 7 && sizes.size() == 6; }));
+  REQUIRE(test::runUntil(
+      loop, [&] { return received.size() == 7 && sizes.size() == 6; }));
   CHECK(received == std::vector<std::string>{"Hello World!", "Hello", "World!",
                                              "Hello multi", "vector", "strings",
                                              "no callback"});
@@ -316,25 +337,29 @@ TEST_CASE("connected send forms: buffer, offset+length, list, callbacks with byt
   CHECK(sizes.size() == 6);
 }
 
-TEST_CASE("connected send: the list may change right after send", "[connect][send]") {
+TEST_CASE("connected send: the list may change right after send",
+          "[connect][send]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto peer = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto peer =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   auto socket = connectedSocket(loop, peer->address().port);
   int sent = 0;
   std::string a = "Hello", b = " World";
   std::vector<dgram::Bytes> list{a, b};
-  socket->send(list, [&](const std::optional<dgram::Error>& err, std::size_t n) {
-    CHECK_FALSE(err);
-    CHECK(n == 11);
-    ++sent;
-  });
+  socket->send(list,
+               [&](const std::optional<dgram::Error>& err, std::size_t n) {
+                 CHECK_FALSE(err);
+                 CHECK(n == 11);
+                 ++sent;
+               });
   a.assign("xxxxx");
   b.assign("yyyyyyyyyyyy");
   list.clear();
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
   CHECK(received[0] == "Hello World");
   socket->close();
   peer->close();
@@ -342,15 +367,17 @@ TEST_CASE("connected send: the list may change right after send", "[connect][sen
   CHECK(sent == 1);
 }
 
-TEST_CASE("connected send of empty buffer, empty list and zero length sends "
-          "empty datagrams",
-          "[connect][send][empty]") {
+TEST_CASE(
+    "connected send of empty buffer, empty list and zero length sends "
+    "empty datagrams",
+    "[connect][send][empty]") {
   dgram::Loop loop;
   std::vector<std::size_t> received;
-  auto peer = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    CHECK(msg.size() == 0);
-    received.push_back(r.size);
-  });
+  auto peer =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        CHECK(msg.size() == 0);
+        received.push_back(r.size);
+      });
   auto socket = connectedSocket(loop, peer->address().port);
   std::vector<std::size_t> sizes;
   auto cb = [&](const std::optional<dgram::Error>& err, std::size_t n) {
@@ -365,7 +392,8 @@ TEST_CASE("connected send of empty buffer, empty list and zero length sends "
   // pointer): pass size_t values.
   const std::size_t one = 1, none = 0;
   socket->send(buf, one, none, cb);
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 4 && sizes.size() == 4; }));
+  REQUIRE(test::runUntil(
+      loop, [&] { return received.size() == 4 && sizes.size() == 4; }));
   CHECK(received == std::vector<std::size_t>(4, 0));
   CHECK(sizes == std::vector<std::size_t>(4, 0));
   socket->close();
@@ -374,14 +402,16 @@ TEST_CASE("connected send of empty buffer, empty list and zero length sends "
   CHECK(sizes.size() == 4);
 }
 
-TEST_CASE("while connecting the socket is not connected yet: the connected send "
-          "form throws ERR_SOCKET_BAD_PORT, sends with a port go out",
-          "[connect][send][queue]") {
+TEST_CASE(
+    "while connecting the socket is not connected yet: the connected send "
+    "form throws ERR_SOCKET_BAD_PORT, sends with a port go out",
+    "[connect][send][queue]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto peer = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto peer =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   const int port = peer->address().port;
   auto socket = test::makeSocket(loop);
   std::vector<std::string> events;
@@ -402,14 +432,17 @@ TEST_CASE("while connecting the socket is not connected yet: the connected send 
                  CHECK_FALSE(err);
                  events.push_back("sent");
                });
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 1 && events.size() == 2; }));
+  REQUIRE(test::runUntil(
+      loop, [&] { return received.size() == 1 && events.size() == 2; }));
   CHECK(received == std::vector<std::string>{"with port"});
   // Connected now: the connected form works.
-  socket->send("connected", [&](const std::optional<dgram::Error>& err, std::size_t) {
-    CHECK_FALSE(err);
-    events.push_back("sent");
-  });
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 2 && events.size() == 3; }));
+  socket->send("connected",
+               [&](const std::optional<dgram::Error>& err, std::size_t) {
+                 CHECK_FALSE(err);
+                 events.push_back("sent");
+               });
+  REQUIRE(test::runUntil(
+      loop, [&] { return received.size() == 2 && events.size() == 3; }));
   CHECK(received[1] == "connected");
   socket->close();
   peer->close();
@@ -418,17 +451,19 @@ TEST_CASE("while connecting the socket is not connected yet: the connected send 
   CHECK(std::count(events.begin(), events.end(), "connect") == 1);
 }
 
-TEST_CASE("a connected socket receives only from its peer", "[connect][message]") {
+TEST_CASE("a connected socket receives only from its peer",
+          "[connect][message]") {
   dgram::Loop loop;
   auto peer = boundSocket(loop);
   auto stranger = boundSocket(loop);
   std::vector<std::string> received;
   std::vector<int> fromPorts;
-  auto socket = test::makeSocket(loop, dgram::Type::udp4,
-                                 [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-                                   received.push_back(msg.str());
-                                   fromPorts.push_back(r.port);
-                                 });
+  auto socket =
+      test::makeSocket(loop, dgram::Type::udp4,
+                       [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+                         received.push_back(msg.str());
+                         fromPorts.push_back(r.port);
+                       });
   bool listening = false;
   socket->bind(0, "127.0.0.1", [&] { listening = true; });
   REQUIRE(test::runUntil(loop, [&] { return listening; }));
@@ -445,7 +480,8 @@ TEST_CASE("a connected socket receives only from its peer", "[connect][message]"
   stranger->send("from stranger", port, "127.0.0.1", cb);
   REQUIRE(test::runUntil(loop, [&] { return sent == 1; }));
   peer->send("from peer", port, "127.0.0.1", cb);
-  REQUIRE(test::runUntil(loop, [&] { return received.size() >= 1 && sent == 2; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return received.size() >= 1 && sent == 2; }));
   settle(loop);
   CHECK(received == std::vector<std::string>{"from peer"});
   CHECK(fromPorts == std::vector<int>{peer->address().port});
@@ -456,9 +492,10 @@ TEST_CASE("a connected socket receives only from its peer", "[connect][message]"
   CHECK(sent == 2);
 }
 
-TEST_CASE("connect whose lookup fails: error to the callback, state back to "
-          "disconnected",
-          "[connect][lookup][error]") {
+TEST_CASE(
+    "connect whose lookup fails: error to the callback, state back to "
+    "disconnected",
+    "[connect][lookup][error]") {
   dgram::Loop loop;
   auto peer = boundSocket(loop);
   dgram::SocketOptions options;
@@ -518,13 +555,15 @@ TEST_CASE("connect whose lookup fails without a callback emits 'error'",
           "[connect][lookup][error]") {
   dgram::Loop loop;
   dgram::SocketOptions options;
-  options.lookup = [](std::string_view, dgram::Family, dgram::LookupCallback done) {
+  options.lookup = [](std::string_view, dgram::Family,
+                      dgram::LookupCallback done) {
     done(dgram::Error("ENOTFOUND", "getaddrinfo ENOTFOUND bad.test"), "",
          dgram::Family::IPv4);
   };
   auto socket = test::makeSocket(loop, options);
   std::vector<std::string> codes;
-  socket->on(dgram::error, [&](const dgram::Error& e) { codes.push_back(e.code()); });
+  socket->on(dgram::error,
+             [&](const dgram::Error& e) { codes.push_back(e.code()); });
   socket->connect(4242, "bad.test");
   REQUIRE(test::runUntil(loop, [&] { return codes.size() == 1; }));
   settle(loop, 50ms);
@@ -535,9 +574,10 @@ TEST_CASE("connect whose lookup fails without a callback emits 'error'",
   CHECK(codes.size() == 1);
 }
 
-TEST_CASE("ICMP port unreachable on a connected socket: ECONNREFUSED, and the "
-          "socket keeps working",
-          "[connect][error][icmp]") {
+TEST_CASE(
+    "ICMP port unreachable on a connected socket: ECONNREFUSED, and the "
+    "socket keeps working",
+    "[connect][error][icmp]") {
   dgram::Loop loop;
   // A port with nobody listening: bind, note the port, close.
   int closedPort = 0;
@@ -549,7 +589,8 @@ TEST_CASE("ICMP port unreachable on a connected socket: ECONNREFUSED, and the "
   }
   auto socket = connectedSocket(loop, closedPort);
   std::vector<dgram::Error> errorEvents;
-  socket->on(dgram::error, [&](const dgram::Error& e) { errorEvents.push_back(e); });
+  socket->on(dgram::error,
+             [&](const dgram::Error& e) { errorEvents.push_back(e); });
 
   constexpr int kSends = 5;
   int callbacks = 0;
@@ -586,10 +627,11 @@ TEST_CASE("ICMP port unreachable on a connected socket: ECONNREFUSED, and the "
 
   // Still working: disconnect, then send to and receive from a live peer.
   std::vector<std::string> received;
-  auto live = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    received.push_back(msg.str());
-    CHECK(r.port == socket->address().port);
-  });
+  auto live =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        received.push_back(msg.str());
+        CHECK(r.port == socket->address().port);
+      });
   socket->disconnect();
   int liveSent = 0;
   socket->send("still alive", live->address().port, "127.0.0.1",
@@ -610,9 +652,10 @@ TEST_CASE("ICMP port unreachable on a connected socket: ECONNREFUSED, and the "
   CHECK(liveSent == 1);
 }
 
-TEST_CASE("connect, disconnect and remoteAddress after close throw "
-          "ERR_SOCKET_DGRAM_NOT_RUNNING",
-          "[connect][close]") {
+TEST_CASE(
+    "connect, disconnect and remoteAddress after close throw "
+    "ERR_SOCKET_DGRAM_NOT_RUNNING",
+    "[connect][close]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);
   socket->close();

@@ -24,7 +24,8 @@ std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
 
 }  // namespace
 
-TEST_CASE("several listeners of each event run in registration order", "[events]") {
+TEST_CASE("several listeners of each event run in registration order",
+          "[events]") {
   dgram::Loop loop;
   auto peer = boundSocket(loop);
   auto socket = test::makeSocket(loop);
@@ -49,9 +50,9 @@ TEST_CASE("several listeners of each event run in registration order", "[events]
   REQUIRE(test::runUntil(loop, [&] { return seen.size() == 8; }));
   peer->close();
   REQUIRE(test::runUntilIdle(loop));
-  CHECK(seen == std::vector<std::string>{"listening 1", "listening 2", "connect 1",
-                                         "connect 2", "message 1", "message 2",
-                                         "close 1", "close 2"});
+  CHECK(seen == std::vector<std::string>{"listening 1", "listening 2",
+                                         "connect 1", "connect 2", "message 1",
+                                         "message 2", "close 1", "close 2"});
 }
 
 TEST_CASE("several 'error' listeners all run, in order, and nothing is thrown",
@@ -74,15 +75,19 @@ TEST_CASE("once listeners run once; off removes a listener", "[events]") {
   dgram::Loop loop;
   int onceCount = 0, onCount = 0, removedCount = 0;
   auto receiver = boundSocket(loop);
-  receiver->once(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++onceCount; });
-  receiver->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++onCount; });
-  auto id = receiver->on(dgram::message,
-                         [&](dgram::Bytes, const dgram::RemoteInfo&) { ++removedCount; });
+  receiver->once(dgram::message,
+                 [&](dgram::Bytes, const dgram::RemoteInfo&) { ++onceCount; });
+  receiver->on(dgram::message,
+               [&](dgram::Bytes, const dgram::RemoteInfo&) { ++onCount; });
+  auto id = receiver->on(
+      dgram::message,
+      [&](dgram::Bytes, const dgram::RemoteInfo&) { ++removedCount; });
   CHECK(receiver->off(id));
   CHECK_FALSE(receiver->off(id));
   CHECK_FALSE(receiver->off(987654321));
   auto sender = boundSocket(loop);
-  for (int i = 0; i < 3; ++i) sender->send("x", receiver->address().port, "127.0.0.1");
+  for (int i = 0; i < 3; ++i)
+    sender->send("x", receiver->address().port, "127.0.0.1");
   REQUIRE(test::runUntil(loop, [&] { return onCount == 3; }));
   sender->close();
   receiver->close();
@@ -132,8 +137,10 @@ TEST_CASE("a listener removing a later listener during an emit", "[events]") {
   CHECK(second <= 1);
 }
 
-TEST_CASE("an 'error' with no listener is thrown from runOnce and run as dgram::Error",
-          "[events][error]") {
+TEST_CASE(
+    "an 'error' with no listener is thrown from runOnce and run as "
+    "dgram::Error",
+    "[events][error]") {
   dgram::Loop loop;
   auto holder = boundSocket(loop);
   const int port = holder->address().port;

@@ -38,7 +38,8 @@ struct Received {
 
 }  // namespace
 
-TEST_CASE("udp6 bind without an address binds :: and a random port", "[ipv6][bind]") {
+TEST_CASE("udp6 bind without an address binds :: and a random port",
+          "[ipv6][bind]") {
   REQUIRE_IPV6();
   dgram::Loop loop;
   auto socket = test::makeSocket(loop, dgram::Type::udp6);
@@ -55,13 +56,15 @@ TEST_CASE("udp6 bind without an address binds :: and a random port", "[ipv6][bin
   CHECK(listening == 1);
 }
 
-TEST_CASE("udp6 send and receive over ::1 with rinfo family IPv6", "[ipv6][message]") {
+TEST_CASE("udp6 send and receive over ::1 with rinfo family IPv6",
+          "[ipv6][message]") {
   REQUIRE_IPV6();
   dgram::Loop loop;
   std::vector<Received> received;
-  auto receiver = boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    received.push_back({msg.str(), r});
-  });
+  auto receiver =
+      boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        received.push_back({msg.str(), r});
+      });
   auto sender = boundSocket6(loop);
   CHECK(receiver->address().address.str() == "::1");
   CHECK(receiver->address().family == dgram::Family::IPv6);
@@ -72,7 +75,8 @@ TEST_CASE("udp6 send and receive over ::1 with rinfo family IPv6", "[ipv6][messa
                  CHECK(n == 8);
                  ++sent;
                });
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
   CHECK(received[0].data == "over six");
   CHECK(received[0].rinfo.address.str() == "::1");
   CHECK(received[0].rinfo.family == dgram::Family::IPv6);
@@ -88,9 +92,10 @@ TEST_CASE("udp6 send without an address goes to ::1", "[ipv6][send]") {
   REQUIRE_IPV6();
   dgram::Loop loop;
   std::vector<Received> received;
-  auto receiver = boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    received.push_back({msg.str(), r});
-  });
+  auto receiver =
+      boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        received.push_back({msg.str(), r});
+      });
   const int port = receiver->address().port;
   auto sender = test::makeSocket(loop, dgram::Type::udp6);
   int sent = 0;
@@ -101,41 +106,48 @@ TEST_CASE("udp6 send without an address goes to ::1", "[ipv6][send]") {
   sender->send("no address", port, cb);
   sender->send("empty address", port, "", cb);
   sender->send({"li", "st"}, port, cb);
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 3 && sent == 3; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return received.size() == 3 && sent == 3; }));
   CHECK(received[0].data == "no address");
   CHECK(received[1].data == "empty address");
   CHECK(received[2].data == "list");
-  for (auto& r : received) CHECK(r.rinfo.family == dgram::Family::IPv6);
+  for (auto& r : received)
+    CHECK(r.rinfo.family == dgram::Family::IPv6);
   sender->close();
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));
   CHECK(sent == 3);
 }
 
-TEST_CASE("udp6 connect without an address connects to ::1", "[ipv6][connect]") {
+TEST_CASE("udp6 connect without an address connects to ::1",
+          "[ipv6][connect]") {
   REQUIRE_IPV6();
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto peer = boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto peer =
+      boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   auto socket = test::makeSocket(loop, dgram::Type::udp6);
   int connects = 0;
-  socket->connect(peer->address().port, [&](const std::optional<dgram::Error>& err) {
-    CHECK_FALSE(err);
-    ++connects;
-  });
+  socket->connect(peer->address().port,
+                  [&](const std::optional<dgram::Error>& err) {
+                    CHECK_FALSE(err);
+                    ++connects;
+                  });
   REQUIRE(test::runUntil(loop, [&] { return connects == 1; }));
   auto remote = socket->remoteAddress();
   CHECK(remote.address.str() == "::1");
   CHECK(remote.family == dgram::Family::IPv6);
   CHECK(remote.port == peer->address().port);
   int sent = 0;
-  socket->send("connected six", [&](const std::optional<dgram::Error>& err, std::size_t) {
-    CHECK_FALSE(err);
-    ++sent;
-  });
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
+  socket->send("connected six",
+               [&](const std::optional<dgram::Error>& err, std::size_t) {
+                 CHECK_FALSE(err);
+                 ++sent;
+               });
+  REQUIRE(
+      test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
   CHECK(received[0] == "connected six");
   socket->close();
   peer->close();
@@ -147,10 +159,11 @@ TEST_CASE("udp6 empty datagram", "[ipv6][empty]") {
   REQUIRE_IPV6();
   dgram::Loop loop;
   std::vector<std::size_t> sizes;
-  auto receiver = boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    CHECK(msg.empty());
-    sizes.push_back(r.size);
-  });
+  auto receiver =
+      boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        CHECK(msg.empty());
+        sizes.push_back(r.size);
+      });
   auto sender = test::makeSocket(loop, dgram::Type::udp6);
   int sent = 0;
   sender->send(std::string(), receiver->address().port, "::1",
@@ -166,7 +179,8 @@ TEST_CASE("udp6 empty datagram", "[ipv6][empty]") {
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("ipv6Only: a udp4 socket can bind the port of a :: socket", "[ipv6][bind][options]") {
+TEST_CASE("ipv6Only: a udp4 socket can bind the port of a :: socket",
+          "[ipv6][bind][options]") {
   REQUIRE_IPV6();
   dgram::Loop loop;
   dgram::SocketOptions options;
@@ -213,7 +227,8 @@ TEST_CASE("dual stack: a :: socket receives IPv4 datagrams as ::ffff:127.0.0.1",
                  CHECK_FALSE(err);
                  ++sent;
                });
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
   CHECK(received[0].data == "mapped");
   CHECK(received[0].rinfo.address.str() == "::ffff:127.0.0.1");
   CHECK(received[0].rinfo.family == dgram::Family::IPv6);
@@ -227,9 +242,10 @@ TEST_CASE("udp6 lookup option is asked for IPv6", "[ipv6][lookup]") {
   REQUIRE_IPV6();
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto receiver = boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto receiver =
+      boundSocket6(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   dgram::SocketOptions options;
   options.type = dgram::Type::udp6;
   std::vector<std::pair<std::string, dgram::Family>> calls;
@@ -245,7 +261,8 @@ TEST_CASE("udp6 lookup option is asked for IPv6", "[ipv6][lookup]") {
                  CHECK_FALSE(err);
                  ++sent;
                });
-  REQUIRE(test::runUntil(loop, [&] { return sent == 1 && received.size() == 1; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return sent == 1 && received.size() == 1; }));
   bool askedByName = false;
   for (auto& c : calls) {
     CHECK(c.second == dgram::Family::IPv6);

@@ -25,7 +25,8 @@ std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
 
 void settle(dgram::Loop& loop, std::chrono::milliseconds d = 100ms) {
   auto until = std::chrono::steady_clock::now() + d;
-  test::runUntil(loop, [&] { return std::chrono::steady_clock::now() > until; });
+  test::runUntil(loop,
+                 [&] { return std::chrono::steady_clock::now() > until; });
 }
 
 struct Call {
@@ -61,13 +62,16 @@ std::vector<Call> namedCalls(const std::vector<Call>& calls) {
 
 }  // namespace
 
-TEST_CASE("the lookup option is called with (hostname, IPv4) for send, connect and bind",
-          "[lookup]") {
+TEST_CASE(
+    "the lookup option is called with (hostname, IPv4) for send, connect and "
+    "bind",
+    "[lookup]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   const int port = receiver->address().port;
   std::vector<Call> calls;
   dgram::SocketOptions options;
@@ -87,15 +91,17 @@ TEST_CASE("the lookup option is called with (hostname, IPv4) for send, connect a
                 CHECK_FALSE(err);
                 ++sent;
               });
-  REQUIRE(test::runUntil(loop, [&] { return sent == 1 && received.size() == 1; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return sent == 1 && received.size() == 1; }));
 
   // connect
   auto connecting = test::makeSocket(loop, options);
   int connects = 0;
-  connecting->connect(port, "connect.ok.test", [&](const std::optional<dgram::Error>& err) {
-    CHECK_FALSE(err);
-    ++connects;
-  });
+  connecting->connect(port, "connect.ok.test",
+                      [&](const std::optional<dgram::Error>& err) {
+                        CHECK_FALSE(err);
+                        ++connects;
+                      });
   REQUIRE(test::runUntil(loop, [&] { return connects == 1; }));
   CHECK(connecting->remoteAddress().address.str() == "127.0.0.1");
   CHECK(connecting->remoteAddress().port == port);
@@ -105,7 +111,8 @@ TEST_CASE("the lookup option is called with (hostname, IPv4) for send, connect a
   CHECK(named[0].host == "bind.ok.test");
   CHECK(named[1].host == "send.ok.test");
   CHECK(named[2].host == "connect.ok.test");
-  for (auto& c : named) CHECK(c.family == dgram::Family::IPv4);
+  for (auto& c : named)
+    CHECK(c.family == dgram::Family::IPv4);
 
   bound->close();
   connecting->close();
@@ -115,11 +122,13 @@ TEST_CASE("the lookup option is called with (hostname, IPv4) for send, connect a
   CHECK(listening == 1);
 }
 
-TEST_CASE("a lookup that answers at once still yields callbacks on a later turn",
-          "[lookup][callback]") {
+TEST_CASE(
+    "a lookup that answers at once still yields callbacks on a later turn",
+    "[lookup][callback]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   std::vector<Call> calls;
   dgram::SocketOptions options;
   options.lookup = recordingLookup(calls);
@@ -137,7 +146,8 @@ TEST_CASE("a lookup that answers at once still yields callbacks on a later turn"
                  ++sendCallbacks;
                });
   returned = true;
-  REQUIRE(test::runUntil(loop, [&] { return sendCallbacks == 1 && messages == 1; }));
+  REQUIRE(test::runUntil(loop,
+                         [&] { return sendCallbacks == 1 && messages == 1; }));
 
   auto other = test::makeSocket(loop, options);
   returned = false;
@@ -160,14 +170,17 @@ TEST_CASE("a lookup that answers at once still yields callbacks on a later turn"
 TEST_CASE("a lookup that answers later, from a timer, works", "[lookup]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   dgram::SocketOptions options;
   int lookups = 0;
-  options.lookup = [&](std::string_view, dgram::Family, dgram::LookupCallback done) {
+  options.lookup = [&](std::string_view, dgram::Family,
+                       dgram::LookupCallback done) {
     ++lookups;
-    loop.setTimeout(20ms, [done] { done(std::nullopt, "127.0.0.1", dgram::Family::IPv4); });
+    loop.setTimeout(
+        20ms, [done] { done(std::nullopt, "127.0.0.1", dgram::Family::IPv4); });
   };
   auto socket = test::makeSocket(loop, options);
   int sent = 0;
@@ -181,7 +194,8 @@ TEST_CASE("a lookup that answers later, from a timer, works", "[lookup]") {
                  CHECK_FALSE(err);
                  ++sent;
                });
-  REQUIRE(test::runUntil(loop, [&] { return sent == 2 && received.size() == 2; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return sent == 2 && received.size() == 2; }));
   CHECK(received == std::vector<std::string>{"one", "two"});
   socket->close();
   receiver->close();
@@ -227,7 +241,8 @@ TEST_CASE("a send's lookup error without a callback is emitted as 'error'",
   options.lookup = recordingLookup(calls);
   auto socket = test::makeSocket(loop, options);
   std::vector<std::string> codes;
-  socket->on(dgram::error, [&](const dgram::Error& e) { codes.push_back(e.code()); });
+  socket->on(dgram::error,
+             [&](const dgram::Error& e) { codes.push_back(e.code()); });
   socket->send("nowhere", 4242, "missing.test");
   REQUIRE(test::runUntil(loop, [&] { return codes.size() == 1; }));
   settle(loop, 50ms);
@@ -236,9 +251,10 @@ TEST_CASE("a send's lookup error without a callback is emitted as 'error'",
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("a send's lookup error with neither callback nor listener is thrown "
-          "from the loop",
-          "[lookup][send][error]") {
+TEST_CASE(
+    "a send's lookup error with neither callback nor listener is thrown "
+    "from the loop",
+    "[lookup][send][error]") {
   dgram::Loop loop;
   std::vector<Call> calls;
   dgram::SocketOptions options;
@@ -287,14 +303,17 @@ TEST_CASE("a bind lookup failure emits 'error'; the socket is unbound again",
   CHECK(listening == 1);
 }
 
-TEST_CASE("a lookup answer after close is ignored; the waiting send is cancelled",
-          "[lookup][close]") {
+TEST_CASE(
+    "a lookup answer after close is ignored; the waiting send is cancelled",
+    "[lookup][close]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   dgram::SocketOptions options;
   std::vector<dgram::LookupCallback> pending;
-  options.lookup = [&](std::string_view host, dgram::Family, dgram::LookupCallback done) {
+  options.lookup = [&](std::string_view host, dgram::Family,
+                       dgram::LookupCallback done) {
     if (host == "127.0.0.1" || host == "0.0.0.0")
       done(std::nullopt, host, dgram::Family::IPv4);
     else
@@ -333,9 +352,10 @@ TEST_CASE("numeric addresses work with a lookup option whatever it is asked",
           "[lookup]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   std::vector<Call> calls;
   dgram::SocketOptions options;
   options.lookup = recordingLookup(calls);
@@ -351,10 +371,12 @@ TEST_CASE("numeric addresses work with a lookup option whatever it is asked",
                  CHECK_FALSE(err);
                  ++sent;
                });
-  REQUIRE(test::runUntil(loop, [&] { return sent == 2 && received.size() == 2; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return sent == 2 && received.size() == 2; }));
   // Only numeric hosts were asked, if any (Node asks; this library may not).
   CHECK(namedCalls(calls).empty());
-  for (auto& c : calls) CHECK(c.family == dgram::Family::IPv4);
+  for (auto& c : calls)
+    CHECK(c.family == dgram::Family::IPv4);
   socket->close();
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));

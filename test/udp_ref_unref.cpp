@@ -82,8 +82,9 @@ TEST_CASE("unbound sockets do not keep the loop alive", "[ref]") {
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("a bound ref'd socket keeps the loop alive; unref'd it lets run() return",
-          "[ref]") {
+TEST_CASE(
+    "a bound ref'd socket keeps the loop alive; unref'd it lets run() return",
+    "[ref]") {
   dgram::Loop loop;
   auto socket = boundSocket(loop);
   CHECK_FALSE(test::runUntilIdle(loop, 100ms));
@@ -125,14 +126,17 @@ TEST_CASE("ref and unref several times are harmless", "[ref]") {
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("an unref'd socket still receives while something else keeps the loop alive",
-          "[ref][message]") {
+TEST_CASE(
+    "an unref'd socket still receives while something else keeps the loop "
+    "alive",
+    "[ref][message]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    CHECK(msg.str() == "to unref'd");
-    ++messages;
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        CHECK(msg.str() == "to unref'd");
+        ++messages;
+      });
   receiver->unref();
   auto sender = boundSocket(loop);
   int sent = 0;
@@ -150,11 +154,14 @@ TEST_CASE("an unref'd socket still receives while something else keeps the loop 
   CHECK(messages == 1);
 }
 
-TEST_CASE("an unref'd socket with a pending send keeps the loop until the send is done",
-          "[ref][send]") {
+TEST_CASE(
+    "an unref'd socket with a pending send keeps the loop until the send is "
+    "done",
+    "[ref][send]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   receiver->unref();
   auto sender = test::makeSocket(loop);
   sender->unref();

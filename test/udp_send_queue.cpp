@@ -24,18 +24,21 @@ std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
 
 void settle(dgram::Loop& loop, std::chrono::milliseconds d = 100ms) {
   auto until = std::chrono::steady_clock::now() + d;
-  test::runUntil(loop, [&] { return std::chrono::steady_clock::now() > until; });
+  test::runUntil(loop,
+                 [&] { return std::chrono::steady_clock::now() > until; });
 }
 
 }  // namespace
 
-TEST_CASE("send on an unbound socket binds it to 0.0.0.0 and a random port, "
-          "'listening' first",
-          "[send][queue][bind]") {
+TEST_CASE(
+    "send on an unbound socket binds it to 0.0.0.0 and a random port, "
+    "'listening' first",
+    "[send][queue][bind]") {
   dgram::Loop loop;
   std::vector<std::string> events;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   auto socket = test::makeSocket(loop);
   socket->on(dgram::listening, [&] {
     events.push_back("listening");
@@ -49,7 +52,8 @@ TEST_CASE("send on an unbound socket binds it to 0.0.0.0 and a random port, "
                  CHECK(n == 8);
                  events.push_back("sent");
                });
-  REQUIRE(test::runUntil(loop, [&] { return events.size() == 2 && messages == 1; }));
+  REQUIRE(test::runUntil(loop,
+                         [&] { return events.size() == 2 && messages == 1; }));
   CHECK(events == std::vector<std::string>{"listening", "sent"});
   socket->close();
   receiver->close();
@@ -63,9 +67,10 @@ TEST_CASE("sends issued before the bind completes are flushed in order",
   dgram::Loop loop;
   constexpr int kSends = 10;
   std::vector<std::string> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   const int port = receiver->address().port;
 
   auto socket = test::makeSocket(loop);
@@ -85,11 +90,12 @@ TEST_CASE("sends issued before the bind completes are flushed in order",
                    CHECK_FALSE(err);
                    order.push_back(i);
                  });
-    explicitSocket->send("e" + std::to_string(i), port, "127.0.0.1",
-                         [&, i](const std::optional<dgram::Error>& err, std::size_t) {
-                           CHECK_FALSE(err);
-                           explicitOrder.push_back(i);
-                         });
+    explicitSocket->send(
+        "e" + std::to_string(i), port, "127.0.0.1",
+        [&, i](const std::optional<dgram::Error>& err, std::size_t) {
+          CHECK_FALSE(err);
+          explicitOrder.push_back(i);
+        });
   }
   // Waiting for the bind: nothing handed to the kernel yet.
   CHECK(socket->getSendQueueCount() == 0);
@@ -102,7 +108,8 @@ TEST_CASE("sends issued before the bind completes are flushed in order",
            explicitOrder.size() == kSends;
   }));
   std::vector<std::string> implicitSeen, explicitSeen;
-  for (auto& r : received) (r[0] == 'i' ? implicitSeen : explicitSeen).push_back(r);
+  for (auto& r : received)
+    (r[0] == 'i' ? implicitSeen : explicitSeen).push_back(r);
   std::vector<std::string> expectedI, expectedE;
   std::vector<int> expectedOrder;
   for (int i = 0; i < kSends; ++i) {
@@ -129,7 +136,8 @@ TEST_CASE("getSendQueueSize and getSendQueueCount are 0 when idle",
   CHECK(unbound->getSendQueueCount() == 0);
 
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   CHECK(receiver->getSendQueueSize() == 0);
   CHECK(receiver->getSendQueueCount() == 0);
 
@@ -155,11 +163,13 @@ TEST_CASE("getSendQueueSize and getSendQueueCount are 0 when idle",
   CHECK(sent == 5);
 }
 
-TEST_CASE("a bind error drops the queued sends, each callback gets an error once",
-          "[send][queue][error]") {
+TEST_CASE(
+    "a bind error drops the queued sends, each callback gets an error once",
+    "[send][queue][error]") {
   dgram::Loop loop;
   int messages = 0;
-  auto holder = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto holder = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   const int port = holder->address().port;
 
   auto socket = test::makeSocket(loop);
@@ -196,12 +206,15 @@ TEST_CASE("a bind error drops the queued sends, each callback gets an error once
   CHECK(messages == 0);
 }
 
-TEST_CASE("a bind whose lookup fails emits one 'error'; the queued sends fail once each",
-          "[send][queue][error][lookup]") {
+TEST_CASE(
+    "a bind whose lookup fails emits one 'error'; the queued sends fail once "
+    "each",
+    "[send][queue][error][lookup]") {
   dgram::Loop loop;
   dgram::SocketOptions options;
   int lookups = 0;
-  options.lookup = [&](std::string_view, dgram::Family, dgram::LookupCallback done) {
+  options.lookup = [&](std::string_view, dgram::Family,
+                       dgram::LookupCallback done) {
     ++lookups;
     done(dgram::Error("ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.test"), "",
          dgram::Family::IPv4);
@@ -227,13 +240,15 @@ TEST_CASE("a bind whose lookup fails emits one 'error'; the queued sends fail on
   CHECK(lookups >= 1);
 }
 
-TEST_CASE("close while binding: queued sends are flushed or cancelled, never lost",
-          "[send][queue][close]") {
+TEST_CASE(
+    "close while binding: queued sends are flushed or cancelled, never lost",
+    "[send][queue][close]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   const int port = receiver->address().port;
   auto socket = test::makeSocket(loop);
   int ok = 0;
@@ -270,11 +285,13 @@ TEST_CASE("a send waiting for its lookup when the socket closes gets ECANCELED",
           "[send][queue][close][lookup]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   const int port = receiver->address().port;
   dgram::SocketOptions options;
   std::vector<dgram::LookupCallback> pending;
-  options.lookup = [&](std::string_view, dgram::Family, dgram::LookupCallback done) {
+  options.lookup = [&](std::string_view, dgram::Family,
+                       dgram::LookupCallback done) {
     pending.push_back(std::move(done));  // answered only after the close
   };
   auto socket = test::makeSocket(loop, options);
@@ -283,7 +300,8 @@ TEST_CASE("a send waiting for its lookup when the socket closes gets ECANCELED",
   REQUIRE(test::runUntil(loop, [&] { return bound || !pending.empty(); }));
   // A numeric bind address may skip the lookup; answer it if it did not.
   if (!bound) {
-    for (auto& done : pending) done(std::nullopt, "127.0.0.1", dgram::Family::IPv4);
+    for (auto& done : pending)
+      done(std::nullopt, "127.0.0.1", dgram::Family::IPv4);
     pending.clear();
     REQUIRE(test::runUntil(loop, [&] { return bound; }));
   }
@@ -299,7 +317,8 @@ TEST_CASE("a send waiting for its lookup when the socket closes gets ECANCELED",
   socket->close([&] { ++closes; });
   REQUIRE(test::runUntil(loop, [&] { return callbacks == 1 && closes == 1; }));
   // The lookup answering after the close changes nothing.
-  for (auto& done : pending) done(std::nullopt, "127.0.0.1", dgram::Family::IPv4);
+  for (auto& done : pending)
+    done(std::nullopt, "127.0.0.1", dgram::Family::IPv4);
   settle(loop);
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));
@@ -310,16 +329,19 @@ TEST_CASE("a send waiting for its lookup when the socket closes gets ECANCELED",
   CHECK(messages == 0);
 }
 
-TEST_CASE("close while connect waits for its lookup: no 'connect'; queued "
-          "unconnected sends complete once",
-          "[send][queue][close][connect]") {
+TEST_CASE(
+    "close while connect waits for its lookup: no 'connect'; queued "
+    "unconnected sends complete once",
+    "[send][queue][close][connect]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   const int port = receiver->address().port;
   dgram::SocketOptions options;
   std::vector<dgram::LookupCallback> pending;
-  options.lookup = [&](std::string_view host, dgram::Family, dgram::LookupCallback done) {
+  options.lookup = [&](std::string_view host, dgram::Family,
+                       dgram::LookupCallback done) {
     if (host == "slow.example")
       pending.push_back(std::move(done));
     else
@@ -330,10 +352,11 @@ TEST_CASE("close while connect waits for its lookup: no 'connect'; queued "
   socket->on(dgram::connect, [&] { ++connectEvents; });
   int connectCallbacks = 0;
   int connectErrors = 0;
-  socket->connect(port, "slow.example", [&](const std::optional<dgram::Error>& err) {
-    ++connectCallbacks;
-    if (err) ++connectErrors;
-  });
+  socket->connect(port, "slow.example",
+                  [&](const std::optional<dgram::Error>& err) {
+                    ++connectCallbacks;
+                    if (err) ++connectErrors;
+                  });
   // Connecting is not connected: the connected form is refused (Node).
   CHECK_THROWS_AS(socket->send("connected form"), dgram::Error);
   int sendCallbacks = 0;
@@ -341,14 +364,18 @@ TEST_CASE("close while connect waits for its lookup: no 'connect'; queued "
   socket->send("unconnected form", port, "127.0.0.1",
                [&](const std::optional<dgram::Error>& err, std::size_t) {
                  ++sendCallbacks;
-                 if (!err) ++ok;
-                 else CHECK(err->code() == "ECANCELED");
+                 if (!err)
+                   ++ok;
+                 else
+                   CHECK(err->code() == "ECANCELED");
                });
   REQUIRE(test::runUntil(loop, [&] { return !pending.empty(); }));
   int closes = 0;
   socket->close([&] { ++closes; });
-  REQUIRE(test::runUntil(loop, [&] { return sendCallbacks == 1 && closes == 1; }));
-  for (auto& done : pending) done(std::nullopt, "127.0.0.1", dgram::Family::IPv4);
+  REQUIRE(
+      test::runUntil(loop, [&] { return sendCallbacks == 1 && closes == 1; }));
+  for (auto& done : pending)
+    done(std::nullopt, "127.0.0.1", dgram::Family::IPv4);
   settle(loop);
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));

@@ -37,9 +37,10 @@ TEST_CASE("'message' gets the payload and rinfo {address, family, port, size}",
           "[message][send]") {
   dgram::Loop loop;
   std::vector<Received> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    received.push_back({msg.str(), r});
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        received.push_back({msg.str(), r});
+      });
   auto sender = boundSocket(loop);
   int sent = 0;
   sender->send("Hello, receiver", receiver->address().port, "127.0.0.1",
@@ -48,7 +49,8 @@ TEST_CASE("'message' gets the payload and rinfo {address, family, port, size}",
                  CHECK(n == 15);
                  ++sent;
                });
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return received.size() == 1 && sent == 1; }));
   CHECK(received[0].data == "Hello, receiver");
   CHECK(received[0].rinfo.address.str() == "127.0.0.1");
   CHECK(received[0].rinfo.family == dgram::Family::IPv4);
@@ -77,13 +79,15 @@ TEST_CASE("an echo server answers each client datagram (udp4 round trip)",
                  });
   });
   std::vector<std::string> answers;
-  auto client = test::makeSocket(loop, dgram::Type::udp4,
-                                 [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-                                   CHECK(r.port == server->address().port);
-                                   answers.push_back(msg.str());
-                                 });
+  auto client =
+      test::makeSocket(loop, dgram::Type::udp4,
+                       [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+                         CHECK(r.port == server->address().port);
+                         answers.push_back(msg.str());
+                       });
   client->send("echo me", server->address().port, "127.0.0.1");
-  REQUIRE(test::runUntil(loop, [&] { return answers.size() == 1 && echoes == 1; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return answers.size() == 1 && echoes == 1; }));
   CHECK(answers[0] == "echo me");
   client->close();
   server->close();
@@ -107,10 +111,12 @@ TEST_CASE("ping-pong: many round trips arrive complete and in order",
   int pongs = 0;
   client = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
     CHECK(msg.str() == "PONG");
-    if (++pongs < kRounds) client->send("PING", server->address().port, "127.0.0.1");
+    if (++pongs < kRounds)
+      client->send("PING", server->address().port, "127.0.0.1");
   });
   client->send("PING", server->address().port, "127.0.0.1");
-  REQUIRE(test::runUntil(loop, [&] { return pongs == kRounds; }, 10s));
+  REQUIRE(test::runUntil(
+      loop, [&] { return pongs == kRounds; }, 10s));
   client->close();
   server->close();
   REQUIRE(test::runUntilIdle(loop));
@@ -122,7 +128,8 @@ TEST_CASE("the send callback gets (no error, bytes) on a later turn",
           "[send][callback]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   const int port = receiver->address().port;
   auto sender = boundSocket(loop);  // bound: the kernel may take it at once
   bool returned = false;
@@ -138,7 +145,8 @@ TEST_CASE("the send callback gets (no error, bytes) on a later turn",
   sender->send({"ab", "cde"}, port, "127.0.0.1", cb);
   returned = true;
   CHECK(sizes.empty());
-  REQUIRE(test::runUntil(loop, [&] { return sizes.size() == 3 && messages == 3; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return sizes.size() == 3 && messages == 3; }));
   CHECK(sizes == std::vector<std::size_t>{10, 4, 5});
   sender->close();
   receiver->close();
@@ -152,7 +160,8 @@ TEST_CASE("sending again from inside the send callback never recurses",
   dgram::Loop loop;
   constexpr int kSends = 20;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   const int port = receiver->address().port;
   auto sender = boundSocket(loop);
   int callbacks = 0;
@@ -170,7 +179,8 @@ TEST_CASE("sending again from inside the send callback never recurses",
     --depth;
   };
   sendOne();
-  REQUIRE(test::runUntil(loop, [&] { return callbacks == kSends && messages == kSends; }));
+  REQUIRE(test::runUntil(
+      loop, [&] { return callbacks == kSends && messages == kSends; }));
   sender->close();
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));
@@ -182,9 +192,10 @@ TEST_CASE("a list of buffers is one datagram, their concatenation",
           "[send][list]") {
   dgram::Loop loop;
   std::vector<Received> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    received.push_back({msg.str(), r});
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        received.push_back({msg.str(), r});
+      });
   const int port = receiver->address().port;
   auto sender = test::makeSocket(loop);
   std::vector<std::size_t> sizes;
@@ -194,9 +205,10 @@ TEST_CASE("a list of buffers is one datagram, their concatenation",
   };
   const std::vector<std::uint8_t> bytes = {'1', '2', '3'};
   sender->send({"Hello", " ", "World"}, port, "127.0.0.1", cb);
-  sender->send(std::vector<dgram::Bytes>{bytes, "", "456", std::string("789")}, port,
-               "127.0.0.1", cb);
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 2 && sizes.size() == 2; }));
+  sender->send(std::vector<dgram::Bytes>{bytes, "", "456", std::string("789")},
+               port, "127.0.0.1", cb);
+  REQUIRE(test::runUntil(
+      loop, [&] { return received.size() == 2 && sizes.size() == 2; }));
   CHECK(received[0].data == "Hello World");
   CHECK(received[0].rinfo.size == 11);
   CHECK(received[1].data == "123456789");
@@ -212,9 +224,10 @@ TEST_CASE("the caller may change its buffers and list as soon as send returns",
           "[send][list]") {
   dgram::Loop loop;
   std::vector<std::string> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    received.push_back(msg.str());
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
   const int port = receiver->address().port;
   int callbacks = 0;
   auto cb = [&](const std::optional<dgram::Error>& err, std::size_t) {
@@ -248,9 +261,11 @@ TEST_CASE("the caller may change its buffers and list as soon as send returns",
   a.assign("?????");
   b.clear();
 
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 5 && callbacks == 5; }));
+  REQUIRE(test::runUntil(
+      loop, [&] { return received.size() == 5 && callbacks == 5; }));
   std::sort(received.begin(), received.end());
-  std::vector<std::string> expected = {"first", "list", "ec", "second", "multi-buffer"};
+  std::vector<std::string> expected = {"first", "list", "ec", "second",
+                                       "multi-buffer"};
   std::sort(expected.begin(), expected.end());
   CHECK(received == expected);
   unbound->close();
@@ -264,11 +279,12 @@ TEST_CASE("empty datagrams are sent and received with rinfo.size 0",
           "[send][empty]") {
   dgram::Loop loop;
   std::vector<Received> received;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    CHECK(msg.size() == 0);
-    CHECK(msg.empty());
-    received.push_back({msg.str(), r});
-  });
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        CHECK(msg.size() == 0);
+        CHECK(msg.empty());
+        received.push_back({msg.str(), r});
+      });
   const int port = receiver->address().port;
   auto sender = test::makeSocket(loop);
   std::vector<std::size_t> sizes;
@@ -277,14 +293,16 @@ TEST_CASE("empty datagrams are sent and received with rinfo.size 0",
     sizes.push_back(n);
   };
   const std::string buf = "non-empty";
-  sender->send(std::string(), port, "127.0.0.1", cb);          // empty buffer
-  sender->send(buf, 0, 0, port, "127.0.0.1", cb);              // zero length
-  sender->send(buf, buf.size(), 0, port, "127.0.0.1", cb);     // at the end
-  sender->send(std::initializer_list<dgram::Bytes>{}, port, "127.0.0.1", cb);  // []
-  sender->send(std::vector<dgram::Bytes>{}, port, "127.0.0.1", cb);           // []
+  sender->send(std::string(), port, "127.0.0.1", cb);       // empty buffer
+  sender->send(buf, 0, 0, port, "127.0.0.1", cb);           // zero length
+  sender->send(buf, buf.size(), 0, port, "127.0.0.1", cb);  // at the end
+  sender->send(std::initializer_list<dgram::Bytes>{}, port, "127.0.0.1",
+               cb);                                                  // []
+  sender->send(std::vector<dgram::Bytes>{}, port, "127.0.0.1", cb);  // []
   sender->send({"", ""}, port, "127.0.0.1", cb);  // list of empties
-  sender->send(dgram::Bytes(), port, cb);          // null view
-  REQUIRE(test::runUntil(loop, [&] { return received.size() == 7 && sizes.size() == 7; }));
+  sender->send(dgram::Bytes(), port, cb);         // null view
+  REQUIRE(test::runUntil(
+      loop, [&] { return received.size() == 7 && sizes.size() == 7; }));
   for (auto& r : received) {
     CHECK(r.rinfo.size == 0);
     CHECK(r.rinfo.port == sender->address().port);
@@ -301,7 +319,8 @@ TEST_CASE("a datagram too big for IPv4 fails with EMSGSIZE in the callback",
           "[send][error]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   const int port = receiver->address().port;
   auto sender = boundSocket(loop);
   int errorEvents = 0;
@@ -323,7 +342,8 @@ TEST_CASE("a datagram too big for IPv4 fails with EMSGSIZE in the callback",
   CHECK(seen->syscall() == "send");
   CHECK(seen->address() == "127.0.0.1");
   CHECK(seen->port() == port);
-  CHECK(std::string(seen->what()) == "send EMSGSIZE 127.0.0.1:" + std::to_string(port));
+  CHECK(std::string(seen->what()) ==
+        "send EMSGSIZE 127.0.0.1:" + std::to_string(port));
 #ifdef __linux__
   CHECK(seen->errnum() == -EMSGSIZE);
 #endif
@@ -337,7 +357,8 @@ TEST_CASE("a datagram too big for IPv4 fails with EMSGSIZE in the callback",
                  CHECK(n == 65507);
                  ++okCallbacks;
                });
-  REQUIRE(test::runUntil(loop, [&] { return okCallbacks == 1 && messages == 1; }));
+  REQUIRE(
+      test::runUntil(loop, [&] { return okCallbacks == 1 && messages == 1; }));
   sender->close();
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));
@@ -347,10 +368,12 @@ TEST_CASE("a datagram too big for IPv4 fails with EMSGSIZE in the callback",
   CHECK(errorEvents == 0);
 }
 
-TEST_CASE("a kernel send error without a callback is not emitted", "[send][error]") {
+TEST_CASE("a kernel send error without a callback is not emitted",
+          "[send][error]") {
   dgram::Loop loop;
   int messages = 0;
-  auto receiver = boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto receiver = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   const int port = receiver->address().port;
   auto sender = boundSocket(loop);
   int errorEvents = 0;
@@ -360,7 +383,8 @@ TEST_CASE("a kernel send error without a callback is not emitted", "[send][error
   REQUIRE(test::runUntil(loop, [&] { return messages == 1; }));
   // Give a stray error a chance to show up.
   auto until = std::chrono::steady_clock::now() + 100ms;
-  test::runUntil(loop, [&] { return std::chrono::steady_clock::now() > until; });
+  test::runUntil(loop,
+                 [&] { return std::chrono::steady_clock::now() > until; });
   sender->close();
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));  // nothing thrown: no 'error' to rethrow
@@ -368,8 +392,9 @@ TEST_CASE("a kernel send error without a callback is not emitted", "[send][error
   CHECK(messages == 1);
 }
 
-TEST_CASE("message listeners run in registration order and one may close the socket",
-          "[message][events][close]") {
+TEST_CASE(
+    "message listeners run in registration order and one may close the socket",
+    "[message][events][close]") {
   dgram::Loop loop;
   std::vector<int> order;
   std::shared_ptr<dgram::Socket> receiver = test::makeSocket(loop);
@@ -399,7 +424,8 @@ TEST_CASE("message listeners run in registration order and one may close the soc
   REQUIRE(test::runUntil(loop, [&] { return closes == 1 && sent == 3; }));
   // Nothing more is delivered after close, even though more was queued.
   auto until = std::chrono::steady_clock::now() + 100ms;
-  test::runUntil(loop, [&] { return std::chrono::steady_clock::now() > until; });
+  test::runUntil(loop,
+                 [&] { return std::chrono::steady_clock::now() > until; });
   sender->close();
   REQUIRE(test::runUntilIdle(loop));
   CHECK(order == std::vector<int>{1, 2});
@@ -411,16 +437,17 @@ TEST_CASE("the createSocket message listener and on(message) listeners all run",
           "[message][events]") {
   dgram::Loop loop;
   std::vector<std::string> seen;
-  auto receiver = test::makeSocket(loop, dgram::Type::udp4,
-                                   [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-                                     seen.push_back("ctor:" + msg.str());
-                                   });
+  auto receiver = test::makeSocket(
+      loop, dgram::Type::udp4, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        seen.push_back("ctor:" + msg.str());
+      });
   receiver->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
     seen.push_back("on:" + msg.str());
   });
-  receiver->once(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
-    seen.push_back("once:" + msg.str());
-  });
+  receiver->once(dgram::message,
+                 [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+                   seen.push_back("once:" + msg.str());
+                 });
   bool listening = false;
   receiver->bind(0, "127.0.0.1", [&] { listening = true; });
   REQUIRE(test::runUntil(loop, [&] { return listening; }));
@@ -429,7 +456,8 @@ TEST_CASE("the createSocket message listener and on(message) listeners all run",
   REQUIRE(test::runUntil(loop, [&] { return seen.size() == 3; }));
   sender->send("b", receiver->address().port, "127.0.0.1");
   REQUIRE(test::runUntil(loop, [&] { return seen.size() == 5; }));
-  CHECK(seen == std::vector<std::string>{"ctor:a", "on:a", "once:a", "ctor:b", "on:b"});
+  CHECK(seen ==
+        std::vector<std::string>{"ctor:a", "on:a", "once:a", "ctor:b", "on:b"});
   sender->close();
   receiver->close();
   REQUIRE(test::runUntilIdle(loop));

@@ -77,7 +77,14 @@ void SocketImpl::setMulticastInterface(std::string_view iface) {
   if (family() == Family::IPv6 && !text.empty() && text.front() == '%')
     text = "::" + text;
   auto address = parseIp(text, family(), zoneToIndex);
-  if (!address) throwEinval("setMulticastInterface");
+  if (!address) {
+    // A well-formed address whose zone names no interface is refused
+    // explicitly (libuv would silently fall back to the default one).
+    if (family() == Family::IPv6 && isIpLiteral(text))
+      throw errnoException(sysErrorFromName("EADDRNOTAVAIL"),
+                           "setMulticastInterface");
+    throwEinval("setMulticastInterface");
+  }
   requireBound("setMulticastInterface");
   if (SysError err = io_->setMulticastInterface(*address))
     throw errnoException(err, "setMulticastInterface");

@@ -1,6 +1,9 @@
 // The kqueue backend (macOS, BSDs). Level-triggered filters, one per
 // direction; a change is applied at once with kevent(), as epoll_ctl is.
+// <sys/types.h> first: older BSDs' <sys/event.h> needs it (own block so
+// clang-format keeps the order).
 #include <sys/types.h>
+
 #include <sys/event.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -68,8 +71,12 @@ class KqueuePoller final : public Poller {
       if (!watcher) continue;
       unsigned ready = events_[i].filter == EVFILT_READ    ? kReadable
                        : events_[i].filter == EVFILT_WRITE ? kWritable
-                                                            : 0u;
-      if (events_[i].flags & EV_ERROR) ready |= kErrorEvent;
+                                                           : 0u;
+      // EV_EOF is kqueue's EPOLLHUP/EPOLLERR: set on shutdown and, with
+      // the socket error in fflags, when an error ends the stream. (libkqueue
+      // also sets it for a pending UDP error such as ECONNREFUSED, which it
+      // reads, and so clears, with SO_ERROR; BSD and macOS leave it pending.)
+      if (events_[i].flags & (EV_ERROR | EV_EOF)) ready |= kErrorEvent;
       watcher->onReady(ready);
     }
   }
