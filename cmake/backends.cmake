@@ -19,6 +19,7 @@ else()
     src/posix/backends.cpp
     src/posix/interfaces.cpp
     src/posix/errno_map.cpp
+    src/posix/sockaddr.cpp
     src/posix/udp_io.cpp
     src/posix/wakeup.cpp)
   check_symbol_exists(epoll_create1 "sys/epoll.h" DGRAM_HAVE_EPOLL)

@@ -572,4 +572,43 @@ TEST_CASE("bind({fd}) of a TCP socket or a pipe throws ERR_INVALID_FD_TYPE",
   CHECK(listening == 0);
 }
 
+TEST_CASE(
+    "bind({fd}) of an fd another socket already adopted throws with syscall "
+    "open",
+    "[bind][fd]") {
+  dgram::Loop loop;
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  auto first = test::makeSocket(loop);
+  dgram::BindOptions options;
+  options.fd = fd;
+  first->bind(options);
+  // libuv (so Node) refuses to open an fd a handle of the same loop already
+  // watches: the failed open throws with syscall 'open' (EEXIST there).
+  auto second = test::makeSocket(loop);
+  int listening = 0;
+  second->on(dgram::listening, [&] { ++listening; });
+  std::optional<dgram::Error> e;
+  try {
+    second->bind(options);
+  } catch (const dgram::Error& err) {
+    e = err;
+  }
+  // Checked without aborting the test case, so that the sockets are closed
+  // right below either way (both own the fd if the bind was accepted).
+  CHECK(e.has_value());
+  if (e) {
+    CHECK(e->code() == "EEXIST");
+    CHECK(e->syscall() == "open");
+    CHECK(std::string(e->what()) == "open EEXIST");
+#ifdef __linux__
+    CHECK(e->errnum() == -EEXIST);
+#endif
+  }
+  second->close();
+  first->close();  // closes fd
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(listening == 0);
+}
+
 #endif  // _WIN32

@@ -413,3 +413,45 @@ TEST_CASE("ScopedSocket closes its socket when it goes out of scope",
   REQUIRE(test::runUntilIdle(loop));
   CHECK(closes2 == 1);
 }
+
+#ifndef _WIN32
+TEST_CASE(
+    "closed sockets, failed binds and rejected calls leak no file descriptors",
+    "[close][lifetime]") {
+  const int before = test::openFdCount();
+  if (before < 0) {
+    WARN("skipped: cannot count open file descriptors here");
+    return;
+  }
+  {
+    dgram::Loop loop;
+    const int withLoop = test::openFdCount();
+    {
+      auto holder = boundSocket(loop);
+      const int port = holder->address().port;
+      for (int i = 0; i < 5; ++i) {
+        auto s = test::makeSocket(loop);
+        int errors = 0;
+        s->on(dgram::error, [&](const dgram::Error&) { ++errors; });
+        s->bind(port, "127.0.0.1");
+        REQUIRE(test::runUntil(loop, [&] { return errors == 1; }));
+        CHECK_THROWS_AS(s->send("x", 0, "127.0.0.1"), dgram::Error);
+        s->close();
+      }
+      for (int i = 0; i < 5; ++i) {
+        auto s = test::makeSocket(loop);
+        int sent = 0;
+        s->send(
+            "x", port, "127.0.0.1",
+            [&](const std::optional<dgram::Error>&, std::size_t) { ++sent; });
+        REQUIRE(test::runUntil(loop, [&] { return sent == 1; }));
+        s->close();
+      }
+      holder->close();
+      REQUIRE(test::runUntilIdle(loop));
+    }
+    CHECK(test::openFdCount() == withLoop);
+  }
+  CHECK(test::openFdCount() == before);
+}
+#endif

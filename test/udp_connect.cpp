@@ -157,12 +157,18 @@ TEST_CASE(
   auto socket = boundSocket(loop);
   int connectEvents = 0;
   int callbacks = 0;
-  socket->on(dgram::connect, [&] { ++connectEvents; });
+  bool returned = false;
+  socket->on(dgram::connect, [&] {
+    CHECK(returned);  // never inside connect(), even on a bound socket
+    ++connectEvents;
+  });
   socket->connect(peer->address().port,
                   [&](const std::optional<dgram::Error>& err) {
+                    CHECK(returned);
                     CHECK_FALSE(err);
                     ++callbacks;
                   });
+  returned = true;
   REQUIRE(test::runUntil(loop, [&] { return connectEvents == 1; }));
   socket->disconnect();
   socket->connect(peer->address().port);  // no callback this time

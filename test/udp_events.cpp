@@ -3,8 +3,11 @@
 // (reference M4, B4, spec section 3 "Events").
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/helpers.hpp"
@@ -168,11 +171,26 @@ TEST_CASE(
     socket->bind(port, "127.0.0.1");
     holder->unref();  // so that run() can only end by the throw or idleness
     std::optional<dgram::Error> thrown;
+    // A watchdog bounds run() in case nothing is thrown and the loop does
+    // not go idle.
+    std::mutex m;
+    std::condition_variable cv;
+    bool finished = false;
+    std::thread watchdog([&] {
+      std::unique_lock<std::mutex> lock(m);
+      if (!cv.wait_for(lock, 5s, [&] { return finished; })) loop.stop();
+    });
     try {
       loop.run();
     } catch (const dgram::Error& e) {
       thrown = e;
     }
+    {
+      std::lock_guard<std::mutex> lock(m);
+      finished = true;
+    }
+    cv.notify_one();
+    watchdog.join();
     REQUIRE(thrown);
     CHECK(thrown->code() == "EADDRINUSE");
     CHECK(thrown->syscall() == "bind");

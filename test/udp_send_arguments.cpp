@@ -420,3 +420,22 @@ TEST_CASE("rejected send arguments leave the socket working",
   REQUIRE(test::runUntilIdle(loop));
   CHECK(callbacks == 1);
 }
+
+TEST_CASE("ports 1 and 65535 are valid send ports", "[send][arguments]") {
+  dgram::Loop loop;
+  auto socket = boundSocket(loop);
+  int callbacks = 0;
+  auto cb = [&](const std::optional<dgram::Error>& err, std::size_t n) {
+    // Unconnected: nobody listening there is not reported.
+    CHECK_FALSE(err);
+    CHECK(n == 4);
+    ++callbacks;
+  };
+  CHECK_NOTHROW(socket->send("edge", 1, "127.0.0.1", cb));
+  CHECK_NOTHROW(socket->send("edge", 65535, "127.0.0.1", cb));
+  CHECK_NOTHROW(socket->send("edge", 0, 4, 65535, "127.0.0.1", cb));
+  REQUIRE(test::runUntil(loop, [&] { return callbacks == 3; }));
+  socket->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(callbacks == 3);
+}

@@ -463,3 +463,78 @@ TEST_CASE("the createSocket message listener and on(message) listeners all run",
   REQUIRE(test::runUntilIdle(loop));
   CHECK(seen.size() == 5);
 }
+
+TEST_CASE(
+    "a burst of datagrams of mixed sizes arrives complete, in order, intact",
+    "[message][send]") {
+  dgram::Loop loop;
+  constexpr int kCount = 200;
+  auto payload = [](int i) {
+    // Sizes 0..1500 in a spread, bytes derived from the index.
+    std::string s(static_cast<std::size_t>((i * 37) % 1501), '\0');
+    for (std::size_t j = 0; j < s.size(); ++j)
+      s[j] = static_cast<char>((i * 131 + static_cast<int>(j)) & 0xff);
+    return s;
+  };
+  std::vector<std::string> received;
+  std::vector<std::size_t> sizes;
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        received.push_back(msg.str());
+        sizes.push_back(r.size);
+      });
+  receiver->setRecvBufferSize(1 << 20);
+  auto sender = boundSocket(loop);
+  int sent = 0;
+  for (int i = 0; i < kCount; ++i) {
+    sender->send(payload(i), receiver->address().port, "127.0.0.1",
+                 [&](const std::optional<dgram::Error>& err, std::size_t) {
+                   CHECK_FALSE(err);
+                   ++sent;
+                 });
+  }
+  REQUIRE(test::runUntil(loop, [&] {
+    return sent == kCount && static_cast<int>(received.size()) == kCount;
+  }));
+  for (int i = 0; i < kCount; ++i) {
+    INFO("datagram " << i);
+    CHECK(received[i] == payload(i));
+    CHECK(sizes[i] == payload(i).size());
+  }
+  sender->close();
+  receiver->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(sent == kCount);
+}
+
+TEST_CASE("the largest IPv4 datagram arrives intact", "[message][send]") {
+  dgram::Loop loop;
+  std::string got;
+  std::size_t size = 0;
+  int messages = 0;
+  auto receiver =
+      boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+        got = msg.str();
+        size = r.size;
+        ++messages;
+      });
+  auto sender = boundSocket(loop);
+  std::string big(65507, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>(i * 7 + 3);
+  const std::string expected = big;
+  int sent = 0;
+  sender->send(big, receiver->address().port, "127.0.0.1",
+               [&](const std::optional<dgram::Error>& err, std::size_t n) {
+                 CHECK_FALSE(err);
+                 CHECK(n == 65507);
+                 ++sent;
+               });
+  big.assign(big.size(), 'x');  // reuse the buffer at once
+  REQUIRE(test::runUntil(loop, [&] { return messages == 1 && sent == 1; }));
+  CHECK(size == 65507);
+  CHECK(got == expected);
+  sender->close();
+  receiver->close();
+  REQUIRE(test::runUntilIdle(loop));
+}

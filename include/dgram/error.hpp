@@ -22,11 +22,19 @@ class Error : public std::runtime_error {
                       std::string address = {}, int port = 0,
                       std::string message = {});
 
+  /// A failed name lookup as Node's dns.lookup reports it: syscall
+  /// "getaddrinfo", `hostname()` set, message "getaddrinfo <code> <host>"
+  /// unless `message` is given.
+  static Error lookup(int errnum, std::string code, std::string hostname,
+                      std::string message = {});
+
   const std::string& code() const noexcept { return code_; }
   int errnum() const noexcept { return errnum_; }
   const std::string& syscall() const noexcept { return syscall_; }
   const std::string& address() const noexcept { return address_; }
   int port() const noexcept { return port_; }
+  /// The name that failed to resolve (lookup errors only).
+  const std::string& hostname() const noexcept { return hostname_; }
 
  private:
   std::string code_;
@@ -34,6 +42,7 @@ class Error : public std::runtime_error {
   std::string syscall_;
   std::string address_;
   int port_ = 0;
+  std::string hostname_;
 };
 
 }  // namespace dgram

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +17,18 @@ class LoopCore;
 
 /// Identifies a timer made by `Loop::setTimeout`.
 using TimerId = std::uint64_t;
+
+/// How the loop's resolver looks up names (as Node's `dns.setServers`
+/// plus c-ares' timeout and tries).
+struct ResolverOptions {
+  /// DNS servers as "127.0.0.1", "127.0.0.1:5353", "::1" or "[::1]:53";
+  /// empty = the system's configuration.
+  std::vector<std::string> servers;
+  /// Time to wait for one server's answer; 0 = c-ares' default (5 s).
+  std::chrono::milliseconds timeout{0};
+  /// Attempts per server; 0 = c-ares' default (4).
+  int tries = 0;
+};
 
 /// The event loop: one per thread. It owns the platform backend (epoll,
 /// kqueue, poll or IOCP), timers and the queue of callbacks that run "after
@@ -57,6 +70,12 @@ class Loop {
 
   /// "epoll", "kqueue", "poll" or "iocp".
   std::string_view backend() const;
+
+  /// Configures name lookup for every socket of this loop. A server string
+  /// that is not an IP address (with an optional port) throws
+  /// `ERR_INVALID_IP_ADDRESS`; a negative timeout or tries throws
+  /// `ERR_OUT_OF_RANGE`. Lookups already in flight finish as they started.
+  void setResolverOptions(const ResolverOptions& options);
 
   /// The internal reactor; not part of the public API.
   detail::LoopCore& core() noexcept { return *core_; }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "dgram/abort.hpp"
@@ -35,6 +36,26 @@ inline constexpr ListeningEvent listening{};
 inline constexpr ConnectEvent connect{};
 inline constexpr CloseEvent close{};
 inline constexpr ErrorEvent error{};
+
+/// A host argument of bind, connect and send: anything string-like
+/// ("127.0.0.1", a std::string, a string_view), but never a number, so
+/// that `send(msg, 0, 0)` reads as offset and length, as in Node.
+class Host {
+ public:
+  Host() = default;
+  template <typename T,
+            typename = std::enable_if_t<
+                std::is_convertible_v<const T&, std::string_view> &&
+                !std::is_arithmetic_v<T> && !std::is_null_pointer_v<T>>>
+  Host(const T& text)  // NOLINT: implicit, like a JS string argument
+      : text_(std::string_view(text)) {}
+
+  std::string_view view() const noexcept { return text_; }
+  operator std::string_view() const noexcept { return text_; }  // NOLINT
+
+ private:
+  std::string_view text_;
+};
 
 /// 'message' listener: the payload (valid during the call) and its sender.
 using MessageListener = std::function<void(Bytes msg, const RemoteInfo&)>;
@@ -108,31 +129,38 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // --- bind ---------------------------------------------------------------
   Socket& bind();
   Socket& bind(int port);
-  Socket& bind(int port, std::string_view address);
-  Socket& bind(int port, std::string_view address, Listener cb);
+  Socket& bind(int port, Host address);
+  Socket& bind(int port, Host address, Listener cb);
   Socket& bind(int port, Listener cb);
   Socket& bind(Listener cb);
   Socket& bind(const BindOptions& options, Listener cb = {});
 
   // --- connect ------------------------------------------------------------
-  void connect(int port, std::string_view address = {},
+  void connect(int port, Host address = {},
                ConnectCallback cb = {});
   void connect(int port, ConnectCallback cb);
   void disconnect();
 
   // --- send (unconnected) ---------------------------------------------------
-  void send(Bytes msg, int port, std::string_view address = {},
+  void send(Bytes msg, int port, Host address = {},
             SendCallback cb = {});
-  void send(Bytes msg, int port, SendCallback cb);
+  /// (A template, so that a literal 0 in `send(msg, 2, 0)` is a length,
+  /// never an empty callback.)
+  template <typename F,
+            typename = std::enable_if_t<std::is_invocable_v<
+                F&, const std::optional<Error>&, std::size_t>>>
+  void send(Bytes msg, int port, F&& cb) {
+    send(msg, port, Host{}, SendCallback(std::forward<F>(cb)));
+  }
   void send(Bytes msg, std::size_t offset, std::size_t length, int port,
-            std::string_view address = {}, SendCallback cb = {});
+            Host address = {}, SendCallback cb = {});
   void send(Bytes msg, std::size_t offset, std::size_t length, int port,
             SendCallback cb);
   void send(std::initializer_list<Bytes> list, int port,
-            std::string_view address = {}, SendCallback cb = {});
+            Host address = {}, SendCallback cb = {});
   void send(std::initializer_list<Bytes> list, int port, SendCallback cb);
   void send(const std::vector<Bytes>& list, int port,
-            std::string_view address = {}, SendCallback cb = {});
+            Host address = {}, SendCallback cb = {});
   void send(const std::vector<Bytes>& list, int port, SendCallback cb);
 
   // --- send (connected) -----------------------------------------------------

@@ -4,11 +4,22 @@
 // common code. The loop only asks it to wait and to wake up.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 namespace dgram::detail {
+
+enum : unsigned { kReadable = 1u, kWritable = 2u, kErrorEvent = 4u };
+
+/// Something that wants to hear when a socket is ready.
+class Watcher {
+ public:
+  virtual ~Watcher() = default;
+  /// `events` is a mask of kReadable / kWritable / kErrorEvent.
+  virtual void onReady(unsigned events) = 0;
+};
 
 class Backend {
  public:
@@ -23,6 +34,18 @@ class Backend {
 
   /// Thread-safe: makes a current or the next `wait` return at once.
   virtual void wake() = 0;
+
+  /// Readiness of a socket the library does not own (c-ares' sockets):
+  /// starts, changes or (events == 0) stops calling `watcher` when it is
+  /// readable or writable. Returns false if this backend cannot watch
+  /// foreign sockets; the caller then polls them on a timer.
+  virtual bool watchForeign(std::intptr_t socket, unsigned events,
+                            Watcher* watcher) {
+    (void)socket;
+    (void)events;
+    (void)watcher;
+    return false;
+  }
 };
 
 /// The backends compiled in for this platform, best first.

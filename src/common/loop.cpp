@@ -62,6 +62,10 @@ void Loop::clearTimeout(TimerId id) { core_->timers().cancel(id); }
 
 std::string_view Loop::backend() const { return core_->backend().name(); }
 
+void Loop::setResolverOptions(const ResolverOptions& options) {
+  core_->setResolverOptions(options);
+}
+
 void run() { Loop::defaultLoop().run(); }
 
 }  // namespace dgram

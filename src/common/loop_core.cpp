@@ -41,7 +41,7 @@ void LoopCore::stop() {
 }
 
 bool LoopCore::alive() const noexcept {
-  return handleRefs_ > 0 || requests_ > 0 || timers_.size() > 0 ||
+  return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
          !deferred_.empty() || postedCount_.load() > 0;
 }
 
@@ -127,8 +127,16 @@ void LoopCore::detach(SocketImpl* socket) {
 }
 
 Resolver& LoopCore::resolver() {
-  if (!resolver_) resolver_ = createDefaultResolver(*this);
+  if (!resolver_) {
+    resolver_ = createDefaultResolver(*this);
+    resolver_->configure(resolverOptions_);
+  }
   return *resolver_;
+}
+
+void LoopCore::setResolverOptions(const ResolverOptions& options) {
+  resolverOptions_ = validateResolverOptions(options);
+  if (resolver_) resolver_->configure(resolverOptions_);
 }
 
 std::uint8_t* LoopCore::receiveArena(std::size_t bytes) {

@@ -68,6 +68,8 @@ class LoopCore {
 
   /// The loop's name resolver, created on first use.
   Resolver& resolver();
+  /// Validates and applies resolver options (now and for a later resolver).
+  void setResolverOptions(const ResolverOptions& options);
 
   /// Scratch memory for received datagrams, shared by the loop's sockets
   /// (only one socket reads at a time).
@@ -92,6 +94,7 @@ class LoopCore {
   std::optional<Error> unhandled_;
   std::vector<SocketImpl*> sockets_;
   std::vector<std::uint8_t> arena_;
+  ResolverOptions resolverOptions_;
   std::unique_ptr<Resolver> resolver_;
 };
 

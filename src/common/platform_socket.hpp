@@ -115,6 +115,10 @@ class PlatformSocket {
 std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
                                                      SocketEvents& events);
 
+/// Reads a system socket address (sockaddr_in / sockaddr_in6, e.g. from
+/// c-ares); returns false for other families.
+bool endpointFromSockaddr(const void* sockaddr, Endpoint& out);
+
 /// Interface names for zones: "eth0" -> index (0 if unknown) and back.
 std::uint32_t zoneToIndex(std::string_view zone);
 std::size_t indexToZone(std::uint32_t index, char* out, std::size_t cap);

@@ -1,15 +1,20 @@
-// Name resolution behind one interface: the built-in resolver answers
-// "localhost" (and, with c-ares, every name); a socket's custom `lookup`
-// option replaces it. Numeric addresses never reach a resolver.
+// Name resolution behind one interface. The loop's resolver is c-ares
+// (resolver_cares.cpp) or, in a build without it, the built-in one that
+// knows only "localhost". A socket's custom `lookup` option bypasses both,
+// and numeric addresses never reach a resolver.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/ip_address.hpp"
 #include "dgram/error.hpp"
+#include "dgram/loop.hpp"
 
 namespace dgram::detail {
 
@@ -19,20 +24,56 @@ class LoopCore;
 using ResolveCallback =
     std::function<void(const std::optional<Error>& error, const IpAddress&)>;
 
+/// Identifies a lookup in flight, for `cancel`.
+using LookupId = std::uint64_t;
+
 class Resolver {
  public:
+  explicit Resolver(LoopCore& loop) : loop_(loop) {}
   virtual ~Resolver() = default;
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
   /// Looks up `hostname` for `family`. `done` runs on a later turn of the
-  /// loop, exactly once. The lookup counts as a ref'd request meanwhile.
-  virtual void resolve(std::string_view hostname, Family family,
-                       ResolveCallback done) = 0;
+  /// loop, exactly once, unless the lookup is cancelled first. A lookup in
+  /// flight keeps the loop alive.
+  LookupId resolve(std::string_view hostname, Family family,
+                   ResolveCallback done);
+  /// Drops a lookup: its callback never runs and it no longer keeps the
+  /// loop alive. Unknown or finished ids are ignored.
+  void cancel(LookupId id);
+
+  /// Applies (already validated) options to later lookups.
+  virtual void configure(const ResolverOptions& options) = 0;
+
+ protected:
+  /// Starts a lookup; the implementation calls `finish(id, ...)` once,
+  /// possibly from inside this call.
+  virtual void start(LookupId id, const std::string& hostname,
+                     Family family) = 0;
+  /// Delivers a lookup's result on a later turn (nothing if cancelled).
+  void finish(LookupId id, std::optional<Error> error, IpAddress address);
+
+  LoopCore& loop_;
+
+ private:
+  std::unordered_map<LookupId, ResolveCallback> pending_;
+  LookupId nextId_ = 1;
 };
 
-/// The resolver a loop uses by default.
+/// The resolver a loop uses by default (c-ares when built with it).
 std::unique_ptr<Resolver> createDefaultResolver(LoopCore& loop);
 
-/// Node's lookup error: "getaddrinfo <code> <hostname>".
+/// Node's lookup error: "getaddrinfo <code> <hostname>[ (<detail>)]".
 Error lookupError(const char* code, std::string_view hostname,
                   std::string_view detail = {});
+
+/// Checks and normalises resolver options: servers become "a.b.c.d:port"
+/// or "[v6]:port". Throws dgram::Error as Node's dns.setServers does.
+ResolverOptions validateResolverOptions(const ResolverOptions& options);
+
+/// Whether `name` is "localhost" (any case, optional trailing dot): it
+/// resolves to the loopback address without asking anyone (RFC 6761).
+bool isLocalhost(std::string_view name) noexcept;
 
 }  // namespace dgram::detail

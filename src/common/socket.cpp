@@ -58,20 +58,20 @@ bool Socket::off(ListenerId id) { return impl_->removeListener(id); }
 
 // --- bind -----------------------------------------------------------------------
 
-Socket& Socket::bind() { return bind(0, std::string_view{}, Listener{}); }
-Socket& Socket::bind(int port) { return bind(port, std::string_view{}, {}); }
-Socket& Socket::bind(int port, std::string_view address) {
+Socket& Socket::bind() { return bind(0, Host{}, Listener{}); }
+Socket& Socket::bind(int port) { return bind(port, Host{}, Listener{}); }
+Socket& Socket::bind(int port, Host address) {
   return bind(port, address, Listener{});
 }
-Socket& Socket::bind(int port, std::string_view address, Listener cb) {
+Socket& Socket::bind(int port, Host address, Listener cb) {
   impl_->bind(port, address, std::move(cb));
   return *this;
 }
 Socket& Socket::bind(int port, Listener cb) {
-  return bind(port, std::string_view{}, std::move(cb));
+  return bind(port, Host{}, std::move(cb));
 }
 Socket& Socket::bind(Listener cb) {
-  return bind(0, std::string_view{}, std::move(cb));
+  return bind(0, Host{}, std::move(cb));
 }
 Socket& Socket::bind(const BindOptions& options, Listener cb) {
   if (options.fd >= 0)
@@ -83,7 +83,7 @@ Socket& Socket::bind(const BindOptions& options, Listener cb) {
 
 // --- connect --------------------------------------------------------------------
 
-void Socket::connect(int port, std::string_view address, ConnectCallback cb) {
+void Socket::connect(int port, Host address, ConnectCallback cb) {
   impl_->connect(port, address, std::move(cb));
 }
 void Socket::connect(int port, ConnectCallback cb) {
@@ -93,15 +93,12 @@ void Socket::disconnect() { impl_->disconnect(); }
 
 // --- send -----------------------------------------------------------------------
 
-void Socket::send(Bytes msg, int port, std::string_view address,
+void Socket::send(Bytes msg, int port, Host address,
                   SendCallback cb) {
   impl_->send(&msg, 1, true, port, address, std::move(cb));
 }
-void Socket::send(Bytes msg, int port, SendCallback cb) {
-  impl_->send(&msg, 1, true, port, {}, std::move(cb));
-}
 void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
-                  std::string_view address, SendCallback cb) {
+                  Host address, SendCallback cb) {
   Bytes part = slice(msg, offset, length);
   impl_->send(&part, 1, true, port, address, std::move(cb));
 }
@@ -111,7 +108,7 @@ void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
   impl_->send(&part, 1, true, port, {}, std::move(cb));
 }
 void Socket::send(std::initializer_list<Bytes> list, int port,
-                  std::string_view address, SendCallback cb) {
+                  Host address, SendCallback cb) {
   impl_->send(list.begin(), list.size(), true, port, address, std::move(cb));
 }
 void Socket::send(std::initializer_list<Bytes> list, int port,
@@ -119,7 +116,7 @@ void Socket::send(std::initializer_list<Bytes> list, int port,
   impl_->send(list.begin(), list.size(), true, port, {}, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, int port,
-                  std::string_view address, SendCallback cb) {
+                  Host address, SendCallback cb) {
   impl_->send(list.data(), list.size(), true, port, address, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, int port, SendCallback cb) {

@@ -127,8 +127,8 @@ void SocketImpl::sourceMembership(std::string_view source,
   const char* syscall = join ? "addSourceSpecificMembership"
                              : "dropSourceSpecificMembership";
   healthCheck();
-  if (source.empty()) throw errMissingArgs("sourceAddress");
-  if (group.empty()) throw errMissingArgs("groupAddress");
+  // Node checks only that both are strings: an empty one is not "missing"
+  // there (unlike addMembership's group) but fails to parse, EINVAL.
   auto sourceIp = parseIp(source, family(), zoneToIndex);
   auto groupIp = parseIp(group, family(), zoneToIndex);
   if (!sourceIp || !groupIp) throwEinval(syscall);

@@ -4,14 +4,22 @@
 
 namespace dgram::detail {
 
-std::uint64_t Timers::add(Clock::time_point due, std::function<void()> fn) {
+std::uint64_t Timers::add(Clock::time_point due, std::function<void()> fn,
+                          bool ref) {
   std::uint64_t id = nextId_++;
-  callbacks_.emplace(id, std::move(fn));
+  callbacks_.emplace(id, Callback{std::move(fn), ref});
+  if (ref) ++refs_;
   heap_.push(Entry{due, id});
   return id;
 }
 
-bool Timers::cancel(std::uint64_t id) { return callbacks_.erase(id) > 0; }
+bool Timers::cancel(std::uint64_t id) {
+  auto it = callbacks_.find(id);
+  if (it == callbacks_.end()) return false;
+  if (it->second.ref) --refs_;
+  callbacks_.erase(it);
+  return true;
+}
 
 void Timers::dropCancelled() {
   while (!heap_.empty() && callbacks_.count(heap_.top().id) == 0) heap_.pop();
@@ -34,7 +42,8 @@ void Timers::runDue(Clock::time_point now) {
     if (top.due > now || top.id >= limit) return;
     heap_.pop();
     auto it = callbacks_.find(top.id);
-    std::function<void()> fn = std::move(it->second);
+    std::function<void()> fn = std::move(it->second.fn);
+    if (it->second.ref) --refs_;
     callbacks_.erase(it);
     fn();
   }

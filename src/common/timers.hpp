@@ -15,12 +15,15 @@ class Timers {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// Schedules `fn` at `due`; returns its id (never 0).
-  std::uint64_t add(Clock::time_point due, std::function<void()> fn);
+  /// Schedules `fn` at `due`; returns its id (never 0). An unref'd timer
+  /// (`ref` false, the library's own housekeeping) does not keep the loop
+  /// alive.
+  std::uint64_t add(Clock::time_point due, std::function<void()> fn,
+                    bool ref = true);
   /// Cancels a pending timer; returns whether it was pending.
   bool cancel(std::uint64_t id);
-  /// Number of pending timers.
-  std::size_t size() const noexcept { return callbacks_.size(); }
+  /// Number of pending ref'd timers.
+  std::size_t refCount() const noexcept { return refs_; }
   /// The earliest deadline, if any timer is pending.
   std::optional<Clock::time_point> nextDue();
   /// Runs every timer due at `now`, in deadline order (ties: creation
@@ -38,8 +41,13 @@ class Timers {
   void dropCancelled();
 
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
-  std::unordered_map<std::uint64_t, std::function<void()>> callbacks_;
+  struct Callback {
+    std::function<void()> fn;
+    bool ref;
+  };
+  std::unordered_map<std::uint64_t, Callback> callbacks_;
   std::uint64_t nextId_ = 1;
+  std::size_t refs_ = 0;
 };
 
 }  // namespace dgram::detail

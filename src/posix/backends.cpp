@@ -41,4 +41,17 @@ void Poller::setWatcher(int fd, Watcher* watcher) {
   watchers_[fd] = watcher;
 }
 
+bool Poller::claim(int fd) {
+  auto index = static_cast<std::size_t>(fd);
+  if (index >= claimed_.size()) claimed_.resize(index + 1, false);
+  if (claimed_[index]) return false;
+  claimed_[index] = true;
+  return true;
+}
+
+void Poller::release(int fd) {
+  auto index = static_cast<std::size_t>(fd);
+  if (index < claimed_.size()) claimed_[index] = false;
+}
+
 }  // namespace dgram::detail

@@ -11,16 +11,6 @@
 
 namespace dgram::detail {
 
-enum : unsigned { kReadable = 1u, kWritable = 2u, kErrorEvent = 4u };
-
-/// Something that owns a watched fd.
-class Watcher {
- public:
-  virtual ~Watcher() = default;
-  /// `events` is a mask of kReadable / kWritable / kErrorEvent.
-  virtual void onReady(unsigned events) = 0;
-};
-
 class Poller : public Backend {
  public:
   /// Starts, changes (`events` != 0) or stops (`events` == 0) watching `fd`.
@@ -31,6 +21,17 @@ class Poller : public Backend {
   virtual void unwatch(int fd) = 0;
 
   void wake() override { wakeup_.signal(); }
+
+  /// Records that a socket of this loop owns `fd`; false if one already
+  /// does (adopting it twice would close it twice).
+  bool claim(int fd);
+  void release(int fd);
+
+  bool watchForeign(std::intptr_t socket, unsigned events,
+                    Watcher* watcher) override {
+    watch(static_cast<int>(socket), events, watcher);
+    return true;
+  }
 
  protected:
   /// The watcher of `fd`, or nullptr if it was unwatched meanwhile.
@@ -43,6 +44,7 @@ class Poller : public Backend {
 
   Wakeup wakeup_;
   std::vector<Watcher*> watchers_;
+  std::vector<bool> claimed_;
 };
 
 }  // namespace dgram::detail

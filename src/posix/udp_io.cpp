@@ -90,6 +90,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
       ::close(fd);
       return err;
     }
+    poller_.claim(fd);
     fd_ = fd;
     family_ = family;
     return {};
@@ -120,6 +121,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
                                                : "UNKNOWN";
       return {};
     }
+    if (!poller_.claim(fd)) return sysErrorFromErrno(EEXIST);
     makeNonBlocking(fd);
     fd_ = fd;
     family_ = family = local.ss_family == AF_INET ? Family::IPv4 : Family::IPv6;
@@ -189,6 +191,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     if (fd_ < 0) return;
     if (watched_) poller_.unwatch(fd_);
     watched_ = 0;
+    poller_.release(fd_);
     ::close(fd_);
     fd_ = -1;
     receiving_ = false;

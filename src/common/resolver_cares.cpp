@@ -1,0 +1,286 @@
+// The c-ares resolver, driven by the loop itself: c-ares tells us which of
+// its sockets to watch (socket-state callback) and the backend calls back
+// when they are ready; c-ares' timeouts run on an unref'd loop timer. No
+// threads, no blocking call. One channel per loop, created on the first
+// lookup. A backend that cannot watch foreign sockets gets them polled
+// without blocking on a short timer instead.
+#include <ares.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/backend.hpp"
+#include "common/loop_core.hpp"
+#include "common/platform_socket.hpp"
+#include "common/resolver.hpp"
+
+namespace dgram::detail {
+namespace {
+
+// How often sockets are polled when the backend cannot watch them.
+constexpr std::chrono::milliseconds kPollInterval{5};
+
+// Node reports dns.lookup failures with getaddrinfo's codes: a name that
+// does not exist (or has no address of the family) is ENOTFOUND, a server
+// that fails is EAI_AGAIN; c-ares adds ETIMEOUT and ECONNREFUSED.
+const char* codeForStatus(int status) {
+  switch (status) {
+    case ARES_ENOTFOUND:
+    case ARES_ENODATA:
+    case ARES_ENONAME:
+    case ARES_EBADNAME:
+      return "ENOTFOUND";
+    case ARES_ETIMEOUT:
+      return "ETIMEOUT";
+    case ARES_ECONNREFUSED:
+      return "ECONNREFUSED";
+    case ARES_ESERVFAIL:
+    case ARES_EREFUSED:
+    case ARES_EFORMERR:
+    case ARES_ENOTIMP:
+    case ARES_EBADRESP:
+    case ARES_EOF:
+      return "EAI_AGAIN";
+    case ARES_ENOMEM:
+      return "ENOMEM";
+    case ARES_ECANCELLED:
+    case ARES_EDESTRUCTION:
+      return "ECANCELED";
+    default:
+      return "EAI_FAIL";
+  }
+}
+
+void initLibraryOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+}
+
+class CaresResolver final : public Resolver {
+ public:
+  explicit CaresResolver(LoopCore& loop) : Resolver(loop) { initLibraryOnce(); }
+
+  ~CaresResolver() override {
+    destroying_ = true;
+    destroyChannel();
+  }
+
+  void configure(const ResolverOptions& options) override {
+    options_ = options;
+    // A channel cannot change its timeout or tries: rebuild it, now if it
+    // is idle, else once the lookups in flight are done.
+    if (channel_ && inFlight_ == 0) {
+      destroyChannel();
+    } else if (channel_) {
+      stale_ = true;
+    }
+  }
+
+ protected:
+  void start(LookupId id, const std::string& hostname,
+             Family family) override {
+    if (stale_ && inFlight_ == 0) destroyChannel();
+    if (!channel_) {
+      if (int status = createChannel()) {
+        finish(id, lookupError(codeForStatus(status), hostname,
+                               ares_strerror(status)),
+               IpAddress{});
+        return;
+      }
+    }
+    ares_addrinfo_hints hints{};
+    hints.ai_family = family == Family::IPv4 ? AF_INET : AF_INET6;
+    auto* query = new Query{this, id, hostname, family};
+    ++inFlight_;
+    ares_getaddrinfo(channel_, hostname.c_str(), nullptr, &hints, &onResult,
+                     query);
+    rearmTimer();
+  }
+
+ private:
+  struct Query {
+    CaresResolver* self;
+    LookupId id;
+    std::string hostname;
+    Family family;
+  };
+
+  // One watched c-ares socket.
+  class SocketWatch final : public Watcher {
+   public:
+    SocketWatch(CaresResolver* self, ares_socket_t socket)
+        : self_(self), socket_(socket) {}
+    void onReady(unsigned events) override {
+      // c-ares may close this socket (and so delete this watch) inside
+      // ares_process_fd: copy what is needed first.
+      CaresResolver* self = self_;
+      ares_socket_t socket = socket_;
+      ares_process_fd(self->channel_,
+                      events & (kReadable | kErrorEvent) ? socket
+                                                         : ARES_SOCKET_BAD,
+                      events & kWritable ? socket : ARES_SOCKET_BAD);
+      self->rearmTimer();
+    }
+
+   private:
+    CaresResolver* self_;
+    ares_socket_t socket_;
+  };
+
+  int createChannel() {
+    ares_options options{};
+    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS;
+    options.sock_state_cb = &onSocketState;
+    options.sock_state_cb_data = this;
+    // The hosts file first, then DNS, as getaddrinfo does.
+    char lookups[] = "fb";
+    options.lookups = lookups;
+    if (options_.timeout.count() > 0) {
+      mask |= ARES_OPT_TIMEOUTMS;
+      options.timeout = static_cast<int>(options_.timeout.count());
+    }
+    if (options_.tries > 0) {
+      mask |= ARES_OPT_TRIES;
+      options.tries = options_.tries;
+    }
+    if (int status = ares_init_options(&channel_, &options, mask)) {
+      channel_ = nullptr;
+      return status;
+    }
+    if (!options_.servers.empty()) {
+      std::string csv;
+      for (const std::string& server : options_.servers) {
+        if (!csv.empty()) csv += ',';
+        csv += server;
+      }
+      if (int status = ares_set_servers_ports_csv(channel_, csv.c_str())) {
+        destroyChannel();
+        return status;
+      }
+    }
+    stale_ = false;
+    return ARES_SUCCESS;
+  }
+
+  void destroyChannel() {
+    if (!channel_) return;
+    ares_channel channel = channel_;
+    ares_destroy(channel);  // ends every query with ARES_EDESTRUCTION
+    channel_ = nullptr;
+    if (timer_) loop_.timers().cancel(timer_);
+    timer_ = 0;
+    retired_.clear();
+  }
+
+  static void onSocketState(void* data, ares_socket_t socket, int readable,
+                            int writable) {
+    auto* self = static_cast<CaresResolver*>(data);
+    unsigned events =
+        (readable ? kReadable : 0u) | (writable ? kWritable : 0u);
+    auto it = self->watches_.find(socket);
+    if (events == 0) {
+      if (it == self->watches_.end()) return;
+      self->loop_.backend().watchForeign(socket, 0, nullptr);
+      // Deleted later: this may run inside that watch's own onReady.
+      self->retired_.push_back(std::move(it->second));
+      self->watches_.erase(it);
+      return;
+    }
+    if (it == self->watches_.end()) {
+      it = self->watches_
+               .emplace(socket, std::make_unique<SocketWatch>(self, socket))
+               .first;
+    }
+    if (!self->loop_.backend().watchForeign(socket, events, it->second.get()))
+      self->polling_ = true;
+  }
+
+  static void onResult(void* arg, int status, int /*timeouts*/,
+                       ares_addrinfo* result) {
+    std::unique_ptr<Query> query(static_cast<Query*>(arg));
+    CaresResolver* self = query->self;
+    --self->inFlight_;
+    std::optional<Error> error;
+    IpAddress address;
+    if (status == ARES_SUCCESS) {
+      error = lookupError("ENOTFOUND", query->hostname);
+      for (auto* node = result ? result->nodes : nullptr; node;
+           node = node->ai_next) {
+        Endpoint endpoint;
+        if (endpointFromSockaddr(node->ai_addr, endpoint) &&
+            endpoint.ip.family == query->family) {
+          address = endpoint.ip;
+          error.reset();
+          break;
+        }
+      }
+    } else {
+      error = lookupError(codeForStatus(status), query->hostname);
+    }
+    if (result) ares_freeaddrinfo(result);
+    if (self->destroying_) return;
+    self->finish(query->id, std::move(error), address);
+  }
+
+  void rearmTimer() {
+    if (destroying_) return;
+    retired_.clear();
+    if (timer_) loop_.timers().cancel(timer_);
+    timer_ = 0;
+    if (!channel_ || inFlight_ == 0) return;
+    timeval tv{};
+    auto wait = std::chrono::milliseconds(1000);
+    if (ares_timeout(channel_, nullptr, &tv)) {
+      wait = std::chrono::milliseconds(tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1);
+    }
+    if (polling_) wait = std::min(wait, kPollInterval);
+    // Housekeeping only: the lookups themselves keep the loop alive.
+    timer_ = loop_.timers().add(
+        Timers::Clock::now() + wait, [this] { onTimer(); }, false);
+  }
+
+  void onTimer() {
+    timer_ = 0;
+    if (!channel_) return;
+    if (polling_) pollSockets();
+    ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    rearmTimer();
+  }
+
+  // The fallback for backends without foreign-socket readiness: ask the
+  // system, without waiting, which of c-ares' sockets are ready.
+  void pollSockets() {
+    fd_set readable;
+    fd_set writable;
+    FD_ZERO(&readable);
+    FD_ZERO(&writable);
+    int count = ares_fds(channel_, &readable, &writable);
+    if (count == 0) return;
+    timeval zero{};
+    if (select(count, &readable, &writable, nullptr, &zero) > 0)
+      ares_process(channel_, &readable, &writable);
+  }
+
+  ares_channel channel_ = nullptr;
+  ResolverOptions options_;
+  std::unordered_map<ares_socket_t, std::unique_ptr<SocketWatch>> watches_;
+  std::vector<std::unique_ptr<SocketWatch>> retired_;
+  std::uint64_t timer_ = 0;
+  std::size_t inFlight_ = 0;
+  bool polling_ = false;
+  bool stale_ = false;
+  bool destroying_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Resolver> createDefaultResolver(LoopCore& loop) {
+  return std::make_unique<CaresResolver>(loop);
+}
+
+}  // namespace dgram::detail

@@ -1,0 +1,118 @@
+// The IOCP backend (Windows).
+//
+// IMPLEMENTATION NOTES
+// - One completion port per loop. Sockets associate their handle with it
+//   (IocpBackend::associate); every overlapped operation carries an
+//   IocpOverlapped, so a dequeued packet leads straight back to the
+//   IocpOperation that started it. The backend knows nothing about sockets.
+// - wait() is one GetQueuedCompletionStatusEx call with the loop's timeout
+//   (the loop computes it from its timers; -1 = INFINITE, 0 = poll). It
+//   dequeues up to kBatch packets and calls each operation back in order.
+// - wake() posts an empty packet (no OVERLAPPED) with
+//   PostQueuedCompletionStatus. An atomic flag keeps at most one in the
+//   queue however often post()/stop() are called.
+// - Operations outlive their sockets: a socket that closes with an
+//   operation in flight hands the operation over to itself (it frees itself
+//   when its cancelled packet arrives). The backend counts operations in
+//   flight so that, when the loop is destroyed, it can wait (bounded) for
+//   those last packets instead of freeing memory the kernel still owns.
+// - A failed overlapped call produces no packet; completeLater() posts one
+//   by hand, so every failure is reported from wait() like a completion.
+// - FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is not used: every started
+//   operation gets exactly one packet, which keeps the accounting simple.
+#include <atomic>
+#include <memory>
+
+#include "common/errors.hpp"
+#include "win32/error_map.hpp"
+#include "win32/iocp.hpp"
+
+namespace dgram::detail {
+namespace {
+
+class IocpPort final : public IocpBackend {
+ public:
+  IocpPort() {
+    ensureWinsock();
+    port_ = ::CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+    if (port_ == nullptr) {
+      throw errnoException(
+          sysErrorFromWinsock(static_cast<int>(::GetLastError())),
+          "CreateIoCompletionPort");
+    }
+  }
+
+  ~IocpPort() override {
+    // Sockets are closed by now, so what is left in flight is cancelled
+    // and its packets are on their way; orphaned operations free
+    // themselves as they arrive. Bounded: if the system never delivers
+    // them, leak rather than free memory the kernel may still write.
+    for (int round = 0; round < 100 && inFlight_ > 0; ++round) dispatch(20);
+    ::CloseHandle(port_);
+  }
+
+  std::string_view name() const noexcept override { return "iocp"; }
+
+  void wait(int timeoutMs) override {
+    dispatch(timeoutMs < 0 ? INFINITE : static_cast<DWORD>(timeoutMs));
+  }
+
+  void wake() override {
+    if (wakePending_.exchange(true)) return;
+    ::PostQueuedCompletionStatus(port_, 0, 0, nullptr);
+  }
+
+  SysError associate(SOCKET socket) override {
+    HANDLE handle = reinterpret_cast<HANDLE>(socket);
+    if (::CreateIoCompletionPort(handle, port_, 0, 0) != port_)
+      return sysErrorFromWinsock(static_cast<int>(::GetLastError()));
+    return {};
+  }
+
+  void started(IocpOperation&) noexcept override { ++inFlight_; }
+
+  void completeLater(IocpOperation& operation) noexcept override {
+    ++inFlight_;
+    if (!::PostQueuedCompletionStatus(port_, 0, 0, operation.overlapped())) {
+      // The port refused a packet (out of memory): report it now instead
+      // of never.
+      --inFlight_;
+      operation.onComplete(0);
+    }
+  }
+
+ private:
+  static constexpr ULONG kBatch = 64;
+
+  void dispatch(DWORD timeoutMs) {
+    ULONG count = 0;
+    if (!::GetQueuedCompletionStatusEx(port_, entries_, kBatch, &count,
+                                       timeoutMs, FALSE))
+      return;  // timed out
+    for (ULONG i = 0; i < count; ++i) {
+      OVERLAPPED* overlapped = entries_[i].lpOverlapped;
+      if (overlapped == nullptr) {
+        wakePending_.store(false);
+        continue;
+      }
+      --inFlight_;
+      // Valid even if its socket closed earlier in this batch: a closed
+      // socket orphans its operations, it never frees one in flight.
+      IocpOperation::from(overlapped)
+          ->onComplete(entries_[i].dwNumberOfBytesTransferred);
+    }
+  }
+
+  HANDLE port_ = nullptr;
+  std::atomic<bool> wakePending_{false};
+  std::size_t inFlight_ = 0;
+  OVERLAPPED_ENTRY entries_[kBatch];
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> createIocpBackend() {
+  return std::make_unique<IocpPort>();
+}
+
+}  // namespace dgram::detail

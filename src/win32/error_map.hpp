@@ -1,0 +1,14 @@
+// Winsock and Win32 error codes -> Node's code strings ("EADDRINUSE") and
+// the numbers Node reports on Windows as err.errno (libuv's UV_E* values,
+// which on Windows are fixed negative numbers, not the CRT's errno).
+#pragma once
+
+#include "common/sys_error.hpp"
+
+namespace dgram::detail {
+
+/// Translates a WSAGetLastError() or GetLastError() value; unknown values
+/// become "UNKNOWN".
+SysError sysErrorFromWinsock(int error) noexcept;
+
+}  // namespace dgram::detail

@@ -1,0 +1,40 @@
+// WSAStartup/WSACleanup, hidden inside the library.
+#include "win32/winsock.hpp"
+
+#include "common/errors.hpp"
+#include "win32/error_map.hpp"
+
+namespace dgram::detail {
+namespace {
+
+// Started by the first loop; cleaned up when static objects are destroyed.
+// A loop that is itself a static object (Loop::defaultLoop) finished its
+// constructor after this one did, so it is destroyed first: its sockets
+// are closed before WSACleanup runs.
+class WinsockSession {
+ public:
+  WinsockSession() {
+    WSADATA data;
+    error_ = ::WSAStartup(MAKEWORD(2, 2), &data);
+  }
+  ~WinsockSession() {
+    if (error_ == 0) ::WSACleanup();
+  }
+  WinsockSession(const WinsockSession&) = delete;
+  WinsockSession& operator=(const WinsockSession&) = delete;
+
+  int error() const noexcept { return error_; }
+
+ private:
+  int error_ = 0;
+};
+
+}  // namespace
+
+void ensureWinsock() {
+  static WinsockSession session;
+  if (session.error() != 0)
+    throw errnoException(sysErrorFromWinsock(session.error()), "WSAStartup");
+}
+
+}  // namespace dgram::detail
