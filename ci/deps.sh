@@ -3,7 +3,7 @@
 # Usage: ci/deps.sh [extra Debian packages...]
 set -euo pipefail
 
-packages=(cmake g++ make pkg-config catch2 libc-ares-dev "$@")
+packages=(cmake g++ make pkg-config catch2 libc-ares-dev dnsmasq-base "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null |

@@ -11,8 +11,20 @@ set(dgram_backend_definitions)
 set(dgram_available_backends)
 
 if(WIN32)
-  message(FATAL_ERROR "dgram: the Windows (IOCP) backend is not written yet; "
-                      "see src/win32/README.md")
+  # Winsock + IOCP (src/win32). Windows 7 is the oldest target
+  # (GetQueuedCompletionStatusEx, if_nametoindex).
+  list(APPEND dgram_platform_sources
+    src/win32/backend_iocp.cpp
+    src/win32/backends.cpp
+    src/win32/error_map.cpp
+    src/win32/interfaces.cpp
+    src/win32/sockaddr.cpp
+    src/win32/udp_io.cpp
+    src/win32/winsock.cpp)
+  list(APPEND dgram_platform_libraries ws2_32 iphlpapi)
+  list(APPEND dgram_backend_definitions
+    WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0601)
+  list(APPEND dgram_available_backends iocp)
 else()
   list(APPEND dgram_platform_sources
     src/posix/backend_poll.cpp

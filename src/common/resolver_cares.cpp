@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +25,11 @@ namespace {
 
 // How often sockets are polled when the backend cannot watch them.
 constexpr std::chrono::milliseconds kPollInterval{5};
+
+// Queries on the wire at once. More wait their turn: a burst of a thousand
+// queries overflows a DNS server's socket buffer (dnsmasq's does), and the
+// dropped ones would only come back after a full timeout.
+constexpr std::size_t kMaxInFlight = 64;
 
 // Node reports dns.lookup failures with getaddrinfo's codes: a name that
 // does not exist (or has no address of the family) is ENOTFOUND, a server
@@ -93,13 +99,11 @@ class CaresResolver final : public Resolver {
         return;
       }
     }
-    ares_addrinfo_hints hints{};
-    hints.ai_family = family == Family::IPv4 ? AF_INET : AF_INET6;
-    auto* query = new Query{this, id, hostname, family};
-    ++inFlight_;
-    ares_getaddrinfo(channel_, hostname.c_str(), nullptr, &hints, &onResult,
-                     query);
-    rearmTimer();
+    if (inFlight_ >= kMaxInFlight) {
+      waiting_.push_back(Query{this, id, hostname, family});
+      return;
+    }
+    send(Query{this, id, hostname, family});
   }
 
  private:
@@ -131,6 +135,25 @@ class CaresResolver final : public Resolver {
     CaresResolver* self_;
     ares_socket_t socket_;
   };
+
+  void send(Query query) {
+    ares_addrinfo_hints hints{};
+    hints.ai_family = query.family == Family::IPv4 ? AF_INET : AF_INET6;
+    auto* pending = new Query(std::move(query));
+    ++inFlight_;
+    ares_getaddrinfo(channel_, pending->hostname.c_str(), nullptr, &hints,
+                     &onResult, pending);
+    rearmTimer();
+  }
+
+  // Starts queries that waited for a free slot.
+  void sendWaiting() {
+    while (!waiting_.empty() && inFlight_ < kMaxInFlight && channel_) {
+      Query next = std::move(waiting_.front());
+      waiting_.pop_front();
+      send(std::move(next));
+    }
+  }
 
   int createChannel() {
     ares_options options{};
@@ -225,6 +248,7 @@ class CaresResolver final : public Resolver {
     if (result) ares_freeaddrinfo(result);
     if (self->destroying_) return;
     self->finish(query->id, std::move(error), address);
+    self->sendWaiting();
   }
 
   void rearmTimer() {
@@ -270,6 +294,7 @@ class CaresResolver final : public Resolver {
   ResolverOptions options_;
   std::unordered_map<ares_socket_t, std::unique_ptr<SocketWatch>> watches_;
   std::vector<std::unique_ptr<SocketWatch>> retired_;
+  std::deque<Query> waiting_;  ///< beyond kMaxInFlight, in order
   std::uint64_t timer_ = 0;
   std::size_t inFlight_ = 0;
   bool polling_ = false;

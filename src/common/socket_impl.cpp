@@ -2,6 +2,8 @@
 // in socket_send.cpp, addresses and options in socket_options.cpp.
 #include "common/socket_impl.hpp"
 
+#include <algorithm>
+#include <deque>
 #include <utility>
 
 #include "common/errors.hpp"
@@ -176,7 +178,18 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
       loop_.defer([guarded, error] { guarded(error, IpAddress{}); });
       return;
     }
-    loop_.resolver().resolve(host, family(), std::move(guarded));
+    // Remember the lookup so close() can cancel it; forget it when done.
+    auto slot = std::make_shared<LookupId>(0);
+    ResolveCallback tracked = [this, token, slot, guarded](
+                                  const std::optional<Error>& error,
+                                  const IpAddress& ip) {
+      if (token.expired()) return;
+      auto it = std::find(lookups_.begin(), lookups_.end(), *slot);
+      if (it != lookups_.end()) lookups_.erase(it);
+      guarded(error, ip);
+    };
+    *slot = loop_.resolver().resolve(host, family(), std::move(tracked));
+    lookups_.push_back(*slot);
     return;
   }
   // A custom lookup (Node's `lookup` option) may answer at once or later;
@@ -443,9 +456,13 @@ void SocketImpl::closeNow() {
   abortListenerId_ = 0;
   io_->stopReceiving();
   io_->close();  // queued sends complete with ECANCELED
-  for (OutgoingSend* request : std::vector<OutgoingSend*>(resolving_))
-    cancelSend(request);
-  resolving_.clear();
+  // Lookups in flight stop keeping the loop alive; the sends waiting for
+  // them (and those queued behind them) are cancelled.
+  for (LookupId id : lookups_) loop_.resolver().cancel(id);
+  lookups_.clear();
+  std::deque<OutgoingSend*> ordered = std::move(ordered_);
+  ordered_.clear();
+  for (OutgoingSend* request : ordered) cancelSend(request);
   cancelPending();
   if (connectCallback_) {
     if (connectListenerId_) onConnect_.remove(connectListenerId_);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,8 @@ struct OutgoingSend : SendRequest {
   int port = 0;
   std::optional<Error> error;  ///< set when it failed before the kernel
   SysError result;             ///< the kernel's answer
+  bool resolved = false;       ///< its destination is known (or failed)
+  IpAddress resolvedIp;
 };
 
 class SocketImpl final : private SocketEvents {
@@ -123,6 +126,7 @@ class SocketImpl final : private SocketEvents {
   void releaseRequest(OutgoingSend* request);
   void startSend(OutgoingSend* request);
   void sendResolved(OutgoingSend* request, const IpAddress& ip);
+  void sendInOrder();
   void complete(OutgoingSend* request);
   void cancelSend(OutgoingSend* request);
   void flushCompletions();
@@ -171,7 +175,10 @@ class SocketImpl final : private SocketEvents {
 
   std::vector<Pending> pending_;  ///< waiting for 'listening'
   bool hasPendingQueue_ = false;
-  std::vector<OutgoingSend*> resolving_;  ///< sends waiting for a lookup
+  /// Sends that wait for a lookup, and any issued after them: they go out
+  /// in the order they were issued.
+  std::deque<OutgoingSend*> ordered_;
+  std::vector<LookupId> lookups_;  ///< this socket's lookups in flight
   std::vector<std::unique_ptr<OutgoingSend>> requests_;  ///< owns them all
   std::vector<OutgoingSend*> free_;
   std::vector<OutgoingSend*> completed_;

@@ -1,6 +1,7 @@
 // The send path and the receive callbacks: what runs once per datagram, so
 // nothing here allocates in the steady state (requests are pooled, the
 // completion queue keeps its capacity, deferred calls capture one pointer).
+#include <algorithm>
 #include <cstring>
 
 #include "common/errors.hpp"
@@ -39,6 +40,7 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->parts.clear();
   request->owned = false;
   request->hasDestination = false;
+  request->resolved = false;
   request->address.clear();
   free_.push_back(request);
   loop_.removeRequest();
@@ -82,30 +84,44 @@ void SocketImpl::startSend(OutgoingSend* request) {
     return;
   }
   const std::string& host = request->address;
+  std::optional<IpAddress> ip;
   if (host.empty()) {
-    sendResolved(request, loopbackAddress(family()));
+    ip = loopbackAddress(family());
+  } else if (!options_.lookup) {
+    ip = parseNumeric(host);
+  }
+  if (ip && ordered_.empty()) {
+    sendResolved(request, *ip);  // the steady-state path
     return;
   }
-  if (!options_.lookup) {
-    if (auto ip = parseNumeric(host)) {
-      sendResolved(request, *ip);
-      return;
-    }
-  }
+  // Behind a lookup (its own or an earlier send's): keep the order.
   request->own();
-  resolving_.push_back(request);
+  ordered_.push_back(request);
+  if (ip) {
+    request->resolved = true;
+    request->resolvedIp = *ip;
+    return;
+  }
   resolve(host, [this, request](const std::optional<Error>& error,
                                 const IpAddress& ip) {
-    auto it = std::find(resolving_.begin(), resolving_.end(), request);
-    if (it == resolving_.end()) return;  // cancelled meanwhile
-    resolving_.erase(it);
-    if (error) {
-      request->error = error;
-      complete(request);
-      return;
-    }
-    sendResolved(request, ip);
+    request->resolved = true;
+    request->resolvedIp = ip;
+    if (error) request->error = error;
+    sendInOrder();
   });
+}
+
+void SocketImpl::sendInOrder() {
+  while (!ordered_.empty() && ordered_.front()->resolved && !closed_) {
+    OutgoingSend* request = ordered_.front();
+    ordered_.pop_front();
+    request->resolved = false;
+    if (request->error) {
+      complete(request);
+    } else {
+      sendResolved(request, request->resolvedIp);
+    }
+  }
 }
 
 void SocketImpl::sendResolved(OutgoingSend* request, const IpAddress& ip) {

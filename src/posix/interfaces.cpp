@@ -10,6 +10,8 @@ namespace dgram::detail {
 
 std::uint32_t zoneToIndex(std::string_view zone) {
   if (zone.empty() || zone.size() >= IF_NAMESIZE) return 0;
+  // if_nametoindex would stop at a NUL: "lo\0junk" is not "lo".
+  if (zone.find('\0') != std::string_view::npos) return 0;
   char name[IF_NAMESIZE] = {};
   std::memcpy(name, zone.data(), zone.size());
   return ::if_nametoindex(name);
