@@ -5,21 +5,13 @@
 #include <string>
 
 #include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
 
 namespace {
 
-using namespace std::chrono_literals;
+using test::thrownBy;
 
-template <typename F>
-dgram::Error thrownBy(F&& f) {
-  try {
-    f();
-  } catch (const dgram::Error& e) {
-    return e;
-  }
-  FAIL("expected a dgram::Error to be thrown");
-  throw std::logic_error("unreachable");
-}
+using namespace std::chrono_literals;
 
 }  // namespace
 

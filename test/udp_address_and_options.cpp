@@ -8,29 +8,14 @@
 #include <string>
 
 #include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
 
 namespace {
 
+using test::boundSocket;
+using test::thrownBy;
+
 using namespace std::chrono_literals;
-
-template <typename F>
-dgram::Error thrownBy(F&& f) {
-  try {
-    f();
-  } catch (const dgram::Error& e) {
-    return e;
-  }
-  FAIL("expected a dgram::Error to be thrown");
-  throw std::logic_error("unreachable");
-}
-
-std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop) {
-  auto socket = test::makeSocket(loop);
-  bool listening = false;
-  socket->bind(0, "127.0.0.1", [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
-  return socket;
-}
 
 void checkEbadf(const dgram::Error& e, const std::string& syscall) {
   INFO(syscall);

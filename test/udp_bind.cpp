@@ -16,32 +16,16 @@
 #endif
 
 #include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
 
 namespace {
 
+using test::boundSocket;
+using test::thrownBy;
+
 using namespace std::chrono_literals;
 
-template <typename F>
-dgram::Error thrownBy(F&& f) {
-  try {
-    f();
-  } catch (const dgram::Error& e) {
-    return e;
-  }
-  FAIL("expected a dgram::Error to be thrown");
-  throw std::logic_error("unreachable");
-}
-
 // Binds a fresh socket to 127.0.0.1 on a random port and waits for it.
-std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
-                                           dgram::SocketOptions options = {}) {
-  auto socket = test::makeSocket(loop, std::move(options));
-  bool listening = false;
-  socket->bind(0, "127.0.0.1", [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
-  return socket;
-}
-
 }  // namespace
 
 TEST_CASE("bind twice throws ERR_SOCKET_ALREADY_BOUND, while binding and bound",

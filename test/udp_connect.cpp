@@ -8,36 +8,15 @@
 #include <vector>
 
 #include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
 
 namespace {
 
+using test::boundSocket;
+using test::settle;
+using test::thrownBy;
+
 using namespace std::chrono_literals;
-
-template <typename F>
-dgram::Error thrownBy(F&& f) {
-  try {
-    f();
-  } catch (const dgram::Error& e) {
-    return e;
-  }
-  FAIL("expected a dgram::Error to be thrown");
-  throw std::logic_error("unreachable");
-}
-
-std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
-                                           dgram::MessageListener fn = {}) {
-  auto socket = test::makeSocket(loop, dgram::Type::udp4, std::move(fn));
-  bool listening = false;
-  socket->bind(0, "127.0.0.1", [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
-  return socket;
-}
-
-void settle(dgram::Loop& loop, std::chrono::milliseconds d = 100ms) {
-  auto until = std::chrono::steady_clock::now() + d;
-  test::runUntil(loop,
-                 [&] { return std::chrono::steady_clock::now() > until; });
-}
 
 // A connected socket to `port` on 127.0.0.1, after 'connect'.
 std::shared_ptr<dgram::Socket> connectedSocket(dgram::Loop& loop, int port) {

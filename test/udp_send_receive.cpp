@@ -12,19 +12,13 @@
 #include <vector>
 
 #include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
 
 namespace {
 
-using namespace std::chrono_literals;
+using test::boundSocket;
 
-std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
-                                           dgram::MessageListener fn = {}) {
-  auto socket = test::makeSocket(loop, dgram::Type::udp4, std::move(fn));
-  bool listening = false;
-  socket->bind(0, "127.0.0.1", [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
-  return socket;
-}
+using namespace std::chrono_literals;
 
 struct Received {
   std::string data;

@@ -1,0 +1,51 @@
+// Small helpers most socket tests share: a socket bound on 127.0.0.1, an
+// expected dgram::Error, and letting the loop run for a while.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+
+#include "support/helpers.hpp"
+
+namespace test {
+
+/// A udp4 socket bound on 127.0.0.1 and a random port, 'listening' done.
+inline std::shared_ptr<dgram::Socket> boundSocket(
+    dgram::Loop& loop, dgram::SocketOptions options,
+    dgram::MessageListener fn = {}) {
+  auto socket = makeSocket(loop, std::move(options), std::move(fn));
+  bool listening = false;
+  socket->bind(0, "127.0.0.1", [&] { listening = true; });
+  REQUIRE(runUntil(loop, [&] { return listening; }));
+  return socket;
+}
+
+inline std::shared_ptr<dgram::Socket> boundSocket(
+    dgram::Loop& loop, dgram::MessageListener fn = {}) {
+  return boundSocket(loop, dgram::SocketOptions{}, std::move(fn));
+}
+
+/// The dgram::Error that `f` throws; fails the test if it throws none.
+template <typename F>
+dgram::Error thrownBy(F&& f) {
+  try {
+    f();
+  } catch (const dgram::Error& e) {
+    return e;
+  }
+  FAIL("expected a dgram::Error to be thrown");
+  throw std::logic_error("unreachable");
+}
+
+/// Runs the loop for `duration` (to let late events show up, if any).
+inline void settle(dgram::Loop& loop, std::chrono::milliseconds duration =
+                                          std::chrono::milliseconds(100)) {
+  auto until = std::chrono::steady_clock::now() + duration;
+  runUntil(loop, [&] { return std::chrono::steady_clock::now() > until; });
+}
+
+}  // namespace test
