@@ -137,6 +137,7 @@ class SocketImpl final : private SocketEvents {
   /// socket closes first.
   void resolve(const std::string& host, ResolveCallback then);
   std::optional<IpAddress> parseNumeric(std::string_view host) const;
+  std::optional<IpAddress> parseNumericCached(const std::string& host);
 
   // events.
   void emitError(const Error& error);
@@ -184,6 +185,12 @@ class SocketImpl final : private SocketEvents {
   std::vector<OutgoingSend*> completed_;
   std::vector<OutgoingSend*> completing_;
   bool completionScheduled_ = false;
+
+  // Per-datagram caches (see parseNumericCached and onDatagram).
+  std::string lastHost_;
+  std::optional<IpAddress> lastHostIp_;
+  IpAddress lastSender_;
+  IpString lastSenderText_;
 };
 
 }  // namespace dgram::detail

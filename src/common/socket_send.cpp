@@ -77,6 +77,16 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
   startSend(request);
 }
 
+std::optional<IpAddress> SocketImpl::parseNumericCached(
+    const std::string& host) {
+  // Most programs send to the same few addresses: the last one parsed is
+  // remembered (a string compare costs far less than parsing again).
+  if (host == lastHost_) return lastHostIp_;
+  lastHostIp_ = parseNumeric(host);
+  lastHost_ = host;
+  return lastHostIp_;
+}
+
 void SocketImpl::startSend(OutgoingSend* request) {
   if (connectState_ == ConnectState::connected) {
     request->hasDestination = false;
@@ -88,7 +98,7 @@ void SocketImpl::startSend(OutgoingSend* request) {
   if (host.empty()) {
     ip = loopbackAddress(family());
   } else if (!options_.lookup) {
-    ip = parseNumeric(host);
+    ip = parseNumericCached(host);
   }
   if (ip && ordered_.empty()) {
     sendResolved(request, *ip);  // the steady-state path
@@ -161,6 +171,11 @@ void SocketImpl::onSendDone(SendRequest* request, SysError error) {
 }
 
 void SocketImpl::complete(OutgoingSend* request) {
+  // A send without a callback that went out has nothing left to report.
+  if (!request->callback && !request->error && !request->result) {
+    releaseRequest(request);
+    return;
+  }
   completed_.push_back(request);
   if (completionScheduled_) return;
   completionScheduled_ = true;
@@ -220,8 +235,14 @@ void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,
     emitError(errnoException(sysErrorFromName("EMSGSIZE"), "recvmsg"));
     return;
   }
+  // Senders repeat: the text of the last one is kept rather than
+  // formatted again for every datagram.
+  if (!(lastSender_ == from.ip) || lastSenderText_.empty()) {
+    lastSender_ = from.ip;
+    lastSenderText_ = toIpString(from.ip, indexToZone);
+  }
   RemoteInfo info;
-  info.address = toIpString(from.ip, indexToZone);
+  info.address = lastSenderText_;
   info.family = from.ip.family;
   info.port = from.port;
   info.size = size;
