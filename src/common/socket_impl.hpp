@@ -190,7 +190,7 @@ class SocketImpl final : private SocketEvents {
   std::string lastHost_;
   std::optional<IpAddress> lastHostIp_;
   IpAddress lastSender_;
-  IpString lastSenderText_;
+  RemoteInfo lastRemote_;  ///< what listeners get (a const reference)
 };
 
 }  // namespace dgram::detail

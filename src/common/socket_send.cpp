@@ -237,16 +237,14 @@ void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,
   }
   // Senders repeat: the text of the last one is kept rather than
   // formatted again for every datagram.
-  if (!(lastSender_ == from.ip) || lastSenderText_.empty()) {
+  if (!(lastSender_ == from.ip) || lastRemote_.address.empty()) {
     lastSender_ = from.ip;
-    lastSenderText_ = toIpString(from.ip, indexToZone);
+    lastRemote_.address = toIpString(from.ip, indexToZone);
+    lastRemote_.family = from.ip.family;
   }
-  RemoteInfo info;
-  info.address = lastSenderText_;
-  info.family = from.ip.family;
-  info.port = from.port;
-  info.size = size;
-  onMessage_.emit(Bytes(data, size), info);
+  lastRemote_.port = from.port;
+  lastRemote_.size = size;
+  onMessage_.emit(Bytes(data, size), lastRemote_);
 }
 
 void SocketImpl::onReceiveError(SysError error) {

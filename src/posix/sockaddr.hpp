@@ -12,15 +12,17 @@ namespace dgram::detail {
 
 /// Fills `out` from `endpoint`; returns the length to pass to the kernel.
 inline socklen_t toSockaddr(const Endpoint& endpoint, sockaddr_storage& out) {
-  std::memset(&out, 0, sizeof out);
+  // Only the part the kernel reads is cleared: this runs once per send.
   if (endpoint.ip.family == Family::IPv4) {
     auto* sa = reinterpret_cast<sockaddr_in*>(&out);
+    std::memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     sa->sin_port = htons(endpoint.port);
     std::memcpy(&sa->sin_addr, endpoint.ip.bytes.data(), 4);
     return sizeof(sockaddr_in);
   }
   auto* sa = reinterpret_cast<sockaddr_in6*>(&out);
+  std::memset(sa, 0, sizeof *sa);
   sa->sin6_family = AF_INET6;
   sa->sin6_port = htons(endpoint.port);
   std::memcpy(&sa->sin6_addr, endpoint.ip.bytes.data(), 16);
