@@ -3,7 +3,7 @@
 # Usage: ci/deps.sh [extra Debian packages...]
 set -euo pipefail
 
-packages=(cmake g++ make pkg-config catch2 libc-ares-dev dnsmasq-base "$@")
+packages=(cmake g++ make pkg-config catch2 libc-ares-dev dnsmasq-base iproute2 "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null |

@@ -301,3 +301,108 @@ TEST_CASE("dgramcat: payload escaping", "[dgramcat]") {
   CHECK(escapeBytes("h\xc3\xa9") == "h\\xc3\\xa9");  // UTF-8 is escaped too
   CHECK(escapeBytes("") == "");
 }
+
+TEST_CASE("dgramcat: --join and --source", "[dgramcat][multicast]") {
+  auto opts = parsed({"-l", "5000", "--join", "239.1.2.3"});
+  REQUIRE(opts.joins.size() == 1);
+  CHECK(opts.joins[0].group == "239.1.2.3");
+  CHECK(opts.joins[0].iface.empty());
+  CHECK(opts.source.empty());
+
+  opts = parsed({"-l", "5000", "--join=239.1.2.3,198.18.0.1", "--join",
+                 "239.1.2.4", "--source", "198.18.0.9"});
+  REQUIRE(opts.joins.size() == 2);
+  CHECK(opts.joins[0].group == "239.1.2.3");
+  CHECK(opts.joins[0].iface == "198.18.0.1");
+  CHECK(opts.joins[1].group == "239.1.2.4");
+  CHECK(opts.source == "198.18.0.9");
+
+  // IPv6: a bare interface name (or %name) becomes Node's "::%name".
+  for (const char* iface : {"eth1", "%eth1", "::%eth1"}) {
+    INFO(iface);
+    opts = parsed(
+        {"-l", "5000", "--join", std::string("ff02::1:3,") + iface, "-6"});
+    REQUIRE(opts.joins.size() == 1);
+    CHECK(opts.joins[0].group == "ff02::1:3");
+    CHECK(opts.joins[0].iface == "::%eth1");
+  }
+  opts = parsed({"-6", "-l", "0", "--join", "ff12::9,fe80::1%eth1"});
+  CHECK(opts.joins[0].iface == "fe80::1%eth1");
+  // IPv4 interfaces are addresses and stay as given.
+  CHECK(parsed({"-l", "0", "--join", "239.0.0.1,eth1"}).joins[0].iface ==
+        "eth1");
+
+  CHECK(failure({"-l", "5000", "--join"}) == "option '--join' needs a value");
+  CHECK(failure({"-l", "5000", "--join", ""}) == "empty group in --join ''");
+  CHECK(failure({"-l", "5000", "--join", ",198.18.0.1"}) ==
+        "empty group in --join ',198.18.0.1'");
+  CHECK(failure({"-l", "5000", "--join", "239.1.2.3,"}) ==
+        "empty interface in --join '239.1.2.3,'");
+  CHECK(failure({"-l", "5000", "--source", "198.18.0.9"}) ==
+        "--source needs --join GROUP");
+  CHECK(failure({"-l", "5000", "--join", "239.1.2.3", "--source", "a",
+                 "--source", "b"}) == "option '--source' given twice");
+  CHECK(failure({"-l", "5000", "--join", "239.1.2.3", "--source="}) ==
+        "empty address for '--source'");
+}
+
+TEST_CASE(
+    "dgramcat: --ttl, --broadcast, --multicast-loopback, "
+    "--multicast-interface",
+    "[dgramcat][multicast]") {
+  auto opts = parsed({"239.1.2.3", "5000"});
+  CHECK_FALSE(opts.ttl);
+  CHECK_FALSE(opts.broadcast);
+  CHECK_FALSE(opts.multicastLoopback);
+  CHECK(opts.multicastInterface.empty());
+
+  CHECK(parsed({"--ttl", "0", "h", "1"}).ttl == 0);
+  CHECK(parsed({"--ttl=255", "h", "1"}).ttl == 255);
+  CHECK(failure({"--ttl", "256", "h", "1"}) ==
+        "ttl '256' out of range (0-255)");
+  CHECK(failure({"--ttl", "-1", "h", "1"}) == "invalid ttl '-1'");
+  CHECK(failure({"--ttl", "1x", "h", "1"}) == "invalid ttl '1x'");
+  CHECK(failure({"--ttl", "1", "--ttl", "2", "h", "1"}) ==
+        "option '--ttl' given twice");
+
+  CHECK(parsed({"--broadcast", "198.18.0.255", "1"}).broadcast);
+  CHECK(failure({"--broadcast=yes", "h", "1"}) ==
+        "option '--broadcast' takes no value");
+
+  CHECK(parsed({"--multicast-loopback", "h", "1"}).multicastLoopback == true);
+  CHECK(parsed({"--multicast-loopback=on", "h", "1"}).multicastLoopback ==
+        true);
+  CHECK(parsed({"--multicast-loopback=off", "h", "1"}).multicastLoopback ==
+        false);
+  CHECK(failure({"--multicast-loopback=maybe", "h", "1"}) ==
+        "invalid value 'maybe' for '--multicast-loopback' (on or off)");
+  CHECK(failure({"--multicast-loopback", "--multicast-loopback=off", "h",
+                 "1"}) == "option '--multicast-loopback' given twice");
+
+  CHECK(parsed({"--multicast-interface", "198.18.0.1", "h", "1"})
+            .multicastInterface == "198.18.0.1");
+  CHECK(parsed({"-6", "--multicast-interface=::%eth1", "h", "1"})
+            .multicastInterface == "::%eth1");
+  CHECK(failure({"--multicast-interface", "", "h", "1"}) ==
+        "empty interface for '--multicast-interface'");
+}
+
+TEST_CASE("dgramcat: --reuse-port and --reuse-addr", "[dgramcat]") {
+  auto opts = parsed({"-l", "5000"});
+  CHECK_FALSE(opts.reusePort);
+  CHECK_FALSE(opts.reuseAddr);
+  opts = parsed({"--reuse-port", "--reuse-addr", "-l", "5000"});
+  CHECK(opts.reusePort);
+  CHECK(opts.reuseAddr);
+  CHECK(failure({"--reuse-port=1", "-l", "5000"}) ==
+        "option '--reuse-port' takes no value");
+
+  const auto help = dgramcat::helpText();
+  for (const char* option :
+       {"--join GROUP[,IFACE]", "--source", "--broadcast", "--ttl",
+        "--multicast-loopback", "--multicast-interface", "--reuse-port",
+        "--reuse-addr"}) {
+    INFO(option);
+    CHECK(help.find(option) != std::string::npos);
+  }
+}

@@ -23,6 +23,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+#ifdef __linux__
+
 std::string errnoText(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
 }
@@ -33,8 +35,6 @@ int remainingMs(Clock::time_point deadline) {
                   .count();
   return left < 0 ? 0 : static_cast<int>(left);
 }
-
-#ifdef __linux__
 
 // A new network namespace, made on a short-lived thread so that the
 // calling thread stays where it is; returns its fd or -1 (errno set).
@@ -58,7 +58,8 @@ int makeNamespace(std::string& error) {
 int spawn(int nsFd, const std::vector<std::string>& args, int& in, int& out,
           std::string& error) {
   std::vector<char*> argv;
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const auto& arg : args)
+    argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   int inPipe[2];
   int outPipe[2];
@@ -229,12 +230,13 @@ CommandResult Namespace::run(const std::vector<std::string>& argv,
 void Namespace::ip(const std::vector<std::string>& commands) const {
   static const std::string ipPath = findProgram("ip");
   std::string input;
-  for (const auto& command : commands) input += command + "\n";
+  for (const auto& command : commands)
+    input += command + "\n";
   CommandResult result = run({ipPath, "-batch", "-"}, input);
   if (result.status != 0) {
     throw std::runtime_error("ip -batch in " + label_ + " failed (status " +
-                             std::to_string(result.status) + "): " +
-                             result.output + "\ncommands:\n" + input);
+                             std::to_string(result.status) +
+                             "): " + result.output + "\ncommands:\n" + input);
   }
 }
 
@@ -245,15 +247,49 @@ Lab::Lab() : hub_("hub") {}
 
 Lab::~Lab() = default;
 
-Namespace& Lab::host(const std::string& name) {
+Namespace& Lab::make(const std::string& name) {
   auto& slot = hosts_[name];
   if (!slot) slot = std::make_unique<Namespace>(name);
   return *slot;
 }
 
+Namespace& Lab::host(const std::string& name) {
+  Namespace& ns = make(name);
+  if (pending_) waitReady();
+  return ns;
+}
+
+void Lab::waitReady() {
+  static const std::string ipPath = findProgram("ip");
+  pending_ = false;
+  std::vector<const Namespace*> all{&hub_};
+  for (const auto& entry : hosts_)
+    all.push_back(entry.second.get());
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  for (const Namespace* ns : all) {
+    for (;;) {
+      CommandResult links = ns->run({ipPath, "-o", "link", "show"});
+      bool ready = links.status == 0;
+      std::stringstream lines(links.output);
+      std::string line;
+      while (ready && std::getline(lines, line)) {
+        if (line.find(" lo: ") != std::string::npos) continue;
+        ready = line.find(" state UP ") != std::string::npos;
+      }
+      if (ready) break;
+      if (Clock::now() >= deadline) {
+        throw std::runtime_error("links in " + ns->label() +
+                                 " not up after 5 s:\n" + links.output);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+}
+
 void Lab::attach(const std::string& hostName, int lan,
                  const std::string& ifname, int number) {
-  Namespace& ns = host(hostName);
+  Namespace& ns = make(hostName);
+  pending_ = true;
   const std::string bridge = "br" + std::to_string(lan);
   if (std::find(lans_.begin(), lans_.end(), lan) == lans_.end()) {
     // Snooping off: the bridge floods multicast, so only the hosts'
@@ -273,8 +309,8 @@ void Lab::attach(const std::string& hostName, int lan,
       "link set " + ifname + " addrgenmode none",
       "link set " + ifname + " up",
       "address add " + ipv4(lan, number) + "/24 dev " + ifname,
-      "-6 address add " + linkLocal(number) + "/64 dev " + ifname + " nodad",
-      "-6 address add " + ipv6(lan, number) + "/64 dev " + ifname + " nodad",
+      "address add " + linkLocal(number) + "/64 dev " + ifname + " nodad",
+      "address add " + ipv6(lan, number) + "/64 dev " + ifname + " nodad",
   };
   if (interfaces_[hostName]++ == 0)
     setup.push_back("route add 224.0.0.0/4 dev " + ifname);
@@ -300,77 +336,89 @@ std::string linkLocal(int number) {
 // ---------------------------------------------------------------------------
 // Inbox
 
+Inbox::Inbox() : state_(std::make_shared<State>()) {}
+
 dgram::MessageListener Inbox::listener(std::string socket) {
-  return [this, socket = std::move(socket)](dgram::Bytes msg,
-                                            const dgram::RemoteInfo& rinfo) {
+  return [state = state_, socket = std::move(socket)](
+             dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      received_.push_back(Received{socket, msg.str(), rinfo});
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->received.push_back(Received{socket, msg.str(), rinfo});
     }
-    changed_.notify_all();
+    state->changed.notify_all();
   };
 }
 
 void Inbox::note(std::string event) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    events_.push_back(std::move(event));
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->events.push_back(std::move(event));
   }
-  changed_.notify_all();
+  state_->changed.notify_all();
 }
 
 bool Inbox::waitUntil(const std::function<bool()>& done,
                       std::chrono::milliseconds limit) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_for(lock, limit, done);
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  return state_->changed.wait_for(lock, limit, done);
 }
 
 bool Inbox::waitFor(const std::string& socket, const std::string& data,
                     std::chrono::milliseconds limit) {
-  return waitUntil([&] { return hasLocked(socket, data); }, limit);
+  return waitUntil([&] { return state_->has(socket, data); }, limit);
 }
 
-bool Inbox::hasLocked(const std::string& socket,
-                      const std::string& data) const {
-  return std::any_of(received_.begin(), received_.end(),
-                     [&](const Received& r) {
-                       return r.socket == socket && r.data == data;
-                     });
+bool Inbox::waitForEvent(const std::string& event,
+                         std::chrono::milliseconds limit) {
+  return waitUntil(
+      [&] {
+        return std::find(state_->events.begin(), state_->events.end(), event) !=
+               state_->events.end();
+      },
+      limit);
+}
+
+bool Inbox::State::has(const std::string& socket,
+                       const std::string& data) const {
+  return std::any_of(received.begin(), received.end(), [&](const Received& r) {
+    return r.socket == socket && r.data == data;
+  });
 }
 
 bool Inbox::has(const std::string& socket, const std::string& data) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return hasLocked(socket, data);
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->has(socket, data);
 }
 
 Received Inbox::get(const std::string& socket, const std::string& data) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& r : received_) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  for (const auto& r : state_->received) {
     if (r.socket == socket && r.data == data) return r;
   }
   throw std::runtime_error(socket + " did not receive '" + data + "'");
 }
 
 std::size_t Inbox::count(const std::string& socket) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(state_->mutex);
   return static_cast<std::size_t>(
-      std::count_if(received_.begin(), received_.end(),
+      std::count_if(state_->received.begin(), state_->received.end(),
                     [&](const Received& r) { return r.socket == socket; }));
 }
 
 std::vector<std::string> Inbox::events() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return events_;
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->events;
 }
 
 std::string Inbox::dump() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(state_->mutex);
   std::string text;
-  for (const auto& r : received_) {
+  for (const auto& r : state_->received) {
     text += r.socket + " <- '" + r.data + "' from " + r.rinfo.address.str() +
             " port " + std::to_string(r.rinfo.port) + "\n";
   }
-  for (const auto& e : events_) text += "event " + e + "\n";
+  for (const auto& e : state_->events)
+    text += "event " + e + "\n";
   return text;
 }
 
@@ -451,7 +499,7 @@ dgram::Socket* NsLoop::open(Inbox& inbox, const std::string& name,
   return call([&] {
     options.loop = loop_;
     auto socket = dgram::createSocket(options, inbox.listener(name));
-    socket->on(dgram::error, [&inbox, name](const dgram::Error& e) {
+    socket->on(dgram::error, [inbox, name](const dgram::Error& e) mutable {
       inbox.note("error:" + name + ":" + e.code());
     });
     sockets_.push_back(socket);
@@ -502,13 +550,21 @@ dgram::AddressInfo NsLoop::bind(dgram::Socket* socket, int port,
 
 std::string NsLoop::send(dgram::Socket* socket, const std::string& data,
                          int port, const std::string& address) {
-  auto done = std::make_shared<std::promise<std::string>>();
+  auto error = sendResult(socket, data, port, address);
+  return error ? error->code() : std::string();
+}
+
+std::optional<dgram::Error> NsLoop::sendResult(dgram::Socket* socket,
+                                               const std::string& data,
+                                               int port,
+                                               const std::string& address) {
+  using Result = std::optional<dgram::Error>;
+  auto done = std::make_shared<std::promise<Result>>();
   auto result = done->get_future();
   call([&] {
-    socket->send(data, port, address,
-                 [done](const std::optional<dgram::Error>& err, std::size_t) {
-                   done->set_value(err ? err->code() : std::string());
-                 });
+    socket->send(data, port, address, [done](const Result& err, std::size_t) {
+      done->set_value(err);
+    });
   });
   if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
     throw std::runtime_error(label_ + ": send timed out");

@@ -14,8 +14,8 @@
 // ff02::/16 and ff12::/16.
 #pragma once
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -43,7 +44,7 @@ std::string findProgram(std::string_view name);
 
 /// What a finished child process printed and how it ended.
 struct CommandResult {
-  int status = -1;  ///< exit status, or -1 if it did not exit normally
+  int status = -1;     ///< exit status, or -1 if it did not exit normally
   std::string output;  ///< stdout and stderr together
 };
 
@@ -82,7 +83,10 @@ class Lab {
   Lab(const Lab&) = delete;
   Lab& operator=(const Lab&) = delete;
 
-  /// The host named `name`, created on first use.
+  /// The host named `name`, created on first use. Once hosts have been
+  /// attached, waits (at most 5 s) until every link is operationally up:
+  /// the kernel brings carrier and queueing up asynchronously, and
+  /// drops what is sent before that.
   Namespace& host(const std::string& name);
   /// Connects `host` to LAN `lan` (0..9) through interface `ifname`, as
   /// host number `number` (1..254): 198.18.<lan>.<number>/24,
@@ -92,7 +96,11 @@ class Lab {
               int number);
 
  private:
+  Namespace& make(const std::string& name);
+  void waitReady();
+
   Namespace hub_;
+  bool pending_ = false;  // attached since the last waitReady()
   std::map<std::string, std::unique_ptr<Namespace>> hosts_;
   std::map<std::string, int> interfaces_;  // per host
   std::vector<int> lans_;
@@ -116,18 +124,24 @@ struct Received {
 /// it with a deadline.
 class Inbox {
  public:
-  /// A 'message' listener that records under `socket`.
+  Inbox();
+
+  /// A 'message' listener that records under `socket`. It keeps the
+  /// records alive, so it may outlive the Inbox.
   dgram::MessageListener listener(std::string socket);
   /// Records an event (such as "error:r1:EACCES").
   void note(std::string event);
 
-  /// Waits until `done()` holds (called with the lock held) or `limit`
-  /// passes; returns done().
+  /// Waits until `done()` holds (called with the lock held: it must not
+  /// call the Inbox) or `limit` passes; returns done().
   bool waitUntil(const std::function<bool()>& done,
                  std::chrono::milliseconds limit = std::chrono::seconds(5));
   /// Waits until `socket` received a datagram with `data`.
   bool waitFor(const std::string& socket, const std::string& data,
                std::chrono::milliseconds limit = std::chrono::seconds(5));
+  /// Waits until `event` was noted.
+  bool waitForEvent(const std::string& event,
+                    std::chrono::milliseconds limit = std::chrono::seconds(5));
 
   /// Whether `socket` received `data` (no waiting).
   bool has(const std::string& socket, const std::string& data) const;
@@ -140,12 +154,14 @@ class Inbox {
   std::string dump() const;
 
  private:
-  bool hasLocked(const std::string& socket, const std::string& data) const;
-
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Received> received_;
-  std::vector<std::string> events_;
+  struct State {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<Received> received;
+    std::vector<std::string> events;
+    bool has(const std::string& socket, const std::string& data) const;
+  };
+  std::shared_ptr<State> state_;
 };
 
 /// A thread inside a namespace that runs a dgram::Loop (on the backend
@@ -185,6 +201,10 @@ class NsLoop {
   /// Sends and waits for the callback; returns "" or the error code.
   std::string send(dgram::Socket* socket, const std::string& data, int port,
                    const std::string& address);
+  /// Sends and waits for the callback; returns its error, if any.
+  std::optional<dgram::Error> sendResult(dgram::Socket* socket,
+                                         const std::string& data, int port,
+                                         const std::string& address);
   /// Closes (if open) and waits for 'close'.
   void close(dgram::Socket* socket);
 
@@ -195,7 +215,7 @@ class NsLoop {
   void main(int nsFd, std::promise<std::string>& started);
 
   std::string label_;
-  dgram::Loop* loop_ = nullptr;  // owned by the thread
+  dgram::Loop* loop_ = nullptr;                          // owned by the thread
   std::vector<std::shared_ptr<dgram::Socket>> sockets_;  // loop thread only
   std::atomic<bool> stopping_{false};
   std::thread thread_;
@@ -233,11 +253,11 @@ class Process {
 
 /// Skips the current test with a visible warning when namespaces cannot be
 /// made here (not root, no iproute2, no veth support...).
-#define NETNS_OR_SKIP()                                                   \
-  do {                                                                    \
-    const std::string& netnsWhy_ = ::test::net::unavailableReason();      \
-    if (!netnsWhy_.empty()) {                                             \
-      WARN("SKIPPED (network namespaces unavailable): " << netnsWhy_);    \
-      return;                                                             \
-    }                                                                     \
+#define NETNS_OR_SKIP()                                                \
+  do {                                                                 \
+    const std::string& netnsWhy_ = ::test::net::unavailableReason();   \
+    if (!netnsWhy_.empty()) {                                          \
+      WARN("SKIPPED (network namespaces unavailable): " << netnsWhy_); \
+      return;                                                          \
+    }                                                                  \
   } while (0)

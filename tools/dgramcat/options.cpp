@@ -91,6 +91,32 @@ std::string parseTimeout(std::string_view text,
   return {};
 }
 
+std::string parseTtl(std::string_view text, std::optional<int>& ttl) {
+  std::uint64_t value = 0;
+  if (!allDigits(text)) return "invalid ttl " + quoted(text);
+  if (!toUnsigned(text, value) || value > 255) {
+    return "ttl " + quoted(text) + " out of range (0-255)";
+  }
+  ttl = static_cast<int>(value);
+  return {};
+}
+
+// GROUP[,IFACE]: the group never holds a comma, so the first one splits.
+std::string parseJoin(std::string_view text, std::vector<Join>& joins) {
+  const auto comma = text.find(',');
+  Join join;
+  join.group = std::string(text.substr(0, comma));
+  if (comma != std::string_view::npos) {
+    join.iface = std::string(text.substr(comma + 1));
+    if (join.iface.empty()) {
+      return "empty interface in --join " + quoted(text);
+    }
+  }
+  if (join.group.empty()) return "empty group in --join " + quoted(text);
+  joins.push_back(std::move(join));
+  return {};
+}
+
 // Walks the arguments left to right; the first problem found is reported.
 class Parser {
  public:
@@ -138,6 +164,23 @@ class Parser {
     if (name == "-4" || name == "--ipv4") return flag(name, inlineValue, ipv4_);
     if (name == "-6" || name == "--ipv6") return flag(name, inlineValue, ipv6_);
     if (name == "--echo") return flag(name, inlineValue, opts_.echo);
+    if (name == "--broadcast") return flag(name, inlineValue, opts_.broadcast);
+    if (name == "--reuse-port") return flag(name, inlineValue, opts_.reusePort);
+    if (name == "--reuse-addr") return flag(name, inlineValue, opts_.reuseAddr);
+    if (name == "--multicast-loopback") {
+      if (opts_.multicastLoopback) {
+        return "option " + quoted(name) + " given twice";
+      }
+      if (!inlineValue || *inlineValue == "on") {
+        opts_.multicastLoopback = true;
+      } else if (*inlineValue == "off") {
+        opts_.multicastLoopback = false;
+      } else {
+        return "invalid value " + quoted(*inlineValue) + " for " +
+               quoted(name) + " (on or off)";
+      }
+      return {};
+    }
     if (name == "-v" || name == "--verbose") {
       return flag(name, inlineValue, opts_.verbose);
     }
@@ -169,6 +212,26 @@ class Parser {
       opts_.message = value;  // may be empty: an empty datagram
       return {};
     }
+    if (name == "--join") return parseJoin(value, opts_.joins);
+    if (name == "--source") {
+      if (!opts_.source.empty())
+        return "option " + quoted(name) + " given twice";
+      if (value.empty()) return "empty address for " + quoted(name);
+      opts_.source = value;
+      return {};
+    }
+    if (name == "--ttl") {
+      if (opts_.ttl) return "option " + quoted(name) + " given twice";
+      return parseTtl(value, opts_.ttl);
+    }
+    if (name == "--multicast-interface") {
+      if (!opts_.multicastInterface.empty()) {
+        return "option " + quoted(name) + " given twice";
+      }
+      if (value.empty()) return "empty interface for " + quoted(name);
+      opts_.multicastInterface = value;
+      return {};
+    }
     if (name == "--count") {
       if (countGiven_) return "option " + quoted(name) + " given twice";
       countGiven_ = true;
@@ -182,7 +245,9 @@ class Parser {
   static bool takesValue(const std::string& name) {
     return name == "-l" || name == "--listen" || name == "-b" ||
            name == "--bind" || name == "-m" || name == "--message" ||
-           name == "--count" || name == "--timeout";
+           name == "--count" || name == "--timeout" || name == "--join" ||
+           name == "--source" || name == "--ttl" ||
+           name == "--multicast-interface";
   }
 
   static std::string flag(const std::string& name,
@@ -197,6 +262,16 @@ class Parser {
   std::string finish() {
     if (ipv4_ && ipv6_) return "-4 cannot be combined with -6";
     if (ipv6_) opts_.type = dgram::Type::udp6;
+    if (!opts_.source.empty() && opts_.joins.empty()) {
+      return "--source needs --join GROUP";
+    }
+    for (auto& join : opts_.joins) {
+      // "-6 --join ff02::1,eth0": a bare interface name is its zone.
+      if (ipv6_ && !join.iface.empty() &&
+          join.iface.find(':') == std::string::npos) {
+        join.iface = (join.iface[0] == '%' ? "::" : "::%") + join.iface;
+      }
+    }
 
     if (listenGiven_) {
       opts_.mode = Mode::listen;
@@ -275,6 +350,26 @@ Options:
   -6, --ipv6          Use IPv6 (udp6).
   -m, --message TEXT  Send TEXT instead of reading stdin (with --count N,
                       N times).
+      --join GROUP[,IFACE]
+                      Join multicast GROUP (repeatable), on the interface
+                      with address IFACE (IPv4) or named IFACE (IPv6:
+                      eth0, %eth0 or ::%eth0); default: the system's
+                      choice.
+      --source ADDR   With --join: source-specific, only datagrams from
+                      ADDR.
+      --multicast-interface IFACE
+                      Send multicast out of IFACE (IPv4 address, or
+                      ::%eth0 for IPv6).
+      --multicast-loopback[=on|off]
+                      Whether this host also gets its own multicast
+                      (the system's default is on).
+      --ttl N         Hop limit 0-255 of multicast (0: this host only)
+                      and, if at least 1, of unicast datagrams.
+      --broadcast     Allow sending to broadcast addresses.
+      --reuse-port    Share the port with other --reuse-port sockets
+                      (SO_REUSEPORT: the system spreads datagrams).
+      --reuse-addr    Share the port (SO_REUSEADDR), e.g. several
+                      multicast listeners on one host.
       --echo          With -l: also send every datagram back to its sender.
       --count N       Stop after N datagrams received (-l) or sent.
       --timeout S     Stop after S seconds (decimals allowed, e.g. 0.5).

@@ -12,6 +12,15 @@
 
 namespace dgramcat {
 
+/// --join GROUP[,IFACE]: a multicast group to join, on an interface.
+struct Join {
+  std::string group;
+  /// As Node's multicastInterface: an IPv4 address, or for IPv6 "::%eth0"
+  /// (a bare interface name given with -6 becomes "::%name"); empty =
+  /// let the system choose.
+  std::string iface;
+};
+
 /// What dgramcat does once the arguments are parsed.
 enum class Action {
   run,      ///< listen or send, as `mode` says
@@ -45,6 +54,22 @@ struct Options {
   std::optional<std::chrono::milliseconds> timeout;
   /// -v: report the bound address and the end on stderr.
   bool verbose = false;
+  /// --join GROUP[,IFACE] (repeatable): addMembership once bound.
+  std::vector<Join> joins;
+  /// --source ADDR: join every --join group for this source only
+  /// (addSourceSpecificMembership).
+  std::string source;
+  /// --broadcast: setBroadcast(true) once bound.
+  bool broadcast = false;
+  /// --ttl N (0-255): setMulticastTTL(N), and setTTL(N) when N >= 1.
+  std::optional<int> ttl;
+  /// --multicast-loopback[=on|off]: setMulticastLoopback.
+  std::optional<bool> multicastLoopback;
+  /// --multicast-interface IFACE: setMulticastInterface.
+  std::string multicastInterface;
+  /// --reuse-port / --reuse-addr: the createSocket options.
+  bool reusePort = false;
+  bool reuseAddr = false;
 };
 
 /// Either options or the reason the arguments are wrong.

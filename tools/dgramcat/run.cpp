@@ -36,10 +36,16 @@ class Session {
     dgram::SocketOptions socketOptions;
     socketOptions.type = options_.type;
     socketOptions.loop = &loop_;
+    socketOptions.reusePort = options_.reusePort;
+    socketOptions.reuseAddr = options_.reuseAddr;
     socket_ = dgram::createSocket(socketOptions);
     socket_->on(dgram::error,
                 [this](const dgram::Error& err) { fail(err.what()); });
-    socket_->on(dgram::listening, [this] { reportListening(); });
+    // Registered before any send: the options apply before the sends
+    // queued behind the bind go out.
+    socket_->on(dgram::listening, [this] {
+      if (applySocketOptions()) reportListening();
+    });
     if (options_.timeout) {
       timer_ = loop_.setTimeout(*options_.timeout, [this] {
         timer_.reset();
@@ -80,11 +86,45 @@ class Session {
     }
   }
 
+  // The multicast and broadcast options, once there is a bound socket.
+  // A refused one ends the run like any runtime error.
+  bool applySocketOptions() {
+    try {
+      if (options_.broadcast) socket_->setBroadcast(true);
+      if (options_.ttl) {
+        socket_->setMulticastTTL(*options_.ttl);
+        if (*options_.ttl >= 1) socket_->setTTL(*options_.ttl);
+      }
+      if (options_.multicastLoopback)
+        socket_->setMulticastLoopback(*options_.multicastLoopback);
+      if (!options_.multicastInterface.empty())
+        socket_->setMulticastInterface(options_.multicastInterface);
+      for (const auto& join : options_.joins) {
+        if (options_.source.empty()) {
+          socket_->addMembership(join.group, join.iface);
+        } else {
+          socket_->addSourceSpecificMembership(options_.source, join.group,
+                                               join.iface);
+        }
+      }
+    } catch (const dgram::Error& err) {
+      fail(err.what());
+      return false;
+    }
+    return true;
+  }
+
   void reportListening() {
     if (!options_.verbose) return;
     const auto local = socket_->address();
     const auto endpoint =
         formatEndpoint(local.address, local.family, local.port);
+    for (const auto& join : options_.joins) {
+      std::cerr << "dgramcat: joined " << join.group;
+      if (!options_.source.empty()) std::cerr << " from " << options_.source;
+      if (!join.iface.empty()) std::cerr << " on " << join.iface;
+      std::cerr << std::endl;
+    }
     if (listening()) {
       std::cerr << "dgramcat: listening on " << endpoint << std::endl;
     } else {
