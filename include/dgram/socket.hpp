@@ -97,6 +97,10 @@ struct SocketOptions {
 struct BindOptions {
   int port = 0;
   std::string address;  ///< empty = all interfaces
+  /// Node uses it to decide whether cluster workers share one handle.
+  /// There is no cluster here: every socket has its own handle, so it
+  /// changes nothing (accepted for source compatibility). To share a port
+  /// between sockets or threads, use SocketOptions::reusePort.
   bool exclusive = false;
   /// An existing UDP socket (fd on POSIX, SOCKET on Windows) to adopt;
   /// -1 = none. `port` and `address` are ignored when set.

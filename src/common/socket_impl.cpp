@@ -173,7 +173,8 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
       return;
     }
     if (isIpLiteral(host)) {
-      // A literal of the other family: the system call would refuse it.
+      // A literal of the other family, or with a zone that names no
+      // interface: refused here rather than sent through a guessed one.
       Error error = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
       loop_.defer([guarded, error] { guarded(error, IpAddress{}); });
       return;

@@ -108,11 +108,13 @@ void SocketImpl::membership(std::string_view group, std::string_view iface,
   const char* syscall = join ? "addMembership" : "dropMembership";
   healthCheck();
   if (group.empty()) throw errMissingArgs("multicastAddress");
-  auto groupIp = parseIp(group, family(), zoneToIndex);
+  // An IPv6 socket may join IPv4 groups too (dual stack), as in Node.
+  auto groupIp = family() == Family::IPv6 ? parseAnyIp(group, zoneToIndex)
+                                          : parseIp(group, family(), zoneToIndex);
   if (!groupIp) throwEinval(syscall);
   std::optional<IpAddress> ifaceIp;
   if (!iface.empty()) {
-    ifaceIp = parseIp(iface, family(), zoneToIndex);
+    ifaceIp = parseIp(iface, groupIp->family, zoneToIndex);
     if (!ifaceIp) throwEinval(syscall);
   }
   bindForMembership();

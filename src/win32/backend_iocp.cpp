@@ -20,8 +20,10 @@
 //   by hand, so every failure is reported from wait() like a completion.
 // - FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is not used: every started
 //   operation gets exactly one packet, which keeps the accounting simple.
+#include <algorithm>
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "common/errors.hpp"
 #include "win32/error_map.hpp"
@@ -47,7 +49,8 @@ class IocpPort final : public IocpBackend {
     // and its packets are on their way; orphaned operations free
     // themselves as they arrive. Bounded: if the system never delivers
     // them, leak rather than free memory the kernel may still write.
-    for (int round = 0; round < 100 && inFlight_ > 0; ++round) dispatch(20);
+    for (int round = 0; round < 100 && inFlight_ > 0; ++round)
+      dispatch(20);
     ::CloseHandle(port_);
   }
 
@@ -63,10 +66,18 @@ class IocpPort final : public IocpBackend {
   }
 
   SysError associate(SOCKET socket) override {
+    if (std::find(owned_.begin(), owned_.end(), socket) != owned_.end())
+      return sysErrorFromName("EEXIST");
     HANDLE handle = reinterpret_cast<HANDLE>(socket);
     if (::CreateIoCompletionPort(handle, port_, 0, 0) != port_)
       return sysErrorFromWinsock(static_cast<int>(::GetLastError()));
+    owned_.push_back(socket);
     return {};
+  }
+
+  void release(SOCKET socket) noexcept override {
+    auto it = std::find(owned_.begin(), owned_.end(), socket);
+    if (it != owned_.end()) owned_.erase(it);
   }
 
   void started(IocpOperation&) noexcept override { ++inFlight_; }
@@ -106,6 +117,7 @@ class IocpPort final : public IocpBackend {
   HANDLE port_ = nullptr;
   std::atomic<bool> wakePending_{false};
   std::size_t inFlight_ = 0;
+  std::vector<SOCKET> owned_;  ///< sockets of this loop, for EEXIST
   OVERLAPPED_ENTRY entries_[kBatch];
 };
 

@@ -7,7 +7,9 @@ namespace dgram::detail {
 
 std::unique_ptr<Backend> createIocpBackend();
 
-std::vector<std::string_view> platformBackends() { return {"iocp"}; }
+std::vector<std::string_view> platformBackends() {
+  return {"iocp"};
+}
 
 std::unique_ptr<Backend> createPlatformBackend(std::string_view name) {
   if (name == "iocp") return createIocpBackend();

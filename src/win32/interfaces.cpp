@@ -18,8 +18,8 @@ namespace dgram::detail {
 std::uint32_t zoneToIndex(std::string_view zone) {
   if (zone.empty() || zone.size() >= 256) return 0;
   std::uint32_t index = 0;
-  auto [end, ec] = std::from_chars(zone.data(), zone.data() + zone.size(),
-                                   index);
+  auto [end, ec] =
+      std::from_chars(zone.data(), zone.data() + zone.size(), index);
   if (ec == std::errc() && end == zone.data() + zone.size()) return index;
   if (zone.find('\0') != std::string_view::npos) return 0;
   std::string name(zone);

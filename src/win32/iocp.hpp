@@ -50,8 +50,12 @@ class IocpOperation {
 
 class IocpBackend : public Backend {
  public:
-  /// Routes the socket's completions to this loop's port.
+  /// Routes the socket's completions to this loop's port and records that
+  /// a socket of this loop owns it: EEXIST if one already does (adopting
+  /// it twice would close it twice).
   virtual SysError associate(SOCKET socket) = 0;
+  /// The socket is closed: forget it.
+  virtual void release(SOCKET socket) noexcept = 0;
   /// An overlapped call on `operation` succeeded or is pending: its
   /// completion packet will come.
   virtual void started(IocpOperation& operation) noexcept = 0;

@@ -13,7 +13,9 @@
 
 namespace test {
 
-bool DnsServer::available() { return false; }
+bool DnsServer::available() {
+  return false;
+}
 
 DnsServer::DnsServer(const std::vector<std::pair<std::string, std::string>>&) {
   problem_ = "the test DNS server (dnsmasq) does not run on Windows";
@@ -102,7 +104,9 @@ bool portTaken(int port) {
 
 }  // namespace
 
-bool DnsServer::available() { return dnsmasqPath() != nullptr; }
+bool DnsServer::available() {
+  return dnsmasqPath() != nullptr;
+}
 
 DnsServer::DnsServer(
     const std::vector<std::pair<std::string, std::string>>& hosts) {
@@ -122,7 +126,8 @@ DnsServer::DnsServer(
   std::string hostsFile = dir_ + "/hosts";
   {
     std::ofstream out(hostsFile);
-    for (const auto& [address, name] : hosts) out << address << " " << name << "\n";
+    for (const auto& [address, name] : hosts)
+      out << address << " " << name << "\n";
   }
   ::chmod(hostsFile.c_str(), 0644);
 
@@ -146,7 +151,8 @@ DnsServer::DnsServer(
     pid_t pid = ::fork();
     if (pid == 0) {
       std::vector<char*> argv;
-      for (auto& arg : args) argv.push_back(arg.data());
+      for (auto& arg : args)
+        argv.push_back(arg.data());
       argv.push_back(nullptr);
       // Quiet: dnsmasq logs to syslog or stderr only on errors.
       ::execv(argv[0], argv.data());
@@ -201,7 +207,9 @@ SilentServer::SilentServer() {
   port_ = ntohs(sa.sin_port);
 }
 
-SilentServer::~SilentServer() { ::close(fd_); }
+SilentServer::~SilentServer() {
+  ::close(fd_);
+}
 
 std::string SilentServer::address() const {
   return "127.0.0.1:" + std::to_string(port_);

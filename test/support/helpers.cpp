@@ -1,9 +1,23 @@
 #include "support/helpers.hpp"
 
-#include <sys/socket.h>
-#include <netinet/in.h>
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+// clang-format off
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+// clang-format on
+#else
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#endif  // _WIN32
 
 #include <cstring>
 
@@ -31,6 +45,34 @@ std::shared_ptr<dgram::Socket> makeSocket(dgram::Loop& loop,
   return dgram::createSocket(options, std::move(fn));
 }
 
+#ifdef _WIN32
+
+bool haveIPv6() {
+  WSADATA data;
+  if (::WSAStartup(MAKEWORD(2, 2), &data) != 0) return false;
+  SOCKET s = ::socket(AF_INET6, SOCK_DGRAM, 0);
+  bool ok = false;
+  if (s != INVALID_SOCKET) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_addr = in6addr_loopback;
+    ok = ::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    ::closesocket(s);
+  }
+  ::WSACleanup();
+  return ok;
+}
+
+// Windows has handles, not fds: sockets, the loop's completion port and
+// everything else the process holds.
+int openFdCount() {
+  DWORD count = 0;
+  if (!::GetProcessHandleCount(::GetCurrentProcess(), &count)) return -1;
+  return static_cast<int>(count);
+}
+
+#else
+
 bool haveIPv6() {
   int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
   if (fd < 0) return false;
@@ -46,9 +88,12 @@ int openFdCount() {
   DIR* dir = ::opendir("/proc/self/fd");
   if (!dir) return -1;
   int count = 0;
-  while (::readdir(dir)) ++count;
+  while (::readdir(dir))
+    ++count;
   ::closedir(dir);
   return count - 3;  // ".", ".." and the DIR's own fd
 }
+
+#endif  // _WIN32
 
 }  // namespace test

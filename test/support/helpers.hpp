@@ -40,7 +40,8 @@ std::shared_ptr<dgram::Socket> makeSocket(dgram::Loop& loop,
 /// Whether this machine has a usable IPv6 loopback (::1).
 bool haveIPv6();
 
-/// Number of open file descriptors of this process (POSIX), -1 if unknown.
+/// Number of open file descriptors of this process (POSIX; open handles on
+/// Windows), -1 if unknown.
 int openFdCount();
 
 }  // namespace test
