@@ -131,10 +131,12 @@ TEST_CASE("many threads may post at once", "[loop][thread]") {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < kPosts; ++i) loop.post([&] { ++ran; });
+      for (int i = 0; i < kPosts; ++i)
+        loop.post([&] { ++ran; });
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   CHECK(test::runUntilIdle(loop));
   CHECK(ran == kThreads * kPosts);
 }

@@ -39,12 +39,13 @@ class IpString {
   IpString() noexcept = default;
   /// Keeps at most kCapacity - 1 bytes of `text`.
   IpString(std::string_view text) noexcept { assign(text); }  // NOLINT
-  IpString(const char* text) noexcept  // NOLINT
+  IpString(const char* text) noexcept                         // NOLINT
       : IpString(std::string_view(text)) {}
 
   void assign(std::string_view text) noexcept {
     size_ = text.size() < kCapacity ? text.size() : kCapacity - 1;
-    for (std::size_t i = 0; i < size_; ++i) text_[i] = text[i];
+    for (std::size_t i = 0; i < size_; ++i)
+      text_[i] = text[i];
     text_[size_] = '\0';
   }
   std::string_view view() const noexcept { return {text_, size_}; }

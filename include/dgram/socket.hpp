@@ -140,19 +140,16 @@ class Socket : public std::enable_shared_from_this<Socket> {
   Socket& bind(const BindOptions& options, Listener cb = {});
 
   // --- connect ------------------------------------------------------------
-  void connect(int port, Host address = {},
-               ConnectCallback cb = {});
+  void connect(int port, Host address = {}, ConnectCallback cb = {});
   void connect(int port, ConnectCallback cb);
   void disconnect();
 
   // --- send (unconnected) ---------------------------------------------------
-  void send(Bytes msg, int port, Host address = {},
-            SendCallback cb = {});
+  void send(Bytes msg, int port, Host address = {}, SendCallback cb = {});
   /// (A template, so that a literal 0 in `send(msg, 2, 0)` is a length,
   /// never an empty callback.)
-  template <typename F,
-            typename = std::enable_if_t<std::is_invocable_v<
-                F&, const std::optional<Error>&, std::size_t>>>
+  template <typename F, typename = std::enable_if_t<std::is_invocable_v<
+                            F&, const std::optional<Error>&, std::size_t>>>
   void send(Bytes msg, int port, F&& cb) {
     send(msg, port, Host{}, SendCallback(std::forward<F>(cb)));
   }
@@ -160,11 +157,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
             Host address = {}, SendCallback cb = {});
   void send(Bytes msg, std::size_t offset, std::size_t length, int port,
             SendCallback cb);
-  void send(std::initializer_list<Bytes> list, int port,
-            Host address = {}, SendCallback cb = {});
+  void send(std::initializer_list<Bytes> list, int port, Host address = {},
+            SendCallback cb = {});
   void send(std::initializer_list<Bytes> list, int port, SendCallback cb);
-  void send(const std::vector<Bytes>& list, int port,
-            Host address = {}, SendCallback cb = {});
+  void send(const std::vector<Bytes>& list, int port, Host address = {},
+            SendCallback cb = {});
   void send(const std::vector<Bytes>& list, int port, SendCallback cb);
 
   // --- send (connected) -----------------------------------------------------
@@ -198,7 +195,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   int setMulticastTTL(int ttl);
   int setTTL(int ttl);
 
-  // --- buffers and queue ------------------------------------------------------
+  // --- buffers and queue
+  // ------------------------------------------------------
   int getRecvBufferSize() const;
   void setRecvBufferSize(int size);
   int getSendBufferSize() const;
@@ -206,7 +204,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::size_t getSendQueueSize() const;
   std::size_t getSendQueueCount() const;
 
-  // --- liveness ---------------------------------------------------------------
+  // --- liveness
+  // ---------------------------------------------------------------
   Socket& ref();
   Socket& unref();
 

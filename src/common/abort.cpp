@@ -47,7 +47,8 @@ void AbortController::abort() {
   // Listeners may remove themselves or others while running: take them.
   auto listeners = std::move(state->listeners);
   state->listeners.clear();
-  for (auto& listener : listeners) listener.second();
+  for (auto& listener : listeners)
+    listener.second();
 }
 
 }  // namespace dgram

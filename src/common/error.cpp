@@ -28,8 +28,8 @@ Error Error::system(int errnum, std::string code, std::string syscall,
 Error Error::lookup(int errnum, std::string code, std::string hostname,
                     std::string message) {
   if (message.empty()) message = "getaddrinfo " + code + " " + hostname;
-  Error error = system(errnum, std::move(code), "getaddrinfo", {}, 0,
-                       std::move(message));
+  Error error =
+      system(errnum, std::move(code), "getaddrinfo", {}, 0, std::move(message));
   error.hostname_ = std::move(hostname);
   return error;
 }

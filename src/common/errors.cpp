@@ -44,15 +44,16 @@ Error errSocketBadPort(int port, bool given, bool allowZero) {
   std::string message = "Port should be ";
   message += allowZero ? ">=" : ">";
   message += " 0 and < 65536. Received ";
-  message += given ? "type number (" + std::to_string(port) + ")." : "undefined.";
+  message +=
+      given ? "type number (" + std::to_string(port) + ")." : "undefined.";
   return Error("ERR_SOCKET_BAD_PORT", message);
 }
 
 Error errSocketBufferSize(SysError err, bool recv) {
   std::string syscall = recv ? "uv_recv_buffer_size" : "uv_send_buffer_size";
-  return Error::system(err.errnum, "ERR_SOCKET_BUFFER_SIZE", syscall, {}, 0,
-                       "Could not get or set buffer size: " + syscall +
-                           " returned " + err.code);
+  return Error::system(
+      err.errnum, "ERR_SOCKET_BUFFER_SIZE", syscall, {}, 0,
+      "Could not get or set buffer size: " + syscall + " returned " + err.code);
 }
 
 Error errnoException(SysError err, std::string syscall) {

@@ -48,9 +48,13 @@ bool Loop::runOnce(std::chrono::milliseconds timeout) {
   return alive;
 }
 
-void Loop::stop() { core_->stop(); }
+void Loop::stop() {
+  core_->stop();
+}
 
-void Loop::post(std::function<void()> fn) { core_->post(std::move(fn)); }
+void Loop::post(std::function<void()> fn) {
+  core_->post(std::move(fn));
+}
 
 TimerId Loop::setTimeout(std::chrono::milliseconds delay,
                          std::function<void()> fn) {
@@ -58,14 +62,20 @@ TimerId Loop::setTimeout(std::chrono::milliseconds delay,
                              std::move(fn));
 }
 
-void Loop::clearTimeout(TimerId id) { core_->timers().cancel(id); }
+void Loop::clearTimeout(TimerId id) {
+  core_->timers().cancel(id);
+}
 
-std::string_view Loop::backend() const { return core_->backend().name(); }
+std::string_view Loop::backend() const {
+  return core_->backend().name();
+}
 
 void Loop::setResolverOptions(const ResolverOptions& options) {
   core_->setResolverOptions(options);
 }
 
-void run() { Loop::defaultLoop().run(); }
+void run() {
+  Loop::defaultLoop().run();
+}
 
 }  // namespace dgram

@@ -19,7 +19,8 @@ LoopCore::~LoopCore() {
   deferred_.clear();
   running_.clear();
   auto sockets = sockets_;
-  for (SocketImpl* socket : sockets) socket->abandon();
+  for (SocketImpl* socket : sockets)
+    socket->abandon();
 }
 
 void LoopCore::defer(std::function<void()> fn) {
@@ -85,7 +86,8 @@ void LoopCore::runPosted() {
     std::lock_guard<std::mutex> lock(postedMutex_);
     posted.swap(posted_);
   }
-  for (auto& fn : posted) defer(std::move(fn));
+  for (auto& fn : posted)
+    defer(std::move(fn));
   postedCount_.fetch_sub(posted.size());
 }
 
@@ -119,7 +121,9 @@ bool LoopCore::runOnce(int timeoutMs) {
   return alive();
 }
 
-void LoopCore::attach(SocketImpl* socket) { sockets_.push_back(socket); }
+void LoopCore::attach(SocketImpl* socket) {
+  sockets_.push_back(socket);
+}
 
 void LoopCore::detach(SocketImpl* socket) {
   auto it = std::find(sockets_.begin(), sockets_.end(), socket);

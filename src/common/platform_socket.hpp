@@ -101,8 +101,7 @@ class PlatformSocket {
   virtual SysError setMulticastLoopback(bool on) = 0;
   virtual SysError setMulticastInterface(const IpAddress& address) = 0;
   virtual SysError membership(const IpAddress& group,
-                              const IpAddress* interfaceAddress,
-                              bool join) = 0;
+                              const IpAddress* interfaceAddress, bool join) = 0;
   virtual SysError sourceMembership(const IpAddress& source,
                                     const IpAddress& group,
                                     const IpAddress* interfaceAddress,

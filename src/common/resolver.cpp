@@ -109,9 +109,8 @@ std::string normaliseServer(const std::string& server) {
   }
   auto ip = parseAnyIp(host, nullptr);
   if (!ip || ip->scopeId != 0) throw invalidServer(server);
-  std::string out = ip->family == Family::IPv6
-                        ? "[" + std::string(host) + "]"
-                        : std::string(host);
+  std::string out = ip->family == Family::IPv6 ? "[" + std::string(host) + "]"
+                                               : std::string(host);
   return out + ":" + std::to_string(port);
 }
 
@@ -129,7 +128,8 @@ ResolverOptions validateResolverOptions(const ResolverOptions& options) {
                 "Received " +
                     std::to_string(options.tries));
   ResolverOptions checked = options;
-  for (std::string& server : checked.servers) server = normaliseServer(server);
+  for (std::string& server : checked.servers)
+    server = normaliseServer(server);
   return checked;
 }
 

@@ -88,14 +88,14 @@ class CaresResolver final : public Resolver {
   }
 
  protected:
-  void start(LookupId id, const std::string& hostname,
-             Family family) override {
+  void start(LookupId id, const std::string& hostname, Family family) override {
     if (stale_ && inFlight_ == 0) destroyChannel();
     if (!channel_) {
       if (int status = createChannel()) {
-        finish(id, lookupError(codeForStatus(status), hostname,
-                               ares_strerror(status)),
-               IpAddress{});
+        finish(
+            id,
+            lookupError(codeForStatus(status), hostname, ares_strerror(status)),
+            IpAddress{});
         return;
       }
     }
@@ -124,10 +124,10 @@ class CaresResolver final : public Resolver {
       // ares_process_fd: copy what is needed first.
       CaresResolver* self = self_;
       ares_socket_t socket = socket_;
-      ares_process_fd(self->channel_,
-                      events & (kReadable | kErrorEvent) ? socket
-                                                         : ARES_SOCKET_BAD,
-                      events & kWritable ? socket : ARES_SOCKET_BAD);
+      ares_process_fd(
+          self->channel_,
+          events & (kReadable | kErrorEvent) ? socket : ARES_SOCKET_BAD,
+          events & kWritable ? socket : ARES_SOCKET_BAD);
       self->rearmTimer();
     }
 
@@ -203,8 +203,7 @@ class CaresResolver final : public Resolver {
   static void onSocketState(void* data, ares_socket_t socket, int readable,
                             int writable) {
     auto* self = static_cast<CaresResolver*>(data);
-    unsigned events =
-        (readable ? kReadable : 0u) | (writable ? kWritable : 0u);
+    unsigned events = (readable ? kReadable : 0u) | (writable ? kWritable : 0u);
     auto it = self->watches_.find(socket);
     if (events == 0) {
       if (it == self->watches_.end()) return;
@@ -260,7 +259,8 @@ class CaresResolver final : public Resolver {
     timeval tv{};
     auto wait = std::chrono::milliseconds(1000);
     if (ares_timeout(channel_, nullptr, &tv)) {
-      wait = std::chrono::milliseconds(tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1);
+      wait =
+          std::chrono::milliseconds(tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1);
     }
     if (polling_) wait = std::min(wait, kPollInterval);
     // Housekeeping only: the lookups themselves keep the loop alive.

@@ -10,7 +10,9 @@ ScopedSocket& ScopedSocket::operator=(ScopedSocket&& other) noexcept {
   return *this;
 }
 
-ScopedSocket::~ScopedSocket() { reset(); }
+ScopedSocket::~ScopedSocket() {
+  reset();
+}
 
 void ScopedSocket::reset() {
   if (!socket_) return;

@@ -13,7 +13,8 @@ using detail::SocketImpl;
 
 Bytes slice(Bytes msg, std::size_t offset, std::size_t length) {
   if (offset > msg.size()) throw detail::errBufferOutOfBounds("offset");
-  if (length > msg.size() - offset) throw detail::errBufferOutOfBounds("length");
+  if (length > msg.size() - offset)
+    throw detail::errBufferOutOfBounds("length");
   return Bytes(msg.data() + offset, length);
 }
 
@@ -22,7 +23,8 @@ Bytes slice(Bytes msg, std::size_t offset, std::size_t length) {
 Socket::Socket(std::unique_ptr<SocketImpl> impl) : impl_(std::move(impl)) {}
 Socket::~Socket() = default;
 
-// --- events -------------------------------------------------------------------
+// --- events
+// -------------------------------------------------------------------
 
 ListenerId Socket::on(MessageEvent, MessageListener fn) {
   return impl_->addMessage(std::move(fn), false);
@@ -54,12 +56,19 @@ ListenerId Socket::once(CloseEvent, Listener fn) {
 ListenerId Socket::once(ErrorEvent, ErrorListener fn) {
   return impl_->addError(std::move(fn), true);
 }
-bool Socket::off(ListenerId id) { return impl_->removeListener(id); }
+bool Socket::off(ListenerId id) {
+  return impl_->removeListener(id);
+}
 
-// --- bind -----------------------------------------------------------------------
+// --- bind
+// -----------------------------------------------------------------------
 
-Socket& Socket::bind() { return bind(0, Host{}, Listener{}); }
-Socket& Socket::bind(int port) { return bind(port, Host{}, Listener{}); }
+Socket& Socket::bind() {
+  return bind(0, Host{}, Listener{});
+}
+Socket& Socket::bind(int port) {
+  return bind(port, Host{}, Listener{});
+}
 Socket& Socket::bind(int port, Host address) {
   return bind(port, address, Listener{});
 }
@@ -81,7 +90,8 @@ Socket& Socket::bind(const BindOptions& options, Listener cb) {
   return *this;
 }
 
-// --- connect --------------------------------------------------------------------
+// --- connect
+// --------------------------------------------------------------------
 
 void Socket::connect(int port, Host address, ConnectCallback cb) {
   impl_->connect(port, address, std::move(cb));
@@ -89,12 +99,14 @@ void Socket::connect(int port, Host address, ConnectCallback cb) {
 void Socket::connect(int port, ConnectCallback cb) {
   impl_->connect(port, {}, std::move(cb));
 }
-void Socket::disconnect() { impl_->disconnect(); }
+void Socket::disconnect() {
+  impl_->disconnect();
+}
 
-// --- send -----------------------------------------------------------------------
+// --- send
+// -----------------------------------------------------------------------
 
-void Socket::send(Bytes msg, int port, Host address,
-                  SendCallback cb) {
+void Socket::send(Bytes msg, int port, Host address, SendCallback cb) {
   impl_->send(&msg, 1, true, port, address, std::move(cb));
 }
 void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
@@ -107,16 +119,16 @@ void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
   Bytes part = slice(msg, offset, length);
   impl_->send(&part, 1, true, port, {}, std::move(cb));
 }
-void Socket::send(std::initializer_list<Bytes> list, int port,
-                  Host address, SendCallback cb) {
+void Socket::send(std::initializer_list<Bytes> list, int port, Host address,
+                  SendCallback cb) {
   impl_->send(list.begin(), list.size(), true, port, address, std::move(cb));
 }
 void Socket::send(std::initializer_list<Bytes> list, int port,
                   SendCallback cb) {
   impl_->send(list.begin(), list.size(), true, port, {}, std::move(cb));
 }
-void Socket::send(const std::vector<Bytes>& list, int port,
-                  Host address, SendCallback cb) {
+void Socket::send(const std::vector<Bytes>& list, int port, Host address,
+                  SendCallback cb) {
   impl_->send(list.data(), list.size(), true, port, address, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, int port, SendCallback cb) {
@@ -137,14 +149,19 @@ void Socket::send(const std::vector<Bytes>& list, SendCallback cb) {
   impl_->send(list.data(), list.size(), false, 0, {}, std::move(cb));
 }
 
-// --- the rest ---------------------------------------------------------------------
+// --- the rest
+// ---------------------------------------------------------------------
 
 Socket& Socket::close(Listener cb) {
   impl_->close(std::move(cb));
   return *this;
 }
-AddressInfo Socket::address() const { return impl_->address(); }
-AddressInfo Socket::remoteAddress() const { return impl_->remoteAddress(); }
+AddressInfo Socket::address() const {
+  return impl_->address();
+}
+AddressInfo Socket::remoteAddress() const {
+  return impl_->remoteAddress();
+}
 
 void Socket::addMembership(std::string_view group, std::string_view iface) {
   impl_->membership(group, iface, true);
@@ -162,7 +179,9 @@ void Socket::dropSourceSpecificMembership(std::string_view source,
                                           std::string_view iface) {
   impl_->sourceMembership(source, group, iface, false);
 }
-void Socket::setBroadcast(bool flag) { impl_->setBroadcast(flag); }
+void Socket::setBroadcast(bool flag) {
+  impl_->setBroadcast(flag);
+}
 void Socket::setMulticastInterface(std::string_view iface) {
   impl_->setMulticastInterface(iface);
 }
@@ -191,7 +210,9 @@ int Socket::getSendBufferSize() const {
 void Socket::setSendBufferSize(int size) {
   impl_->bufferSize(detail::BufferKind::send, size);
 }
-std::size_t Socket::getSendQueueSize() const { return impl_->sendQueueSize(); }
+std::size_t Socket::getSendQueueSize() const {
+  return impl_->sendQueueSize();
+}
 std::size_t Socket::getSendQueueCount() const {
   return impl_->sendQueueCount();
 }
@@ -204,10 +225,15 @@ Socket& Socket::unref() {
   impl_->unref();
   return *this;
 }
-Loop& Socket::loop() const { return impl_->loop(); }
-Type Socket::type() const { return impl_->type(); }
+Loop& Socket::loop() const {
+  return impl_->loop();
+}
+Type Socket::type() const {
+  return impl_->type();
+}
 
-// --- createSocket ---------------------------------------------------------------
+// --- createSocket
+// ---------------------------------------------------------------
 
 std::shared_ptr<Socket> createSocket(const SocketOptions& options,
                                      MessageListener onMessage) {

@@ -154,8 +154,7 @@ void SocketImpl::unref() {
 
 // --- names ------------------------------------------------------------------
 
-std::optional<IpAddress> SocketImpl::parseNumeric(
-    std::string_view host) const {
+std::optional<IpAddress> SocketImpl::parseNumeric(std::string_view host) const {
   return parseIp(host, family(), zoneToIndex);
 }
 
@@ -230,22 +229,24 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
     });
     return;
   }
-  resolve(host, [this, port](const std::optional<Error>& error,
-                             const IpAddress& ip) {
-    finishBind(error, ip, port);
-  });
+  resolve(host,
+          [this, port](const std::optional<Error>& error, const IpAddress& ip) {
+            finishBind(error, ip, port);
+          });
 }
 
-void SocketImpl::bindImplicitly() { bind(0, {}, {}); }
+void SocketImpl::bindImplicitly() {
+  bind(0, {}, {});
+}
 
 SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   if (ip.family != family()) return sysErrorFromName("EINVAL");
   if (!io_->isOpen()) {
-    OpenOptions open{options_.reuseAddr, options_.reusePort,
-                     options_.ipv6Only};
+    OpenOptions open{options_.reuseAddr, options_.reusePort, options_.ipv6Only};
     if (SysError err = io_->open(family(), open)) return err;
   }
-  if (SysError err = io_->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
+  if (SysError err =
+          io_->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
     io_->close();
     return err;
   }
@@ -257,8 +258,8 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   std::optional<Error> failure = lookupFailure;
   if (!failure) {
     if (SysError err = openAndBind(ip, port)) {
-      failure = exceptionWithHostPort(
-          err, "bind", toIpString(ip, indexToZone).str(), port);
+      failure = exceptionWithHostPort(err, "bind",
+                                      toIpString(ip, indexToZone).str(), port);
     }
   }
   if (failure) {
@@ -293,8 +294,9 @@ void SocketImpl::startListening() {
   io_->startReceiving();
   updateHandleRef();
   // Sizes from createSocket's options apply once there is a socket.
-  for (auto [kind, size] : {std::pair{BufferKind::receive, options_.recvBufferSize},
-                            std::pair{BufferKind::send, options_.sendBufferSize}}) {
+  for (auto [kind, size] :
+       {std::pair{BufferKind::receive, options_.recvBufferSize},
+        std::pair{BufferKind::send, options_.sendBufferSize}}) {
     if (size <= 0) continue;
     if (SysError err = io_->bufferSize(kind, size))
       emitError(errSocketBufferSize(err, kind == BufferKind::receive));
@@ -344,7 +346,8 @@ void SocketImpl::cancelPending() {
         break;
       case Pending::connect:
         connectState_ = ConnectState::disconnected;
-        if (item.connectCallback) cancelConnect(std::move(item.connectCallback));
+        if (item.connectCallback)
+          cancelConnect(std::move(item.connectCallback));
         break;
       case Pending::close:
         closeRequested = true;
@@ -361,8 +364,7 @@ void SocketImpl::connect(int port, std::string_view address,
                          ConnectCallback cb) {
   healthCheck();
   if (port < 1 || port > 65535) throw errSocketBadPort(port, true, false);
-  if (connectState_ != ConnectState::disconnected)
-    throw errSocketIsConnected();
+  if (connectState_ != ConnectState::disconnected) throw errSocketIsConnected();
   connectState_ = ConnectState::connecting;
   if (bindState_ == BindState::unbound) bindImplicitly();
   if (bindState_ != BindState::bound) {
@@ -381,7 +383,8 @@ void SocketImpl::startConnect(int port, std::string address,
                               ConnectCallback cb) {
   if (cb) {
     connectCallback_ = cb;
-    connectListenerId_ = addPlain(kConnect, [cb] { cb(std::nullopt); }, true);
+    connectListenerId_ = addPlain(
+        kConnect, [cb] { cb(std::nullopt); }, true);
   }
   auto then = [this, port, address](const std::optional<Error>& error,
                                     const IpAddress& ip) {
@@ -403,9 +406,10 @@ void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,
                                const std::string& address) {
   std::optional<Error> failure = lookupFailure;
   if (!failure) {
-    SysError err = ip.family != family()
-                       ? sysErrorFromName("EINVAL")
-                       : io_->connect(Endpoint{ip, static_cast<std::uint16_t>(port)});
+    SysError err =
+        ip.family != family()
+            ? sysErrorFromName("EINVAL")
+            : io_->connect(Endpoint{ip, static_cast<std::uint16_t>(port)});
     if (err) failure = exceptionWithHostPort(err, "connect", address, port);
   }
   ConnectCallback cb = std::move(connectCallback_);
@@ -459,11 +463,13 @@ void SocketImpl::closeNow() {
   io_->close();  // queued sends complete with ECANCELED
   // Lookups in flight stop keeping the loop alive; the sends waiting for
   // them (and those queued behind them) are cancelled.
-  for (LookupId id : lookups_) loop_.resolver().cancel(id);
+  for (LookupId id : lookups_)
+    loop_.resolver().cancel(id);
   lookups_.clear();
   std::deque<OutgoingSend*> ordered = std::move(ordered_);
   ordered_.clear();
-  for (OutgoingSend* request : ordered) cancelSend(request);
+  for (OutgoingSend* request : ordered)
+    cancelSend(request);
   cancelPending();
   if (connectCallback_) {
     if (connectListenerId_) onConnect_.remove(connectListenerId_);

@@ -109,8 +109,9 @@ void SocketImpl::membership(std::string_view group, std::string_view iface,
   healthCheck();
   if (group.empty()) throw errMissingArgs("multicastAddress");
   // An IPv6 socket may join IPv4 groups too (dual stack), as in Node.
-  auto groupIp = family() == Family::IPv6 ? parseAnyIp(group, zoneToIndex)
-                                          : parseIp(group, family(), zoneToIndex);
+  auto groupIp = family() == Family::IPv6
+                     ? parseAnyIp(group, zoneToIndex)
+                     : parseIp(group, family(), zoneToIndex);
   if (!groupIp) throwEinval(syscall);
   std::optional<IpAddress> ifaceIp;
   if (!iface.empty()) {
@@ -118,16 +119,16 @@ void SocketImpl::membership(std::string_view group, std::string_view iface,
     if (!ifaceIp) throwEinval(syscall);
   }
   bindForMembership();
-  if (SysError err = io_->membership(*groupIp, ifaceIp ? &*ifaceIp : nullptr,
-                                     join))
+  if (SysError err =
+          io_->membership(*groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
     throw errnoException(err, syscall);
 }
 
 void SocketImpl::sourceMembership(std::string_view source,
                                   std::string_view group,
                                   std::string_view iface, bool join) {
-  const char* syscall = join ? "addSourceSpecificMembership"
-                             : "dropSourceSpecificMembership";
+  const char* syscall =
+      join ? "addSourceSpecificMembership" : "dropSourceSpecificMembership";
   healthCheck();
   // Node checks only that both are strings: an empty one is not "missing"
   // there (unlike addMembership's group) but fails to parse, EINVAL.
@@ -140,8 +141,8 @@ void SocketImpl::sourceMembership(std::string_view source,
     if (!ifaceIp) throwEinval(syscall);
   }
   bindForMembership();
-  if (SysError err = io_->sourceMembership(
-          *sourceIp, *groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
+  if (SysError err = io_->sourceMembership(*sourceIp, *groupIp,
+                                           ifaceIp ? &*ifaceIp : nullptr, join))
     throw errnoException(err, syscall);
 }
 
@@ -149,7 +150,8 @@ int SocketImpl::bufferSize(BufferKind kind, std::optional<int> size) {
   healthCheck();
   bool recv = kind == BufferKind::receive;
   if (size && *size <= 0) throw errSocketBadBufferSize();
-  if (!io_->isOpen()) throw errSocketBufferSize(sysErrorFromName("EBADF"), recv);
+  if (!io_->isOpen())
+    throw errSocketBufferSize(sysErrorFromName("EBADF"), recv);
   int value = size.value_or(0);
   if (SysError err = io_->bufferSize(kind, value))
     throw errSocketBufferSize(err, recv);

@@ -15,7 +15,8 @@ void SendRequest::own() {
   storage.resize(size);
   std::size_t offset = 0;
   for (const Bytes& part : parts) {
-    if (part.size()) std::memcpy(storage.data() + offset, part.data(), part.size());
+    if (part.size())
+      std::memcpy(storage.data() + offset, part.data(), part.size());
     offset += part.size();
   }
   parts.assign(1, Bytes(storage.data(), size));
@@ -60,7 +61,8 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
   OutgoingSend* request = acquireRequest();
   request->parts.assign(parts, parts + count);
   request->size = 0;
-  for (std::size_t i = 0; i < count; ++i) request->size += parts[i].size();
+  for (std::size_t i = 0; i < count; ++i)
+    request->size += parts[i].size();
   request->callback = std::move(cb);
   request->address.assign(address.data(), address.size());
   request->port = connectState_ == ConnectState::connected ? 0 : port;
@@ -145,7 +147,8 @@ void SocketImpl::sendResolved(OutgoingSend* request, const IpAddress& ip) {
       complete(request);
       return;
     }
-    request->destination = Endpoint{ip, static_cast<std::uint16_t>(request->port)};
+    request->destination =
+        Endpoint{ip, static_cast<std::uint16_t>(request->port)};
     request->hasDestination = true;
   }
   SysError error;

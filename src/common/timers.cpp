@@ -22,7 +22,8 @@ bool Timers::cancel(std::uint64_t id) {
 }
 
 void Timers::dropCancelled() {
-  while (!heap_.empty() && callbacks_.count(heap_.top().id) == 0) heap_.pop();
+  while (!heap_.empty() && callbacks_.count(heap_.top().id) == 0)
+    heap_.pop();
 }
 
 std::optional<Timers::Clock::time_point> Timers::nextDue() {

@@ -59,8 +59,7 @@ class PollPoller final : public Poller {
       unsigned events =
           ((entry.revents & POLLIN) ? kReadable : 0u) |
           ((entry.revents & POLLOUT) ? kWritable : 0u) |
-          ((entry.revents & (POLLERR | POLLHUP | POLLNVAL)) ? kErrorEvent
-                                                             : 0u);
+          ((entry.revents & (POLLERR | POLLHUP | POLLNVAL)) ? kErrorEvent : 0u);
       watcher->onReady(events);
     }
   }

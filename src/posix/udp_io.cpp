@@ -30,7 +30,9 @@ constexpr int kMaxBatchesPerEvent = 32;
 constexpr std::size_t kSlotSize = 65536;
 constexpr std::size_t kMaxParts = 64;
 
-SysError lastError() { return sysErrorFromErrno(errno); }
+SysError lastError() {
+  return sysErrorFromErrno(errno);
+}
 
 // UDP never raises SIGPIPE, but where the flag exists it costs nothing.
 #ifdef MSG_NOSIGNAL
@@ -75,8 +77,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     int fd = openDatagramSocket(domain);
     if (fd < 0) return lastError();
     SysError err;
-    if (options.reuseAddr)
-      err = setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (options.reuseAddr) err = setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1);
     if (!err && options.reusePort) {
 #ifdef SO_REUSEPORT
       err = setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1);
@@ -116,7 +117,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
       return lastError();
     bool inet = local.ss_family == AF_INET || local.ss_family == AF_INET6;
     if (type != SOCK_DGRAM || !inet) {
-      otherType = type == SOCK_STREAM && inet ? "TCP"
+      otherType = type == SOCK_STREAM && inet  ? "TCP"
                   : local.ss_family == AF_UNIX ? "PIPE"
                                                : "UNKNOWN";
       return {};
@@ -184,8 +185,12 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     return false;
   }
 
-  std::size_t queuedBytes() const noexcept override { return queuedBytes_; }
-  std::size_t queuedCount() const noexcept override { return queue_.size(); }
+  std::size_t queuedBytes() const noexcept override {
+    return queuedBytes_;
+  }
+  std::size_t queuedCount() const noexcept override {
+    return queue_.size();
+  }
 
   void close() override {
     if (fd_ < 0) return;
@@ -204,7 +209,9 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     }
   }
 
-  bool isOpen() const noexcept override { return fd_ >= 0; }
+  bool isOpen() const noexcept override {
+    return fd_ >= 0;
+  }
 
   SysError setBroadcast(bool on) override {
     return setIntOption(fd_, SOL_SOCKET, SO_BROADCAST, on);
@@ -245,8 +252,8 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
       std::memcpy(&request.imr_multiaddr, group.bytes.data(), 4);
       if (iface) std::memcpy(&request.imr_interface, iface->bytes.data(), 4);
       rc = ::setsockopt(fd_, IPPROTO_IP,
-                        join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
-                        &request, sizeof request);
+                        join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &request,
+                        sizeof request);
     } else {
       ipv6_mreq request{};
       std::memcpy(&request.ipv6mr_multiaddr, group.bytes.data(), 16);
@@ -306,9 +313,8 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
 
   SysError trySend(SendRequest& request) {
     iovec iov[kMaxParts];
-    std::size_t count = request.parts.size() < kMaxParts
-                            ? request.parts.size()
-                            : kMaxParts;
+    std::size_t count =
+        request.parts.size() < kMaxParts ? request.parts.size() : kMaxParts;
     if (request.parts.size() > kMaxParts) {
       // More pieces than one sendmsg takes here: send the owned copy.
       request.own();

@@ -12,8 +12,8 @@ namespace test {
 class DnsServer {
  public:
   /// `hosts`: (address, name) pairs served as A / AAAA records.
-  explicit DnsServer(const std::vector<std::pair<std::string, std::string>>&
-                         hosts);
+  explicit DnsServer(
+      const std::vector<std::pair<std::string, std::string>>& hosts);
   ~DnsServer();
   DnsServer(const DnsServer&) = delete;
   DnsServer& operator=(const DnsServer&) = delete;
