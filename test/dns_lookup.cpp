@@ -369,9 +369,21 @@ TEST_CASE("bind and connect resolve names too", "[dns][bind][connect]") {
   CHECK(test::runUntilIdle(loop));
 }
 
-// A name that /etc/hosts maps to a 127.x address, other than localhost.
+// The hosts file c-ares reads: /etc/hosts, or on Windows the one in the
+// registry's default DataBasePath (under wine, the prefix's, not /etc/hosts).
+static std::string hostsFilePath() {
+#ifdef _WIN32
+  const char* root = std::getenv("SystemRoot");
+  return std::string(root ? root : "C:\\Windows") +
+         "\\System32\\drivers\\etc\\hosts";
+#else
+  return "/etc/hosts";
+#endif
+}
+
+// A name that the hosts file maps to a 127.x address, other than localhost.
 static std::string loopbackNameFromHostsFile() {
-  std::ifstream hosts("/etc/hosts");
+  std::ifstream hosts(hostsFilePath());
   std::string line;
   while (std::getline(hosts, line)) {
     std::istringstream words(line.substr(0, line.find('#')));
@@ -403,7 +415,8 @@ TEST_CASE("the hosts file and localhost resolve without a DNS server",
   std::vector<std::string> expected = {"b", "c"};
   std::string fromHosts = loopbackNameFromHostsFile();
   if (fromHosts.empty()) {
-    WARN("partly skipped: /etc/hosts names no 127.x host besides localhost");
+    WARN("partly skipped: " << hostsFilePath()
+                             << " names no 127.x host besides localhost");
   } else {
     client->send("a", receiver.port, fromHosts, record);
     expected.insert(expected.begin(), "a");

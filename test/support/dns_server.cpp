@@ -1,7 +1,11 @@
 #include "support/dns_server.hpp"
 
 #ifdef _WIN32
-// Windows (wine): no dnsmasq, so the DNS tests skip visibly; the silent
+// Windows (wine): dnsmasq does not run here. ci/windows-wine.sh starts one
+// on the Linux side of wine (same loopback) and names it in the
+// environment: DGRAM_TEST_DNS_SERVER ("127.0.0.1:<port>") and
+// DGRAM_TEST_DNS_HOSTS (the hosts file it serves). A test whose hosts that
+// server does not serve, or a run without it, skips visibly. The silent
 // server is a plain Winsock socket.
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -11,14 +15,65 @@
 #include <ws2tcpip.h>
 // clang-format on
 
-namespace test {
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
 
-bool DnsServer::available() {
-  return false;
+namespace test {
+namespace {
+
+const char* environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : nullptr;
 }
 
-DnsServer::DnsServer(const std::vector<std::pair<std::string, std::string>>&) {
-  problem_ = "the test DNS server (dnsmasq) does not run on Windows";
+}  // namespace
+
+bool DnsServer::available() {
+  return environment("DGRAM_TEST_DNS_SERVER") != nullptr;
+}
+
+DnsServer::DnsServer(
+    const std::vector<std::pair<std::string, std::string>>& hosts) {
+  const char* server = environment("DGRAM_TEST_DNS_SERVER");
+  const char* hostsFile = environment("DGRAM_TEST_DNS_HOSTS");
+  if (!server || !hostsFile) {
+    problem_ =
+        "dnsmasq does not run on Windows, and no shared test DNS server is "
+        "set (DGRAM_TEST_DNS_SERVER, DGRAM_TEST_DNS_HOSTS: see "
+        "ci/windows-wine.sh)";
+    return;
+  }
+  std::string address = server;
+  auto colon = address.rfind(':');
+  if (address.rfind("127.0.0.1:", 0) != 0 || colon == std::string::npos) {
+    problem_ = "DGRAM_TEST_DNS_SERVER is not 127.0.0.1:<port>: " + address;
+    return;
+  }
+  // Every (address, name) the test needs must be in the server's file.
+  std::set<std::pair<std::string, std::string>> served;
+  std::ifstream in(hostsFile);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string ip, name;
+    if (words >> ip >> name) served.emplace(ip, name);
+  }
+  for (const auto& host : hosts) {
+    if (!served.count(host)) {
+      problem_ = "the shared test DNS server does not serve " + host.first +
+                 " " + host.second + " (" + hostsFile + ")";
+      return;
+    }
+  }
+  port_ = std::atoi(address.c_str() + colon + 1);
+  if (port_ <= 0 || port_ > 65535) {
+    problem_ = "DGRAM_TEST_DNS_SERVER has no port: " + address;
+    port_ = 0;
+    return;
+  }
+  pid_ = 1;  // running (not ours: the CI script owns the process)
 }
 
 DnsServer::~DnsServer() = default;
