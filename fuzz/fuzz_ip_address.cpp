@@ -55,11 +55,12 @@ void checkFormat(const IpAddress& ip) {
   std::string_view got(text, n);
   fuzz::check(n < sizeof text && text[n] == '\0', "formatIp: no NUL");
   std::string expected = osFormat(ip);
-  fuzz::check(got == expected, "formatIp gave " + describe(got) +
-                                   ", the OS " + describe(expected));
+  fuzz::check(got == expected, "formatIp gave " + describe(got) + ", the OS " +
+                                   describe(expected));
   fuzz::check(dgram::detail::toIpString(ip, dgram::detail::indexToZone) == got,
               "toIpString differs from formatIp");
-  auto back = dgram::detail::parseIp(got, ip.family, dgram::detail::zoneToIndex);
+  auto back =
+      dgram::detail::parseIp(got, ip.family, dgram::detail::zoneToIndex);
   fuzz::check(back && *back == ip, "round trip failed for " + describe(got));
 
   // The kernel's form of it must round-trip too.
@@ -67,10 +68,10 @@ void checkFormat(const IpAddress& ip) {
   sockaddr_storage sa;
   dgram::detail::toSockaddr(endpoint, sa);
   dgram::detail::Endpoint again;
-  fuzz::check(dgram::detail::fromSockaddr(reinterpret_cast<sockaddr*>(&sa),
-                                          again) &&
-                  again.ip == ip && again.port == 4242,
-              "sockaddr round trip failed for " + describe(got));
+  fuzz::check(
+      dgram::detail::fromSockaddr(reinterpret_cast<sockaddr*>(&sa), again) &&
+          again.ip == ip && again.port == 4242,
+      "sockaddr round trip failed for " + describe(got));
 }
 
 void checkParse(std::string_view text) {
@@ -79,14 +80,14 @@ void checkParse(std::string_view text) {
     auto got = parseIp(text, family, dgram::detail::zoneToIndex);
     auto expected = fuzz::osParseIp(text, family);
     const char* name = family == Family::IPv4 ? "IPv4" : "IPv6";
-    fuzz::check(got.has_value() == expected.has_value(),
-                std::string("parseIp(") + name + ") " +
-                    (got ? "accepts " : "rejects ") + describe(text) +
-                    (expected ? ", inet_pton accepts it" : ", the OS does not"));
+    fuzz::check(
+        got.has_value() == expected.has_value(),
+        std::string("parseIp(") + name + ") " +
+            (got ? "accepts " : "rejects ") + describe(text) +
+            (expected ? ", inet_pton accepts it" : ", the OS does not"));
     if (!got) continue;
-    fuzz::check(*got == *expected,
-                std::string("parseIp(") + name + ") bytes differ for " +
-                    describe(text));
+    fuzz::check(*got == *expected, std::string("parseIp(") + name +
+                                       ") bytes differ for " + describe(text));
     checkFormat(*got);
   }
   bool literal = dgram::detail::isIpLiteral(text);
@@ -102,7 +103,8 @@ void checkBytes(const std::uint8_t* data, std::size_t size) {
   fuzz::Input in(data, size);
   IpAddress ip;
   ip.family = in.flag() ? Family::IPv6 : Family::IPv4;
-  for (auto& b : ip.bytes) b = in.byte();
+  for (auto& b : ip.bytes)
+    b = in.byte();
   if (ip.family == Family::IPv4) {
     std::fill(ip.bytes.begin() + 4, ip.bytes.end(), 0);
   } else {

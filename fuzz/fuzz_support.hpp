@@ -28,7 +28,8 @@ namespace fuzz {
 /// yields zeros and empty strings, so every input decodes to something.
 class Input {
  public:
-  Input(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+  Input(const std::uint8_t* data, std::size_t size)
+      : data_(data), size_(size) {}
 
   bool empty() const { return pos_ >= size_; }
   std::uint8_t byte() { return pos_ < size_ ? data_[pos_++] : 0; }
@@ -44,14 +45,17 @@ class Input {
   }
   /// A length byte, then up to that many bytes.
   std::string string() {
-    std::size_t n = std::min<std::size_t>(byte(), size_ - std::min(pos_, size_));
+    // The length byte first, in its own statement: as an argument of
+    // std::min its read could be sequenced after `size_ - pos_`.
+    std::size_t wanted = byte();
+    std::size_t n = std::min(wanted, size_ - pos_);
     std::string out(reinterpret_cast<const char*>(data_ + pos_), n);
     pos_ += n;
     return out;
   }
   /// Whatever is left.
   std::string rest() {
-    std::size_t start = std::min(pos_, size_);
+    std::size_t start = pos_;
     pos_ = size_;
     return std::string(reinterpret_cast<const char*>(data_ + start),
                        size_ - start);
@@ -77,7 +81,8 @@ inline int openFdCount() {
   DIR* dir = ::opendir("/proc/self/fd");
   if (dir == nullptr) return -1;
   int count = 0;
-  while (::readdir(dir) != nullptr) ++count;
+  while (::readdir(dir) != nullptr)
+    ++count;
   ::closedir(dir);
   return count - 3;  // ".", ".." and the DIR's own descriptor
 }
@@ -116,8 +121,9 @@ inline bool osZone(std::string_view zone, bool anyName, std::uint32_t& out) {
 }
 
 /// The whole expected result of parseIp(text, family, zoneToIndex).
-inline std::optional<dgram::detail::IpAddress> osParseIp(
-    std::string_view text, dgram::Family family, bool anyName = false) {
+inline std::optional<dgram::detail::IpAddress> osParseIp(std::string_view text,
+                                                         dgram::Family family,
+                                                         bool anyName = false) {
   using dgram::detail::IpAddress;
   if (text.size() >= dgram::detail::kMaxIpText) return std::nullopt;
   IpAddress ip;
@@ -147,7 +153,7 @@ inline bool osIsLiteral(std::string_view text) {
 inline bool isLoopback(const dgram::detail::IpAddress& ip) {
   const auto& b = ip.bytes;
   if (ip.family == dgram::Family::IPv4) return b[0] == 127;
-  static const std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0,
+  static const std::uint8_t kMapped[12] = {0, 0, 0, 0, 0,    0,
                                            0, 0, 0, 0, 0xff, 0xff};
   static const std::uint8_t kOne[16] = {0, 0, 0, 0, 0, 0, 0, 0,
                                         0, 0, 0, 0, 0, 0, 0, 1};
@@ -255,8 +261,8 @@ inline void expectOutcome(const std::optional<dgram::Error>& got,
                           const std::string& expected,
                           const std::string& call) {
   if (expected.empty()) {
-    check(!got, call + " threw " + (got ? got->code() + ": " + got->what()
-                                        : std::string()));
+    check(!got, call + " threw " +
+                    (got ? got->code() + ": " + got->what() : std::string()));
   } else {
     check(got.has_value(), call + " did not throw " + expected);
     check(got->code() == expected,

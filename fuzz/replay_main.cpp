@@ -27,7 +27,8 @@ bool replay(const fs::path& file) {
                           std::istreambuf_iterator<char>());
   // A copy of exactly the input's size, so ASan catches reads past it.
   std::vector<std::uint8_t> input(bytes.begin(), bytes.end());
-  auto* data = input.empty() ? nullptr : input.data();
+  static std::uint8_t none;  // libFuzzer too passes a valid pointer
+  auto* data = input.empty() ? &none : input.data();
   LLVMFuzzerTestOneInput(data, input.size());
   return true;
 }
