@@ -416,7 +416,7 @@ TEST_CASE("the hosts file and localhost resolve without a DNS server",
   std::string fromHosts = loopbackNameFromHostsFile();
   if (fromHosts.empty()) {
     WARN("partly skipped: " << hostsFilePath()
-                             << " names no 127.x host besides localhost");
+                            << " names no 127.x host besides localhost");
   } else {
     client->send("a", receiver.port, fromHosts, record);
     expected.insert(expected.begin(), "a");
