@@ -15,6 +15,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "posix/errno_map.hpp"
+#include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
 #include "posix/sockaddr.hpp"
 
@@ -50,9 +51,12 @@ void makeNonBlocking(int fd) {
 // system allows it (Linux, BSDs), else in two steps (macOS).
 int openDatagramSocket(int domain) {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-  return ::socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  return faultableCall(fault::Call::socket, [&] {
+    return ::socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  });
 #else
-  int fd = ::socket(domain, SOCK_DGRAM, 0);
+  int fd = faultableCall(fault::Call::socket,
+                         [&] { return ::socket(domain, SOCK_DGRAM, 0); });
   if (fd >= 0) makeNonBlocking(fd);
   return fd;
 #endif  // SOCK_NONBLOCK && SOCK_CLOEXEC
@@ -333,7 +337,10 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     message.msg_iov = iov;
     message.msg_iovlen = count;
     for (;;) {
-      if (::sendmsg(fd_, &message, kSendFlags) >= 0) return {};
+      if (faultableCall(fault::Call::sendmsg, [&] {
+            return ::sendmsg(fd_, &message, kSendFlags);
+          }) >= 0)
+        return {};
       if (errno != EINTR) break;
     }
     if (errno == EWOULDBLOCK) return sysErrorFromErrno(EAGAIN);
@@ -397,7 +404,9 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
       messages[i].msg_hdr.msg_iov = &iov[i];
       messages[i].msg_hdr.msg_iovlen = 1;
     }
-    int count = ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+    int count = faultableCall(fault::Call::recvmmsg, [&] {
+      return ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+    });
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
@@ -417,7 +426,9 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
       message.msg_namelen = sizeof from;
       message.msg_iov = &iov;
       message.msg_iovlen = 1;
-      ssize_t size = ::recvmsg(fd_, &message, MSG_DONTWAIT);
+      ssize_t size = faultableCall(fault::Call::recvmmsg, [&] {
+        return ::recvmsg(fd_, &message, MSG_DONTWAIT);
+      });
       if (size < 0) return count > 0 ? count : readFailed();
       deliver(arena, static_cast<std::size_t>(size), message);
       ++count;

@@ -1,0 +1,52 @@
+// Fault injection for tests: makes the Nth call of a chosen system call
+// fail with a chosen error, so that the error paths of the platform layer
+// can be exercised on real sockets. Compiled in only when the library is
+// built with DGRAM_FAULT_INJECTION (on by default when the test suite is
+// built); otherwise every query is a constant "no fault" and costs nothing.
+//
+// The platform code asks before each call it wraps (see
+// posix/fault_call.hpp); this file only keeps the counters, so it is
+// platform-free. Error numbers are the platform's own (errno on POSIX,
+// WSA error codes on Windows).
+#pragma once
+
+namespace dgram::detail::fault {
+
+/// The system calls that can be made to fail.
+enum class Call : unsigned char {
+  socket,     ///< opening a datagram socket
+  sendmsg,    ///< one datagram (sendmsg / WSASendTo)
+  sendmmsg,   ///< a batch of datagrams
+  recvmmsg,   ///< a batch read (recvmmsg / recvmsg / WSARecvFrom)
+  pollerCtl,  ///< registering interest (epoll_ctl / kevent / poll set)
+  fcntl,      ///< descriptor flags
+  count_
+};
+
+#ifdef DGRAM_FAULT_INJECTION
+
+/// Arms a fault: counting from now, the `nth` call (1 = the next one) of
+/// `call` fails with `error`, and so do the `times - 1` calls after it.
+/// Replaces what was armed for that call before.
+void failNth(Call call, int nth, int error, int times = 1) noexcept;
+
+/// Disarms every fault and zeroes every counter.
+void reset() noexcept;
+
+/// How many times `call` was attempted since the last reset (failed ones
+/// included). Tests use it to count system calls.
+long calls(Call call) noexcept;
+
+/// For the platform layer: counts one attempt of `call` and returns the
+/// error it must fail with, or 0 to make the real call.
+int take(Call call) noexcept;
+
+#else
+
+inline int take(Call) noexcept {
+  return 0;
+}
+
+#endif  // DGRAM_FAULT_INJECTION
+
+}  // namespace dgram::detail::fault
