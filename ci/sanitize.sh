@@ -2,8 +2,9 @@
 # The test suite under the sanitizers and valgrind (SPEC §9):
 #   asan-gcc    the whole suite under ASan+UBSan built by g++ (ci/test.sh asan)
 #   asan-clang  the same built by clang++ (build/asan-clang)
-#   tsan        the thread-safe calls (post, stop: the "[thread]" tests)
-#               under ThreadSanitizer, on every backend (build/tsan)
+#   tsan        the thread-safe calls (post, stop: the "[thread]" tests,
+#               the soak test among them, short form) under
+#               ThreadSanitizer, on every backend (build/tsan)
 #   valgrind    memcheck over a representative subset ("[loop],[send]",
 #               less the "[timer]" cases, whose millisecond deadlines do not
 #               survive valgrind's slowdown) of the plain build (build/ci):
