@@ -379,10 +379,9 @@ class Harness {
         });
     });
     if (id >= 0) registered(id, threw);
-    if (!threw) {
-      fuzz::check(!record.closeCalled, "close() accepted twice");
-      record.closeCalled = true;
-    }
+    // (Accepted twice while the socket waits for its bind, as in Node:
+    // both closes wait in the queue, and the second one does nothing.)
+    if (!threw) record.closeCalled = true;
   }
 
   void addListener(int slot) {
