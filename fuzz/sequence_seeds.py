@@ -52,6 +52,14 @@ seeds.update({
 seeds.update({
  "item8_nul_in_host": [1] + create(0) + create(1, 1) + bind(0) + send(0, [4]) + send(1, [4]) + run() + run() + close(0) + close(1) + run(),
  "item9_udp4_to_ipv6_literal": [1] + create(0) + create(1, 1) + bind(0) + send(0, [5]) + send(1, [5]) + run() + run() + close(0) + close(1) + run(),
+ # Found by the fuzzer (minimized, then written out as ops).
+ # create; send (no callback, empty); close; send again, queued behind the
+ # close while the implicit bind is pending; a new socket in the slot drops
+ # the last reference: the cancelled send's deferred completion ran after
+ # the socket was freed.
+ "uaf_send_queued_behind_close": [1] + create(0) + send(0, sink(), cb=0, payload=b"")
+   + close(0, cb=0, act=A["close"]) + send(0, sink(), cb=0, payload=b"") + create(0),
+ "throwing_listening_strands_queued_send": [1] + create(0, 1) + on(0, 1, A["raise_"]) + send(0, sink(), cb=0, payload=b""),
 })
 
 if __name__ == "__main__":
