@@ -14,6 +14,7 @@ if(WIN32)
   # Winsock + IOCP (src/win32). Windows 7 is the oldest target
   # (GetQueuedCompletionStatusEx, if_nametoindex).
   list(APPEND dgram_platform_sources
+    src/win32/afd_poll.cpp
     src/win32/backend_iocp.cpp
     src/win32/backends.cpp
     src/win32/error_map.cpp
