@@ -210,9 +210,8 @@ TEST_CASE("dgramcat: bad ports", "[dgramcat]") {
 
 TEST_CASE("dgramcat: unknown options and missing values", "[dgramcat]") {
   CHECK(failure({"--foo"}) == "unknown option '--foo'");
-  CHECK(failure({"-x", "h", "1"}) == "unknown option '-x'");
-  CHECK(failure({"-vx", "h", "1"}) == "unknown option '-vx'");
-  CHECK(failure({"-u", "h", "1"}) == "unknown option '-u'");
+  CHECK(failure({"-z", "h", "1"}) == "unknown option '-z'");
+  CHECK(failure({"-vz", "h", "1"}) == "unknown option '-z' in '-vz'");
   CHECK(failure({"--=1"}) == "unknown option '--=1'");
   CHECK(failure({"---l", "1"}) == "unknown option '---l'");
   for (const char* option : {"-l", "--listen", "-b", "--bind", "-m",

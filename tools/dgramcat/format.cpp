@@ -55,6 +55,13 @@ std::string formatEndpoint(std::string_view address, dgram::Family family,
   return out;
 }
 
+std::string formatPeer(const dgram::RemoteInfo& rinfo) {
+  const auto address = unmapIPv4(rinfo.address.view());
+  const bool mapped = address.size() != rinfo.address.size();
+  return formatEndpoint(address, mapped ? dgram::Family::IPv4 : rinfo.family,
+                        rinfo.port);
+}
+
 std::string formatDatagram(std::string_view payload,
                            const dgram::RemoteInfo& rinfo) {
   // A dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d: shown as IPv4.

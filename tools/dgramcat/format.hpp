@@ -19,6 +19,9 @@ std::string escapeBytes(std::string_view bytes);
 std::string formatEndpoint(std::string_view address, dgram::Family family,
                            int port);
 
+/// A sender as formatEndpoint writes it, IPv4-mapped IPv6 as IPv4.
+std::string formatPeer(const dgram::RemoteInfo& rinfo);
+
 /// One datagram, without newline:
 /// "127.0.0.1:5000 (IPv4, 5 bytes): hello".
 std::string formatDatagram(std::string_view payload,

@@ -177,6 +177,10 @@ void Session::onError(const dgram::Error& err) {
                   " unreachable: " + destination() + " (" + code + ")");
     }
   }
+  if (code == "EACCES" && !listening() && !options_.broadcast) {
+    return fail(std::string(err.what()) +
+                " (a broadcast address needs --broadcast)");
+  }
   if (code == "EADDRINUSE" && !bound_) {
     return fail(std::string(err.what()) +
                 (listening() ? " (another program has this port)"

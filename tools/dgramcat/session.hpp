@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -67,6 +68,7 @@ class Session {
   void maybeDrained();
   void afterDrain();
   void sendFloodEnd();
+  void sendFloodMarker();
 
   // Ending (session.cpp).
   void armIdle(Clock::duration delay);
@@ -107,6 +109,7 @@ class Session {
   std::uint64_t execPending_ = 0;
   // Numbered datagrams per sender, for --flood reports.
   std::map<std::string, SequenceTracker> floodSenders_;
+  std::set<std::string> reported_;  // senders whose flood -v reported
 
   // --flood.
   std::uint64_t floodNext_ = 0;

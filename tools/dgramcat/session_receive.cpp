@@ -22,13 +22,12 @@ void Session::onMessage(dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
   stats_.onReceived(payload);
   if (listening()) {
     if (const auto number = floodNumber(payload)) {
-      floodSenders_[formatEndpoint(rinfo.address, rinfo.family, rinfo.port)]
-          .add(*number);
+      floodSenders_[formatPeer(rinfo)].add(*number);
     }
     lastPeer_ = rinfo;
   }
-  // A flood's own echoes are counted, not printed.
-  if (!(options_.flood && floodNumber(payload))) output(payload, rinfo);
+  // --flood datagrams (and their echoes) are load: counted, not printed.
+  if (!floodNumber(payload)) output(payload, rinfo);
   if (finished_) return;  // stdout failed
   if (listening()) {
     if (options_.echo)
@@ -50,7 +49,7 @@ void Session::onMessage(dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
 
 // A --flood sender is done: tell it what arrived from it.
 void Session::answerFloodEnd(const dgram::RemoteInfo& rinfo) {
-  const auto key = formatEndpoint(rinfo.address, rinfo.family, rinfo.port);
+  const auto key = formatPeer(rinfo);
   const auto found = floodSenders_.find(key);
   SequenceTracker none;
   const SequenceTracker& seen =
@@ -58,12 +57,11 @@ void Session::answerFloodEnd(const dgram::RemoteInfo& rinfo) {
   sendTo(makeFloodReport(seen.numbered() - seen.duplicates(), seen.lost(),
                          seen.reordered()),
          rinfo.port, rinfo.address.str());
-  if (options_.verbose) {
+  if (options_.verbose && reported_.insert(key).second) {
     std::cerr << "dgramcat: flood from " << key << ": "
               << datagrams(seen.numbered()) << ", " << seen.lost() << " lost, "
               << seen.reordered() << " reordered" << std::endl;
   }
-  if (found != floodSenders_.end()) floodSenders_.erase(found);
 }
 
 void Session::output(std::string_view payload, const dgram::RemoteInfo& rinfo) {

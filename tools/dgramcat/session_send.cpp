@@ -10,7 +10,7 @@ namespace {
 
 // Datagrams handed to the socket and not yet completed, at most: keeps
 // --flood and large inputs from queueing everything at once.
-constexpr std::uint64_t kWindow = 64;
+constexpr std::uint64_t kWindow = 1024;
 
 // Without -q: long enough for an ICMP error from the local host.
 constexpr std::chrono::milliseconds kDefaultWait{10};
@@ -191,6 +191,17 @@ void Session::afterDrain() {
 void Session::sendFloodEnd() {
   floodEndSent_ = true;
   drained_ = true;
+  sendFloodMarker();
+  const auto wait = options_.wait.value_or(kDefaultFloodWait);
+  waitTimer_ = loop_.setTimeout(wait, [this] {
+    waitTimer_.reset();
+    finish(0);
+  });
+}
+
+// The end marker, again every 100 ms until the report comes: the flood
+// may have filled the receiver's buffer, and then the marker is lost too.
+void Session::sendFloodMarker() {
   const std::string end = makeFloodEnd(stats_.sent.datagrams);
   const auto done = [this](const std::optional<dgram::Error>& err,
                            std::size_t bytes) { onSent(err, bytes, false); };
@@ -200,10 +211,9 @@ void Session::sendFloodEnd() {
   } else {
     socket_->send(end, options_.port, options_.host, done);
   }
-  const auto wait = options_.wait.value_or(kDefaultFloodWait);
-  waitTimer_ = loop_.setTimeout(wait, [this] {
-    waitTimer_.reset();
-    finish(0);
+  paceTimer_ = loop_.setTimeout(std::chrono::milliseconds(100), [this] {
+    paceTimer_.reset();
+    if (!finished_) sendFloodMarker();
   });
 }
 
