@@ -181,11 +181,6 @@ void Session::onError(const dgram::Error& err) {
     return fail(std::string(err.what()) +
                 " (a broadcast address needs --broadcast)");
   }
-  if (code == "EADDRINUSE" && !bound_) {
-    return fail(std::string(err.what()) +
-                (listening() ? " (another program has this port)"
-                             : " (-p: another program has this port)"));
-  }
   fail(err.what());
 }
 
