@@ -144,6 +144,15 @@ void Session::reportListening() {
     if (!join.iface.empty()) std::cerr << " on " << join.iface;
     std::cerr << std::endl;
   }
+  if (options_.recvBufferSize != 0 || options_.sendBufferSize != 0) {
+    try {
+      std::cerr << "dgramcat: buffers: receive " << socket_->getRecvBufferSize()
+                << " bytes, send " << socket_->getSendBufferSize() << " bytes"
+                << std::endl;
+    } catch (const dgram::Error& err) {
+      std::cerr << "dgramcat: buffers: " << err.what() << std::endl;
+    }
+  }
   if (listening()) {
     std::cerr << "dgramcat: listening on " << endpoint
               << (socket_->type() == dgram::Type::udp6 && options_.dualStack

@@ -16,6 +16,8 @@ void Session::onMessage(dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
       floodReport_ = *report;
       return finish(0);
     }
+    // An echo server sent the end marker back: the echoes are in.
+    if (floodEnd(payload)) return finish(0);
   }
   if (listening() && floodEnd(payload)) return answerFloodEnd(rinfo);
 
