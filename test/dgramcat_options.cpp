@@ -507,6 +507,8 @@ TEST_CASE("dgramcat: replies, waits, pace and buffers", "[dgramcat]") {
   CHECK(failure({"--output=yaml", "h", "1"}) ==
         "invalid value 'yaml' for '--output' (lines, raw or hex)");
   CHECK(parsed({"-t", "-l", "1"}).timestamp);
+  // Found by the fuzzer: -t in send mode, whose replies are raw by default.
+  CHECK(parsed({"-t", "h", "1"}).output == dgramcat::Output::lines);
   CHECK(failure({"-t", "--raw", "-l", "1"}) ==
         "-t cannot be combined with raw output (--raw)");
 

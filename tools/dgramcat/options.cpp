@@ -579,7 +579,10 @@ class Parser {
     }
 
     opts_.mode = Mode::send;
-    if (!outputGiven_) opts_.output = Output::raw;
+    // Replies are raw by default; -t asks for header lines to stamp.
+    if (!outputGiven_) {
+      opts_.output = opts_.timestamp ? Output::lines : Output::raw;
+    }
     if (opts_.echo) return "--echo needs -l PORT";
     if (positionals_.empty()) return "missing HOST PORT (or -l PORT)";
     if (positionals_.size() == 1) {
