@@ -186,6 +186,11 @@ void Session::onError(const dgram::Error& err) {
                   " unreachable: " + destination() + " (" + code + ")");
     }
   }
+  if (code == "ENOTFOUND" && !listening() &&
+      options_.type == dgram::Type::udp4) {
+    return fail(std::string(err.what()) +
+                " (no IPv4 address found; if it has an IPv6 one, use -6)");
+  }
   if (code == "EACCES" && !listening() && !options_.broadcast) {
     return fail(std::string(err.what()) +
                 " (a broadcast address needs --broadcast)");
