@@ -14,11 +14,11 @@ if(WIN32)
   # Winsock + IOCP (src/win32). Windows 7 is the oldest target
   # (GetQueuedCompletionStatusEx, if_nametoindex).
   list(APPEND dgram_platform_sources
+    src/win32/afd_poll.cpp
     src/win32/backend_iocp.cpp
     src/win32/backends.cpp
     src/win32/error_map.cpp
     src/win32/interfaces.cpp
-    src/win32/sockaddr.cpp
     src/win32/udp_io.cpp
     src/win32/winsock.cpp)
   list(APPEND dgram_platform_libraries ws2_32 iphlpapi)
@@ -31,7 +31,6 @@ else()
     src/posix/backends.cpp
     src/posix/interfaces.cpp
     src/posix/errno_map.cpp
-    src/posix/sockaddr.cpp
     src/posix/udp_io.cpp
     src/posix/wakeup.cpp)
   check_symbol_exists(epoll_create1 "sys/epoll.h" DGRAM_HAVE_EPOLL)

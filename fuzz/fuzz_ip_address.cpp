@@ -9,7 +9,7 @@
 
 #include "common/platform_socket.hpp"
 #include "fuzz_support.hpp"
-#include "posix/sockaddr.hpp"
+#include "bsd/sockaddr.hpp"
 
 namespace {
 

@@ -172,6 +172,36 @@ TEST_CASE("a name that does not exist fails with ENOTFOUND", "[dns]") {
   CHECK(callbacks == 1);
 }
 
+TEST_CASE("a lookup waiting on a silent server leaves the loop asleep",
+          "[dns][timeout]") {
+  if (!kWithCares) {
+    WARN("skipped: built with DGRAM_WITH_CARES=OFF");
+    return;
+  }
+  test::SilentServer silent;
+  dgram::Loop loop;
+  useServer(loop, silent.address(), 3000ms, 1);
+  auto client = test::makeSocket(loop);
+  int callbacks = 0;
+  client->send("x", 9, "asleep.example",
+               [&](const std::optional<dgram::Error>&, std::size_t) {
+                 ++callbacks;
+               });
+  // c-ares' sockets are watched by the backend itself, so nothing but the
+  // query's own timeout may end a wait: no periodic polling.
+  int wakeups = 0;
+  auto until = std::chrono::steady_clock::now() + 1200ms;
+  while (std::chrono::steady_clock::now() < until && wakeups < 1000) {
+    loop.runOnce(500ms);
+    ++wakeups;
+  }
+  CHECK(callbacks == 0);
+  CHECK(wakeups <= 10);
+  client->close();
+  CHECK(test::runUntilIdle(loop));
+  CHECK(callbacks == 1);
+}
+
 TEST_CASE("a server that never answers times out within the set time",
           "[dns][timeout]") {
   if (!kWithCares) {

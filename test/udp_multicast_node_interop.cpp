@@ -17,9 +17,9 @@ using test::net::Process;
 
 constexpr int kNodePort = 41240;
 
+// From the build (not __FILE__, which a compiler cache may make relative).
 std::string peerScript() {
-  std::string file = __FILE__;
-  return file.substr(0, file.find_last_of("/\\") + 1) + "support/node_peer.js";
+  return std::string(DGRAM_TEST_SOURCE_DIR) + "/support/node_peer.js";
 }
 
 // The Node peer: started with `config` (JSON), read line by line.

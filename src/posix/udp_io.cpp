@@ -12,12 +12,13 @@
 #include <cstring>
 #include <deque>
 
+#include "bsd/bsd_socket.hpp"
+#include "bsd/sockaddr.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
-#include "posix/sockaddr.hpp"
 
 namespace dgram::detail {
 namespace {
@@ -62,13 +63,7 @@ int openDatagramSocket(int domain) {
 #endif  // SOCK_NONBLOCK && SOCK_CLOEXEC
 }
 
-SysError setIntOption(int fd, int level, int name, int value) {
-  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
-    return lastError();
-  return {};
-}
-
-class PosixUdpSocket final : public PlatformSocket, private Watcher {
+class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
   PosixUdpSocket(LoopCore& loop, SocketEvents& events)
       : loop_(loop),
@@ -80,18 +75,7 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
     int fd = openDatagramSocket(domain);
     if (fd < 0) return lastError();
-    SysError err;
-    if (options.reuseAddr) err = setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-    if (!err && options.reusePort) {
-#ifdef SO_REUSEPORT
-      err = setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-#else
-      err = sysErrorFromErrno(ENOTSUP);
-#endif  // SO_REUSEPORT
-    }
-    if (!err && family == Family::IPv6)
-      err = setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only);
-    if (err) {
+    if (SysError err = bsd::applyOpenOptions(fd, family, options)) {
       ::close(fd);
       return err;
     }
@@ -133,22 +117,6 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     return {};
   }
 
-  SysError bind(const Endpoint& local) override {
-    sockaddr_storage sa;
-    socklen_t length = toSockaddr(local, sa);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
-      return lastError();
-    return {};
-  }
-
-  SysError connect(const Endpoint& remote) override {
-    sockaddr_storage sa;
-    socklen_t length = toSockaddr(remote, sa);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
-      return lastError();
-    return {};
-  }
-
   SysError disconnect() override {
     // Connecting to AF_UNSPEC dissolves the association. Some systems
     // answer EAFNOSUPPORT while still doing it; that is success.
@@ -158,13 +126,6 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
         errno != EAFNOSUPPORT)
       return lastError();
     return {};
-  }
-
-  SysError localAddress(Endpoint& out) const override {
-    return nameOf(::getsockname, out);
-  }
-  SysError remoteAddress(Endpoint& out) const override {
-    return nameOf(::getpeername, out);
   }
 
   void startReceiving() override {
@@ -189,12 +150,8 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     return false;
   }
 
-  std::size_t queuedBytes() const noexcept override {
-    return queuedBytes_;
-  }
-  std::size_t queuedCount() const noexcept override {
-    return queue_.size();
-  }
+  std::size_t queuedBytes() const noexcept override { return queuedBytes_; }
+  std::size_t queuedCount() const noexcept override { return queue_.size(); }
 
   void close() override {
     if (fd_ < 0) return;
@@ -213,107 +170,11 @@ class PosixUdpSocket final : public PlatformSocket, private Watcher {
     }
   }
 
-  bool isOpen() const noexcept override {
-    return fd_ >= 0;
-  }
-
-  SysError setBroadcast(bool on) override {
-    return setIntOption(fd_, SOL_SOCKET, SO_BROADCAST, on);
-  }
-  SysError setTTL(int ttl) override {
-    return family_ == Family::IPv4
-               ? setIntOption(fd_, IPPROTO_IP, IP_TTL, ttl)
-               : setIntOption(fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
-  }
-  SysError setMulticastTTL(int ttl) override {
-    return family_ == Family::IPv4
-               ? setIntOption(fd_, IPPROTO_IP, IP_MULTICAST_TTL, ttl)
-               : setIntOption(fd_, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl);
-  }
-  SysError setMulticastLoopback(bool on) override {
-    return family_ == Family::IPv4
-               ? setIntOption(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, on)
-               : setIntOption(fd_, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
-  }
-
-  SysError setMulticastInterface(const IpAddress& address) override {
-    if (family_ == Family::IPv4) {
-      in_addr in{};
-      std::memcpy(&in, address.bytes.data(), 4);
-      if (::setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &in, sizeof in) != 0)
-        return lastError();
-      return {};
-    }
-    return setIntOption(fd_, IPPROTO_IPV6, IPV6_MULTICAST_IF,
-                        static_cast<int>(address.scopeId));
-  }
-
-  SysError membership(const IpAddress& group, const IpAddress* iface,
-                      bool join) override {
-    int rc;
-    if (group.family == Family::IPv4) {
-      ip_mreq request{};
-      std::memcpy(&request.imr_multiaddr, group.bytes.data(), 4);
-      if (iface) std::memcpy(&request.imr_interface, iface->bytes.data(), 4);
-      rc = ::setsockopt(fd_, IPPROTO_IP,
-                        join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &request,
-                        sizeof request);
-    } else {
-      ipv6_mreq request{};
-      std::memcpy(&request.ipv6mr_multiaddr, group.bytes.data(), 16);
-      request.ipv6mr_interface = iface ? iface->scopeId : 0;
-      rc = ::setsockopt(fd_, IPPROTO_IPV6,
-                        join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
-                        &request, sizeof request);
-    }
-    return rc == 0 ? SysError{} : lastError();
-  }
-
-  SysError sourceMembership(const IpAddress& source, const IpAddress& group,
-                            const IpAddress* iface, bool join) override {
-    if (group.family == Family::IPv4) {
-      ip_mreq_source request{};
-      std::memcpy(&request.imr_multiaddr, group.bytes.data(), 4);
-      std::memcpy(&request.imr_sourceaddr, source.bytes.data(), 4);
-      if (iface) std::memcpy(&request.imr_interface, iface->bytes.data(), 4);
-      int name = join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP;
-      if (::setsockopt(fd_, IPPROTO_IP, name, &request, sizeof request) != 0)
-        return lastError();
-      return {};
-    }
-    group_source_req request{};
-    request.gsr_interface = iface ? iface->scopeId : 0;
-    toSockaddr(Endpoint{group, 0}, request.gsr_group);
-    toSockaddr(Endpoint{source, 0}, request.gsr_source);
-    int name = join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP;
-    if (::setsockopt(fd_, IPPROTO_IPV6, name, &request, sizeof request) != 0)
-      return lastError();
-    return {};
-  }
-
-  SysError bufferSize(BufferKind kind, int& size) override {
-    int name = kind == BufferKind::receive ? SO_RCVBUF : SO_SNDBUF;
-    if (size > 0) {
-      if (SysError err = setIntOption(fd_, SOL_SOCKET, name, size)) return err;
-    }
-    socklen_t length = sizeof size;
-    if (::getsockopt(fd_, SOL_SOCKET, name, &size, &length) != 0)
-      return lastError();
-    return {};
-  }
+  bool isOpen() const noexcept override { return fd_ >= 0; }
 
  private:
-  using NameCall = int (*)(int, sockaddr*, socklen_t*);
-
-  SysError nameOf(NameCall call, Endpoint& out) const {
-    sockaddr_storage sa{};
-    socklen_t length = sizeof sa;
-    if (call(fd_, reinterpret_cast<sockaddr*>(&sa), &length) != 0)
-      return lastError();
-    if (!fromSockaddr(reinterpret_cast<sockaddr*>(&sa), out))
-      return sysErrorFromErrno(EAFNOSUPPORT);
-    return {};
-  }
+  bsd::Handle handle() const noexcept override { return fd_; }
+  Family socketFamily() const noexcept override { return family_; }
 
   SysError trySend(SendRequest& request) {
     iovec iov[kMaxParts];

@@ -18,6 +18,9 @@
 //   those last packets instead of freeing memory the kernel still owns.
 // - A failed overlapped call produces no packet; completeLater() posts one
 //   by hand, so every failure is reported from wait() like a completion.
+// - c-ares' sockets (watchForeign) are watched with AFD poll requests that
+//   complete into the same port (afd_poll.cpp): a lookup costs no
+//   periodic wake-up.
 // - FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is not used: every started
 //   operation gets exactly one packet, which keeps the accounting simple.
 #include <algorithm>
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "win32/afd_poll.hpp"
 #include "win32/error_map.hpp"
 #include "win32/iocp.hpp"
 
@@ -45,6 +49,9 @@ class IocpPort final : public IocpBackend {
   }
 
   ~IocpPort() override {
+    // Foreign watches first: their requests in flight are cancelled and
+    // drain below with everything else.
+    foreign_.reset();
     // Sockets are closed by now, so what is left in flight is cancelled
     // and its packets are on their way; orphaned operations free
     // themselves as they arrive. Bounded: if the system never delivers
@@ -63,6 +70,15 @@ class IocpPort final : public IocpBackend {
   void wake() override {
     if (wakePending_.exchange(true)) return;
     ::PostQueuedCompletionStatus(port_, 0, 0, nullptr);
+  }
+
+  bool watchForeign(std::intptr_t socket, unsigned events,
+                    Watcher* watcher) override {
+    if (!foreign_) {
+      if (events == 0) return true;
+      foreign_ = createForeignWatches(*this, port_);
+    }
+    return foreign_->watch(static_cast<SOCKET>(socket), events, watcher);
   }
 
   SysError associate(SOCKET socket) override {
@@ -118,6 +134,7 @@ class IocpPort final : public IocpBackend {
   std::atomic<bool> wakePending_{false};
   std::size_t inFlight_ = 0;
   std::vector<SOCKET> owned_;  ///< sockets of this loop, for EEXIST
+  std::unique_ptr<ForeignWatches> foreign_;  ///< c-ares' sockets
   OVERLAPPED_ENTRY entries_[kBatch];
 };
 

@@ -44,11 +44,12 @@
 #include <deque>
 #include <vector>
 
+#include "bsd/bsd_socket.hpp"
+#include "bsd/sockaddr.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "win32/error_map.hpp"
 #include "win32/iocp.hpp"
-#include "win32/sockaddr.hpp"
 
 namespace dgram::detail {
 namespace {
@@ -76,14 +77,6 @@ bool isPortUnreachable(int error) {
 SysError mappedUdp(int error) {
   if (isPortUnreachable(error)) return sysErrorFromName("ECONNREFUSED");
   return mapped(error);
-}
-
-SysError setIntOption(SOCKET socket, int level, int name, int value) {
-  DWORD dword = static_cast<DWORD>(value);
-  if (::setsockopt(socket, level, name, reinterpret_cast<const char*>(&dword),
-                   sizeof dword) != 0)
-    return mapped(lastError());
-  return {};
 }
 
 // Switches reporting of ICMP port-unreachable as WSAECONNRESET. Best
@@ -159,7 +152,7 @@ void SocketOperation::onComplete(DWORD bytes) {
   finished(bytes);
 }
 
-class WinUdpSocket final : public PlatformSocket {
+class WinUdpSocket final : public BsdSocket {
  public:
   WinUdpSocket(LoopCore& loop, SocketEvents& events)
       : loop_(loop),
@@ -172,12 +165,7 @@ class WinUdpSocket final : public PlatformSocket {
     SOCKET socket = ::WSASocketW(domain, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0,
                                  WSA_FLAG_OVERLAPPED);
     if (socket == INVALID_SOCKET) return mapped(lastError());
-    SysError err;
-    if (options.reuseAddr)
-      err = setIntOption(socket, SOL_SOCKET, SO_REUSEADDR, 1);
-    if (!err && options.reusePort) err = sysErrorFromName("ENOTSUP");
-    if (!err && family == Family::IPv6)
-      err = setIntOption(socket, IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only);
+    SysError err = bsd::applyOpenOptions(socket, family, options);
     if (!err) err = takeOver(socket);
     if (err) {
       ::closesocket(socket);
@@ -217,19 +205,8 @@ class WinUdpSocket final : public PlatformSocket {
     return {};
   }
 
-  SysError bind(const Endpoint& local) override {
-    sockaddr_storage sa;
-    int length = toSockaddr(local, sa);
-    if (::bind(socket_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
-      return mapped(lastError());
-    return {};
-  }
-
   SysError connect(const Endpoint& remote) override {
-    sockaddr_storage sa;
-    int length = toSockaddr(remote, sa);
-    if (::connect(socket_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
-      return mapped(lastError());
+    if (SysError err = BsdSocket::connect(remote)) return err;
     setConnReset(socket_, true);
     return {};
   }
@@ -244,13 +221,6 @@ class WinUdpSocket final : public PlatformSocket {
       return mapped(lastError());
     setConnReset(socket_, false);
     return {};
-  }
-
-  SysError localAddress(Endpoint& out) const override {
-    return nameOf(::getsockname, out);
-  }
-  SysError remoteAddress(Endpoint& out) const override {
-    return nameOf(::getpeername, out);
   }
 
   void startReceiving() override {
@@ -300,105 +270,13 @@ class WinUdpSocket final : public PlatformSocket {
 
   bool isOpen() const noexcept override { return socket_ != INVALID_SOCKET; }
 
-  SysError setBroadcast(bool on) override {
-    return setIntOption(socket_, SOL_SOCKET, SO_BROADCAST, on);
-  }
-  SysError setTTL(int ttl) override {
-    return family_ == Family::IPv4
-               ? setIntOption(socket_, IPPROTO_IP, IP_TTL, ttl)
-               : setIntOption(socket_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
-  }
-  SysError setMulticastTTL(int ttl) override {
-    return family_ == Family::IPv4
-               ? setIntOption(socket_, IPPROTO_IP, IP_MULTICAST_TTL, ttl)
-               : setIntOption(socket_, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl);
-  }
-  SysError setMulticastLoopback(bool on) override {
-    return family_ == Family::IPv4
-               ? setIntOption(socket_, IPPROTO_IP, IP_MULTICAST_LOOP, on)
-               : setIntOption(socket_, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
-  }
-
-  SysError setMulticastInterface(const IpAddress& address) override {
-    if (family_ == Family::IPv4) {
-      in_addr in{};
-      std::memcpy(&in, address.bytes.data(), 4);
-      if (::setsockopt(socket_, IPPROTO_IP, IP_MULTICAST_IF,
-                       reinterpret_cast<const char*>(&in), sizeof in) != 0)
-        return mapped(lastError());
-      return {};
-    }
-    return setIntOption(socket_, IPPROTO_IPV6, IPV6_MULTICAST_IF,
-                        static_cast<int>(address.scopeId));
-  }
-
-  SysError membership(const IpAddress& group, const IpAddress* iface,
-                      bool join) override {
-    int rc;
-    if (group.family == Family::IPv4) {
-      ip_mreq request{};
-      std::memcpy(&request.imr_multiaddr, group.bytes.data(), 4);
-      if (iface) std::memcpy(&request.imr_interface, iface->bytes.data(), 4);
-      rc = ::setsockopt(
-          socket_, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
-          reinterpret_cast<const char*>(&request), sizeof request);
-    } else {
-      ipv6_mreq request{};
-      std::memcpy(&request.ipv6mr_multiaddr, group.bytes.data(), 16);
-      request.ipv6mr_interface = iface ? iface->scopeId : 0;
-      rc =
-          ::setsockopt(socket_, IPPROTO_IPV6,
-                       join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
-                       reinterpret_cast<const char*>(&request), sizeof request);
-    }
-    return rc == 0 ? SysError{} : mapped(lastError());
-  }
-
-  SysError sourceMembership(const IpAddress& source, const IpAddress& group,
-                            const IpAddress* iface, bool join) override {
-    if (group.family == Family::IPv4) {
-      ip_mreq_source request{};
-      std::memcpy(&request.imr_multiaddr, group.bytes.data(), 4);
-      std::memcpy(&request.imr_sourceaddr, source.bytes.data(), 4);
-      if (iface) std::memcpy(&request.imr_interface, iface->bytes.data(), 4);
-      int name = join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP;
-      if (::setsockopt(socket_, IPPROTO_IP, name,
-                       reinterpret_cast<const char*>(&request),
-                       sizeof request) != 0)
-        return mapped(lastError());
-      return {};
-    }
-    group_source_req request{};
-    request.gsr_interface = iface ? iface->scopeId : 0;
-    toSockaddr(Endpoint{group, 0}, request.gsr_group);
-    toSockaddr(Endpoint{source, 0}, request.gsr_source);
-    int name = join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP;
-    if (::setsockopt(socket_, IPPROTO_IPV6, name,
-                     reinterpret_cast<const char*>(&request),
-                     sizeof request) != 0)
-      return mapped(lastError());
-    return {};
-  }
-
-  SysError bufferSize(BufferKind kind, int& size) override {
-    int name = kind == BufferKind::receive ? SO_RCVBUF : SO_SNDBUF;
-    if (size > 0) {
-      if (SysError err = setIntOption(socket_, SOL_SOCKET, name, size))
-        return err;
-    }
-    int length = sizeof size;
-    if (::getsockopt(socket_, SOL_SOCKET, name, reinterpret_cast<char*>(&size),
-                     &length) != 0)
-      return mapped(lastError());
-    return {};
-  }
-
   // Completions, from the backend's dispatch.
   void peekDone(ReceiveOperation& operation);
   void sendDone(SendOperation& operation);
 
  private:
-  using NameCall = int(WSAAPI*)(SOCKET, sockaddr*, int*);
+  bsd::Handle handle() const noexcept override { return socket_; }
+  Family socketFamily() const noexcept override { return family_; }
 
   // Makes `socket` this object's: non-blocking, not inherited by child
   // processes, completions to this loop's port, no WSAECONNRESET while
@@ -430,15 +308,6 @@ class WinUdpSocket final : public PlatformSocket {
     else
       delete operation;
     operation = nullptr;
-  }
-
-  SysError nameOf(NameCall call, Endpoint& out) const {
-    sockaddr_storage sa{};
-    int length = sizeof sa;
-    if (call(socket_, reinterpret_cast<sockaddr*>(&sa), &length) != 0)
-      return mapped(lastError());
-    if (!fromSockaddr(sa, out)) return sysErrorFromName("EAFNOSUPPORT");
-    return {};
   }
 
   // --- receiving ------------------------------------------------------------
@@ -492,7 +361,7 @@ class WinUdpSocket final : public PlatformSocket {
         bytes = static_cast<DWORD>(kSlotSize);
       }
       Endpoint source;
-      if (!fromSockaddr(from, source)) continue;
+      if (!fromSockaddr(&from, source)) continue;
       events_.onDatagram(arena, bytes, source, truncated);
     }
     return true;

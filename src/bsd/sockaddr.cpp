@@ -1,12 +1,13 @@
 // Socket addresses handed to common code by other libraries (c-ares).
-#include "posix/sockaddr.hpp"
+// Layer: shared BSD sockets.
+#include "bsd/sockaddr.hpp"
 
 #include "common/platform_socket.hpp"
 
 namespace dgram::detail {
 
-bool endpointFromSockaddr(const void* sockaddr, Endpoint& out) {
-  return fromSockaddr(static_cast<const struct sockaddr*>(sockaddr), out);
+bool endpointFromSockaddr(const void* address, Endpoint& out) {
+  return fromSockaddr(address, out);
 }
 
 }  // namespace dgram::detail
