@@ -2,7 +2,7 @@
 // before and after the heaviest things the suite does, with every loop
 // destroyed in between: many sockets sending and receiving, bind and
 // connect failures, refused bind({fd}), loops destroyed with open sockets.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <memory>
 #include <optional>

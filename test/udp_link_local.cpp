@@ -2,7 +2,7 @@
 // bridged LAN): the zone in rinfo (`fe80::1%lan0`), sending to and binding
 // to `fe80::...%<ifname>` (test-dgram-udp6-link-local-address.js, reference
 // M1, M2; reliability research §5 "link-local without a scope").
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #ifdef __linux__
 #include <net/if.h>

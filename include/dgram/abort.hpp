@@ -5,13 +5,15 @@
 #include <functional>
 #include <memory>
 
+#include "dgram/export.hpp"
+
 namespace dgram {
 
 class AbortController;
 
 /// A signal that a socket watches: aborting it closes the socket. A
 /// default-constructed signal is "none" and never aborts.
-class AbortSignal {
+class DGRAM_API AbortSignal {
  public:
   AbortSignal() = default;
 
@@ -34,7 +36,7 @@ class AbortSignal {
 };
 
 /// Owns a signal; `abort()` fires it once.
-class AbortController {
+class DGRAM_API AbortController {
  public:
   AbortController();
   AbortSignal signal() const { return signal_; }

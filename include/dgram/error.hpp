@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dgram/export.hpp"
+
 namespace dgram {
 
 /// An error as Node reports it: `code()` is Node's `err.code` string
@@ -11,7 +13,7 @@ namespace dgram {
 /// Node's `err.message`. System errors also carry `errnum()` (Node's
 /// negative `err.errno`), `syscall()` and, where Node sets them,
 /// `address()` and `port()`.
-class Error : public std::runtime_error {
+class DGRAM_API Error : public std::runtime_error {
  public:
   /// A plain error such as a custom lookup reports: code and message.
   Error(std::string code, const std::string& message);

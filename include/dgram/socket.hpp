@@ -16,6 +16,7 @@
 #include "dgram/address.hpp"
 #include "dgram/bytes.hpp"
 #include "dgram/error.hpp"
+#include "dgram/export.hpp"
 #include "dgram/loop.hpp"
 
 namespace dgram {
@@ -110,7 +111,7 @@ struct BindOptions {
 /// A UDP socket with Node's dgram.Socket API. Create it with
 /// `createSocket`. It stays alive while open, even when the caller drops
 /// its `shared_ptr`; the loop lets go of it after 'close'.
-class Socket : public std::enable_shared_from_this<Socket> {
+class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
  public:
   ~Socket();
   Socket(const Socket&) = delete;
@@ -224,15 +225,16 @@ class Socket : public std::enable_shared_from_this<Socket> {
 
 /// `dgram.createSocket('udp4' | 'udp6')`; any other string throws
 /// `ERR_SOCKET_BAD_TYPE`.
-std::shared_ptr<Socket> createSocket(std::string_view type,
-                                     MessageListener onMessage = {});
-std::shared_ptr<Socket> createSocket(Type type, MessageListener onMessage = {});
-std::shared_ptr<Socket> createSocket(const SocketOptions& options,
-                                     MessageListener onMessage = {});
+DGRAM_API std::shared_ptr<Socket> createSocket(std::string_view type,
+                                               MessageListener onMessage = {});
+DGRAM_API std::shared_ptr<Socket> createSocket(Type type,
+                                               MessageListener onMessage = {});
+DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions& options,
+                                               MessageListener onMessage = {});
 
 /// RAII ownership, the C++ form of `socket[Symbol.asyncDispose]()`: the
 /// destructor closes the socket if it is still open.
-class ScopedSocket {
+class DGRAM_API ScopedSocket {
  public:
   ScopedSocket() = default;
   explicit ScopedSocket(std::shared_ptr<Socket> socket)

@@ -1,0 +1,45 @@
+// The consumer program of ci/consumers.sh: what a new user writes first.
+// It binds to loopback, sends itself one datagram, prints it and closes.
+// Built with -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion
+// -Wshadow -Werror against dgram's headers, whichever way dgram was found.
+#include <dgram/dgram.hpp>
+
+#include <cstring>
+#include <iostream>
+#include <string>
+
+int main() {
+  if (std::strcmp(dgram::version(), DGRAM_VERSION_STRING) != 0 ||
+      dgram::versionNumber() != DGRAM_VERSION_NUMBER) {
+    std::cerr << "headers " << DGRAM_VERSION_STRING << " but library "
+              << dgram::version() << "\n";
+    return 1;
+  }
+  std::string got;
+  auto socket = dgram::createSocket("udp4");
+  socket->on(dgram::error, [&](const dgram::Error& err) {
+    std::cerr << "error: " << err.code() << " " << err.what() << "\n";
+    socket->close();
+  });
+  socket->on(dgram::message, [&](dgram::Bytes msg,
+                                 const dgram::RemoteInfo& rinfo) {
+    got = msg.str();
+    std::cout << "got \"" << msg.view() << "\" (" << rinfo.size
+              << " bytes) from " << rinfo.address << ":" << rinfo.port << "\n";
+    socket->close();
+  });
+  socket->on(dgram::listening, [&] {
+    socket->send("hello from a consumer", socket->address().port, "127.0.0.1");
+  });
+  socket->bind(0, "127.0.0.1");
+  auto timeout = socket->loop().setTimeout(std::chrono::seconds(5), [&] {
+    std::cerr << "no datagram within 5 s\n";
+    socket->close();
+  });
+  dgram::run();
+  socket->loop().clearTimeout(timeout);
+  std::cout << "dgram " << dgram::version() << " on "
+            << dgram::Loop::defaultLoop().backend() << ": "
+            << (got.empty() ? "FAILED" : "ok") << "\n";
+  return got.empty() ? 1 : 0;
+}
