@@ -31,13 +31,15 @@ int main() {
   socket->on(dgram::listening, [&] {
     socket->send("hello from a consumer", socket->address().port, "127.0.0.1");
   });
-  socket->bind(0, "127.0.0.1");
+  // A safety net: a pending timer keeps the loop alive, so it is cleared
+  // when the socket closes.
   auto timeout = socket->loop().setTimeout(std::chrono::seconds(5), [&] {
     std::cerr << "no datagram within 5 s\n";
     socket->close();
   });
+  socket->on(dgram::close, [&] { socket->loop().clearTimeout(timeout); });
+  socket->bind(0, "127.0.0.1");
   dgram::run();
-  socket->loop().clearTimeout(timeout);
   std::cout << "dgram " << dgram::version() << " on "
             << dgram::Loop::defaultLoop().backend() << ": "
             << (got.empty() ? "FAILED" : "ok") << "\n";

@@ -29,7 +29,7 @@ std::string plugin_roundtrip(const std::string& text) {
     std::cerr << "plugin: no datagram within 5 s\n";
     socket->close();
   });
+  socket->on(dgram::close, [&] { loop.clearTimeout(timeout); });
   loop.run();
-  loop.clearTimeout(timeout);
   return got;
 }
