@@ -30,10 +30,18 @@ class DGRAM_API Error : public std::runtime_error {
   static Error lookup(int errnum, std::string code, std::string hostname,
                       std::string message = {});
 
+  /// Node's `err.code`: `ERR_SOCKET_BAD_PORT`, `EADDRINUSE`, `ENOTFOUND`...
+  /// (the table in docs/errors.md lists them all).
   const std::string& code() const noexcept { return code_; }
+  /// Node's `err.errno`: a negative errno (libuv's numbers) for system and
+  /// lookup errors, 0 for `ERR_*` codes.
   int errnum() const noexcept { return errnum_; }
+  /// The call that failed (`bind`, `send`, `getaddrinfo`...); empty for
+  /// `ERR_*` codes.
   const std::string& syscall() const noexcept { return syscall_; }
+  /// The address involved (bind, connect and send errors), else empty.
   const std::string& address() const noexcept { return address_; }
+  /// The port involved (bind, connect and send errors), else 0.
   int port() const noexcept { return port_; }
   /// The name that failed to resolve (lookup errors only).
   const std::string& hostname() const noexcept { return hostname_; }
