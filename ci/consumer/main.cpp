@@ -15,6 +15,19 @@ int main() {
               << dgram::version() << "\n";
     return 1;
   }
+  // An error thrown inside the library is caught here by its type (with a
+  // shared dgram, its type information must be exported).
+  try {
+    dgram::createSocket("udp5");
+    std::cerr << "createSocket(\"udp5\") did not throw\n";
+    return 1;
+  } catch (const dgram::Error& err) {
+    if (err.code() != "ERR_SOCKET_BAD_TYPE") {
+      std::cerr << "unexpected " << err.code() << "\n";
+      return 1;
+    }
+  }
+
   std::string got;
   auto socket = dgram::createSocket("udp4");
   socket->on(dgram::error, [&](const dgram::Error& err) {
