@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <new>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "support/helpers.hpp"
 

@@ -1,6 +1,6 @@
 // The fault-injection seam itself: an armed fault fails exactly the calls
 // it names, counts every attempt, and leaves the socket usable.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <cerrno>
 #include <optional>
@@ -58,8 +58,9 @@ TEST_CASE("an armed sendmsg fault fails exactly the chosen send",
 #else
 
 TEST_CASE("fault injection", "[fault]") {
-  WARN("SKIPPED: the fault seam is not compiled in (DGRAM_FAULT_INJECTION)"
-       " or not wired on this platform yet");
+  WARN(
+      "SKIPPED: the fault seam is not compiled in (DGRAM_FAULT_INJECTION)"
+      " or not wired on this platform yet");
 }
 
 #endif  // DGRAM_FAULT_INJECTION

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dgram/export.hpp"
+
 namespace dgram {
 
 namespace detail {
@@ -34,7 +36,7 @@ struct ResolverOptions {
 /// kqueue, poll or IOCP), timers and the queue of callbacks that run "after
 /// this tick". Sockets and timers are used from the loop's thread only;
 /// `post()` and `stop()` may be called from any thread.
-class Loop {
+class DGRAM_API Loop {
  public:
   /// A loop on the default backend: the `DGRAM_BACKEND` environment
   /// variable if set, else the best one compiled in.
@@ -85,6 +87,6 @@ class Loop {
 };
 
 /// `Loop::defaultLoop().run()`.
-void run();
+DGRAM_API void run();
 
 }  // namespace dgram
