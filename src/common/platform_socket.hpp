@@ -48,6 +48,10 @@ class SocketEvents {
                           const Endpoint& from, bool truncated) = 0;
   /// Receiving failed (e.g. ECONNREFUSED after an ICMP error).
   virtual void onReceiveError(SysError error) = 0;
+  /// Another system call the socket depends on failed, e.g. registering
+  /// it with the poller (then it would never hear of a datagram):
+  /// reported as an 'error' naming `syscall`.
+  virtual void onSystemError(SysError error, const char* syscall) = 0;
   /// A send that the platform had queued finished (or failed).
   virtual void onSendDone(SendRequest* request, SysError error) = 0;
 };

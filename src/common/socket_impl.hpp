@@ -98,6 +98,7 @@ class SocketImpl final : private SocketEvents {
   void onDatagram(const std::uint8_t* data, std::size_t size,
                   const Endpoint& from, bool truncated) override;
   void onReceiveError(SysError error) override;
+  void onSystemError(SysError error, const char* syscall) override;
   void onSendDone(SendRequest* request, SysError error) override;
 
   // State checks shared by the methods.

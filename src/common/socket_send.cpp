@@ -255,4 +255,9 @@ void SocketImpl::onReceiveError(SysError error) {
   emitError(errnoException(error, "recvmsg"));
 }
 
+void SocketImpl::onSystemError(SysError error, const char* syscall) {
+  if (closed_) return;
+  emitError(errnoException(error, syscall));
+}
+
 }  // namespace dgram::detail

@@ -31,6 +31,9 @@ constexpr int kMaxBatchesPerEvent = 32;
 // The largest UDP payload plus one byte, so truncation is detectable.
 constexpr std::size_t kSlotSize = 65536;
 constexpr std::size_t kMaxParts = 64;
+// A read interrupted by a signal is retried at once, this many times at
+// most; then the batch ends and the next readiness event retries.
+constexpr int kMaxInterrupts = 8;
 
 SysError lastError() {
   return sysErrorFromErrno(errno);
@@ -43,9 +46,20 @@ constexpr int kSendFlags = MSG_NOSIGNAL;
 constexpr int kSendFlags = 0;
 #endif  // MSG_NOSIGNAL
 
-void makeNonBlocking(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+// A blocking socket would stall the whole loop: any failure here is an
+// error for the caller. Returns 0 or the errno.
+int makeNonBlocking(int fd) {
+  int flags =
+      faultableCall(fault::Call::fcntl, [&] { return ::fcntl(fd, F_GETFL); });
+  if (flags < 0) return errno;
+  if (faultableCall(fault::Call::fcntl, [&] {
+        return ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+      }) != 0)
+    return errno;
+  if (faultableCall(fault::Call::fcntl,
+                    [&] { return ::fcntl(fd, F_SETFD, FD_CLOEXEC); }) != 0)
+    return errno;
+  return 0;
 }
 
 // A non-blocking, close-on-exec datagram socket, atomically where the
@@ -58,7 +72,12 @@ int openDatagramSocket(int domain) {
 #else
   int fd = faultableCall(fault::Call::socket,
                          [&] { return ::socket(domain, SOCK_DGRAM, 0); });
-  if (fd >= 0) makeNonBlocking(fd);
+  if (fd < 0) return fd;
+  if (int error = makeNonBlocking(fd)) {
+    ::close(fd);
+    errno = error;
+    return -1;
+  }
   return fd;
 #endif  // SOCK_NONBLOCK && SOCK_CLOEXEC
 }
@@ -111,7 +130,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       return {};
     }
     if (!poller_.claim(fd)) return sysErrorFromErrno(EEXIST);
-    makeNonBlocking(fd);
+    if (int error = makeNonBlocking(fd)) {
+      poller_.release(fd);  // not adopted: the caller still owns it
+      return sysErrorFromErrno(error);
+    }
     fd_ = fd;
     family_ = family = local.ss_family == AF_INET ? Family::IPv4 : Family::IPv6;
     return {};
@@ -162,12 +184,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     fd_ = -1;
     receiving_ = false;
     // Whatever the kernel never took is cancelled, in order.
-    while (!queue_.empty()) {
-      SendRequest* request = queue_.front();
-      queue_.pop_front();
-      queuedBytes_ -= request->size;
-      events_.onSendDone(request, sysErrorFromErrno(ECANCELED));
-    }
+    failQueued(sysErrorFromErrno(ECANCELED));
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
@@ -213,8 +230,34 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     unsigned want =
         (receiving_ ? kReadable : 0u) | (queue_.empty() ? 0u : kWritable);
     if (want == watched_) return;
+    if (int error = poller_.watch(fd_, want, this)) {
+      registrationFailed(want, sysErrorFromErrno(error));
+      return;
+    }
     watched_ = want;
-    poller_.watch(fd_, want, this);
+  }
+
+  // The poller refused a change (ENOMEM from epoll_ctl or kevent), so what
+  // it watches is as before. Never silence: sends that wait for
+  // writability could never go out, so they fail with the error; a socket
+  // that could not start receiving says so with an 'error'. A later
+  // interest change tries again.
+  void registrationFailed(unsigned want, SysError error) {
+    bool addedRead = (want & kReadable) && !(watched_ & kReadable);
+    bool addedWrite = (want & kWritable) && !(watched_ & kWritable);
+    if (addedWrite) failQueued(error);
+    if (addedRead && fd_ >= 0)
+      events_.onSystemError(error, poller_.controlCall());
+  }
+
+  // Completes every queued send with `error`, in order.
+  void failQueued(SysError error) {
+    while (!queue_.empty()) {
+      SendRequest* request = queue_.front();
+      queue_.pop_front();
+      queuedBytes_ -= request->size;
+      events_.onSendDone(request, error);
+    }
   }
 
   void onReady(unsigned events) override {
@@ -265,9 +308,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       messages[i].msg_hdr.msg_iov = &iov[i];
       messages[i].msg_hdr.msg_iovlen = 1;
     }
-    int count = faultableCall(fault::Call::recvmmsg, [&] {
-      return ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
-    });
+    int count;
+    int interrupted = 0;
+    do {
+      count = faultableCall(fault::Call::recvmmsg, [&] {
+        return ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+      });
+    } while (count < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
@@ -287,9 +334,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       message.msg_namelen = sizeof from;
       message.msg_iov = &iov;
       message.msg_iovlen = 1;
-      ssize_t size = faultableCall(fault::Call::recvmmsg, [&] {
-        return ::recvmsg(fd_, &message, MSG_DONTWAIT);
-      });
+      ssize_t size;
+      int interrupted = 0;
+      do {
+        size = faultableCall(fault::Call::recvmmsg, [&] {
+          return ::recvmsg(fd_, &message, MSG_DONTWAIT);
+        });
+      } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
       if (size < 0) return count > 0 ? count : readFailed();
       deliver(arena, static_cast<std::size_t>(size), message);
       ++count;
@@ -307,7 +358,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
                        size < kSlotSize ? size : kSlotSize, from, truncated);
   }
 
-  // EAGAIN ends the batch quietly; anything else (ECONNREFUSED from an
+  // EAGAIN (and EINTR past kMaxInterrupts) ends the batch quietly; the
+  // datagrams stay queued in the kernel for the next readiness. Anything
+  // else (ECONNREFUSED from an
   // ICMP error on a connected socket) is reported, and reading goes on at
   // the next readiness.
   int readFailed() {

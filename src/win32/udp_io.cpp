@@ -49,6 +49,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "win32/error_map.hpp"
+#include "win32/fault_call.hpp"
 #include "win32/iocp.hpp"
 
 namespace dgram::detail {
@@ -73,6 +74,12 @@ SysError mapped(int error) {
 bool isPortUnreachable(int error) {
   return error == WSAECONNRESET || error == WSAECONNREFUSED ||
          error == static_cast<int>(ERROR_PORT_UNREACHABLE);
+}
+// Errors of a receive that say nothing about the socket: reported, and
+// receiving goes on.
+bool isTransient(int error) {
+  return error == WSAENOBUFS || error == WSA_NOT_ENOUGH_MEMORY ||
+         error == static_cast<int>(ERROR_NOT_ENOUGH_MEMORY);
 }
 SysError mappedUdp(int error) {
   if (isPortUnreachable(error)) return sysErrorFromName("ECONNREFUSED");
@@ -162,8 +169,10 @@ class WinUdpSocket final : public BsdSocket {
 
   SysError open(Family family, const OpenOptions& options) override {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
-    SOCKET socket = ::WSASocketW(domain, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0,
-                                 WSA_FLAG_OVERLAPPED);
+    SOCKET socket = faultableWinCall(fault::Call::socket, INVALID_SOCKET, [&] {
+      return ::WSASocketW(domain, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0,
+                          WSA_FLAG_OVERLAPPED);
+    });
     if (socket == INVALID_SOCKET) return mapped(lastError());
     SysError err = bsd::applyOpenOptions(socket, family, options);
     if (!err) err = takeOver(socket);
@@ -283,10 +292,14 @@ class WinUdpSocket final : public BsdSocket {
   // unconnected.
   SysError takeOver(SOCKET socket) {
     u_long nonBlocking = 1;
-    if (::ioctlsocket(socket, FIONBIO, &nonBlocking) != 0)
+    if (faultableWinCall(fault::Call::fcntl, SOCKET_ERROR, [&] {
+          return ::ioctlsocket(socket, FIONBIO, &nonBlocking);
+        }) != 0)
       return mapped(lastError());
-    ::SetHandleInformation(reinterpret_cast<HANDLE>(socket),
-                           HANDLE_FLAG_INHERIT, 0);
+    // Not inheriting is hygiene for child processes, not something this
+    // process depends on: a refusal is not worth failing the socket for.
+    (void)::SetHandleInformation(reinterpret_cast<HANDLE>(socket),
+                                 HANDLE_FLAG_INHERIT, 0);
     if (SysError err = backend_.associate(socket)) return err;
     setConnReset(socket, false);
     if (!receive_) {
@@ -347,15 +360,20 @@ class WinUdpSocket final : public BsdSocket {
       DWORD bytes = 0;
       DWORD flags = 0;
       bool truncated = false;
-      if (::WSARecvFrom(socket_, &buffer, 1, &bytes, &flags,
-                        reinterpret_cast<sockaddr*>(&from), &fromLength,
-                        nullptr, nullptr) != 0) {
+      if (faultableWinCall(fault::Call::recvmmsg, SOCKET_ERROR, [&] {
+            return ::WSARecvFrom(socket_, &buffer, 1, &bytes, &flags,
+                                 reinterpret_cast<sockaddr*>(&from),
+                                 &fromLength, nullptr, nullptr);
+          }) != 0) {
         int error = lastError();
         if (error == WSAEWOULDBLOCK) return true;
         if (error == WSAENETRESET) continue;  // TTL expired in transit
+        if (error == WSAEINTR) continue;      // nothing was read: retry
         if (error != WSAEMSGSIZE) {
           events_.onReceiveError(mappedUdp(error));
-          return isPortUnreachable(error);
+          // A shortage of memory passes: the datagrams wait in the
+          // kernel for the next peek, as they do on POSIX.
+          return isPortUnreachable(error) || isTransient(error);
         }
         truncated = true;
         bytes = static_cast<DWORD>(kSlotSize);
@@ -393,9 +411,12 @@ class WinUdpSocket final : public BsdSocket {
       length = toSockaddr(destination, sa);
     }
     DWORD sent = 0;
-    if (::WSASendTo(socket_, buffers, count, &sent, 0,
-                    length ? reinterpret_cast<sockaddr*>(&sa) : nullptr, length,
-                    nullptr, nullptr) == 0)
+    if (faultableWinCall(fault::Call::sendmsg, SOCKET_ERROR, [&] {
+          return ::WSASendTo(
+              socket_, buffers, count, &sent, 0,
+              length ? reinterpret_cast<sockaddr*>(&sa) : nullptr, length,
+              nullptr, nullptr);
+        }) == 0)
       return 0;
     return lastError();
   }
@@ -423,12 +444,16 @@ class WinUdpSocket final : public BsdSocket {
                       ? &none
                       : reinterpret_cast<char*>(operation.data.data())};
     operation.inFlight = true;
-    if (::WSASendTo(socket_, &buffer, 1, nullptr, 0,
-                    operation.destinationLength
-                        ? reinterpret_cast<sockaddr*>(&operation.destination)
-                        : nullptr,
-                    operation.destinationLength, operation.prepare(),
-                    nullptr) == 0 ||
+    if (faultableWinCall(
+            fault::Call::sendmsg, SOCKET_ERROR,
+            [&] {
+              return ::WSASendTo(
+                  socket_, &buffer, 1, nullptr, 0,
+                  operation.destinationLength
+                      ? reinterpret_cast<sockaddr*>(&operation.destination)
+                      : nullptr,
+                  operation.destinationLength, operation.prepare(), nullptr);
+            }) == 0 ||
         lastError() == WSA_IO_PENDING) {
       backend_.started(operation);
       return;
