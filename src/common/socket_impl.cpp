@@ -67,6 +67,7 @@ void SocketImpl::abandon() {
   abandoned_ = true;
   closed_ = true;
   if (abortListenerId_) options_.signal.removeListener(abortListenerId_);
+  abortListenerId_ = 0;
   io_->close();
   loop_.detach(this);
   auto keep = std::move(self_);
