@@ -114,6 +114,39 @@ TEST_CASE("sendmsg ENOBUFS again on retry still delivers in order",
   }
 }
 
+// ENOBUFS can last while the socket polls writable (an interface queue is
+// full): waiting for writability would retry in a busy loop (libuv#5194).
+TEST_CASE("a lasting ENOBUFS is retried after pauses, not in a busy loop",
+          "[fault][send]") {
+  FaultScope scope;
+  dgram::Loop loop;
+  int received = 0;
+  auto receiver = test::boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++received; });
+  auto sender = test::boundSocket(loop);
+  fault::failNth(fault::Call::sendmsg, 1, ENOBUFS, 1 << 30);
+  int calls = 0;
+  std::optional<dgram::Error> error;
+  sender->send("x", receiver->address().port, "127.0.0.1",
+               [&](const std::optional<dgram::Error>& err, std::size_t) {
+                 error = err;
+                 ++calls;
+               });
+  test::settle(loop, std::chrono::milliseconds(100));
+  CHECK(calls == 0);
+  CHECK(sender->getSendQueueCount() == 1);
+  CHECK(sender->getSendQueueSize() == 1);
+  // One attempt per pause (1 ms) at most, with slack for a slow machine.
+  CHECK(fault::calls(fault::Call::sendmsg) < 200);
+  fault::reset();  // the interface has room again
+  REQUIRE(test::runUntil(loop, [&] { return calls == 1 && received == 1; }));
+  CHECK_FALSE(error);
+  CHECK(sender->getSendQueueCount() == 0);
+  sender->close();
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("sendmsg ENOMEM fails that send only", "[fault][send]") {
   Run run = sendFive(ENOMEM, 2, 1);
   CHECK(run.queuedCount == 0);
