@@ -128,8 +128,23 @@ struct BindOptions {
 };
 
 /// A UDP socket with Node's dgram.Socket API. Create it with
-/// `createSocket`. It stays alive while open, even when the caller drops
-/// its `shared_ptr`; the loop lets go of it after 'close'.
+/// `createSocket`.
+///
+/// Ownership: the caller's `shared_ptr`s plus one reference held by the
+/// loop while the socket has something to do (bound or binding and open,
+/// or pending sends, lookups, callbacks, 'close'). A bound socket keeps
+/// working when the caller drops its handle; one never bound (or whose
+/// bind failed) with nothing pending is destroyed with the caller's last
+/// handle and its descriptor released. At 'close', after the 'close'
+/// listeners ran, every listener and callback is released (captures,
+/// such as the socket's own `shared_ptr`, are freed); listeners added
+/// after that are not kept, since nothing could call them.
+///
+/// Exceptions: one thrown by a listener or callback leaves `Loop::run()` /
+/// `runOnce()`; the socket stays consistent (the rest of a received batch
+/// and the listeners skipped for 'listening'/'connect'/'close' run on the
+/// next run, every send callback runs exactly once) and the loop can be
+/// run again.
 class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
  public:
   /// Destroying the last handle of an open socket is not an error: the

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 
@@ -34,6 +35,14 @@ constexpr std::size_t kMaxParts = 64;
 // A read interrupted by a signal is retried at once, this many times at
 // most; then the batch ends and the next readiness event retries.
 constexpr int kMaxInterrupts = 8;
+// ENOBUFS (an interface queue is full) is waited out like EAGAIN, but the
+// socket may poll writable all along (BSD; Linux with a full qdisc), so
+// waiting for writability would spin: it is retried after a pause.
+constexpr auto kNoBuffersPause = std::chrono::milliseconds(1);
+
+bool isCode(const SysError& error, const char* code) {
+  return error && std::strcmp(error.code, code) == 0;
+}
 
 SysError lastError() {
   return sysErrorFromErrno(errno);
@@ -162,7 +171,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool send(SendRequest& request, SysError& error) override {
     if (queue_.empty()) {
       error = trySend(request);
-      if (!error || std::strcmp(error.code, "EAGAIN") != 0) return true;
+      if (isCode(error, "ENOBUFS")) {
+        pauseForBuffers();
+      } else if (!isCode(error, "EAGAIN")) {
+        return true;
+      }
       error = {};
     }
     request.own();
@@ -176,6 +189,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   std::size_t queuedCount() const noexcept override { return queue_.size(); }
 
   void close() override {
+    if (retryTimer_) loop_.timers().cancel(retryTimer_);
+    retryTimer_ = 0;
     if (fd_ < 0) return;
     if (watched_) poller_.unwatch(fd_);
     watched_ = 0;
@@ -227,8 +242,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void updateInterest() {
     if (fd_ < 0) return;
+    bool waitWritable = !queue_.empty() && retryTimer_ == 0;
     unsigned want =
-        (receiving_ ? kReadable : 0u) | (queue_.empty() ? 0u : kWritable);
+        (receiving_ ? kReadable : 0u) | (waitWritable ? kWritable : 0u);
     if (want == watched_) return;
     if (int error = poller_.watch(fd_, want, this)) {
       registrationFailed(want, sysErrorFromErrno(error));
@@ -274,11 +290,29 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &length);
   }
 
+  // Retries the queue after kNoBuffersPause instead of at writability.
+  void pauseForBuffers() {
+    if (retryTimer_) return;
+    retryTimer_ = loop_.timers().add(
+        std::chrono::steady_clock::now() + kNoBuffersPause,
+        [this] {
+          // Cancelled by close(), so `this` is alive here.
+          retryTimer_ = 0;
+          flushQueue();
+        },
+        false);  // the queued requests keep the loop alive
+  }
+
   void flushQueue() {
+    if (retryTimer_) return;  // paused for ENOBUFS
     while (!queue_.empty() && fd_ >= 0) {
       SendRequest* request = queue_.front();
       SysError err = trySend(*request);
-      if (err && std::strcmp(err.code, "EAGAIN") == 0) break;
+      if (isCode(err, "EAGAIN")) break;
+      if (isCode(err, "ENOBUFS")) {
+        pauseForBuffers();
+        break;
+      }
       queue_.pop_front();
       queuedBytes_ -= request->size;
       events_.onSendDone(request, err);
@@ -318,7 +352,16 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
-      deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr);
+      try {
+        deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr);
+      } catch (...) {
+        // A listener threw: the rest of the batch is already read (and
+        // the arena is shared), so the Socket keeps copies for later.
+        for (int j = i + 1; j < count; ++j)
+          deliver(iov[j].iov_base, messages[j].msg_len, messages[j].msg_hdr,
+                  true);
+        throw;
+      }
     }
     return count;
   }
@@ -349,13 +392,18 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 #endif  // DGRAM_HAVE_RECVMMSG
 
-  void deliver(void* data, std::size_t size, const msghdr& header) {
+  void deliver(void* data, std::size_t size, const msghdr& header,
+               bool hold = false) {
     Endpoint from;
     if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name), from))
       return;
     bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
-    events_.onDatagram(static_cast<const std::uint8_t*>(data),
-                       size < kSlotSize ? size : kSlotSize, from, truncated);
+    auto* bytes = static_cast<const std::uint8_t*>(data);
+    std::size_t length = size < kSlotSize ? size : kSlotSize;
+    if (hold)
+      events_.holdDatagram(bytes, length, from, truncated);
+    else
+      events_.onDatagram(bytes, length, from, truncated);
   }
 
   // EAGAIN (and EINTR past kMaxInterrupts) ends the batch quietly; the
@@ -379,6 +427,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   unsigned watched_ = 0;
   std::deque<SendRequest*> queue_;
   std::size_t queuedBytes_ = 0;
+  std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
 };
 
 }  // namespace

@@ -40,6 +40,7 @@
 // - SO_REUSEADDR when reuseAddr is set, nothing otherwise (Node/libuv do
 //   not set SO_EXCLUSIVEADDRUSE for UDP). reusePort: Windows has no
 //   SO_REUSEPORT, so it fails with ENOTSUP.
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <vector>
@@ -62,6 +63,9 @@ constexpr std::size_t kSlotSize = 65536;
 // completes at once if more are waiting, behind the other sockets' work).
 constexpr int kMaxReadsPerCompletion = 64;
 constexpr std::size_t kMaxParts = 64;
+// WSAENOBUFS is waited out like WSAEWOULDBLOCK (queued); an overlapped
+// send that still meets it is retried after a pause, not reported.
+constexpr auto kNoBuffersPause = std::chrono::milliseconds(1);
 
 int lastError() {
   return ::WSAGetLastError();
@@ -244,7 +248,7 @@ class WinUdpSocket final : public BsdSocket {
   bool send(SendRequest& request, SysError& error) override {
     if (queue_.empty()) {
       int result = sendNow(request);
-      if (result != WSAEWOULDBLOCK) {
+      if (result != WSAEWOULDBLOCK && result != WSAENOBUFS) {
         error = result == 0 ? SysError{} : mappedUdp(result);
         return true;
       }
@@ -260,6 +264,8 @@ class WinUdpSocket final : public BsdSocket {
   std::size_t queuedCount() const noexcept override { return queue_.size(); }
 
   void close() override {
+    if (retryTimer_) loop_.timers().cancel(retryTimer_);
+    retryTimer_ = 0;
     if (socket_ == INVALID_SOCKET) return;
     backend_.release(socket_);
     ::closesocket(socket_);  // cancels the operations in flight
@@ -424,7 +430,9 @@ class WinUdpSocket final : public BsdSocket {
   // Starts the head of the queue as an overlapped send, unless one is
   // already with the kernel.
   void startQueuedSend() {
-    if (queue_.empty() || send_->inFlight || socket_ == INVALID_SOCKET) return;
+    if (queue_.empty() || send_->inFlight || socket_ == INVALID_SOCKET ||
+        retryTimer_)
+      return;
     SendRequest& request = *queue_.front();
     SendOperation& operation = *send_;
     operation.data.clear();
@@ -472,6 +480,7 @@ class WinUdpSocket final : public BsdSocket {
   SendOperation* send_ = nullptr;
   std::deque<SendRequest*> queue_;
   std::size_t queuedBytes_ = 0;
+  std::uint64_t retryTimer_ = 0;  ///< pending WSAENOBUFS retry
 };
 
 void WinUdpSocket::peekDone(ReceiveOperation& operation) {
@@ -481,7 +490,15 @@ void WinUdpSocket::peekDone(ReceiveOperation& operation) {
   if (error == 0 || error == WSAEMSGSIZE) {
     // Something is waiting (a peek of zero bytes reports a non-empty
     // datagram as "message too long").
-    again = drain();
+    try {
+      again = drain();
+    } catch (...) {
+      // A 'message' listener threw: datagrams are read one at a time, so
+      // none is lost; the peek must go on for the next run.
+      if (receiving_ && socket_ != INVALID_SOCKET && !operation.inFlight)
+        postPeek();
+      throw;
+    }
   } else if (isPortUnreachable(error)) {
     events_.onReceiveError(mappedUdp(error));
   } else if (error != WSAENETRESET && error != WSA_OPERATION_ABORTED) {
@@ -497,6 +514,18 @@ void WinUdpSocket::peekDone(ReceiveOperation& operation) {
 void WinUdpSocket::sendDone(SendOperation& operation) {
   int error = operation.result(socket_);
   if (queue_.empty()) return;
+  if (error == WSAENOBUFS && socket_ != INVALID_SOCKET) {
+    // Still no buffer space: the head stays queued and is sent again.
+    retryTimer_ = loop_.timers().add(
+        std::chrono::steady_clock::now() + kNoBuffersPause,
+        [this] {
+          // Cancelled by close(), so `this` is alive here.
+          retryTimer_ = 0;
+          startQueuedSend();
+        },
+        false);  // the queued requests keep the loop alive
+    return;
+  }
   SendRequest* request = queue_.front();
   queue_.pop_front();
   queuedBytes_ -= request->size;
