@@ -1,6 +1,6 @@
 // dgramcat's argument parser and output format (tools/dgramcat): every
 // option, every error, and the one-line guarantee for error messages.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <random>

@@ -1,7 +1,7 @@
 // dgramcat's multicast, broadcast and reuse options, end to end: the real
 // dgramcat binary (next to this test binary, in ../tools/) run on hosts
 // made of network namespaces.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #ifdef __linux__
 #include <unistd.h>

@@ -1,0 +1,15 @@
+// The run-time version: what the library was built as, whatever headers
+// its user compiled against.
+#include "dgram/version.hpp"
+
+namespace dgram {
+
+const char* version() noexcept {
+  return DGRAM_VERSION_STRING;
+}
+
+int versionNumber() noexcept {
+  return DGRAM_VERSION_NUMBER;
+}
+
+}  // namespace dgram
