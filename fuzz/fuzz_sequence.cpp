@@ -402,13 +402,19 @@ class Harness {
             // Node's echo idiom: the listener owns its socket. Closing
             // must release it (issue 10 item 2).
             std::shared_ptr<dgram::Socket> self = socket;
-            socket->on(dgram::message, [this, self](
-                                           dgram::Bytes msg,
-                                           const dgram::RemoteInfo& r) {
-              inLoopCheck("echo");
-              if (!spend()) return;
-              (void)thrownIgnored([&] { self->send(msg, r.port, r.address); });
-            });
+            socket->on(
+                dgram::message,
+                [this, self](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+                  inLoopCheck("echo");
+                  if (!spend()) return;
+                  // The reply is untracked (its magic cleared): an echo of
+                  // an echo, or two echo listeners, legitimately repeat it.
+                  std::string reply = msg.str();
+                  if (!reply.empty()) reply[0] = 0;
+                  (void)thrownIgnored([&] {
+                    self->send(dgram::Bytes(reply), r.port, r.address);
+                  });
+                });
             return;
           }
           socket->on(
