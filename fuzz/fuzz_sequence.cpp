@@ -15,6 +15,11 @@
 //     success to a socket that stays open is delivered, exactly once;
 //   - after closing everything the loop runs out of work, every socket
 //     that nobody holds is destroyed, and no descriptor is left open.
+//   - runOnce() from inside a callback is refused with a dgram::Error; a
+//     send to a host with a NUL byte fails with ENOTFOUND, and udp4 to an
+//     IPv6 literal with "send EINVAL" (issue 10 items 4, 8, 9).
+// Its seeds are written by sequence_seeds.py (regression seeds among them,
+// one per defect it found).
 //
 // Paths known to be broken can be left out while their fix is pending, with
 // DGRAM_SEQ_AVOID (see avoided() below). The default, and CI, exercises
