@@ -1,4 +1,5 @@
 // dgram::Loop: the reactor that runs sockets, timers and posted work.
+// Layer: public API.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,5 @@
 // dgram::Socket: Node's dgram.Socket, method for method.
+// Layer: public API.
 #pragma once
 
 #include <cstddef>

@@ -2,6 +2,7 @@
 // waits for I/O (readiness: epoll, kqueue, poll; completion: IOCP) and
 // dispatches it to the platform's own socket objects, which call back into
 // common code. The loop only asks it to wait and to wake up.
+// Layer: common state machine.
 #pragma once
 
 #include <cstdint>

@@ -1,3 +1,6 @@
+// Node's error constructors (errors.hpp): code and message as lib/dgram.js
+// and lib/internal/errors.js spell them.
+// Layer: common state machine.
 #include "common/errors.hpp"
 
 namespace dgram::detail {

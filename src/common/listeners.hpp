@@ -2,6 +2,7 @@
 // once-listeners, and removal or addition while emitting (a listener added
 // during an emit is not called by it, as in Node). Emitting never
 // allocates.
+// Layer: common state machine.
 #pragma once
 
 #include <functional>

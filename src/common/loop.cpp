@@ -1,4 +1,5 @@
 // dgram::Loop: the public face of LoopCore, and the backend choice.
+// Layer: public API.
 #include <cstdlib>
 #include <string>
 

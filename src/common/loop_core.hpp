@@ -1,5 +1,6 @@
 // LoopCore: the reactor behind dgram::Loop. One iteration runs due timers,
 // the callbacks deferred to "after this tick", then waits for I/O.
+// Layer: common state machine.
 #pragma once
 
 #include <atomic>

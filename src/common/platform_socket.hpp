@@ -3,6 +3,7 @@
 // operations ("open", "bind", "start receiving", "send this", "close"), never
 // for readiness, so a completion backend (IOCP) fits under the same Socket.
 // Arguments are already validated; results come back as SysError.
+// Layer: common state machine.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
 // What every resolver shares: ids, cancellation, deferred delivery, the
 // "localhost" shortcut and option checks.
+// Layer: common state machine.
 #include "common/resolver.hpp"
 
 #include <string>

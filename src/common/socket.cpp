@@ -1,6 +1,7 @@
 // dgram::Socket and createSocket: the public overloads, each reduced to one
 // SocketImpl call. Buffer slicing (offset/length) is checked here, first,
 // as Node's sliceBuffer does.
+// Layer: public API.
 #include "dgram/socket.hpp"
 
 #include "common/errors.hpp"

@@ -1,6 +1,7 @@
 // SocketImpl: Node's dgram.Socket state machine, platform-free. It
 // validates arguments exactly where Node throws, drives the platform
 // socket, defers callbacks to a later turn and emits events.
+// Layer: common state machine.
 #pragma once
 
 #include <cstddef>

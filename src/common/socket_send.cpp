@@ -1,6 +1,7 @@
 // The send path and the receive callbacks: what runs once per datagram, so
 // nothing here allocates in the steady state (requests are pooled, the
 // completion queue keeps its capacity, deferred calls capture one pointer).
+// Layer: common state machine.
 #include <algorithm>
 #include <cstring>
 

@@ -1,4 +1,5 @@
 // SysError: the one error currency between common code and the platform.
+// Layer: common state machine.
 #pragma once
 
 namespace dgram::detail {

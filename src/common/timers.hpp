@@ -1,4 +1,5 @@
 // Timers of a loop: a min-heap of deadlines with lazy cancellation.
+// Layer: common state machine.
 #pragma once
 
 #include <chrono>

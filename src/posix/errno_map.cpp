@@ -1,3 +1,5 @@
+// errno -> Node's code strings and numbers (errno_map.hpp).
+// Layer: platform (readiness backends).
 #include "posix/errno_map.hpp"
 
 #include <cerrno>

@@ -1,4 +1,5 @@
 // errno -> Node's code strings ("EADDRINUSE") and numbers (-errno).
+// Layer: platform (readiness backends).
 #pragma once
 
 #include "common/sys_error.hpp"

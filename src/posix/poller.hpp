@@ -1,6 +1,7 @@
 // The readiness seam under the POSIX backends (epoll, kqueue, poll): watch
 // a file descriptor for readable/writable and get called back. Shared by
 // the UDP sockets (and later c-ares' sockets).
+// Layer: platform (readiness backends).
 #pragma once
 
 #include <cstdint>

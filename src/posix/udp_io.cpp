@@ -2,6 +2,7 @@
 // common Socket drives. Receives in batches (recvmmsg where the system has
 // it) into the loop's arena; sends at once when the kernel takes the
 // datagram and queues (in order) when it would block.
+// Layer: platform (readiness backends).
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

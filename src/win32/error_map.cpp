@@ -2,6 +2,7 @@
 // Node reports for them on Windows (libuv's fixed UV_E* numbers), and the
 // Winsock / Win32 codes that map onto them. Codes are the same strings on
 // every platform: WSAEADDRINUSE is "EADDRINUSE", as on Linux.
+// Layer: platform (IOCP).
 #include "win32/error_map.hpp"
 
 #include <cstring>

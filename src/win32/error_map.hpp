@@ -1,6 +1,7 @@
 // Winsock and Win32 error codes -> Node's code strings ("EADDRINUSE") and
 // the numbers Node reports on Windows as err.errno (libuv's UV_E* values,
 // which on Windows are fixed negative numbers, not the CRT's errno).
+// Layer: platform (IOCP).
 #pragma once
 
 #include "common/sys_error.hpp"

@@ -2,6 +2,7 @@
 // needs from the IOCP backend. An operation (one overlapped receive or
 // send) is started by the socket and finished by the backend, which calls
 // it back from `wait` on the loop thread.
+// Layer: platform (IOCP).
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
 // Winsock UDP sockets under the IOCP backend: the PlatformSocket that the
 // common Socket drives on Windows.
+// Layer: platform (IOCP).
 //
 // IMPLEMENTATION NOTES
 // - Receiving: libuv's zero-byte read, not several buffered receives.
