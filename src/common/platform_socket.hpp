@@ -111,10 +111,6 @@ class PlatformSocket {
   virtual SysError bufferSize(BufferKind kind, int& size) = 0;
 };
 
-/// Creates the platform socket for a loop; nothing is opened yet.
-std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
-                                                     SocketEvents& events);
-
 /// Reads a system socket address (sockaddr_in / sockaddr_in6, e.g. from
 /// c-ares); returns false for other families.
 bool endpointFromSockaddr(const void* sockaddr, Endpoint& out);

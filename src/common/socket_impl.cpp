@@ -14,10 +14,10 @@ namespace dgram::detail {
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
     : publicLoop_(loop),
-      loop_(loop.core()),
+      loop_(coreOf(loop)),
       type_(options.type),
       options_(options),
-      io_(createPlatformSocket(loop_, *this)),
+      io_(loop_.backend().createSocket(loop_, *this)),
       lifetime_(std::make_shared<int>(0)) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     throw errSocketBadBufferSize();

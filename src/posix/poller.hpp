@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "common/backend.hpp"
@@ -22,6 +23,10 @@ class Poller : public Backend {
   virtual void unwatch(int fd) = 0;
 
   void wake() override { wakeup_.signal(); }
+
+  /// A POSIX UDP socket watched by this poller (posix/udp_io.cpp).
+  std::unique_ptr<PlatformSocket> createSocket(LoopCore& loop,
+                                               SocketEvents& events) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).

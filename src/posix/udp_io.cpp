@@ -66,10 +66,8 @@ int openDatagramSocket(int domain) {
 
 class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
-  PosixUdpSocket(LoopCore& loop, SocketEvents& events)
-      : loop_(loop),
-        poller_(static_cast<Poller&>(loop.backend())),
-        events_(events) {}
+  PosixUdpSocket(LoopCore& loop, Poller& poller, SocketEvents& events)
+      : loop_(loop), poller_(poller), events_(events) {}
   ~PosixUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -331,9 +329,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
 }  // namespace
 
-std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
+std::unique_ptr<PlatformSocket> Poller::createSocket(LoopCore& loop,
                                                      SocketEvents& events) {
-  return std::make_unique<PosixUdpSocket>(loop, events);
+  return std::make_unique<PosixUdpSocket>(loop, *this, events);
 }
 
 }  // namespace dgram::detail

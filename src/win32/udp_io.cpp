@@ -155,10 +155,8 @@ void SocketOperation::onComplete(DWORD bytes) {
 
 class WinUdpSocket final : public BsdSocket {
  public:
-  WinUdpSocket(LoopCore& loop, SocketEvents& events)
-      : loop_(loop),
-        backend_(static_cast<IocpBackend&>(loop.backend())),
-        events_(events) {}
+  WinUdpSocket(LoopCore& loop, IocpBackend& backend, SocketEvents& events)
+      : loop_(loop), backend_(backend), events_(events) {}
   ~WinUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -490,9 +488,9 @@ void SendOperation::finished(DWORD) {
 
 }  // namespace
 
-std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
-                                                     SocketEvents& events) {
-  return std::make_unique<WinUdpSocket>(loop, events);
+std::unique_ptr<PlatformSocket> IocpBackend::createSocket(
+    LoopCore& loop, SocketEvents& events) {
+  return std::make_unique<WinUdpSocket>(loop, *this, events);
 }
 
 }  // namespace dgram::detail
