@@ -21,10 +21,6 @@
 
 namespace dgram {
 
-namespace detail {
-class SocketImpl;
-}
-
 // Event tags: `socket.on(dgram::message, fn)` reads like Node's
 // `socket.on('message', fn)`.
 struct MessageEvent {};
@@ -216,11 +212,13 @@ class Socket : public std::enable_shared_from_this<Socket> {
   Type type() const;
 
  private:
-  friend class detail::SocketImpl;
-  explicit Socket(std::unique_ptr<detail::SocketImpl> impl);
+  // Node's socket state machine, defined inside the library; only
+  // createSocket makes one.
+  class Impl;
+  explicit Socket(std::unique_ptr<Impl> impl);
   friend std::shared_ptr<Socket> createSocket(const SocketOptions&,
                                               MessageListener);
-  std::unique_ptr<detail::SocketImpl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// `dgram.createSocket('udp4' | 'udp6')`; any other string throws

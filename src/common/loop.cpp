@@ -22,8 +22,7 @@ std::string_view defaultBackendName() {
 
 Loop::Loop() : Loop(defaultBackendName()) {}
 
-Loop::Loop(std::string_view backend)
-    : core_(std::make_unique<detail::LoopCore>(backend)) {}
+Loop::Loop(std::string_view backend) : core_(std::make_unique<Core>(backend)) {}
 
 Loop::~Loop() = default;
 

@@ -18,6 +18,7 @@
 #include "common/resolver.hpp"
 #include "common/timers.hpp"
 #include "dgram/error.hpp"
+#include "dgram/loop.hpp"
 
 namespace dgram::detail {
 
@@ -100,3 +101,14 @@ class LoopCore {
 };
 
 }  // namespace dgram::detail
+
+namespace dgram {
+
+/// What dgram::Loop holds, under the opaque name its header declares; the
+/// library reaches it with `coreOf(loop)`.
+class Loop::Core final : public detail::LoopCore {
+ public:
+  using LoopCore::LoopCore;
+};
+
+}  // namespace dgram

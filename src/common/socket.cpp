@@ -21,7 +21,7 @@ Bytes slice(Bytes msg, std::size_t offset, std::size_t length) {
 
 }  // namespace
 
-Socket::Socket(std::unique_ptr<SocketImpl> impl) : impl_(std::move(impl)) {}
+Socket::Socket(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Socket::~Socket() = default;
 
 // --- events
@@ -239,7 +239,7 @@ Type Socket::type() const {
 std::shared_ptr<Socket> createSocket(const SocketOptions& options,
                                      MessageListener onMessage) {
   Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
-  auto impl = std::make_unique<SocketImpl>(options, loop);
+  auto impl = std::make_unique<Socket::Impl>(options, loop);
   SocketImpl* raw = impl.get();
   std::shared_ptr<Socket> socket(new Socket(std::move(impl)));
   if (onMessage) raw->addMessage(std::move(onMessage), false);

@@ -33,7 +33,7 @@ struct OutgoingSend : SendRequest {
   IpAddress resolvedIp;
 };
 
-class SocketImpl final : private SocketEvents {
+class SocketImpl : private SocketEvents {
  public:
   SocketImpl(const SocketOptions& options, Loop& loop);
   ~SocketImpl() override;
@@ -195,3 +195,13 @@ class SocketImpl final : private SocketEvents {
 };
 
 }  // namespace dgram::detail
+
+namespace dgram {
+
+/// What dgram::Socket holds, under the opaque name its header declares.
+class Socket::Impl final : public detail::SocketImpl {
+ public:
+  using SocketImpl::SocketImpl;
+};
+
+}  // namespace dgram
