@@ -2,8 +2,9 @@
 # Builds dgramcat and shows it working on loopback: a listener that prints
 # one datagram, and a sender.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-"$(dirname "$0")/deps.sh"
+root="$(cd "$(dirname "$0")/.." && pwd)"  # works from any directory
+cd "$root"
+"$root/ci/deps.sh"
 cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release -DDGRAM_BUILD_TESTS=OFF >/dev/null
 cmake --build build/demo -j "$(nproc 2>/dev/null || echo 2)" --target dgramcat >/dev/null
 dgramcat=build/demo/tools/dgramcat

@@ -3,7 +3,10 @@
 # Usage: ci/deps.sh [extra Debian packages...]
 set -euo pipefail
 
-packages=(cmake g++ make pkg-config catch2 libc-ares-dev dnsmasq-base iproute2 "$@")
+# netcat-openbsd, ncat, socat and nodejs are dgramcat's peers in its
+# end-to-end tests (test/dgramcat_peers_e2e.sh); man renders its page.
+packages=(cmake g++ make pkg-config catch2 libc-ares-dev dnsmasq-base iproute2
+  netcat-openbsd ncat socat nodejs man-db "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null |

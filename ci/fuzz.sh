@@ -8,11 +8,12 @@
 # build/fuzz/findings/<target>/: once fixed, add it to fuzz/corpus/<target>/
 # named after the bug, as a regression seed.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"  # works from any directory
+cd "$root"
 
 seconds="${1:-60}"
 shift || true
-"$(dirname "$0")/deps.sh" clang libclang-rt-14-dev
+"$root/ci/deps.sh" clang libclang-rt-14-dev
 
 build=build/fuzz
 jobs="$(nproc 2>/dev/null || echo 2)"

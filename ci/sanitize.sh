@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite under the sanitizers and valgrind (SPEC §9):
+# The test suite under the sanitizers and valgrind:
 #   asan-gcc    the whole suite under ASan+UBSan built by g++ (ci/test.sh asan)
 #   asan-clang  the same built by clang++ (build/asan-clang)
 #   tsan        the thread-safe calls (post, stop: the "[thread]" tests)
@@ -10,11 +10,12 @@
 #               no error, no leak
 # Usage: ci/sanitize.sh [STEP...]   (default: all four, in that order)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"  # works from any directory
+cd "$root"
 
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(asan-gcc asan-clang tsan valgrind)
-"$(dirname "$0")/deps.sh" clang libclang-rt-14-dev valgrind
+"$root/ci/deps.sh" clang libclang-rt-14-dev valgrind
 jobs="$(nproc 2>/dev/null || echo 2)"
 asan_flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 

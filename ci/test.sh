@@ -4,10 +4,11 @@
 #   ci/test.sh            Release-with-asserts build in build/ci
 #   ci/test.sh asan       the same under AddressSanitizer + UBSan (build/asan)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"  # works from any directory
+cd "$root"
 
 variant="${1:-default}"
-"$(dirname "$0")/deps.sh"
+"$root/ci/deps.sh"
 
 jobs="$(nproc 2>/dev/null || echo 2)"
 case "$variant" in

@@ -357,7 +357,8 @@ void Session::doSend() {
     }
   });
   inCall_ = false;
-  // The caller may reuse its buffer as soon as send returns (SPEC §3).
+  // The caller may reuse its buffer as soon as send returns (Socket::send
+  // copies what it needs).
   std::fill(storage.begin(), storage.end(), 0xdd);
   fuzz::expectOutcome(thrown, expected, "send form " + std::to_string(form));
   record->accepted = !thrown;

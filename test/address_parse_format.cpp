@@ -11,7 +11,6 @@
 #include <net/if.h>
 
 #include <array>
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -19,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "support/catch.hpp"
 
 #include "common/ip_address.hpp"
 

@@ -1,14 +1,18 @@
 // dgramcat's argument parser and output format (tools/dgramcat): every
 // option, every error, and the one-line guarantee for error messages.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "dgramcat/address.hpp"
+#include "dgramcat/flood.hpp"
 #include "dgramcat/format.hpp"
+#include "dgramcat/framing.hpp"
 #include "dgramcat/options.hpp"
+#include "dgramcat/stats.hpp"
 
 using dgramcat::Action;
 using dgramcat::Mode;
@@ -210,9 +214,8 @@ TEST_CASE("dgramcat: bad ports", "[dgramcat]") {
 
 TEST_CASE("dgramcat: unknown options and missing values", "[dgramcat]") {
   CHECK(failure({"--foo"}) == "unknown option '--foo'");
-  CHECK(failure({"-x", "h", "1"}) == "unknown option '-x'");
-  CHECK(failure({"-vx", "h", "1"}) == "unknown option '-vx'");
-  CHECK(failure({"-u", "h", "1"}) == "unknown option '-u'");
+  CHECK(failure({"-z", "h", "1"}) == "unknown option '-z'");
+  CHECK(failure({"-vz", "h", "1"}) == "unknown option '-z' in '-vz'");
   CHECK(failure({"--=1"}) == "unknown option '--=1'");
   CHECK(failure({"---l", "1"}) == "unknown option '---l'");
   for (const char* option : {"-l", "--listen", "-b", "--bind", "-m",
@@ -405,4 +408,273 @@ TEST_CASE("dgramcat: --reuse-port and --reuse-addr", "[dgramcat]") {
     INFO(option);
     CHECK(help.find(option) != std::string::npos);
   }
+}
+
+TEST_CASE("dgramcat: bundled short flags and -u", "[dgramcat]") {
+  for (const Args& args :
+       {Args{"-lv", "9000"}, Args{"-vl", "9000"}, Args{"-ulv", "9000"},
+        Args{"-lvu", "9000"}, Args{"-v", "-l9000"}, Args{"-vl9000"}}) {
+    INFO(args[0]);
+    const auto options = parsed(args);
+    CHECK(options.mode == Mode::listen);
+    CHECK(options.port == 9000);
+    CHECK(options.verbose);
+  }
+  CHECK(parsed({"-u", "h", "1"}).mode == Mode::send);
+  CHECK(parsed({"-mhello", "h", "1"}).message == std::string("hello"));
+  CHECK(parsed({"-vmhi", "h", "1"}).message == std::string("hi"));
+  CHECK(parsed({"-p5000", "h", "1"}).sourcePort == 5000);
+  CHECK(parsed({"-dx", "h", "1"}).noStdin);
+  CHECK(failure({"-lv"}) == "option '-l' needs a value");
+  CHECK(failure({"-lz", "1"}) == "unknown option '-z' in '-lz'");
+}
+
+TEST_CASE("dgramcat: family from the address", "[dgramcat]") {
+  CHECK(parsed({"::1", "1"}).type == dgram::Type::udp6);
+  CHECK(parsed({"127.0.0.1", "1"}).type == dgram::Type::udp4);
+  CHECK(parsed({"localhost", "1"}).type == dgram::Type::udp4);
+  CHECK(parsed({"-b", "::1", "-l", "1"}).type == dgram::Type::udp6);
+  CHECK_FALSE(parsed({"-b", "::1", "-l", "1"}).dualStack);
+  // Listening on all interfaces without -4/-6: IPv4 and IPv6 both.
+  const auto any = parsed({"-l", "1"});
+  CHECK(any.dualStack);
+  CHECK(any.type == dgram::Type::udp6);
+  CHECK_FALSE(parsed({"-4", "-l", "1"}).dualStack);
+  CHECK(parsed({"-4", "-l", "1"}).type == dgram::Type::udp4);
+  CHECK_FALSE(parsed({"-6", "-l", "1"}).dualStack);
+  CHECK(parsed({"--join", "239.1.1.1", "-l", "1"}).type == dgram::Type::udp4);
+  CHECK(parsed({"--join", "ff02::1", "-l", "1"}).type == dgram::Type::udp6);
+  CHECK(failure({"-4", "::1", "1"}) ==
+        "address '::1' is IPv6: use -6 (or leave out -4)");
+  CHECK(failure({"-6", "127.0.0.1", "1"}) ==
+        "address '127.0.0.1' is IPv4: use -4 (or leave out -6)");
+  CHECK(failure({"-4", "-b", "::", "-l", "1"}) ==
+        "-b '::' is IPv6: use -6 (or leave out -4)");
+  CHECK(failure({"-b", "::1", "127.0.0.1", "1"}) ==
+        "address '127.0.0.1' and -b '::1' are of different families");
+}
+
+TEST_CASE("dgramcat: short IPv4 forms as nc takes them", "[dgramcat]") {
+  CHECK(parsed({"127.1", "1"}).host == "127.0.0.1");
+  CHECK(parsed({"10.1.2", "1"}).host == "10.1.0.2");
+  CHECK(parsed({"0x7f.1", "1"}).host == "127.0.0.1");
+  CHECK(parsed({"2130706433", "1"}).host == "127.0.0.1");
+  CHECK(parsed({"-b", "127.1", "-l", "1"}).bindAddress == "127.0.0.1");
+  CHECK(parsed({"127.0.0.1", "1"}).host == "127.0.0.1");
+  // Not IPv4 forms: names stay names.
+  CHECK(parsed({"127.1.x", "1"}).host == "127.1.x");
+  CHECK(parsed({"256.1", "1"}).host == "256.1");
+  CHECK(parsed({"1.2.3.4.5", "1"}).host == "1.2.3.4.5");
+  CHECK(dgramcat::expandIPv4("1.2.3.256") == std::nullopt);
+  CHECK(dgramcat::expandIPv4("1.70000") == "1.1.17.112");
+  CHECK(dgramcat::expandIPv4("1.2.70000") == std::nullopt);
+  CHECK(dgramcat::expandIPv4("010.0.0.1") == "8.0.0.1");
+  CHECK(dgramcat::expandIPv4("09.1") == std::nullopt);
+  CHECK(dgramcat::expandIPv4("") == std::nullopt);
+  CHECK(dgramcat::expandIPv4("1..2") == std::nullopt);
+  CHECK(dgramcat::isMulticastLiteral("239.255.255.255"));
+  CHECK_FALSE(dgramcat::isMulticastLiteral("240.0.0.1"));
+  CHECK(dgramcat::isMulticastLiteral("ff02::1"));
+  CHECK_FALSE(dgramcat::isMulticastLiteral("fe80::1"));
+  CHECK(dgramcat::unmapIPv4("::ffff:1.2.3.4") == "1.2.3.4");
+  CHECK(dgramcat::unmapIPv4("::1") == "::1");
+}
+
+TEST_CASE("dgramcat: the issue's argument bugs", "[dgramcat]") {
+  CHECK(failure({"--join", "banana", "-l", "1"}) ==
+        "--join 'banana' is not a multicast address (224.0.0.0/4 or "
+        "ff00::/8)");
+  CHECK(failure({"--join", "10.0.0.1", "-l", "1"}) ==
+        "--join '10.0.0.1' is not a multicast address (224.0.0.0/4 or "
+        "ff00::/8)");
+  CHECK(failure({"-l", "9000", "--multicast-loopback", "off"}) ==
+        "unexpected argument 'off': give the value of --multicast-loopback "
+        "as --multicast-loopback=off");
+  CHECK(parsed({"-l", "9000", "--multicast-loopback=off"}).multicastLoopback ==
+        false);
+}
+
+TEST_CASE("dgramcat: replies, waits, pace and buffers", "[dgramcat]") {
+  const auto send = parsed({"h", "1"});
+  CHECK(send.output == dgramcat::Output::raw);
+  CHECK(parsed({"-l", "1"}).output == dgramcat::Output::lines);
+  CHECK(parsed({"-x", "-l", "1"}).output == dgramcat::Output::hex);
+  CHECK(parsed({"--raw", "-l", "1"}).output == dgramcat::Output::raw);
+  CHECK(parsed({"--output=lines", "h", "1"}).output == dgramcat::Output::lines);
+  CHECK(parsed({"--output", "hex", "h", "1"}).output == dgramcat::Output::hex);
+  CHECK(failure({"--raw", "-x", "h", "1"}) ==
+        "only one of --output, --raw and --hex");
+  CHECK(failure({"--output=yaml", "h", "1"}) ==
+        "invalid value 'yaml' for '--output' (lines, raw or hex)");
+  CHECK(parsed({"-t", "-l", "1"}).timestamp);
+  // Found by the fuzzer: -t in send mode, whose replies are raw by default.
+  CHECK(parsed({"-t", "h", "1"}).output == dgramcat::Output::lines);
+  CHECK(failure({"-t", "--raw", "-l", "1"}) ==
+        "-t cannot be combined with raw output (--raw)");
+
+  CHECK(parsed({"-q", "2.5", "h", "1"}).wait == milliseconds(2500));
+  CHECK(parsed({"-w", "1", "-l", "1"}).idleTimeout == milliseconds(1000));
+  CHECK(failure({"-q", "1", "-l", "1"}) ==
+        "-q applies to sending (HOST PORT), not to -l");
+  CHECK(failure({"-q", "x", "h", "1"}) ==
+        "invalid timeout 'x' (seconds, e.g. 2.5)");
+  CHECK(parsed({"--rate", "1000", "h", "1"}).sendInterval ==
+        std::chrono::microseconds(1000));
+  CHECK(parsed({"-i", "0.5", "h", "1"}).sendInterval == milliseconds(500));
+  CHECK(failure({"--rate", "0", "h", "1"}) ==
+        "invalid rate '0' (datagrams per second, 1-1000000000)");
+  CHECK(failure({"--rate", "1", "-i", "1", "h", "1"}) ==
+        "only one of --rate and --interval");
+  CHECK(parsed({"--rcvbuf", "4k", "h", "1"}).recvBufferSize == 4096);
+  CHECK(parsed({"--sndbuf=1m", "h", "1"}).sendBufferSize == 1048576);
+  CHECK(failure({"--rcvbuf", "0", "h", "1"}) ==
+        "size '0' for '--rcvbuf' out of range (1-1073741824)");
+  CHECK(failure({"--sndbuf", "x", "h", "1"}) ==
+        "invalid size 'x' for '--sndbuf' (bytes, e.g. 1400 or 4k)");
+  CHECK(parsed({"-p", "5000", "h", "1"}).sourcePort == 5000);
+  CHECK(failure({"-p", "5000", "-l", "1"}) ==
+        "-p sets the source port when sending; to listen on a port, use -l "
+        "PORT");
+}
+
+TEST_CASE("dgramcat: input framing options", "[dgramcat]") {
+  CHECK(parsed({"h", "1"}).input == dgramcat::Input::lines);
+  CHECK(parsed({"--whole", "h", "1"}).input == dgramcat::Input::whole);
+  const auto block = parsed({"--block", "1k", "h", "1"});
+  CHECK(block.input == dgramcat::Input::block);
+  CHECK(block.blockSize == 1024);
+  CHECK(failure({"--block", "65508", "h", "1"}) ==
+        "size '65508' for '--block' out of range (1-65507)");
+  CHECK(failure({"--whole", "--block", "1", "h", "1"}) ==
+        "only one of --whole and --block");
+  CHECK(failure({"--whole", "-m", "x", "h", "1"}) ==
+        "--message cannot be combined with --whole or --block");
+
+  using dgramcat::Framer;
+  using dgramcat::Input;
+  std::vector<std::string> out;
+  Framer lines(Input::lines, 0, 0);
+  lines.feed("a\r\nb\rc\n\nd\r", out);
+  lines.finish(out);
+  CHECK(out == std::vector<std::string>{"a", "b\rc", "", "d\r"});
+  out.clear();
+  Framer blocks(Input::block, 3, 0);
+  blocks.feed("abcd", out);
+  blocks.feed("efg", out);
+  blocks.finish(out);
+  CHECK(out == std::vector<std::string>{"abc", "def", "g"});
+  out.clear();
+  Framer limited(Input::lines, 0, 2);
+  CHECK_FALSE(limited.feed("1\n2\n3\n", out));
+  limited.finish(out);
+  CHECK(out == std::vector<std::string>{"1", "2"});
+  out.clear();
+  Framer whole(Input::whole, 0, 0);
+  whole.feed(std::string("a\0b\n", 4), out);
+  whole.feed("c", out);
+  whole.finish(out);
+  CHECK(out == std::vector<std::string>{std::string("a\0b\nc", 5)});
+  Framer big(Input::whole, 0, 0);
+  CHECK_FALSE(big.feed(std::string(dgramcat::kMaxDatagram + 1, 'x'), out));
+  CHECK(big.error().find("use --block N") != std::string::npos);
+}
+
+TEST_CASE("dgramcat: --exec, --stats and --flood", "[dgramcat]") {
+  CHECK(parsed({"-l", "1", "--exec", "cat"}).exec == "cat");
+  CHECK(parsed({"-l", "1", "-e", "cat"}).exec == "cat");
+  CHECK(failure({"--exec", "cat", "h", "1"}) == "--exec needs -l PORT");
+  CHECK(failure({"-l", "1", "--exec", "cat", "--echo"}) ==
+        "--exec cannot be combined with --echo");
+  CHECK(failure({"-l", "1", "--exec", ""}) == "empty command for '--exec'");
+  CHECK(parsed({"-l", "1", "--stats"}).stats == dgramcat::Stats::text);
+  CHECK(parsed({"-l", "1", "--stats=json"}).stats == dgramcat::Stats::json);
+  CHECK(failure({"-l", "1", "--stats=xml"}) ==
+        "invalid value 'xml' for '--stats' (text or json)");
+
+  const auto flood = parsed({"--flood", "h", "1"});
+  CHECK(flood.flood);
+  CHECK(flood.floodSize == 64);
+  CHECK(flood.duration == milliseconds(1000));
+  CHECK_FALSE(parsed({"--flood", "--count", "5", "h", "1"}).duration);
+  CHECK(parsed({"--flood", "--size", "1400", "--duration", "2", "h", "1"})
+            .floodSize == 1400);
+  CHECK(failure({"--flood", "--size", "11", "h", "1"}) ==
+        "size '11' for '--size' out of range (12-65507)");
+  CHECK(failure({"--size", "100", "h", "1"}) == "--size needs --flood");
+  CHECK(failure({"--duration", "1", "h", "1"}) == "--duration needs --flood");
+  CHECK(failure({"--flood", "-l", "1"}) ==
+        "--flood sends: use HOST PORT, not -l");
+  CHECK(failure({"--flood", "-m", "x", "h", "1"}) ==
+        "--flood cannot be combined with --message");
+}
+
+TEST_CASE("dgramcat: statistics and flood datagrams", "[dgramcat]") {
+  dgramcat::SequenceTracker in_order;
+  for (std::uint64_t i = 1; i <= 5; ++i)
+    in_order.add(i);
+  CHECK(in_order.lost() == 0);
+  CHECK(in_order.reordered() == 0);
+  dgramcat::SequenceTracker gaps;
+  for (std::uint64_t i : {1, 2, 4, 3, 3, 7})
+    gaps.add(i);
+  CHECK(gaps.numbered() == 6);
+  CHECK(gaps.duplicates() == 1);
+  CHECK(gaps.reordered() == 1);  // 3 after 4 (the second 3 is a duplicate)
+  CHECK(gaps.lost() == 2);       // 5 and 6
+  CHECK(dgramcat::sequenceNumber("42\n") == 42u);
+  CHECK(dgramcat::sequenceNumber("42\r\n") == 42u);
+  CHECK_FALSE(dgramcat::sequenceNumber("4 2"));
+  CHECK_FALSE(dgramcat::sequenceNumber(""));
+  std::string datagram;
+  dgramcat::makeFloodDatagram(datagram, 0x0102030405060708u, 64);
+  CHECK(datagram.size() == 64);
+  CHECK(dgramcat::floodNumber(datagram) == 0x0102030405060708u);
+  CHECK(dgramcat::sequenceNumber(datagram) == 0x0102030405060708u);
+  CHECK(dgramcat::floodEnd(dgramcat::makeFloodEnd(9)) == 9u);
+  const auto report = dgramcat::floodReport(dgramcat::makeFloodReport(1, 2, 3));
+  REQUIRE(report);
+  CHECK(report->received == 1);
+  CHECK(report->lost == 2);
+  CHECK(report->reordered == 3);
+  CHECK(dgramcat::datagrams(1) == "1 datagram");
+  CHECK(dgramcat::datagrams(2) == "2 datagrams");
+
+  dgramcat::Statistics stats;
+  stats.sent = {1, 5};
+  stats.onReceived("7");
+  stats.onReceived("9");
+  const auto text = dgramcat::formatStatsText(stats, std::chrono::seconds(2));
+  CHECK(text ==
+        "sent 1 datagram (5 bytes), received 2 datagrams (2 bytes) in 2.000 s "
+        "(1.5 datagrams/s, 0.000 Mbit/s); numbered: 1 lost, 0 reordered, 0 "
+        "duplicated");
+  const auto json =
+      dgramcat::formatStatsJson(stats, std::chrono::seconds(2), "end");
+  CHECK(json.find("\"event\":\"end\"") != std::string::npos);
+  CHECK(json.find("\"lost\":1") != std::string::npos);
+  CHECK(json.find('\n') == std::string::npos);
+}
+
+TEST_CASE("dgramcat: hex dump and timestamps", "[dgramcat]") {
+  CHECK(dgramcat::formatHexDump("") == "");
+  CHECK(dgramcat::formatHexDump("AB\n") ==
+        "00000000  41 42 0a                                          |AB.|\n");
+  CHECK(dgramcat::formatHexDump(std::string(17, 'a')).size() ==
+        2 * dgramcat::formatHexDump(std::string(16, 'a')).size() - 15);
+  CHECK(dgramcat::formatTimestamp(std::chrono::system_clock::time_point(
+            std::chrono::microseconds(1700000000123456))) ==
+        "2023-11-14T22:13:20.123456Z");
+  dgram::RemoteInfo rinfo;
+  rinfo.address = "::ffff:127.0.0.1";
+  rinfo.family = dgram::Family::IPv6;
+  rinfo.port = 5;
+  rinfo.size = 2;
+  CHECK(dgramcat::formatDatagram("hi", rinfo) ==
+        "127.0.0.1:5 (IPv4, 2 bytes): hi");
+  CHECK(dgramcat::renderDatagram(dgramcat::Output::raw, false, "hi", rinfo,
+                                 {}) == "hi");
+  CHECK(
+      dgramcat::renderDatagram(dgramcat::Output::hex, false, "hi", rinfo, {}) ==
+      "127.0.0.1:5 (IPv4, 2 bytes):\n00000000  68 69" + std::string(45, ' ') +
+          "|hi|\n");
 }

@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
+#include "common/loop_core.hpp"
 #include "support/dns_server.hpp"
 #include "support/helpers.hpp"
 
@@ -510,5 +511,34 @@ TEST_CASE("without c-ares, names other than localhost fail clearly",
   CHECK(std::string(error->what()).find("DGRAM_WITH_CARES=ON") !=
         std::string::npos);
   client->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("c-ares' timer is re-armed in place and not re-added per event",
+          "[dns][timer]") {
+  // The glue used to cancel its loop timer and add a new one on every
+  // c-ares event (each query sent, each socket readiness, each timeout).
+  // Now one timer lives while lookups are in flight and only moves.
+  test::DnsServer server(testHosts(8));
+  REQUIRE_DNS_SERVER(server);
+  dgram::Loop loop;
+  useServer(loop, server.address());
+  Receiver receiver(loop, dgram::Type::udp4);
+  auto client = test::makeSocket(loop);
+  int callbacks = 0;
+  const std::uint64_t before = loop.core().timers().issued();
+  for (int i = 0; i < 8; ++i) {
+    client->send("x", receiver.port, name("host" + std::to_string(i)),
+                 [&](const std::optional<dgram::Error>& err, std::size_t) {
+                   CHECK_FALSE(err);
+                   ++callbacks;
+                 });
+  }
+  REQUIRE(test::runUntil(loop, [&] { return callbacks == 8; }));
+  REQUIRE(test::runUntil(loop, [&] { return receiver.payloads.size() == 8; }));
+  // 8 queries sent and 8+ answers read: before, at least 16 timers.
+  CHECK(loop.core().timers().issued() - before <= 2);
+  client->close();
+  receiver.socket->close();
   CHECK(test::runUntilIdle(loop));
 }

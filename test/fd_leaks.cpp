@@ -1,8 +1,8 @@
-// No file descriptor leaks (SPEC §9): the open descriptors are counted
+// No file descriptor leaks, even on failures: the open descriptors are counted
 // before and after the heaviest things the suite does, with every loop
 // destroyed in between: many sockets sending and receiving, bind and
 // connect failures, refused bind({fd}), loops destroyed with open sockets.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <memory>
 #include <optional>

@@ -1,6 +1,6 @@
 // Bugs the fuzz targets (fuzz/) found, one test each. The crashing inputs
 // are also kept in fuzz/corpus/<target>/bug_<name>.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <optional>
 #include <string>

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "support/helpers.hpp"
 

@@ -1,5 +1,5 @@
 // The AbortSignal option (reference X3).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <optional>
 #include <string>

@@ -1,7 +1,7 @@
 // address(), createSocket types, and the socket option setters (reference
 // A1, A2, O1-O3, O8). Multicast membership, setMulticastInterface and
 // source-specific membership (O4-O6) belong to the multicast issue.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <cerrno>
 #include <optional>

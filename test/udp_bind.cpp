@@ -1,6 +1,6 @@
 // bind(): states, 'listening', the any address, bind errors, bind({fd}),
 // bind options and reuseAddr (reference B1-B8, S8's implicit bind).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <cerrno>

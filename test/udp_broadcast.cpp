@@ -1,7 +1,7 @@
 // Broadcast across real hosts on a bridged LAN (198.18.0.0/24): refused
 // with EACCES until setBroadcast(true), delivered to every host after it
 // (test-dgram-setBroadcast.js, reference O1, S12).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <string>
 

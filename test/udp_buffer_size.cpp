@@ -1,5 +1,5 @@
 // Receive and send buffer sizes (reference O7).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <limits>
 #include <optional>

@@ -2,7 +2,7 @@
 // from inside every callback, close while binding, the loop letting go,
 // lifetime without the caller's shared_ptr, ScopedSocket (reference B2,
 // X1, X2, X4, M4).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <memory>
 #include <optional>

@@ -1,6 +1,6 @@
 // connect / disconnect / remoteAddress, the connected send forms, and
 // ICMP port unreachable on a connected socket (reference C1-C7).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <optional>

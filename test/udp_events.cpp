@@ -1,7 +1,7 @@
 // EventEmitter behaviour of the socket: several listeners in registration
 // order, once, off, and an 'error' with no listener thrown from the loop
-// (reference M4, B4, spec section 3 "Events").
-#include <catch2/catch.hpp>
+// (reference M4, B4; the events rules of include/dgram/socket.hpp).
+#include "support/catch.hpp"
 
 #include <condition_variable>
 #include <mutex>

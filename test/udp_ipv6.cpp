@@ -1,7 +1,7 @@
 // udp6 over ::1: the any address, rinfo, the default host, ipv6Only and
 // dual stack (reference B3, B8, S7, C4, M1 for IPv6). Skipped visibly when
 // the machine has no IPv6 loopback.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <optional>
 #include <string>

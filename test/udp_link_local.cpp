@@ -1,8 +1,8 @@
 // IPv6 link-local unicast between two hosts (network namespaces on a
 // bridged LAN): the zone in rinfo (`fe80::1%lan0`), sending to and binding
 // to `fe80::...%<ifname>` (test-dgram-udp6-link-local-address.js, reference
-// M1, M2; reliability research §5 "link-local without a scope").
-#include <catch2/catch.hpp>
+// M1, M2; what a link-local address without its scope does).
+#include "support/catch.hpp"
 
 #ifdef __linux__
 #include <net/if.h>

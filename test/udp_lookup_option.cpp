@@ -2,7 +2,7 @@
 // Names other than numeric addresses and localhost through the built-in
 // resolver belong to the DNS issue; here every name goes to a lookup
 // function the test supplies.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <optional>
 #include <string>

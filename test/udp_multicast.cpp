@@ -6,7 +6,7 @@
 // "Not delivered" is checked with a fence: after the datagram that must
 // not arrive, the same sender sends a unicast datagram to the same socket
 // over the same path; once the fence is there, the other would have been.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <string>
 

@@ -1,7 +1,7 @@
 // dgramcat's multicast, broadcast and reuse options, end to end: the real
 // dgramcat binary (next to this test binary, in ../tools/) run on hosts
 // made of network namespaces.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #ifdef __linux__
 #include <unistd.h>
@@ -148,8 +148,11 @@ TEST_CASE("dgramcat --broadcast, and EACCES without it",
               {"-v", "-l", port, "--count", "1", "--timeout", "5"});
   rx.expect("dgramcat: listening on");
   Dgramcat refused(lab.host("sender"), {"-m", "no", "198.18.0.255", port});
+  // The socket connects to HOST PORT, which a broadcast address refuses
+  // without SO_BROADCAST.
   CHECK(refused.expect("dgramcat: ") ==
-        "dgramcat: send EACCES 198.18.0.255:" + port);
+        "dgramcat: connect EACCES 198.18.0.255:" + port +
+            " (a broadcast address needs --broadcast)");
   CHECK(refused.finish() == 1);
   Dgramcat allowed(lab.host("sender"),
                    {"--broadcast", "-m", "yes", "198.18.0.255", port});

@@ -3,7 +3,7 @@
 // test-dgram-multicast-setTTL.js, test-dgram-multicast-ssm*.js; reference
 // B2, O1, O2, O4-O6). The argument checks need no network; the ones the
 // kernel decides run inside a namespace with a multicast route.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <cerrno>
 #include <string>

@@ -2,7 +2,7 @@
 // on one host, this library on another, multicast and link-local in both
 // directions, and each side's rinfo compared exactly with the other
 // side's address().
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <string>
 

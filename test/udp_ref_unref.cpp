@@ -1,5 +1,5 @@
 // ref() / unref() and what keeps the loop alive (reference O9, X4).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <atomic>
 #include <condition_variable>

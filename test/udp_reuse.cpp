@@ -2,7 +2,7 @@
 // one port; ipv6Only decides whether a udp6 socket also carries IPv4
 // (IPv4-mapped) traffic, checked between two hosts (reference B8,
 // test-dgram-reuseport.js, test-dgram-ipv6only.js).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <string>
 #include <vector>

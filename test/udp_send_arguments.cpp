@@ -1,7 +1,7 @@
 // send() argument checking: ports, connected forms, buffer bounds, the
 // default host, and that rejected input changes nothing (reference S1-S4,
 // S7, B2).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <array>
 #include <cstdint>

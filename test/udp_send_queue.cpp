@@ -1,7 +1,7 @@
 // Sends before the socket is bound: the implicit bind, the queue flushed in
 // order, bind errors, queue size/count, and ECANCELED for sends a close
 // overtakes (reference S8, S9, S13, S14, X2).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <optional>
 #include <string>

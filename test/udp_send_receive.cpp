@@ -2,7 +2,7 @@
 // later turn, lists as one datagram, empty datagrams, buffer reuse,
 // EMSGSIZE, ping-pong and listener order (reference S5, S6, S10, S12, M1,
 // M4).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -6,14 +6,17 @@
 #include <functional>
 #include <memory>
 
+#include "dgram/export.hpp"
+
 namespace dgram {
 
 class AbortController;
 
 /// A signal that a socket watches: aborting it closes the socket. A
 /// default-constructed signal is "none" and never aborts.
-class AbortSignal {
+class DGRAM_API AbortSignal {
  public:
+  /// No signal: never aborts.
   AbortSignal() = default;
 
   /// Whether this signal belongs to a controller.
@@ -24,6 +27,8 @@ class AbortSignal {
   /// Registers `fn` to run once when the signal aborts (at once if it
   /// already has); returns an id for `removeListener`.
   std::uint64_t addListener(std::function<void()> fn) const;
+  /// Unregisters a listener added by `addListener`; unknown ids are
+  /// ignored.
   void removeListener(std::uint64_t id) const;
 
  private:
@@ -35,9 +40,11 @@ class AbortSignal {
 };
 
 /// Owns a signal; `abort()` fires it once.
-class AbortController {
+class DGRAM_API AbortController {
  public:
+  /// A controller whose signal has not aborted.
   AbortController();
+  /// The signal to pass to `SocketOptions::signal` (shares the state).
   AbortSignal signal() const { return signal_; }
   /// Fires the signal's listeners once, in registration order.
   void abort();

@@ -11,10 +11,16 @@
 namespace dgram {
 
 /// Socket type, as `createSocket('udp4' | 'udp6')`.
-enum class Type { udp4, udp6 };
+enum class Type {
+  udp4,  ///< IPv4 (`'udp4'`)
+  udp6   ///< IPv6 (`'udp6'`)
+};
 
 /// Address family, as Node's `'IPv4'` / `'IPv6'` strings.
-enum class Family { IPv4, IPv6 };
+enum class Family {
+  IPv4,  ///< `'IPv4'`
+  IPv6   ///< `'IPv6'`
+};
 
 /// "IPv4" or "IPv6".
 constexpr std::string_view to_string(Family family) noexcept {
@@ -24,6 +30,7 @@ constexpr std::string_view to_string(Family family) noexcept {
 constexpr std::string_view to_string(Type type) noexcept {
   return type == Type::udp4 ? "udp4" : "udp6";
 }
+/// Writes "IPv4" or "IPv6".
 inline std::ostream& operator<<(std::ostream& out, Family family) {
   return out << to_string(family);
 }
@@ -37,25 +44,37 @@ class IpString {
   /// every platform; 16 on Linux) + NUL, rounded up.
   static constexpr std::size_t kCapacity = 72;
 
+  /// Empty text.
   IpString() noexcept = default;
   /// Keeps at most kCapacity - 1 bytes of `text`.
   IpString(std::string_view text) noexcept { assign(text); }  // NOLINT
-  IpString(const char* text) noexcept                         // NOLINT
+  /// Keeps at most kCapacity - 1 bytes of a NUL-terminated `text`.
+  IpString(const char* text) noexcept  // NOLINT
       : IpString(std::string_view(text)) {}
 
+  /// Replaces the text (at most kCapacity - 1 bytes are kept).
   void assign(std::string_view text) noexcept {
     size_ = text.size() < kCapacity ? text.size() : kCapacity - 1;
     for (std::size_t i = 0; i < size_; ++i)
       text_[i] = text[i];
     text_[size_] = '\0';
   }
+  /// The text, without copying.
   std::string_view view() const noexcept { return {text_, size_}; }
+  /// The text, without copying.
   operator std::string_view() const noexcept { return view(); }  // NOLINT
+  /// The text, NUL-terminated.
   const char* c_str() const noexcept { return text_; }
+  /// A copy of the text.
   std::string str() const { return std::string(view()); }
+  /// Length of the text in bytes.
   std::size_t size() const noexcept { return size_; }
+  /// Whether the text is empty.
   bool empty() const noexcept { return size_ == 0; }
 
+  /// Text comparison with an IpString, std::string_view, C string or
+  /// std::string on either side.
+  ///@{
   friend bool operator==(const IpString& a, const IpString& b) noexcept {
     return a.view() == b.view();
   }
@@ -98,6 +117,8 @@ class IpString {
   friend bool operator!=(const std::string& a, const IpString& b) noexcept {
     return !(a == b);
   }
+  ///@}
+  /// Writes the text.
   friend std::ostream& operator<<(std::ostream& out, const IpString& ip) {
     return out << ip.view();
   }
@@ -109,16 +130,24 @@ class IpString {
 
 /// What `socket.address()` and `socket.remoteAddress()` return.
 struct AddressInfo {
+  /// The IP address as text (IPv6 link-local with its zone).
   IpString address;
+  /// IPv4 or IPv6.
   Family family = Family::IPv4;
+  /// The port, 0..65535.
   int port = 0;
 };
 
 /// What a 'message' listener receives beside the payload.
 struct RemoteInfo {
+  /// The sender's IP address as text: `fe80::1%eth0` for a link-local
+  /// IPv6 sender on POSIX (interface name), `fe80::1%3` on Windows (index).
   IpString address;
+  /// IPv4 or IPv6.
   Family family = Family::IPv4;
+  /// The sender's port.
   int port = 0;
+  /// The datagram's size in bytes.
   std::size_t size = 0;
 };
 

@@ -8,3 +8,4 @@
 #include "dgram/error.hpp"    // IWYU pragma: export
 #include "dgram/loop.hpp"     // IWYU pragma: export
 #include "dgram/socket.hpp"   // IWYU pragma: export
+#include "dgram/version.hpp"  // IWYU pragma: export

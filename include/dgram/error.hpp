@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dgram/export.hpp"
+
 namespace dgram {
 
 /// An error as Node reports it: `code()` is Node's `err.code` string
@@ -12,7 +14,7 @@ namespace dgram {
 /// Node's `err.message`. System errors also carry `errnum()` (Node's
 /// negative `err.errno`), `syscall()` and, where Node sets them,
 /// `address()` and `port()`.
-class Error : public std::runtime_error {
+class DGRAM_API Error : public std::runtime_error {
  public:
   /// A plain error such as a custom lookup reports: code and message.
   Error(std::string code, const std::string& message);
@@ -29,10 +31,18 @@ class Error : public std::runtime_error {
   static Error lookup(int errnum, std::string code, std::string hostname,
                       std::string message = {});
 
+  /// Node's `err.code`: `ERR_SOCKET_BAD_PORT`, `EADDRINUSE`, `ENOTFOUND`...
+  /// (the table in docs/errors.md lists them all).
   const std::string& code() const noexcept { return code_; }
+  /// Node's `err.errno`: a negative errno (libuv's numbers) for system and
+  /// lookup errors, 0 for `ERR_*` codes.
   int errnum() const noexcept { return errnum_; }
+  /// The call that failed (`bind`, `send`, `getaddrinfo`...); empty for
+  /// `ERR_*` codes.
   const std::string& syscall() const noexcept { return syscall_; }
+  /// The address involved (bind, connect and send errors), else empty.
   const std::string& address() const noexcept { return address_; }
+  /// The port involved (bind, connect and send errors), else 0.
   int port() const noexcept { return port_; }
   /// The name that failed to resolve (lookup errors only).
   const std::string& hostname() const noexcept { return hostname_; }

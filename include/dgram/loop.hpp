@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dgram/export.hpp"
+
 namespace dgram {
 
 /// Identifies a timer made by `Loop::setTimeout`.
@@ -30,8 +32,9 @@ struct ResolverOptions {
 /// The event loop: one per thread. It owns the platform backend (epoll,
 /// kqueue, poll or IOCP), timers and the queue of callbacks that run "after
 /// this tick". Sockets and timers are used from the loop's thread only;
-/// `post()` and `stop()` may be called from any thread.
-class Loop {
+/// `post()` and `stop()` may be called from any thread until the
+/// destructor starts (it waits for those calls still in progress).
+class DGRAM_API Loop {
  public:
   /// A loop on the default backend: the `DGRAM_BACKEND` environment
   /// variable if set, else the best one compiled in.
@@ -50,19 +53,25 @@ class Loop {
 
   /// Runs until nothing ref'd is left (no ref'd bound socket, pending
   /// timer, lookup, queued send or pending callback) or `stop()` is called.
-  /// An 'error' emitted with no listener is thrown from here.
+  /// An 'error' emitted with no listener is thrown from here, and so is an
+  /// exception from any callback. Called from inside a callback of this
+  /// same loop (re-entered), it throws `dgram::Error` `ERR_INVALID_STATE`
+  /// and runs nothing.
   void run();
   /// One iteration that waits at most `timeout` for I/O; returns whether
-  /// anything ref'd is left.
+  /// anything ref'd is left. Refuses re-entry as `run()` does.
   bool runOnce(std::chrono::milliseconds timeout);
   /// Thread-safe: makes `run()` return after the current iteration.
   void stop();
-  /// Thread-safe: runs `fn` on the loop thread on a later iteration.
+  /// Thread-safe: runs `fn` on the loop thread on a later iteration. Safe
+  /// until the loop's destructor starts; the destructor waits for calls in
+  /// progress, so the loop may be destroyed as soon as `fn` has run.
   void post(std::function<void()> fn);
 
   /// Calls `fn` once after `delay`. A pending timer keeps the loop alive.
   TimerId setTimeout(std::chrono::milliseconds delay, std::function<void()> fn);
-  /// Cancels a pending timer; unknown or fired ids are ignored.
+  /// Cancels a pending timer (O(log n); its callback is freed at once);
+  /// unknown or fired ids are ignored.
   void clearTimeout(TimerId id);
 
   /// "epoll", "kqueue", "poll" or "iocp".
@@ -86,6 +95,6 @@ class Loop {
 };
 
 /// `Loop::defaultLoop().run()`.
-void run();
+DGRAM_API void run();
 
 }  // namespace dgram

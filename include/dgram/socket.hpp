@@ -17,21 +17,33 @@
 #include "dgram/address.hpp"
 #include "dgram/bytes.hpp"
 #include "dgram/error.hpp"
+#include "dgram/export.hpp"
 #include "dgram/loop.hpp"
 
 namespace dgram {
 
 // Event tags: `socket.on(dgram::message, fn)` reads like Node's
 // `socket.on('message', fn)`.
+/// Tag type of `dgram::message`.
 struct MessageEvent {};
+/// Tag type of `dgram::listening`.
 struct ListeningEvent {};
+/// Tag type of `dgram::connect`.
 struct ConnectEvent {};
+/// Tag type of `dgram::close`.
 struct CloseEvent {};
+/// Tag type of `dgram::error`.
 struct ErrorEvent {};
+/// 'message': a datagram arrived (`MessageListener`).
 inline constexpr MessageEvent message{};
+/// 'listening': the socket is bound and receiving (`Listener`).
 inline constexpr ListeningEvent listening{};
+/// 'connect': `connect()` succeeded (`Listener`).
 inline constexpr ConnectEvent connect{};
+/// 'close': the socket closed; no event follows (`Listener`).
 inline constexpr CloseEvent close{};
+/// 'error': an asynchronous failure (`ErrorListener`); with no listener,
+/// `Loop::run()` throws it.
 inline constexpr ErrorEvent error{};
 
 /// A host argument of bind, connect and send: anything string-like
@@ -39,7 +51,10 @@ inline constexpr ErrorEvent error{};
 /// that `send(msg, 0, 0)` reads as offset and length, as in Node.
 class Host {
  public:
+  /// No host: the default address of the call.
   Host() = default;
+  /// Any string-like value (viewed, not copied: keep it alive during the
+  /// call).
   template <typename T,
             typename = std::enable_if_t<
                 std::is_convertible_v<const T&, std::string_view> &&
@@ -47,7 +62,9 @@ class Host {
   Host(const T& text)  // NOLINT: implicit, like a JS string argument
       : text_(std::string_view(text)) {}
 
+  /// The host text (empty = none).
   std::string_view view() const noexcept { return text_; }
+  /// The host text (empty = none).
   operator std::string_view() const noexcept { return text_; }  // NOLINT
 
  private:
@@ -79,10 +96,13 @@ using LookupFunction = std::function<void(std::string_view hostname,
 
 /// `dgram.createSocket(options)`.
 struct SocketOptions {
-  Type type = Type::udp4;
-  bool reuseAddr = false;
+  Type type = Type::udp4;  ///< udp4 or udp6
+  bool reuseAddr =
+      false;  ///< SO_REUSEADDR: bind succeeds if the port is in use
+  /// SO_REUSEPORT where the system has it (the kernel spreads datagrams
+  /// between the sockets); bind emits ENOTSUP elsewhere.
   bool reusePort = false;
-  bool ipv6Only = false;
+  bool ipv6Only = false;   ///< udp6 only: IPV6_V6ONLY, no IPv4-mapped traffic
   int recvBufferSize = 0;  ///< 0 = leave the OS default
   int sendBufferSize = 0;  ///< 0 = leave the OS default
   LookupFunction lookup;   ///< empty = the built-in resolver
@@ -92,7 +112,7 @@ struct SocketOptions {
 
 /// `socket.bind(options)`.
 struct BindOptions {
-  int port = 0;
+  int port = 0;         ///< 0 = a port the system picks; 0..65535
   std::string address;  ///< empty = all interfaces
   /// Node uses it to decide whether cluster workers share one handle.
   /// There is no cluster here: every socket has its own handle, so it
@@ -105,105 +125,206 @@ struct BindOptions {
 };
 
 /// A UDP socket with Node's dgram.Socket API. Create it with
-/// `createSocket`. It stays alive while open, even when the caller drops
-/// its `shared_ptr`; the loop lets go of it after 'close'.
-class Socket : public std::enable_shared_from_this<Socket> {
+/// `createSocket`.
+///
+/// Ownership: the caller's `shared_ptr`s plus one reference held by the
+/// loop while the socket has something to do (bound or binding and open,
+/// or pending sends, lookups, callbacks, 'close'). A bound socket keeps
+/// working when the caller drops its handle; one never bound (or whose
+/// bind failed) with nothing pending is destroyed with the caller's last
+/// handle and its descriptor released. At 'close', after the 'close'
+/// listeners ran, every listener and callback is released (captures,
+/// such as the socket's own `shared_ptr`, are freed); listeners added
+/// after that are not kept, since nothing could call them.
+///
+/// Exceptions: one thrown by a listener or callback leaves `Loop::run()` /
+/// `runOnce()`; the socket stays consistent (the rest of a received batch
+/// and the listeners skipped for 'listening'/'connect'/'close' run on the
+/// next run, every send callback runs exactly once) and the loop can be
+/// run again.
+class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
  public:
+  /// Destroying the last handle of an open socket is not an error: the
+  /// loop keeps it until it closes.
   ~Socket();
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
 
   // --- events -----------------------------------------------------------
+  /// `socket.on(event, fn)`: adds a listener, called in registration order
+  /// with the other listeners of the event; returns its id for `off`.
+  ///@{
   ListenerId on(MessageEvent, MessageListener fn);
   ListenerId on(ListeningEvent, Listener fn);
   ListenerId on(ConnectEvent, Listener fn);
   ListenerId on(CloseEvent, Listener fn);
   ListenerId on(ErrorEvent, ErrorListener fn);
+  ///@}
+  /// `socket.once(event, fn)`: like `on`, removed before its first call.
+  ///@{
   ListenerId once(MessageEvent, MessageListener fn);
   ListenerId once(ListeningEvent, Listener fn);
   ListenerId once(ConnectEvent, Listener fn);
   ListenerId once(CloseEvent, Listener fn);
   ListenerId once(ErrorEvent, ErrorListener fn);
+  ///@}
   /// Removes a listener; returns whether it was registered.
   bool off(ListenerId id);
 
   // --- bind ---------------------------------------------------------------
+  /// `socket.bind([port][, address][, cb])`: binds (port 0 or none = any
+  /// free port; no address = all interfaces, a host name is looked up), then
+  /// emits 'listening' and calls `cb` once. Throws `ERR_SOCKET_BAD_PORT`,
+  /// `ERR_SOCKET_ALREADY_BOUND`, `ERR_SOCKET_DGRAM_NOT_RUNNING`; a failed
+  /// bind or lookup (`EADDRINUSE`, `ENOTFOUND`...) is emitted as 'error'.
+  ///@{
   Socket& bind();
   Socket& bind(int port);
   Socket& bind(int port, Host address);
   Socket& bind(int port, Host address, Listener cb);
   Socket& bind(int port, Listener cb);
   Socket& bind(Listener cb);
+  ///@}
+  /// `socket.bind(options[, cb])`: as above, or adopts `options.fd`
+  /// (throws `ERR_INVALID_FD_TYPE` if it is not a UDP socket).
   Socket& bind(const BindOptions& options, Listener cb = {});
 
   // --- connect ------------------------------------------------------------
+  /// `socket.connect(port[, address][, cb])`: associates the socket with
+  /// one peer (binding it first if needed), then emits 'connect' and calls
+  /// `cb` with no error. Throws `ERR_SOCKET_BAD_PORT`,
+  /// `ERR_SOCKET_DGRAM_IS_CONNECTED`; lookup and system errors go to `cb`,
+  /// or are emitted as 'error' without one; `ECANCELED` if closed first.
+  ///@{
   void connect(int port, Host address = {}, ConnectCallback cb = {});
   void connect(int port, ConnectCallback cb);
+  ///@}
+  /// `socket.disconnect()`: dissolves the association. Throws
+  /// `ERR_SOCKET_DGRAM_NOT_CONNECTED` when not connected.
   void disconnect();
 
   // --- send (unconnected) ---------------------------------------------------
+  /// `socket.send(msg, port[, address][, cb])`: sends one datagram (binding
+  /// first if needed; no address = localhost). `msg` is copied: reuse it
+  /// once this returns. Throws `ERR_SOCKET_BAD_PORT`,
+  /// `ERR_SOCKET_DGRAM_IS_CONNECTED`, `ERR_SOCKET_DGRAM_NOT_RUNNING`; send
+  /// errors (`EMSGSIZE`...) and `ECANCELED` (closed first) go to `cb`,
+  /// lookup errors to `cb` or 'error'.
   void send(Bytes msg, int port, Host address = {}, SendCallback cb = {});
-  /// (A template, so that a literal 0 in `send(msg, 2, 0)` is a length,
-  /// never an empty callback.)
+  /// `socket.send(msg, port, cb)`. (A template, so that a literal 0 in
+  /// `send(msg, 2, 0)` is a length, never an empty callback.)
   template <typename F, typename = std::enable_if_t<std::is_invocable_v<
                             F&, const std::optional<Error>&, std::size_t>>>
   void send(Bytes msg, int port, F&& cb) {
     send(msg, port, Host{}, SendCallback(std::forward<F>(cb)));
   }
+  /// `socket.send(msg, offset, length, port[, address][, cb])`: sends
+  /// `length` bytes from `offset`; throws `ERR_BUFFER_OUT_OF_BOUNDS` past
+  /// the end, otherwise as `send(msg, port, ...)`.
+  ///@{
   void send(Bytes msg, std::size_t offset, std::size_t length, int port,
             Host address = {}, SendCallback cb = {});
   void send(Bytes msg, std::size_t offset, std::size_t length, int port,
             SendCallback cb);
+  ///@}
+  /// `socket.send([buf1, buf2...], port[, address][, cb])`: the buffers
+  /// joined into one datagram; otherwise as `send(msg, port, ...)`.
+  ///@{
   void send(std::initializer_list<Bytes> list, int port, Host address = {},
             SendCallback cb = {});
   void send(std::initializer_list<Bytes> list, int port, SendCallback cb);
   void send(const std::vector<Bytes>& list, int port, Host address = {},
             SendCallback cb = {});
   void send(const std::vector<Bytes>& list, int port, SendCallback cb);
+  ///@}
 
   // --- send (connected) -----------------------------------------------------
+  /// The connected forms: to the connected peer. Without a connection they
+  /// throw `ERR_SOCKET_BAD_PORT` (no port), as Node does; errors otherwise
+  /// as the unconnected forms.
+  ///@{
   void send(Bytes msg, SendCallback cb = {});
   void send(Bytes msg, std::size_t offset, std::size_t length,
             SendCallback cb = {});
   void send(std::initializer_list<Bytes> list, SendCallback cb = {});
   void send(const std::vector<Bytes>& list, SendCallback cb = {});
+  ///@}
 
   // --- close --------------------------------------------------------------
+  /// `socket.close([cb])`: closes (after the sends queued behind a pending
+  /// bind), cancels what waits (`ECANCELED`), emits 'close' and calls `cb`.
+  /// Throws `ERR_SOCKET_DGRAM_NOT_RUNNING` if already closed.
   Socket& close(Listener cb = {});
 
   // --- addresses ------------------------------------------------------------
+  /// `socket.address()`: the local address. Throws `EBADF` (syscall
+  /// getsockname) when unbound, `ERR_SOCKET_DGRAM_NOT_RUNNING` when closed.
   AddressInfo address() const;
+  /// `socket.remoteAddress()`: the connected peer. Throws
+  /// `ERR_SOCKET_DGRAM_NOT_CONNECTED` when not connected.
   AddressInfo remoteAddress() const;
 
   // --- multicast and broadcast ----------------------------------------------
+  /// `socket.addMembership(group[, iface])`: joins a multicast group (binds
+  /// first if needed). Throws `ERR_MISSING_ARGS` (no group), `EINVAL`
+  /// (not an address), or the system's error (syscall addMembership).
   void addMembership(std::string_view multicastAddress,
                      std::string_view multicastInterface = {});
+  /// `socket.dropMembership(group[, iface])`: leaves a group; throws as
+  /// `addMembership` (`EADDRNOTAVAIL` if not a member).
   void dropMembership(std::string_view multicastAddress,
                       std::string_view multicastInterface = {});
+  /// `socket.addSourceSpecificMembership(source, group[, iface])`: joins a
+  /// source-specific group. Throws `EINVAL` or the system's error.
   void addSourceSpecificMembership(std::string_view sourceAddress,
                                    std::string_view groupAddress,
                                    std::string_view multicastInterface = {});
+  /// `socket.dropSourceSpecificMembership(source, group[, iface])`: leaves
+  /// it; throws as `addSourceSpecificMembership`.
   void dropSourceSpecificMembership(std::string_view sourceAddress,
                                     std::string_view groupAddress,
                                     std::string_view multicastInterface = {});
+  /// `socket.setBroadcast(flag)`: SO_BROADCAST. Throws `EBADF` when unbound.
   void setBroadcast(bool flag);
+  /// `socket.setMulticastInterface(iface)`: the outgoing multicast
+  /// interface (an IPv4 address; IPv6: `::%eth0` or `::%3`). Throws
+  /// `EBADF` when unbound, `EINVAL` unparsable, `EADDRNOTAVAIL` unknown.
   void setMulticastInterface(std::string_view multicastInterface);
+  /// `socket.setMulticastLoopback(flag)`: returns `flag`. Throws `EBADF`
+  /// when unbound.
   bool setMulticastLoopback(bool flag);
+  /// `socket.setMulticastTTL(ttl)`, 0..255: returns `ttl`. Throws `EINVAL`
+  /// out of range, `EBADF` when unbound.
   int setMulticastTTL(int ttl);
+  /// `socket.setTTL(ttl)`, 1..255: returns `ttl`. Throws `EINVAL` out of
+  /// range, `EBADF` when unbound.
   int setTTL(int ttl);
 
   // --- buffers and queue
   // ------------------------------------------------------
+  /// `socket.getRecvBufferSize()`: SO_RCVBUF in bytes. Throws
+  /// `ERR_SOCKET_BUFFER_SIZE` (`EBADF` inside when unbound).
   int getRecvBufferSize() const;
+  /// `socket.setRecvBufferSize(size)`. Throws `ERR_SOCKET_BAD_BUFFER_SIZE`
+  /// for size <= 0, `ERR_SOCKET_BUFFER_SIZE` when unbound or refused.
   void setRecvBufferSize(int size);
+  /// `socket.getSendBufferSize()`: SO_SNDBUF; throws as
+  /// `getRecvBufferSize`.
   int getSendBufferSize() const;
+  /// `socket.setSendBufferSize(size)`; throws as `setRecvBufferSize`.
   void setSendBufferSize(int size);
+  /// `socket.getSendQueueSize()`: bytes accepted by `send` and not yet
+  /// handed to the kernel (0 once closed).
   std::size_t getSendQueueSize() const;
+  /// `socket.getSendQueueCount()`: datagrams waiting likewise.
   std::size_t getSendQueueCount() const;
 
   // --- liveness
   // ---------------------------------------------------------------
+  /// `socket.ref()`: the socket keeps `Loop::run()` running again (the
+  /// default).
   Socket& ref();
+  /// `socket.unref()`: `Loop::run()` may return while this socket is open.
   Socket& unref();
 
   /// The loop this socket runs on.
@@ -221,27 +342,41 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::unique_ptr<Impl> impl_;
 };
 
-/// `dgram.createSocket('udp4' | 'udp6')`; any other string throws
-/// `ERR_SOCKET_BAD_TYPE`.
-std::shared_ptr<Socket> createSocket(std::string_view type,
-                                     MessageListener onMessage = {});
-std::shared_ptr<Socket> createSocket(Type type, MessageListener onMessage = {});
-std::shared_ptr<Socket> createSocket(const SocketOptions& options,
-                                     MessageListener onMessage = {});
+/// `dgram.createSocket('udp4' | 'udp6'[, onMessage])` on the default loop;
+/// any other string throws `ERR_SOCKET_BAD_TYPE`. `onMessage` is added as a
+/// 'message' listener.
+DGRAM_API std::shared_ptr<Socket> createSocket(std::string_view type,
+                                               MessageListener onMessage = {});
+/// `dgram.createSocket(type[, onMessage])` on the default loop.
+DGRAM_API std::shared_ptr<Socket> createSocket(Type type,
+                                               MessageListener onMessage = {});
+/// `dgram.createSocket(options[, onMessage])`. Throws
+/// `ERR_SOCKET_BAD_BUFFER_SIZE` for a negative buffer size; a socket made
+/// with an already-aborted `signal` is closed at once.
+DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions& options,
+                                               MessageListener onMessage = {});
 
 /// RAII ownership, the C++ form of `socket[Symbol.asyncDispose]()`: the
 /// destructor closes the socket if it is still open.
-class ScopedSocket {
+class DGRAM_API ScopedSocket {
  public:
+  /// Owns no socket.
   ScopedSocket() = default;
+  /// Takes a socket to close when this goes out of scope.
   explicit ScopedSocket(std::shared_ptr<Socket> socket)
       : socket_(std::move(socket)) {}
+  /// Moves ownership; `other` owns nothing afterwards.
   ScopedSocket(ScopedSocket&&) noexcept = default;
+  /// Closes the socket owned so far (if open), then takes `other`'s.
   ScopedSocket& operator=(ScopedSocket&& other) noexcept;
+  /// Closes the socket if it is still open.
   ~ScopedSocket();
 
+  /// The socket (nullptr if none).
   Socket* operator->() const noexcept { return socket_.get(); }
+  /// The socket (one must be owned).
   Socket& operator*() const noexcept { return *socket_; }
+  /// The owned socket's handle.
   const std::shared_ptr<Socket>& get() const noexcept { return socket_; }
   /// Closes now if still open (what the destructor does).
   void reset();

@@ -37,6 +37,11 @@ Error errInvalidFdType(std::string_view type) {
   return Error("ERR_INVALID_FD_TYPE",
                "Unsupported fd type: " + std::string(type));
 }
+Error errLoopReentered() {
+  return Error("ERR_INVALID_STATE",
+               "Invalid state: the loop is already running: run() or "
+               "runOnce() called from inside one of its callbacks");
+}
 Error errInvalidArgValue(std::string_view name, std::string_view value) {
   return Error("ERR_INVALID_ARG_VALUE", "The argument '" + std::string(name) +
                                             "' is invalid. Received '" +

@@ -21,6 +21,9 @@ Error errMissingArgs(std::string_view name);
 Error errBufferOutOfBounds(std::string_view name);
 Error errInvalidFdType(std::string_view type);
 Error errInvalidArgValue(std::string_view name, std::string_view value);
+/// ERR_INVALID_STATE (Node's code for a call in the wrong state): run() or
+/// runOnce() of a loop from inside one of that loop's callbacks.
+Error errLoopReentered();
 
 /// ERR_SOCKET_BAD_PORT. `given` is false when no port was passed at all
 /// ("Received undefined."); `allowZero` selects ">= 0" or "> 0".

@@ -17,6 +17,10 @@ LoopCore::LoopCore(std::string_view backendName)
 }
 
 LoopCore::~LoopCore() {
+  // post() and stop() wake the backend while holding postedMutex_: taking
+  // it here waits for any call still in progress, so none touches the
+  // backend after this point (calls that start later break the contract).
+  { std::lock_guard<std::mutex> lock(postedMutex_); }
   // Deferred callbacks may point at sockets: drop them unrun, then let the
   // sockets go without emitting anything (nobody is running the loop).
   deferred_.clear();
@@ -31,15 +35,17 @@ void LoopCore::defer(std::function<void()> fn) {
 }
 
 void LoopCore::post(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lock(postedMutex_);
-    posted_.push_back(std::move(fn));
-    postedCount_.fetch_add(1);
-  }
+  // The wake-up happens under the lock: once the loop thread can see the
+  // job (and run it, and destroy the loop), this call is already done
+  // with the loop, or the destructor waits for it.
+  std::lock_guard<std::mutex> lock(postedMutex_);
+  posted_.push_back(std::move(fn));
+  postedCount_.fetch_add(1);
   backend_->wake();
 }
 
 void LoopCore::stop() {
+  std::lock_guard<std::mutex> lock(postedMutex_);
   stopRequested_.store(true);
   backend_->wake();
 }
@@ -111,6 +117,15 @@ int LoopCore::pollTimeout(int requestedMs) {
 }
 
 bool LoopCore::runOnce(int timeoutMs) {
+  // Running the loop from one of its own callbacks would re-run the
+  // deferred callback in progress (and dispatch a batch of events from
+  // inside itself) until the stack overflows: refuse it.
+  if (iterating_) throw errLoopReentered();
+  struct Iterating {
+    bool& flag;
+    explicit Iterating(bool& f) : flag(f) { flag = true; }
+    ~Iterating() { flag = false; }
+  } iterating(iterating_);
   timers_.runDue(Timers::Clock::now());
   throwPending();
   runPosted();

@@ -33,7 +33,9 @@ class LoopCore {
 
   // --- the iteration ------------------------------------------------------
   /// One iteration; waits at most `timeoutMs` (-1 = as long as needed).
-  /// Returns whether anything ref'd is left. Throws an unhandled 'error'.
+  /// Returns whether anything ref'd is left. Throws an unhandled 'error',
+  /// and ERR_INVALID_STATE if called from inside an iteration (a callback
+  /// of this loop).
   bool runOnce(int timeoutMs);
   /// Whether anything ref'd is left.
   bool alive() const noexcept;
@@ -44,7 +46,8 @@ class LoopCore {
   /// Runs `fn` on a later turn, in FIFO order with other deferred calls.
   /// A lambda that captures one pointer is stored without allocating.
   void defer(std::function<void()> fn);
-  /// Thread-safe defer.
+  /// Thread-safe defer. Safe until the destructor starts, which waits for
+  /// calls in progress (as it does for stop()).
   void post(std::function<void()> fn);
 
   // --- timers -------------------------------------------------------------
@@ -91,6 +94,7 @@ class LoopCore {
   std::vector<std::function<void()>> posted_;
   std::atomic<std::size_t> postedCount_{0};
   std::atomic<bool> stopRequested_{false};
+  bool iterating_ = false;  ///< inside runOnce (loop thread only)
   std::size_t handleRefs_ = 0;
   std::size_t requests_ = 0;
   std::optional<Error> unhandled_;

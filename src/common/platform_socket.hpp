@@ -47,8 +47,19 @@ class SocketEvents {
   /// A datagram arrived. `data` is valid during the call only.
   virtual void onDatagram(const std::uint8_t* data, std::size_t size,
                           const Endpoint& from, bool truncated) = 0;
+  /// A datagram read in the same batch as one whose delivery threw (a
+  /// 'message' listener's exception): the Socket keeps a copy and
+  /// delivers it on a later turn, before anything read after it. The
+  /// platform calls this for the rest of the batch, then lets the
+  /// exception go on.
+  virtual void holdDatagram(const std::uint8_t* data, std::size_t size,
+                            const Endpoint& from, bool truncated) = 0;
   /// Receiving failed (e.g. ECONNREFUSED after an ICMP error).
   virtual void onReceiveError(SysError error) = 0;
+  /// Another system call the socket depends on failed, e.g. registering
+  /// it with the poller (then it would never hear of a datagram):
+  /// reported as an 'error' naming `syscall`.
+  virtual void onSystemError(SysError error, const char* syscall) = 0;
   /// A send that the platform had queued finished (or failed).
   virtual void onSendDone(SendRequest* request, SysError error) = 0;
 };

@@ -23,12 +23,24 @@ bool isLocalhost(std::string_view name) noexcept {
   return true;
 }
 
+bool isHostText(std::string_view host) noexcept {
+  if (host.empty()) return false;
+  for (char c : host) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f) return false;
+  }
+  return true;
+}
+
 LookupId Resolver::resolve(std::string_view hostname, Family family,
                            ResolveCallback done) {
   LookupId id = nextId_++;
   pending_.emplace(id, std::move(done));
   loop_.addRequest();
-  if (isLocalhost(hostname)) {
+  if (!isHostText(hostname)) {
+    // Never handed to c-ares or getaddrinfo, which stop at a NUL.
+    finish(id, lookupError("ENOTFOUND", hostname), IpAddress{});
+  } else if (isLocalhost(hostname)) {
     finish(id, std::nullopt, loopbackAddress(family));
   } else {
     start(id, std::string(hostname), family);

@@ -73,6 +73,12 @@ Error lookupError(const char* code, std::string_view hostname,
 /// or "[v6]:port". Throws dgram::Error as Node's dns.setServers does.
 ResolverOptions validateResolverOptions(const ResolverOptions& options);
 
+/// Whether `host` can be a host name at all: no NUL, no other control
+/// character, no whitespace, not empty. Anything else fails with
+/// ENOTFOUND before it reaches a resolver (Node v20 truncates at a NUL;
+/// this library deliberately does not).
+bool isHostText(std::string_view host) noexcept;
+
 /// Whether `name` is "localhost" (any case, optional trailing dot): it
 /// resolves to the loopback address without asking anyone (RFC 6761).
 bool isLocalhost(std::string_view name) noexcept;

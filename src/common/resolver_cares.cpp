@@ -12,6 +12,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,8 @@ namespace {
 
 // How often sockets are polled when the backend cannot watch them.
 constexpr std::chrono::milliseconds kPollInterval{5};
+// Deadlines closer than this are the same deadline (see rearmTimer).
+constexpr std::chrono::milliseconds kSameDeadline{1};
 
 // Queries on the wire at once. More wait their turn: a burst of a thousand
 // queries overflows a DNS server's socket buffer (dnsmasq's does), and the
@@ -196,8 +199,7 @@ class CaresResolver final : public Resolver {
     ares_channel channel = channel_;
     ares_destroy(channel);  // ends every query with ARES_EDESTRUCTION
     channel_ = nullptr;
-    if (timer_) loop_.timers().cancel(timer_);
-    timer_ = 0;
+    cancelTimer();
     retired_.clear();
   }
 
@@ -251,12 +253,17 @@ class CaresResolver final : public Resolver {
     self->sendWaiting();
   }
 
+  // Keeps one unref'd loop timer at c-ares' next deadline while lookups
+  // are in flight. Called after every c-ares event, so it moves the timer
+  // in place (O(log n), no allocation) and only when the deadline really
+  // changed, instead of cancelling and adding a timer each time.
   void rearmTimer() {
     if (destroying_) return;
     retired_.clear();
-    if (timer_) loop_.timers().cancel(timer_);
-    timer_ = 0;
-    if (!channel_ || inFlight_ == 0) return;
+    if (!channel_ || inFlight_ == 0) {
+      cancelTimer();
+      return;
+    }
     timeval tv{};
     auto wait = std::chrono::milliseconds(1000);
     if (ares_timeout(channel_, nullptr, &tv)) {
@@ -264,9 +271,24 @@ class CaresResolver final : public Resolver {
           std::chrono::milliseconds(tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1);
     }
     if (polling_) wait = std::min(wait, kPollInterval);
+    const auto due = Timers::Clock::now() + wait;
+    Timers& timers = loop_.timers();
+    if (auto current = timer_ ? timers.dueOf(timer_) : std::nullopt) {
+      // ares_timeout is relative and rounded to the millisecond: a
+      // deadline within a millisecond of the armed one is the same one.
+      auto shift = due > *current ? due - *current : *current - due;
+      if (shift <= kSameDeadline) return;
+      timers.reschedule(timer_, due);
+      return;
+    }
     // Housekeeping only: the lookups themselves keep the loop alive.
-    timer_ = loop_.timers().add(
-        Timers::Clock::now() + wait, [this] { onTimer(); }, false);
+    timer_ = timers.add(
+        due, [this] { onTimer(); }, false);
+  }
+
+  void cancelTimer() {
+    if (timer_) loop_.timers().cancel(timer_);
+    timer_ = 0;
   }
 
   void onTimer() {

@@ -11,6 +11,21 @@
 #include "common/loop_core.hpp"
 
 namespace dgram::detail {
+namespace {
+
+// An address literal of the family the socket does not have ("::1" on
+// udp4, with any zone); its text is all the error message needs.
+std::optional<IpAddress> otherFamilyLiteral(std::string_view host, Family own) {
+  Family other = own == Family::IPv4 ? Family::IPv6 : Family::IPv4;
+  bool looksV6 = host.find(':') != std::string_view::npos;
+  if (looksV6 != (other == Family::IPv6)) return std::nullopt;
+  IpAddress ip;
+  if (auto parsed = parseIp(host, other, zoneToIndex)) ip = *parsed;
+  ip.family = other;
+  return ip;
+}
+
+}  // namespace
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
     : publicLoop_(loop),
@@ -26,12 +41,16 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 }
 
 SocketImpl::~SocketImpl() {
+  // Only a socket with nothing to do ends here (or one the loop abandoned):
+  // its descriptor, if any, is released by io_.
+  if (abortListenerId_) options_.signal.removeListener(abortListenerId_);
   if (!abandoned_) loop_.detach(this);
 }
 
-void SocketImpl::attachOwner(Socket* owner, std::shared_ptr<Socket> self) {
+void SocketImpl::attachOwner(Socket* owner,
+                             const std::shared_ptr<Socket>& self) {
   owner_ = owner;
-  self_ = std::move(self);
+  weakSelf_ = self;
   const AbortSignal& signal = options_.signal;
   if (!signal) return;
   if (signal.aborted()) {
@@ -49,21 +68,49 @@ void SocketImpl::abandon() {
   abandoned_ = true;
   closed_ = true;
   if (abortListenerId_) options_.signal.removeListener(abortListenerId_);
+  abortListenerId_ = 0;
   io_->close();
   loop_.detach(this);
   auto keep = std::move(self_);
+}
+
+// --- lifetime ---------------------------------------------------------------
+
+bool SocketImpl::busy() const noexcept {
+  if (abandoned_) return false;
+  return tasks_ > 0 || (!closed_ && bindState_ != BindState::unbound);
+}
+
+void SocketImpl::retain() {
+  if (!self_ && busy()) self_ = weakSelf_.lock();
+}
+
+void SocketImpl::releaseCallbacks() {
+  // Captures (often the socket's own shared_ptr, as in the echo idiom) are
+  // freed here; anything added from now on could never be called.
+  released_ = true;
+  onMessage_.clear();
+  onListening_.clear();
+  onConnect_.clear();
+  onClose_.clear();
+  onError_.clear();
+  connectCallback_ = nullptr;
+  options_.lookup = nullptr;
+  held_.clear();
 }
 
 // --- listeners ------------------------------------------------------------
 
 ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
   ListenerId id = nextListenerId_++;
+  if (released_) return id;  // after 'close' nothing would call it
   onMessage_.add(id, std::move(fn), once);
   return id;
 }
 
 ListenerId SocketImpl::addPlain(int event, Listener fn, bool once) {
   ListenerId id = nextListenerId_++;
+  if (released_) return id;
   switch (event) {
     case kListening:
       onListening_.add(id, std::move(fn), once);
@@ -80,6 +127,7 @@ ListenerId SocketImpl::addPlain(int event, Listener fn, bool once) {
 
 ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
   ListenerId id = nextListenerId_++;
+  if (released_) return id;
   onError_.add(id, std::move(fn), once);
   return id;
 }
@@ -89,17 +137,20 @@ bool SocketImpl::removeListener(ListenerId id) {
          onConnect_.remove(id) || onClose_.remove(id) || onError_.remove(id);
 }
 
-void SocketImpl::emitPlain(Event event) {
-  switch (event) {
-    case kListening:
-      onListening_.emit();
-      break;
-    case kConnect:
-      onConnect_.emit();
-      break;
-    case kClose:
-      onClose_.emit();
-      break;
+void SocketImpl::emitPlain(Event event, bool resume) {
+  ListenerList<void()>& list = event == kListening ? onListening_
+                               : event == kConnect ? onConnect_
+                                                   : onClose_;
+  try {
+    if (resume)
+      list.resume();
+    else
+      list.emit();
+  } catch (...) {
+    // Callbacks are listeners here (bind, connect, close): the ones the
+    // exception skipped still run, once, on the next turn.
+    if (list.interrupted()) later([this, event] { emitPlain(event, true); });
+    throw;
   }
 }
 
@@ -161,22 +212,33 @@ std::optional<IpAddress> SocketImpl::parseNumeric(std::string_view host) const {
 
 void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
   std::weak_ptr<int> token = lifetime_;
-  ResolveCallback guarded = [this, token, then = std::move(then)](
+  ResolveCallback guarded = [this, then = std::move(then)](
                                 const std::optional<Error>& error,
                                 const IpAddress& ip) {
-    if (token.expired() || closed_) return;
-    then(error, ip);
+    if (!closed_) then(error, ip);
   };
+  if (!isHostText(host)) {
+    // A byte no host name can hold (NUL, control, space): no resolver sees
+    // it, so nothing can be truncated into another name.
+    Error error = lookupError("ENOTFOUND", host);
+    later([guarded, error] { guarded(error, IpAddress{}); });
+    return;
+  }
   if (!options_.lookup) {
     if (auto ip = parseNumeric(host)) {
-      loop_.defer([guarded, ip = *ip] { guarded(std::nullopt, ip); });
+      later([guarded, ip = *ip] { guarded(std::nullopt, ip); });
       return;
     }
     if (isIpLiteral(host)) {
-      // A literal of the other family, or with a zone that names no
-      // interface: refused here rather than sent through a guessed one.
+      if (auto other = otherFamilyLiteral(host, family())) {
+        // As Node: the syscall that uses it fails ("send EINVAL ::1:9000").
+        later([guarded, ip = *other] { guarded(std::nullopt, ip); });
+        return;
+      }
+      // A zone that names no interface: refused here rather than sent
+      // through a guessed one.
       Error error = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
-      loop_.defer([guarded, error] { guarded(error, IpAddress{}); });
+      later([guarded, error] { guarded(error, IpAddress{}); });
       return;
     }
     // Remember the lookup so close() can cancel it; forget it when done.
@@ -185,9 +247,11 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
                                   const std::optional<Error>& error,
                                   const IpAddress& ip) {
       if (token.expired()) return;
-      auto it = std::find(lookups_.begin(), lookups_.end(), *slot);
-      if (it != lookups_.end()) lookups_.erase(it);
-      guarded(error, ip);
+      enter([&] {
+        auto it = std::find(lookups_.begin(), lookups_.end(), *slot);
+        if (it != lookups_.end()) lookups_.erase(it);
+        guarded(error, ip);
+      });
     };
     *slot = loop_.resolver().resolve(host, family(), std::move(tracked));
     lookups_.push_back(*slot);
@@ -198,6 +262,7 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
   LookupCallback done = [this, token, guarded](
                             const std::optional<Error>& error,
                             std::string_view address, Family family) {
+    // May be called at any time, even after the socket ended.
     if (token.expired() || closed_) return;
     std::optional<Error> failure = error;
     IpAddress ip;
@@ -208,7 +273,7 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
         failure = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
       }
     }
-    loop_.defer([guarded, failure, ip] { guarded(failure, ip); });
+    later([guarded, failure, ip] { guarded(failure, ip); });
   };
   options_.lookup(host, family(), std::move(done));
 }
@@ -220,13 +285,13 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
   if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
   if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
   bindState_ = BindState::binding;
+  retain();
   if (cb) bindCallbackId_ = addPlain(kListening, std::move(cb), true);
   std::string host(address);
   if (host.empty()) {
     IpAddress any = anyAddress(family());
-    std::weak_ptr<int> token = lifetime_;
-    loop_.defer([this, token, any, port] {
-      if (!token.expired() && !closed_) finishBind(std::nullopt, any, port);
+    later([this, any, port] {
+      if (!closed_) finishBind(std::nullopt, any, port);
     });
     return;
   }
@@ -265,7 +330,12 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   }
   if (failure) {
     bindState_ = BindState::unbound;
-    emitError(*failure);
+    try {
+      emitError(*failure);
+    } catch (...) {
+      cancelPending();  // their callbacks still run, once
+      throw;
+    }
     cancelPending();
     return;
   }
@@ -282,10 +352,10 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
   if (otherType) throw errInvalidFdType(otherType);
   adoptedFamily_ = adopted;
   bindState_ = BindState::binding;
+  retain();
   if (cb) bindCallbackId_ = addPlain(kListening, std::move(cb), true);
-  std::weak_ptr<int> token = lifetime_;
-  loop_.defer([this, token] {
-    if (!token.expired() && !closed_) startListening();
+  later([this] {
+    if (!closed_) startListening();
   });
 }
 
@@ -294,6 +364,26 @@ void SocketImpl::startListening() {
   bindCallbackId_ = 0;
   io_->startReceiving();
   updateHandleRef();
+  bool emitted = false;
+  try {
+    applyBufferSizes();
+    if (closed_) return;
+    emitted = true;
+    emitPlain(kListening);
+  } catch (...) {
+    // A listener threw: what 'listening' starts still happens, next turn
+    // (after the listening listeners the exception skipped).
+    later([this, emitted] {
+      if (closed_ || bindState_ != BindState::bound) return;
+      if (!emitted) emitPlain(kListening);
+      runPending();
+    });
+    throw;
+  }
+  runPending();
+}
+
+void SocketImpl::applyBufferSizes() {
   // Sizes from createSocket's options apply once there is a socket.
   for (auto [kind, size] :
        {std::pair{BufferKind::receive, options_.recvBufferSize},
@@ -302,9 +392,6 @@ void SocketImpl::startListening() {
     if (SysError err = io_->bufferSize(kind, size))
       emitError(errSocketBufferSize(err, kind == BufferKind::receive));
   }
-  if (closed_) return;
-  emitPlain(kListening);
-  runPending();
 }
 
 void SocketImpl::runPending() {
@@ -393,9 +480,8 @@ void SocketImpl::startConnect(int port, std::string address,
   };
   if (address.empty()) {
     IpAddress loopback = loopbackAddress(family());
-    std::weak_ptr<int> token = lifetime_;
-    loop_.defer([this, token, then, loopback] {
-      if (!token.expired() && !closed_) then(std::nullopt, loopback);
+    later([this, then, loopback] {
+      if (!closed_) then(std::nullopt, loopback);
     });
     return;
   }
@@ -478,15 +564,30 @@ void SocketImpl::closeNow() {
     cancelConnect(std::move(connectCallback_));
     connectCallback_ = nullptr;
   }
+  held_.clear();
   updateHandleRef();
-  loop_.defer([this] { finishClose(); });
+  later([this] { finishClose(); });
 }
 
 void SocketImpl::finishClose() {
-  emitPlain(kClose);
-  // The loop lets go of a closed socket; if the user dropped theirs too,
-  // this object ends when `keep` does, after the last use of `this`.
-  auto keep = std::move(self_);
+  try {
+    emitPlain(kClose);
+  } catch (...) {
+    // The skipped 'close' listeners run next turn, then all are released.
+    later([this] { finishRelease(); });
+    throw;
+  }
+  releaseCallbacks();
+  // Nothing left to do: the loop's reference goes when this call returns
+  // (see enter), and the socket with it if the user dropped theirs.
+}
+
+void SocketImpl::finishRelease() {
+  if (onClose_.interrupted()) {
+    later([this] { finishRelease(); });  // behind the resumed listeners
+    return;
+  }
+  releaseCallbacks();
 }
 
 }  // namespace dgram::detail

@@ -2,6 +2,13 @@
 // validates arguments exactly where Node throws, drives the platform
 // socket, defers callbacks to a later turn and emits events.
 // Layer: common state machine.
+//
+// Ownership (the one model, see README "Lifetime"): the Socket is owned by
+// the user's shared_ptrs plus `self_`, the loop's reference, held exactly
+// while busy(): bound (or binding) and open, or with deferred work not yet
+// run. Deferred work goes through later(), which counts it, so a raw
+// `this` in it can never outlive the socket. The loop's reference is let
+// go only where the loop calls in (enter()), after the work is done.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +20,7 @@
 
 #include "common/ip_address.hpp"
 #include "common/listeners.hpp"
+#include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/resolver.hpp"
 #include "dgram/socket.hpp"
@@ -31,6 +39,7 @@ struct OutgoingSend : SendRequest {
   SysError result;             ///< the kernel's answer
   bool resolved = false;       ///< its destination is known (or failed)
   IpAddress resolvedIp;
+  std::size_t poolIndex = 0;  ///< its slot in SocketImpl::requests_
 };
 
 class SocketImpl : private SocketEvents {
@@ -39,7 +48,7 @@ class SocketImpl : private SocketEvents {
   ~SocketImpl() override;
 
   /// Called once by createSocket: the public object this implements.
-  void attachOwner(Socket* owner, std::shared_ptr<Socket> self);
+  void attachOwner(Socket* owner, const std::shared_ptr<Socket>& self);
   /// The loop is being destroyed: release everything without emitting.
   void abandon();
 
@@ -99,7 +108,24 @@ class SocketImpl : private SocketEvents {
   void onDatagram(const std::uint8_t* data, std::size_t size,
                   const Endpoint& from, bool truncated) override;
   void onReceiveError(SysError error) override;
+  void onSystemError(SysError error, const char* syscall) override;
   void onSendDone(SendRequest* request, SysError error) override;
+  void holdDatagram(const std::uint8_t* data, std::size_t size,
+                    const Endpoint& from, bool truncated) override;
+
+  // Lifetime (see the top of this file).
+  bool busy() const noexcept;
+  /// Takes the loop's reference if the socket is busy.
+  void retain();
+  /// Runs `fn` on a later turn; the socket lives until it has run.
+  template <typename F>
+  void later(F fn);
+  /// Wraps a call from the loop: lets go of the loop's reference afterwards
+  /// if nothing is left to do (which may destroy the socket, after `fn`).
+  template <typename F>
+  void enter(F&& fn);
+  /// After 'close': drops every listener and callback held.
+  void releaseCallbacks();
 
   // State checks shared by the methods.
   void healthCheck() const;
@@ -142,13 +168,24 @@ class SocketImpl : private SocketEvents {
 
   // events.
   void emitError(const Error& error);
-  void emitPlain(Event event);
+  /// Emits (or resumes, after a listener threw) a plain event. If a
+  /// listener throws, the rest are called on the next turn.
+  void emitPlain(Event event, bool resume = false);
+  void dispatchDatagram(const std::uint8_t* data, std::size_t size,
+                        const Endpoint& from, bool truncated);
+  void deliverHeld();
+  void applyBufferSizes();
   void updateHandleRef();
   void closeNow();
   void finishClose();
+  void finishRelease();
+  void destroyRequest(OutgoingSend* request);
 
   Socket* owner_ = nullptr;
-  std::shared_ptr<Socket> self_;  ///< keeps an open socket alive
+  std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
+  std::weak_ptr<Socket> weakSelf_;
+  std::size_t tasks_ = 0;  ///< calls deferred by later(), not yet run
+  bool released_ = false;  ///< 'close' ran: listeners are not kept
   Loop& publicLoop_;
   LoopCore& loop_;
   Type type_;
@@ -187,12 +224,49 @@ class SocketImpl : private SocketEvents {
   std::vector<OutgoingSend*> completing_;
   bool completionScheduled_ = false;
 
+  /// Datagrams read in a batch but not delivered because a 'message'
+  /// listener threw: delivered first on the next turn.
+  struct HeldDatagram {
+    std::vector<std::uint8_t> data;
+    Endpoint from;
+    bool truncated;
+  };
+  std::deque<HeldDatagram> held_;
+
   // Per-datagram caches (see parseNumericCached and onDatagram).
   std::string lastHost_;
   std::optional<IpAddress> lastHostIp_;
   IpAddress lastSender_;
   RemoteInfo lastRemote_;  ///< what listeners get (a const reference)
 };
+
+template <typename F>
+void SocketImpl::later(F fn) {
+  ++tasks_;
+  retain();
+  // Captures stay small: `this` plus what `fn` holds (one pointer for the
+  // per-datagram completions, which then defer without allocating).
+  loop_.defer([this, fn = std::move(fn)]() mutable {
+    enter([&] {
+      --tasks_;
+      fn();
+    });
+  });
+}
+
+template <typename F>
+void SocketImpl::enter(F&& fn) {
+  // `hold` outlives the release below: the socket ends, if it does, only
+  // when this returns.
+  std::shared_ptr<Socket> hold = self_;
+  struct Settle {
+    SocketImpl& socket;
+    ~Settle() {
+      if (socket.self_ && !socket.busy()) socket.self_.reset();
+    }
+  } settle{*this};
+  fn();
+}
 
 }  // namespace dgram::detail
 

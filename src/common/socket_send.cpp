@@ -4,12 +4,23 @@
 // Layer: common state machine.
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
+namespace {
+
+// What a released request may keep for the next send: the steady state
+// reuses it without allocating, and a burst of large queued sends does not
+// leave its copies allocated afterwards (memory returns to its baseline).
+constexpr std::size_t kKeptPayload = 2048;
+constexpr std::size_t kKeptParts = 16;
+constexpr std::size_t kKeptRequests = 64;
+
+}  // namespace
 
 void SendRequest::own() {
   if (owned) return;
@@ -27,6 +38,7 @@ void SendRequest::own() {
 OutgoingSend* SocketImpl::acquireRequest() {
   if (free_.empty()) {
     requests_.push_back(std::make_unique<OutgoingSend>());
+    requests_.back()->poolIndex = requests_.size() - 1;
     free_.push_back(requests_.back().get());
   }
   OutgoingSend* request = free_.back();
@@ -44,8 +56,24 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->hasDestination = false;
   request->resolved = false;
   request->address.clear();
-  free_.push_back(request);
   loop_.removeRequest();
+  if (free_.size() >= kKeptRequests) {
+    destroyRequest(request);
+    return;
+  }
+  if (request->storage.capacity() > kKeptPayload)
+    std::vector<std::uint8_t>().swap(request->storage);
+  if (request->parts.capacity() > kKeptParts)
+    std::vector<Bytes>().swap(request->parts);
+  free_.push_back(request);
+}
+
+void SocketImpl::destroyRequest(OutgoingSend* request) {
+  // O(1): the last request takes its slot.
+  std::size_t index = request->poolIndex;
+  std::swap(requests_[index], requests_.back());
+  requests_[index]->poolIndex = index;
+  requests_.pop_back();
 }
 
 void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
@@ -183,7 +211,7 @@ void SocketImpl::complete(OutgoingSend* request) {
   completed_.push_back(request);
   if (completionScheduled_) return;
   completionScheduled_ = true;
-  loop_.defer([this] { flushCompletions(); });
+  later([this] { flushCompletions(); });
 }
 
 void SocketImpl::flushCompletions() {
@@ -212,7 +240,7 @@ void SocketImpl::flushCompletions() {
       completing_.clear();
       if (!completed_.empty() && !completionScheduled_) {
         completionScheduled_ = true;
-        loop_.defer([this] { flushCompletions(); });
+        later([this] { flushCompletions(); });
       }
       throw;
     }
@@ -233,6 +261,39 @@ std::size_t SocketImpl::sendQueueCount() const {
 void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,
                             const Endpoint& from, bool truncated) {
   if (closed_) return;
+  if (!held_.empty()) {
+    // Datagrams held after a throw go first: keep the order.
+    holdDatagram(data, size, from, truncated);
+    return;
+  }
+  dispatchDatagram(data, size, from, truncated);
+}
+
+void SocketImpl::holdDatagram(const std::uint8_t* data, std::size_t size,
+                              const Endpoint& from, bool truncated) {
+  if (closed_) return;
+  held_.push_back(HeldDatagram{std::vector<std::uint8_t>(data, data + size),
+                               from, truncated});
+  if (held_.size() == 1) later([this] { deliverHeld(); });
+}
+
+void SocketImpl::deliverHeld() {
+  while (!held_.empty() && !closed_) {
+    HeldDatagram datagram = std::move(held_.front());
+    held_.pop_front();
+    try {
+      dispatchDatagram(datagram.data.data(), datagram.data.size(),
+                       datagram.from, datagram.truncated);
+    } catch (...) {
+      if (!held_.empty()) later([this] { deliverHeld(); });
+      throw;
+    }
+  }
+  held_.clear();
+}
+
+void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
+                                  const Endpoint& from, bool truncated) {
   if (truncated) {
     // Never for UDP over IPv4 (the buffer holds the largest datagram);
     // reported rather than delivering a cut message.
@@ -254,6 +315,11 @@ void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,
 void SocketImpl::onReceiveError(SysError error) {
   if (closed_) return;
   emitError(errnoException(error, "recvmsg"));
+}
+
+void SocketImpl::onSystemError(SysError error, const char* syscall) {
+  if (closed_) return;
+  emitError(errnoException(error, syscall));
 }
 
 }  // namespace dgram::detail

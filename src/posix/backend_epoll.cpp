@@ -9,6 +9,7 @@
 
 #include "common/errors.hpp"
 #include "posix/errno_map.hpp"
+#include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
 
 namespace dgram::detail {
@@ -23,56 +24,90 @@ class EpollPoller final : public Poller {
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.fd = wakeup_.fd();
-    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakeup_.fd(), &event);
+    if (control(EPOLL_CTL_ADD, wakeup_.fd(), &event) != 0) {
+      // A loop that cannot be woken would miss post() and stop().
+      int error = errno;
+      ::close(epfd_);
+      throw errnoException(sysErrorFromErrno(error), "epoll_ctl");
+    }
   }
   ~EpollPoller() override { ::close(epfd_); }
 
   std::string_view name() const noexcept override { return "epoll"; }
+  const char* controlCall() const noexcept override { return "epoll_ctl"; }
 
-  void watch(int fd, unsigned events, Watcher* watcher) override {
+  int watch(int fd, unsigned events, Watcher* watcher) override {
     if (events == 0) {
       unwatch(fd);
-      return;
+      return 0;
     }
     epoll_event event{};
     event.events = ((events & kReadable) ? EPOLLIN : 0u) |
                    ((events & kWritable) ? EPOLLOUT : 0u);
     event.data.fd = fd;
     int op = watcherOf(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (control(op, fd, &event) != 0) return errno;
     setWatcher(fd, watcher);
-    ::epoll_ctl(epfd_, op, fd, &event);
+    return 0;
   }
 
   void unwatch(int fd) override {
     if (!watcherOf(fd)) return;
     setWatcher(fd, nullptr);
-    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    // Cannot fail for a registered, open fd; and the fd is about to be
+    // closed, which removes it from the set anyway: nothing to report.
+    (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    // Its events later in this batch are void: a descriptor opened by a
+    // callback may get the same number before they are dispatched.
+    for (int i = next_; i < count_; ++i)
+      if (events_[i].data.fd == fd) events_[i].data.fd = -1;
   }
 
   void wait(int timeoutMs) override {
     int count = ::epoll_wait(epfd_, events_, kBatch, timeoutMs);
-    for (int i = 0; i < count; ++i) {
-      int fd = events_[i].data.fd;
+    if (count < 0) {
+      // EINTR (a signal) is an early return the loop already copes with;
+      // anything else means the set itself is broken.
+      if (errno == EINTR) return;
+      throw errnoException(sysErrorFromErrno(errno), "epoll_wait");
+    }
+    count_ = count;
+    for (next_ = 0; next_ < count_;) {
+      const epoll_event& event = events_[next_++];
+      int fd = event.data.fd;
+      if (fd < 0) continue;  // invalidated by unwatch
       if (fd == wakeup_.fd()) {
         wakeup_.drain();
         continue;
       }
-      // Looked up per event: a callback earlier in this batch may have
-      // unwatched (closed) this fd.
       Watcher* watcher = watcherOf(fd);
       if (!watcher) continue;
-      std::uint32_t e = events_[i].events;
+      std::uint32_t e = event.events;
       unsigned ready = ((e & EPOLLIN) ? kReadable : 0u) |
                        ((e & EPOLLOUT) ? kWritable : 0u) |
                        ((e & (EPOLLERR | EPOLLHUP)) ? kErrorEvent : 0u);
-      watcher->onReady(ready);
+      try {
+        watcher->onReady(ready);
+      } catch (...) {
+        count_ = next_ = 0;
+        throw;
+      }
     }
+    count_ = next_ = 0;
   }
 
  private:
   static constexpr int kBatch = 64;
+
+  int control(int op, int fd, epoll_event* event) {
+    return faultableCall(fault::Call::pollerCtl,
+                         [&] { return ::epoll_ctl(epfd_, op, fd, event); });
+  }
+
   int epfd_ = -1;
   epoll_event events_[kBatch];
+  int count_ = 0;  ///< events in the batch being dispatched
+  int next_ = 0;   ///< the next of them to dispatch
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "common/errors.hpp"
 #include "posix/errno_map.hpp"
+#include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
 
 namespace dgram::detail {
@@ -25,31 +26,51 @@ class KqueuePoller final : public Poller {
   KqueuePoller() {
     kq_ = ::kqueue();
     if (kq_ < 0) throw errnoException(sysErrorFromErrno(errno), "kqueue");
-    change(wakeup_.fd(), EVFILT_READ, EV_ADD);
+    if (change(wakeup_.fd(), EVFILT_READ, EV_ADD) != 0) {
+      // A loop that cannot be woken would miss post() and stop().
+      int error = errno;
+      ::close(kq_);
+      throw errnoException(sysErrorFromErrno(error), "kevent");
+    }
   }
   ~KqueuePoller() override { ::close(kq_); }
 
   std::string_view name() const noexcept override { return "kqueue"; }
+  const char* controlCall() const noexcept override { return "kevent"; }
 
-  void watch(int fd, unsigned events, Watcher* watcher) override {
+  int watch(int fd, unsigned events, Watcher* watcher) override {
     if (events == 0) {
       unwatch(fd);
-      return;
+      return 0;
     }
     unsigned before = interestOf(fd);
-    setWatcher(fd, watcher);
+    if (apply(fd, EVFILT_READ, before & kReadable, events & kReadable) != 0)
+      return errno;
+    if (apply(fd, EVFILT_WRITE, before & kWritable, events & kWritable) != 0) {
+      // Undo the read filter's change so that nothing changed at all.
+      int error = errno;
+      (void)apply(fd, EVFILT_READ, events & kReadable, before & kReadable);
+      return error;
+    }
     setInterest(fd, events);
-    apply(fd, EVFILT_READ, before & kReadable, events & kReadable);
-    apply(fd, EVFILT_WRITE, before & kWritable, events & kWritable);
+    setWatcher(fd, watcher);
+    return 0;
   }
 
   void unwatch(int fd) override {
     if (!watcherOf(fd)) return;
     unsigned before = interestOf(fd);
-    apply(fd, EVFILT_READ, before & kReadable, 0);
-    apply(fd, EVFILT_WRITE, before & kWritable, 0);
+    // Deleting a registered filter of an open fd cannot fail, and closing
+    // the fd (next) drops its filters anyway: nothing to report.
+    (void)apply(fd, EVFILT_READ, before & kReadable, 0);
+    (void)apply(fd, EVFILT_WRITE, before & kWritable, 0);
     setWatcher(fd, nullptr);
     setInterest(fd, 0);
+    // Its events later in this batch are void: a descriptor opened by a
+    // callback may get the same number before they are dispatched.
+    for (int i = next_; i < count_; ++i)
+      if (static_cast<int>(events_[i].ident) == fd)
+        events_[i].ident = static_cast<uintptr_t>(-1);
   }
 
   void wait(int timeoutMs) override {
@@ -61,7 +82,29 @@ class KqueuePoller final : public Poller {
       limit = &timeout;
     }
     int count = ::kevent(kq_, nullptr, 0, events_, kBatch, limit);
-    for (int i = 0; i < count; ++i) {
+    if (count < 0) {
+      // EINTR (a signal) is an early return the loop already copes with;
+      // anything else means the queue itself is broken.
+      if (errno == EINTR) return;
+      throw errnoException(sysErrorFromErrno(errno), "kevent");
+    }
+    count_ = count;
+    try {
+      dispatch();
+    } catch (...) {
+      count_ = next_ = 0;
+      throw;
+    }
+    count_ = next_ = 0;
+  }
+
+ private:
+  static constexpr int kBatch = 64;
+
+  void dispatch() {
+    for (next_ = 0; next_ < count_;) {
+      int i = next_++;
+      if (events_[i].ident == static_cast<uintptr_t>(-1)) continue;
       int fd = static_cast<int>(events_[i].ident);
       if (fd == wakeup_.fd()) {
         wakeup_.drain();
@@ -82,16 +125,17 @@ class KqueuePoller final : public Poller {
     }
   }
 
- private:
-  static constexpr int kBatch = 64;
-
-  void change(int fd, short filter, unsigned short flags) {
+  /// One filter change; 0 or -1 with errno, as kevent().
+  int change(int fd, short filter, unsigned short flags) {
     struct kevent event;
     EV_SET(&event, static_cast<uintptr_t>(fd), filter, flags, 0, 0, nullptr);
-    ::kevent(kq_, &event, 1, nullptr, 0, nullptr);
+    return faultableCall(fault::Call::pollerCtl, [&] {
+      return ::kevent(kq_, &event, 1, nullptr, 0, nullptr);
+    });
   }
-  void apply(int fd, short filter, bool had, bool wants) {
-    if (had != wants) change(fd, filter, wants ? EV_ADD : EV_DELETE);
+  int apply(int fd, short filter, bool had, bool wants) {
+    if (had == wants) return 0;
+    return change(fd, filter, wants ? EV_ADD : EV_DELETE);
   }
   unsigned interestOf(int fd) const {
     return fd >= 0 && static_cast<std::size_t>(fd) < interest_.size()
@@ -107,6 +151,8 @@ class KqueuePoller final : public Poller {
   int kq_ = -1;
   std::vector<unsigned> interest_;
   struct kevent events_[kBatch];
+  int count_ = 0;  ///< events in the batch being dispatched
+  int next_ = 0;   ///< the next of them to dispatch
 };
 
 }  // namespace

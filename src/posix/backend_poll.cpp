@@ -5,8 +5,12 @@
 
 #include <cerrno>
 #include <memory>
+#include <new>
 #include <vector>
 
+#include "common/errors.hpp"
+#include "posix/errno_map.hpp"
+#include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
 
 namespace dgram::detail {
@@ -17,22 +21,35 @@ class PollPoller final : public Poller {
   PollPoller() { fds_.push_back(pollfd{wakeup_.fd(), POLLIN, 0}); }
 
   std::string_view name() const noexcept override { return "poll"; }
+  // The set lives in this process: the only way a change fails is that it
+  // cannot grow (ENOMEM), reported against poll.
+  const char* controlCall() const noexcept override { return "poll"; }
 
-  void watch(int fd, unsigned events, Watcher* watcher) override {
+  int watch(int fd, unsigned events, Watcher* watcher) override {
     if (events == 0) {
       unwatch(fd);
-      return;
+      return 0;
     }
+    // The seam stands for the allocation failing (see controlCall).
+    if (faultableCall(fault::Call::pollerCtl, [] { return 0; }) != 0)
+      return errno;
     short mask = static_cast<short>(((events & kReadable) ? POLLIN : 0) |
                                     ((events & kWritable) ? POLLOUT : 0));
-    setWatcher(fd, watcher);
-    for (pollfd& entry : fds_) {
-      if (entry.fd == fd) {
-        entry.events = mask;
-        return;
+    try {
+      bool found = false;
+      for (pollfd& entry : fds_) {
+        if (entry.fd == fd) {
+          entry.events = mask;
+          found = true;
+          break;
+        }
       }
+      if (!found) fds_.push_back(pollfd{fd, mask, 0});
+      setWatcher(fd, watcher);
+    } catch (const std::bad_alloc&) {
+      return ENOMEM;
     }
-    fds_.push_back(pollfd{fd, mask, 0});
+    return 0;
   }
 
   void unwatch(int fd) override {
@@ -41,33 +58,53 @@ class PollPoller final : public Poller {
       if (fds_[i].fd == fd) {
         fds_[i] = fds_.back();
         fds_.pop_back();
-        return;
+        break;
       }
     }
+    // Its events still in the batch being dispatched are void: a
+    // descriptor opened by a callback may get the same number first.
+    for (pollfd& entry : ready_)
+      if (entry.fd == fd) entry.fd = -1;
   }
 
   void wait(int timeoutMs) override {
     // Dispatch from a copy: callbacks may watch or unwatch fds meanwhile.
     ready_ = fds_;
     int count = ::poll(ready_.data(), ready_.size(), timeoutMs);
-    if (count <= 0) return;
-    if (ready_[0].revents) wakeup_.drain();
-    for (std::size_t i = 1; i < ready_.size(); ++i) {
-      const pollfd& entry = ready_[i];
-      if (entry.revents == 0) continue;
-      Watcher* watcher = watcherOf(entry.fd);
-      if (!watcher) continue;
-      unsigned events =
-          ((entry.revents & POLLIN) ? kReadable : 0u) |
-          ((entry.revents & POLLOUT) ? kWritable : 0u) |
-          ((entry.revents & (POLLERR | POLLHUP | POLLNVAL)) ? kErrorEvent : 0u);
-      watcher->onReady(events);
+    if (count < 0) {
+      ready_.clear();
+      // EINTR (a signal) is an early return the loop already copes with.
+      if (errno == EINTR) return;
+      throw errnoException(sysErrorFromErrno(errno), "poll");
     }
+    if (count == 0) {
+      ready_.clear();
+      return;
+    }
+    if (ready_[0].revents) wakeup_.drain();
+    try {
+      for (std::size_t i = 1; i < ready_.size(); ++i) {
+        const pollfd entry = ready_[i];
+        if (entry.revents == 0 || entry.fd < 0) continue;
+        Watcher* watcher = watcherOf(entry.fd);
+        if (!watcher) continue;
+        unsigned events =
+            ((entry.revents & POLLIN) ? kReadable : 0u) |
+            ((entry.revents & POLLOUT) ? kWritable : 0u) |
+            ((entry.revents & (POLLERR | POLLHUP | POLLNVAL)) ? kErrorEvent
+                                                              : 0u);
+        watcher->onReady(events);
+      }
+    } catch (...) {
+      ready_.clear();
+      throw;
+    }
+    ready_.clear();
   }
 
  private:
   std::vector<pollfd> fds_;
-  std::vector<pollfd> ready_;
+  std::vector<pollfd> ready_;  ///< the batch being dispatched
 };
 
 }  // namespace

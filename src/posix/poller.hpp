@@ -16,11 +16,16 @@ namespace dgram::detail {
 class Poller : public Backend {
  public:
   /// Starts, changes (`events` != 0) or stops (`events` == 0) watching `fd`.
-  /// Level-triggered. Takes effect before the next wait.
-  virtual void watch(int fd, unsigned events, Watcher* watcher) = 0;
+  /// Level-triggered. Takes effect before the next wait. Returns 0, or the
+  /// errno of the registration call that failed (`controlCall()`), in
+  /// which case what was watched before is unchanged.
+  virtual int watch(int fd, unsigned events, Watcher* watcher) = 0;
   /// Stops watching `fd` and drops its events still pending in the batch
-  /// being dispatched (call before closing the fd).
+  /// being dispatched, so a descriptor that reuses the number in this
+  /// batch does not get them (call before closing the fd).
   virtual void unwatch(int fd) = 0;
+  /// The system call behind `watch`, as an 'error' names it ("epoll_ctl").
+  virtual const char* controlCall() const noexcept = 0;
 
   void wake() override { wakeup_.signal(); }
 
@@ -33,10 +38,11 @@ class Poller : public Backend {
   bool claim(int fd);
   void release(int fd);
 
+  // A foreign socket that cannot be registered is polled on a timer by
+  // its owner instead (see Backend::watchForeign).
   bool watchForeign(std::intptr_t socket, unsigned events,
                     Watcher* watcher) override {
-    watch(static_cast<int>(socket), events, watcher);
-    return true;
+    return watch(static_cast<int>(socket), events, watcher) == 0;
   }
 
  protected:

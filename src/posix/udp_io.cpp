@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 
@@ -32,6 +33,17 @@ constexpr int kMaxBatchesPerEvent = 32;
 // The largest UDP payload plus one byte, so truncation is detectable.
 constexpr std::size_t kSlotSize = 65536;
 constexpr std::size_t kMaxParts = 64;
+// A read interrupted by a signal is retried at once, this many times at
+// most; then the batch ends and the next readiness event retries.
+constexpr int kMaxInterrupts = 8;
+// ENOBUFS (an interface queue is full) is waited out like EAGAIN, but the
+// socket may poll writable all along (BSD; Linux with a full qdisc), so
+// waiting for writability would spin: it is retried after a pause.
+constexpr auto kNoBuffersPause = std::chrono::milliseconds(1);
+
+bool isCode(const SysError& error, const char* code) {
+  return error && std::strcmp(error.code, code) == 0;
+}
 
 SysError lastError() {
   return sysErrorFromErrno(errno);
@@ -44,9 +56,20 @@ constexpr int kSendFlags = MSG_NOSIGNAL;
 constexpr int kSendFlags = 0;
 #endif  // MSG_NOSIGNAL
 
-void makeNonBlocking(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+// A blocking socket would stall the whole loop: any failure here is an
+// error for the caller. Returns 0 or the errno.
+int makeNonBlocking(int fd) {
+  int flags =
+      faultableCall(fault::Call::fcntl, [&] { return ::fcntl(fd, F_GETFL); });
+  if (flags < 0) return errno;
+  if (faultableCall(fault::Call::fcntl, [&] {
+        return ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+      }) != 0)
+    return errno;
+  if (faultableCall(fault::Call::fcntl,
+                    [&] { return ::fcntl(fd, F_SETFD, FD_CLOEXEC); }) != 0)
+    return errno;
+  return 0;
 }
 
 // A non-blocking, close-on-exec datagram socket, atomically where the
@@ -59,7 +82,12 @@ int openDatagramSocket(int domain) {
 #else
   int fd = faultableCall(fault::Call::socket,
                          [&] { return ::socket(domain, SOCK_DGRAM, 0); });
-  if (fd >= 0) makeNonBlocking(fd);
+  if (fd < 0) return fd;
+  if (int error = makeNonBlocking(fd)) {
+    ::close(fd);
+    errno = error;
+    return -1;
+  }
   return fd;
 #endif  // SOCK_NONBLOCK && SOCK_CLOEXEC
 }
@@ -110,7 +138,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       return {};
     }
     if (!poller_.claim(fd)) return sysErrorFromErrno(EEXIST);
-    makeNonBlocking(fd);
+    if (int error = makeNonBlocking(fd)) {
+      poller_.release(fd);  // not adopted: the caller still owns it
+      return sysErrorFromErrno(error);
+    }
     fd_ = fd;
     family_ = family = local.ss_family == AF_INET ? Family::IPv4 : Family::IPv6;
     return {};
@@ -139,7 +170,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool send(SendRequest& request, SysError& error) override {
     if (queue_.empty()) {
       error = trySend(request);
-      if (!error || std::strcmp(error.code, "EAGAIN") != 0) return true;
+      if (isCode(error, "ENOBUFS")) {
+        pauseForBuffers();
+      } else if (!isCode(error, "EAGAIN")) {
+        return true;
+      }
       error = {};
     }
     request.own();
@@ -153,6 +188,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   std::size_t queuedCount() const noexcept override { return queue_.size(); }
 
   void close() override {
+    if (retryTimer_) loop_.timers().cancel(retryTimer_);
+    retryTimer_ = 0;
     if (fd_ < 0) return;
     if (watched_) poller_.unwatch(fd_);
     watched_ = 0;
@@ -161,12 +198,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     fd_ = -1;
     receiving_ = false;
     // Whatever the kernel never took is cancelled, in order.
-    while (!queue_.empty()) {
-      SendRequest* request = queue_.front();
-      queue_.pop_front();
-      queuedBytes_ -= request->size;
-      events_.onSendDone(request, sysErrorFromErrno(ECANCELED));
-    }
+    failQueued(sysErrorFromErrno(ECANCELED));
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
@@ -209,11 +241,38 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void updateInterest() {
     if (fd_ < 0) return;
+    bool waitWritable = !queue_.empty() && retryTimer_ == 0;
     unsigned want =
-        (receiving_ ? kReadable : 0u) | (queue_.empty() ? 0u : kWritable);
+        (receiving_ ? kReadable : 0u) | (waitWritable ? kWritable : 0u);
     if (want == watched_) return;
+    if (int error = poller_.watch(fd_, want, this)) {
+      registrationFailed(want, sysErrorFromErrno(error));
+      return;
+    }
     watched_ = want;
-    poller_.watch(fd_, want, this);
+  }
+
+  // The poller refused a change (ENOMEM from epoll_ctl or kevent), so what
+  // it watches is as before. Never silence: sends that wait for
+  // writability could never go out, so they fail with the error; a socket
+  // that could not start receiving says so with an 'error'. A later
+  // interest change tries again.
+  void registrationFailed(unsigned want, SysError error) {
+    bool addedRead = (want & kReadable) && !(watched_ & kReadable);
+    bool addedWrite = (want & kWritable) && !(watched_ & kWritable);
+    if (addedWrite) failQueued(error);
+    if (addedRead && fd_ >= 0)
+      events_.onSystemError(error, poller_.controlCall());
+  }
+
+  // Completes every queued send with `error`, in order.
+  void failQueued(SysError error) {
+    while (!queue_.empty()) {
+      SendRequest* request = queue_.front();
+      queue_.pop_front();
+      queuedBytes_ -= request->size;
+      events_.onSendDone(request, error);
+    }
   }
 
   void onReady(unsigned events) override {
@@ -230,11 +289,29 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &length);
   }
 
+  // Retries the queue after kNoBuffersPause instead of at writability.
+  void pauseForBuffers() {
+    if (retryTimer_) return;
+    retryTimer_ = loop_.timers().add(
+        std::chrono::steady_clock::now() + kNoBuffersPause,
+        [this] {
+          // Cancelled by close(), so `this` is alive here.
+          retryTimer_ = 0;
+          flushQueue();
+        },
+        false);  // the queued requests keep the loop alive
+  }
+
   void flushQueue() {
+    if (retryTimer_) return;  // paused for ENOBUFS
     while (!queue_.empty() && fd_ >= 0) {
       SendRequest* request = queue_.front();
       SysError err = trySend(*request);
-      if (err && std::strcmp(err.code, "EAGAIN") == 0) break;
+      if (isCode(err, "EAGAIN")) break;
+      if (isCode(err, "ENOBUFS")) {
+        pauseForBuffers();
+        break;
+      }
       queue_.pop_front();
       queuedBytes_ -= request->size;
       events_.onSendDone(request, err);
@@ -264,13 +341,26 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       messages[i].msg_hdr.msg_iov = &iov[i];
       messages[i].msg_hdr.msg_iovlen = 1;
     }
-    int count = faultableCall(fault::Call::recvmmsg, [&] {
-      return ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
-    });
+    int count;
+    int interrupted = 0;
+    do {
+      count = faultableCall(fault::Call::recvmmsg, [&] {
+        return ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+      });
+    } while (count < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
-      deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr);
+      try {
+        deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr);
+      } catch (...) {
+        // A listener threw: the rest of the batch is already read (and
+        // the arena is shared), so the Socket keeps copies for later.
+        for (int j = i + 1; j < count; ++j)
+          deliver(iov[j].iov_base, messages[j].msg_len, messages[j].msg_hdr,
+                  true);
+        throw;
+      }
     }
     return count;
   }
@@ -286,9 +376,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       message.msg_namelen = sizeof from;
       message.msg_iov = &iov;
       message.msg_iovlen = 1;
-      ssize_t size = faultableCall(fault::Call::recvmmsg, [&] {
-        return ::recvmsg(fd_, &message, MSG_DONTWAIT);
-      });
+      ssize_t size;
+      int interrupted = 0;
+      do {
+        size = faultableCall(fault::Call::recvmmsg, [&] {
+          return ::recvmsg(fd_, &message, MSG_DONTWAIT);
+        });
+      } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
       if (size < 0) return count > 0 ? count : readFailed();
       deliver(arena, static_cast<std::size_t>(size), message);
       ++count;
@@ -297,16 +391,23 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 #endif  // DGRAM_HAVE_RECVMMSG
 
-  void deliver(void* data, std::size_t size, const msghdr& header) {
+  void deliver(void* data, std::size_t size, const msghdr& header,
+               bool hold = false) {
     Endpoint from;
     if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name), from))
       return;
     bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
-    events_.onDatagram(static_cast<const std::uint8_t*>(data),
-                       size < kSlotSize ? size : kSlotSize, from, truncated);
+    auto* bytes = static_cast<const std::uint8_t*>(data);
+    std::size_t length = size < kSlotSize ? size : kSlotSize;
+    if (hold)
+      events_.holdDatagram(bytes, length, from, truncated);
+    else
+      events_.onDatagram(bytes, length, from, truncated);
   }
 
-  // EAGAIN ends the batch quietly; anything else (ECONNREFUSED from an
+  // EAGAIN (and EINTR past kMaxInterrupts) ends the batch quietly; the
+  // datagrams stay queued in the kernel for the next readiness. Anything
+  // else (ECONNREFUSED from an
   // ICMP error on a connected socket) is reported, and reading goes on at
   // the next readiness.
   int readFailed() {
@@ -325,6 +426,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   unsigned watched_ = 0;
   std::deque<SendRequest*> queue_;
   std::size_t queuedBytes_ = 0;
+  std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
 };
 
 }  // namespace

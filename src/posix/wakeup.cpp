@@ -25,8 +25,15 @@ Wakeup::Wakeup() {
   int fds[2];
   if (::pipe(fds) != 0) throw errnoException(sysErrorFromErrno(errno), "pipe");
   for (int fd : fds) {
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    // A blocking pipe would hang signal() once full, or drain() forever.
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+      int error = errno;
+      ::close(fds[0]);
+      ::close(fds[1]);
+      throw errnoException(sysErrorFromErrno(error), "fcntl");
+    }
   }
   readFd_ = fds[0];
   writeFd_ = fds[1];

@@ -32,6 +32,7 @@
 #include "common/errors.hpp"
 #include "win32/afd_poll.hpp"
 #include "win32/error_map.hpp"
+#include "win32/fault_call.hpp"
 #include "win32/iocp.hpp"
 
 namespace dgram::detail {
@@ -58,19 +59,26 @@ class IocpPort final : public IocpBackend {
     // themselves as they arrive. Bounded: if the system never delivers
     // them, leak rather than free memory the kernel may still write.
     for (int round = 0; round < 100 && inFlight_ > 0; ++round)
-      dispatch(20);
+      if (dispatch(20) != 0) break;  // a broken port delivers nothing more
     ::CloseHandle(port_);
   }
 
   std::string_view name() const noexcept override { return "iocp"; }
 
   void wait(int timeoutMs) override {
-    dispatch(timeoutMs < 0 ? INFINITE : static_cast<DWORD>(timeoutMs));
+    if (DWORD error = dispatch(timeoutMs < 0 ? INFINITE
+                                             : static_cast<DWORD>(timeoutMs))) {
+      throw errnoException(sysErrorFromWinsock(static_cast<int>(error)),
+                           "GetQueuedCompletionStatusEx");
+    }
   }
 
   void wake() override {
     if (wakePending_.exchange(true)) return;
-    ::PostQueuedCompletionStatus(port_, 0, 0, nullptr);
+    // If the port refused the packet (out of memory), let the next wake()
+    // try again rather than believe one is queued.
+    if (!::PostQueuedCompletionStatus(port_, 0, 0, nullptr))
+      wakePending_.store(false);
   }
 
   bool watchForeign(std::intptr_t socket, unsigned events,
@@ -86,7 +94,12 @@ class IocpPort final : public IocpBackend {
     if (std::find(owned_.begin(), owned_.end(), socket) != owned_.end())
       return sysErrorFromName("EEXIST");
     HANDLE handle = reinterpret_cast<HANDLE>(socket);
-    if (::CreateIoCompletionPort(handle, port_, 0, 0) != port_)
+    // The registration of IOCP (epoll_ctl's counterpart); the seam's
+    // pollerCtl fails it.
+    HANDLE port = faultableWinCall(
+        fault::Call::pollerCtl, HANDLE{nullptr},
+        [&] { return ::CreateIoCompletionPort(handle, port_, 0, 0); });
+    if (port != port_)
       return sysErrorFromWinsock(static_cast<int>(::GetLastError()));
     owned_.push_back(socket);
     return {};
@@ -112,11 +125,15 @@ class IocpPort final : public IocpBackend {
  private:
   static constexpr ULONG kBatch = 64;
 
-  void dispatch(DWORD timeoutMs) {
+  // Dequeues and dispatches one batch. Returns 0, or the error of a
+  // port that cannot be waited on (not a timeout).
+  DWORD dispatch(DWORD timeoutMs) {
     ULONG count = 0;
     if (!::GetQueuedCompletionStatusEx(port_, entries_, kBatch, &count,
-                                       timeoutMs, FALSE))
-      return;  // timed out
+                                       timeoutMs, FALSE)) {
+      DWORD error = ::GetLastError();
+      return error == WAIT_TIMEOUT ? 0 : error;
+    }
     for (ULONG i = 0; i < count; ++i) {
       OVERLAPPED* overlapped = entries_[i].lpOverlapped;
       if (overlapped == nullptr) {
@@ -129,6 +146,7 @@ class IocpPort final : public IocpBackend {
       IocpOperation::from(overlapped)
           ->onComplete(entries_[i].dwNumberOfBytesTransferred);
     }
+    return 0;
   }
 
   HANDLE port_ = nullptr;

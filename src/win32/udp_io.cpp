@@ -41,6 +41,7 @@
 // - SO_REUSEADDR when reuseAddr is set, nothing otherwise (Node/libuv do
 //   not set SO_EXCLUSIVEADDRUSE for UDP). reusePort: Windows has no
 //   SO_REUSEPORT, so it fails with ENOTSUP.
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <vector>
@@ -50,6 +51,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "win32/error_map.hpp"
+#include "win32/fault_call.hpp"
 #include "win32/iocp.hpp"
 
 namespace dgram::detail {
@@ -62,6 +64,9 @@ constexpr std::size_t kSlotSize = 65536;
 // completes at once if more are waiting, behind the other sockets' work).
 constexpr int kMaxReadsPerCompletion = 64;
 constexpr std::size_t kMaxParts = 64;
+// WSAENOBUFS is waited out like WSAEWOULDBLOCK (queued); an overlapped
+// send that still meets it is retried after a pause, not reported.
+constexpr auto kNoBuffersPause = std::chrono::milliseconds(1);
 
 int lastError() {
   return ::WSAGetLastError();
@@ -74,6 +79,12 @@ SysError mapped(int error) {
 bool isPortUnreachable(int error) {
   return error == WSAECONNRESET || error == WSAECONNREFUSED ||
          error == static_cast<int>(ERROR_PORT_UNREACHABLE);
+}
+// Errors of a receive that say nothing about the socket: reported, and
+// receiving goes on.
+bool isTransient(int error) {
+  return error == WSAENOBUFS || error == WSA_NOT_ENOUGH_MEMORY ||
+         error == static_cast<int>(ERROR_NOT_ENOUGH_MEMORY);
 }
 SysError mappedUdp(int error) {
   if (isPortUnreachable(error)) return sysErrorFromName("ECONNREFUSED");
@@ -161,8 +172,10 @@ class WinUdpSocket final : public BsdSocket {
 
   SysError open(Family family, const OpenOptions& options) override {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
-    SOCKET socket = ::WSASocketW(domain, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0,
-                                 WSA_FLAG_OVERLAPPED);
+    SOCKET socket = faultableWinCall(fault::Call::socket, INVALID_SOCKET, [&] {
+      return ::WSASocketW(domain, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0,
+                          WSA_FLAG_OVERLAPPED);
+    });
     if (socket == INVALID_SOCKET) return mapped(lastError());
     SysError err = bsd::applyOpenOptions(socket, family, options);
     if (!err) err = takeOver(socket);
@@ -234,7 +247,7 @@ class WinUdpSocket final : public BsdSocket {
   bool send(SendRequest& request, SysError& error) override {
     if (queue_.empty()) {
       int result = sendNow(request);
-      if (result != WSAEWOULDBLOCK) {
+      if (result != WSAEWOULDBLOCK && result != WSAENOBUFS) {
         error = result == 0 ? SysError{} : mappedUdp(result);
         return true;
       }
@@ -250,6 +263,8 @@ class WinUdpSocket final : public BsdSocket {
   std::size_t queuedCount() const noexcept override { return queue_.size(); }
 
   void close() override {
+    if (retryTimer_) loop_.timers().cancel(retryTimer_);
+    retryTimer_ = 0;
     if (socket_ == INVALID_SOCKET) return;
     backend_.release(socket_);
     ::closesocket(socket_);  // cancels the operations in flight
@@ -282,10 +297,14 @@ class WinUdpSocket final : public BsdSocket {
   // unconnected.
   SysError takeOver(SOCKET socket) {
     u_long nonBlocking = 1;
-    if (::ioctlsocket(socket, FIONBIO, &nonBlocking) != 0)
+    if (faultableWinCall(fault::Call::fcntl, SOCKET_ERROR, [&] {
+          return ::ioctlsocket(socket, FIONBIO, &nonBlocking);
+        }) != 0)
       return mapped(lastError());
-    ::SetHandleInformation(reinterpret_cast<HANDLE>(socket),
-                           HANDLE_FLAG_INHERIT, 0);
+    // Not inheriting is hygiene for child processes, not something this
+    // process depends on: a refusal is not worth failing the socket for.
+    (void)::SetHandleInformation(reinterpret_cast<HANDLE>(socket),
+                                 HANDLE_FLAG_INHERIT, 0);
     if (SysError err = backend_.associate(socket)) return err;
     setConnReset(socket, false);
     if (!receive_) {
@@ -346,15 +365,20 @@ class WinUdpSocket final : public BsdSocket {
       DWORD bytes = 0;
       DWORD flags = 0;
       bool truncated = false;
-      if (::WSARecvFrom(socket_, &buffer, 1, &bytes, &flags,
-                        reinterpret_cast<sockaddr*>(&from), &fromLength,
-                        nullptr, nullptr) != 0) {
+      if (faultableWinCall(fault::Call::recvmmsg, SOCKET_ERROR, [&] {
+            return ::WSARecvFrom(socket_, &buffer, 1, &bytes, &flags,
+                                 reinterpret_cast<sockaddr*>(&from),
+                                 &fromLength, nullptr, nullptr);
+          }) != 0) {
         int error = lastError();
         if (error == WSAEWOULDBLOCK) return true;
         if (error == WSAENETRESET) continue;  // TTL expired in transit
+        if (error == WSAEINTR) continue;      // nothing was read: retry
         if (error != WSAEMSGSIZE) {
           events_.onReceiveError(mappedUdp(error));
-          return isPortUnreachable(error);
+          // A shortage of memory passes: the datagrams wait in the
+          // kernel for the next peek, as they do on POSIX.
+          return isPortUnreachable(error) || isTransient(error);
         }
         truncated = true;
         bytes = static_cast<DWORD>(kSlotSize);
@@ -392,9 +416,12 @@ class WinUdpSocket final : public BsdSocket {
       length = toSockaddr(destination, sa);
     }
     DWORD sent = 0;
-    if (::WSASendTo(socket_, buffers, count, &sent, 0,
-                    length ? reinterpret_cast<sockaddr*>(&sa) : nullptr, length,
-                    nullptr, nullptr) == 0)
+    if (faultableWinCall(fault::Call::sendmsg, SOCKET_ERROR, [&] {
+          return ::WSASendTo(
+              socket_, buffers, count, &sent, 0,
+              length ? reinterpret_cast<sockaddr*>(&sa) : nullptr, length,
+              nullptr, nullptr);
+        }) == 0)
       return 0;
     return lastError();
   }
@@ -402,7 +429,9 @@ class WinUdpSocket final : public BsdSocket {
   // Starts the head of the queue as an overlapped send, unless one is
   // already with the kernel.
   void startQueuedSend() {
-    if (queue_.empty() || send_->inFlight || socket_ == INVALID_SOCKET) return;
+    if (queue_.empty() || send_->inFlight || socket_ == INVALID_SOCKET ||
+        retryTimer_)
+      return;
     SendRequest& request = *queue_.front();
     SendOperation& operation = *send_;
     operation.data.clear();
@@ -422,12 +451,16 @@ class WinUdpSocket final : public BsdSocket {
                       ? &none
                       : reinterpret_cast<char*>(operation.data.data())};
     operation.inFlight = true;
-    if (::WSASendTo(socket_, &buffer, 1, nullptr, 0,
-                    operation.destinationLength
-                        ? reinterpret_cast<sockaddr*>(&operation.destination)
-                        : nullptr,
-                    operation.destinationLength, operation.prepare(),
-                    nullptr) == 0 ||
+    if (faultableWinCall(
+            fault::Call::sendmsg, SOCKET_ERROR,
+            [&] {
+              return ::WSASendTo(
+                  socket_, &buffer, 1, nullptr, 0,
+                  operation.destinationLength
+                      ? reinterpret_cast<sockaddr*>(&operation.destination)
+                      : nullptr,
+                  operation.destinationLength, operation.prepare(), nullptr);
+            }) == 0 ||
         lastError() == WSA_IO_PENDING) {
       backend_.started(operation);
       return;
@@ -446,6 +479,7 @@ class WinUdpSocket final : public BsdSocket {
   SendOperation* send_ = nullptr;
   std::deque<SendRequest*> queue_;
   std::size_t queuedBytes_ = 0;
+  std::uint64_t retryTimer_ = 0;  ///< pending WSAENOBUFS retry
 };
 
 void WinUdpSocket::peekDone(ReceiveOperation& operation) {
@@ -455,7 +489,15 @@ void WinUdpSocket::peekDone(ReceiveOperation& operation) {
   if (error == 0 || error == WSAEMSGSIZE) {
     // Something is waiting (a peek of zero bytes reports a non-empty
     // datagram as "message too long").
-    again = drain();
+    try {
+      again = drain();
+    } catch (...) {
+      // A 'message' listener threw: datagrams are read one at a time, so
+      // none is lost; the peek must go on for the next run.
+      if (receiving_ && socket_ != INVALID_SOCKET && !operation.inFlight)
+        postPeek();
+      throw;
+    }
   } else if (isPortUnreachable(error)) {
     events_.onReceiveError(mappedUdp(error));
   } else if (error != WSAENETRESET && error != WSA_OPERATION_ABORTED) {
@@ -471,6 +513,18 @@ void WinUdpSocket::peekDone(ReceiveOperation& operation) {
 void WinUdpSocket::sendDone(SendOperation& operation) {
   int error = operation.result(socket_);
   if (queue_.empty()) return;
+  if (error == WSAENOBUFS && socket_ != INVALID_SOCKET) {
+    // Still no buffer space: the head stays queued and is sent again.
+    retryTimer_ = loop_.timers().add(
+        std::chrono::steady_clock::now() + kNoBuffersPause,
+        [this] {
+          // Cancelled by close(), so `this` is alive here.
+          retryTimer_ = 0;
+          startQueuedSend();
+        },
+        false);  // the queued requests keep the loop alive
+    return;
+  }
   SendRequest* request = queue_.front();
   queue_.pop_front();
   queuedBytes_ -= request->size;

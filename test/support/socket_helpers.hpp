@@ -2,7 +2,7 @@
 // expected dgram::Error, and letting the loop run for a while.
 #pragma once
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <memory>

@@ -4,11 +4,8 @@
 #include <limits>
 #include <string_view>
 
+#include "dgramcat/address.hpp"
 #include "dgramcat/format.hpp"
-
-#ifndef DGRAMCAT_VERSION
-#define DGRAMCAT_VERSION "unknown"
-#endif
 
 namespace dgramcat {
 namespace {
@@ -117,6 +114,59 @@ std::string parseJoin(std::string_view text, std::vector<Join>& joins) {
   return {};
 }
 
+// Seconds like --timeout, for -q, -w, -i and --duration.
+std::string parseSeconds(std::string_view name, std::string_view text,
+                         std::optional<std::chrono::milliseconds>& out) {
+  if (out) return "option " + quoted(name) + " given twice";
+  return parseTimeout(text, out);
+}
+
+// A size in bytes: digits with an optional k or m suffix (x1024).
+std::string parseSize(std::string_view name, std::string_view text,
+                      std::uint64_t lowest, std::uint64_t highest,
+                      std::uint64_t& out) {
+  std::string_view digits = text;
+  std::uint64_t scale = 1;
+  if (!digits.empty() && (digits.back() == 'k' || digits.back() == 'K')) {
+    scale = 1024;
+    digits.remove_suffix(1);
+  } else if (!digits.empty() &&
+             (digits.back() == 'm' || digits.back() == 'M')) {
+    scale = 1024 * 1024;
+    digits.remove_suffix(1);
+  }
+  std::uint64_t value = 0;
+  if (!allDigits(digits)) {
+    return "invalid size " + quoted(text) + " for " + quoted(name) +
+           " (bytes, e.g. 1400 or 4k)";
+  }
+  if (!toUnsigned(digits, value) || value > highest / scale ||
+      value * scale < lowest || value * scale > highest) {
+    return "size " + quoted(text) + " for " + quoted(name) + " out of range (" +
+           std::to_string(lowest) + "-" + std::to_string(highest) + ")";
+  }
+  out = value * scale;
+  return {};
+}
+
+// Short options that are flags (no value), for bundles such as -lvu.
+bool isShortFlag(char c) {
+  return c == '4' || c == '6' || c == 'v' || c == 'u' || c == 'x' || c == 't' ||
+         c == 'h' || c == 'd';
+}
+
+// Short options with a value.
+bool isShortValued(char c) {
+  return c == 'l' || c == 'b' || c == 'm' || c == 'p' || c == 'q' || c == 'w' ||
+         c == 'i' || c == 'e';
+}
+
+// Those whose value is a number: in a bundle they take the rest only if
+// it starts like a number ("-l9000"), else the next argument ("-lv 9000").
+bool isShortNumeric(char c) {
+  return c == 'l' || c == 'p' || c == 'q' || c == 'w' || c == 'i';
+}
+
 // Walks the arguments left to right; the first problem found is reported.
 class Parser {
  public:
@@ -129,6 +179,7 @@ class Parser {
       std::string error;
       if (optionsEnded || arg.size() < 2 || arg[0] != '-') {
         positionals_.push_back(arg);
+        positionalAfter_.push_back(next_ >= 2 ? args_[next_ - 2] : "");
         continue;
       }
       if (arg == "--") {
@@ -137,7 +188,12 @@ class Parser {
       }
       if (arg == "-h" || arg == "--help") return done(Action::help);
       if (arg == "--version") return done(Action::version);
-      error = option(arg);
+      if (arg[1] != '-') {
+        error = bundle(arg);
+        if (error == "help") return done(Action::help);
+      } else {
+        error = option(arg, std::nullopt);
+      }
       if (!error.empty()) return failure(error);
     }
     const std::string error = finish();
@@ -146,27 +202,102 @@ class Parser {
   }
 
  private:
-  // One option (and its value, if it takes one).
-  std::string option(const std::string& arg) {
+  // "-lv", "-ulv 9000", "-l9000", "-mtext": short options one by one.
+  std::string bundle(const std::string& arg) {
+    for (std::size_t i = 1; i < arg.size(); ++i) {
+      const char c = arg[i];
+      const std::string name{'-', c};
+      if (isShortFlag(c)) {
+        if (c == 'h') return "help";
+        const std::string error = option(name, std::nullopt);
+        if (!error.empty()) return error;
+        continue;
+      }
+      if (!isShortValued(c)) {
+        return "unknown option " + quoted(arg.size() == 2 ? arg : name) +
+               (arg.size() == 2 ? "" : " in " + quoted(arg));
+      }
+      const std::string rest = arg.substr(i + 1);
+      const bool numeric =
+          !rest.empty() &&
+          ((rest[0] >= '0' && rest[0] <= '9') || rest[0] == '.');
+      if (!rest.empty() && (!isShortNumeric(c) || numeric)) {
+        return option(name, rest);
+      }
+      if (rest.empty()) return option(name, std::nullopt);
+      // "-lv 9000": -l takes the next argument, the bundle goes on.
+      if (next_ >= args_.size()) {
+        return "option " + quoted(name) + " needs a value";
+      }
+      const std::string error = option(name, args_[next_++]);
+      if (!error.empty()) return error;
+    }
+    return {};
+  }
+
+  // One option (and its value, if it takes one). `given` is a value
+  // already split off ("-l9000"); a long option may carry "=VALUE".
+  std::string option(const std::string& arg,
+                     std::optional<std::string> inlineValue) {
     std::string name = arg;
-    std::optional<std::string> inlineValue;
+    const bool given = inlineValue.has_value();
     if (arg.compare(0, 2, "--") == 0) {
       const auto eq = arg.find('=');
       if (eq != std::string::npos) {
         name = arg.substr(0, eq);
         inlineValue = arg.substr(eq + 1);
       }
-    } else if (arg.size() > 2 && takesValue(arg.substr(0, 2))) {
-      name = arg.substr(0, 2);  // "-l9000"
-      inlineValue = arg.substr(2);
     }
+    if (!given && !takesValue(name)) return flagOption(name, inlineValue, arg);
 
+    if (!takesValue(name)) return "unknown option " + quoted(arg);
+    std::string value;
+    if (inlineValue) {
+      value = *inlineValue;
+    } else if (next_ < args_.size()) {
+      value = args_[next_++];
+    } else {
+      return "option " + quoted(name) + " needs a value";
+    }
+    return valueOption(name, value);
+  }
+
+  std::string flagOption(const std::string& name,
+                         const std::optional<std::string>& inlineValue,
+                         const std::string& arg) {
     if (name == "-4" || name == "--ipv4") return flag(name, inlineValue, ipv4_);
     if (name == "-6" || name == "--ipv6") return flag(name, inlineValue, ipv6_);
+    if (name == "-u" || name == "--udp") return flag(name, inlineValue, udp_);
     if (name == "--echo") return flag(name, inlineValue, opts_.echo);
     if (name == "--broadcast") return flag(name, inlineValue, opts_.broadcast);
     if (name == "--reuse-port") return flag(name, inlineValue, opts_.reusePort);
     if (name == "--reuse-addr") return flag(name, inlineValue, opts_.reuseAddr);
+    if (name == "-t" || name == "--timestamp") {
+      return flag(name, inlineValue, opts_.timestamp);
+    }
+    if (name == "-d" || name == "--no-stdin") {
+      return flag(name, inlineValue, opts_.noStdin);
+    }
+    if (name == "--whole") return setInput(name, inlineValue, Input::whole);
+    if (name == "--flood") return flag(name, inlineValue, opts_.flood);
+    if (name == "--raw") return setOutput(name, inlineValue, "raw");
+    if (name == "-x" || name == "--hex") {
+      return setOutput(name, inlineValue, "hex");
+    }
+    if (name == "--stats") {
+      if (opts_.stats != Stats::off) {
+        return "option " + quoted(name) + " given twice";
+      }
+      if (!inlineValue || *inlineValue == "text") {
+        opts_.stats = Stats::text;
+      } else if (*inlineValue == "json") {
+        opts_.stats = Stats::json;
+      } else {
+        return "invalid value " + quoted(*inlineValue) + " for " +
+               quoted(name) + " (text or json)";
+      }
+      return {};
+    }
     if (name == "--multicast-loopback") {
       if (opts_.multicastLoopback) {
         return "option " + quoted(name) + " given twice";
@@ -184,21 +315,47 @@ class Parser {
     if (name == "-v" || name == "--verbose") {
       return flag(name, inlineValue, opts_.verbose);
     }
-    if (!takesValue(name)) return "unknown option " + quoted(arg);
+    return "unknown option " + quoted(arg);
+  }
 
-    std::string value;
-    if (inlineValue) {
-      value = *inlineValue;
-    } else if (next_ < args_.size()) {
-      value = args_[next_++];
+  std::string setOutput(const std::string& name,
+                        const std::optional<std::string>& inlineValue,
+                        const std::string& format) {
+    if (inlineValue) return "option " + quoted(name) + " takes no value";
+    if (outputGiven_) return "only one of --output, --raw and --hex";
+    outputGiven_ = true;
+    if (format == "lines") {
+      opts_.output = Output::lines;
+    } else if (format == "raw") {
+      opts_.output = Output::raw;
+    } else if (format == "hex") {
+      opts_.output = Output::hex;
     } else {
-      return "option " + quoted(name) + " needs a value";
+      return "invalid value " + quoted(format) + " for " + quoted(name) +
+             " (lines, raw or hex)";
     }
+    return {};
+  }
 
+  std::string setInput(const std::string& name,
+                       const std::optional<std::string>& inlineValue,
+                       Input input) {
+    if (inlineValue) return "option " + quoted(name) + " takes no value";
+    if (opts_.input != Input::lines) return "only one of --whole and --block";
+    opts_.input = input;
+    return {};
+  }
+
+  std::string valueOption(const std::string& name, const std::string& value) {
     if (name == "-l" || name == "--listen") {
       if (listenGiven_) return "option " + quoted(name) + " given twice";
       listenGiven_ = true;
       return parsePort(value, 0, opts_.port);
+    }
+    if (name == "-p" || name == "--source-port") {
+      if (sourcePortGiven_) return "option " + quoted(name) + " given twice";
+      sourcePortGiven_ = true;
+      return parsePort(value, 0, opts_.sourcePort);
     }
     if (name == "-b" || name == "--bind") {
       if (bindGiven_) return "option " + quoted(name) + " given twice";
@@ -210,6 +367,13 @@ class Parser {
     if (name == "-m" || name == "--message") {
       if (opts_.message) return "option " + quoted(name) + " given twice";
       opts_.message = value;  // may be empty: an empty datagram
+      return {};
+    }
+    if (name == "--output") return setOutput(name, std::nullopt, value);
+    if (name == "-e" || name == "--exec") {
+      if (!opts_.exec.empty()) return "option " + quoted(name) + " given twice";
+      if (value.empty()) return "empty command for " + quoted(name);
+      opts_.exec = value;
       return {};
     }
     if (name == "--join") return parseJoin(value, opts_.joins);
@@ -237,17 +401,82 @@ class Parser {
       countGiven_ = true;
       return parseCount(value, opts_.count);
     }
+    if (name == "-q" || name == "--wait") {
+      return parseSeconds(name, value, opts_.wait);
+    }
+    if (name == "-w" || name == "--idle-timeout") {
+      return parseSeconds(name, value, opts_.idleTimeout);
+    }
+    if (name == "--duration") return parseSeconds(name, value, opts_.duration);
+    if (name == "-i" || name == "--interval") {
+      if (paceGiven_) return "only one of --rate and --interval";
+      paceGiven_ = true;
+      std::optional<std::chrono::milliseconds> interval;
+      const std::string error = parseTimeout(value, interval);
+      if (!error.empty()) return error;
+      opts_.sendInterval = *interval;
+      return {};
+    }
+    if (name == "--rate") {
+      if (paceGiven_) return "only one of --rate and --interval";
+      paceGiven_ = true;
+      std::uint64_t rate = 0;
+      if (!allDigits(value) || !toUnsigned(value, rate) || rate == 0 ||
+          rate > 1000000000) {
+        return "invalid rate " + quoted(value) +
+               " (datagrams per second, 1-1000000000)";
+      }
+      opts_.sendInterval = std::chrono::nanoseconds(1000000000 / rate);
+      return {};
+    }
+    if (name == "--block") {
+      if (opts_.input != Input::lines) return "only one of --whole and --block";
+      std::uint64_t size = 0;
+      const std::string error = parseSize(name, value, 1, kMaxDatagram, size);
+      if (!error.empty()) return error;
+      opts_.input = Input::block;
+      opts_.blockSize = static_cast<std::size_t>(size);
+      return {};
+    }
+    if (name == "--size") {
+      if (sizeGiven_) return "option " + quoted(name) + " given twice";
+      sizeGiven_ = true;
+      std::uint64_t size = 0;
+      const std::string error =
+          parseSize(name, value, kFloodHeader, kMaxDatagram, size);
+      if (!error.empty()) return error;
+      opts_.floodSize = static_cast<std::size_t>(size);
+      return {};
+    }
+    if (name == "--rcvbuf" || name == "--sndbuf") {
+      int& target =
+          name == "--rcvbuf" ? opts_.recvBufferSize : opts_.sendBufferSize;
+      if (target != 0) return "option " + quoted(name) + " given twice";
+      std::uint64_t size = 0;
+      const std::string error =
+          parseSize(name, value, 1, 1024 * 1024 * 1024, size);
+      if (!error.empty()) return error;
+      target = static_cast<int>(size);
+      return {};
+    }
     // --timeout
     if (opts_.timeout) return "option " + quoted(name) + " given twice";
     return parseTimeout(value, opts_.timeout);
   }
 
   static bool takesValue(const std::string& name) {
-    return name == "-l" || name == "--listen" || name == "-b" ||
-           name == "--bind" || name == "-m" || name == "--message" ||
-           name == "--count" || name == "--timeout" || name == "--join" ||
-           name == "--source" || name == "--ttl" ||
-           name == "--multicast-interface";
+    for (const char* valued :
+         {"-l",       "--listen",       "-b",      "--bind",
+          "-m",       "--message",      "--count", "--timeout",
+          "--join",   "--source",       "--ttl",   "--multicast-interface",
+          "-p",       "--source-port",  "-q",      "--wait",
+          "-w",       "--idle-timeout", "-i",      "--interval",
+          "--rate",   "--block",        "--size",  "--duration",
+          "--rcvbuf", "--sndbuf",       "-e",      "--exec",
+          "--output"}) {
+      if (name == valued) return true;
+    }
+    return false;
   }
 
   static std::string flag(const std::string& name,
@@ -258,13 +487,56 @@ class Parser {
     return {};
   }
 
+  // An address given to -b or as HOST: the short IPv4 forms expanded, and
+  // its family checked against -4/-6. Sets `v6` when it is IPv6.
+  std::string checkAddress(std::string& address, const char* what, bool& v6) {
+    v6 = false;
+    if (looksIPv6(address)) {
+      v6 = true;
+      if (ipv4_) {
+        return what + std::string(" ") + quoted(address) +
+               " is IPv6: use -6 (or leave out -4)";
+      }
+      return {};
+    }
+    if (!isDottedQuad(address)) {
+      if (const auto expanded = expandIPv4(address)) address = *expanded;
+    }
+    if (ipv6_ && isDottedQuad(address)) {
+      return what + std::string(" ") + quoted(address) +
+             " is IPv4: use -4 (or leave out -6)";
+    }
+    return {};
+  }
+
   // Checks that need every argument: the mode and its positionals.
   std::string finish() {
     if (ipv4_ && ipv6_) return "-4 cannot be combined with -6";
+    const bool v4Given = ipv4_;
+    const bool v6Given = ipv6_;
     if (ipv6_) opts_.type = dgram::Type::udp6;
     if (!opts_.source.empty() && opts_.joins.empty()) {
       return "--source needs --join GROUP";
     }
+    for (auto& join : opts_.joins) {
+      if (!isMulticastLiteral(join.group)) {
+        return "--join " + quoted(join.group) +
+               " is not a multicast address (224.0.0.0/4 or ff00::/8)";
+      }
+      if (looksIPv6(join.group) ? v4Given : v6Given) {
+        return "--join " + quoted(join.group) +
+               (v4Given ? " is IPv6: use -6 (or leave out -4)"
+                        : " is IPv4: use -4 (or leave out -6)");
+      }
+      // The group's family is the socket's (an IPv4 group on a dual-stack
+      // socket could not be joined source-specifically).
+      (looksIPv6(join.group) ? ipv6_ : ipv4_) = true;
+    }
+    if (ipv4_ && ipv6_) {
+      return "--join groups of both families: IPv4 and IPv6 need one "
+             "dgramcat each";
+    }
+    if (ipv6_) opts_.type = dgram::Type::udp6;
     for (auto& join : opts_.joins) {
       // "-6 --join ff02::1,eth0": a bare interface name is its zone.
       if (ipv6_ && !join.iface.empty() &&
@@ -272,18 +544,41 @@ class Parser {
         join.iface = (join.iface[0] == '%' ? "::" : "::%") + join.iface;
       }
     }
+    bool bindV6 = false;
+    if (!opts_.bindAddress.empty()) {
+      const std::string error = checkAddress(opts_.bindAddress, "-b", bindV6);
+      if (!error.empty()) return error;
+      if (bindV6) opts_.type = dgram::Type::udp6;
+    }
 
+    std::string error = checkModes();
+    if (!error.empty()) return error;
     if (listenGiven_) {
       opts_.mode = Mode::listen;
       if (!positionals_.empty()) {
+        const std::string& after = positionalAfter_[0];
+        if (after == "--multicast-loopback" || after == "--stats") {
+          return "unexpected argument " + quoted(positionals_[0]) +
+                 ": give the value of " + after + " as " + after + "=" +
+                 positionals_[0];
+        }
         return "-l cannot be combined with HOST PORT (got " +
                quoted(positionals_[0]) + ")";
       }
       if (opts_.message) return "--message cannot be combined with -l";
+      // All interfaces, no family asked for: IPv4 and IPv6 both.
+      if (opts_.bindAddress.empty() && !ipv4_ && !ipv6_) {
+        opts_.dualStack = true;
+        opts_.type = dgram::Type::udp6;
+      }
       return {};
     }
 
     opts_.mode = Mode::send;
+    // Replies are raw by default; -t asks for header lines to stamp.
+    if (!outputGiven_) {
+      opts_.output = opts_.timestamp ? Output::lines : Output::raw;
+    }
     if (opts_.echo) return "--echo needs -l PORT";
     if (positionals_.empty()) return "missing HOST PORT (or -l PORT)";
     if (positionals_.size() == 1) {
@@ -294,7 +589,52 @@ class Parser {
     }
     if (positionals_[0].empty()) return "empty HOST";
     opts_.host = positionals_[0];
+    bool hostV6 = false;
+    error = checkAddress(opts_.host, "address", hostV6);
+    if (!error.empty()) return error;
+    if (!opts_.bindAddress.empty() && hostV6 != bindV6 &&
+        (hostV6 || isDottedQuad(opts_.host))) {
+      return "address " + quoted(opts_.host) + " and -b " +
+             quoted(opts_.bindAddress) + " are of different families";
+    }
+    if (hostV6) opts_.type = dgram::Type::udp6;
     return parsePort(positionals_[1], 1, opts_.port);
+  }
+
+  // The options that belong to one mode, or exclude each other.
+  std::string checkModes() {
+    if (opts_.timestamp && opts_.output == Output::raw) {
+      return "-t cannot be combined with raw output (--raw)";
+    }
+    if (listenGiven_) {
+      if (sourcePortGiven_) {
+        return "-p sets the source port when sending; to listen on a port, "
+               "use -l PORT";
+      }
+      if (opts_.wait) return "-q applies to sending (HOST PORT), not to -l";
+      if (opts_.flood) return "--flood sends: use HOST PORT, not -l";
+      if (!opts_.exec.empty() && opts_.echo) {
+        return "--exec cannot be combined with --echo";
+      }
+    } else if (!opts_.exec.empty()) {
+      return "--exec needs -l PORT";
+    }
+    if (opts_.flood) {
+      if (opts_.message) return "--flood cannot be combined with --message";
+      if (opts_.input != Input::lines) {
+        return "--flood cannot be combined with --whole or --block";
+      }
+      if (!opts_.duration && !countGiven_) {
+        opts_.duration = std::chrono::milliseconds(1000);
+      }
+    } else {
+      if (sizeGiven_) return "--size needs --flood";
+      if (opts_.duration) return "--duration needs --flood";
+    }
+    if (opts_.message && opts_.input != Input::lines) {
+      return "--message cannot be combined with --whole or --block";
+    }
+    return {};
   }
 
   ParseResult done(Action action) {
@@ -309,85 +649,23 @@ class Parser {
   std::size_t next_ = 0;
   Options opts_;
   std::vector<std::string> positionals_;
+  std::vector<std::string> positionalAfter_;  // the argument before each
   bool ipv4_ = false;
   bool ipv6_ = false;
+  bool udp_ = false;  // -u: accepted for nc habits; UDP is all there is
   bool listenGiven_ = false;
   bool bindGiven_ = false;
   bool countGiven_ = false;
+  bool sourcePortGiven_ = false;
+  bool outputGiven_ = false;
+  bool paceGiven_ = false;
+  bool sizeGiven_ = false;
 };
 
 }  // namespace
 
 ParseResult parseOptions(const std::vector<std::string>& args) {
   return Parser(args).parse();
-}
-
-std::string versionText() {
-  return "dgramcat " DGRAMCAT_VERSION;
-}
-
-std::string helpText() {
-  return R"(Usage: dgramcat [options] HOST PORT    send stdin lines to HOST:PORT
-       dgramcat [options] -l PORT      print what arrives on PORT
-
-A netcat for UDP, built on the dgram library.
-
-Modes:
-  HOST PORT           Send each line of stdin as one datagram, without its
-                      line ending (\n or \r\n); an empty line is an empty
-                      datagram. Ends when stdin ends.
-  -l, --listen PORT   Listen on PORT (0 = any free port) and print each
-                      datagram on one line of stdout:
-                        127.0.0.1:5000 (IPv4, 5 bytes): hello
-                        [::1]:5000 (IPv6, 1 byte): x
-                      Bytes other than printable ASCII are escaped as \n,
-                      \r, \t, \\ or \xHH. Ends only by --count, --timeout
-                      or a signal.
-
-Options:
-  -b, --bind ADDR     Local address to bind (default: all interfaces).
-  -4, --ipv4          Use IPv4 (udp4). The default.
-  -6, --ipv6          Use IPv6 (udp6).
-  -m, --message TEXT  Send TEXT instead of reading stdin (with --count N,
-                      N times).
-      --join GROUP[,IFACE]
-                      Join multicast GROUP (repeatable), on the interface
-                      with address IFACE (IPv4) or named IFACE (IPv6:
-                      eth0, %eth0 or ::%eth0); default: the system's
-                      choice.
-      --source ADDR   With --join: source-specific, only datagrams from
-                      ADDR.
-      --multicast-interface IFACE
-                      Send multicast out of IFACE (IPv4 address, or
-                      ::%eth0 for IPv6).
-      --multicast-loopback[=on|off]
-                      Whether this host also gets its own multicast
-                      (the system's default is on).
-      --ttl N         Hop limit 0-255 of multicast (0: this host only)
-                      and, if at least 1, of unicast datagrams.
-      --broadcast     Allow sending to broadcast addresses.
-      --reuse-port    Share the port with other --reuse-port sockets
-                      (SO_REUSEPORT: the system spreads datagrams).
-      --reuse-addr    Share the port (SO_REUSEADDR), e.g. several
-                      multicast listeners on one host.
-      --echo          With -l: also send every datagram back to its sender.
-      --count N       Stop after N datagrams received (-l) or sent.
-      --timeout S     Stop after S seconds (decimals allowed, e.g. 0.5).
-  -v, --verbose       Report the local address and the end on stderr.
-  -h, --help          Print this help and exit.
-      --version       Print the version and exit.
-
-Long options also take their value as --name=VALUE; short ones as -lPORT.
-"--" ends the options.
-
-Exit status:
-  0  done: --count reached, stdin ended and all of it sent, the message
-     sent, or --timeout expired with nothing asked for left undone
-  1  runtime error (such as EADDRINUSE or ENOTFOUND), or --timeout expired
-     before --count was reached, before the message was sent, or while a
-     line read from stdin was still being sent
-  2  bad arguments
-)";
 }
 
 }  // namespace dgramcat

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,10 +34,32 @@ enum class Mode {
   send,    ///< HOST PORT: send stdin lines, or --message once
 };
 
+/// How a received datagram is written to stdout.
+enum class Output {
+  lines,  ///< "ADDR:PORT (IPv4, N bytes): escaped payload" (listen default)
+  raw,    ///< the payload bytes only, nothing added (send mode default)
+  hex,    ///< the header line, then a hex dump of the payload
+};
+
+/// How stdin is cut into datagrams.
+enum class Input {
+  lines,  ///< one datagram per line, without "\n" or "\r\n"
+  whole,  ///< all of stdin as one datagram
+  block,  ///< blocks of Options::blockSize bytes (the last may be shorter)
+};
+
+/// --stats: a summary on stderr at the end (and on SIGINT).
+enum class Stats { off, text, json };
+
 struct Options {
   Action action = Action::run;
   Mode mode = Mode::send;
-  dgram::Type type = dgram::Type::udp4;  ///< -4 / -6
+  /// -4 / -6, or inferred from the HOST or -b address; IPv4 otherwise,
+  /// except when listening on all interfaces (see dualStack).
+  dgram::Type type = dgram::Type::udp4;
+  /// Listening without -b, -4 or -6: one udp6 socket that also gets IPv4
+  /// (IPv4-mapped), falling back to udp4 where the host has no IPv6.
+  bool dualStack = false;
   /// Listen mode: the local port (0 = any). Send mode: the destination.
   int port = 0;
   /// Send mode: the destination host name or address.
@@ -70,7 +93,50 @@ struct Options {
   /// --reuse-port / --reuse-addr: the createSocket options.
   bool reusePort = false;
   bool reuseAddr = false;
+
+  /// -p PORT: the local (source) port in send mode; 0 = any.
+  int sourcePort = 0;
+  /// -q S: after the input ends, how long to wait for replies and ICMP
+  /// errors (the wait ends early once every datagram sent has a reply).
+  std::optional<std::chrono::milliseconds> wait;
+  /// -w S: end when nothing was sent or received for this long.
+  std::optional<std::chrono::milliseconds> idleTimeout;
+  /// --output / --raw / -x: how datagrams are written (listen mode prints
+  /// lines, send mode the raw replies, unless set).
+  Output output = Output::lines;
+  /// -t: prefix each header line with the time of arrival.
+  bool timestamp = false;
+  /// --whole / --block N: how stdin becomes datagrams.
+  Input input = Input::lines;
+  std::size_t blockSize = 0;
+  /// --rate N (datagrams per second) or -i S (interval): the send pace;
+  /// zero = as fast as possible.
+  std::chrono::nanoseconds sendInterval{0};
+  /// --rcvbuf / --sndbuf: socket buffer sizes in bytes, 0 = the system's.
+  int recvBufferSize = 0;
+  int sendBufferSize = 0;
+  /// -e / --exec CMD: with -l, run CMD for each datagram (payload on its
+  /// stdin) and send its output back to the sender.
+  std::string exec;
+  /// -d / --no-stdin: do not read stdin (listen mode: nothing to send
+  /// back; send mode: send nothing, just wait -q for what arrives).
+  bool noStdin = false;
+  /// --stats[=text|json].
+  Stats stats = Stats::off;
+  /// --flood: send numbered datagrams of floodSize bytes as fast as --rate
+  /// allows, for --duration (or --count datagrams), then ask the receiver
+  /// for its counts.
+  bool flood = false;
+  std::size_t floodSize = 64;
+  std::optional<std::chrono::milliseconds> duration;
 };
+
+/// A --flood datagram starts with 4 magic bytes and a 64-bit sequence
+/// number: the smallest --size.
+inline constexpr std::size_t kFloodHeader = 12;
+
+/// The largest UDP payload over IPv4.
+inline constexpr std::size_t kMaxDatagram = 65507;
 
 /// Either options or the reason the arguments are wrong.
 struct ParseResult {

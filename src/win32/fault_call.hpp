@@ -1,0 +1,26 @@
+// Windows side of the fault-injection seam (common/fault_injection.hpp):
+// wraps a Winsock or Win32 call so that a test can make it fail with a
+// chosen error, set where the caller reads it (WSASetLastError, which
+// GetLastError also returns). Without DGRAM_FAULT_INJECTION it is the
+// plain call.
+// Layer: platform (IOCP).
+#pragma once
+
+#include "common/fault_injection.hpp"
+#include "win32/winsock.hpp"
+
+namespace dgram::detail {
+
+/// Calls `real()` unless a fault is armed for `call`, in which case it sets
+/// the last error and returns `failure` (SOCKET_ERROR, INVALID_SOCKET,
+/// nullptr...) as the failing call would.
+template <class Result, class RealCall>
+Result faultableWinCall(fault::Call call, Result failure, RealCall&& real) {
+  if (int error = fault::take(call)) {
+    ::WSASetLastError(error);
+    return failure;
+  }
+  return real();
+}
+
+}  // namespace dgram::detail

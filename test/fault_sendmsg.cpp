@@ -1,0 +1,174 @@
+// sendmsg failures injected through the fault seam: EAGAIN and ENOBUFS
+// queue the datagram until the socket is writable (counted in the send
+// queue meanwhile), ENOMEM fails that one send, EINTR is retried at once.
+// In each case nothing is lost or reordered, every callback runs once and
+// the socket is usable afterwards.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fault_injection.hpp"
+#include "support/socket_helpers.hpp"
+
+#if defined(DGRAM_FAULT_INJECTION) && !defined(_WIN32)
+
+namespace fault = dgram::detail::fault;
+
+namespace {
+
+struct FaultScope {
+  FaultScope() { fault::reset(); }
+  ~FaultScope() { fault::reset(); }
+};
+
+struct Run {
+  std::vector<std::optional<dgram::Error>> errors;
+  std::vector<int> calls;
+  std::string received;
+  std::size_t queuedCount = 0;
+  std::size_t queuedBytes = 0;
+};
+
+// Sends "a".."e" (then "f" once all are done) with the `nth` sendmsg failing
+// `times` times with `error`.
+Run sendFive(int error, int nth, int times) {
+  FaultScope scope;
+  dgram::Loop loop;
+  Run run;
+  run.errors.resize(6);
+  run.calls.assign(6, 0);
+  auto receiver =
+      test::boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        run.received.push_back(static_cast<char>(msg.data()[0]));
+      });
+  auto sender = test::boundSocket(loop);
+  int port = receiver->address().port;
+  auto sendOne = [&](int i) {
+    sender->send(
+        std::string(1, static_cast<char>('a' + i)), port, "127.0.0.1",
+        [&run, i](const std::optional<dgram::Error>& err, std::size_t) {
+          run.errors[static_cast<std::size_t>(i)] = err;
+          ++run.calls[static_cast<std::size_t>(i)];
+        });
+  };
+  fault::failNth(fault::Call::sendmsg, nth, error, times);
+  for (int i = 0; i < 5; ++i)
+    sendOne(i);
+  run.queuedCount = sender->getSendQueueCount();
+  run.queuedBytes = sender->getSendQueueSize();
+  auto allDone = [&](int n) {
+    for (int i = 0; i < n; ++i)
+      if (run.calls[static_cast<std::size_t>(i)] == 0) return false;
+    return true;
+  };
+  REQUIRE(test::runUntil(loop, [&] { return allDone(5); }));
+  CHECK(sender->getSendQueueCount() == 0);
+  CHECK(sender->getSendQueueSize() == 0);
+  // Usable afterwards.
+  sendOne(5);
+  std::size_t expected = error == ENOMEM ? 5 : 6;
+  REQUIRE(test::runUntil(
+      loop, [&] { return allDone(6) && run.received.size() == expected; }));
+  sender->close();
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("sendmsg EAGAIN: queued, retried when writable, in order",
+          "[fault][send]") {
+  Run run = sendFive(EAGAIN, 2, 1);
+  CHECK(run.queuedCount == 4);  // b, and c..e behind it
+  CHECK(run.queuedBytes == 4);
+  CHECK(run.received == "abcdef");
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(run.calls[i] == 1);
+    CHECK_FALSE(run.errors[i]);
+  }
+}
+
+TEST_CASE("sendmsg ENOBUFS is handled as EAGAIN and counted while it waits",
+          "[fault][send]") {
+  Run run = sendFive(ENOBUFS, 2, 1);
+  CHECK(run.queuedCount == 4);
+  CHECK(run.queuedBytes == 4);
+  CHECK(run.received == "abcdef");
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(run.calls[i] == 1);
+    CHECK_FALSE(run.errors[i]);
+  }
+}
+
+TEST_CASE("sendmsg ENOBUFS again on retry still delivers in order",
+          "[fault][send]") {
+  Run run = sendFive(ENOBUFS, 2, 3);
+  CHECK(run.received == "abcdef");
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(run.calls[i] == 1);
+    CHECK_FALSE(run.errors[i]);
+  }
+}
+
+// ENOBUFS can last while the socket polls writable (an interface queue is
+// full): waiting for writability would retry in a busy loop (libuv#5194).
+TEST_CASE("a lasting ENOBUFS is retried after pauses, not in a busy loop",
+          "[fault][send]") {
+  FaultScope scope;
+  dgram::Loop loop;
+  int received = 0;
+  auto receiver = test::boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++received; });
+  auto sender = test::boundSocket(loop);
+  fault::failNth(fault::Call::sendmsg, 1, ENOBUFS, 1 << 30);
+  int calls = 0;
+  std::optional<dgram::Error> error;
+  sender->send("x", receiver->address().port, "127.0.0.1",
+               [&](const std::optional<dgram::Error>& err, std::size_t) {
+                 error = err;
+                 ++calls;
+               });
+  test::settle(loop, std::chrono::milliseconds(100));
+  CHECK(calls == 0);
+  CHECK(sender->getSendQueueCount() == 1);
+  CHECK(sender->getSendQueueSize() == 1);
+  // One attempt per pause (1 ms) at most, with slack for a slow machine.
+  CHECK(fault::calls(fault::Call::sendmsg) < 200);
+  fault::reset();  // the interface has room again
+  REQUIRE(test::runUntil(loop, [&] { return calls == 1 && received == 1; }));
+  CHECK_FALSE(error);
+  CHECK(sender->getSendQueueCount() == 0);
+  sender->close();
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("sendmsg ENOMEM fails that send only", "[fault][send]") {
+  Run run = sendFive(ENOMEM, 2, 1);
+  CHECK(run.queuedCount == 0);
+  CHECK(run.received == "acdef");
+  for (std::size_t i = 0; i < 6; ++i)
+    CHECK(run.calls[i] == 1);
+  REQUIRE(run.errors[1]);
+  CHECK(run.errors[1]->code() == "ENOMEM");
+  CHECK(run.errors[1]->syscall() == "send");
+  CHECK(run.errors[1]->port() > 0);
+  for (std::size_t i : {0u, 2u, 3u, 4u, 5u})
+    CHECK_FALSE(run.errors[i]);
+}
+
+TEST_CASE("sendmsg EINTR is retried at once, invisibly", "[fault][send]") {
+  Run run = sendFive(EINTR, 2, 3);
+  CHECK(run.queuedCount == 0);
+  CHECK(run.received == "abcdef");
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(run.calls[i] == 1);
+    CHECK_FALSE(run.errors[i]);
+  }
+}
+
+#endif  // DGRAM_FAULT_INJECTION && !_WIN32

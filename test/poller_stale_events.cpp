@@ -1,0 +1,112 @@
+// A descriptor closed and reused inside one batch of events must not get
+// the old descriptor's events: unwatching an fd drops its events still
+// pending in the batch being dispatched (epoll, kqueue and poll).
+#include <catch2/catch.hpp>
+
+#ifndef _WIN32
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "common/loop_core.hpp"
+#include "posix/poller.hpp"
+#include "support/helpers.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// Two descriptors readable at once. Whichever is dispatched first closes
+// the other, opens a new descriptor (which reuses the closed number) and
+// watches it: the new one is not readable, so it must hear nothing.
+struct Pair {
+  dgram::detail::Poller* poller = nullptr;
+  int fds[2] = {-1, -1};    // readable ends
+  int peers[2] = {-1, -1};  // their other ends
+  int reused = -1;          // the new descriptor
+  int reusedPeer = -1;      // its other end
+  int firstCalls = 0;
+  int reusedCalls = 0;
+};
+
+class First final : public dgram::detail::Watcher {
+ public:
+  First(Pair& pair, int self) : pair_(pair), self_(self) {}
+  void onReady(unsigned) override {
+    ++pair_.firstCalls;
+    if (pair_.reused >= 0) return;
+    int other = pair_.fds[1 - self_];
+    pair_.poller->unwatch(other);
+    ::close(other);
+    pair_.fds[1 - self_] = -1;
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+    // Force the closed number, as the kernel usually would by itself.
+    if (sv[0] != other) {
+      REQUIRE(::dup2(sv[0], other) == other);
+      ::close(sv[0]);
+    }
+    pair_.reused = other;
+    pair_.reusedPeer = sv[1];
+    REQUIRE(pair_.poller->watch(other, dgram::detail::kReadable,
+                                reusedWatcher) == 0);
+  }
+  dgram::detail::Watcher* reusedWatcher = nullptr;
+
+ private:
+  Pair& pair_;
+  int self_;
+};
+
+class Reused final : public dgram::detail::Watcher {
+ public:
+  explicit Reused(Pair& pair) : pair_(pair) {}
+  void onReady(unsigned) override { ++pair_.reusedCalls; }
+
+ private:
+  Pair& pair_;
+};
+
+}  // namespace
+
+TEST_CASE("a descriptor reused inside one batch gets none of the old events",
+          "[loop][backend]") {
+  dgram::Loop loop;
+  auto& poller = static_cast<dgram::detail::Poller&>(loop.core().backend());
+  Pair pair;
+  pair.poller = &poller;
+  for (int i = 0; i < 2; ++i) {
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+    pair.fds[i] = sv[0];
+    pair.peers[i] = sv[1];
+    REQUIRE(::write(sv[1], "x", 1) == 1);
+  }
+  Reused reused(pair);
+  First first0(pair, 0);
+  First first1(pair, 1);
+  first0.reusedWatcher = &reused;
+  first1.reusedWatcher = &reused;
+  REQUIRE(poller.watch(pair.fds[0], dgram::detail::kReadable, &first0) == 0);
+  REQUIRE(poller.watch(pair.fds[1], dgram::detail::kReadable, &first1) == 0);
+
+  poller.wait(1000);
+  CHECK(pair.firstCalls == 1);
+  REQUIRE(pair.reused >= 0);
+  CHECK(pair.reusedCalls == 0);
+
+  for (int fd : pair.fds)
+    if (fd >= 0) {
+      poller.unwatch(fd);
+      ::close(fd);
+    }
+  poller.unwatch(pair.reused);
+  ::close(pair.reused);
+  ::close(pair.reusedPeer);
+  for (int fd : pair.peers)
+    ::close(fd);
+}
+
+#endif  // _WIN32

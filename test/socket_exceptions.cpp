@@ -1,0 +1,209 @@
+// The exception rule: an exception from a user callback or listener
+// leaves run()/runOnce(), and the socket stays consistent: the rest of a
+// received batch is delivered on the next run, every send callback runs
+// exactly once, and the loop can be run again.
+#include <catch2/catch.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "support/socket_helpers.hpp"
+
+namespace {
+
+struct Thrown : std::runtime_error {
+  Thrown() : std::runtime_error("thrown by a listener") {}
+};
+
+/// runOnce until `done()` or idle, counting exceptions; bounded in turns
+/// and time.
+template <typename Pred>
+int runCatching(dgram::Loop& loop, Pred done) {
+  int thrown = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (int i = 0;
+       i < 1000 && !done() && std::chrono::steady_clock::now() < deadline;
+       ++i) {
+    try {
+      if (!loop.runOnce(std::chrono::milliseconds(10))) break;  // idle
+    } catch (const Thrown&) {
+      ++thrown;
+    }
+  }
+  return thrown;
+}
+
+}  // namespace
+
+// Issue 10, item 5: 1 of 8 was delivered.
+TEST_CASE("a throwing message listener loses nothing of the batch",
+          "[exception][receive]") {
+  dgram::Loop loop;
+  int received = 0;
+  auto receiver =
+      test::boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        ++received;
+        CHECK(msg.size() == 1);
+        if (received % 3 == 1) throw Thrown();
+      });
+  auto sender = test::boundSocket(loop);
+  int port = receiver->address().port;
+  // All eight are in the receiver's buffer before it reads one batch.
+  for (char c = '0'; c < '8'; ++c)
+    sender->send(std::string(1, c), port, "127.0.0.1");
+  int thrown = runCatching(loop, [&] { return received == 8; });
+  CHECK(received == 8);
+  CHECK(thrown == 3);
+  // Still receiving afterwards.
+  sender->send("z", port, "127.0.0.1");
+  runCatching(loop, [&] { return received == 9; });
+  CHECK(received == 9);
+  sender->close();
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("batch order survives a throwing message listener",
+          "[exception][receive]") {
+  dgram::Loop loop;
+  std::string seen;
+  auto receiver =
+      test::boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        seen.push_back(static_cast<char>(msg.data()[0]));
+        if (seen.size() == 2) throw Thrown();
+      });
+  auto sender = test::boundSocket(loop);
+  int port = receiver->address().port;
+  for (char c = 'a'; c < 'f'; ++c)
+    sender->send(std::string(1, c), port, "127.0.0.1");
+  runCatching(loop, [&] { return seen.size() == 5; });
+  sender->send("f", port, "127.0.0.1");
+  runCatching(loop, [&] { return seen.size() == 6; });
+  CHECK(seen == "abcdef");
+  sender->close();
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("every send callback runs once when one of them throws",
+          "[exception][send]") {
+  dgram::Loop loop;
+  auto receiver = test::boundSocket(loop);
+  int port = receiver->address().port;
+  auto s = test::boundSocket(loop);
+  int calls[6] = {};
+  for (int i = 0; i < 6; ++i) {
+    s->send("x", port, "127.0.0.1",
+            [&calls, i](const std::optional<dgram::Error>&, std::size_t) {
+              ++calls[i];
+              if (i % 2 == 0) throw Thrown();
+            });
+  }
+  int thrown = runCatching(loop, [&] {
+    for (int c : calls)
+      if (c == 0) return false;
+    return true;
+  });
+  CHECK(thrown == 3);
+  for (int c : calls)
+    CHECK(c == 1);
+  s->close();
+  receiver->close();
+  CHECK(runCatching(loop, [] { return false; }) == 0);
+}
+
+TEST_CASE("a throwing bind callback does not strand the sends behind it",
+          "[exception][bind]") {
+  dgram::Loop loop;
+  int received = 0;
+  auto receiver = test::boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++received; });
+  int port = receiver->address().port;
+  auto s = test::makeSocket(loop);
+  int listening = 0;
+  s->on(dgram::listening, [&] { ++listening; });
+  s->bind(0, "127.0.0.1", [] { throw Thrown(); });
+  int sent = 0;
+  s->send("x", port, "127.0.0.1",
+          [&](const std::optional<dgram::Error>& err, std::size_t) {
+            CHECK_FALSE(err);
+            ++sent;
+          });
+  int thrown = runCatching(loop, [&] { return sent == 1 && received == 1; });
+  CHECK(thrown == 1);
+  CHECK(sent == 1);
+  CHECK(received == 1);
+  CHECK(listening == 1);
+  s->close();
+  receiver->close();
+  runCatching(loop, [] { return false; });
+}
+
+TEST_CASE(
+    "a throwing error listener still cancels the sends behind a "
+    "failed bind",
+    "[exception][bind]") {
+  dgram::Loop loop;
+  auto taken = test::boundSocket(loop);
+  auto s = test::makeSocket(loop);
+  s->on(dgram::error, [](const dgram::Error&) { throw Thrown(); });
+  s->bind(taken->address().port, "127.0.0.1");
+  std::optional<dgram::Error> error;
+  int calls = 0;
+  s->send("x", 9, "127.0.0.1",
+          [&](const std::optional<dgram::Error>& err, std::size_t) {
+            error = err;
+            ++calls;
+          });
+  int thrown = runCatching(loop, [&] { return calls == 1; });
+  CHECK(thrown == 1);
+  REQUIRE(calls == 1);
+  REQUIRE(error);
+  CHECK(error->code() == "ECANCELED");
+  s->close();
+  taken->close();
+  runCatching(loop, [] { return false; });
+}
+
+TEST_CASE("a throwing close listener: the others run, all are released",
+          "[exception][close]") {
+  dgram::Loop loop;
+  auto s = test::boundSocket(loop);
+  std::weak_ptr<dgram::Socket> weak = s;
+  int closes = 0;
+  s->on(dgram::close, [s, &closes] {
+    ++closes;
+    throw Thrown();
+  });
+  s->close([s, &closes] { ++closes; });
+  s.reset();
+  int thrown = runCatching(loop, [&] { return closes == 2 && weak.expired(); });
+  CHECK(thrown == 1);
+  CHECK(closes == 2);
+  CHECK(weak.expired());
+}
+
+TEST_CASE("a throwing connect callback leaves the socket connected and usable",
+          "[exception][connect]") {
+  dgram::Loop loop;
+  int received = 0;
+  auto receiver = test::boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++received; });
+  auto s = test::makeSocket(loop);
+  bool connected = false;
+  s->connect(receiver->address().port, "127.0.0.1",
+             [&](const std::optional<dgram::Error>& err) {
+               connected = !err;
+               throw Thrown();
+             });
+  int thrown = runCatching(loop, [&] { return connected; });
+  CHECK(connected);
+  CHECK(thrown == 1);
+  s->send("x");
+  runCatching(loop, [&] { return received == 1; });
+  CHECK(received == 1);
+  s->close();
+  receiver->close();
+  runCatching(loop, [] { return false; });
+}

@@ -1,0 +1,106 @@
+// The loop's timers as an indexed heap: removal from anywhere, in-place
+// re-arming, and deadline order (ties: creation order) kept through both.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "common/timers.hpp"
+
+using dgram::detail::Timers;
+using namespace std::chrono_literals;
+
+TEST_CASE("timers fire in deadline order after removals from the middle",
+          "[timer]") {
+  Timers timers;
+  const auto base = Timers::Clock::now();
+  std::mt19937 random(12345);
+  struct Planned {
+    int due;
+    int order;
+    std::uint64_t id = 0;
+    bool cancelled = false;
+  };
+  std::vector<Planned> plan;
+  std::vector<int> fired;
+  for (int i = 0; i < 500; ++i) {
+    Planned p{static_cast<int>(random() % 50), i};
+    p.id = timers.add(base + std::chrono::milliseconds(p.due),
+                      [&fired, i] { fired.push_back(i); });
+    plan.push_back(p);
+  }
+  for (int i = 0; i < 250; ++i) {
+    Planned& p = plan[random() % plan.size()];
+    CHECK(timers.cancel(p.id) == !p.cancelled);
+    p.cancelled = true;
+  }
+  std::vector<Planned> expected;
+  for (const Planned& p : plan)
+    if (!p.cancelled) expected.push_back(p);
+  std::stable_sort(
+      expected.begin(), expected.end(),
+      [](const Planned& a, const Planned& b) { return a.due < b.due; });
+  CHECK(timers.refCount() == expected.size());
+  timers.runDue(base + 1s);
+  REQUIRE(fired.size() == expected.size());
+  for (std::size_t i = 0; i < fired.size(); ++i)
+    CHECK(fired[i] == expected[i].order);
+  CHECK(timers.refCount() == 0);
+  CHECK_FALSE(timers.nextDue());
+}
+
+TEST_CASE("a cancelled id stays dead after its slot is reused", "[timer]") {
+  Timers timers;
+  const auto base = Timers::Clock::now();
+  int first = 0;
+  int second = 0;
+  auto old = timers.add(base, [&] { ++first; });
+  CHECK(timers.cancel(old));
+  auto reused = timers.add(base, [&] { ++second; });
+  CHECK(reused != old);
+  CHECK_FALSE(timers.cancel(old));  // must not cancel the new timer
+  timers.runDue(base + 1ms);
+  CHECK(first == 0);
+  CHECK(second == 1);
+  CHECK_FALSE(timers.cancel(reused));  // fired: no longer pending
+}
+
+TEST_CASE("rescheduling moves a timer in place", "[timer]") {
+  Timers timers;
+  const auto base = Timers::Clock::now();
+  std::vector<char> fired;
+  auto a = timers.add(
+      base + 10ms, [&] { fired.push_back('a'); }, false);
+  timers.add(base + 20ms, [&] { fired.push_back('b'); });
+  const std::uint64_t issued = timers.issued();
+  CHECK(timers.reschedule(a, base + 30ms));
+  CHECK(timers.dueOf(a) == base + 30ms);
+  CHECK(timers.issued() == issued);  // no new timer
+  CHECK(timers.refCount() == 1);     // a stays unref'd
+  CHECK(timers.nextDue() == base + 20ms);
+  timers.runDue(base + 25ms);
+  CHECK(fired == std::vector<char>{'b'});
+  CHECK(timers.reschedule(a, base + 5ms));
+  timers.runDue(base + 25ms);
+  CHECK(fired == std::vector<char>{'b', 'a'});
+  CHECK_FALSE(timers.reschedule(a, base));  // fired: nothing to move
+}
+
+TEST_CASE("a timer that re-arms itself with no delay waits for the next turn",
+          "[timer]") {
+  Timers timers;
+  const auto base = Timers::Clock::now();
+  int runs = 0;
+  std::function<void()> again = [&] {
+    ++runs;
+    timers.add(base, again);
+  };
+  timers.add(base, again);
+  timers.runDue(base + 1ms);
+  CHECK(runs == 1);
+  timers.runDue(base + 1ms);
+  CHECK(runs == 2);
+}
