@@ -31,13 +31,13 @@ ListenerId Socket::on(MessageEvent, MessageListener fn) {
   return impl_->addMessage(std::move(fn), false);
 }
 ListenerId Socket::on(ListeningEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kListening, std::move(fn), false);
+  return impl_->addPlain(SocketImpl::Event::listening, std::move(fn), false);
 }
 ListenerId Socket::on(ConnectEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kConnect, std::move(fn), false);
+  return impl_->addPlain(SocketImpl::Event::connect, std::move(fn), false);
 }
 ListenerId Socket::on(CloseEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kClose, std::move(fn), false);
+  return impl_->addPlain(SocketImpl::Event::close, std::move(fn), false);
 }
 ListenerId Socket::on(ErrorEvent, ErrorListener fn) {
   return impl_->addError(std::move(fn), false);
@@ -46,13 +46,13 @@ ListenerId Socket::once(MessageEvent, MessageListener fn) {
   return impl_->addMessage(std::move(fn), true);
 }
 ListenerId Socket::once(ListeningEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kListening, std::move(fn), true);
+  return impl_->addPlain(SocketImpl::Event::listening, std::move(fn), true);
 }
 ListenerId Socket::once(ConnectEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kConnect, std::move(fn), true);
+  return impl_->addPlain(SocketImpl::Event::connect, std::move(fn), true);
 }
 ListenerId Socket::once(CloseEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kClose, std::move(fn), true);
+  return impl_->addPlain(SocketImpl::Event::close, std::move(fn), true);
 }
 ListenerId Socket::once(ErrorEvent, ErrorListener fn) {
   return impl_->addError(std::move(fn), true);

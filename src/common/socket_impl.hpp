@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/ip_address.hpp"
@@ -52,9 +53,12 @@ class SocketImpl : private SocketEvents {
   /// The loop is being destroyed: release everything without emitting.
   void abandon();
 
+  /// The events whose listeners take no argument.
+  enum class Event { listening, connect, close };
+
   // Listeners.
   ListenerId addMessage(MessageListener fn, bool once);
-  ListenerId addPlain(int event, Listener fn, bool once);
+  ListenerId addPlain(Event event, Listener fn, bool once);
   ListenerId addError(ErrorListener fn, bool once);
   bool removeListener(ListenerId id);
 
@@ -88,21 +92,21 @@ class SocketImpl : private SocketEvents {
   Type type() const noexcept { return type_; }
   bool closed() const noexcept { return closed_; }
 
-  enum Event { kListening, kConnect, kClose };
-
  private:
   enum class BindState { unbound, binding, bound };
   enum class ConnectState { disconnected, connecting, connected };
 
-  /// Work that waits for the socket to be bound: sends, a connect, close.
-  struct Pending {
-    enum Kind { send, connect, close } kind;
-    explicit Pending(Kind k) : kind(k) {}
-    OutgoingSend* request = nullptr;
-    int port = 0;
-    std::string address;
-    ConnectCallback connectCallback;
+  /// Work that waits for the socket to be bound, run in call order.
+  struct PendingSend {
+    OutgoingSend* request;
   };
+  struct PendingConnect {
+    int port;
+    std::string address;
+    ConnectCallback callback;
+  };
+  struct PendingClose {};
+  using Pending = std::variant<PendingSend, PendingConnect, PendingClose>;
 
   // SocketEvents.
   void onDatagram(const std::uint8_t* data, std::size_t size,
@@ -171,6 +175,7 @@ class SocketImpl : private SocketEvents {
   /// Emits (or resumes, after a listener threw) a plain event. If a
   /// listener throws, the rest are called on the next turn.
   void emitPlain(Event event, bool resume = false);
+  ListenerList<void()>& listenersOf(Event event) noexcept;
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
                         const Endpoint& from, bool truncated);
   void deliverHeld();

@@ -99,9 +99,7 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
   if (bindState_ != BindState::bound) {
     // Sent after 'listening'; the caller may reuse its buffer right away.
     request->own();
-    Pending item(Pending::send);
-    item.request = request;
-    pending_.push_back(std::move(item));
+    pending_.emplace_back(PendingSend{request});
     hasPendingQueue_ = true;
     return;
   }
