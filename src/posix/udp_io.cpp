@@ -11,7 +11,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <deque>
 
 #include "bsd/bsd_socket.hpp"
@@ -40,10 +39,6 @@ constexpr int kMaxInterrupts = 8;
 // socket may poll writable all along (BSD; Linux with a full qdisc), so
 // waiting for writability would spin: it is retried after a pause.
 constexpr auto kNoBuffersPause = std::chrono::milliseconds(1);
-
-bool isCode(const SysError& error, const char* code) {
-  return error && std::strcmp(error.code, code) == 0;
-}
 
 SysError lastError() {
   return sysErrorFromErrno(errno);
@@ -170,9 +165,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool send(SendRequest& request, SysError& error) override {
     if (queue_.empty()) {
       error = trySend(request);
-      if (isCode(error, "ENOBUFS")) {
+      if (error.is(Errc::kENOBUFS)) {
         pauseForBuffers();
-      } else if (!isCode(error, "EAGAIN")) {
+      } else if (!error.is(Errc::kEAGAIN)) {
         return true;
       }
       error = {};
@@ -307,8 +302,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     while (!queue_.empty() && fd_ >= 0) {
       SendRequest* request = queue_.front();
       SysError err = trySend(*request);
-      if (isCode(err, "EAGAIN")) break;
-      if (isCode(err, "ENOBUFS")) {
+      if (err.is(Errc::kEAGAIN)) break;
+      if (err.is(Errc::kENOBUFS)) {
         pauseForBuffers();
         break;
       }
