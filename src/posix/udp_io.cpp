@@ -11,12 +11,12 @@
 
 #include <cerrno>
 #include <chrono>
-#include <deque>
 
 #include "bsd/bsd_socket.hpp"
 #include "bsd/sockaddr.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
+#include "common/send_queue.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -172,15 +172,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       }
       error = {};
     }
-    request.own();
-    queue_.push_back(&request);
-    queuedBytes_ += request.size;
+    queue_.push(request);
     updateInterest();
     return false;
   }
 
-  std::size_t queuedBytes() const noexcept override { return queuedBytes_; }
-  std::size_t queuedCount() const noexcept override { return queue_.size(); }
+  std::size_t queuedBytes() const noexcept override { return queue_.bytes(); }
+  std::size_t queuedCount() const noexcept override { return queue_.count(); }
 
   void close() override {
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
@@ -193,7 +191,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     fd_ = -1;
     receiving_ = false;
     // Whatever the kernel never took is cancelled, in order.
-    failQueued(sysErrorFromErrno(ECANCELED));
+    queue_.failAll(sysError(Errc::kECANCELED));
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
@@ -255,19 +253,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void registrationFailed(unsigned want, SysError error) {
     bool addedRead = (want & kReadable) && !(watched_ & kReadable);
     bool addedWrite = (want & kWritable) && !(watched_ & kWritable);
-    if (addedWrite) failQueued(error);
+    if (addedWrite) queue_.failAll(error);
     if (addedRead && fd_ >= 0)
       events_.onSystemError(error, poller_.controlCall());
-  }
-
-  // Completes every queued send with `error`, in order.
-  void failQueued(SysError error) {
-    while (!queue_.empty()) {
-      SendRequest* request = queue_.front();
-      queue_.pop_front();
-      queuedBytes_ -= request->size;
-      events_.onSendDone(request, error);
-    }
   }
 
   void onReady(unsigned events) override {
@@ -300,16 +288,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void flushQueue() {
     if (retryTimer_) return;  // paused for ENOBUFS
     while (!queue_.empty() && fd_ >= 0) {
-      SendRequest* request = queue_.front();
-      SysError err = trySend(*request);
+      SysError err = trySend(queue_.front());
       if (err.is(Errc::kEAGAIN)) break;
       if (err.is(Errc::kENOBUFS)) {
         pauseForBuffers();
         break;
       }
-      queue_.pop_front();
-      queuedBytes_ -= request->size;
-      events_.onSendDone(request, err);
+      queue_.complete(err);
     }
     updateInterest();
   }
@@ -419,8 +404,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   Family family_ = Family::IPv4;
   bool receiving_ = false;
   unsigned watched_ = 0;
-  std::deque<SendRequest*> queue_;
-  std::size_t queuedBytes_ = 0;
+  SendQueue queue_{events_};
   std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
 };
 
