@@ -16,7 +16,6 @@
 #include "bsd/sockaddr.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
-#include "common/send_queue.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -90,7 +89,7 @@ int openDatagramSocket(int domain) {
 class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
   PosixUdpSocket(LoopCore& loop, Poller& poller, SocketEvents& events)
-      : loop_(loop), poller_(poller), events_(events) {}
+      : BsdSocket(events), loop_(loop), poller_(poller), events_(events) {}
   ~PosixUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -176,9 +175,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     updateInterest();
     return false;
   }
-
-  std::size_t queuedBytes() const noexcept override { return queue_.bytes(); }
-  std::size_t queuedCount() const noexcept override { return queue_.count(); }
 
   void close() override {
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
@@ -404,7 +400,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   Family family_ = Family::IPv4;
   bool receiving_ = false;
   unsigned watched_ = 0;
-  SendQueue queue_{events_};
   std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
 };
 

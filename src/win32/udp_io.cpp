@@ -51,7 +51,6 @@
 #include "bsd/sockaddr.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
-#include "common/send_queue.hpp"
 #include "win32/error_map.hpp"
 #include "win32/fault_call.hpp"
 #include "win32/iocp.hpp"
@@ -175,7 +174,7 @@ void SocketOperation::onComplete(DWORD bytes) {
 class WinUdpSocket final : public BsdSocket {
  public:
   WinUdpSocket(LoopCore& loop, IocpBackend& backend, SocketEvents& events)
-      : loop_(loop), backend_(backend), events_(events) {}
+      : BsdSocket(events), loop_(loop), backend_(backend), events_(events) {}
   ~WinUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -264,9 +263,6 @@ class WinUdpSocket final : public BsdSocket {
     startQueuedSend();
     return false;
   }
-
-  std::size_t queuedBytes() const noexcept override { return queue_.bytes(); }
-  std::size_t queuedCount() const noexcept override { return queue_.count(); }
 
   void close() override {
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
@@ -480,7 +476,6 @@ class WinUdpSocket final : public BsdSocket {
   bool receiving_ = false;
   ReceiveOperation* receive_ = nullptr;
   SendOperation* send_ = nullptr;
-  SendQueue queue_{events_};
   std::uint64_t retryTimer_ = 0;  ///< pending WSAENOBUFS retry
 };
 
