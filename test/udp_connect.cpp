@@ -656,3 +656,56 @@ TEST_CASE(
          d.code() == "ERR_SOCKET_DGRAM_NOT_CONNECTED"));
   REQUIRE(test::runUntilIdle(loop));
 }
+
+TEST_CASE("a send to an address while connecting keeps its destination",
+          "[connect][send]") {
+  // udp4 to ::1: EINVAL; to an IPv4 address: EISCONN once connected.
+  // Node: the send was issued unconnected, so it keeps its destination;
+  // when it goes out the socket is connected and the system refuses it.
+  dgram::Loop loop;
+  int received = 0;
+  auto peer = boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++received; });
+  int port = peer->address().port;
+  auto socket = test::makeSocket(loop);
+  bool connected = false;
+  socket->connect(port, "127.0.0.1",
+                  [&](const std::optional<dgram::Error>& err) {
+                    CHECK_FALSE(err);
+                    connected = true;
+                  });
+  std::optional<dgram::Error> otherFamily;
+  std::optional<dgram::Error> sameFamily;
+  int callbacks = 0;
+  socket->send("a", 9000, "::1",
+               [&](const std::optional<dgram::Error>& err, std::size_t) {
+                 otherFamily = err;
+                 ++callbacks;
+               });
+  socket->send("b", port, "127.0.0.1",
+               [&](const std::optional<dgram::Error>& err, std::size_t) {
+                 sameFamily = err;
+                 ++callbacks;
+               });
+  REQUIRE(test::runUntil(loop, [&] { return connected && callbacks == 2; }));
+  REQUIRE(otherFamily);
+  CHECK(otherFamily->code() == "EINVAL");
+  CHECK(otherFamily->syscall() == "send");
+  CHECK(std::string(otherFamily->what()) == "send EINVAL ::1:9000");
+  REQUIRE(sameFamily);
+  CHECK(sameFamily->code() == "EISCONN");
+  CHECK(std::string(sameFamily->what()) ==
+        "send EISCONN 127.0.0.1:" + std::to_string(port));
+  // The connected form still reaches the peer, and nothing else did.
+  bool sent = false;
+  socket->send("c", [&](const std::optional<dgram::Error>& err, std::size_t) {
+    CHECK_FALSE(err);
+    sent = true;
+  });
+  REQUIRE(test::runUntil(loop, [&] { return sent && received == 1; }));
+  settle(loop, 50ms);
+  CHECK(received == 1);
+  socket->close();
+  peer->close();
+  CHECK(test::runUntilIdle(loop));
+}

@@ -36,6 +36,10 @@ struct OutgoingSend : SendRequest {
   SendCallback callback;
   std::string address;  ///< as given by the user (for error messages)
   int port = 0;
+  /// Issued on a connected socket (the connected form, no destination).
+  /// Decided when send() is called, as Node does: a send to an address
+  /// issued while a connect() waits keeps that address.
+  bool toPeer = false;
   std::optional<Error> error;  ///< set when it failed before the kernel
   SysError result;             ///< the kernel's answer
   bool resolved = false;       ///< its destination is known (or failed)

@@ -94,7 +94,8 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
     request->size += parts[i].size();
   request->callback = std::move(cb);
   request->address.assign(address.data(), address.size());
-  request->port = connectState_ == ConnectState::connected ? 0 : port;
+  request->toPeer = connectState_ == ConnectState::connected;
+  request->port = request->toPeer ? 0 : port;
 
   if (bindState_ != BindState::bound) {
     // Sent after 'listening'; the caller may reuse its buffer right away.
@@ -117,7 +118,7 @@ std::optional<IpAddress> SocketImpl::parseNumericCached(
 }
 
 void SocketImpl::startSend(OutgoingSend* request) {
-  if (connectState_ == ConnectState::connected) {
+  if (request->toPeer) {
     request->hasDestination = false;
     sendResolved(request, IpAddress{});
     return;
@@ -168,9 +169,16 @@ void SocketImpl::sendResolved(OutgoingSend* request, const IpAddress& ip) {
     cancelSend(request);
     return;
   }
-  if (connectState_ != ConnectState::connected) {
+  if (!request->toPeer) {
     if (ip.family != family()) {
       request->result = sysErrorFromName("EINVAL");
+      complete(request);
+      return;
+    }
+    if (connectState_ == ConnectState::connected) {
+      // Connected since it was issued: the system would send it to the
+      // peer or refuse it; Node (libuv) refuses it.
+      request->result = sysErrorFromName("EISCONN");
       complete(request);
       return;
     }
