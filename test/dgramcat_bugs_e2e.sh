@@ -94,6 +94,9 @@ expect_match "ICMP (one datagram): message" "$work/icmp1.err" \
 if start_listener sigint 127.0.0.1; then
   printf 'a\nb\n' | timeout 5 "$dgramcat" 127.0.0.1 "$port"
   wait_for_line "$work/sigint.out" ": b" "$pid"
+  # $pid is timeout(1)'s, which passes the signal on to dgramcat and to its
+  # process group, so dgramcat gets it twice (four times here): one Ctrl-C.
+  kill -INT "$pid"
   kill -INT "$pid"
   finish_listener
   expect_eq "SIGINT: exit status" "$status" 0

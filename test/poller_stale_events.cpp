@@ -74,7 +74,7 @@ class Reused final : public dgram::detail::Watcher {
 TEST_CASE("a descriptor reused inside one batch gets none of the old events",
           "[loop][backend]") {
   dgram::Loop loop;
-  auto& poller = static_cast<dgram::detail::Poller&>(loop.core().backend());
+  auto& poller = static_cast<dgram::detail::Poller&>(coreOf(loop).backend());
   Pair pair;
   pair.poller = &poller;
   for (int i = 0; i < 2; ++i) {

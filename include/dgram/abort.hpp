@@ -1,4 +1,5 @@
 // dgram::AbortController / AbortSignal, as in the web platform and Node.
+// Layer: public API.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
 // Address families and the address records Node hands to users.
+// Layer: public API.
 #pragma once
 
 #include <cstddef>

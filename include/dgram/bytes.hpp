@@ -1,4 +1,5 @@
 // dgram::Bytes: a read-only view of a datagram's bytes.
+// Layer: public API.
 #pragma once
 
 #include <array>

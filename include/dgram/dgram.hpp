@@ -1,4 +1,5 @@
 // The umbrella header: everything of node:dgram in C++.
+// Layer: public API.
 #pragma once
 
 #include "dgram/abort.hpp"    // IWYU pragma: export

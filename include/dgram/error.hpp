@@ -1,4 +1,5 @@
 // dgram::Error: the one exception and error-value type of the library.
+// Layer: public API.
 #pragma once
 
 #include <stdexcept>

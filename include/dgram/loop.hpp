@@ -1,4 +1,5 @@
 // dgram::Loop: the reactor that runs sockets, timers and posted work.
+// Layer: public API.
 #pragma once
 
 #include <chrono>
@@ -12,10 +13,6 @@
 #include "dgram/export.hpp"
 
 namespace dgram {
-
-namespace detail {
-class LoopCore;
-}
 
 /// Identifies a timer made by `Loop::setTimeout`.
 using TimerId = std::uint64_t;
@@ -86,11 +83,15 @@ class DGRAM_API Loop {
   /// `ERR_OUT_OF_RANGE`. Lookups already in flight finish as they started.
   void setResolverOptions(const ResolverOptions& options);
 
-  /// The internal reactor; not part of the public API.
-  detail::LoopCore& core() noexcept { return *core_; }
-
  private:
-  std::unique_ptr<detail::LoopCore> core_;
+  // The reactor behind the loop, defined inside the library.
+  class Core;
+  // The library's way in: a friend defined here and declared nowhere else,
+  // so only argument-dependent lookup finds it, and what it returns is a
+  // type users can neither name (private) nor use (incomplete).
+  friend Core& coreOf(Loop& loop) noexcept { return *loop.core_; }
+
+  std::unique_ptr<Core> core_;
 };
 
 /// `Loop::defaultLoop().run()`.

@@ -1,4 +1,5 @@
 // dgram::Socket: Node's dgram.Socket, method for method.
+// Layer: public API.
 #pragma once
 
 #include <cstddef>
@@ -20,10 +21,6 @@
 #include "dgram/loop.hpp"
 
 namespace dgram {
-
-namespace detail {
-class SocketImpl;
-}
 
 // Event tags: `socket.on(dgram::message, fn)` reads like Node's
 // `socket.on('message', fn)`.
@@ -336,11 +333,13 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   Type type() const;
 
  private:
-  friend class detail::SocketImpl;
-  explicit Socket(std::unique_ptr<detail::SocketImpl> impl);
+  // Node's socket state machine, defined inside the library; only
+  // createSocket makes one.
+  class Impl;
+  explicit Socket(std::unique_ptr<Impl> impl);
   friend std::shared_ptr<Socket> createSocket(const SocketOptions&,
                                               MessageListener);
-  std::unique_ptr<detail::SocketImpl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// `dgram.createSocket('udp4' | 'udp6'[, onMessage])` on the default loop;

@@ -1,14 +1,15 @@
 // What a UDP socket does the same way on POSIX and Winsock: the socket
-// options, bind, connect and the address queries, written once over the
-// BSD socket calls both systems share (the differences are in
-// posix/bsd_types.hpp and win32/bsd_types.hpp). The platform sockets
-// (posix/udp_io.cpp, win32/udp_io.cpp) derive from it and keep only what
-// really differs: readiness or completion, recvmmsg or WSARecvFrom.
+// options, bind, connect, the address queries and the send queue's
+// bookkeeping, written once over the BSD socket calls both systems share
+// (the differences are in posix/bsd_types.hpp and win32/bsd_types.hpp). The
+// platform sockets (posix/udp_io.cpp, win32/udp_io.cpp) derive from it and keep
+// only what really differs: readiness or completion, recvmmsg or WSARecvFrom.
 // Layer: shared BSD sockets.
 #pragma once
 
 #include "bsd/platform.hpp"
 #include "common/platform_socket.hpp"
+#include "common/send_queue.hpp"
 
 namespace dgram::detail {
 
@@ -26,6 +27,11 @@ SysError applyOpenOptions(Handle socket, Family family,
 
 class BsdSocket : public PlatformSocket {
  public:
+  explicit BsdSocket(SocketEvents& events) noexcept : queue_(events) {}
+
+  std::size_t queuedBytes() const noexcept final { return queue_.bytes(); }
+  std::size_t queuedCount() const noexcept final { return queue_.count(); }
+
   SysError bind(const Endpoint& local) override;
   SysError connect(const Endpoint& remote) override;
   SysError localAddress(Endpoint& out) const override;
@@ -44,6 +50,10 @@ class BsdSocket : public PlatformSocket {
   SysError bufferSize(BufferKind kind, int& size) override;
 
  protected:
+  /// Sends the kernel did not take at once, in call order; both platforms
+  /// fill and drain it their own way (common/send_queue.hpp).
+  SendQueue queue_;
+
   /// The open system socket, and the family it was opened (or adopted)
   /// with.
   virtual bsd::Handle handle() const noexcept = 0;

@@ -1,5 +1,6 @@
 // Selects the platform half of the shared BSD-socket layer: the one header
-// in src/bsd that names a platform. Layer: shared BSD sockets.
+// in src/bsd that names a platform.
+// Layer: shared BSD sockets.
 #pragma once
 
 #ifdef _WIN32

@@ -1,3 +1,6 @@
+// dgram::AbortController / AbortSignal: listeners kept in a shared state so
+// a signal outlives its controller.
+// Layer: public API.
 #include <utility>
 #include <vector>
 

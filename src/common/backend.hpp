@@ -1,7 +1,8 @@
 // The seam between the loop and the platform's event machinery. A backend
 // waits for I/O (readiness: epoll, kqueue, poll; completion: IOCP) and
 // dispatches it to the platform's own socket objects, which call back into
-// common code. The loop only asks it to wait and to wake up.
+// common code. The loop asks it to wait, to wake up and to make sockets.
+// Layer: common state machine.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,10 @@
 #include <vector>
 
 namespace dgram::detail {
+
+class LoopCore;
+class PlatformSocket;
+class SocketEvents;
 
 enum : unsigned { kReadable = 1u, kWritable = 2u, kErrorEvent = 4u };
 
@@ -34,6 +39,12 @@ class Backend {
 
   /// Thread-safe: makes a current or the next `wait` return at once.
   virtual void wake() = 0;
+
+  /// Creates a UDP socket of this backend's platform (nothing is opened
+  /// yet). The backend makes its own sockets so that each one holds its
+  /// poller or port with the real type, never through a downcast.
+  virtual std::unique_ptr<PlatformSocket> createSocket(
+      LoopCore& loop, SocketEvents& events) = 0;
 
   /// Readiness of a socket the library does not own (c-ares' sockets):
   /// starts, changes or (events == 0) stops calling `watcher` when it is

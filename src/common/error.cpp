@@ -1,3 +1,5 @@
+// dgram::Error: construction and Node's message shape for system errors.
+// Layer: public API.
 #include "dgram/error.hpp"
 
 #include <utility>

@@ -1,3 +1,6 @@
+// Node's error constructors (errors.hpp): code and message as lib/dgram.js
+// and lib/internal/errors.js spell them.
+// Layer: common state machine.
 #include "common/errors.hpp"
 
 namespace dgram::detail {
@@ -56,18 +59,18 @@ Error errSocketBadPort(int port, bool given, bool allowZero) {
 
 Error errSocketBufferSize(SysError err, bool recv) {
   std::string syscall = recv ? "uv_recv_buffer_size" : "uv_send_buffer_size";
-  return Error::system(
-      err.errnum, "ERR_SOCKET_BUFFER_SIZE", syscall, {}, 0,
-      "Could not get or set buffer size: " + syscall + " returned " + err.code);
+  return Error::system(err.errnum, "ERR_SOCKET_BUFFER_SIZE", syscall, {}, 0,
+                       "Could not get or set buffer size: " + syscall +
+                           " returned " + errcName(err.code));
 }
 
 Error errnoException(SysError err, std::string syscall) {
-  return Error::system(err.errnum, err.code, std::move(syscall));
+  return Error::system(err.errnum, errcName(err.code), std::move(syscall));
 }
 
 Error exceptionWithHostPort(SysError err, std::string syscall,
                             std::string address, int port) {
-  return Error::system(err.errnum, err.code, std::move(syscall),
+  return Error::system(err.errnum, errcName(err.code), std::move(syscall),
                        std::move(address), port);
 }
 

@@ -1,5 +1,6 @@
 // Node's error constructors for the dgram module (ERR_SOCKET_* and the
 // system-error shapes), so every throw site reads like lib/dgram.js.
+// Layer: common state machine.
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
 // Counters behind fault_injection.hpp. Atomics, because a test may run
 // loops on several threads; the cost is paid only in builds that have the
 // seam.
+// Layer: common state machine.
 #include "common/fault_injection.hpp"
 
 #ifdef DGRAM_FAULT_INJECTION

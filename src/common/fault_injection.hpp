@@ -3,6 +3,7 @@
 // can be exercised on real sockets. Compiled in only when the library is
 // built with DGRAM_FAULT_INJECTION (on by default when the test suite is
 // built); otherwise every query is a constant "no fault" and costs nothing.
+// Layer: common state machine.
 //
 // The platform code asks before each call it wraps (see
 // posix/fault_call.hpp); this file only keeps the counters, so it is

@@ -2,6 +2,7 @@
 // the produced text are those of glibc's inet_pton / inet_ntop (checked by
 // the differential tests in test/address_parse_format.cpp); zones are
 // resolved through callbacks so that no OS header is needed here.
+// Layer: common state machine.
 
 #include "common/ip_address.hpp"
 

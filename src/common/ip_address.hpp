@@ -1,6 +1,7 @@
 // Platform-free IP addresses: parsing and formatting of IPv4, IPv6, zone
 // ids and IPv4-mapped forms. Strict like inet_pton: no shorthand such as
 // "127.1", no octal, no trailing garbage, no prefix lengths.
+// Layer: common state machine.
 #pragma once
 
 #include <array>

@@ -4,6 +4,7 @@
 // allocates. A listener that throws ends the emission; the listeners it
 // did not reach are remembered, and resume() calls them (the Socket does
 // that on the next turn, so callbacks kept as listeners still run once).
+// Layer: common state machine.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,5 @@
 // dgram::Loop: the public face of LoopCore, and the backend choice.
+// Layer: public API.
 #include <cstdlib>
 #include <string>
 
@@ -21,8 +22,7 @@ std::string_view defaultBackendName() {
 
 Loop::Loop() : Loop(defaultBackendName()) {}
 
-Loop::Loop(std::string_view backend)
-    : core_(std::make_unique<detail::LoopCore>(backend)) {}
+Loop::Loop(std::string_view backend) : core_(std::make_unique<Core>(backend)) {}
 
 Loop::~Loop() = default;
 

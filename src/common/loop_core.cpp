@@ -1,3 +1,6 @@
+// LoopCore: one iteration (timers, deferred calls, posted calls, I/O wait)
+// and the bookkeeping that decides whether the loop is still alive.
+// Layer: common state machine.
 #include "common/loop_core.hpp"
 
 #include <algorithm>

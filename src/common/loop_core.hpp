@@ -1,5 +1,6 @@
 // LoopCore: the reactor behind dgram::Loop. One iteration runs due timers,
 // the callbacks deferred to "after this tick", then waits for I/O.
+// Layer: common state machine.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include "common/resolver.hpp"
 #include "common/timers.hpp"
 #include "dgram/error.hpp"
+#include "dgram/loop.hpp"
 
 namespace dgram::detail {
 
@@ -103,3 +105,14 @@ class LoopCore {
 };
 
 }  // namespace dgram::detail
+
+namespace dgram {
+
+/// What dgram::Loop holds, under the opaque name its header declares; the
+/// library reaches it with `coreOf(loop)`.
+class Loop::Core final : public detail::LoopCore {
+ public:
+  using LoopCore::LoopCore;
+};
+
+}  // namespace dgram

@@ -3,6 +3,7 @@
 // operations ("open", "bind", "start receiving", "send this", "close"), never
 // for readiness, so a completion backend (IOCP) fits under the same Socket.
 // Arguments are already validated; results come back as SysError.
+// Layer: common state machine.
 #pragma once
 
 #include <cstddef>
@@ -120,10 +121,6 @@ class PlatformSocket {
   /// Sets the buffer size when `size` > 0, then reads it back into `size`.
   virtual SysError bufferSize(BufferKind kind, int& size) = 0;
 };
-
-/// Creates the platform socket for a loop; nothing is opened yet.
-std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
-                                                     SocketEvents& events);
 
 /// Reads a system socket address (sockaddr_in / sockaddr_in6, e.g. from
 /// c-ares); returns false for other families.

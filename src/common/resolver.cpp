@@ -1,5 +1,6 @@
 // What every resolver shares: ids, cancellation, deferred delivery, the
 // "localhost" shortcut and option checks.
+// Layer: common state machine.
 #include "common/resolver.hpp"
 
 #include <string>
@@ -69,17 +70,10 @@ Error lookupError(const char* code, std::string_view hostname,
   std::string message =
       "getaddrinfo " + std::string(code) + " " + std::string(hostname);
   if (!detail.empty()) message += " (" + std::string(detail) + ")";
-  // Node reports libuv's numbers for the getaddrinfo codes.
-  int errnum = 0;
-  std::string_view name(code);
-  if (name == "ENOTFOUND")
-    errnum = -3008;
-  else if (name == "EAI_AGAIN")
-    errnum = -3001;
-  else if (name == "EAI_FAIL")
-    errnum = -3002;
-  else if (name.size() > 1 && name[0] == 'E' && name != "ETIMEOUT")
-    errnum = sysErrorFromName(code).errnum;
+  // Node reports libuv's numbers for the getaddrinfo codes (from the error
+  // list) and none for c-ares' own codes (ETIMEOUT).
+  Errc known = errcFromName(code);
+  int errnum = known == Errc::none ? 0 : sysError(known).errnum;
   return Error::lookup(errnum, code, std::string(hostname), message);
 }
 

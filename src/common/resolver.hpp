@@ -2,6 +2,7 @@
 // (resolver_cares.cpp) or, in a build without it, the built-in one that
 // knows only "localhost". A socket's custom `lookup` option bypasses both,
 // and numeric addresses never reach a resolver.
+// Layer: common state machine.
 #pragma once
 
 #include <cstdint>

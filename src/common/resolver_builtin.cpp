@@ -1,6 +1,7 @@
 // The resolver of a build without c-ares: "localhost" (handled by the
 // Resolver base) and numeric addresses work; any other name fails with
 // ENOTSUP and says how to get real name lookup.
+// Layer: common state machine.
 #include "common/resolver.hpp"
 
 namespace dgram::detail {

@@ -4,6 +4,7 @@
 // threads, no blocking call. One channel per loop, created on the first
 // lookup. A backend that cannot watch foreign sockets gets them polled
 // without blocking on a short timer instead.
+// Layer: common state machine.
 #include <ares.h>
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// dgram::ScopedSocket: closes its socket when it goes out of scope.
+// Layer: public API.
 #include "dgram/socket.hpp"
 
 namespace dgram {

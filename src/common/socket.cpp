@@ -1,6 +1,7 @@
 // dgram::Socket and createSocket: the public overloads, each reduced to one
 // SocketImpl call. Buffer slicing (offset/length) is checked here, first,
 // as Node's sliceBuffer does.
+// Layer: public API.
 #include "dgram/socket.hpp"
 
 #include "common/errors.hpp"
@@ -20,7 +21,7 @@ Bytes slice(Bytes msg, std::size_t offset, std::size_t length) {
 
 }  // namespace
 
-Socket::Socket(std::unique_ptr<SocketImpl> impl) : impl_(std::move(impl)) {}
+Socket::Socket(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Socket::~Socket() = default;
 
 // --- events
@@ -30,13 +31,13 @@ ListenerId Socket::on(MessageEvent, MessageListener fn) {
   return impl_->addMessage(std::move(fn), false);
 }
 ListenerId Socket::on(ListeningEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kListening, std::move(fn), false);
+  return impl_->addPlain(SocketImpl::Event::listening, std::move(fn), false);
 }
 ListenerId Socket::on(ConnectEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kConnect, std::move(fn), false);
+  return impl_->addPlain(SocketImpl::Event::connect, std::move(fn), false);
 }
 ListenerId Socket::on(CloseEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kClose, std::move(fn), false);
+  return impl_->addPlain(SocketImpl::Event::close, std::move(fn), false);
 }
 ListenerId Socket::on(ErrorEvent, ErrorListener fn) {
   return impl_->addError(std::move(fn), false);
@@ -45,13 +46,13 @@ ListenerId Socket::once(MessageEvent, MessageListener fn) {
   return impl_->addMessage(std::move(fn), true);
 }
 ListenerId Socket::once(ListeningEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kListening, std::move(fn), true);
+  return impl_->addPlain(SocketImpl::Event::listening, std::move(fn), true);
 }
 ListenerId Socket::once(ConnectEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kConnect, std::move(fn), true);
+  return impl_->addPlain(SocketImpl::Event::connect, std::move(fn), true);
 }
 ListenerId Socket::once(CloseEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::kClose, std::move(fn), true);
+  return impl_->addPlain(SocketImpl::Event::close, std::move(fn), true);
 }
 ListenerId Socket::once(ErrorEvent, ErrorListener fn) {
   return impl_->addError(std::move(fn), true);
@@ -238,7 +239,7 @@ Type Socket::type() const {
 std::shared_ptr<Socket> createSocket(const SocketOptions& options,
                                      MessageListener onMessage) {
   Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
-  auto impl = std::make_unique<SocketImpl>(options, loop);
+  auto impl = std::make_unique<Socket::Impl>(options, loop);
   SocketImpl* raw = impl.get();
   std::shared_ptr<Socket> socket(new Socket(std::move(impl)));
   if (onMessage) raw->addMessage(std::move(onMessage), false);

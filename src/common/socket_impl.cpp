@@ -1,16 +1,26 @@
 // SocketImpl: lifecycle, bind, connect, close and events. The send path is
 // in socket_send.cpp, addresses and options in socket_options.cpp.
+// Layer: common state machine.
 #include "common/socket_impl.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <utility>
+#include <variant>
 
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
 
 namespace dgram::detail {
 namespace {
+
+// One lambda per alternative, for std::visit over Pending.
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <typename... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 // An address literal of the family the socket does not have ("::1" on
 // udp4, with any zone); its text is all the error message needs.
@@ -28,10 +38,10 @@ std::optional<IpAddress> otherFamilyLiteral(std::string_view host, Family own) {
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
     : publicLoop_(loop),
-      loop_(loop.core()),
+      loop_(coreOf(loop)),
       type_(options.type),
       options_(options),
-      io_(createPlatformSocket(loop_, *this)),
+      io_(loop_.backend().createSocket(loop_, *this)),
       lifetime_(std::make_shared<int>(0)) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     throw errSocketBadBufferSize();
@@ -107,20 +117,22 @@ ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
   return id;
 }
 
-ListenerId SocketImpl::addPlain(int event, Listener fn, bool once) {
-  ListenerId id = nextListenerId_++;
-  if (released_) return id;
+ListenerList<void()>& SocketImpl::listenersOf(Event event) noexcept {
   switch (event) {
-    case kListening:
-      onListening_.add(id, std::move(fn), once);
-      break;
-    case kConnect:
-      onConnect_.add(id, std::move(fn), once);
-      break;
-    default:
-      onClose_.add(id, std::move(fn), once);
+    case Event::listening:
+      return onListening_;
+    case Event::connect:
+      return onConnect_;
+    case Event::close:
       break;
   }
+  return onClose_;
+}
+
+ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
+  ListenerId id = nextListenerId_++;
+  if (released_) return id;
+  listenersOf(event).add(id, std::move(fn), once);
   return id;
 }
 
@@ -137,9 +149,7 @@ bool SocketImpl::removeListener(ListenerId id) {
 }
 
 void SocketImpl::emitPlain(Event event, bool resume) {
-  ListenerList<void()>& list = event == kListening ? onListening_
-                               : event == kConnect ? onConnect_
-                                                   : onClose_;
+  ListenerList<void()>& list = listenersOf(event);
   try {
     if (resume)
       list.resume();
@@ -285,7 +295,7 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
   if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
   bindState_ = BindState::binding;
   retain();
-  if (cb) bindCallbackId_ = addPlain(kListening, std::move(cb), true);
+  if (cb) bindCallbackId_ = addPlain(Event::listening, std::move(cb), true);
   std::string host(address);
   if (host.empty()) {
     IpAddress any = anyAddress(family());
@@ -352,7 +362,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
   adoptedFamily_ = adopted;
   bindState_ = BindState::binding;
   retain();
-  if (cb) bindCallbackId_ = addPlain(kListening, std::move(cb), true);
+  if (cb) bindCallbackId_ = addPlain(Event::listening, std::move(cb), true);
   later([this] {
     if (!closed_) startListening();
   });
@@ -368,13 +378,13 @@ void SocketImpl::startListening() {
     applyBufferSizes();
     if (closed_) return;
     emitted = true;
-    emitPlain(kListening);
+    emitPlain(Event::listening);
   } catch (...) {
     // A listener threw: what 'listening' starts still happens, next turn
     // (after the listening listeners the exception skipped).
     later([this, emitted] {
       if (closed_ || bindState_ != BindState::bound) return;
-      if (!emitted) emitPlain(kListening);
+      if (!emitted) emitPlain(Event::listening);
       runPending();
     });
     throw;
@@ -406,18 +416,15 @@ void SocketImpl::runPending() {
       cancelPending();
       return;
     }
-    switch (item.kind) {
-      case Pending::send:
-        startSend(item.request);
-        break;
-      case Pending::connect:
-        startConnect(item.port, std::move(item.address),
-                     std::move(item.connectCallback));
-        break;
-      case Pending::close:
-        closeNow();
-        break;
-    }
+    std::visit(Overloaded{
+                   [&](PendingSend& send) { startSend(send.request); },
+                   [&](PendingConnect& connect) {
+                     startConnect(connect.port, std::move(connect.address),
+                                  std::move(connect.callback));
+                   },
+                   [&](PendingClose&) { closeNow(); },
+               },
+               item);
   }
 }
 
@@ -427,19 +434,16 @@ void SocketImpl::cancelPending() {
   hasPendingQueue_ = false;
   bool closeRequested = false;
   for (Pending& item : work) {
-    switch (item.kind) {
-      case Pending::send:
-        cancelSend(item.request);
-        break;
-      case Pending::connect:
-        connectState_ = ConnectState::disconnected;
-        if (item.connectCallback)
-          cancelConnect(std::move(item.connectCallback));
-        break;
-      case Pending::close:
-        closeRequested = true;
-        break;
-    }
+    std::visit(Overloaded{
+                   [&](PendingSend& send) { cancelSend(send.request); },
+                   [&](PendingConnect& connect) {
+                     connectState_ = ConnectState::disconnected;
+                     if (connect.callback)
+                       cancelConnect(std::move(connect.callback));
+                   },
+                   [&](PendingClose&) { closeRequested = true; },
+               },
+               item);
   }
   // A close that waited behind a failed bind still closes.
   if (closeRequested && !closed_) closeNow();
@@ -455,11 +459,8 @@ void SocketImpl::connect(int port, std::string_view address,
   connectState_ = ConnectState::connecting;
   if (bindState_ == BindState::unbound) bindImplicitly();
   if (bindState_ != BindState::bound) {
-    Pending item(Pending::connect);
-    item.port = port;
-    item.address = std::string(address);
-    item.connectCallback = std::move(cb);
-    pending_.push_back(std::move(item));
+    pending_.emplace_back(
+        PendingConnect{port, std::string(address), std::move(cb)});
     hasPendingQueue_ = true;
     return;
   }
@@ -471,7 +472,7 @@ void SocketImpl::startConnect(int port, std::string address,
   if (cb) {
     connectCallback_ = cb;
     connectListenerId_ = addPlain(
-        kConnect, [cb] { cb(std::nullopt); }, true);
+        Event::connect, [cb] { cb(std::nullopt); }, true);
   }
   auto then = [this, port, address](const std::optional<Error>& error,
                                     const IpAddress& ip) {
@@ -512,7 +513,7 @@ void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,
   }
   connectListenerId_ = 0;
   connectState_ = ConnectState::connected;
-  emitPlain(kConnect);
+  emitPlain(Event::connect);
 }
 
 void SocketImpl::cancelConnect(ConnectCallback cb) {
@@ -531,10 +532,10 @@ void SocketImpl::disconnect() {
 
 void SocketImpl::close(Listener cb) {
   healthCheck();
-  if (cb) addPlain(kClose, std::move(cb), false);
+  if (cb) addPlain(Event::close, std::move(cb), false);
   if (hasPendingQueue_) {
     // Node closes only after the sends queued behind the bind went out.
-    pending_.push_back(Pending(Pending::close));
+    pending_.emplace_back(PendingClose{});
     return;
   }
   closeNow();
@@ -570,7 +571,7 @@ void SocketImpl::closeNow() {
 
 void SocketImpl::finishClose() {
   try {
-    emitPlain(kClose);
+    emitPlain(Event::close);
   } catch (...) {
     // The skipped 'close' listeners run next turn, then all are released.
     later([this] { finishRelease(); });

@@ -1,6 +1,7 @@
 // SocketImpl: Node's dgram.Socket state machine, platform-free. It
 // validates arguments exactly where Node throws, drives the platform
 // socket, defers callbacks to a later turn and emits events.
+// Layer: common state machine.
 //
 // Ownership (the one model, see README "Lifetime"): the Socket is owned by
 // the user's shared_ptrs plus `self_`, the loop's reference, held exactly
@@ -15,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/ip_address.hpp"
@@ -45,7 +47,7 @@ struct OutgoingSend : SendRequest {
   std::size_t poolIndex = 0;  ///< its slot in SocketImpl::requests_
 };
 
-class SocketImpl final : private SocketEvents {
+class SocketImpl : private SocketEvents {
  public:
   SocketImpl(const SocketOptions& options, Loop& loop);
   ~SocketImpl() override;
@@ -55,9 +57,12 @@ class SocketImpl final : private SocketEvents {
   /// The loop is being destroyed: release everything without emitting.
   void abandon();
 
+  /// The events whose listeners take no argument.
+  enum class Event { listening, connect, close };
+
   // Listeners.
   ListenerId addMessage(MessageListener fn, bool once);
-  ListenerId addPlain(int event, Listener fn, bool once);
+  ListenerId addPlain(Event event, Listener fn, bool once);
   ListenerId addError(ErrorListener fn, bool once);
   bool removeListener(ListenerId id);
 
@@ -91,21 +96,21 @@ class SocketImpl final : private SocketEvents {
   Type type() const noexcept { return type_; }
   bool closed() const noexcept { return closed_; }
 
-  enum Event { kListening, kConnect, kClose };
-
  private:
   enum class BindState { unbound, binding, bound };
   enum class ConnectState { disconnected, connecting, connected };
 
-  /// Work that waits for the socket to be bound: sends, a connect, close.
-  struct Pending {
-    enum Kind { send, connect, close } kind;
-    explicit Pending(Kind k) : kind(k) {}
-    OutgoingSend* request = nullptr;
-    int port = 0;
-    std::string address;
-    ConnectCallback connectCallback;
+  /// Work that waits for the socket to be bound, run in call order.
+  struct PendingSend {
+    OutgoingSend* request;
   };
+  struct PendingConnect {
+    int port;
+    std::string address;
+    ConnectCallback callback;
+  };
+  struct PendingClose {};
+  using Pending = std::variant<PendingSend, PendingConnect, PendingClose>;
 
   // SocketEvents.
   void onDatagram(const std::uint8_t* data, std::size_t size,
@@ -174,6 +179,7 @@ class SocketImpl final : private SocketEvents {
   /// Emits (or resumes, after a listener threw) a plain event. If a
   /// listener throws, the rest are called on the next turn.
   void emitPlain(Event event, bool resume = false);
+  ListenerList<void()>& listenersOf(Event event) noexcept;
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
                         const Endpoint& from, bool truncated);
   void deliverHeld();
@@ -272,3 +278,13 @@ void SocketImpl::enter(F&& fn) {
 }
 
 }  // namespace dgram::detail
+
+namespace dgram {
+
+/// What dgram::Socket holds, under the opaque name its header declares.
+class Socket::Impl final : public detail::SocketImpl {
+ public:
+  using SocketImpl::SocketImpl;
+};
+
+}  // namespace dgram

@@ -1,6 +1,7 @@
 // SocketImpl: addresses, socket options, multicast membership and buffer
 // sizes. Each checks Node's preconditions in Node's order, then asks the
 // platform.
+// Layer: common state machine.
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
 #include "common/socket_impl.hpp"

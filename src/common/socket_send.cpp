@@ -1,6 +1,7 @@
 // The send path and the receive callbacks: what runs once per datagram, so
 // nothing here allocates in the steady state (requests are pooled, the
 // completion queue keeps its capacity, deferred calls capture one pointer).
+// Layer: common state machine.
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -99,9 +100,7 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
   if (bindState_ != BindState::bound) {
     // Sent after 'listening'; the caller may reuse its buffer right away.
     request->own();
-    Pending item(Pending::send);
-    item.request = request;
-    pending_.push_back(std::move(item));
+    pending_.emplace_back(PendingSend{request});
     hasPendingQueue_ = true;
     return;
   }

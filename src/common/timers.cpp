@@ -1,3 +1,5 @@
+// Timers: the min-heap of deadlines behind setTimeout (timers.hpp).
+// Layer: common state machine.
 #include "common/timers.hpp"
 
 #include <utility>

@@ -4,6 +4,7 @@
 // reused, so re-arming a timer over and over allocates nothing and never
 // grows memory (lazy deletion kept every cancelled entry until it reached
 // the top of the heap).
+// Layer: common state machine.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,6 @@
 // The run-time version: what the library was built as, whatever headers
 // its user compiled against.
+// Layer: public API.
 #include "dgram/version.hpp"
 
 namespace dgram {

@@ -1,5 +1,6 @@
 // The epoll backend (Linux). Level-triggered; interest changes are applied
 // at once with epoll_ctl, which is cheap and keeps the code small.
+// Layer: platform (readiness backends).
 #include <sys/epoll.h>
 #include <unistd.h>
 

@@ -2,6 +2,7 @@
 // direction; a change is applied at once with kevent(), as epoll_ctl is.
 // <sys/types.h> first: older BSDs' <sys/event.h> needs it (own block so
 // clang-format keeps the order).
+// Layer: platform (readiness backends).
 #include <sys/types.h>
 
 #include <sys/event.h>

@@ -1,5 +1,6 @@
 // The poll() backend: portable to any POSIX system. The pollfd array is
 // rebuilt only when interest changes.
+// Layer: platform (readiness backends).
 #include <poll.h>
 
 #include <cerrno>

@@ -1,5 +1,6 @@
 // The POSIX backends compiled into this build, and the Poller basics they
 // share.
+// Layer: platform (readiness backends).
 #include <memory>
 
 #include "posix/poller.hpp"

@@ -1,5 +1,6 @@
 // The POSIX side of the shared BSD-socket layer (src/bsd): the few types
-// and calls in which POSIX sockets differ from Winsock. Layer: platform.
+// and calls in which POSIX sockets differ from Winsock.
+// Layer: platform (readiness backends).
 #pragma once
 
 #include <netinet/in.h>

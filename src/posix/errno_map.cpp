@@ -1,73 +1,53 @@
+// errno -> Node's codes and numbers (errno_map.hpp), made from the one
+// error list (common/error_list.hpp): a table indexed by errno, so the
+// translation is one load, not a search.
+// Layer: platform (readiness backends).
 #include "posix/errno_map.hpp"
 
+#include <array>
 #include <cerrno>
-#include <cstring>
+#include <cstddef>
 
 namespace dgram::detail {
 namespace {
 
-struct Name {
-  int err;
-  const char* code;
-};
+// Larger than every errno value in the list on Linux, macOS and the BSDs
+// (checked below); larger values are UNKNOWN.
+constexpr int kErrnoLimit = 256;
 
-// The errno values a UDP socket, its options and name lookup can produce,
-// spelled as Node spells them (libuv's UV_E* names without the prefix).
-constexpr Name kNames[] = {
-    {EACCES, "EACCES"},
-    {EADDRINUSE, "EADDRINUSE"},
-    {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
-    {EAFNOSUPPORT, "EAFNOSUPPORT"},
-    {EAGAIN, "EAGAIN"},
-    {EALREADY, "EALREADY"},
-    {EBADF, "EBADF"},
-    {EBUSY, "EBUSY"},
-    {ECANCELED, "ECANCELED"},
-    {ECONNREFUSED, "ECONNREFUSED"},
-    {ECONNRESET, "ECONNRESET"},
-    {EDESTADDRREQ, "EDESTADDRREQ"},
-    {EEXIST, "EEXIST"},
-    {EFAULT, "EFAULT"},
-    {EHOSTUNREACH, "EHOSTUNREACH"},
-    {EINTR, "EINTR"},
-    {EINVAL, "EINVAL"},
-    {EIO, "EIO"},
-    {EISCONN, "EISCONN"},
-    {EMFILE, "EMFILE"},
-    {EMSGSIZE, "EMSGSIZE"},
-    {ENETDOWN, "ENETDOWN"},
-    {ENETUNREACH, "ENETUNREACH"},
-    {ENFILE, "ENFILE"},
-    {ENOBUFS, "ENOBUFS"},
-    {ENODEV, "ENODEV"},
-    {ENOENT, "ENOENT"},
-    {ENOMEM, "ENOMEM"},
-    {ENOPROTOOPT, "ENOPROTOOPT"},
-    {ENOSYS, "ENOSYS"},
-    {ENOTCONN, "ENOTCONN"},
-    {ENOTSOCK, "ENOTSOCK"},
-    {ENOTSUP, "ENOTSUP"},
-    {EPERM, "EPERM"},
-    {EPIPE, "EPIPE"},
-    {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
-    {EPROTOTYPE, "EPROTOTYPE"},
-    {ETIMEDOUT, "ETIMEDOUT"},
+constexpr std::array<Errc, kErrnoLimit> makeCodes() {
+  std::array<Errc, kErrnoLimit> codes{};
+  // Entries without an errno (0) are skipped; the first entry for an errno
+  // wins.
+#define DGRAM_ERRNO_ENTRY(code, posix, windows, uv)             \
+  static_assert((posix) >= 0 && (posix) < kErrnoLimit, #posix); \
+  if ((posix) != 0 && codes[(posix)] == Errc::none)             \
+    codes[(posix)] = Errc::k##code;
+  DGRAM_ERROR_LIST(DGRAM_ERRNO_ENTRY)
+#undef DGRAM_ERRNO_ENTRY
+  return codes;
+}
+
+constexpr std::array<Errc, kErrnoLimit> kCodes = makeCodes();
+
+// Node's err.errno for each code: -errno where the code has one, else
+// libuv's fixed number (the name-lookup codes).
+constexpr int kNumbers[] = {0,
+#define DGRAM_ERRNO_NUMBER(code, posix, windows, uv) \
+  (posix) != 0 ? -(posix) : (uv),
+                            DGRAM_ERROR_LIST(DGRAM_ERRNO_NUMBER)
+#undef DGRAM_ERRNO_NUMBER
 };
 
 }  // namespace
 
 SysError sysErrorFromErrno(int err) noexcept {
-  for (const Name& name : kNames) {
-    if (name.err == err) return {-err, name.code};
-  }
-  return {-err, "UNKNOWN"};
+  Errc code = err > 0 && err < kErrnoLimit ? kCodes[err] : Errc::none;
+  return {-err, code == Errc::none ? Errc::kUNKNOWN : code};
 }
 
-SysError sysErrorFromName(const char* code) noexcept {
-  for (const Name& name : kNames) {
-    if (std::strcmp(name.code, code) == 0) return {-name.err, name.code};
-  }
-  return {-EINVAL, "EINVAL"};
+SysError sysError(Errc code) noexcept {
+  return {kNumbers[static_cast<std::size_t>(code)], code};
 }
 
 }  // namespace dgram::detail

@@ -1,6 +1,7 @@
 // POSIX side of the fault-injection seam: wraps a system call so that a
 // test can make it fail with a chosen errno (common/fault_injection.hpp).
 // Without DGRAM_FAULT_INJECTION it is the plain call.
+// Layer: platform (readiness backends).
 #pragma once
 
 #include <cerrno>

@@ -1,4 +1,5 @@
 // Zone ids on POSIX: interface names, as Node prints them (fe80::1%eth0).
+// Layer: platform (readiness backends).
 #include <net/if.h>
 
 #include <cstring>

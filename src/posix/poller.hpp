@@ -1,9 +1,11 @@
 // The readiness seam under the POSIX backends (epoll, kqueue, poll): watch
 // a file descriptor for readable/writable and get called back. Shared by
 // the UDP sockets (and later c-ares' sockets).
+// Layer: platform (readiness backends).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "common/backend.hpp"
@@ -26,6 +28,10 @@ class Poller : public Backend {
   virtual const char* controlCall() const noexcept = 0;
 
   void wake() override { wakeup_.signal(); }
+
+  /// A POSIX UDP socket watched by this poller (posix/udp_io.cpp).
+  std::unique_ptr<PlatformSocket> createSocket(LoopCore& loop,
+                                               SocketEvents& events) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).

@@ -2,6 +2,7 @@
 // common Socket drives. Receives in batches (recvmmsg where the system has
 // it) into the loop's arena; sends at once when the kernel takes the
 // datagram and queues (in order) when it would block.
+// Layer: platform (readiness backends).
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,8 +11,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <deque>
 
 #include "bsd/bsd_socket.hpp"
 #include "bsd/sockaddr.hpp"
@@ -39,10 +38,6 @@ constexpr int kMaxInterrupts = 8;
 // socket may poll writable all along (BSD; Linux with a full qdisc), so
 // waiting for writability would spin: it is retried after a pause.
 constexpr auto kNoBuffersPause = std::chrono::milliseconds(1);
-
-bool isCode(const SysError& error, const char* code) {
-  return error && std::strcmp(error.code, code) == 0;
-}
 
 SysError lastError() {
   return sysErrorFromErrno(errno);
@@ -93,10 +88,8 @@ int openDatagramSocket(int domain) {
 
 class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
-  PosixUdpSocket(LoopCore& loop, SocketEvents& events)
-      : loop_(loop),
-        poller_(static_cast<Poller&>(loop.backend())),
-        events_(events) {}
+  PosixUdpSocket(LoopCore& loop, Poller& poller, SocketEvents& events)
+      : BsdSocket(events), loop_(loop), poller_(poller), events_(events) {}
   ~PosixUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -171,22 +164,17 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool send(SendRequest& request, SysError& error) override {
     if (queue_.empty()) {
       error = trySend(request);
-      if (isCode(error, "ENOBUFS")) {
+      if (error.is(Errc::kENOBUFS)) {
         pauseForBuffers();
-      } else if (!isCode(error, "EAGAIN")) {
+      } else if (!error.is(Errc::kEAGAIN)) {
         return true;
       }
       error = {};
     }
-    request.own();
-    queue_.push_back(&request);
-    queuedBytes_ += request.size;
+    queue_.push(request);
     updateInterest();
     return false;
   }
-
-  std::size_t queuedBytes() const noexcept override { return queuedBytes_; }
-  std::size_t queuedCount() const noexcept override { return queue_.size(); }
 
   void close() override {
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
@@ -199,7 +187,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     fd_ = -1;
     receiving_ = false;
     // Whatever the kernel never took is cancelled, in order.
-    failQueued(sysErrorFromErrno(ECANCELED));
+    queue_.failAll(sysError(Errc::kECANCELED));
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
@@ -261,19 +249,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void registrationFailed(unsigned want, SysError error) {
     bool addedRead = (want & kReadable) && !(watched_ & kReadable);
     bool addedWrite = (want & kWritable) && !(watched_ & kWritable);
-    if (addedWrite) failQueued(error);
+    if (addedWrite) queue_.failAll(error);
     if (addedRead && fd_ >= 0)
       events_.onSystemError(error, poller_.controlCall());
-  }
-
-  // Completes every queued send with `error`, in order.
-  void failQueued(SysError error) {
-    while (!queue_.empty()) {
-      SendRequest* request = queue_.front();
-      queue_.pop_front();
-      queuedBytes_ -= request->size;
-      events_.onSendDone(request, error);
-    }
   }
 
   void onReady(unsigned events) override {
@@ -306,16 +284,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void flushQueue() {
     if (retryTimer_) return;  // paused for ENOBUFS
     while (!queue_.empty() && fd_ >= 0) {
-      SendRequest* request = queue_.front();
-      SysError err = trySend(*request);
-      if (isCode(err, "EAGAIN")) break;
-      if (isCode(err, "ENOBUFS")) {
+      SysError err = trySend(queue_.front());
+      if (err.is(Errc::kEAGAIN)) break;
+      if (err.is(Errc::kENOBUFS)) {
         pauseForBuffers();
         break;
       }
-      queue_.pop_front();
-      queuedBytes_ -= request->size;
-      events_.onSendDone(request, err);
+      queue_.complete(err);
     }
     updateInterest();
   }
@@ -425,16 +400,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   Family family_ = Family::IPv4;
   bool receiving_ = false;
   unsigned watched_ = 0;
-  std::deque<SendRequest*> queue_;
-  std::size_t queuedBytes_ = 0;
   std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
 };
 
 }  // namespace
 
-std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
+std::unique_ptr<PlatformSocket> Poller::createSocket(LoopCore& loop,
                                                      SocketEvents& events) {
-  return std::make_unique<PosixUdpSocket>(loop, events);
+  return std::make_unique<PosixUdpSocket>(loop, *this, events);
 }
 
 }  // namespace dgram::detail

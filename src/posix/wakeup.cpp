@@ -1,3 +1,5 @@
+// The poller's wake-up channel (wakeup.hpp): eventfd or a pipe.
+// Layer: platform (readiness backends).
 #include "posix/wakeup.hpp"
 
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 // A thread-safe way to interrupt a poller's wait: eventfd on Linux, a
 // non-blocking pipe elsewhere.
+// Layer: platform (readiness backends).
 #pragma once
 
 namespace dgram::detail {

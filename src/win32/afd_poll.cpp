@@ -1,4 +1,5 @@
 // ForeignWatches over IOCTL_AFD_POLL (see afd_poll.hpp).
+// Layer: platform (IOCP).
 //
 // Each watched socket has one ForeignWatch, an IocpOperation with at most
 // one poll request in flight. A request is one-shot: when it completes,

@@ -3,6 +3,7 @@
 // through a helper socket associated with the loop's completion port. The
 // request completes, like any overlapped I/O, when the socket becomes
 // readable or writable (or fails), and is re-issued after each report.
+// Layer: platform (IOCP).
 //
 // AFD is the kernel driver under Winsock; IOCTL_AFD_POLL is how select()
 // itself is built. It is undocumented but stable since Windows XP, and wine

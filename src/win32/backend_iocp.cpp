@@ -1,4 +1,5 @@
 // The IOCP backend (Windows).
+// Layer: platform (IOCP).
 //
 // IMPLEMENTATION NOTES
 // - One completion port per loop. Sockets associate their handle with it

@@ -1,4 +1,5 @@
 // The Windows backends compiled into this build: IOCP only.
+// Layer: platform (IOCP).
 #include <memory>
 
 #include "common/backend.hpp"

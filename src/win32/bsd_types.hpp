@@ -1,5 +1,6 @@
 // The Winsock side of the shared BSD-socket layer (src/bsd): the few types
-// and calls in which Winsock differs from POSIX sockets. Layer: platform.
+// and calls in which Winsock differs from POSIX sockets.
+// Layer: platform (IOCP).
 #pragma once
 
 #include "common/sys_error.hpp"

@@ -1,6 +1,7 @@
-// Winsock and Win32 error codes -> Node's code strings ("EADDRINUSE") and
+// Winsock and Win32 error codes -> Node's codes (Errc) and
 // the numbers Node reports on Windows as err.errno (libuv's UV_E* values,
 // which on Windows are fixed negative numbers, not the CRT's errno).
+// Layer: platform (IOCP).
 #pragma once
 
 #include "common/sys_error.hpp"
@@ -8,7 +9,7 @@
 namespace dgram::detail {
 
 /// Translates a WSAGetLastError() or GetLastError() value; unknown values
-/// become "UNKNOWN".
+/// become Errc::kUNKNOWN.
 SysError sysErrorFromWinsock(int error) noexcept;
 
 }  // namespace dgram::detail

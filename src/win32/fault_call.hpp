@@ -3,6 +3,7 @@
 // chosen error, set where the caller reads it (WSASetLastError, which
 // GetLastError also returns). Without DGRAM_FAULT_INJECTION it is the
 // plain call.
+// Layer: platform (IOCP).
 #pragma once
 
 #include "common/fault_injection.hpp"

@@ -2,6 +2,7 @@
 // them there (fe80::1%3). Common code parses a decimal zone itself; a
 // name is looked up as Windows names interfaces (if_nametoindex takes the
 // NDIS name, e.g. "ethernet_32768"), and 0 means unknown.
+// Layer: platform (IOCP).
 #include <charconv>
 #include <cstring>
 #include <string>

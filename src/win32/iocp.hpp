@@ -2,9 +2,11 @@
 // needs from the IOCP backend. An operation (one overlapped receive or
 // send) is started by the socket and finished by the backend, which calls
 // it back from `wait` on the loop thread.
+// Layer: platform (IOCP).
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 #include "common/backend.hpp"
 #include "common/sys_error.hpp"
@@ -63,6 +65,10 @@ class IocpBackend : public Backend {
   /// for `operation`, so the failure is reported from `wait`, never from
   /// inside the call that started it.
   virtual void completeLater(IocpOperation& operation) noexcept = 0;
+
+  /// A Winsock UDP socket completing into this port (win32/udp_io.cpp).
+  std::unique_ptr<PlatformSocket> createSocket(LoopCore& loop,
+                                               SocketEvents& events) final;
 };
 
 }  // namespace dgram::detail

@@ -1,5 +1,6 @@
 // Winsock UDP sockets under the IOCP backend: the PlatformSocket that the
 // common Socket drives on Windows.
+// Layer: platform (IOCP).
 //
 // IMPLEMENTATION NOTES
 // - Receiving: libuv's zero-byte read, not several buffered receives.
@@ -22,9 +23,11 @@
 //   The price is one extra system call per batch (the peek).
 // - Sending: WSASendTo on the non-blocking socket first; UDP almost never
 //   blocks, so a send normally completes inside send(). On WSAEWOULDBLOCK
-//   the request is queued (in order) and the head of the queue goes out as
-//   an overlapped WSASendTo from a copy owned by the operation, so a socket
-//   that closes meanwhile never leaves the kernel reading freed memory.
+//   the request is queued (in order, common/send_queue.hpp, which copies
+//   the payload once) and the head of the queue goes out as an overlapped
+//   WSASendTo from that copy, handed over to the operation (a swap, not a
+//   second copy), so a socket that closes meanwhile never leaves the kernel
+//   reading freed memory.
 // - Closing: closesocket() cancels what is in flight. Operations still in
 //   flight are orphaned (they free themselves when their cancelled packet
 //   arrives); queued sends complete with ECANCELED before close() returns.
@@ -42,7 +45,6 @@
 //   SO_REUSEPORT, so it fails with ENOTSUP.
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <vector>
 
 #include "bsd/bsd_socket.hpp"
@@ -146,7 +148,13 @@ class ReceiveOperation final : public SocketOperation {
 
 class SendOperation final : public SocketOperation {
  public:
+  /// The payload with the kernel: taken over (swapped, not copied) from
+  /// the request's own copy, so an operation orphaned by a close keeps the
+  /// bytes the kernel may still read after the request is recycled.
   std::vector<std::uint8_t> data;
+  /// The request whose payload `data` holds (a send retried after
+  /// WSAENOBUFS reuses it); nullptr once that request is done.
+  const SendRequest* carrying = nullptr;
   sockaddr_storage destination{};
   int destinationLength = 0;
 
@@ -165,10 +173,8 @@ void SocketOperation::onComplete(DWORD bytes) {
 
 class WinUdpSocket final : public BsdSocket {
  public:
-  WinUdpSocket(LoopCore& loop, SocketEvents& events)
-      : loop_(loop),
-        backend_(static_cast<IocpBackend&>(loop.backend())),
-        events_(events) {}
+  WinUdpSocket(LoopCore& loop, IocpBackend& backend, SocketEvents& events)
+      : BsdSocket(events), loop_(loop), backend_(backend), events_(events) {}
   ~WinUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -253,15 +259,10 @@ class WinUdpSocket final : public BsdSocket {
         return true;
       }
     }
-    request.own();
-    queue_.push_back(&request);
-    queuedBytes_ += request.size;
+    queue_.push(request);
     startQueuedSend();
     return false;
   }
-
-  std::size_t queuedBytes() const noexcept override { return queuedBytes_; }
-  std::size_t queuedCount() const noexcept override { return queue_.size(); }
 
   void close() override {
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
@@ -275,12 +276,7 @@ class WinUdpSocket final : public BsdSocket {
     letGo(send_);
     // Whatever is still queued is cancelled, in order (the head may have
     // been with the kernel; its fate is unknown, as a close makes it).
-    while (!queue_.empty()) {
-      SendRequest* request = queue_.front();
-      queue_.pop_front();
-      queuedBytes_ -= request->size;
-      events_.onSendDone(request, sysErrorFromName("ECANCELED"));
-    }
+    queue_.failAll(sysError(Errc::kECANCELED));
   }
 
   bool isOpen() const noexcept override { return socket_ != INVALID_SOCKET; }
@@ -433,12 +429,14 @@ class WinUdpSocket final : public BsdSocket {
     if (queue_.empty() || send_->inFlight || socket_ == INVALID_SOCKET ||
         retryTimer_)
       return;
-    SendRequest& request = *queue_.front();
+    SendRequest& request = queue_.front();
     SendOperation& operation = *send_;
-    operation.data.clear();
-    for (const Bytes& part : request.parts)
-      operation.data.insert(operation.data.end(), part.data(),
-                            part.data() + part.size());
+    if (operation.carrying != &request) {
+      // The queue made the request's one copy (own()); the request's parts
+      // keep pointing at the same bytes, now held by the operation.
+      operation.data.swap(request.storage);
+      operation.carrying = &request;
+    }
     operation.destinationLength = 0;
     if (request.hasDestination) {
       Endpoint destination = request.destination;
@@ -478,8 +476,6 @@ class WinUdpSocket final : public BsdSocket {
   bool receiving_ = false;
   ReceiveOperation* receive_ = nullptr;
   SendOperation* send_ = nullptr;
-  std::deque<SendRequest*> queue_;
-  std::size_t queuedBytes_ = 0;
   std::uint64_t retryTimer_ = 0;  ///< pending WSAENOBUFS retry
 };
 
@@ -513,7 +509,10 @@ void WinUdpSocket::peekDone(ReceiveOperation& operation) {
 
 void WinUdpSocket::sendDone(SendOperation& operation) {
   int error = operation.result(socket_);
-  if (queue_.empty()) return;
+  if (queue_.empty()) {
+    operation.carrying = nullptr;
+    return;
+  }
   if (error == WSAENOBUFS && socket_ != INVALID_SOCKET) {
     // Still no buffer space: the head stays queued and is sent again.
     retryTimer_ = loop_.timers().add(
@@ -526,10 +525,8 @@ void WinUdpSocket::sendDone(SendOperation& operation) {
         false);  // the queued requests keep the loop alive
     return;
   }
-  SendRequest* request = queue_.front();
-  queue_.pop_front();
-  queuedBytes_ -= request->size;
-  events_.onSendDone(request, error == 0 ? SysError{} : mappedUdp(error));
+  operation.carrying = nullptr;
+  queue_.complete(error == 0 ? SysError{} : mappedUdp(error));
   // The callback may have closed the socket; then the queue is empty.
   startQueuedSend();
 }
@@ -543,9 +540,9 @@ void SendOperation::finished(DWORD) {
 
 }  // namespace
 
-std::unique_ptr<PlatformSocket> createPlatformSocket(LoopCore& loop,
-                                                     SocketEvents& events) {
-  return std::make_unique<WinUdpSocket>(loop, events);
+std::unique_ptr<PlatformSocket> IocpBackend::createSocket(
+    LoopCore& loop, SocketEvents& events) {
+  return std::make_unique<WinUdpSocket>(loop, *this, events);
 }
 
 }  // namespace dgram::detail

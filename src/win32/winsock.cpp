@@ -1,4 +1,5 @@
 // WSAStartup/WSACleanup, hidden inside the library.
+// Layer: platform (IOCP).
 #include "win32/winsock.hpp"
 
 #include "common/errors.hpp"

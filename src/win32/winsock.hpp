@@ -1,6 +1,7 @@
 // Winsock for the rest of src/win32: the system headers in the order they
 // need, and the library's private WSAStartup. Users never see any of this
 // (the public headers include no Windows header).
+// Layer: platform (IOCP).
 #pragma once
 
 #ifndef WIN32_LEAN_AND_MEAN

@@ -1,6 +1,7 @@
 #include "dgramcat/signals.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <thread>
@@ -21,9 +22,21 @@ dgram::Loop* gLoop = nullptr;
 std::function<void(const char*)>* gHandler = nullptr;
 
 void deliver(const char* name) {
-  // A second Ctrl-C while the first is being handled ends at once.
+  // A second Ctrl-C while the first is being handled ends at once. One
+  // that follows within a moment is the same Ctrl-C delivered twice (a
+  // wrapper such as timeout(1) passes it on to the child and to the whole
+  // process group): ignored, so the summary is still printed.
+  using Clock = std::chrono::steady_clock;
   static std::atomic<int> delivered{0};
-  if (++delivered > 1) std::_Exit(130);
+  static std::atomic<Clock::rep> first{0};
+  auto now = Clock::now().time_since_epoch().count();
+  if (++delivered > 1) {
+    auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+        Clock::duration(now - first.load()));
+    if (since < std::chrono::milliseconds(250)) return;
+    std::_Exit(130);
+  }
+  first.store(now);
   dgram::Loop* loop = gLoop;
   auto* handler = gHandler;
   if (loop == nullptr || handler == nullptr) return;
