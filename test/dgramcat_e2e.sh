@@ -5,55 +5,7 @@
 # high port, picked again when it is taken (EADDRINUSE).
 set -u
 
-dgramcat=${1:?usage: dgramcat_e2e.sh PATH/TO/dgramcat}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-pass() { echo "ok: $*"; }
-
-# expect_eq WHAT ACTUAL EXPECTED
-expect_eq() {
-  if [[ "$2" == "$3" ]]; then
-    pass "$1"
-  else
-    fail "$1: got [$2], expected [$3]"
-  fi
-}
-
-# start_listener NAME ADDRESS ARGS...: runs `dgramcat -v -b ADDRESS -l PORT
-# ARGS...` in the background and waits until it is bound. Sets $port and
-# $pid; output goes to $work/NAME.out and $work/NAME.err.
-start_listener() {
-  local name=$1 address=$2
-  shift 2
-  for _ in {1..10}; do
-    port=$((20000 + RANDOM % 40000))
-    timeout 20 "$dgramcat" -v -b "$address" -l "$port" "$@" \
-      >"$work/$name.out" 2>"$work/$name.err" &
-    pid=$!
-    for _ in {1..100}; do  # up to 5 s
-      grep -qs "listening on" "$work/$name.err" && return 0
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    grep -qs EADDRINUSE "$work/$name.err" || break
-  done
-  fail "$name: listener did not start: $(cat "$work/$name.err")"
-  return 1
-}
-
-# finish_listener NAME: waits for the listener; sets $status.
-finish_listener() {
-  wait "$pid"
-  status=$?
-}
+source "$(dirname "$0")/support/dgramcat_e2e_lib.sh" "$@"
 
 # payloads NAME: the payload column of the listener's output.
 payloads() { sed -e 's/^[^)]*): //' "$work/$1.out"; }
@@ -194,8 +146,4 @@ version=$(timeout 5 "$dgramcat" --version)
 expect_eq "--version: exit status" "$?" 0
 [[ $version == "dgramcat "* ]] || fail "--version text: $version"
 
-if ((failures > 0)); then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all dgramcat checks passed"
+finish_script
