@@ -184,10 +184,9 @@ TEST_CASE("a lookup waiting on a silent server leaves the loop asleep",
   useServer(loop, silent.address(), 3000ms, 1);
   auto client = test::makeSocket(loop);
   int callbacks = 0;
-  client->send("x", 9, "asleep.example",
-               [&](const std::optional<dgram::Error>&, std::size_t) {
-                 ++callbacks;
-               });
+  client->send(
+      "x", 9, "asleep.example",
+      [&](const std::optional<dgram::Error>&, std::size_t) { ++callbacks; });
   // c-ares' sockets are watched by the backend itself, so nothing but the
   // query's own timeout may end a wait: no periodic polling.
   int wakeups = 0;

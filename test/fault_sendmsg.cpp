@@ -3,7 +3,7 @@
 // queue meanwhile), ENOMEM fails that one send, EINTR is retried at once.
 // In each case nothing is lost or reordered, every callback runs once and
 // the socket is usable afterwards.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <cerrno>
 #include <optional>

@@ -5,7 +5,7 @@
 // while the poster was still writing to the wake-up descriptor (TSan: that
 // write against the poller's destructor). Run under TSan by
 // ci/sanitize.sh ("[thread]").
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -2,7 +2,7 @@
 // same loop is refused with ERR_INVALID_STATE instead of recursing (which
 // ran the callback that was already running, again, until the stack
 // overflowed).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <optional>

@@ -1,7 +1,7 @@
 // A descriptor closed and reused inside one batch of events must not get
 // the old descriptor's events: unwatching an fd drops its events still
 // pending in the batch being dispatched (epoll, kqueue and poll).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #ifndef _WIN32
 

@@ -1,7 +1,7 @@
 // Memory returns to its baseline after a burst: pooled send requests keep
 // no payload above a small bound once they are released (issue 10, item 7:
 // 2,000 queued 60 KB sends left 116 MiB allocated).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -57,6 +57,14 @@ TEST_CASE("heap returns to baseline after 2,000 queued 60 KB sends",
             [&](const std::optional<dgram::Error>&, std::size_t) { ++done; });
   }
   std::size_t peak = heapInUse();
+  if (peak == 0) {
+    // The allocator is not glibc's (valgrind replaces it): no counters.
+    WARN("SKIPPED: the heap counters read 0 (running under valgrind?)");
+    s->close();
+    receiver->close();
+    CHECK(test::runUntilIdle(loop));
+    return;
+  }
   CHECK(peak > baseline + kSends * payload.size() / 2);  // really queued
   REQUIRE(test::runUntil(
       loop, [&] { return done == 1 + kSends; }, std::chrono::seconds(20)));

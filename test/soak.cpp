@@ -25,7 +25,7 @@
 // failure, unless the kernel's own counters (UDP RcvbufErrors/InErrors in
 // /proc/net/snmp*) rose by at least as much during the run: then it is
 // reported as a kernel drop (the machine is shared) and the test passes.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <array>

@@ -2,7 +2,7 @@
 // leaves run()/runOnce(), and the socket stays consistent: the rest of a
 // received batch is delivered on the next run, every send callback runs
 // exactly once, and the loop can be run again.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <optional>
 #include <stdexcept>

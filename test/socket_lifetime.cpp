@@ -3,7 +3,7 @@
 // 'close' every listener and callback is released, so captures are freed;
 // a socket nobody holds with nothing pending is destroyed. Proven with
 // weak_ptrs (and under ASan/LeakSanitizer in CI).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <memory>
 #include <optional>

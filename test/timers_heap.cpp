@@ -1,6 +1,6 @@
 // The loop's timers as an indexed heap: removal from anywhere, in-place
 // re-arming, and deadline order (ties: creation order) kept through both.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -5,7 +5,7 @@
 //   "127.0.0.1\0.evil.example" would go to 127.0.0.1);
 // - a literal of the other family fails on its syscall with EINVAL and
 //   the address and port set ("send EINVAL ::1:9000"), as in Node v20.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <optional>
 #include <string>
