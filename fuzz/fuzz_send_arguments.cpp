@@ -100,6 +100,7 @@ const std::set<std::string> kKernelErrors = {"ECONNREFUSED", "EACCES",
 bool isSendError(const std::string& code) {
   return code == "ECANCELED"     // closed before it could go (S14)
          || code == "EINVAL"     // address of the other family
+         || code == "EISCONN"    // to an address, issued while connecting
          || code == "ENOTFOUND"  // the custom lookup failed
          || code == "EMSGSIZE"   // over 65507 (IPv4) / 65527 (IPv6) bytes
          || kKernelErrors.count(code) == 1;

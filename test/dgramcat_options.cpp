@@ -492,6 +492,11 @@ TEST_CASE("dgramcat: the issue's argument bugs", "[dgramcat]") {
         "as --multicast-loopback=off");
   CHECK(parsed({"-l", "9000", "--multicast-loopback=off"}).multicastLoopback ==
         false);
+  // The hint quotes the value escaped, like every other message (found by
+  // the fuzzer: a raw byte made the message unprintable).
+  CHECK(failure({"-l", "9000", "--multicast-loopback", "o\tf"}) ==
+        "unexpected argument 'o\\tf': give the value of "
+        "--multicast-loopback as --multicast-loopback=o\\tf");
 }
 
 TEST_CASE("dgramcat: replies, waits, pace and buffers", "[dgramcat]") {

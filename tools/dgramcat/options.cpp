@@ -560,7 +560,7 @@ class Parser {
         if (after == "--multicast-loopback" || after == "--stats") {
           return "unexpected argument " + quoted(positionals_[0]) +
                  ": give the value of " + after + " as " + after + "=" +
-                 positionals_[0];
+                 escapeBytes(positionals_[0]);
         }
         return "-l cannot be combined with HOST PORT (got " +
                quoted(positionals_[0]) + ")";
