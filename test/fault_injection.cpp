@@ -16,6 +16,7 @@
 #endif
 
 #include "common/fault_injection.hpp"
+#include "support/fault_scope.hpp"
 #include "support/socket_helpers.hpp"
 
 #ifdef DGRAM_FAULT_INJECTION
@@ -39,11 +40,7 @@ constexpr int kEINTR = EINTR;
 constexpr int kENOMEM = ENOMEM;
 #endif
 
-/// Disarms every fault when a test ends, even one that failed.
-struct FaultScope {
-  FaultScope() { fault::reset(); }
-  ~FaultScope() { fault::reset(); }
-};
+using test::FaultScope;
 
 }  // namespace
 

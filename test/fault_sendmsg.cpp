@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/fault_injection.hpp"
+#include "support/fault_scope.hpp"
 #include "support/socket_helpers.hpp"
 
 #if defined(DGRAM_FAULT_INJECTION) && !defined(_WIN32)
@@ -19,10 +20,7 @@ namespace fault = dgram::detail::fault;
 
 namespace {
 
-struct FaultScope {
-  FaultScope() { fault::reset(); }
-  ~FaultScope() { fault::reset(); }
-};
+using test::FaultScope;
 
 struct Run {
   std::vector<std::optional<dgram::Error>> errors;

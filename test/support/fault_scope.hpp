@@ -1,0 +1,21 @@
+// Tests of the fault-injection seam share this: every fault disarmed and
+// every counter zeroed when a test starts and when it ends, even one that
+// failed, so no armed fault leaks into the next test.
+#pragma once
+
+#include "common/fault_injection.hpp"
+
+#ifdef DGRAM_FAULT_INJECTION
+
+namespace test {
+
+struct FaultScope {
+  FaultScope() { dgram::detail::fault::reset(); }
+  ~FaultScope() { dgram::detail::fault::reset(); }
+  FaultScope(const FaultScope&) = delete;
+  FaultScope& operator=(const FaultScope&) = delete;
+};
+
+}  // namespace test
+
+#endif  // DGRAM_FAULT_INJECTION
