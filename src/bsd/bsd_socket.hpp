@@ -27,7 +27,7 @@ SysError applyOpenOptions(Handle socket, Family family,
 
 class BsdSocket : public PlatformSocket {
  public:
-  explicit BsdSocket(SocketEvents& events) noexcept : queue_(events) {}
+  explicit BsdSocket(SocketEvents& events) noexcept : events_(events) {}
 
   std::size_t queuedBytes() const noexcept final { return queue_.bytes(); }
   std::size_t queuedCount() const noexcept final { return queue_.count(); }
@@ -50,6 +50,8 @@ class BsdSocket : public PlatformSocket {
   SysError bufferSize(BufferKind kind, int& size) override;
 
  protected:
+  /// The Socket this reports to.
+  SocketEvents& events_;
   /// Sends the kernel did not take at once, in call order; both platforms
   /// fill and drain it their own way (common/send_queue.hpp).
   SendQueue queue_;

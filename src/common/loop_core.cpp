@@ -116,6 +116,25 @@ int LoopCore::pollTimeout(int requestedMs) {
   return timeout;
 }
 
+void LoopCore::atTurnEnd(TurnEndWork& work) {
+  if (std::find(turnEnd_.begin(), turnEnd_.end(), &work) == turnEnd_.end())
+    turnEnd_.push_back(&work);
+}
+
+void LoopCore::cancelTurnEnd(TurnEndWork& work) noexcept {
+  turnEnd_.erase(std::remove(turnEnd_.begin(), turnEnd_.end(), &work),
+                 turnEnd_.end());
+  std::replace(turnEndRunning_.begin(), turnEndRunning_.end(), &work,
+               static_cast<TurnEndWork*>(nullptr));
+}
+
+void LoopCore::runTurnEnd() noexcept {
+  turnEndRunning_.swap(turnEnd_);
+  for (std::size_t i = 0; i < turnEndRunning_.size(); ++i)
+    if (TurnEndWork* work = turnEndRunning_[i]) work->atTurnEnd();
+  turnEndRunning_.clear();
+}
+
 bool LoopCore::runOnce(int timeoutMs) {
   // Running the loop from one of its own callbacks would re-run the
   // deferred callback in progress (and dispatch a batch of events from
@@ -126,16 +145,26 @@ bool LoopCore::runOnce(int timeoutMs) {
     explicit Iterating(bool& f) : flag(f) { flag = true; }
     ~Iterating() { flag = false; }
   } iterating(iterating_);
-  timers_.runDue(Timers::Clock::now());
-  throwPending();
-  runPosted();
-  runDeferred();
-  backend_->wait(pollTimeout(timeoutMs));
-  throwPending();
-  timers_.runDue(Timers::Clock::now());
-  throwPending();
-  runPosted();
-  runDeferred();
+  // Sends issued by callbacks leave together at the end of each phase that
+  // runs callbacks, before the loop waits (or returns): a send never waits
+  // longer than the turn it was issued in, even when a callback throws.
+  try {
+    timers_.runDue(Timers::Clock::now());
+    throwPending();
+    runPosted();
+    runDeferred();
+    runTurnEnd();
+    backend_->wait(pollTimeout(timeoutMs));
+    throwPending();
+    timers_.runDue(Timers::Clock::now());
+    throwPending();
+    runPosted();
+    runDeferred();
+  } catch (...) {
+    runTurnEnd();
+    throw;
+  }
+  runTurnEnd();
   return alive();
 }
 

@@ -24,6 +24,18 @@ namespace dgram::detail {
 
 class SocketImpl;
 
+/// Work a platform socket leaves for the end of the loop turn: the sends
+/// issued during the turn, which then leave together (sendmmsg).
+class TurnEndWork {
+ public:
+  /// Runs no user code and does not throw: it hands datagrams to the
+  /// kernel and reports what happened through deferred callbacks.
+  virtual void atTurnEnd() noexcept = 0;
+
+ protected:
+  ~TurnEndWork() = default;
+};
+
 class LoopCore {
  public:
   explicit LoopCore(std::string_view backendName);
@@ -49,6 +61,16 @@ class LoopCore {
   /// Thread-safe defer. Safe until the destructor starts, which waits for
   /// calls in progress (as it does for stop()).
   void post(std::function<void()> fn);
+
+  // --- the end of the turn ------------------------------------------------
+  /// Whether the loop thread is inside runOnce (a callback of this loop is
+  /// running, or the loop is dispatching events).
+  bool inTurn() const noexcept { return iterating_; }
+  /// Runs `work` once before this turn waits for I/O or returns, whichever
+  /// comes first. Scheduling it twice runs it once.
+  void atTurnEnd(TurnEndWork& work);
+  /// Forgets `work` scheduled by atTurnEnd (its owner is closing).
+  void cancelTurnEnd(TurnEndWork& work) noexcept;
 
   // --- timers -------------------------------------------------------------
   Timers& timers() noexcept { return timers_; }
@@ -83,6 +105,7 @@ class LoopCore {
  private:
   void runDeferred();
   void runPosted();
+  void runTurnEnd() noexcept;
   void throwPending();
   int pollTimeout(int requestedMs);
 
@@ -90,6 +113,8 @@ class LoopCore {
   Timers timers_;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::function<void()>> running_;
+  std::vector<TurnEndWork*> turnEnd_;  ///< capacity kept: no allocation
+  std::vector<TurnEndWork*> turnEndRunning_;
   std::mutex postedMutex_;
   std::vector<std::function<void()>> posted_;
   std::atomic<std::size_t> postedCount_{0};

@@ -33,6 +33,10 @@ struct SendRequest {
   Endpoint destination;
   bool hasDestination = false;  ///< false for a connected socket
   std::size_t size = 0;         ///< total payload bytes
+  /// The next request in whichever one list holds this one (the
+  /// platform's send queue, the Socket's free or completed list): lists
+  /// of requests never allocate.
+  SendRequest* next = nullptr;
 
   /// Copies the payload into `storage` (once) and repoints `parts` at it.
   void own();

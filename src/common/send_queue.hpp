@@ -1,8 +1,12 @@
-// The ordered queue of sends a platform socket could not hand to the
-// kernel at once, shared by src/posix and src/win32: they differ in how
-// they drain it (writability vs one overlapped send at a time), not in
-// what it guarantees: sends complete in call order, and a close completes
-// every one still queued with ECANCELED before it returns.
+// The ordered queue of sends a platform socket has not handed to the
+// kernel yet, shared by src/posix and src/win32: they differ in how they
+// drain it (batches at the end of a loop turn or at writability, vs one
+// overlapped send at a time), not in what it guarantees: sends complete in
+// call order, and a close completes every one still queued with ECANCELED
+// before it returns.
+//
+// It is an intrusive list (through SendRequest::next), so queueing never
+// allocates, and an empty queue costs four words.
 //
 // It lives in src/common, not src/bsd, because it makes no system call and
 // names no system type: it is the platform seam's (platform_socket.hpp)
@@ -11,7 +15,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 
 #include "common/platform_socket.hpp"
 
@@ -19,44 +22,56 @@ namespace dgram::detail {
 
 class SendQueue {
  public:
-  explicit SendQueue(SocketEvents& events) noexcept : events_(events) {}
+  SendQueue() noexcept = default;
   SendQueue(const SendQueue&) = delete;
   SendQueue& operator=(const SendQueue&) = delete;
 
-  bool empty() const noexcept { return queue_.empty(); }
+  bool empty() const noexcept { return head_ == nullptr; }
   /// Payload bytes and sends queued (Node's sendQueueSize / Count).
   std::size_t bytes() const noexcept { return bytes_; }
-  std::size_t count() const noexcept { return queue_.size(); }
-  /// The oldest send, the next to go out.
-  SendRequest& front() const noexcept { return *queue_.front(); }
+  std::size_t count() const noexcept { return count_; }
+  /// The oldest send, the next to go out; the ones after it follow
+  /// `next` (nullptr after the newest).
+  SendRequest& front() const noexcept { return *head_; }
 
   /// Queues `request` behind the others. Its payload is copied once here:
   /// the caller may reuse its buffer as soon as send() returns.
   void push(SendRequest& request) {
     request.own();
-    queue_.push_back(&request);
+    request.next = nullptr;
+    if (tail_)
+      tail_->next = &request;
+    else
+      head_ = &request;
+    tail_ = &request;
+    ++count_;
     bytes_ += request.size;
   }
 
-  /// Removes the oldest send and reports it done with `error`. The report
-  /// may close the socket, which finds the queue already without it.
-  void complete(SysError error) {
-    SendRequest* request = queue_.front();
-    queue_.pop_front();
+  /// Removes the oldest send and reports it to `events` as done with
+  /// `error`. The report may close the socket, which finds the queue
+  /// already without it.
+  void complete(SocketEvents& events, SysError error) {
+    SendRequest* request = head_;
+    head_ = request->next;
+    if (!head_) tail_ = nullptr;
+    request->next = nullptr;
+    --count_;
     bytes_ -= request->size;
-    events_.onSendDone(request, error);
+    events.onSendDone(request, error);
   }
 
   /// Completes every queued send with `error`, oldest first (ECANCELED
   /// when the socket closes).
-  void failAll(SysError error) {
-    while (!queue_.empty())
-      complete(error);
+  void failAll(SocketEvents& events, SysError error) {
+    while (!empty())
+      complete(events, error);
   }
 
  private:
-  SocketEvents& events_;
-  std::deque<SendRequest*> queue_;
+  SendRequest* head_ = nullptr;
+  SendRequest* tail_ = nullptr;
+  std::size_t count_ = 0;
   std::size_t bytes_ = 0;
 };
 

@@ -164,6 +164,7 @@ class SocketImpl : private SocketEvents {
   void sendInOrder();
   void complete(OutgoingSend* request);
   void cancelSend(OutgoingSend* request);
+  void scheduleCompletions();
   void flushCompletions();
 
   // names.
@@ -228,9 +229,12 @@ class SocketImpl : private SocketEvents {
   std::deque<OutgoingSend*> ordered_;
   std::vector<LookupId> lookups_;  ///< this socket's lookups in flight
   std::vector<std::unique_ptr<OutgoingSend>> requests_;  ///< owns them all
-  std::vector<OutgoingSend*> free_;
-  std::vector<OutgoingSend*> completed_;
-  std::vector<OutgoingSend*> completing_;
+  /// Requests to reuse, and finished ones whose callbacks wait for the
+  /// next turn: lists through SendRequest::next, which never allocate.
+  OutgoingSend* free_ = nullptr;
+  std::size_t freeCount_ = 0;
+  OutgoingSend* completedHead_ = nullptr;
+  OutgoingSend* completedTail_ = nullptr;
   bool completionScheduled_ = false;
 
   /// Datagrams read in a batch but not delivered because a 'message'

@@ -35,14 +35,25 @@ void SendRequest::own() {
   owned = true;
 }
 
+namespace {
+
+OutgoingSend* nextOf(const OutgoingSend* request) noexcept {
+  return static_cast<OutgoingSend*>(request->next);
+}
+
+}  // namespace
+
 OutgoingSend* SocketImpl::acquireRequest() {
-  if (free_.empty()) {
+  OutgoingSend* request = free_;
+  if (request) {
+    free_ = nextOf(request);
+    --freeCount_;
+  } else {
     requests_.push_back(std::make_unique<OutgoingSend>());
-    requests_.back()->poolIndex = requests_.size() - 1;
-    free_.push_back(requests_.back().get());
+    request = requests_.back().get();
+    request->poolIndex = requests_.size() - 1;
   }
-  OutgoingSend* request = free_.back();
-  free_.pop_back();
+  request->next = nullptr;
   loop_.addRequest();
   return request;
 }
@@ -57,7 +68,7 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->resolved = false;
   request->address.clear();
   loop_.removeRequest();
-  if (free_.size() >= kKeptRequests) {
+  if (freeCount_ >= kKeptRequests) {
     destroyRequest(request);
     return;
   }
@@ -65,7 +76,9 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
     std::vector<std::uint8_t>().swap(request->storage);
   if (request->parts.capacity() > kKeptParts)
     std::vector<Bytes>().swap(request->parts);
-  free_.push_back(request);
+  request->next = free_;
+  free_ = request;
+  ++freeCount_;
 }
 
 void SocketImpl::destroyRequest(OutgoingSend* request) {
@@ -214,17 +227,28 @@ void SocketImpl::complete(OutgoingSend* request) {
     releaseRequest(request);
     return;
   }
-  completed_.push_back(request);
-  if (completionScheduled_) return;
+  request->next = nullptr;
+  if (completedTail_)
+    completedTail_->next = request;
+  else
+    completedHead_ = request;
+  completedTail_ = request;
+  scheduleCompletions();
+}
+
+void SocketImpl::scheduleCompletions() {
+  if (completionScheduled_ || !completedHead_) return;
   completionScheduled_ = true;
   later([this] { flushCompletions(); });
 }
 
 void SocketImpl::flushCompletions() {
   completionScheduled_ = false;
-  completing_.swap(completed_);
-  for (std::size_t i = 0; i < completing_.size(); ++i) {
-    OutgoingSend* request = completing_[i];
+  // Completions that callbacks cause from here on wait for the next turn.
+  OutgoingSend* request = completedHead_;
+  completedHead_ = completedTail_ = nullptr;
+  while (request) {
+    OutgoingSend* rest = nextOf(request);
     std::optional<Error> error = std::move(request->error);
     bool emitIfUncaught = error.has_value();  // lookup errors are emitted
     if (!error && request->result) {
@@ -240,18 +264,21 @@ void SocketImpl::flushCompletions() {
       else if (emitIfUncaught)
         emitError(*error);
     } catch (...) {
-      // Keep the completions not yet delivered for the next turn.
-      completed_.insert(completed_.begin(), completing_.begin() + i + 1,
-                        completing_.end());
-      completing_.clear();
-      if (!completed_.empty() && !completionScheduled_) {
-        completionScheduled_ = true;
-        later([this] { flushCompletions(); });
+      // Keep the completions not yet delivered, ahead of any since, for
+      // the next turn.
+      if (rest) {
+        OutgoingSend* last = rest;
+        while (nextOf(last))
+          last = nextOf(last);
+        last->next = completedHead_;
+        if (!completedTail_) completedTail_ = last;
+        completedHead_ = rest;
       }
+      scheduleCompletions();
       throw;
     }
+    request = rest;
   }
-  completing_.clear();
 }
 
 std::size_t SocketImpl::sendQueueSize() const {

@@ -1,7 +1,11 @@
 // POSIX UDP sockets under a readiness poller: the PlatformSocket that the
 // common Socket drives. Receives in batches (recvmmsg where the system has
-// it) into the loop's arena; sends at once when the kernel takes the
-// datagram and queues (in order) when it would block.
+// it) into the loop's arena. Sends issued during a loop turn (from a
+// listener, a callback, a timer) are queued and leave together at the end
+// of the turn, or as soon as a batch is full, in one sendmmsg where the
+// system has it; a send issued outside the loop leaves at once. Either way
+// they leave in call order, and wait for writability when the kernel's
+// buffer is full.
 // Layer: platform (readiness backends).
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -31,6 +35,10 @@ constexpr int kMaxBatchesPerEvent = 32;
 // The largest UDP payload plus one byte, so truncation is detectable.
 constexpr std::size_t kSlotSize = 65536;
 constexpr std::size_t kMaxParts = 64;
+// Datagrams handed to the kernel per sendmmsg: a full batch leaves before
+// the turn ends. Large enough to amortise the call; small enough that the
+// message headers stay on the stack.
+constexpr std::size_t kSendBatch = 64;
 // A read interrupted by a signal is retried at once, this many times at
 // most; then the batch ends and the next readiness event retries.
 constexpr int kMaxInterrupts = 8;
@@ -86,10 +94,12 @@ int openDatagramSocket(int domain) {
 #endif  // SOCK_NONBLOCK && SOCK_CLOEXEC
 }
 
-class PosixUdpSocket final : public BsdSocket, private Watcher {
+class PosixUdpSocket final : public BsdSocket,
+                             private Watcher,
+                             private TurnEndWork {
  public:
   PosixUdpSocket(LoopCore& loop, Poller& poller, SocketEvents& events)
-      : BsdSocket(events), loop_(loop), poller_(poller), events_(events) {}
+      : BsdSocket(events), loop_(loop), poller_(poller) {}
   ~PosixUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -162,7 +172,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   bool send(SendRequest& request, SysError& error) override {
-    if (queue_.empty()) {
+    if (queue_.empty() && !loop_.inTurn()) {
+      // Issued outside the loop: nothing would flush a batch until the
+      // program runs the loop again, so it leaves now.
       error = trySend(request);
       if (error.is(Errc::kENOBUFS)) {
         pauseForBuffers();
@@ -170,15 +182,24 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         return true;
       }
       error = {};
+      queue_.push(request);
+      updateInterest();
+      return false;
     }
     queue_.push(request);
-    updateInterest();
+    if (waitingToSend()) return false;  // it leaves with the queue
+    if (queue_.count() >= kSendBatch)
+      flushQueue();  // a full batch does not wait for the turn's end
+    else
+      flushAtTurnEnd();
     return false;
   }
 
   void close() override {
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
     retryTimer_ = 0;
+    if (flushScheduled_) loop_.cancelTurnEnd(*this);
+    flushScheduled_ = false;
     if (fd_ < 0) return;
     if (watched_) poller_.unwatch(fd_);
     watched_ = 0;
@@ -187,7 +208,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     fd_ = -1;
     receiving_ = false;
     // Whatever the kernel never took is cancelled, in order.
-    queue_.failAll(sysError(Errc::kECANCELED));
+    queue_.failAll(events_, sysError(Errc::kECANCELED));
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
@@ -249,7 +270,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void registrationFailed(unsigned want, SysError error) {
     bool addedRead = (want & kReadable) && !(watched_ & kReadable);
     bool addedWrite = (want & kWritable) && !(watched_ & kWritable);
-    if (addedWrite) queue_.failAll(error);
+    if (addedWrite) queue_.failAll(events_, error);
     if (addedRead && fd_ >= 0)
       events_.onSystemError(error, poller_.controlCall());
   }
@@ -281,19 +302,106 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         false);  // the queued requests keep the loop alive
   }
 
+  // The queue waits for writability or for an ENOBUFS pause to end: a new
+  // send joins it and leaves with it.
+  bool waitingToSend() const noexcept {
+    return retryTimer_ != 0 || (watched_ & kWritable) != 0;
+  }
+
+  void flushAtTurnEnd() {
+    if (flushScheduled_) return;
+    loop_.atTurnEnd(*this);
+    flushScheduled_ = true;
+  }
+
+  void atTurnEnd() noexcept override {
+    flushScheduled_ = false;
+    if (!waitingToSend()) flushQueue();
+  }
+
   void flushQueue() {
     if (retryTimer_) return;  // paused for ENOBUFS
     while (!queue_.empty() && fd_ >= 0) {
-      SysError err = trySend(queue_.front());
+      SysError err = sendQueued();
       if (err.is(Errc::kEAGAIN)) break;
       if (err.is(Errc::kENOBUFS)) {
         pauseForBuffers();
         break;
       }
-      queue_.complete(err);
     }
     updateInterest();
   }
+
+  // Hands the oldest queued sends to the kernel in one call and completes
+  // those it took, or the oldest one with the error the kernel gave for
+  // it. Returns EAGAIN or ENOBUFS, having completed nothing, when the
+  // queue has to wait.
+  SysError sendQueued() {
+#ifdef DGRAM_HAVE_SENDMMSG
+    if (queue_.count() > 1) return sendQueuedBatch();
+#endif  // DGRAM_HAVE_SENDMMSG
+    SysError err = trySend(queue_.front());
+    if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS)) return err;
+    queue_.complete(events_, err);
+    return {};
+  }
+
+#ifdef DGRAM_HAVE_SENDMMSG
+  SysError sendQueuedBatch() {
+    mmsghdr messages[kSendBatch];
+    iovec iov[kSendBatch];
+    sockaddr_storage names[kSendBatch];
+    unsigned count = 0;
+    for (SendRequest* request = &queue_.front();
+         request && count < kSendBatch; request = request->next, ++count) {
+      // A queued request owns its payload: one part (SendQueue::push).
+      const Bytes& payload = request->parts.front();
+      iov[count].iov_base = const_cast<std::uint8_t*>(payload.data());
+      iov[count].iov_len = payload.size();
+      messages[count] = mmsghdr{};
+      msghdr& header = messages[count].msg_hdr;
+      if (request->hasDestination) {
+        header.msg_name = &names[count];
+        header.msg_namelen = toSockaddr(request->destination, names[count]);
+      }
+      header.msg_iov = &iov[count];
+      header.msg_iovlen = 1;
+    }
+    int sent;
+    do {
+      sent = faultableCall(fault::Call::sendmmsg, [&] {
+        return ::sendmmsg(fd_, messages, count, kSendFlags);
+      });
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) {
+      // Nothing was taken: the error is the oldest datagram's.
+      SysError err =
+          errno == EWOULDBLOCK ? sysErrorFromErrno(EAGAIN) : lastError();
+      if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS)) return err;
+      queue_.complete(events_, err);
+      return {};
+    }
+    // The kernel took the first `sent`.
+    for (int i = 0; i < sent; ++i)
+      queue_.complete(events_, {});
+    if (static_cast<unsigned>(sent) < count && !queue_.empty()) {
+      // It stopped early: on EAGAIN, or on an error for the next datagram
+      // that some Linux kernels park in SO_ERROR (where a later call would
+      // report it for another datagram, or a read as a receive error).
+      // Collect it and give it to its datagram; kernels that do not park
+      // it report it again when the next call starts at that datagram.
+      int err = 0;
+      socklen_t length = sizeof err;
+      if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &length) == 0 &&
+          err != 0) {
+        SysError parked = sysErrorFromErrno(err);
+        if (parked.is(Errc::kENOBUFS)) return parked;  // it waits, as ever
+        queue_.complete(events_, parked);
+      }
+    }
+    return {};
+  }
+#endif  // DGRAM_HAVE_SENDMMSG
 
   void receive() {
     std::uint8_t* arena = loop_.receiveArena(kBatch * kSlotSize);
@@ -395,12 +503,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   LoopCore& loop_;
   Poller& poller_;
-  SocketEvents& events_;
   int fd_ = -1;
   Family family_ = Family::IPv4;
   bool receiving_ = false;
   unsigned watched_ = 0;
   std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
+  bool flushScheduled_ = false;   ///< atTurnEnd will flush the queue
 };
 
 }  // namespace

@@ -174,7 +174,7 @@ void SocketOperation::onComplete(DWORD bytes) {
 class WinUdpSocket final : public BsdSocket {
  public:
   WinUdpSocket(LoopCore& loop, IocpBackend& backend, SocketEvents& events)
-      : BsdSocket(events), loop_(loop), backend_(backend), events_(events) {}
+      : BsdSocket(events), loop_(loop), backend_(backend) {}
   ~WinUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -276,7 +276,7 @@ class WinUdpSocket final : public BsdSocket {
     letGo(send_);
     // Whatever is still queued is cancelled, in order (the head may have
     // been with the kernel; its fate is unknown, as a close makes it).
-    queue_.failAll(sysError(Errc::kECANCELED));
+    queue_.failAll(events_, sysError(Errc::kECANCELED));
   }
 
   bool isOpen() const noexcept override { return socket_ != INVALID_SOCKET; }
@@ -470,7 +470,6 @@ class WinUdpSocket final : public BsdSocket {
 
   LoopCore& loop_;
   IocpBackend& backend_;
-  SocketEvents& events_;
   SOCKET socket_ = INVALID_SOCKET;
   Family family_ = Family::IPv4;
   bool receiving_ = false;
@@ -526,7 +525,7 @@ void WinUdpSocket::sendDone(SendOperation& operation) {
     return;
   }
   operation.carrying = nullptr;
-  queue_.complete(error == 0 ? SysError{} : mappedUdp(error));
+  queue_.complete(events_, error == 0 ? SysError{} : mappedUdp(error));
   // The callback may have closed the socket; then the queue is empty.
   startQueuedSend();
 }

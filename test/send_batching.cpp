@@ -1,0 +1,203 @@
+// Sends issued during a loop turn leave together at the end of the turn
+// (one sendmmsg on Linux): fewer system calls than datagrams, call order
+// kept, counted in the send queue until they leave, never held past the
+// turn, and a datagram the kernel refuses in the middle of a batch fails
+// alone, in its own callback.
+#include "support/catch.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fault_injection.hpp"
+#include "support/fault_scope.hpp"
+#include "support/socket_helpers.hpp"
+
+#if defined(DGRAM_FAULT_INJECTION) && !defined(_WIN32)
+
+namespace fault = dgram::detail::fault;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+long sendCalls() {
+  return fault::calls(fault::Call::sendmsg) +
+         fault::calls(fault::Call::sendmmsg);
+}
+
+}  // namespace
+
+TEST_CASE("a burst of sends from one listener takes fewer syscalls",
+          "[send][batch]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  constexpr int kBurst = 40;
+  std::vector<std::string> received;
+  auto receiver =
+      test::boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
+  const int port = receiver->address().port;
+  auto echo = test::boundSocket(loop);
+  long before = -1;
+  int done = 0;
+  echo->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
+    before = sendCalls();
+    for (int i = 0; i < kBurst; ++i)
+      echo->send(std::to_string(i), port, "127.0.0.1",
+                 [&done](const std::optional<dgram::Error>& err, std::size_t) {
+                   CHECK_FALSE(err);
+                   ++done;
+                 });
+    // Not gone yet: they wait for the end of this turn.
+    CHECK(echo->getSendQueueCount() == kBurst);
+  });
+  auto trigger = test::boundSocket(loop);
+  trigger->send("go", echo->address().port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] {
+    return done == kBurst && received.size() == kBurst;
+  }));
+  long calls = sendCalls() - before;
+  INFO("send system calls for " << kBurst << " datagrams: " << calls);
+#ifdef __linux__
+  CHECK(calls == 1);  // one sendmmsg
+#else
+  CHECK(calls <= kBurst);
+#endif
+  for (int i = 0; i < kBurst; ++i)
+    CHECK(received[static_cast<std::size_t>(i)] == std::to_string(i));
+  CHECK(echo->getSendQueueCount() == 0);
+  for (auto* s : {&receiver, &echo, &trigger})
+    (*s)->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("sends of one turn are queued until the turn ends, in order",
+          "[send][batch][queue]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  std::string received;
+  auto receiver =
+      test::boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received += msg.str() + ",";
+      });
+  const int port = receiver->address().port;
+  auto sender = test::boundSocket(loop);
+  std::vector<std::string> events;
+  std::size_t queuedCount = 0, queuedBytes = 0;
+  long callsInTurn = -1;
+  bool fired = false;
+  loop.setTimeout(0ms, [&] {
+    long before = sendCalls();
+    for (std::string text : {"a", "bb", "ccc"})
+      sender->send(text, port, "127.0.0.1",
+                   [&events, text](const std::optional<dgram::Error>& err,
+                                   std::size_t bytes) {
+                     CHECK_FALSE(err);
+                     events.push_back(text + ":" + std::to_string(bytes));
+                   });
+    queuedCount = sender->getSendQueueCount();
+    queuedBytes = sender->getSendQueueSize();
+    callsInTurn = sendCalls() - before;
+    CHECK(events.empty());  // callbacks never run inside send()
+    fired = true;
+  });
+  // The turn that runs the timer hands the batch to the kernel before it
+  // returns: a lone batch never waits for another turn.
+  REQUIRE(test::runUntil(loop, [&] { return fired; }));
+  CHECK(callsInTurn == 0);
+  CHECK(queuedCount == 3);
+  CHECK(queuedBytes == 6);
+  CHECK(sender->getSendQueueCount() == 0);
+  CHECK(sender->getSendQueueSize() == 0);
+  CHECK(sendCalls() >= 1);
+  REQUIRE(test::runUntil(
+      loop, [&] { return events.size() == 3 && received == "a,bb,ccc,"; }));
+  CHECK(events == std::vector<std::string>{"a:1", "bb:2", "ccc:3"});
+  sender->close();
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("a send issued outside the loop leaves at once",
+          "[send][batch]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  int messages = 0;
+  auto receiver = test::boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  auto sender = test::boundSocket(loop);
+  long before = sendCalls();
+  sender->send("now", receiver->address().port, "127.0.0.1");
+  CHECK(sendCalls() == before + 1);
+  CHECK(sender->getSendQueueCount() == 0);
+  REQUIRE(test::runUntil(loop, [&] { return messages == 1; }));
+  sender->close();
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("a datagram refused inside a batch fails alone",
+          "[send][batch][error]") {
+  // Linux's sendmmsg stops at the refused datagram and parks its error in
+  // SO_ERROR, where the socket's next read would report it as a receive
+  // error: it must reach that send's callback instead, and nothing else.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  std::vector<std::string> received;
+  auto receiver =
+      test::boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
+  const int port = receiver->address().port;
+  auto sender = test::boundSocket(loop);
+  std::vector<std::string> errors;
+  sender->on(dgram::error,
+             [&](const dgram::Error& e) { errors.push_back(e.what()); });
+  std::vector<std::optional<dgram::Error>> results(4);
+  std::vector<int> calls(4, 0);
+  const std::string tooLarge(65508, 'x');  // over IPv4's 65,507 bytes
+  loop.setTimeout(0ms, [&] {
+    const std::string payloads[] = {"a", tooLarge, "c", "d"};
+    for (std::size_t i = 0; i < 4; ++i)
+      sender->send(payloads[i], port, "127.0.0.1",
+                   [&results, &calls, i](const std::optional<dgram::Error>& err,
+                                         std::size_t) {
+                     results[i] = err;
+                     ++calls[i];
+                   });
+  });
+  REQUIRE(test::runUntil(loop, [&] {
+    return calls == std::vector<int>{1, 1, 1, 1} && received.size() == 3;
+  }));
+  CHECK_FALSE(results[0]);
+  REQUIRE(results[1]);
+  CHECK(results[1]->code() == "EMSGSIZE");
+  CHECK(std::string(results[1]->what()) ==
+        "send EMSGSIZE 127.0.0.1:" + std::to_string(port));
+  CHECK_FALSE(results[2]);
+  CHECK_FALSE(results[3]);
+  CHECK(received == std::vector<std::string>{"a", "c", "d"});
+  // No error is left over for the next send or read: both work.
+  std::optional<std::optional<dgram::Error>> again;
+  sender->send("again", port, "127.0.0.1",
+               [&again](const std::optional<dgram::Error>& err, std::size_t) {
+                 again = err;
+               });
+  auto self = test::boundSocket(loop);
+  self->send("ping", sender->address().port, "127.0.0.1");
+  int got = 0;
+  sender->on(dgram::message,
+             [&](dgram::Bytes, const dgram::RemoteInfo&) { ++got; });
+  REQUIRE(test::runUntil(
+      loop, [&] { return got == 1 && again && received.size() == 4; }));
+  CHECK_FALSE(*again);
+  CHECK(received.back() == "again");
+  CHECK(errors.empty());
+  for (auto* s : {&receiver, &sender, &self})
+    (*s)->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+#endif  // DGRAM_FAULT_INJECTION && !_WIN32
