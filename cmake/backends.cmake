@@ -2,7 +2,11 @@
 # Every available backend is compiled in; a Loop picks one at run time
 # (the DGRAM_BACKEND environment variable or the Loop constructor), so one
 # build can test them all.
-include(CheckSymbolExists)
+# The checks compile C++, as the library does: a C check would miss what
+# glibc declares only under _GNU_SOURCE (recvmmsg, sendmmsg), which g++
+# defines and gcc does not, so a parent project that enables C would build
+# the library without its batched system calls.
+include(CheckCXXSymbolExists)
 include(CheckCXXSourceCompiles)
 
 set(dgram_platform_sources)
@@ -33,10 +37,10 @@ else()
     src/posix/errno_map.cpp
     src/posix/udp_io.cpp
     src/posix/wakeup.cpp)
-  check_symbol_exists(epoll_create1 "sys/epoll.h" DGRAM_HAVE_EPOLL)
-  check_symbol_exists(kqueue "sys/event.h" DGRAM_HAVE_KQUEUE)
-  check_symbol_exists(recvmmsg "sys/socket.h" DGRAM_HAVE_RECVMMSG)
-  check_symbol_exists(sendmmsg "sys/socket.h" DGRAM_HAVE_SENDMMSG)
+  check_cxx_symbol_exists(epoll_create1 "sys/epoll.h" DGRAM_HAVE_EPOLL)
+  check_cxx_symbol_exists(kqueue "sys/event.h" DGRAM_HAVE_KQUEUE)
+  check_cxx_symbol_exists(recvmmsg "sys/socket.h" DGRAM_HAVE_RECVMMSG)
+  check_cxx_symbol_exists(sendmmsg "sys/socket.h" DGRAM_HAVE_SENDMMSG)
   if(DGRAM_HAVE_EPOLL)
     list(APPEND dgram_available_backends epoll)
     list(APPEND dgram_platform_sources src/posix/backend_epoll.cpp)
