@@ -5,7 +5,9 @@
 # The checks compile C++, as the library does: a C check would miss what
 # glibc declares only under _GNU_SOURCE (recvmmsg, sendmmsg), which g++
 # defines and gcc does not, so a parent project that enables C would build
-# the library without its batched system calls.
+# the library without its batched system calls. (The cached results are
+# named DGRAM_CXX_HAS_*, not the old C checks' DGRAM_HAVE_*, so a build
+# tree configured before is checked again.)
 include(CheckCXXSymbolExists)
 include(CheckCXXSourceCompiles)
 
@@ -37,24 +39,24 @@ else()
     src/posix/errno_map.cpp
     src/posix/udp_io.cpp
     src/posix/wakeup.cpp)
-  check_cxx_symbol_exists(epoll_create1 "sys/epoll.h" DGRAM_HAVE_EPOLL)
-  check_cxx_symbol_exists(kqueue "sys/event.h" DGRAM_HAVE_KQUEUE)
-  check_cxx_symbol_exists(recvmmsg "sys/socket.h" DGRAM_HAVE_RECVMMSG)
-  check_cxx_symbol_exists(sendmmsg "sys/socket.h" DGRAM_HAVE_SENDMMSG)
-  if(DGRAM_HAVE_EPOLL)
+  check_cxx_symbol_exists(epoll_create1 "sys/epoll.h" DGRAM_CXX_HAS_EPOLL)
+  check_cxx_symbol_exists(kqueue "sys/event.h" DGRAM_CXX_HAS_KQUEUE)
+  check_cxx_symbol_exists(recvmmsg "sys/socket.h" DGRAM_CXX_HAS_RECVMMSG)
+  check_cxx_symbol_exists(sendmmsg "sys/socket.h" DGRAM_CXX_HAS_SENDMMSG)
+  if(DGRAM_CXX_HAS_EPOLL)
     list(APPEND dgram_available_backends epoll)
     list(APPEND dgram_platform_sources src/posix/backend_epoll.cpp)
     list(APPEND dgram_backend_definitions DGRAM_HAVE_EPOLL=1)
   endif()
-  if(DGRAM_HAVE_KQUEUE)
+  if(DGRAM_CXX_HAS_KQUEUE)
     list(APPEND dgram_available_backends kqueue)
     list(APPEND dgram_platform_sources src/posix/backend_kqueue.cpp)
     list(APPEND dgram_backend_definitions DGRAM_HAVE_KQUEUE=1)
   endif()
-  if(DGRAM_HAVE_RECVMMSG)
+  if(DGRAM_CXX_HAS_RECVMMSG)
     list(APPEND dgram_backend_definitions DGRAM_HAVE_RECVMMSG=1)
   endif()
-  if(DGRAM_HAVE_SENDMMSG)
+  if(DGRAM_CXX_HAS_SENDMMSG)
     list(APPEND dgram_backend_definitions DGRAM_HAVE_SENDMMSG=1)
   endif()
   list(APPEND dgram_available_backends poll)
