@@ -191,8 +191,11 @@ void LoopCore::setResolverOptions(const ResolverOptions& options) {
 }
 
 std::uint8_t* LoopCore::receiveArena(std::size_t bytes) {
-  if (arena_.size() < bytes) arena_.resize(bytes);
-  return arena_.data();
+  if (arenaSize_ < bytes) {
+    arena_.reset(new std::uint8_t[bytes]);  // default-initialised
+    arenaSize_ = bytes;
+  }
+  return arena_.get();
 }
 
 }  // namespace dgram::detail

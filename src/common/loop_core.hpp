@@ -124,7 +124,10 @@ class LoopCore {
   std::size_t requests_ = 0;
   std::optional<Error> unhandled_;
   std::vector<SocketImpl*> sockets_;
-  std::vector<std::uint8_t> arena_;
+  /// Not zeroed: pages the kernel never writes to are never touched, so
+  /// they cost no memory.
+  std::unique_ptr<std::uint8_t[]> arena_;
+  std::size_t arenaSize_ = 0;
   ResolverOptions resolverOptions_;
   std::unique_ptr<Resolver> resolver_;
 };

@@ -408,7 +408,10 @@ class PosixUdpSocket final : public BsdSocket,
     for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
       if (!receiving_ || fd_ < 0) return;
       int got = receiveBatch(arena);
-      if (got <= 0) return;
+      // A short batch emptied the kernel's queue: another read now would
+      // only say EAGAIN (one system call per datagram in a ping-pong).
+      // The poller is level-triggered, so anything newer is reported.
+      if (got < static_cast<int>(kBatch)) return;
     }
   }
 
