@@ -93,6 +93,59 @@ TEST_CASE("steady state allocates nothing per datagram sent or received",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE("batched sends with callbacks allocate nothing per datagram",
+          "[alloc][performance][batch]") {
+  // As a program writes a sender: a window of sends in flight, each
+  // callback (capturing one pointer, as a `[this]` does) issuing the next.
+  // Sends issued by callbacks leave in batches at the end of each turn.
+  dgram::Loop loop;
+  auto sink = test::makeSocket(loop);
+  int sinkPort = 0;
+  sink->bind(0, "127.0.0.1", [&] { sinkPort = sink->address().port; });
+  REQUIRE(test::runUntil(loop, [&] { return sinkPort != 0; }));
+  struct Sender {
+    std::shared_ptr<dgram::Socket> socket;
+    int port = 0;
+    long done = 0, failed = 0, limit = 0;
+    long warmUp = 0;
+    long measured = -1;
+    void issue() {
+      socket->send("batched payload", port, "127.0.0.1",
+                   [this](const std::optional<dgram::Error>& err, std::size_t) {
+                     finished(err.has_value());
+                   });
+    }
+    void finished(bool error) {
+      if (error) ++failed;
+      if (++done == warmUp) {
+        allocations = 0;
+        counting = true;
+      }
+      if (done == limit) {
+        counting = false;
+        measured = allocations.load();
+      }
+      if (done <= limit - 64) issue();
+    }
+  } sender;
+  sender.socket = test::makeSocket(loop);
+  sender.port = sinkPort;
+  sender.warmUp = 1000;
+  sender.limit = 6000;
+  for (int i = 0; i < 64; ++i)
+    sender.issue();
+  bool finished = test::runUntil(
+      loop, [&] { return sender.measured >= 0; }, std::chrono::seconds(20));
+  counting = false;
+  INFO("backend " << loop.backend() << ", done " << sender.done);
+  REQUIRE(finished);
+  CHECK(sender.measured == 0);
+  CHECK(sender.failed == 0);
+  sender.socket->close();
+  sink->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("re-arming a timeout allocates nothing and keeps nothing",
           "[alloc][timer]") {
   // Timers were a heap with lazy deletion plus a hash map: every re-arm

@@ -1,8 +1,10 @@
-// sendmsg failures injected through the fault seam: EAGAIN and ENOBUFS
-// queue the datagram until the socket is writable (counted in the send
-// queue meanwhile), ENOMEM fails that one send, EINTR is retried at once.
-// In each case nothing is lost or reordered, every callback runs once and
-// the socket is usable afterwards.
+// sendmsg and sendmmsg failures injected through the fault seam: EAGAIN
+// and ENOBUFS queue the datagrams until the socket is writable (counted in
+// the send queue meanwhile), ENOMEM fails that one send, EINTR is retried
+// at once. In each case nothing is lost or reordered, every callback runs
+// once and the socket is usable afterwards. Sends issued outside the loop
+// go out one by one (sendmsg); sends issued in a loop turn, and a queue
+// retried when writable, leave in batches (sendmmsg).
 #include "support/catch.hpp"
 
 #include <cerrno>
@@ -28,11 +30,19 @@ struct Run {
   std::string received;
   std::size_t queuedCount = 0;
   std::size_t queuedBytes = 0;
+  long batchCalls = 0;  ///< sendmmsg attempts
 };
 
-// Sends "a".."e" (then "f" once all are done) with the `nth` sendmsg failing
-// `times` times with `error`.
-Run sendFive(int error, int nth, int times) {
+struct Fault {
+  fault::Call call;
+  int nth;
+  int error;
+  int times;
+};
+
+// Sends "a".."e" (then "f" once all are done) with `faults` armed; from
+// the program (outside the loop) or from a timer (inside a loop turn).
+Run sendFive(std::vector<Fault> faults, bool inTurn = false) {
   FaultScope scope;
   dgram::Loop loop;
   Run run;
@@ -52,11 +62,18 @@ Run sendFive(int error, int nth, int times) {
           ++run.calls[static_cast<std::size_t>(i)];
         });
   };
-  fault::failNth(fault::Call::sendmsg, nth, error, times);
-  for (int i = 0; i < 5; ++i)
-    sendOne(i);
-  run.queuedCount = sender->getSendQueueCount();
-  run.queuedBytes = sender->getSendQueueSize();
+  for (const Fault& f : faults)
+    fault::failNth(f.call, f.nth, f.error, f.times);
+  auto sendAll = [&] {
+    for (int i = 0; i < 5; ++i)
+      sendOne(i);
+    run.queuedCount = sender->getSendQueueCount();
+    run.queuedBytes = sender->getSendQueueSize();
+  };
+  if (inTurn)
+    loop.setTimeout(std::chrono::milliseconds(0), sendAll);
+  else
+    sendAll();
   auto allDone = [&](int n) {
     for (int i = 0; i < n; ++i)
       if (run.calls[static_cast<std::size_t>(i)] == 0) return false;
@@ -67,12 +84,13 @@ Run sendFive(int error, int nth, int times) {
   CHECK(sender->getSendQueueSize() == 0);
   // Usable afterwards.
   sendOne(5);
-  std::size_t expected = error == ENOMEM ? 5 : 6;
+  std::size_t expected = faults.front().error == ENOMEM ? 5 : 6;
   REQUIRE(test::runUntil(
       loop, [&] { return allDone(6) && run.received.size() == expected; }));
   sender->close();
   receiver->close();
   CHECK(test::runUntilIdle(loop));
+  run.batchCalls = fault::calls(fault::Call::sendmmsg);
   return run;
 }
 
@@ -80,7 +98,7 @@ Run sendFive(int error, int nth, int times) {
 
 TEST_CASE("sendmsg EAGAIN: queued, retried when writable, in order",
           "[fault][send]") {
-  Run run = sendFive(EAGAIN, 2, 1);
+  Run run = sendFive({{fault::Call::sendmsg, 2, EAGAIN, 1}});
   CHECK(run.queuedCount == 4);  // b, and c..e behind it
   CHECK(run.queuedBytes == 4);
   CHECK(run.received == "abcdef");
@@ -92,7 +110,7 @@ TEST_CASE("sendmsg EAGAIN: queued, retried when writable, in order",
 
 TEST_CASE("sendmsg ENOBUFS is handled as EAGAIN and counted while it waits",
           "[fault][send]") {
-  Run run = sendFive(ENOBUFS, 2, 1);
+  Run run = sendFive({{fault::Call::sendmsg, 2, ENOBUFS, 1}});
   CHECK(run.queuedCount == 4);
   CHECK(run.queuedBytes == 4);
   CHECK(run.received == "abcdef");
@@ -104,7 +122,10 @@ TEST_CASE("sendmsg ENOBUFS is handled as EAGAIN and counted while it waits",
 
 TEST_CASE("sendmsg ENOBUFS again on retry still delivers in order",
           "[fault][send]") {
-  Run run = sendFive(ENOBUFS, 2, 3);
+  // The queue (b..e) is retried in batches: those fail too, twice.
+  Run run = sendFive({{fault::Call::sendmsg, 2, ENOBUFS, 1},
+                      {fault::Call::sendmmsg, 1, ENOBUFS, 2}});
+  CHECK(run.batchCalls >= 3);
   CHECK(run.received == "abcdef");
   for (std::size_t i = 0; i < 6; ++i) {
     CHECK(run.calls[i] == 1);
@@ -146,7 +167,7 @@ TEST_CASE("a lasting ENOBUFS is retried after pauses, not in a busy loop",
 }
 
 TEST_CASE("sendmsg ENOMEM fails that send only", "[fault][send]") {
-  Run run = sendFive(ENOMEM, 2, 1);
+  Run run = sendFive({{fault::Call::sendmsg, 2, ENOMEM, 1}});
   CHECK(run.queuedCount == 0);
   CHECK(run.received == "acdef");
   for (std::size_t i = 0; i < 6; ++i)
@@ -160,8 +181,55 @@ TEST_CASE("sendmsg ENOMEM fails that send only", "[fault][send]") {
 }
 
 TEST_CASE("sendmsg EINTR is retried at once, invisibly", "[fault][send]") {
-  Run run = sendFive(EINTR, 2, 3);
+  Run run = sendFive({{fault::Call::sendmsg, 2, EINTR, 3}});
   CHECK(run.queuedCount == 0);
+  CHECK(run.received == "abcdef");
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(run.calls[i] == 1);
+    CHECK_FALSE(run.errors[i]);
+  }
+}
+
+// The same faults on a batch: five sends issued in one turn leave in one
+// sendmmsg at its end (where the system has it).
+TEST_CASE("sendmmsg EAGAIN: the batch waits for writability, in order",
+          "[fault][send][batch]") {
+  Run run = sendFive({{fault::Call::sendmmsg, 1, EAGAIN, 1}}, true);
+  CHECK(run.queuedCount == 5);
+  CHECK(run.queuedBytes == 5);
+  CHECK(run.received == "abcdef");
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(run.calls[i] == 1);
+    CHECK_FALSE(run.errors[i]);
+  }
+}
+
+TEST_CASE("sendmmsg ENOBUFS, again on retry: paused, then in order",
+          "[fault][send][batch]") {
+  Run run = sendFive({{fault::Call::sendmmsg, 1, ENOBUFS, 3}}, true);
+  CHECK(run.received == "abcdef");
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(run.calls[i] == 1);
+    CHECK_FALSE(run.errors[i]);
+  }
+}
+
+TEST_CASE("sendmmsg ENOMEM fails the oldest send of the batch only",
+          "[fault][send][batch]") {
+  Run run = sendFive({{fault::Call::sendmmsg, 1, ENOMEM, 1}}, true);
+  CHECK(run.received == "bcdef");
+  for (std::size_t i = 0; i < 6; ++i)
+    CHECK(run.calls[i] == 1);
+  REQUIRE(run.errors[0]);
+  CHECK(run.errors[0]->code() == "ENOMEM");
+  CHECK(run.errors[0]->syscall() == "send");
+  for (std::size_t i : {1u, 2u, 3u, 4u, 5u})
+    CHECK_FALSE(run.errors[i]);
+}
+
+TEST_CASE("sendmmsg EINTR is retried at once, invisibly",
+          "[fault][send][batch]") {
+  Run run = sendFive({{fault::Call::sendmmsg, 1, EINTR, 3}}, true);
   CHECK(run.received == "abcdef");
   for (std::size_t i = 0; i < 6; ++i) {
     CHECK(run.calls[i] == 1);

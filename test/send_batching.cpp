@@ -55,9 +55,8 @@ TEST_CASE("a burst of sends from one listener takes fewer syscalls",
   });
   auto trigger = test::boundSocket(loop);
   trigger->send("go", echo->address().port, "127.0.0.1");
-  REQUIRE(test::runUntil(loop, [&] {
-    return done == kBurst && received.size() == kBurst;
-  }));
+  REQUIRE(test::runUntil(
+      loop, [&] { return done == kBurst && received.size() == kBurst; }));
   long calls = sendCalls() - before;
   INFO("send system calls for " << kBurst << " datagrams: " << calls);
 #ifdef __linux__
@@ -120,8 +119,7 @@ TEST_CASE("sends of one turn are queued until the turn ends, in order",
   CHECK(test::runUntilIdle(loop));
 }
 
-TEST_CASE("a send issued outside the loop leaves at once",
-          "[send][batch]") {
+TEST_CASE("a send issued outside the loop leaves at once", "[send][batch]") {
   test::FaultScope scope;
   dgram::Loop loop;
   int messages = 0;

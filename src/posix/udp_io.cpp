@@ -352,8 +352,8 @@ class PosixUdpSocket final : public BsdSocket,
     iovec iov[kSendBatch];
     sockaddr_storage names[kSendBatch];
     unsigned count = 0;
-    for (SendRequest* request = &queue_.front();
-         request && count < kSendBatch; request = request->next, ++count) {
+    for (SendRequest* request = &queue_.front(); request && count < kSendBatch;
+         request = request->next, ++count) {
       // A queued request owns its payload: one part (SendQueue::push).
       const Bytes& payload = request->parts.front();
       iov[count].iov_base = const_cast<std::uint8_t*>(payload.data());
