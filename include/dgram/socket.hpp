@@ -210,6 +210,12 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `ERR_SOCKET_DGRAM_IS_CONNECTED`, `ERR_SOCKET_DGRAM_NOT_RUNNING`; send
   /// errors (`EMSGSIZE`...) and `ECANCELED` (closed first) go to `cb`,
   /// lookup errors to `cb` or 'error'.
+  ///
+  /// When it leaves: called outside the loop, at once; called from the
+  /// loop (a listener, a callback, a timer, a posted job), at the end of
+  /// that loop turn, together with the turn's other sends (one `sendmmsg`
+  /// on Linux; every 64 sends a batch leaves without waiting). Sends
+  /// leave in call order either way, and `cb` runs on a later turn.
   void send(Bytes msg, int port, Host address = {}, SendCallback cb = {});
   /// `socket.send(msg, port, cb)`. (A template, so that a literal 0 in
   /// `send(msg, 2, 0)` is a length, never an empty callback.)
@@ -314,7 +320,8 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `socket.setSendBufferSize(size)`; throws as `setRecvBufferSize`.
   void setSendBufferSize(int size);
   /// `socket.getSendQueueSize()`: bytes accepted by `send` and not yet
-  /// handed to the kernel (0 once closed).
+  /// handed to the kernel, including sends waiting for the end of the
+  /// current loop turn (0 once closed).
   std::size_t getSendQueueSize() const;
   /// `socket.getSendQueueCount()`: datagrams waiting likewise.
   std::size_t getSendQueueCount() const;
