@@ -198,4 +198,41 @@ TEST_CASE("a datagram refused inside a batch fails alone",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE("a send then close in the same turn still leaves",
+          "[send][batch][close]") {
+  // As in Node, where a bound socket's send reaches the kernel before
+  // close() returns: the batch is flushed before the socket closes.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  std::vector<std::string> received;
+  auto receiver =
+      test::boundSocket(loop, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+        received.push_back(msg.str());
+      });
+  const int port = receiver->address().port;
+  auto sender = test::boundSocket(loop);
+  std::vector<std::optional<dgram::Error>> results;
+  bool closed = false;
+  sender->on(dgram::close, [&] { closed = true; });
+  loop.setTimeout(0ms, [&] {
+    for (const char* text : {"one", "two"})
+      sender->send(text, port, "127.0.0.1",
+                   [&results](const std::optional<dgram::Error>& err,
+                              std::size_t) { results.push_back(err); });
+    sender->close();
+  });
+  bool done = test::runUntil(loop, [&] {
+    return closed && results.size() == 2 && received.size() == 2;
+  });
+  INFO("closed " << closed << ", results " << results.size() << ", received "
+                 << received.size() << ", first error "
+                 << (results.size() && results[0] ? results[0]->what() : "-"));
+  REQUIRE(done);
+  CHECK_FALSE(results[0]);
+  CHECK_FALSE(results[1]);
+  CHECK(received == std::vector<std::string>{"one", "two"});
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 #endif  // DGRAM_FAULT_INJECTION && !_WIN32

@@ -178,7 +178,9 @@ class PosixUdpSocket final : public BsdSocket,
       error = trySend(request);
       if (error.is(Errc::kENOBUFS)) {
         pauseForBuffers();
-      } else if (!error.is(Errc::kEAGAIN)) {
+      } else if (error.is(Errc::kEAGAIN)) {
+        blocked_ = true;
+      } else {
         return true;
       }
       error = {};
@@ -196,10 +198,16 @@ class PosixUdpSocket final : public BsdSocket,
   }
 
   void close() override {
+    if (flushScheduled_) {
+      // Sends waiting for the end of the turn were issued before close():
+      // they leave now, as they would have had they left at once (a bound
+      // socket's send reaches the kernel before Node's close() returns).
+      loop_.cancelTurnEnd(*this);
+      flushScheduled_ = false;
+      if (fd_ >= 0 && !waitingToSend()) flushQueue();
+    }
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
     retryTimer_ = 0;
-    if (flushScheduled_) loop_.cancelTurnEnd(*this);
-    flushScheduled_ = false;
     if (fd_ < 0) return;
     if (watched_) poller_.unwatch(fd_);
     watched_ = 0;
@@ -207,6 +215,7 @@ class PosixUdpSocket final : public BsdSocket,
     ::close(fd_);
     fd_ = -1;
     receiving_ = false;
+    blocked_ = false;
     // Whatever the kernel never took is cancelled, in order.
     queue_.failAll(events_, sysError(Errc::kECANCELED));
   }
@@ -251,7 +260,7 @@ class PosixUdpSocket final : public BsdSocket,
 
   void updateInterest() {
     if (fd_ < 0) return;
-    bool waitWritable = !queue_.empty() && retryTimer_ == 0;
+    bool waitWritable = blocked_ && !queue_.empty() && retryTimer_ == 0;
     unsigned want =
         (receiving_ ? kReadable : 0u) | (waitWritable ? kWritable : 0u);
     if (want == watched_) return;
@@ -270,7 +279,10 @@ class PosixUdpSocket final : public BsdSocket,
   void registrationFailed(unsigned want, SysError error) {
     bool addedRead = (want & kReadable) && !(watched_ & kReadable);
     bool addedWrite = (want & kWritable) && !(watched_ & kWritable);
-    if (addedWrite) queue_.failAll(events_, error);
+    if (addedWrite) {
+      blocked_ = false;
+      queue_.failAll(events_, error);
+    }
     if (addedRead && fd_ >= 0)
       events_.onSystemError(error, poller_.controlCall());
   }
@@ -304,9 +316,7 @@ class PosixUdpSocket final : public BsdSocket,
 
   // The queue waits for writability or for an ENOBUFS pause to end: a new
   // send joins it and leaves with it.
-  bool waitingToSend() const noexcept {
-    return retryTimer_ != 0 || (watched_ & kWritable) != 0;
-  }
+  bool waitingToSend() const noexcept { return retryTimer_ != 0 || blocked_; }
 
   void flushAtTurnEnd() {
     if (flushScheduled_) return;
@@ -321,9 +331,13 @@ class PosixUdpSocket final : public BsdSocket,
 
   void flushQueue() {
     if (retryTimer_) return;  // paused for ENOBUFS
+    blocked_ = false;
     while (!queue_.empty() && fd_ >= 0) {
       SysError err = sendQueued();
-      if (err.is(Errc::kEAGAIN)) break;
+      if (err.is(Errc::kEAGAIN)) {
+        blocked_ = true;
+        break;
+      }
       if (err.is(Errc::kENOBUFS)) {
         pauseForBuffers();
         break;
@@ -512,6 +526,7 @@ class PosixUdpSocket final : public BsdSocket,
   unsigned watched_ = 0;
   std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
   bool flushScheduled_ = false;   ///< atTurnEnd will flush the queue
+  bool blocked_ = false;  ///< the kernel said EAGAIN: wait for writability
 };
 
 }  // namespace
