@@ -94,13 +94,8 @@ Run sendFive(std::vector<Fault> faults, bool inTurn = false) {
   return run;
 }
 
-}  // namespace
-
-TEST_CASE("sendmsg EAGAIN: queued, retried when writable, in order",
-          "[fault][send]") {
-  Run run = sendFive({{fault::Call::sendmsg, 2, EAGAIN, 1}});
-  CHECK(run.queuedCount == 4);  // b, and c..e behind it
-  CHECK(run.queuedBytes == 4);
+// Every send delivered in order, each callback once and without error.
+void checkAllDelivered(const Run& run) {
   CHECK(run.received == "abcdef");
   for (std::size_t i = 0; i < 6; ++i) {
     CHECK(run.calls[i] == 1);
@@ -108,16 +103,22 @@ TEST_CASE("sendmsg EAGAIN: queued, retried when writable, in order",
   }
 }
 
+}  // namespace
+
+TEST_CASE("sendmsg EAGAIN: queued, retried when writable, in order",
+          "[fault][send]") {
+  Run run = sendFive({{fault::Call::sendmsg, 2, EAGAIN, 1}});
+  CHECK(run.queuedCount == 4);  // b, and c..e behind it
+  CHECK(run.queuedBytes == 4);
+  checkAllDelivered(run);
+}
+
 TEST_CASE("sendmsg ENOBUFS is handled as EAGAIN and counted while it waits",
           "[fault][send]") {
   Run run = sendFive({{fault::Call::sendmsg, 2, ENOBUFS, 1}});
   CHECK(run.queuedCount == 4);
   CHECK(run.queuedBytes == 4);
-  CHECK(run.received == "abcdef");
-  for (std::size_t i = 0; i < 6; ++i) {
-    CHECK(run.calls[i] == 1);
-    CHECK_FALSE(run.errors[i]);
-  }
+  checkAllDelivered(run);
 }
 
 TEST_CASE("sendmsg ENOBUFS again on retry still delivers in order",
@@ -126,11 +127,7 @@ TEST_CASE("sendmsg ENOBUFS again on retry still delivers in order",
   Run run = sendFive({{fault::Call::sendmsg, 2, ENOBUFS, 1},
                       {fault::Call::sendmmsg, 1, ENOBUFS, 2}});
   CHECK(run.batchCalls >= 3);
-  CHECK(run.received == "abcdef");
-  for (std::size_t i = 0; i < 6; ++i) {
-    CHECK(run.calls[i] == 1);
-    CHECK_FALSE(run.errors[i]);
-  }
+  checkAllDelivered(run);
 }
 
 // ENOBUFS can last while the socket polls writable (an interface queue is
@@ -183,11 +180,7 @@ TEST_CASE("sendmsg ENOMEM fails that send only", "[fault][send]") {
 TEST_CASE("sendmsg EINTR is retried at once, invisibly", "[fault][send]") {
   Run run = sendFive({{fault::Call::sendmsg, 2, EINTR, 3}});
   CHECK(run.queuedCount == 0);
-  CHECK(run.received == "abcdef");
-  for (std::size_t i = 0; i < 6; ++i) {
-    CHECK(run.calls[i] == 1);
-    CHECK_FALSE(run.errors[i]);
-  }
+  checkAllDelivered(run);
 }
 
 // The same faults on a batch: five sends issued in one turn leave in one
@@ -197,21 +190,13 @@ TEST_CASE("sendmmsg EAGAIN: the batch waits for writability, in order",
   Run run = sendFive({{fault::Call::sendmmsg, 1, EAGAIN, 1}}, true);
   CHECK(run.queuedCount == 5);
   CHECK(run.queuedBytes == 5);
-  CHECK(run.received == "abcdef");
-  for (std::size_t i = 0; i < 6; ++i) {
-    CHECK(run.calls[i] == 1);
-    CHECK_FALSE(run.errors[i]);
-  }
+  checkAllDelivered(run);
 }
 
 TEST_CASE("sendmmsg ENOBUFS, again on retry: paused, then in order",
           "[fault][send][batch]") {
   Run run = sendFive({{fault::Call::sendmmsg, 1, ENOBUFS, 3}}, true);
-  CHECK(run.received == "abcdef");
-  for (std::size_t i = 0; i < 6; ++i) {
-    CHECK(run.calls[i] == 1);
-    CHECK_FALSE(run.errors[i]);
-  }
+  checkAllDelivered(run);
 }
 
 TEST_CASE("sendmmsg ENOMEM fails the oldest send of the batch only",
@@ -230,11 +215,7 @@ TEST_CASE("sendmmsg ENOMEM fails the oldest send of the batch only",
 TEST_CASE("sendmmsg EINTR is retried at once, invisibly",
           "[fault][send][batch]") {
   Run run = sendFive({{fault::Call::sendmmsg, 1, EINTR, 3}}, true);
-  CHECK(run.received == "abcdef");
-  for (std::size_t i = 0; i < 6; ++i) {
-    CHECK(run.calls[i] == 1);
-    CHECK_FALSE(run.errors[i]);
-  }
+  checkAllDelivered(run);
 }
 
 #endif  // DGRAM_FAULT_INJECTION && !_WIN32
