@@ -150,6 +150,20 @@ configure_defaults() {
     -DDGRAM_BUILD_EXAMPLES=OFF
   grep -q '^DGRAM_BUILD_TESTS:BOOL=OFF$' "$work/no-catch2/CMakeCache.txt" ||
     fail "tests on without Catch2"
+  # The defaults are worked out again at each configure: Catch2 found later
+  # (or BUILD_TESTING back on) turns the tests on in the same build tree...
+  cmake -S "$root" -B "$work/no-catch2" -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=OFF
+  grep -q '^DGRAM_BUILD_TESTS:BOOL=ON$' "$work/no-catch2/CMakeCache.txt" ||
+    fail "tests still off once Catch2 is found"
+  cmake -S "$root" -B "$work/no-testing" -DBUILD_TESTING=ON
+  grep -q '^DGRAM_FAULT_INJECTION:BOOL=ON$' \
+    "$work/no-testing/CMakeCache.txt" ||
+    fail "tests and their seam still off with BUILD_TESTING=ON"
+  # ...but a value set by hand stays.
+  cmake -S "$root" -B "$work/no-testing" -DDGRAM_BUILD_TESTS=OFF
+  cmake -S "$root" -B "$work/no-testing"
+  grep -q '^DGRAM_BUILD_TESTS:BOOL=OFF$' "$work/no-testing/CMakeCache.txt" ||
+    fail "-DDGRAM_BUILD_TESTS=OFF did not stay"
 }
 
 # --- the shared library's interface -------------------------------------------
