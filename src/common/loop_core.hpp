@@ -11,10 +11,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/backend.hpp"
+#include "common/ip_address.hpp"
 #include "common/resolver.hpp"
 #include "common/timers.hpp"
 #include "dgram/error.hpp"
@@ -30,6 +32,9 @@ class LoopCore {
   ~LoopCore();
 
   Backend& backend() noexcept { return *backend_; }
+  /// The dgram::Loop this is the core of (set once by Loop).
+  Loop& publicLoop() const noexcept { return *publicLoop_; }
+  void setPublicLoop(Loop& loop) noexcept { publicLoop_ = &loop; }
 
   // --- the iteration ------------------------------------------------------
   /// One iteration; waits at most `timeoutMs` (-1 = as long as needed).
@@ -80,6 +85,18 @@ class LoopCore {
   /// (only one socket reads at a time).
   std::uint8_t* receiveArena(std::size_t bytes);
 
+  /// Per-datagram caches, shared by the loop's sockets rather than kept in
+  /// each (only one socket sends or receives at a time): the last host
+  /// text a send parsed, and the last sender a 'message' listener got.
+  struct DatagramCaches {
+    std::string host;
+    Family hostFamily = Family::IPv4;  ///< the family it was parsed for
+    std::optional<IpAddress> hostIp;
+    IpAddress sender;
+    RemoteInfo remote;  ///< what listeners get (a const reference)
+  };
+  DatagramCaches& datagramCaches() noexcept { return caches_; }
+
  private:
   void runDeferred();
   void runPosted();
@@ -100,6 +117,8 @@ class LoopCore {
   std::optional<Error> unhandled_;
   std::vector<SocketImpl*> sockets_;
   std::vector<std::uint8_t> arena_;
+  DatagramCaches caches_;
+  Loop* publicLoop_ = nullptr;
   ResolverOptions resolverOptions_;
   std::unique_ptr<Resolver> resolver_;
 };

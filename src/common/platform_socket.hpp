@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,6 +122,74 @@ class PlatformSocket {
   /// Sets the buffer size when `size` > 0, then reads it back into `size`.
   virtual SysError bufferSize(BufferKind kind, int& size) = 0;
 };
+
+/// Owns a platform socket that its backend built either in memory the
+/// Socket lends it (no allocation of its own: see makePlatformSocket) or,
+/// when its type does not fit there, on the heap.
+class PlatformSocketPtr {
+ public:
+  PlatformSocketPtr() = default;
+  PlatformSocketPtr(PlatformSocket* socket, bool inPlace) noexcept
+      : socket_(socket), inPlace_(inPlace) {}
+  PlatformSocketPtr(PlatformSocketPtr&& other) noexcept
+      : socket_(other.socket_), inPlace_(other.inPlace_) {
+    other.socket_ = nullptr;
+  }
+  PlatformSocketPtr& operator=(PlatformSocketPtr&& other) noexcept {
+    if (this != &other) {
+      reset();
+      socket_ = other.socket_;
+      inPlace_ = other.inPlace_;
+      other.socket_ = nullptr;
+    }
+    return *this;
+  }
+  ~PlatformSocketPtr() { reset(); }
+
+  PlatformSocket* get() const noexcept { return socket_; }
+  PlatformSocket* operator->() const noexcept { return socket_; }
+  PlatformSocket& operator*() const noexcept { return *socket_; }
+  explicit operator bool() const noexcept { return socket_ != nullptr; }
+  /// Whether it lives in the lent memory (no allocation of its own).
+  bool inPlace() const noexcept { return inPlace_; }
+
+  void reset() noexcept {
+    PlatformSocket* socket = socket_;
+    socket_ = nullptr;
+    if (!socket) return;
+    if (inPlace_)
+      socket->~PlatformSocket();
+    else
+      delete socket;
+  }
+
+ private:
+  PlatformSocket* socket_ = nullptr;
+  bool inPlace_ = false;
+};
+
+/// Memory a Socket lends to its platform socket (suitably aligned for any
+/// type), so that creating a socket costs one allocation, not two.
+struct PlatformSocketSpace {
+  void* data;
+  std::size_t size;
+};
+
+/// Whether a platform socket of type T fits in `bytes` of lent memory.
+template <typename T>
+constexpr bool fitsPlatformSocketSpace(std::size_t bytes) noexcept {
+  return sizeof(T) <= bytes && alignof(T) <= alignof(std::max_align_t);
+}
+
+/// Builds a T in `space` when it fits, else on the heap.
+template <typename T, typename... Args>
+PlatformSocketPtr makePlatformSocket(PlatformSocketSpace space,
+                                     Args&&... args) {
+  if (space.data && sizeof(T) <= space.size &&
+      alignof(T) <= alignof(std::max_align_t))
+    return {new (space.data) T(std::forward<Args>(args)...), true};
+  return {new T(std::forward<Args>(args)...), false};
+}
 
 /// Reads a system socket address (sockaddr_in / sockaddr_in6, e.g. from
 /// c-ares); returns false for other families.

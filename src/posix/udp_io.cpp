@@ -16,6 +16,7 @@
 #include "bsd/sockaddr.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
+#include "common/platform_socket_space.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -405,9 +406,15 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
 }  // namespace
 
-std::unique_ptr<PlatformSocket> Poller::createSocket(LoopCore& loop,
-                                                     SocketEvents& events) {
-  return std::make_unique<PosixUdpSocket>(loop, *this, events);
+// A POSIX socket never costs an allocation of its own: it always fits in
+// the space its Socket reserves (common/platform_socket_space.hpp).
+static_assert(fitsPlatformSocketSpace<PosixUdpSocket>(kPlatformSocketSpace),
+              "PosixUdpSocket outgrew kPlatformSocketSpace: raise the "
+              "budget there (and the sizeof budgets in the tests)");
+
+PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
+                                       PlatformSocketSpace space) {
+  return makePlatformSocket<PosixUdpSocket>(space, loop, *this, events);
 }
 
 }  // namespace dgram::detail
