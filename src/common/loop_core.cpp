@@ -128,9 +128,14 @@ bool LoopCore::runOnce(int timeoutMs) {
   } iterating(iterating_);
   timers_.runDue(Timers::Clock::now());
   throwPending();
+  // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to run
+  // polls for I/O without blocking. A caller that runs the loop until a
+  // deferred callback happened ('listening' after bind) then sees it
+  // without waiting out its timeout for I/O that may never come.
+  bool hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
   runPosted();
   runDeferred();
-  backend_->wait(pollTimeout(timeoutMs));
+  backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs));
   throwPending();
   timers_.runDue(Timers::Clock::now());
   throwPending();
