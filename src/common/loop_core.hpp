@@ -97,6 +97,10 @@ class LoopCore {
   };
   DatagramCaches& datagramCaches() noexcept { return caches_; }
 
+  /// Ids for the listeners of this loop's sockets (`off` takes them): one
+  /// counter per loop rather than one per socket.
+  std::uint64_t nextListenerId() noexcept { return nextListenerId_++; }
+
  private:
   void runDeferred();
   void runPosted();
@@ -119,6 +123,7 @@ class LoopCore {
   std::vector<std::uint8_t> arena_;
   DatagramCaches caches_;
   Loop* publicLoop_ = nullptr;
+  std::uint64_t nextListenerId_ = 1;
   ResolverOptions resolverOptions_;
   std::unique_ptr<Resolver> resolver_;
 };

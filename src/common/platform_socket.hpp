@@ -130,42 +130,47 @@ class PlatformSocketPtr {
  public:
   PlatformSocketPtr() = default;
   PlatformSocketPtr(PlatformSocket* socket, bool inPlace) noexcept
-      : socket_(socket), inPlace_(inPlace) {}
-  PlatformSocketPtr(PlatformSocketPtr&& other) noexcept
-      : socket_(other.socket_), inPlace_(other.inPlace_) {
-    other.socket_ = nullptr;
+      : bits_(reinterpret_cast<std::uintptr_t>(socket) |
+              (inPlace ? kInPlace : 0)) {}
+  PlatformSocketPtr(PlatformSocketPtr&& other) noexcept : bits_(other.bits_) {
+    other.bits_ = 0;
   }
   PlatformSocketPtr& operator=(PlatformSocketPtr&& other) noexcept {
     if (this != &other) {
       reset();
-      socket_ = other.socket_;
-      inPlace_ = other.inPlace_;
-      other.socket_ = nullptr;
+      bits_ = other.bits_;
+      other.bits_ = 0;
     }
     return *this;
   }
   ~PlatformSocketPtr() { reset(); }
 
-  PlatformSocket* get() const noexcept { return socket_; }
-  PlatformSocket* operator->() const noexcept { return socket_; }
-  PlatformSocket& operator*() const noexcept { return *socket_; }
-  explicit operator bool() const noexcept { return socket_ != nullptr; }
+  PlatformSocket* get() const noexcept {
+    return reinterpret_cast<PlatformSocket*>(bits_ & ~kInPlace);
+  }
+  PlatformSocket* operator->() const noexcept { return get(); }
+  PlatformSocket& operator*() const noexcept { return *get(); }
+  explicit operator bool() const noexcept { return bits_ != 0; }
   /// Whether it lives in the lent memory (no allocation of its own).
-  bool inPlace() const noexcept { return inPlace_; }
+  bool inPlace() const noexcept { return (bits_ & kInPlace) != 0; }
 
   void reset() noexcept {
-    PlatformSocket* socket = socket_;
-    socket_ = nullptr;
+    PlatformSocket* socket = get();
+    bool inPlace = this->inPlace();
+    bits_ = 0;
     if (!socket) return;
-    if (inPlace_)
+    if (inPlace)
       socket->~PlatformSocket();
     else
       delete socket;
   }
 
  private:
-  PlatformSocket* socket_ = nullptr;
-  bool inPlace_ = false;
+  // Where it lives is kept in the pointer's low bit (a PlatformSocket is
+  // at least pointer-aligned): one word per socket, not two.
+  static constexpr std::uintptr_t kInPlace = 1;
+  static_assert(alignof(PlatformSocket) > 1);
+  std::uintptr_t bits_ = 0;
 };
 
 /// Memory a Socket lends to its platform socket (suitably aligned for any

@@ -119,8 +119,10 @@ void SocketImpl::releaseCallbacks() {
   released_ = true;
   onMessage_.clear();
   onListening_.clear();
-  onConnect_.clear();
-  onClose_.clear();
+  if (rare_) {
+    rare_->onConnect.clear();
+    rare_->onClose.clear();
+  }
   onError_.clear();
   if (rare_) {
     rare_->connectCallback = nullptr;
@@ -132,33 +134,38 @@ void SocketImpl::releaseCallbacks() {
 // --- listeners ------------------------------------------------------------
 
 ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
-  ListenerId id = nextListenerId_++;
+  ListenerId id = loop_.nextListenerId();
   if (released_) return id;  // after 'close' nothing would call it
   onMessage_.add(id, std::move(fn), once);
   return id;
 }
 
-ListenerList<void()>& SocketImpl::listenersOf(Event event) noexcept {
+ListenerList<void()>* SocketImpl::findListeners(Event event) noexcept {
   switch (event) {
     case Event::listening:
-      return onListening_;
+      return &onListening_;
     case Event::connect:
-      return onConnect_;
+      return rare_ ? &rare_->onConnect : nullptr;
     case Event::close:
       break;
   }
-  return onClose_;
+  return rare_ ? &rare_->onClose : nullptr;
+}
+
+ListenerList<void()>& SocketImpl::listenersOf(Event event) {
+  if (event != Event::listening) rare();
+  return *findListeners(event);
 }
 
 ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
-  ListenerId id = nextListenerId_++;
+  ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   listenersOf(event).add(id, std::move(fn), once);
   return id;
 }
 
 ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
-  ListenerId id = nextListenerId_++;
+  ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   onError_.add(id, std::move(fn), once);
   return id;
@@ -166,11 +173,14 @@ ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
 
 bool SocketImpl::removeListener(ListenerId id) {
   return onMessage_.remove(id) || onListening_.remove(id) ||
-         onConnect_.remove(id) || onClose_.remove(id) || onError_.remove(id);
+         onError_.remove(id) ||
+         (rare_ && (rare_->onConnect.remove(id) || rare_->onClose.remove(id)));
 }
 
 void SocketImpl::emitPlain(Event event, bool resume) {
-  ListenerList<void()>& list = listenersOf(event);
+  ListenerList<void()>* found = findListeners(event);
+  if (!found) return;  // none was ever added
+  ListenerList<void()>& list = *found;
   try {
     if (resume)
       list.resume();
@@ -543,7 +553,7 @@ void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,
   state.connectListenerId = 0;
   if (failure) {
     connectState_ = ConnectState::disconnected;
-    if (listenerId) onConnect_.remove(listenerId);
+    if (listenerId) state.onConnect.remove(listenerId);
     if (cb)
       cb(failure);
     else
@@ -602,7 +612,8 @@ void SocketImpl::cancelRareWork() {
     cancelSend(request);
   cancelPending();
   if (rare_->connectCallback) {
-    if (rare_->connectListenerId) onConnect_.remove(rare_->connectListenerId);
+    if (rare_->connectListenerId)
+      rare_->onConnect.remove(rare_->connectListenerId);
     rare_->connectListenerId = 0;
     ConnectCallback cb = std::move(rare_->connectCallback);
     rare_->connectCallback = nullptr;
@@ -625,7 +636,7 @@ void SocketImpl::finishClose() {
 }
 
 void SocketImpl::finishRelease() {
-  if (onClose_.interrupted()) {
+  if (rare_ && rare_->onClose.interrupted()) {
     later([this] { finishRelease(); });  // behind the resumed listeners
     return;
   }

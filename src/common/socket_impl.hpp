@@ -213,7 +213,11 @@ class SocketImpl : private SocketEvents {
   /// Emits (or resumes, after a listener threw) a plain event. If a
   /// listener throws, the rest are called on the next turn.
   void emitPlain(Event event, bool resume = false);
-  ListenerList<void()>& listenersOf(Event event) noexcept;
+  /// The list of a plain event; nullptr for one that lives in Rare when
+  /// that was never allocated (then it has no listener).
+  ListenerList<void()>* findListeners(Event event) noexcept;
+  /// The list of a plain event, allocating Rare if it lives there.
+  ListenerList<void()>& listenersOf(Event event);
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
                         const Endpoint& from, bool truncated);
   void deliverHeld();
@@ -251,10 +255,7 @@ class SocketImpl : private SocketEvents {
 
   ListenerList<void(Bytes, const RemoteInfo&)> onMessage_;
   ListenerList<void()> onListening_;
-  ListenerList<void()> onConnect_;
-  ListenerList<void()> onClose_;
   ListenerList<void(const Error&)> onError_;
-  ListenerId nextListenerId_ = 1;
   ListenerId bindCallbackId_ = 0;
   /// Where a bind to a numeric address (or none) goes, on the next turn.
   Endpoint bindTarget_;
@@ -268,7 +269,9 @@ class SocketImpl : private SocketEvents {
     int sendBufferSize = 0;
     ConnectCallback connectCallback;  ///< of the connect in progress
     ListenerId connectListenerId = 0;
-    std::vector<Pending> pending;  ///< waiting for 'listening'
+    ListenerList<void()> onConnect;  ///< 'connect' listeners
+    ListenerList<void()> onClose;    ///< 'close' listeners
+    std::vector<Pending> pending;    ///< waiting for 'listening'
     /// Sends that wait for a lookup, and any issued after them: they go
     /// out in the order they were issued.
     Fifo<OutgoingSend*> ordered;
