@@ -10,6 +10,13 @@
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
+namespace {
+
+// Deferred calls whose queue capacity is kept between turns (32 bytes
+// each).
+constexpr std::size_t kKeptDeferredCapacity = 1024;
+
+}  // namespace
 
 LoopCore::LoopCore(std::string_view backendName)
     : backend_(createPlatformBackend(backendName)) {
@@ -86,6 +93,11 @@ void LoopCore::runDeferred() {
     throw;
   }
   running_.clear();
+  // A burst (thousands of sockets bound in one turn) must not leave its
+  // queue's memory behind for the loop's lifetime; a queue of the usual
+  // size keeps its capacity, so the steady state allocates nothing.
+  if (running_.capacity() > kKeptDeferredCapacity)
+    std::vector<std::function<void()>>().swap(running_);
 }
 
 void LoopCore::runPosted() {
