@@ -22,10 +22,6 @@
 
 namespace dgram {
 
-namespace detail {
-class SocketImpl;
-}  // namespace detail
-
 // Event tags: `socket.on(dgram::message, fn)` reads like Node's
 // `socket.on('message', fn)`.
 /// Tag type of `dgram::message`.
@@ -345,8 +341,8 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   Socket() = default;
   friend std::shared_ptr<Socket> createSocket(const SocketOptions&,
                                               MessageListener);
-  detail::SocketImpl& impl() noexcept;
-  const detail::SocketImpl& impl() const noexcept;
+  Impl& impl() noexcept;
+  const Impl& impl() const noexcept;
 };
 
 /// `dgram.createSocket('udp4' | 'udp6'[, onMessage])` on the default loop;

@@ -23,10 +23,10 @@ Bytes slice(Bytes msg, std::size_t offset, std::size_t length) {
 
 Socket::~Socket() = default;
 
-SocketImpl& Socket::impl() noexcept {
+Socket::Impl& Socket::impl() noexcept {
   return static_cast<Impl&>(*this);
 }
-const SocketImpl& Socket::impl() const noexcept {
+const Socket::Impl& Socket::impl() const noexcept {
   return static_cast<const Impl&>(*this);
 }
 

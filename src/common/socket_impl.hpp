@@ -238,6 +238,9 @@ class SocketImpl : private SocketEvents {
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
   std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
   LoopCore& loop_;
+  /// The platform socket's home (see platform_socket_space.hpp); declared
+  /// before io_, which destroys what it holds.
+  alignas(std::max_align_t) unsigned char ioSpace_[kPlatformSocketSpace];
   PlatformSocketPtr io_;     ///< built in ioSpace_ where it fits
   std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
   Type type_;
@@ -293,9 +296,6 @@ class SocketImpl : private SocketEvents {
   std::vector<OutgoingSend*> completed_;
   std::vector<OutgoingSend*> completing_;
   bool completionScheduled_ = false;
-
-  /// The platform socket's home (see platform_socket_space.hpp).
-  alignas(std::max_align_t) unsigned char ioSpace_[kPlatformSocketSpace];
 };
 
 template <typename F>
@@ -336,6 +336,25 @@ namespace dgram {
 class Socket::Impl final : public Socket, public detail::SocketImpl {
  public:
   Impl(const SocketOptions& options, Loop& loop) : SocketImpl(options, loop) {}
+
+  // Inside the library, impl().bind(...) means the state machine's bind,
+  // not the public overloads of the same names.
+  using SocketImpl::address;
+  using SocketImpl::bind;
+  using SocketImpl::close;
+  using SocketImpl::connect;
+  using SocketImpl::disconnect;
+  using SocketImpl::loop;
+  using SocketImpl::ref;
+  using SocketImpl::remoteAddress;
+  using SocketImpl::send;
+  using SocketImpl::setBroadcast;
+  using SocketImpl::setMulticastInterface;
+  using SocketImpl::setMulticastLoopback;
+  using SocketImpl::setMulticastTTL;
+  using SocketImpl::setTTL;
+  using SocketImpl::type;
+  using SocketImpl::unref;
 
  private:
   Socket& owner() noexcept override { return *this; }
