@@ -30,7 +30,7 @@ constexpr std::size_t kSendPathBytes =
 // state flags and task count, three listener lists ('message', 'listening',
 // 'error'), the bind callback's id, the bind target and the pointer to the
 // rare state, on a 64-bit system.
-constexpr std::size_t kOwnStateBytes = 152;
+constexpr std::size_t kOwnStateBytes = 136;
 
 }  // namespace
 

@@ -124,8 +124,12 @@ class SocketImpl : private SocketEvents {
   bool closed() const noexcept { return closed_; }
 
  private:
-  enum class BindState { unbound, binding, bound };
-  enum class ConnectState { disconnected, connecting, connected };
+  enum class BindState : std::uint8_t { unbound, binding, bound };
+  enum class ConnectState : std::uint8_t {
+    disconnected,
+    connecting,
+    connected
+  };
 
   /// Work that waits for the socket to be bound, run in call order.
   struct PendingSend {
@@ -241,9 +245,19 @@ class SocketImpl : private SocketEvents {
   /// The platform socket's home (see platform_socket_space.hpp); declared
   /// before io_, which destroys what it holds.
   alignas(std::max_align_t) unsigned char ioSpace_[kPlatformSocketSpace];
-  PlatformSocketPtr io_;     ///< built in ioSpace_ where it fits
+  PlatformSocketPtr io_;  ///< built in ioSpace_ where it fits
+
+  ListenerList<void(Bytes, const RemoteInfo&)> onMessage_;
+  ListenerList<void()> onListening_;
+  ListenerList<void(const Error&)> onError_;
+  ListenerId bindCallbackId_ = 0;
+
+  // Ordered by size, so that no padding falls between them.
+  /// Where a bind to a numeric address (or none) goes, on the next turn.
+  Endpoint bindTarget_;
   std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
   Type type_;
+  Family adoptedFamily_ = Family::IPv4;  ///< family of an adopted fd
   BindState bindState_ = BindState::unbound;
   ConnectState connectState_ = ConnectState::disconnected;
   bool released_ = false;  ///< 'close' ran: listeners are not kept
@@ -253,15 +267,7 @@ class SocketImpl : private SocketEvents {
   bool holdsHandleRef_ = false;
   bool hasPendingQueue_ = false;
   bool hasAdoptedFamily_ = false;
-  Family adoptedFamily_ = Family::IPv4;  ///< family of an adopted fd
-  OpenOptions openOptions_;              ///< from createSocket's options
-
-  ListenerList<void(Bytes, const RemoteInfo&)> onMessage_;
-  ListenerList<void()> onListening_;
-  ListenerList<void(const Error&)> onError_;
-  ListenerId bindCallbackId_ = 0;
-  /// Where a bind to a numeric address (or none) goes, on the next turn.
-  Endpoint bindTarget_;
+  OpenOptions openOptions_;  ///< from createSocket's options
 
   /// State few sockets ever use, allocated by rare() on first use.
   struct Rare {
