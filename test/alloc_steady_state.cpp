@@ -197,9 +197,16 @@ TEST_CASE("creating and binding a socket with a bind callback allocates twice",
       loop.runOnce(std::chrono::milliseconds(100));
   });
   long queue = sendQueueAllocations();
+#ifdef _WIN32
+  // The IOCP socket is larger than the space a Socket reserves for its
+  // platform socket (sized for POSIX): it is built on the heap.
+  constexpr long kPlatformSocket = 1;
+#else
+  constexpr long kPlatformSocket = 0;  // built inside the Socket
+#endif
   INFO("allocations " << made << ", of which the send queue's " << queue);
   CHECK(bound == 1);
-  CHECK(made - queue <= 2);
+  CHECK(made - queue - kPlatformSocket <= 2);
   socket->close();
   CHECK(test::runUntilIdle(loop));
 }
