@@ -161,8 +161,13 @@ void LoopCore::attach(SocketImpl* socket) {
 }
 
 void LoopCore::detach(SocketImpl* socket) {
+  // The order is of no use (the destructor abandons them all): the last
+  // takes the slot, instead of moving every later socket down. Closing
+  // 10,000 sockets spent most of its user time in that memmove.
   auto it = std::find(sockets_.begin(), sockets_.end(), socket);
-  if (it != sockets_.end()) sockets_.erase(it);
+  if (it == sockets_.end()) return;
+  *it = sockets_.back();
+  sockets_.pop_back();
 }
 
 Resolver& LoopCore::resolver() {
