@@ -120,6 +120,9 @@ class SocketImpl : private SocketEvents {
   void unref();
 
   Loop& loop() const noexcept { return loop_.publicLoop(); }
+  /// Its index in the loop's socket list (LoopCore::attach/detach).
+  std::uint32_t loopSlot() const noexcept { return loopSlot_; }
+  void setLoopSlot(std::uint32_t slot) noexcept { loopSlot_ = slot; }
   Type type() const noexcept { return type_; }
   bool closed() const noexcept { return closed_; }
 
@@ -256,6 +259,7 @@ class SocketImpl : private SocketEvents {
   /// Where a bind to a numeric address (or none) goes, on the next turn.
   Endpoint bindTarget_;
   std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
+  std::uint32_t loopSlot_ = 0;
   Type type_;
   Family adoptedFamily_ = Family::IPv4;  ///< family of an adopted fd
   BindState bindState_ = BindState::unbound;
