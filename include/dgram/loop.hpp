@@ -58,8 +58,9 @@ class DGRAM_API Loop {
   /// same loop (re-entered), it throws `dgram::Error` `ERR_INVALID_STATE`
   /// and runs nothing.
   void run();
-  /// One iteration that waits at most `timeout` for I/O; returns whether
-  /// anything ref'd is left. Refuses re-entry as `run()` does.
+  /// One iteration that waits at most `timeout` for I/O (not at all when
+  /// it started with callbacks to run, as libuv's UV_RUN_ONCE); returns
+  /// whether anything ref'd is left. Refuses re-entry as `run()` does.
   bool runOnce(std::chrono::milliseconds timeout);
   /// Thread-safe: makes `run()` return after the current iteration.
   void stop();

@@ -340,13 +340,16 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   Type type() const;
 
  private:
-  // Node's socket state machine, defined inside the library; only
-  // createSocket makes one.
+  // Node's socket state machine, defined inside the library: the object
+  // createSocket makes is an Impl, which derives from Socket, so that the
+  // socket, its state and the shared_ptr's control block are one
+  // allocation. A Socket holds no data of its own.
   class Impl;
-  explicit Socket(std::unique_ptr<Impl> impl);
+  Socket() = default;
   friend std::shared_ptr<Socket> createSocket(const SocketOptions&,
                                               MessageListener);
-  std::unique_ptr<Impl> impl_;
+  Impl& impl() noexcept;
+  const Impl& impl() const noexcept;
 };
 
 /// `dgram.createSocket('udp4' | 'udp6'[, onMessage])` on the default loop;

@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/platform_socket.hpp"
+
 namespace dgram::detail {
 
 class LoopCore;
-class PlatformSocket;
-class SocketEvents;
 
 enum : unsigned { kReadable = 1u, kWritable = 2u, kErrorEvent = 4u };
 
@@ -43,8 +43,9 @@ class Backend {
   /// Creates a UDP socket of this backend's platform (nothing is opened
   /// yet). The backend makes its own sockets so that each one holds its
   /// poller or port with the real type, never through a downcast.
-  virtual std::unique_ptr<PlatformSocket> createSocket(
-      LoopCore& loop, SocketEvents& events) = 0;
+  /// It is built in `space` when it fits there (see makePlatformSocket).
+  virtual PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
+                                         PlatformSocketSpace space) = 0;
 
   /// Readiness of a socket the library does not own (c-ares' sockets):
   /// starts, changes or (events == 0) stops calling `watcher` when it is

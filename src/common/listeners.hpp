@@ -4,13 +4,19 @@
 // allocates. A listener that throws ends the emission; the listeners it
 // did not reach are remembered, and resume() calls them (the Socket does
 // that on the next turn, so callbacks kept as listeners still run once).
+//
+// Footprint: a socket has five lists and most stay empty, so a list is one
+// pointer (the head of a singly linked list) and an entry is one
+// allocation, the listener's own: no vector that grows, no side table of
+// ids. What an emission needs to remember lives in the entries (a `pending`
+// flag for "not reached") and in the head entry (the emission depth: the
+// head is never unlinked while an emission walks the list).
 // Layer: common state machine.
 #pragma once
 
+#include <cstdint>
 #include <functional>
-#include <memory>
 #include <utility>
-#include <vector>
 
 #include "dgram/socket.hpp"
 
@@ -19,12 +25,27 @@ namespace dgram::detail {
 template <typename Signature>
 class ListenerList {
  public:
+  ListenerList() = default;
+  ListenerList(const ListenerList&) = delete;
+  ListenerList& operator=(const ListenerList&) = delete;
+  ~ListenerList() {
+    while (head_) {
+      Entry* next = head_->next;
+      delete head_;
+      head_ = next;
+    }
+  }
+
   void add(ListenerId id, std::function<Signature> fn, bool once) {
-    entries_.push_back(std::make_unique<Entry>(Entry{id, std::move(fn), once}));
+    auto* entry = new Entry{id, std::move(fn), once};
+    Entry** link = &head_;
+    while (*link)
+      link = &(*link)->next;
+    *link = entry;
   }
 
   bool remove(ListenerId id) {
-    for (auto& entry : entries_) {
+    for (Entry* entry = head_; entry; entry = entry->next) {
       if (entry->id == id && !entry->removed) {
         entry->removed = true;
         compact();
@@ -35,7 +56,7 @@ class ListenerList {
   }
 
   bool empty() const noexcept {
-    for (const auto& entry : entries_)
+    for (const Entry* entry = head_; entry; entry = entry->next)
       if (!entry->removed) return false;
     return true;
   }
@@ -53,74 +74,95 @@ class ListenerList {
   }
 
   /// Whether an emission was interrupted and not resumed yet.
-  bool interrupted() const noexcept { return !rest_.empty(); }
+  bool interrupted() const noexcept {
+    for (const Entry* entry = head_; entry; entry = entry->next)
+      if (entry->pending && !entry->removed) return true;
+    return false;
+  }
 
   /// Drops every listener (their captures are freed now, or when the emit
   /// in progress returns).
   void clear() noexcept {
-    for (auto& entry : entries_)
+    for (Entry* entry = head_; entry; entry = entry->next) {
       entry->removed = true;
-    rest_.clear();
+      entry->pending = false;
+    }
     compact();
   }
 
  private:
-  template <typename... Args>
-  void run(bool resuming, const Args&... args) {
-    std::vector<ListenerId> reach;
-    if (resuming) reach.swap(rest_);
-    rest_.clear();
-    auto wanted = [&](const Entry& entry) {
-      if (entry.removed) return false;
-      if (!resuming) return true;
-      for (ListenerId id : reach)
-        if (id == entry.id) return true;
-      return false;
-    };
-    ++emitting_;
-    // Entries are heap-allocated, so a listener that adds listeners (and
-    // grows the vector) does not move the one being called.
-    const std::size_t count = entries_.size();
-    std::size_t i = 0;
-    try {
-      for (; i < count; ++i) {
-        Entry* entry = entries_[i].get();
-        if (!wanted(*entry)) continue;
-        if (entry->once) entry->removed = true;
-        entry->fn(args...);
-      }
-    } catch (...) {
-      for (std::size_t j = i + 1; j < count; ++j)
-        if (wanted(*entries_[j])) rest_.push_back(entries_[j]->id);
-      --emitting_;
-      compact();
-      throw;
-    }
-    --emitting_;
-    compact();
-  }
-
   struct Entry {
     ListenerId id;
     std::function<Signature> fn;
     bool once;
     bool removed = false;
+    /// Not reached by an emission that a throwing listener interrupted.
+    bool pending = false;
+    /// Emissions in progress; counted in the head entry only.
+    std::uint16_t emitting = 0;
+    Entry* next = nullptr;
   };
 
-  // Drops removed entries, but never while an emit is walking the list.
-  void compact() {
-    if (emitting_ > 0) return;
-    for (std::size_t i = 0; i < entries_.size();) {
-      if (entries_[i]->removed)
-        entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
-      else
-        ++i;
+  template <typename... Args>
+  void run(bool resuming, const Args&... args) {
+    Entry* first = head_;
+    if (!first) return;
+    // Entries added by a listener go after `last`: this emission stops
+    // there. Nothing is unlinked while it walks (see compact).
+    Entry* last = first;
+    while (last->next)
+      last = last->next;
+    ++first->emitting;
+    Entry* entry = first;
+    try {
+      for (;; entry = entry->next) {
+        // A new emission forgets what an interrupted one had not reached.
+        bool wanted = !entry->removed && (!resuming || entry->pending);
+        entry->pending = false;
+        if (wanted) {
+          if (entry->once) entry->removed = true;
+          entry->fn(args...);
+        }
+        if (entry == last) break;
+      }
+    } catch (...) {
+      while (entry != last) {
+        entry = entry->next;
+        entry->pending = !entry->removed && (!resuming || entry->pending);
+      }
+      --first->emitting;
+      compact();
+      throw;
+    }
+    --first->emitting;
+    compact();
+  }
+
+  // Unlinks and frees removed entries, but never while an emission walks
+  // the list (its depth is counted in the head, which stays the head until
+  // then). Destroying a listener may free captures that run code, so the
+  // list is made consistent before any is destroyed.
+  void compact() noexcept {
+    if (!head_ || head_->emitting > 0) return;
+    Entry* dropped = nullptr;
+    Entry** link = &head_;
+    while (Entry* entry = *link) {
+      if (entry->removed) {
+        *link = entry->next;
+        entry->next = dropped;
+        dropped = entry;
+      } else {
+        link = &entry->next;
+      }
+    }
+    while (dropped) {
+      Entry* next = dropped->next;
+      delete dropped;
+      dropped = next;
     }
   }
 
-  std::vector<std::unique_ptr<Entry>> entries_;
-  std::vector<ListenerId> rest_;  ///< not reached by an interrupted emit
-  int emitting_ = 0;
+  Entry* head_ = nullptr;
 };
 
 }  // namespace dgram::detail

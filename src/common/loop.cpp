@@ -22,7 +22,9 @@ std::string_view defaultBackendName() {
 
 Loop::Loop() : Loop(defaultBackendName()) {}
 
-Loop::Loop(std::string_view backend) : core_(std::make_unique<Core>(backend)) {}
+Loop::Loop(std::string_view backend) : core_(std::make_unique<Core>(backend)) {
+  core_->setPublicLoop(*this);
+}
 
 Loop::~Loop() = default;
 

@@ -10,6 +10,13 @@
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
+namespace {
+
+// Deferred calls whose queue capacity is kept between turns (32 bytes
+// each).
+constexpr std::size_t kKeptDeferredCapacity = 1024;
+
+}  // namespace
 
 LoopCore::LoopCore(std::string_view backendName)
     : backend_(createPlatformBackend(backendName)) {
@@ -86,6 +93,11 @@ void LoopCore::runDeferred() {
     throw;
   }
   running_.clear();
+  // A burst (thousands of sockets bound in one turn) must not leave its
+  // queue's memory behind for the loop's lifetime; a queue of the usual
+  // size keeps its capacity, so the steady state allocates nothing.
+  if (running_.capacity() > kKeptDeferredCapacity)
+    std::vector<std::function<void()>>().swap(running_);
 }
 
 void LoopCore::runPosted() {
@@ -116,22 +128,28 @@ int LoopCore::pollTimeout(int requestedMs) {
   return timeout;
 }
 
-void LoopCore::atTurnEnd(TurnEndWork& work) {
-  if (std::find(turnEnd_.begin(), turnEnd_.end(), &work) == turnEnd_.end())
-    turnEnd_.push_back(&work);
+void LoopCore::atTurnEnd(TurnEndWork work) {
+  for (const TurnEndWork& scheduled : turnEnd_)
+    if (scheduled.context == work.context) return;
+  turnEnd_.push_back(work);
 }
 
-void LoopCore::cancelTurnEnd(TurnEndWork& work) noexcept {
-  turnEnd_.erase(std::remove(turnEnd_.begin(), turnEnd_.end(), &work),
+void LoopCore::cancelTurnEnd(void* context) noexcept {
+  auto sameContext = [context](const TurnEndWork& work) {
+    return work.context == context;
+  };
+  turnEnd_.erase(std::remove_if(turnEnd_.begin(), turnEnd_.end(), sameContext),
                  turnEnd_.end());
-  std::replace(turnEndRunning_.begin(), turnEndRunning_.end(), &work,
-               static_cast<TurnEndWork*>(nullptr));
+  for (TurnEndWork& work : turnEndRunning_)
+    if (sameContext(work)) work.context = nullptr;
 }
 
 void LoopCore::runTurnEnd() noexcept {
   turnEndRunning_.swap(turnEnd_);
-  for (std::size_t i = 0; i < turnEndRunning_.size(); ++i)
-    if (TurnEndWork* work = turnEndRunning_[i]) work->atTurnEnd();
+  for (std::size_t i = 0; i < turnEndRunning_.size(); ++i) {
+    const TurnEndWork& work = turnEndRunning_[i];
+    if (work.context) work.run(work.context);
+  }
   turnEndRunning_.clear();
 }
 
@@ -151,10 +169,15 @@ bool LoopCore::runOnce(int timeoutMs) {
   try {
     timers_.runDue(Timers::Clock::now());
     throwPending();
+    // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
+    // run polls for I/O without blocking. A caller that runs the loop
+    // until a deferred callback happened ('listening' after bind) then
+    // sees it without waiting out its timeout for I/O that may never come.
+    bool hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
     runPosted();
     runDeferred();
     runTurnEnd();
-    backend_->wait(pollTimeout(timeoutMs));
+    backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs));
     throwPending();
     timers_.runDue(Timers::Clock::now());
     throwPending();
@@ -169,12 +192,19 @@ bool LoopCore::runOnce(int timeoutMs) {
 }
 
 void LoopCore::attach(SocketImpl* socket) {
+  socket->setLoopSlot(static_cast<std::uint32_t>(sockets_.size()));
   sockets_.push_back(socket);
 }
 
 void LoopCore::detach(SocketImpl* socket) {
-  auto it = std::find(sockets_.begin(), sockets_.end(), socket);
-  if (it != sockets_.end()) sockets_.erase(it);
+  // O(1): the socket knows its slot, and the last socket takes it (the
+  // order is of no use: the destructor abandons them all). Closing 10,000
+  // sockets used to spend most of its user time finding and erasing.
+  std::uint32_t slot = socket->loopSlot();
+  if (slot >= sockets_.size() || sockets_[slot] != socket) return;
+  sockets_[slot] = sockets_.back();
+  sockets_[slot]->setLoopSlot(slot);
+  sockets_.pop_back();
 }
 
 Resolver& LoopCore::resolver() {

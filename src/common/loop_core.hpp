@@ -11,10 +11,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/backend.hpp"
+#include "common/ip_address.hpp"
 #include "common/resolver.hpp"
 #include "common/timers.hpp"
 #include "dgram/error.hpp"
@@ -25,15 +27,14 @@ namespace dgram::detail {
 class SocketImpl;
 
 /// Work a platform socket leaves for the end of the loop turn: the sends
-/// issued during the turn, which then leave together (sendmmsg).
-class TurnEndWork {
- public:
-  /// Runs no user code and does not throw: it hands datagrams to the
-  /// kernel and reports what happened through deferred callbacks.
-  virtual void atTurnEnd() noexcept = 0;
-
- protected:
-  ~TurnEndWork() = default;
+/// issued during the turn, which then leave together (sendmmsg). `run`
+/// runs no user code and does not throw: it hands datagrams to the kernel
+/// and reports what happened through deferred callbacks. (A function and
+/// its argument rather than an interface: no vtable pointer in every
+/// socket.)
+struct TurnEndWork {
+  void (*run)(void* context) noexcept;
+  void* context;
 };
 
 class LoopCore {
@@ -42,6 +43,9 @@ class LoopCore {
   ~LoopCore();
 
   Backend& backend() noexcept { return *backend_; }
+  /// The dgram::Loop this is the core of (set once by Loop).
+  Loop& publicLoop() const noexcept { return *publicLoop_; }
+  void setPublicLoop(Loop& loop) noexcept { publicLoop_ = &loop; }
 
   // --- the iteration ------------------------------------------------------
   /// One iteration; waits at most `timeoutMs` (-1 = as long as needed).
@@ -68,9 +72,10 @@ class LoopCore {
   bool inTurn() const noexcept { return iterating_; }
   /// Runs `work` once before this turn waits for I/O or returns, whichever
   /// comes first. Scheduling it twice runs it once.
-  void atTurnEnd(TurnEndWork& work);
-  /// Forgets `work` scheduled by atTurnEnd (its owner is closing).
-  void cancelTurnEnd(TurnEndWork& work) noexcept;
+  void atTurnEnd(TurnEndWork work);
+  /// Forgets the work scheduled by atTurnEnd for `context` (its owner is
+  /// closing).
+  void cancelTurnEnd(void* context) noexcept;
 
   // --- timers -------------------------------------------------------------
   Timers& timers() noexcept { return timers_; }
@@ -102,6 +107,22 @@ class LoopCore {
   /// (only one socket reads at a time).
   std::uint8_t* receiveArena(std::size_t bytes);
 
+  /// Per-datagram caches, shared by the loop's sockets rather than kept in
+  /// each (only one socket sends or receives at a time): the last host
+  /// text a send parsed, and the last sender a 'message' listener got.
+  struct DatagramCaches {
+    std::string host;
+    Family hostFamily = Family::IPv4;  ///< the family it was parsed for
+    std::optional<IpAddress> hostIp;
+    IpAddress sender;
+    RemoteInfo remote;  ///< what listeners get (a const reference)
+  };
+  DatagramCaches& datagramCaches() noexcept { return caches_; }
+
+  /// Ids for the listeners of this loop's sockets (`off` takes them): one
+  /// counter per loop rather than one per socket.
+  std::uint64_t nextListenerId() noexcept { return nextListenerId_++; }
+
  private:
   void runDeferred();
   void runPosted();
@@ -113,8 +134,8 @@ class LoopCore {
   Timers timers_;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::function<void()>> running_;
-  std::vector<TurnEndWork*> turnEnd_;  ///< capacity kept: no allocation
-  std::vector<TurnEndWork*> turnEndRunning_;
+  std::vector<TurnEndWork> turnEnd_;  ///< capacity kept: no allocation
+  std::vector<TurnEndWork> turnEndRunning_;
   std::mutex postedMutex_;
   std::vector<std::function<void()>> posted_;
   std::atomic<std::size_t> postedCount_{0};
@@ -128,6 +149,9 @@ class LoopCore {
   /// they cost no memory.
   std::unique_ptr<std::uint8_t[]> arena_;
   std::size_t arenaSize_ = 0;
+  DatagramCaches caches_;
+  Loop* publicLoop_ = nullptr;
+  std::uint64_t nextListenerId_ = 1;
   ResolverOptions resolverOptions_;
   std::unique_ptr<Resolver> resolver_;
 };

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,6 +126,79 @@ class PlatformSocket {
   /// Sets the buffer size when `size` > 0, then reads it back into `size`.
   virtual SysError bufferSize(BufferKind kind, int& size) = 0;
 };
+
+/// Owns a platform socket that its backend built either in memory the
+/// Socket lends it (no allocation of its own: see makePlatformSocket) or,
+/// when its type does not fit there, on the heap.
+class PlatformSocketPtr {
+ public:
+  PlatformSocketPtr() = default;
+  PlatformSocketPtr(PlatformSocket* socket, bool inPlace) noexcept
+      : bits_(reinterpret_cast<std::uintptr_t>(socket) |
+              (inPlace ? kInPlace : 0)) {}
+  PlatformSocketPtr(PlatformSocketPtr&& other) noexcept : bits_(other.bits_) {
+    other.bits_ = 0;
+  }
+  PlatformSocketPtr& operator=(PlatformSocketPtr&& other) noexcept {
+    if (this != &other) {
+      reset();
+      bits_ = other.bits_;
+      other.bits_ = 0;
+    }
+    return *this;
+  }
+  ~PlatformSocketPtr() { reset(); }
+
+  PlatformSocket* get() const noexcept {
+    return reinterpret_cast<PlatformSocket*>(bits_ & ~kInPlace);
+  }
+  PlatformSocket* operator->() const noexcept { return get(); }
+  PlatformSocket& operator*() const noexcept { return *get(); }
+  explicit operator bool() const noexcept { return bits_ != 0; }
+  /// Whether it lives in the lent memory (no allocation of its own).
+  bool inPlace() const noexcept { return (bits_ & kInPlace) != 0; }
+
+  void reset() noexcept {
+    PlatformSocket* socket = get();
+    bool inPlace = this->inPlace();
+    bits_ = 0;
+    if (!socket) return;
+    if (inPlace)
+      socket->~PlatformSocket();
+    else
+      delete socket;
+  }
+
+ private:
+  // Where it lives is kept in the pointer's low bit (a PlatformSocket is
+  // at least pointer-aligned): one word per socket, not two.
+  static constexpr std::uintptr_t kInPlace = 1;
+  static_assert(alignof(PlatformSocket) > 1);
+  std::uintptr_t bits_ = 0;
+};
+
+/// Memory a Socket lends to its platform socket (suitably aligned for any
+/// type), so that creating a socket costs one allocation, not two.
+struct PlatformSocketSpace {
+  void* data;
+  std::size_t size;
+};
+
+/// Whether a platform socket of type T fits in `bytes` of lent memory.
+template <typename T>
+constexpr bool fitsPlatformSocketSpace(std::size_t bytes) noexcept {
+  return sizeof(T) <= bytes && alignof(T) <= alignof(std::max_align_t);
+}
+
+/// Builds a T in `space` when it fits, else on the heap.
+template <typename T, typename... Args>
+PlatformSocketPtr makePlatformSocket(PlatformSocketSpace space,
+                                     Args&&... args) {
+  if (space.data && sizeof(T) <= space.size &&
+      alignof(T) <= alignof(std::max_align_t))
+    return {new (space.data) T(std::forward<Args>(args)...), true};
+  return {new T(std::forward<Args>(args)...), false};
+}
 
 /// Reads a system socket address (sockaddr_in / sockaddr_in6, e.g. from
 /// c-ares); returns false for other families.

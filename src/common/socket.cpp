@@ -21,44 +21,50 @@ Bytes slice(Bytes msg, std::size_t offset, std::size_t length) {
 
 }  // namespace
 
-Socket::Socket(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Socket::~Socket() = default;
+
+Socket::Impl& Socket::impl() noexcept {
+  return static_cast<Impl&>(*this);
+}
+const Socket::Impl& Socket::impl() const noexcept {
+  return static_cast<const Impl&>(*this);
+}
 
 // --- events
 // -------------------------------------------------------------------
 
 ListenerId Socket::on(MessageEvent, MessageListener fn) {
-  return impl_->addMessage(std::move(fn), false);
+  return impl().addMessage(std::move(fn), false);
 }
 ListenerId Socket::on(ListeningEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::Event::listening, std::move(fn), false);
+  return impl().addPlain(SocketImpl::Event::listening, std::move(fn), false);
 }
 ListenerId Socket::on(ConnectEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::Event::connect, std::move(fn), false);
+  return impl().addPlain(SocketImpl::Event::connect, std::move(fn), false);
 }
 ListenerId Socket::on(CloseEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::Event::close, std::move(fn), false);
+  return impl().addPlain(SocketImpl::Event::close, std::move(fn), false);
 }
 ListenerId Socket::on(ErrorEvent, ErrorListener fn) {
-  return impl_->addError(std::move(fn), false);
+  return impl().addError(std::move(fn), false);
 }
 ListenerId Socket::once(MessageEvent, MessageListener fn) {
-  return impl_->addMessage(std::move(fn), true);
+  return impl().addMessage(std::move(fn), true);
 }
 ListenerId Socket::once(ListeningEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::Event::listening, std::move(fn), true);
+  return impl().addPlain(SocketImpl::Event::listening, std::move(fn), true);
 }
 ListenerId Socket::once(ConnectEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::Event::connect, std::move(fn), true);
+  return impl().addPlain(SocketImpl::Event::connect, std::move(fn), true);
 }
 ListenerId Socket::once(CloseEvent, Listener fn) {
-  return impl_->addPlain(SocketImpl::Event::close, std::move(fn), true);
+  return impl().addPlain(SocketImpl::Event::close, std::move(fn), true);
 }
 ListenerId Socket::once(ErrorEvent, ErrorListener fn) {
-  return impl_->addError(std::move(fn), true);
+  return impl().addError(std::move(fn), true);
 }
 bool Socket::off(ListenerId id) {
-  return impl_->removeListener(id);
+  return impl().removeListener(id);
 }
 
 // --- bind
@@ -74,7 +80,7 @@ Socket& Socket::bind(int port, Host address) {
   return bind(port, address, Listener{});
 }
 Socket& Socket::bind(int port, Host address, Listener cb) {
-  impl_->bind(port, address, std::move(cb));
+  impl().bind(port, address, std::move(cb));
   return *this;
 }
 Socket& Socket::bind(int port, Listener cb) {
@@ -85,9 +91,9 @@ Socket& Socket::bind(Listener cb) {
 }
 Socket& Socket::bind(const BindOptions& options, Listener cb) {
   if (options.fd >= 0)
-    impl_->bindFd(options.fd, std::move(cb));
+    impl().bindFd(options.fd, std::move(cb));
   else
-    impl_->bind(options.port, options.address, std::move(cb));
+    impl().bind(options.port, options.address, std::move(cb));
   return *this;
 }
 
@@ -95,142 +101,146 @@ Socket& Socket::bind(const BindOptions& options, Listener cb) {
 // --------------------------------------------------------------------
 
 void Socket::connect(int port, Host address, ConnectCallback cb) {
-  impl_->connect(port, address, std::move(cb));
+  impl().connect(port, address, std::move(cb));
 }
 void Socket::connect(int port, ConnectCallback cb) {
-  impl_->connect(port, {}, std::move(cb));
+  impl().connect(port, {}, std::move(cb));
 }
 void Socket::disconnect() {
-  impl_->disconnect();
+  impl().disconnect();
 }
 
 // --- send
 // -----------------------------------------------------------------------
 
 void Socket::send(Bytes msg, int port, Host address, SendCallback cb) {
-  impl_->send(&msg, 1, true, port, address, std::move(cb));
+  impl().send(&msg, 1, true, port, address, std::move(cb));
 }
 void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
                   Host address, SendCallback cb) {
   Bytes part = slice(msg, offset, length);
-  impl_->send(&part, 1, true, port, address, std::move(cb));
+  impl().send(&part, 1, true, port, address, std::move(cb));
 }
 void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
                   SendCallback cb) {
   Bytes part = slice(msg, offset, length);
-  impl_->send(&part, 1, true, port, {}, std::move(cb));
+  impl().send(&part, 1, true, port, {}, std::move(cb));
 }
 void Socket::send(std::initializer_list<Bytes> list, int port, Host address,
                   SendCallback cb) {
-  impl_->send(list.begin(), list.size(), true, port, address, std::move(cb));
+  impl().send(list.begin(), list.size(), true, port, address, std::move(cb));
 }
 void Socket::send(std::initializer_list<Bytes> list, int port,
                   SendCallback cb) {
-  impl_->send(list.begin(), list.size(), true, port, {}, std::move(cb));
+  impl().send(list.begin(), list.size(), true, port, {}, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, int port, Host address,
                   SendCallback cb) {
-  impl_->send(list.data(), list.size(), true, port, address, std::move(cb));
+  impl().send(list.data(), list.size(), true, port, address, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, int port, SendCallback cb) {
-  impl_->send(list.data(), list.size(), true, port, {}, std::move(cb));
+  impl().send(list.data(), list.size(), true, port, {}, std::move(cb));
 }
 void Socket::send(Bytes msg, SendCallback cb) {
-  impl_->send(&msg, 1, false, 0, {}, std::move(cb));
+  impl().send(&msg, 1, false, 0, {}, std::move(cb));
 }
 void Socket::send(Bytes msg, std::size_t offset, std::size_t length,
                   SendCallback cb) {
   Bytes part = slice(msg, offset, length);
-  impl_->send(&part, 1, false, 0, {}, std::move(cb));
+  impl().send(&part, 1, false, 0, {}, std::move(cb));
 }
 void Socket::send(std::initializer_list<Bytes> list, SendCallback cb) {
-  impl_->send(list.begin(), list.size(), false, 0, {}, std::move(cb));
+  impl().send(list.begin(), list.size(), false, 0, {}, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, SendCallback cb) {
-  impl_->send(list.data(), list.size(), false, 0, {}, std::move(cb));
+  impl().send(list.data(), list.size(), false, 0, {}, std::move(cb));
 }
 
 // --- the rest
 // ---------------------------------------------------------------------
 
 Socket& Socket::close(Listener cb) {
-  impl_->close(std::move(cb));
+  impl().close(std::move(cb));
   return *this;
 }
 AddressInfo Socket::address() const {
-  return impl_->address();
+  return impl().address();
 }
 AddressInfo Socket::remoteAddress() const {
-  return impl_->remoteAddress();
+  return impl().remoteAddress();
 }
 
 void Socket::addMembership(std::string_view group, std::string_view iface) {
-  impl_->membership(group, iface, true);
+  impl().membership(group, iface, true);
 }
 void Socket::dropMembership(std::string_view group, std::string_view iface) {
-  impl_->membership(group, iface, false);
+  impl().membership(group, iface, false);
 }
 void Socket::addSourceSpecificMembership(std::string_view source,
                                          std::string_view group,
                                          std::string_view iface) {
-  impl_->sourceMembership(source, group, iface, true);
+  impl().sourceMembership(source, group, iface, true);
 }
 void Socket::dropSourceSpecificMembership(std::string_view source,
                                           std::string_view group,
                                           std::string_view iface) {
-  impl_->sourceMembership(source, group, iface, false);
+  impl().sourceMembership(source, group, iface, false);
 }
 void Socket::setBroadcast(bool flag) {
-  impl_->setBroadcast(flag);
+  impl().setBroadcast(flag);
 }
 void Socket::setMulticastInterface(std::string_view iface) {
-  impl_->setMulticastInterface(iface);
+  impl().setMulticastInterface(iface);
 }
 bool Socket::setMulticastLoopback(bool flag) {
-  impl_->setMulticastLoopback(flag);
+  impl().setMulticastLoopback(flag);
   return flag;
 }
 int Socket::setMulticastTTL(int ttl) {
-  impl_->setMulticastTTL(ttl);
+  impl().setMulticastTTL(ttl);
   return ttl;
 }
 int Socket::setTTL(int ttl) {
-  impl_->setTTL(ttl);
+  impl().setTTL(ttl);
   return ttl;
 }
 
 int Socket::getRecvBufferSize() const {
-  return impl_->bufferSize(detail::BufferKind::receive, std::nullopt);
+  // Reading the size changes nothing (the getter is not const inside).
+  return const_cast<Socket*>(this)->impl().bufferSize(
+      detail::BufferKind::receive, std::nullopt);
 }
 void Socket::setRecvBufferSize(int size) {
-  impl_->bufferSize(detail::BufferKind::receive, size);
+  impl().bufferSize(detail::BufferKind::receive, size);
 }
 int Socket::getSendBufferSize() const {
-  return impl_->bufferSize(detail::BufferKind::send, std::nullopt);
+  // Reading the size changes nothing (the getter is not const inside).
+  return const_cast<Socket*>(this)->impl().bufferSize(detail::BufferKind::send,
+                                                      std::nullopt);
 }
 void Socket::setSendBufferSize(int size) {
-  impl_->bufferSize(detail::BufferKind::send, size);
+  impl().bufferSize(detail::BufferKind::send, size);
 }
 std::size_t Socket::getSendQueueSize() const {
-  return impl_->sendQueueSize();
+  return impl().sendQueueSize();
 }
 std::size_t Socket::getSendQueueCount() const {
-  return impl_->sendQueueCount();
+  return impl().sendQueueCount();
 }
 
 Socket& Socket::ref() {
-  impl_->ref();
+  impl().ref();
   return *this;
 }
 Socket& Socket::unref() {
-  impl_->unref();
+  impl().unref();
   return *this;
 }
 Loop& Socket::loop() const {
-  return impl_->loop();
+  return impl().loop();
 }
 Type Socket::type() const {
-  return impl_->type();
+  return impl().type();
 }
 
 // --- createSocket
@@ -239,11 +249,10 @@ Type Socket::type() const {
 std::shared_ptr<Socket> createSocket(const SocketOptions& options,
                                      MessageListener onMessage) {
   Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
-  auto impl = std::make_unique<Socket::Impl>(options, loop);
-  SocketImpl* raw = impl.get();
-  std::shared_ptr<Socket> socket(new Socket(std::move(impl)));
-  if (onMessage) raw->addMessage(std::move(onMessage), false);
-  raw->attachOwner(socket.get(), socket);
+  // One allocation: the control block, the Socket and its state.
+  auto socket = std::make_shared<Socket::Impl>(options, loop);
+  if (onMessage) socket->addMessage(std::move(onMessage), false);
+  socket->attachOwner();
   return socket;
 }
 

@@ -4,7 +4,6 @@
 #include "common/socket_impl.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <utility>
 #include <variant>
 
@@ -37,47 +36,67 @@ std::optional<IpAddress> otherFamilyLiteral(std::string_view host, Family own) {
 }  // namespace
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
-    : publicLoop_(loop),
-      loop_(coreOf(loop)),
+    : loop_(coreOf(loop)),
+      io_(loop_.backend().createSocket(
+          loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_})),
       type_(options.type),
-      options_(options),
-      io_(loop_.backend().createSocket(loop_, *this)),
-      lifetime_(std::make_shared<int>(0)) {
+      openOptions_{options.reuseAddr, options.reusePort, options.ipv6Only} {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     throw errSocketBadBufferSize();
-  options_.loop = &loop;
+  // Only what is set is kept: most sockets have none of these.
+  if (options.lookup || options.signal || options.recvBufferSize > 0 ||
+      options.sendBufferSize > 0) {
+    Rare& state = rare();
+    state.lookup = options.lookup;
+    state.signal = options.signal;
+    state.recvBufferSize = options.recvBufferSize;
+    state.sendBufferSize = options.sendBufferSize;
+  }
   loop_.attach(this);
 }
 
 SocketImpl::~SocketImpl() {
   // Only a socket with nothing to do ends here (or one the loop abandoned):
   // its descriptor, if any, is released by io_.
-  if (abortListenerId_) options_.signal.removeListener(abortListenerId_);
+  removeAbortListener();
   if (!abandoned_) loop_.detach(this);
 }
 
-void SocketImpl::attachOwner(Socket* owner,
-                             const std::shared_ptr<Socket>& self) {
-  owner_ = owner;
-  weakSelf_ = self;
-  const AbortSignal& signal = options_.signal;
-  if (!signal) return;
+SocketImpl::Rare& SocketImpl::rare() {
+  if (!rare_) rare_ = std::make_unique<Rare>();
+  return *rare_;
+}
+
+std::weak_ptr<Socket> SocketImpl::token() noexcept {
+  // The Socket's own weak reference (enable_shared_from_this): it expires
+  // when the last shared_ptr goes, before the socket is destroyed.
+  return owner().weak_from_this();
+}
+
+void SocketImpl::attachOwner() {
+  if (!rare_ || !rare_->signal) return;
+  const AbortSignal& signal = rare_->signal;
   if (signal.aborted()) {
     close({});
     return;
   }
-  std::weak_ptr<int> token = lifetime_;
-  abortListenerId_ = signal.addListener([this, token] {
-    if (!token.expired() && !closed_) close({});
+  std::weak_ptr<Socket> alive = token();
+  rare_->abortListenerId = signal.addListener([this, alive] {
+    if (!alive.expired() && !closed_) close({});
   });
+}
+
+void SocketImpl::removeAbortListener() noexcept {
+  if (!rare_ || !rare_->abortListenerId) return;
+  rare_->signal.removeListener(rare_->abortListenerId);
+  rare_->abortListenerId = 0;
 }
 
 void SocketImpl::abandon() {
   // The loop is going away: nothing may be emitted or deferred any more.
   abandoned_ = true;
   closed_ = true;
-  if (abortListenerId_) options_.signal.removeListener(abortListenerId_);
-  abortListenerId_ = 0;
+  removeAbortListener();
   io_->close();
   loop_.detach(this);
   auto keep = std::move(self_);
@@ -91,7 +110,7 @@ bool SocketImpl::busy() const noexcept {
 }
 
 void SocketImpl::retain() {
-  if (!self_ && busy()) self_ = weakSelf_.lock();
+  if (!self_ && busy()) self_ = token().lock();
 }
 
 void SocketImpl::releaseCallbacks() {
@@ -100,44 +119,53 @@ void SocketImpl::releaseCallbacks() {
   released_ = true;
   onMessage_.clear();
   onListening_.clear();
-  onConnect_.clear();
-  onClose_.clear();
+  if (rare_) {
+    rare_->onConnect.clear();
+    rare_->onClose.clear();
+  }
   onError_.clear();
-  connectCallback_ = nullptr;
-  options_.lookup = nullptr;
-  held_.clear();
+  if (rare_) {
+    rare_->connectCallback = nullptr;
+    rare_->lookup = nullptr;
+    rare_->held.clear();
+  }
 }
 
 // --- listeners ------------------------------------------------------------
 
 ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
-  ListenerId id = nextListenerId_++;
+  ListenerId id = loop_.nextListenerId();
   if (released_) return id;  // after 'close' nothing would call it
   onMessage_.add(id, std::move(fn), once);
   return id;
 }
 
-ListenerList<void()>& SocketImpl::listenersOf(Event event) noexcept {
+ListenerList<void()>* SocketImpl::findListeners(Event event) noexcept {
   switch (event) {
     case Event::listening:
-      return onListening_;
+      return &onListening_;
     case Event::connect:
-      return onConnect_;
+      return rare_ ? &rare_->onConnect : nullptr;
     case Event::close:
       break;
   }
-  return onClose_;
+  return rare_ ? &rare_->onClose : nullptr;
+}
+
+ListenerList<void()>& SocketImpl::listenersOf(Event event) {
+  if (event != Event::listening) rare();
+  return *findListeners(event);
 }
 
 ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
-  ListenerId id = nextListenerId_++;
+  ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   listenersOf(event).add(id, std::move(fn), once);
   return id;
 }
 
 ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
-  ListenerId id = nextListenerId_++;
+  ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   onError_.add(id, std::move(fn), once);
   return id;
@@ -145,11 +173,14 @@ ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
 
 bool SocketImpl::removeListener(ListenerId id) {
   return onMessage_.remove(id) || onListening_.remove(id) ||
-         onConnect_.remove(id) || onClose_.remove(id) || onError_.remove(id);
+         onError_.remove(id) ||
+         (rare_ && (rare_->onConnect.remove(id) || rare_->onClose.remove(id)));
 }
 
 void SocketImpl::emitPlain(Event event, bool resume) {
-  ListenerList<void()>& list = listenersOf(event);
+  ListenerList<void()>* found = findListeners(event);
+  if (!found) return;  // none was ever added
+  ListenerList<void()>& list = *found;
   try {
     if (resume)
       list.resume();
@@ -187,7 +218,7 @@ void SocketImpl::requireBound(const char* syscall) const {
 }
 
 Family SocketImpl::family() const noexcept {
-  if (adoptedFamily_) return *adoptedFamily_;
+  if (hasAdoptedFamily_) return adoptedFamily_;
   return type_ == Type::udp4 ? Family::IPv4 : Family::IPv6;
 }
 
@@ -220,7 +251,7 @@ std::optional<IpAddress> SocketImpl::parseNumeric(std::string_view host) const {
 }
 
 void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
-  std::weak_ptr<int> token = lifetime_;
+  std::weak_ptr<Socket> alive = token();
   ResolveCallback guarded = [this, then = std::move(then)](
                                 const std::optional<Error>& error,
                                 const IpAddress& ip) {
@@ -233,7 +264,7 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
     later([guarded, error] { guarded(error, IpAddress{}); });
     return;
   }
-  if (!options_.lookup) {
+  if (!hasCustomLookup()) {
     if (auto ip = parseNumeric(host)) {
       later([guarded, ip = *ip] { guarded(std::nullopt, ip); });
       return;
@@ -252,27 +283,28 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
     }
     // Remember the lookup so close() can cancel it; forget it when done.
     auto slot = std::make_shared<LookupId>(0);
-    ResolveCallback tracked = [this, token, slot, guarded](
+    ResolveCallback tracked = [this, alive, slot, guarded](
                                   const std::optional<Error>& error,
                                   const IpAddress& ip) {
-      if (token.expired()) return;
+      if (alive.expired()) return;
       enter([&] {
-        auto it = std::find(lookups_.begin(), lookups_.end(), *slot);
-        if (it != lookups_.end()) lookups_.erase(it);
+        std::vector<LookupId>& lookups = rare().lookups;
+        auto it = std::find(lookups.begin(), lookups.end(), *slot);
+        if (it != lookups.end()) lookups.erase(it);
         guarded(error, ip);
       });
     };
     *slot = loop_.resolver().resolve(host, family(), std::move(tracked));
-    lookups_.push_back(*slot);
+    rare().lookups.push_back(*slot);
     return;
   }
   // A custom lookup (Node's `lookup` option) may answer at once or later;
   // either way the socket continues on a later turn.
-  LookupCallback done = [this, token, guarded](
+  LookupCallback done = [this, alive, guarded](
                             const std::optional<Error>& error,
                             std::string_view address, Family family) {
     // May be called at any time, even after the socket ended.
-    if (token.expired() || closed_) return;
+    if (alive.expired() || closed_) return;
     std::optional<Error> failure = error;
     IpAddress ip;
     if (!failure) {
@@ -284,7 +316,10 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
     }
     later([guarded, failure, ip] { guarded(failure, ip); });
   };
-  options_.lookup(host, family(), std::move(done));
+  // A copy: the lookup may release the socket's callbacks (close) while
+  // it runs.
+  LookupFunction lookup = rare_->lookup;
+  lookup(host, family(), std::move(done));
 }
 
 // --- bind -------------------------------------------------------------------
@@ -296,14 +331,22 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
   bindState_ = BindState::binding;
   retain();
   if (cb) bindCallbackId_ = addPlain(Event::listening, std::move(cb), true);
-  std::string host(address);
-  if (host.empty()) {
-    IpAddress any = anyAddress(family());
-    later([this, any, port] {
-      if (!closed_) finishBind(std::nullopt, any, port);
+  // No address or a numeric one (the common case) needs no lookup: the
+  // target waits in the socket, so the deferred call captures one pointer
+  // and allocates nothing. Names and custom lookups go through resolve().
+  std::optional<IpAddress> numeric;
+  if (address.empty())
+    numeric = anyAddress(family());
+  else if (!hasCustomLookup())
+    numeric = parseNumeric(address);
+  if (numeric) {
+    bindTarget_ = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
+    later([this] {
+      if (!closed_) finishBind(std::nullopt, bindTarget_.ip, bindTarget_.port);
     });
     return;
   }
+  std::string host(address);
   resolve(host,
           [this, port](const std::optional<Error>& error, const IpAddress& ip) {
             finishBind(error, ip, port);
@@ -317,8 +360,7 @@ void SocketImpl::bindImplicitly() {
 SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   if (ip.family != family()) return sysErrorFromName("EINVAL");
   if (!io_->isOpen()) {
-    OpenOptions open{options_.reuseAddr, options_.reusePort, options_.ipv6Only};
-    if (SysError err = io_->open(family(), open)) return err;
+    if (SysError err = io_->open(family(), openOptions_)) return err;
   }
   if (SysError err =
           io_->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
@@ -360,6 +402,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
     throw errnoException(err, "open");
   if (otherType) throw errInvalidFdType(otherType);
   adoptedFamily_ = adopted;
+  hasAdoptedFamily_ = true;
   bindState_ = BindState::binding;
   retain();
   if (cb) bindCallbackId_ = addPlain(Event::listening, std::move(cb), true);
@@ -394,9 +437,10 @@ void SocketImpl::startListening() {
 
 void SocketImpl::applyBufferSizes() {
   // Sizes from createSocket's options apply once there is a socket.
+  if (!rare_) return;
   for (auto [kind, size] :
-       {std::pair{BufferKind::receive, options_.recvBufferSize},
-        std::pair{BufferKind::send, options_.sendBufferSize}}) {
+       {std::pair{BufferKind::receive, rare_->recvBufferSize},
+        std::pair{BufferKind::send, rare_->sendBufferSize}}) {
     if (size <= 0) continue;
     if (SysError err = io_->bufferSize(kind, size))
       emitError(errSocketBufferSize(err, kind == BufferKind::receive));
@@ -404,15 +448,17 @@ void SocketImpl::applyBufferSizes() {
 }
 
 void SocketImpl::runPending() {
-  std::vector<Pending> work = std::move(pending_);
-  pending_.clear();
+  if (!rare_) return;
+  std::vector<Pending> work = std::move(rare_->pending);
+  rare_->pending.clear();
   hasPendingQueue_ = false;
   for (std::size_t i = 0; i < work.size(); ++i) {
     Pending& item = work[i];
     if (closed_ || bindState_ != BindState::bound) {
       // Closed by an earlier item (or a listener): cancel the rest.
-      pending_.insert(pending_.end(), std::make_move_iterator(work.begin() + i),
-                      std::make_move_iterator(work.end()));
+      std::vector<Pending>& pending = rare().pending;
+      pending.insert(pending.end(), std::make_move_iterator(work.begin() + i),
+                     std::make_move_iterator(work.end()));
       cancelPending();
       return;
     }
@@ -429,8 +475,9 @@ void SocketImpl::runPending() {
 }
 
 void SocketImpl::cancelPending() {
-  std::vector<Pending> work = std::move(pending_);
-  pending_.clear();
+  if (!rare_) return;
+  std::vector<Pending> work = std::move(rare_->pending);
+  rare_->pending.clear();
   hasPendingQueue_ = false;
   bool closeRequested = false;
   for (Pending& item : work) {
@@ -459,7 +506,7 @@ void SocketImpl::connect(int port, std::string_view address,
   connectState_ = ConnectState::connecting;
   if (bindState_ == BindState::unbound) bindImplicitly();
   if (bindState_ != BindState::bound) {
-    pending_.emplace_back(
+    rare().pending.emplace_back(
         PendingConnect{port, std::string(address), std::move(cb)});
     hasPendingQueue_ = true;
     return;
@@ -470,8 +517,8 @@ void SocketImpl::connect(int port, std::string_view address,
 void SocketImpl::startConnect(int port, std::string address,
                               ConnectCallback cb) {
   if (cb) {
-    connectCallback_ = cb;
-    connectListenerId_ = addPlain(
+    rare().connectCallback = cb;
+    rare_->connectListenerId = addPlain(
         Event::connect, [cb] { cb(std::nullopt); }, true);
   }
   auto then = [this, port, address](const std::optional<Error>& error,
@@ -499,19 +546,20 @@ void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,
             : io_->connect(Endpoint{ip, static_cast<std::uint16_t>(port)});
     if (err) failure = exceptionWithHostPort(err, "connect", address, port);
   }
-  ConnectCallback cb = std::move(connectCallback_);
-  connectCallback_ = nullptr;
+  Rare& state = rare();
+  ConnectCallback cb = std::move(state.connectCallback);
+  state.connectCallback = nullptr;
+  ListenerId listenerId = state.connectListenerId;
+  state.connectListenerId = 0;
   if (failure) {
     connectState_ = ConnectState::disconnected;
-    if (connectListenerId_) onConnect_.remove(connectListenerId_);
-    connectListenerId_ = 0;
+    if (listenerId) state.onConnect.remove(listenerId);
     if (cb)
       cb(failure);
     else
       emitError(*failure);
     return;
   }
-  connectListenerId_ = 0;
   connectState_ = ConnectState::connected;
   emitPlain(Event::connect);
 }
@@ -535,7 +583,7 @@ void SocketImpl::close(Listener cb) {
   if (cb) addPlain(Event::close, std::move(cb), false);
   if (hasPendingQueue_) {
     // Node closes only after the sends queued behind the bind went out.
-    pending_.emplace_back(PendingClose{});
+    rare().pending.emplace_back(PendingClose{});
     return;
   }
   closeNow();
@@ -544,29 +592,34 @@ void SocketImpl::close(Listener cb) {
 void SocketImpl::closeNow() {
   if (closed_) return;
   closed_ = true;
-  if (abortListenerId_) options_.signal.removeListener(abortListenerId_);
-  abortListenerId_ = 0;
+  removeAbortListener();
   io_->stopReceiving();
   io_->close();  // queued sends complete with ECANCELED
+  if (rare_) cancelRareWork();
+  updateHandleRef();
+  later([this] { finishClose(); });
+}
+
+void SocketImpl::cancelRareWork() {
   // Lookups in flight stop keeping the loop alive; the sends waiting for
   // them (and those queued behind them) are cancelled.
-  for (LookupId id : lookups_)
+  for (LookupId id : rare_->lookups)
     loop_.resolver().cancel(id);
-  lookups_.clear();
-  std::deque<OutgoingSend*> ordered = std::move(ordered_);
-  ordered_.clear();
+  rare_->lookups.clear();
+  Fifo<OutgoingSend*> ordered = std::move(rare_->ordered);
+  rare_->ordered.clear();
   for (OutgoingSend* request : ordered)
     cancelSend(request);
   cancelPending();
-  if (connectCallback_) {
-    if (connectListenerId_) onConnect_.remove(connectListenerId_);
-    connectListenerId_ = 0;
-    cancelConnect(std::move(connectCallback_));
-    connectCallback_ = nullptr;
+  if (rare_->connectCallback) {
+    if (rare_->connectListenerId)
+      rare_->onConnect.remove(rare_->connectListenerId);
+    rare_->connectListenerId = 0;
+    ConnectCallback cb = std::move(rare_->connectCallback);
+    rare_->connectCallback = nullptr;
+    cancelConnect(std::move(cb));
   }
-  held_.clear();
-  updateHandleRef();
-  later([this] { finishClose(); });
+  rare_->held.clear();
 }
 
 void SocketImpl::finishClose() {
@@ -583,7 +636,7 @@ void SocketImpl::finishClose() {
 }
 
 void SocketImpl::finishRelease() {
-  if (onClose_.interrupted()) {
+  if (rare_ && rare_->onClose.interrupted()) {
     later([this] { finishRelease(); });  // behind the resumed listeners
     return;
   }

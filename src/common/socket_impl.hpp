@@ -12,7 +12,7 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +23,7 @@
 #include "common/listeners.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
+#include "common/platform_socket_space.hpp"
 #include "common/resolver.hpp"
 #include "dgram/socket.hpp"
 
@@ -47,13 +48,39 @@ struct OutgoingSend : SendRequest {
   std::size_t poolIndex = 0;  ///< its slot in SocketImpl::requests_
 };
 
+/// A first-in first-out queue over a vector: unlike std::deque (which
+/// allocates even when empty in libstdc++), it costs nothing until used.
+template <typename T>
+class Fifo {
+ public:
+  bool empty() const noexcept { return head_ == items_.size(); }
+  std::size_t size() const noexcept { return items_.size() - head_; }
+  T& front() noexcept { return items_[head_]; }
+  void push_back(T item) { items_.push_back(std::move(item)); }
+  void pop_front() {
+    items_[head_] = T{};
+    if (++head_ == items_.size()) clear();
+  }
+  void clear() noexcept {
+    items_.clear();
+    head_ = 0;
+  }
+  T* begin() noexcept { return items_.data() + head_; }
+  T* end() noexcept { return items_.data() + items_.size(); }
+
+ private:
+  std::vector<T> items_;
+  std::size_t head_ = 0;
+};
+
 class SocketImpl : private SocketEvents {
  public:
   SocketImpl(const SocketOptions& options, Loop& loop);
   ~SocketImpl() override;
 
-  /// Called once by createSocket: the public object this implements.
-  void attachOwner(Socket* owner, const std::shared_ptr<Socket>& self);
+  /// Called once by createSocket, when the shared_ptr that owns the
+  /// socket exists: listens to the abort signal.
+  void attachOwner();
   /// The loop is being destroyed: release everything without emitting.
   void abandon();
 
@@ -92,13 +119,20 @@ class SocketImpl : private SocketEvents {
   void ref();
   void unref();
 
-  Loop& loop() const noexcept { return publicLoop_; }
+  Loop& loop() const noexcept { return loop_.publicLoop(); }
+  /// Its index in the loop's socket list (LoopCore::attach/detach).
+  std::uint32_t loopSlot() const noexcept { return loopSlot_; }
+  void setLoopSlot(std::uint32_t slot) noexcept { loopSlot_ = slot; }
   Type type() const noexcept { return type_; }
   bool closed() const noexcept { return closed_; }
 
  private:
-  enum class BindState { unbound, binding, bound };
-  enum class ConnectState { disconnected, connecting, connected };
+  enum class BindState : std::uint8_t { unbound, binding, bound };
+  enum class ConnectState : std::uint8_t {
+    disconnected,
+    connecting,
+    connected
+  };
 
   /// Work that waits for the socket to be bound, run in call order.
   struct PendingSend {
@@ -122,6 +156,12 @@ class SocketImpl : private SocketEvents {
                     const Endpoint& from, bool truncated) override;
 
   // Lifetime (see the top of this file).
+  /// The public object: a SocketImpl is always the Socket::Impl that
+  /// createSocket made, which is that Socket (a virtual call, because only
+  /// Socket::Impl may name itself; the vtable is there anyway).
+  virtual Socket& owner() noexcept = 0;
+  /// Sees the socket end: for callbacks that may outlive it.
+  std::weak_ptr<Socket> token() noexcept;
   bool busy() const noexcept;
   /// Takes the loop's reference if the socket is busy.
   void retain();
@@ -162,6 +202,7 @@ class SocketImpl : private SocketEvents {
   void startSend(OutgoingSend* request);
   void sendResolved(OutgoingSend* request, const IpAddress& ip);
   void sendInOrder();
+  bool hasCustomLookup() const noexcept { return rare_ && rare_->lookup; }
   void complete(OutgoingSend* request);
   void cancelSend(OutgoingSend* request);
   void scheduleCompletions();
@@ -180,7 +221,11 @@ class SocketImpl : private SocketEvents {
   /// Emits (or resumes, after a listener threw) a plain event. If a
   /// listener throws, the rest are called on the next turn.
   void emitPlain(Event event, bool resume = false);
-  ListenerList<void()>& listenersOf(Event event) noexcept;
+  /// The list of a plain event; nullptr for one that lives in Rare when
+  /// that was never allocated (then it has no listener).
+  ListenerList<void()>* findListeners(Event event) noexcept;
+  /// The list of a plain event, allocating Rare if it lives there.
+  ListenerList<void()>& listenersOf(Event event);
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
                         const Endpoint& from, bool truncated);
   void deliverHeld();
@@ -188,46 +233,75 @@ class SocketImpl : private SocketEvents {
   void updateHandleRef();
   void closeNow();
   void finishClose();
+  /// closeNow's part for the rare state: lookups, sends waiting for them,
+  /// work waiting for 'listening', a connect in progress, held datagrams.
+  void cancelRareWork();
+  void removeAbortListener() noexcept;
   void finishRelease();
   void destroyRequest(OutgoingSend* request);
 
-  Socket* owner_ = nullptr;
+  // Footprint (issue 11): what every socket needs is inline, in one
+  // allocation with the public Socket and the shared_ptr's control block
+  // (createSocket uses make_shared); what few sockets use is in Rare,
+  // allocated on first use. tests/alloc_steady_state.cpp pins both.
   std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
-  std::weak_ptr<Socket> weakSelf_;
-  std::size_t tasks_ = 0;  ///< calls deferred by later(), not yet run
-  bool released_ = false;  ///< 'close' ran: listeners are not kept
-  Loop& publicLoop_;
   LoopCore& loop_;
-  Type type_;
-  SocketOptions options_;
-  std::unique_ptr<PlatformSocket> io_;
-  std::shared_ptr<int> lifetime_;  ///< weak refs to it see a closed socket
-
-  BindState bindState_ = BindState::unbound;
-  ConnectState connectState_ = ConnectState::disconnected;
-  bool closed_ = false;
-  bool abandoned_ = false;
-  std::optional<Family> adoptedFamily_;  ///< family of an adopted fd
-  bool refd_ = true;
-  bool holdsHandleRef_ = false;
-  std::uint64_t abortListenerId_ = 0;
+  /// The platform socket's home (see platform_socket_space.hpp); declared
+  /// before io_, which destroys what it holds.
+  alignas(std::max_align_t) unsigned char ioSpace_[kPlatformSocketSpace];
+  PlatformSocketPtr io_;  ///< built in ioSpace_ where it fits
 
   ListenerList<void(Bytes, const RemoteInfo&)> onMessage_;
   ListenerList<void()> onListening_;
-  ListenerList<void()> onConnect_;
-  ListenerList<void()> onClose_;
   ListenerList<void(const Error&)> onError_;
-  ListenerId nextListenerId_ = 1;
   ListenerId bindCallbackId_ = 0;
-  ConnectCallback connectCallback_;  ///< of the connect in progress
-  ListenerId connectListenerId_ = 0;
 
-  std::vector<Pending> pending_;  ///< waiting for 'listening'
+  // Ordered by size, so that no padding falls between them.
+  /// Where a bind to a numeric address (or none) goes, on the next turn.
+  Endpoint bindTarget_;
+  std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
+  std::uint32_t loopSlot_ = 0;
+  Type type_;
+  Family adoptedFamily_ = Family::IPv4;  ///< family of an adopted fd
+  BindState bindState_ = BindState::unbound;
+  ConnectState connectState_ = ConnectState::disconnected;
+  bool released_ = false;  ///< 'close' ran: listeners are not kept
+  bool closed_ = false;
+  bool abandoned_ = false;
+  bool refd_ = true;
+  bool holdsHandleRef_ = false;
   bool hasPendingQueue_ = false;
-  /// Sends that wait for a lookup, and any issued after them: they go out
-  /// in the order they were issued.
-  std::deque<OutgoingSend*> ordered_;
-  std::vector<LookupId> lookups_;  ///< this socket's lookups in flight
+  bool hasAdoptedFamily_ = false;
+  OpenOptions openOptions_;  ///< from createSocket's options
+
+  /// State few sockets ever use, allocated by rare() on first use.
+  struct Rare {
+    LookupFunction lookup;  ///< Node's `lookup` option
+    AbortSignal signal;
+    std::uint64_t abortListenerId = 0;
+    int recvBufferSize = 0;  ///< createSocket's, applied once bound
+    int sendBufferSize = 0;
+    ConnectCallback connectCallback;  ///< of the connect in progress
+    ListenerId connectListenerId = 0;
+    ListenerList<void()> onConnect;  ///< 'connect' listeners
+    ListenerList<void()> onClose;    ///< 'close' listeners
+    std::vector<Pending> pending;    ///< waiting for 'listening'
+    /// Sends that wait for a lookup, and any issued after them: they go
+    /// out in the order they were issued.
+    Fifo<OutgoingSend*> ordered;
+    std::vector<LookupId> lookups;  ///< this socket's lookups in flight
+    /// Datagrams read in a batch but not delivered because a 'message'
+    /// listener threw: delivered first on the next turn.
+    struct HeldDatagram {
+      std::vector<std::uint8_t> data;
+      Endpoint from;
+      bool truncated = false;
+    };
+    Fifo<HeldDatagram> held;
+  };
+  Rare& rare();
+  std::unique_ptr<Rare> rare_;
+
   std::vector<std::unique_ptr<OutgoingSend>> requests_;  ///< owns them all
   /// Requests to reuse, and finished ones whose callbacks wait for the
   /// next turn: lists through SendRequest::next, which never allocate.
@@ -236,21 +310,6 @@ class SocketImpl : private SocketEvents {
   OutgoingSend* completedHead_ = nullptr;
   OutgoingSend* completedTail_ = nullptr;
   bool completionScheduled_ = false;
-
-  /// Datagrams read in a batch but not delivered because a 'message'
-  /// listener threw: delivered first on the next turn.
-  struct HeldDatagram {
-    std::vector<std::uint8_t> data;
-    Endpoint from;
-    bool truncated;
-  };
-  std::deque<HeldDatagram> held_;
-
-  // Per-datagram caches (see parseNumericCached and onDatagram).
-  std::string lastHost_;
-  std::optional<IpAddress> lastHostIp_;
-  IpAddress lastSender_;
-  RemoteInfo lastRemote_;  ///< what listeners get (a const reference)
 };
 
 template <typename F>
@@ -285,10 +344,34 @@ void SocketImpl::enter(F&& fn) {
 
 namespace dgram {
 
-/// What dgram::Socket holds, under the opaque name its header declares.
-class Socket::Impl final : public detail::SocketImpl {
+/// The public Socket and its state machine in one object, so that one
+/// make_shared allocates both and the control block. Socket's members
+/// reach the state machine by a static_cast (Socket::impl()).
+class Socket::Impl final : public Socket, public detail::SocketImpl {
  public:
-  using SocketImpl::SocketImpl;
+  Impl(const SocketOptions& options, Loop& loop) : SocketImpl(options, loop) {}
+
+  // Inside the library, impl().bind(...) means the state machine's bind,
+  // not the public overloads of the same names.
+  using SocketImpl::address;
+  using SocketImpl::bind;
+  using SocketImpl::close;
+  using SocketImpl::connect;
+  using SocketImpl::disconnect;
+  using SocketImpl::loop;
+  using SocketImpl::ref;
+  using SocketImpl::remoteAddress;
+  using SocketImpl::send;
+  using SocketImpl::setBroadcast;
+  using SocketImpl::setMulticastInterface;
+  using SocketImpl::setMulticastLoopback;
+  using SocketImpl::setMulticastTTL;
+  using SocketImpl::setTTL;
+  using SocketImpl::type;
+  using SocketImpl::unref;
+
+ private:
+  Socket& owner() noexcept override { return *this; }
 };
 
 }  // namespace dgram

@@ -98,9 +98,9 @@ void SocketImpl::bindForMembership() {
   if (SysError err = openAndBind(anyAddress(family()), 0))
     throw errnoException(err, "bind");
   bindState_ = BindState::binding;
-  std::weak_ptr<int> token = lifetime_;
-  loop_.defer([this, token] {
-    if (!token.expired() && !closed_) startListening();
+  std::weak_ptr<Socket> alive = token();
+  loop_.defer([this, alive] {
+    if (!alive.expired() && !closed_) startListening();
   });
 }
 

@@ -113,7 +113,7 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
   if (bindState_ != BindState::bound) {
     // Sent after 'listening'; the caller may reuse its buffer right away.
     request->own();
-    pending_.emplace_back(PendingSend{request});
+    rare().pending.emplace_back(PendingSend{request});
     hasPendingQueue_ = true;
     return;
   }
@@ -124,10 +124,12 @@ std::optional<IpAddress> SocketImpl::parseNumericCached(
     const std::string& host) {
   // Most programs send to the same few addresses: the last one parsed is
   // remembered (a string compare costs far less than parsing again).
-  if (host == lastHost_) return lastHostIp_;
-  lastHostIp_ = parseNumeric(host);
-  lastHost_ = host;
-  return lastHostIp_;
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  if (host == cache.host && cache.hostFamily == family()) return cache.hostIp;
+  cache.hostIp = parseNumeric(host);
+  cache.host = host;
+  cache.hostFamily = family();
+  return cache.hostIp;
 }
 
 void SocketImpl::startSend(OutgoingSend* request) {
@@ -140,16 +142,16 @@ void SocketImpl::startSend(OutgoingSend* request) {
   std::optional<IpAddress> ip;
   if (host.empty()) {
     ip = loopbackAddress(family());
-  } else if (!options_.lookup) {
+  } else if (!hasCustomLookup()) {
     ip = parseNumericCached(host);
   }
-  if (ip && ordered_.empty()) {
+  if (ip && (!rare_ || rare_->ordered.empty())) {
     sendResolved(request, *ip);  // the steady-state path
     return;
   }
   // Behind a lookup (its own or an earlier send's): keep the order.
   request->own();
-  ordered_.push_back(request);
+  rare().ordered.push_back(request);
   if (ip) {
     request->resolved = true;
     request->resolvedIp = *ip;
@@ -165,9 +167,10 @@ void SocketImpl::startSend(OutgoingSend* request) {
 }
 
 void SocketImpl::sendInOrder() {
-  while (!ordered_.empty() && ordered_.front()->resolved && !closed_) {
-    OutgoingSend* request = ordered_.front();
-    ordered_.pop_front();
+  Fifo<OutgoingSend*>& ordered = rare().ordered;
+  while (!ordered.empty() && ordered.front()->resolved && !closed_) {
+    OutgoingSend* request = ordered.front();
+    ordered.pop_front();
     request->resolved = false;
     if (request->error) {
       complete(request);
@@ -294,7 +297,7 @@ std::size_t SocketImpl::sendQueueCount() const {
 void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,
                             const Endpoint& from, bool truncated) {
   if (closed_) return;
-  if (!held_.empty()) {
+  if (rare_ && !rare_->held.empty()) {
     // Datagrams held after a throw go first: keep the order.
     holdDatagram(data, size, from, truncated);
     return;
@@ -305,24 +308,26 @@ void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,
 void SocketImpl::holdDatagram(const std::uint8_t* data, std::size_t size,
                               const Endpoint& from, bool truncated) {
   if (closed_) return;
-  held_.push_back(HeldDatagram{std::vector<std::uint8_t>(data, data + size),
-                               from, truncated});
-  if (held_.size() == 1) later([this] { deliverHeld(); });
+  Fifo<Rare::HeldDatagram>& held = rare().held;
+  held.push_back(Rare::HeldDatagram{
+      std::vector<std::uint8_t>(data, data + size), from, truncated});
+  if (held.size() == 1) later([this] { deliverHeld(); });
 }
 
 void SocketImpl::deliverHeld() {
-  while (!held_.empty() && !closed_) {
-    HeldDatagram datagram = std::move(held_.front());
-    held_.pop_front();
+  Fifo<Rare::HeldDatagram>& held = rare().held;
+  while (!held.empty() && !closed_) {
+    Rare::HeldDatagram datagram = std::move(held.front());
+    held.pop_front();
     try {
       dispatchDatagram(datagram.data.data(), datagram.data.size(),
                        datagram.from, datagram.truncated);
     } catch (...) {
-      if (!held_.empty()) later([this] { deliverHeld(); });
+      if (!held.empty()) later([this] { deliverHeld(); });
       throw;
     }
   }
-  held_.clear();
+  held.clear();
 }
 
 void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
@@ -335,14 +340,15 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
   }
   // Senders repeat: the text of the last one is kept rather than
   // formatted again for every datagram.
-  if (!(lastSender_ == from.ip) || lastRemote_.address.empty()) {
-    lastSender_ = from.ip;
-    lastRemote_.address = toIpString(from.ip, indexToZone);
-    lastRemote_.family = from.ip.family;
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  if (!(cache.sender == from.ip) || cache.remote.address.empty()) {
+    cache.sender = from.ip;
+    cache.remote.address = toIpString(from.ip, indexToZone);
+    cache.remote.family = from.ip.family;
   }
-  lastRemote_.port = from.port;
-  lastRemote_.size = size;
-  onMessage_.emit(Bytes(data, size), lastRemote_);
+  cache.remote.port = from.port;
+  cache.remote.size = size;
+  onMessage_.emit(Bytes(data, size), cache.remote);
 }
 
 void SocketImpl::onReceiveError(SysError error) {

@@ -30,8 +30,8 @@ class Poller : public Backend {
   void wake() override { wakeup_.signal(); }
 
   /// A POSIX UDP socket watched by this poller (posix/udp_io.cpp).
-  std::unique_ptr<PlatformSocket> createSocket(LoopCore& loop,
-                                               SocketEvents& events) final;
+  PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
+                                 PlatformSocketSpace space) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).

@@ -20,6 +20,7 @@
 #include "bsd/sockaddr.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
+#include "common/platform_socket_space.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -97,12 +98,10 @@ int openDatagramSocket(int domain) {
 #endif  // SOCK_NONBLOCK && SOCK_CLOEXEC
 }
 
-class PosixUdpSocket final : public BsdSocket,
-                             private Watcher,
-                             private TurnEndWork {
+class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
-  PosixUdpSocket(LoopCore& loop, Poller& poller, SocketEvents& events)
-      : BsdSocket(events), loop_(loop), poller_(poller) {}
+  PosixUdpSocket(LoopCore& loop, SocketEvents& events)
+      : BsdSocket(events), loop_(loop) {}
   ~PosixUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -113,7 +112,7 @@ class PosixUdpSocket final : public BsdSocket,
       ::close(fd);
       return err;
     }
-    poller_.claim(fd);
+    poller().claim(fd);
     fd_ = fd;
     family_ = family;
     return {};
@@ -144,9 +143,9 @@ class PosixUdpSocket final : public BsdSocket,
                                                : "UNKNOWN";
       return {};
     }
-    if (!poller_.claim(fd)) return sysErrorFromErrno(EEXIST);
+    if (!poller().claim(fd)) return sysErrorFromErrno(EEXIST);
     if (int error = makeNonBlocking(fd)) {
-      poller_.release(fd);  // not adopted: the caller still owns it
+      poller().release(fd);  // not adopted: the caller still owns it
       return sysErrorFromErrno(error);
     }
     fd_ = fd;
@@ -205,16 +204,16 @@ class PosixUdpSocket final : public BsdSocket,
       // Sends waiting for the end of the turn were issued before close():
       // they leave now, as they would have had they left at once (a bound
       // socket's send reaches the kernel before Node's close() returns).
-      loop_.cancelTurnEnd(*this);
+      loop_.cancelTurnEnd(this);
       flushScheduled_ = false;
       if (fd_ >= 0 && !waitingToSend()) flushQueue();
     }
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
     retryTimer_ = 0;
     if (fd_ < 0) return;
-    if (watched_) poller_.unwatch(fd_);
+    if (watched_) poller().unwatch(fd_);
     watched_ = 0;
-    poller_.release(fd_);
+    poller().release(fd_);
     ::close(fd_);
     fd_ = -1;
     receiving_ = false;
@@ -267,7 +266,7 @@ class PosixUdpSocket final : public BsdSocket,
     unsigned want =
         (receiving_ ? kReadable : 0u) | (waitWritable ? kWritable : 0u);
     if (want == watched_) return;
-    if (int error = poller_.watch(fd_, want, this)) {
+    if (int error = poller().watch(fd_, want, this)) {
       registrationFailed(want, sysErrorFromErrno(error));
       return;
     }
@@ -287,7 +286,7 @@ class PosixUdpSocket final : public BsdSocket,
       queue_.failAll(events_, error);
     }
     if (addedRead && fd_ >= 0)
-      events_.onSystemError(error, poller_.controlCall());
+      events_.onSystemError(error, poller().controlCall());
   }
 
   void onReady(unsigned events) override {
@@ -323,11 +322,14 @@ class PosixUdpSocket final : public BsdSocket,
 
   void flushAtTurnEnd() {
     if (flushScheduled_) return;
-    loop_.atTurnEnd(*this);
+    loop_.atTurnEnd({[](void* self) noexcept {
+                       static_cast<PosixUdpSocket*>(self)->atTurnEnd();
+                     },
+                     this});
     flushScheduled_ = true;
   }
 
-  void atTurnEnd() noexcept override {
+  void atTurnEnd() noexcept {
     flushScheduled_ = false;
     if (!waitingToSend()) flushQueue();
   }
@@ -521,22 +523,33 @@ class PosixUdpSocket final : public BsdSocket,
     return -1;
   }
 
+  // The poller is the loop's backend: reached through the loop rather
+  // than held, one word less per socket.
+  Poller& poller() const noexcept {
+    return static_cast<Poller&>(loop_.backend());
+  }
+
   LoopCore& loop_;
-  Poller& poller_;
+  std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
   int fd_ = -1;
   Family family_ = Family::IPv4;
+  std::uint8_t watched_ = 0;  ///< kReadable | kWritable being watched
   bool receiving_ = false;
-  unsigned watched_ = 0;
-  std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
-  bool flushScheduled_ = false;   ///< atTurnEnd will flush the queue
+  bool flushScheduled_ = false;  ///< atTurnEnd will flush the queue
   bool blocked_ = false;  ///< the kernel said EAGAIN: wait for writability
 };
 
 }  // namespace
 
-std::unique_ptr<PlatformSocket> Poller::createSocket(LoopCore& loop,
-                                                     SocketEvents& events) {
-  return std::make_unique<PosixUdpSocket>(loop, *this, events);
+// A POSIX socket never costs an allocation of its own: it always fits in
+// the space its Socket reserves (common/platform_socket_space.hpp).
+static_assert(fitsPlatformSocketSpace<PosixUdpSocket>(kPlatformSocketSpace),
+              "PosixUdpSocket outgrew kPlatformSocketSpace: raise the "
+              "budget there (and the sizeof budgets in the tests)");
+
+PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
+                                       PlatformSocketSpace space) {
+  return makePlatformSocket<PosixUdpSocket>(space, loop, events);
 }
 
 }  // namespace dgram::detail

@@ -67,8 +67,8 @@ class IocpBackend : public Backend {
   virtual void completeLater(IocpOperation& operation) noexcept = 0;
 
   /// A Winsock UDP socket completing into this port (win32/udp_io.cpp).
-  std::unique_ptr<PlatformSocket> createSocket(LoopCore& loop,
-                                               SocketEvents& events) final;
+  PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
+                                 PlatformSocketSpace space) final;
 };
 
 }  // namespace dgram::detail

@@ -539,9 +539,12 @@ void SendOperation::finished(DWORD) {
 
 }  // namespace
 
-std::unique_ptr<PlatformSocket> IocpBackend::createSocket(
-    LoopCore& loop, SocketEvents& events) {
-  return std::make_unique<WinUdpSocket>(loop, *this, events);
+// Built in the Socket's space when it fits, else on the heap (its
+// overlapped operations make it larger than a POSIX socket).
+PlatformSocketPtr IocpBackend::createSocket(LoopCore& loop,
+                                            SocketEvents& events,
+                                            PlatformSocketSpace space) {
+  return makePlatformSocket<WinUdpSocket>(space, loop, *this, events);
 }
 
 }  // namespace dgram::detail
