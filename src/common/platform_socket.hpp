@@ -16,6 +16,7 @@
 #include "common/ip_address.hpp"
 #include "common/sys_error.hpp"
 #include "dgram/bytes.hpp"
+#include "dgram/socket.hpp"
 
 namespace dgram::detail {
 
@@ -75,6 +76,8 @@ struct OpenOptions {
   bool reuseAddr = false;
   bool reusePort = false;
   bool ipv6Only = false;
+  bool gso = false;  ///< segment runs of equal sends, where available
+  bool gro = false;  ///< accept coalesced receives, where available
 };
 
 class PlatformSocket {
@@ -104,6 +107,8 @@ class PlatformSocket {
   /// Bytes and requests queued here, not yet taken by the kernel.
   virtual std::size_t queuedBytes() const noexcept = 0;
   virtual std::size_t queuedCount() const noexcept = 0;
+  /// The kernel offloads in use (none where the platform has none).
+  virtual Offloads offloads() const noexcept { return {}; }
 
   /// Closes the system socket. Queued sends complete with ECANCELED
   /// through `onSendDone` before this returns.

@@ -217,6 +217,9 @@ std::size_t Socket::getSendQueueSize() const {
 std::size_t Socket::getSendQueueCount() const {
   return impl_->sendQueueCount();
 }
+Offloads Socket::offloads() const {
+  return impl_->offloads();
+}
 
 Socket& Socket::ref() {
   impl_->ref();

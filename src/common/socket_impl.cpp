@@ -317,7 +317,8 @@ void SocketImpl::bindImplicitly() {
 SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   if (ip.family != family()) return sysErrorFromName("EINVAL");
   if (!io_->isOpen()) {
-    OpenOptions open{options_.reuseAddr, options_.reusePort, options_.ipv6Only};
+    OpenOptions open{options_.reuseAddr, options_.reusePort,
+                     options_.ipv6Only, options_.gso, options_.gro};
     if (SysError err = io_->open(family(), open)) return err;
   }
   if (SysError err =

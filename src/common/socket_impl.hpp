@@ -89,6 +89,7 @@ class SocketImpl : private SocketEvents {
   int bufferSize(BufferKind kind, std::optional<int> size);
   std::size_t sendQueueSize() const;
   std::size_t sendQueueCount() const;
+  Offloads offloads() const;
   void ref();
   void unref();
 
