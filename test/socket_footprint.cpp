@@ -20,17 +20,18 @@ namespace {
 using dgram::detail::kPlatformSocketSpace;
 
 // The send path's members of SocketImpl: the vector that owns the pooled
-// requests, the free list and its length, the completed list's two ends
-// and its flag (intrusive lists through SendRequest::next).
+// requests, the free list, the completed list's two ends and its flag
+// (intrusive lists through SendRequest::next).
 constexpr std::size_t kSendPathBytes =
-    sizeof(std::vector<void*>) + 5 * sizeof(void*);
+    sizeof(std::vector<void*>) + 4 * sizeof(void*);
 
 // Everything else SocketImpl holds inline: vtable pointer, the loop's
 // reference (a shared_ptr), the loop, the platform socket's pointer, the
 // state flags and task count, three listener lists ('message', 'listening',
 // 'error'), the bind callback's id, the bind target and the pointer to the
-// rare state, on a 64-bit system.
-constexpr std::size_t kOwnStateBytes = 136;
+// rare state, the open options (offloads included) and the free list's
+// length, on a 64-bit system.
+constexpr std::size_t kOwnStateBytes = 144;
 
 }  // namespace
 

@@ -108,6 +108,32 @@ struct SocketOptions {
   LookupFunction lookup;   ///< empty = the built-in resolver
   AbortSignal signal;      ///< empty = none
   Loop* loop = nullptr;    ///< nullptr = Loop::defaultLoop()
+
+  /// @name Kernel offloads (beyond Node; opt-in; `Socket::offloads()`
+  /// tells which are active). Linux only: elsewhere (and with kernels
+  /// that lack them) turning one on is accepted and changes nothing.
+  ///@{
+  /// GSO (UDP_SEGMENT): consecutive sends of one loop turn to the same
+  /// destination and of the same size (the last may be shorter) leave as
+  /// one system call that the kernel cuts into those datagrams, up to 64
+  /// datagrams and 64 KB at a time. Other sends split the run; order and
+  /// per-send callbacks are as without it. If the kernel refuses a
+  /// segmented send (a device without checksum offload says EIO), GSO is
+  /// turned off for the socket and the same datagrams go out one by one.
+  /// Windows' equivalent (UDP_SEND_MSG_SIZE) is future work.
+  bool gso = false;
+  /// GRO (UDP_GRO): the kernel may hand over several datagrams from one
+  /// sender in one buffer; each is still delivered to 'message' as its
+  /// own datagram with the same RemoteInfo. Windows' equivalent
+  /// (UDP_RECV_MAX_COALESCED_SIZE) is future work.
+  bool gro = false;
+  ///@}
+};
+
+/// Which kernel offloads a socket uses now (see SocketOptions::gso/gro).
+struct Offloads {
+  bool gso = false;  ///< sends are segmented by the kernel
+  bool gro = false;  ///< received datagrams may arrive coalesced
 };
 
 /// `socket.bind(options)`.
@@ -325,6 +351,11 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   std::size_t getSendQueueSize() const;
   /// `socket.getSendQueueCount()`: datagrams waiting likewise.
   std::size_t getSendQueueCount() const;
+
+  /// The offloads in use: those asked for in SocketOptions, once bound,
+  /// where the platform and kernel have them and (GSO) the kernel has not
+  /// refused one. Beyond Node.
+  Offloads offloads() const;
 
   // --- liveness
   // ---------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include "common/ip_address.hpp"
 #include "common/sys_error.hpp"
 #include "dgram/bytes.hpp"
+#include "dgram/socket.hpp"
 
 namespace dgram::detail {
 
@@ -76,6 +77,8 @@ struct OpenOptions {
   bool reuseAddr = false;
   bool reusePort = false;
   bool ipv6Only = false;
+  bool gso = false;  ///< segment runs of equal sends, where available
+  bool gro = false;  ///< accept coalesced receives, where available
 };
 
 class PlatformSocket {
@@ -105,6 +108,8 @@ class PlatformSocket {
   /// Bytes and requests queued here, not yet taken by the kernel.
   virtual std::size_t queuedBytes() const noexcept = 0;
   virtual std::size_t queuedCount() const noexcept = 0;
+  /// The kernel offloads in use (none where the platform has none).
+  virtual Offloads offloads() const noexcept { return {}; }
 
   /// Closes the system socket. Queued sends complete with ECANCELED
   /// through `onSendDone` before this returns.
@@ -126,6 +131,11 @@ class PlatformSocket {
   /// Sets the buffer size when `size` > 0, then reads it back into `size`.
   virtual SysError bufferSize(BufferKind kind, int& size) = 0;
 };
+
+/// The alignment of the space a Socket lends its platform socket: one
+/// holds pointers and integers, nothing over-aligned (so the space is not
+/// padded to max_align_t for nothing).
+inline constexpr std::size_t kPlatformSocketAlign = alignof(void*);
 
 /// Owns a platform socket that its backend built either in memory the
 /// Socket lends it (no allocation of its own: see makePlatformSocket) or,
@@ -187,7 +197,7 @@ struct PlatformSocketSpace {
 /// Whether a platform socket of type T fits in `bytes` of lent memory.
 template <typename T>
 constexpr bool fitsPlatformSocketSpace(std::size_t bytes) noexcept {
-  return sizeof(T) <= bytes && alignof(T) <= alignof(std::max_align_t);
+  return sizeof(T) <= bytes && alignof(T) <= kPlatformSocketAlign;
 }
 
 /// Builds a T in `space` when it fits, else on the heap.
@@ -195,7 +205,7 @@ template <typename T, typename... Args>
 PlatformSocketPtr makePlatformSocket(PlatformSocketSpace space,
                                      Args&&... args) {
   if (space.data && sizeof(T) <= space.size &&
-      alignof(T) <= alignof(std::max_align_t))
+      alignof(T) <= kPlatformSocketAlign)
     return {new (space.data) T(std::forward<Args>(args)...), true};
   return {new T(std::forward<Args>(args)...), false};
 }

@@ -227,6 +227,9 @@ std::size_t Socket::getSendQueueSize() const {
 std::size_t Socket::getSendQueueCount() const {
   return impl().sendQueueCount();
 }
+Offloads Socket::offloads() const {
+  return impl().activeOffloads();
+}
 
 Socket& Socket::ref() {
   impl().ref();

@@ -40,7 +40,8 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       io_(loop_.backend().createSocket(
           loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_})),
       type_(options.type),
-      openOptions_{options.reuseAddr, options.reusePort, options.ipv6Only} {
+      openOptions_{options.reuseAddr, options.reusePort, options.ipv6Only,
+                   options.gso, options.gro} {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     throw errSocketBadBufferSize();
   // Only what is set is kept: most sockets have none of these.

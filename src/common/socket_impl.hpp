@@ -116,6 +116,7 @@ class SocketImpl : private SocketEvents {
   int bufferSize(BufferKind kind, std::optional<int> size);
   std::size_t sendQueueSize() const;
   std::size_t sendQueueCount() const;
+  Offloads activeOffloads() const;
   void ref();
   void unref();
 
@@ -248,7 +249,7 @@ class SocketImpl : private SocketEvents {
   LoopCore& loop_;
   /// The platform socket's home (see platform_socket_space.hpp); declared
   /// before io_, which destroys what it holds.
-  alignas(std::max_align_t) unsigned char ioSpace_[kPlatformSocketSpace];
+  alignas(kPlatformSocketAlign) unsigned char ioSpace_[kPlatformSocketSpace];
   PlatformSocketPtr io_;  ///< built in ioSpace_ where it fits
 
   ListenerList<void(Bytes, const RemoteInfo&)> onMessage_;
@@ -259,7 +260,8 @@ class SocketImpl : private SocketEvents {
   // Ordered by size, so that no padding falls between them.
   /// Where a bind to a numeric address (or none) goes, on the next turn.
   Endpoint bindTarget_;
-  std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
+  std::uint32_t tasks_ = 0;      ///< calls deferred by later(), not yet run
+  std::uint32_t freeCount_ = 0;  ///< length of the free list (free_)
   std::uint32_t loopSlot_ = 0;
   Type type_;
   Family adoptedFamily_ = Family::IPv4;  ///< family of an adopted fd
@@ -306,7 +308,6 @@ class SocketImpl : private SocketEvents {
   /// Requests to reuse, and finished ones whose callbacks wait for the
   /// next turn: lists through SendRequest::next, which never allocate.
   OutgoingSend* free_ = nullptr;
-  std::size_t freeCount_ = 0;
   OutgoingSend* completedHead_ = nullptr;
   OutgoingSend* completedTail_ = nullptr;
   bool completionScheduled_ = false;

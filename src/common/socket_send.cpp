@@ -292,6 +292,10 @@ std::size_t SocketImpl::sendQueueCount() const {
   return closed_ ? 0 : io_->queuedCount();
 }
 
+Offloads SocketImpl::activeOffloads() const {
+  return closed_ ? Offloads{} : io_->offloads();
+}
+
 // --- receiving --------------------------------------------------------------
 
 void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,

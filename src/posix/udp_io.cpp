@@ -24,6 +24,7 @@
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
+#include "posix/udp_offload.hpp"
 
 namespace dgram::detail {
 namespace {
@@ -43,6 +44,8 @@ constexpr std::size_t kMaxParts = 64;
 // the turn ends. Large enough to amortise the call; small enough that the
 // message headers stay on the stack.
 constexpr std::size_t kSendBatch = 64;
+// Datagrams per sendmmsg when GSO joins runs of them into one message.
+constexpr std::size_t kMaxDatagramsPerCall = 256;
 // A read interrupted by a signal is retried at once, this many times at
 // most; then the batch ends and the next readiness event retries.
 constexpr int kMaxInterrupts = 8;
@@ -112,6 +115,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       ::close(fd);
       return err;
     }
+    // Offloads the kernel lacks are simply not used (offloads() says so).
+    gso_ = options.gso && offload::canSegment(fd);
+    gro_ = options.gro && offload::enableCoalescing(fd);
     poller().claim(fd);
     fd_ = fd;
     family_ = family;
@@ -223,6 +229,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
+
+  Offloads offloads() const noexcept override {
+    return Offloads{gso_ && fd_ >= 0, gro_ && fd_ >= 0};
+  }
 
  private:
   bsd::Handle handle() const noexcept override { return fd_; }
@@ -366,25 +376,77 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
 #ifdef DGRAM_HAVE_SENDMMSG
+  // Whether `next` may follow `last` in one segmented send whose segment
+  // size is `segment`: same destination, no larger, and within the
+  // kernel's limits; a shorter datagram ends the run.
+  static bool joinsRun(const SendRequest& last, const SendRequest& next,
+                       std::size_t segment, std::size_t datagrams,
+                       std::size_t bytes) {
+    if (last.size != segment || next.size == 0 || next.size > segment)
+      return false;
+    if (datagrams >= offload::kMaxSegments ||
+        bytes + next.size > offload::kMaxBytes)
+      return false;
+    if (last.hasDestination != next.hasDestination) return false;
+    return !last.hasDestination ||
+           (last.destination.ip == next.destination.ip &&
+            last.destination.port == next.destination.port);
+  }
+
+  // The kernel refused to segment (no checksum offload: EIO; a segment
+  // too large for the path: EINVAL; an old kernel): GSO goes off for good
+  // and the same datagrams are sent again one by one.
+  bool refusedSegmenting(SysError error, unsigned datagrams) {
+    if (datagrams < 2) return false;
+    if (!(error.is(Errc::kEIO) || error.is(Errc::kEINVAL) ||
+          error.is(Errc::kENOTSUP) || error.is(Errc::kENOPROTOOPT)))
+      return false;
+    gso_ = false;
+    return true;
+  }
+
+  // One message per datagram, or with GSO one per run of datagrams the
+  // kernel cuts apart again.
   SysError sendQueuedBatch() {
     mmsghdr messages[kSendBatch];
-    iovec iov[kSendBatch];
+    iovec iov[kMaxDatagramsPerCall];
     sockaddr_storage names[kSendBatch];
+    alignas(cmsghdr) unsigned char control[kSendBatch][offload::kControlSpace];
+    unsigned datagrams[kSendBatch];  // per message
     unsigned count = 0;
-    for (SendRequest* request = &queue_.front(); request && count < kSendBatch;
-         request = request->next, ++count) {
-      // A queued request owns its payload: one part (SendQueue::push).
-      const Bytes& payload = request->parts.front();
-      iov[count].iov_base = const_cast<std::uint8_t*>(payload.data());
-      iov[count].iov_len = payload.size();
-      messages[count] = mmsghdr{};
+    std::size_t used = 0;  // iov entries
+    SendRequest* request = &queue_.front();
+    while (request && count < kSendBatch && used < kMaxDatagramsPerCall) {
       msghdr& header = messages[count].msg_hdr;
+      messages[count] = mmsghdr{};
       if (request->hasDestination) {
         header.msg_name = &names[count];
         header.msg_namelen = toSockaddr(request->destination, names[count]);
       }
-      header.msg_iov = &iov[count];
-      header.msg_iovlen = 1;
+      header.msg_iov = &iov[used];
+      const std::size_t segment = request->size;
+      std::size_t bytes = 0;
+      unsigned run = 0;
+      for (;;) {
+        // A queued request owns its payload: one part (SendQueue::push).
+        const Bytes& payload = request->parts.front();
+        iov[used].iov_base = const_cast<std::uint8_t*>(payload.data());
+        iov[used].iov_len = payload.size();
+        ++used;
+        ++run;
+        bytes += request->size;
+        SendRequest* next = request->next;
+        bool joins = gso_ && next && used < kMaxDatagramsPerCall &&
+                     joinsRun(*request, *next, segment, run, bytes);
+        request = next;
+        if (!joins) break;
+      }
+      header.msg_iovlen = run;
+      if (run > 1)
+        offload::setSegmentSize(header, control[count],
+                                static_cast<std::uint16_t>(segment));
+      datagrams[count] = run;
+      ++count;
     }
     int sent;
     do {
@@ -393,28 +455,31 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       });
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) {
-      // Nothing was taken: the error is the oldest datagram's.
+      // Nothing was taken: the error is the oldest message's.
       SysError err =
           errno == EWOULDBLOCK ? sysErrorFromErrno(EAGAIN) : lastError();
       if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS)) return err;
+      if (refusedSegmenting(err, datagrams[0])) return {};
       queue_.complete(events_, err);
       return {};
     }
-    // The kernel took the first `sent`.
+    // The kernel took the first `sent` messages.
     for (int i = 0; i < sent; ++i)
-      queue_.complete(events_, {});
+      for (unsigned j = 0; j < datagrams[i]; ++j)
+        queue_.complete(events_, {});
     if (static_cast<unsigned>(sent) < count && !queue_.empty()) {
-      // It stopped early: on EAGAIN, or on an error for the next datagram
+      // It stopped early: on EAGAIN, or on an error for the next message
       // that some Linux kernels park in SO_ERROR (where a later call would
       // report it for another datagram, or a read as a receive error).
       // Collect it and give it to its datagram; kernels that do not park
-      // it report it again when the next call starts at that datagram.
+      // it report it again when the next call starts at that message.
       int err = 0;
       socklen_t length = sizeof err;
       if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &length) == 0 &&
           err != 0) {
         SysError parked = sysErrorFromErrno(err);
         if (parked.is(Errc::kENOBUFS)) return parked;  // it waits, as ever
+        if (refusedSegmenting(parked, datagrams[sent])) return {};
         queue_.complete(events_, parked);
       }
     }
@@ -439,6 +504,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     mmsghdr messages[kBatch];
     iovec iov[kBatch];
     sockaddr_storage from[kBatch];
+    // With GRO the kernel says in a control message where it coalesced.
+    alignas(cmsghdr) unsigned char control[kBatch][offload::kControlSpace];
     for (std::size_t i = 0; i < kBatch; ++i) {
       iov[i] = iovec{arena + i * kSlotSize, kSlotSize};
       messages[i] = mmsghdr{};
@@ -446,6 +513,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       messages[i].msg_hdr.msg_namelen = sizeof from[i];
       messages[i].msg_hdr.msg_iov = &iov[i];
       messages[i].msg_hdr.msg_iovlen = 1;
+      if (gro_) {
+        messages[i].msg_hdr.msg_control = control[i];
+        messages[i].msg_hdr.msg_controllen = sizeof control[i];
+      }
     }
     int count;
     int interrupted = 0;
@@ -457,14 +528,22 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
+      std::size_t done = 0;
       try {
-        deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr);
+        deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr,
+                false, done);
       } catch (...) {
-        // A listener threw: the rest of the batch is already read (and
-        // the arena is shared), so the Socket keeps copies for later.
-        for (int j = i + 1; j < count; ++j)
+        // A listener threw: the rest of the batch (and of a coalesced
+        // buffer) is already read, and the arena is shared, so the Socket
+        // keeps copies for later.
+        if (done < messages[i].msg_len)
+          deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr,
+                  true, done);
+        for (int j = i + 1; j < count; ++j) {
+          std::size_t none = 0;
           deliver(iov[j].iov_base, messages[j].msg_len, messages[j].msg_hdr,
-                  true);
+                  true, none);
+        }
         throw;
       }
     }
@@ -490,25 +569,37 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         });
       } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
       if (size < 0) return count > 0 ? count : readFailed();
-      deliver(arena, static_cast<std::size_t>(size), message);
+      std::size_t done = 0;
+      deliver(arena, static_cast<std::size_t>(size), message, false, done);
       ++count;
     }
     return count;
   }
 #endif  // DGRAM_HAVE_RECVMMSG
 
-  void deliver(void* data, std::size_t size, const msghdr& header,
-               bool hold = false) {
+  // Hands the datagram in a received buffer to the Socket, or with GRO
+  // the datagrams the kernel coalesced into it, each with the same sender.
+  // `done` counts the buffer's bytes already handed over (advanced before
+  // each call, so after a throw it points past the datagram that threw).
+  void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
+               std::size_t& done) {
     Endpoint from;
     if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name), from))
       return;
     bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
     auto* bytes = static_cast<const std::uint8_t*>(data);
     std::size_t length = size < kSlotSize ? size : kSlotSize;
-    if (hold)
-      events_.holdDatagram(bytes, length, from, truncated);
-    else
-      events_.onDatagram(bytes, length, from, truncated);
+    std::size_t segment = gro_ ? offload::coalescedSegmentSize(header) : 0;
+    if (segment == 0 || segment > length) segment = length;
+    do {
+      std::size_t piece = length - done < segment ? length - done : segment;
+      const std::uint8_t* at = bytes + done;
+      done += piece;
+      if (hold)
+        events_.holdDatagram(at, piece, from, truncated);
+      else
+        events_.onDatagram(at, piece, from, truncated);
+    } while (done < length);
   }
 
   // EAGAIN (and EINTR past kMaxInterrupts) ends the batch quietly; the
@@ -536,6 +627,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   std::uint8_t watched_ = 0;  ///< kReadable | kWritable being watched
   bool receiving_ = false;
   bool flushScheduled_ = false;  ///< atTurnEnd will flush the queue
+  bool gso_ = false;             ///< segmented sends asked for, and not refused
+  bool gro_ = false;             ///< the kernel may coalesce what it hands over
   bool blocked_ = false;  ///< the kernel said EAGAIN: wait for writability
 };
 

@@ -1,0 +1,279 @@
+// Kernel offloads, opt-in (SocketOptions::gso / gro): a run of equal sends
+// leaves as one segmented send and arrives as the datagrams it was; a
+// coalesced receive is delivered as the datagrams that were sent; a
+// refused segmented send turns GSO off and sends each datagram once.
+// Linux only: elsewhere the options are accepted and report inactive.
+#include "support/catch.hpp"
+
+#include <cerrno>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fault_injection.hpp"
+#include "support/fault_scope.hpp"
+#include "support/socket_helpers.hpp"
+
+#if defined(DGRAM_FAULT_INJECTION) && !defined(_WIN32)
+
+namespace fault = dgram::detail::fault;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+long sendCalls() {
+  return fault::calls(fault::Call::sendmsg) +
+         fault::calls(fault::Call::sendmmsg);
+}
+
+dgram::SocketOptions withOffloads(bool gso, bool gro) {
+  dgram::SocketOptions options;
+  options.gso = gso;
+  options.gro = gro;
+  return options;
+}
+
+// A bound socket that keeps every datagram it receives, with its sender.
+struct Collector {
+  std::vector<std::string> received;
+  std::vector<int> ports;
+  std::shared_ptr<dgram::Socket> socket;
+  int port;
+  explicit Collector(dgram::Loop& loop,
+                     dgram::SocketOptions options = dgram::SocketOptions{})
+      : socket(test::boundSocket(
+            loop, options,
+            [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+              received.push_back(msg.str());
+              ports.push_back(rinfo.port);
+            })),
+        port(socket->address().port) {}
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+};
+
+// Whether this kernel segments sends; tests that need it say so when not.
+bool kernelSegments(dgram::Socket& socket) {
+  if (socket.offloads().gso) return true;
+  WARN("SKIPPED: no UDP_SEGMENT on this platform or kernel");
+  return false;
+}
+
+// `count` payloads of `size` bytes, numbered in their first bytes.
+std::vector<std::string> payloads(int count, std::size_t size, char fill) {
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    std::string text = std::to_string(i) + ":";
+    text.resize(size, fill);
+    out.push_back(text);
+  }
+  return out;
+}
+
+struct Sent {
+  std::vector<std::optional<dgram::Error>> results;
+};
+
+// Sends each payload (to the matching port) from one timer, that is in
+// one loop turn; returns when every callback ran.
+Sent sendInOneTurn(dgram::Loop& loop, dgram::Socket& sender,
+                   const std::vector<std::string>& messages,
+                   const std::vector<int>& ports) {
+  Sent sent;
+  loop.setTimeout(0ms, [&] {
+    for (std::size_t i = 0; i < messages.size(); ++i)
+      sender.send(messages[i], ports[i], "127.0.0.1",
+                  [&sent](const std::optional<dgram::Error>& err, std::size_t) {
+                    sent.results.push_back(err);
+                  });
+  });
+  REQUIRE(test::runUntil(
+      loop, [&] { return sent.results.size() == messages.size(); }));
+  return sent;
+}
+
+void checkNoErrors(const Sent& sent) {
+  for (const auto& result : sent.results)
+    CHECK_FALSE(result);
+}
+
+}  // namespace
+
+TEST_CASE("offloads are off unless asked for", "[offload]") {
+  dgram::Loop loop;
+  auto plain = test::boundSocket(loop);
+  CHECK_FALSE(plain->offloads().gso);
+  CHECK_FALSE(plain->offloads().gro);
+  auto unbound = test::makeSocket(loop, withOffloads(true, true));
+  CHECK_FALSE(unbound->offloads().gso);  // nothing to offload before bind
+  plain->close();
+  unbound->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("gso: a run of equal sends leaves in one call, as its datagrams",
+          "[offload][gso]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  Collector sink(loop);
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  if (!kernelSegments(*sender)) return;
+  auto messages = payloads(10, 100, 'g');
+  messages.push_back("short last");  // the last of a run may be shorter
+  long before = sendCalls();
+  Sent sent = sendInOneTurn(loop, *sender, messages,
+                            std::vector<int>(messages.size(), sink.port));
+  CHECK(sendCalls() - before == 1);
+  checkNoErrors(sent);
+  REQUIRE(test::runUntil(
+      loop, [&] { return sink.received.size() == messages.size(); }));
+  CHECK(sink.received == messages);
+  CHECK(sender->offloads().gso);
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("gso: other destinations and sizes split runs, order is kept",
+          "[offload][gso]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  Collector a(loop);
+  Collector b(loop);
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  if (!kernelSegments(*sender)) return;
+  // a a b a a(longer) a a, and a single datagram.
+  std::vector<std::string> messages = {"a0..",   "a1..", "b0..", "a2..",
+                                       "a3....", "a4..", "a5..", "x"};
+  std::vector<int> ports = {a.port, a.port, b.port, a.port,
+                            a.port, a.port, a.port, b.port};
+  Sent sent = sendInOneTurn(loop, *sender, messages, ports);
+  checkNoErrors(sent);
+  REQUIRE(test::runUntil(
+      loop, [&] { return a.received.size() == 6 && b.received.size() == 2; }));
+  CHECK(a.received == std::vector<std::string>{"a0..", "a1..", "a2..", "a3....",
+                                               "a4..", "a5.."});
+  CHECK(b.received == std::vector<std::string>{"b0..", "x"});
+  sender->close();
+  a.socket->close();
+  b.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("gso: a refused segmented send turns GSO off, nothing is lost",
+          "[offload][gso][fault]") {
+  // As a device without checksum offload answers (EIO): the same
+  // datagrams go out one by one, each callback runs once.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  Collector sink(loop);
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  if (!kernelSegments(*sender)) return;
+  auto messages = payloads(8, 64, 'r');
+  fault::failNth(fault::Call::sendmmsg, 1, EIO);
+  Sent sent = sendInOneTurn(loop, *sender, messages,
+                            std::vector<int>(messages.size(), sink.port));
+  checkNoErrors(sent);
+  CHECK_FALSE(sender->offloads().gso);
+  REQUIRE(test::runUntil(
+      loop, [&] { return sink.received.size() == messages.size(); }));
+  CHECK(sink.received == messages);
+  // Later sends work as well, without GSO.
+  Sent again =
+      sendInOneTurn(loop, *sender, {"after", "after"}, {sink.port, sink.port});
+  checkNoErrors(again);
+  REQUIRE(test::runUntil(loop, [&] { return sink.received.size() == 10; }));
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("gso: an error that is not a refusal stays with its send",
+          "[offload][gso][fault]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  Collector sink(loop);
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  if (!kernelSegments(*sender)) return;
+  auto messages = payloads(4, 32, 'e');
+  fault::failNth(fault::Call::sendmmsg, 1, ENOMEM);
+  Sent sent = sendInOneTurn(loop, *sender, messages,
+                            std::vector<int>(messages.size(), sink.port));
+  // The failed message was the run of four: each of its sends reports it
+  // once... or the kernel's first message, whatever it held.
+  REQUIRE(sent.results.size() == 4);
+  CHECK(sent.results[0]);
+  CHECK(sender->offloads().gso);
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("gro: a coalesced receive is delivered as the datagrams sent",
+          "[offload][gro]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  Collector sink(loop, withOffloads(false, true));
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  if (!kernelSegments(*sender)) return;
+  if (!sink.socket->offloads().gro) {
+    WARN("SKIPPED: no UDP_GRO on this kernel");
+    return;
+  }
+  auto messages = payloads(20, 100, 'c');
+  messages.push_back("tail");
+  Sent sent = sendInOneTurn(loop, *sender, messages,
+                            std::vector<int>(messages.size(), sink.port));
+  checkNoErrors(sent);
+  REQUIRE(test::runUntil(
+      loop, [&] { return sink.received.size() == messages.size(); }));
+  CHECK(sink.received == messages);
+  for (int port : sink.ports)
+    CHECK(port == sender->address().port);
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("gro: a listener that throws inside a coalesced buffer loses none",
+          "[offload][gro]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  if (!kernelSegments(*sender)) return;
+  std::vector<std::string> received;
+  auto sink = test::boundSocket(loop, withOffloads(false, true));
+  if (!sink->offloads().gro) {
+    WARN("SKIPPED: no UDP_GRO on this kernel");
+    return;
+  }
+  int thrown = 0;
+  sink->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+    received.push_back(msg.str());
+    if (received.size() == 3) {
+      ++thrown;
+      throw std::runtime_error("listener");
+    }
+  });
+  auto messages = payloads(8, 50, 't');
+  loop.setTimeout(0ms, [&] {
+    for (const auto& m : messages)
+      sender->send(m, sink->address().port, "127.0.0.1");
+  });
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (received.size() < messages.size() &&
+         std::chrono::steady_clock::now() < deadline) {
+    try {
+      loop.runOnce(10ms);
+    } catch (const std::runtime_error&) {
+    }
+  }
+  CHECK(thrown == 1);
+  CHECK(received == messages);
+  sender->close();
+  sink->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+#endif  // DGRAM_FAULT_INJECTION && !_WIN32
