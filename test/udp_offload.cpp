@@ -12,6 +12,7 @@
 
 #include "common/fault_injection.hpp"
 #include "support/fault_scope.hpp"
+#include "support/netns.hpp"
 #include "support/socket_helpers.hpp"
 
 #if defined(DGRAM_FAULT_INJECTION) && !defined(_WIN32)
@@ -275,5 +276,91 @@ TEST_CASE("gro: a listener that throws inside a coalesced buffer loses none",
   sink->close();
   CHECK(test::runUntilIdle(loop));
 }
+
+#ifdef __linux__
+
+namespace {
+
+// A Node dgram socket on loopback (test/support/node_peer.js), read line
+// by line.
+class LoopbackNodePeer {
+ public:
+  LoopbackNodePeer()
+      : process_({test::net::findProgram("node"),
+                  std::string(DGRAM_TEST_SOURCE_DIR) + "/support/node_peer.js",
+                  R"({"type":"udp4","address":"127.0.0.1"})"}) {
+    std::string line = expect("listening ");
+    port_ = std::stoi(line.substr(line.rfind("port=") + 5));
+  }
+  int port() const noexcept { return port_; }
+  std::string expect(const std::string& prefix) {
+    std::string line;
+    while (process_.readLine(line))
+      if (line.rfind(prefix, 0) == 0) return line;
+    FAIL("Node printed no '" << prefix << "' line; it printed:\n"
+                             << process_.transcript());
+    return {};
+  }
+  void send(const std::string& data, int port) {
+    process_.writeLine(R"({"send":")" + data + R"(","port":)" +
+                       std::to_string(port) + R"(,"address":"127.0.0.1"})");
+    CHECK(expect("sent ") == "sent error=none");
+  }
+
+ private:
+  test::net::Process process_;
+  int port_ = 0;
+};
+
+bool haveNode() {
+  if (!test::net::findProgram("node").empty()) return true;
+  WARN("SKIPPED: no 'node' in PATH for the interop tests");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("gso: Node receives a segmented send as ordinary datagrams",
+          "[offload][gso][node]") {
+  if (!haveNode()) return;
+  test::FaultScope scope;
+  dgram::Loop loop;
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  if (!kernelSegments(*sender)) return;
+  LoopbackNodePeer node;
+  auto messages = payloads(6, 40, 'n');
+  long before = sendCalls();
+  Sent sent = sendInOneTurn(loop, *sender, messages,
+                            std::vector<int>(messages.size(), node.port()));
+  CHECK(sendCalls() - before == 1);
+  checkNoErrors(sent);
+  const std::string from = " address=127.0.0.1 family=IPv4 port=" +
+                           std::to_string(sender->address().port) + " size=";
+  for (const auto& m : messages)
+    CHECK(node.expect("message ") ==
+          "message data=" + m + from + std::to_string(m.size()));
+  sender->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("gro: Node's datagrams reach a GRO socket one by one",
+          "[offload][gro][node]") {
+  if (!haveNode()) return;
+  dgram::Loop loop;
+  Collector sink(loop, withOffloads(false, true));
+  LoopbackNodePeer node;
+  auto messages = payloads(5, 30, 'm');
+  for (const auto& m : messages)
+    node.send(m, sink.port);
+  REQUIRE(test::runUntil(
+      loop, [&] { return sink.received.size() == messages.size(); }));
+  CHECK(sink.received == messages);
+  for (int port : sink.ports)
+    CHECK(port == node.port());
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+#endif  // __linux__
 
 #endif  // DGRAM_FAULT_INJECTION && !_WIN32

@@ -109,10 +109,10 @@ struct SocketOptions {
   AbortSignal signal;      ///< empty = none
   Loop* loop = nullptr;    ///< nullptr = Loop::defaultLoop()
 
-  /// @name Kernel offloads (beyond Node; opt-in; `Socket::offloads()`
-  /// tells which are active). Linux only: elsewhere (and with kernels
-  /// that lack them) turning one on is accepted and changes nothing.
-  ///@{
+  // Kernel offloads: beyond Node, opt-in; Socket::offloads() tells which
+  // are active. Linux only: elsewhere (and with kernels that lack them)
+  // turning one on is accepted and changes nothing.
+
   /// GSO (UDP_SEGMENT): consecutive sends of one loop turn to the same
   /// destination and of the same size (the last may be shorter) leave as
   /// one system call that the kernel cuts into those datagrams, up to 64
@@ -120,14 +120,13 @@ struct SocketOptions {
   /// per-send callbacks are as without it. If the kernel refuses a
   /// segmented send (a device without checksum offload says EIO), GSO is
   /// turned off for the socket and the same datagrams go out one by one.
-  /// Windows' equivalent (UDP_SEND_MSG_SIZE) is future work.
+  /// Linux only; Windows' equivalent (UDP_SEND_MSG_SIZE) is future work.
   bool gso = false;
   /// GRO (UDP_GRO): the kernel may hand over several datagrams from one
   /// sender in one buffer; each is still delivered to 'message' as its
-  /// own datagram with the same RemoteInfo. Windows' equivalent
-  /// (UDP_RECV_MAX_COALESCED_SIZE) is future work.
+  /// own datagram with the same RemoteInfo. Linux only; Windows'
+  /// equivalent (UDP_RECV_MAX_COALESCED_SIZE) is future work.
   bool gro = false;
-  ///@}
 };
 
 /// Which kernel offloads a socket uses now (see SocketOptions::gso/gro).

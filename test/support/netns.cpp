@@ -590,13 +590,18 @@ void NsLoop::close(dgram::Socket* socket) {
 // ---------------------------------------------------------------------------
 // Process
 
-Process::Process(const Namespace& ns, const std::vector<std::string>& argv) {
+Process::Process(const Namespace& ns, const std::vector<std::string>& argv)
+    : Process(ns.fd(), argv) {}
+
+Process::Process(const std::vector<std::string>& argv) : Process(-1, argv) {}
+
+Process::Process(int nsFd, const std::vector<std::string>& argv) {
 #ifdef __linux__
   std::string error;
-  pid_ = spawn(ns.fd(), argv, in_, out_, error);
+  pid_ = spawn(nsFd, argv, in_, out_, error);
   if (pid_ < 0) throw std::runtime_error(error);
 #else
-  (void)ns;
+  (void)nsFd;
   (void)argv;
   throw std::runtime_error("Process is Linux only");
 #endif  // __linux__

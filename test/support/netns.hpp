@@ -226,6 +226,8 @@ class NsLoop {
 class Process {
  public:
   Process(const Namespace& ns, const std::vector<std::string>& argv);
+  /// Runs `argv` in this process's own network namespace (loopback).
+  explicit Process(const std::vector<std::string>& argv);
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -242,6 +244,8 @@ class Process {
   const std::string& transcript() const noexcept { return transcript_; }
 
  private:
+  /// In the namespace `nsFd` names, or this one when it is -1.
+  Process(int nsFd, const std::vector<std::string>& argv);
   int pid_ = -1;
   int in_ = -1;
   int out_ = -1;
