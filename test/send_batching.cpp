@@ -21,27 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-long sendCalls() {
-  return fault::calls(fault::Call::sendmsg) +
-         fault::calls(fault::Call::sendmmsg);
-}
-
-// A bound socket that keeps the text of every datagram it receives.
-struct Collector {
-  std::vector<std::string> received;
-  std::shared_ptr<dgram::Socket> socket;
-  int port;
-  explicit Collector(dgram::Loop& loop)
-      : socket(test::boundSocket(
-            loop,
-            [this](dgram::Bytes msg, const dgram::RemoteInfo&) {
-              received.push_back(msg.str());
-            })),
-        port(socket->address().port) {}
-  Collector(const Collector&) = delete;
-  Collector& operator=(const Collector&) = delete;
-};
-
 }  // namespace
 
 TEST_CASE("a burst of sends from one listener takes fewer syscalls",
@@ -49,7 +28,7 @@ TEST_CASE("a burst of sends from one listener takes fewer syscalls",
   test::FaultScope scope;
   dgram::Loop loop;
   constexpr int kBurst = 40;
-  Collector sink(loop);
+  test::Collector sink(loop);
   auto& received = sink.received;
   auto& receiver = sink.socket;
   const int port = sink.port;
@@ -57,7 +36,7 @@ TEST_CASE("a burst of sends from one listener takes fewer syscalls",
   long before = -1;
   int done = 0;
   echo->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
-    before = sendCalls();
+    before = test::sendSyscalls();
     for (int i = 0; i < kBurst; ++i)
       echo->send(std::to_string(i), port, "127.0.0.1",
                  [&done](const std::optional<dgram::Error>& err, std::size_t) {
@@ -71,7 +50,7 @@ TEST_CASE("a burst of sends from one listener takes fewer syscalls",
   trigger->send("go", echo->address().port, "127.0.0.1");
   REQUIRE(test::runUntil(
       loop, [&] { return done == kBurst && received.size() == kBurst; }));
-  long calls = sendCalls() - before;
+  long calls = test::sendSyscalls() - before;
   INFO("send system calls for " << kBurst << " datagrams: " << calls);
 #ifdef __linux__
   CHECK(calls == 1);  // one sendmmsg
@@ -90,7 +69,7 @@ TEST_CASE("sends of one turn are queued until the turn ends, in order",
           "[send][batch][queue]") {
   test::FaultScope scope;
   dgram::Loop loop;
-  Collector sink(loop);
+  test::Collector sink(loop);
   auto& receiver = sink.socket;
   const int port = sink.port;
   auto sender = test::boundSocket(loop);
@@ -99,7 +78,7 @@ TEST_CASE("sends of one turn are queued until the turn ends, in order",
   long callsInTurn = -1;
   bool fired = false;
   loop.setTimeout(0ms, [&] {
-    long before = sendCalls();
+    long before = test::sendSyscalls();
     for (std::string text : {"a", "bb", "ccc"})
       sender->send(text, port, "127.0.0.1",
                    [&events, text](const std::optional<dgram::Error>& err,
@@ -109,7 +88,7 @@ TEST_CASE("sends of one turn are queued until the turn ends, in order",
                    });
     queuedCount = sender->getSendQueueCount();
     queuedBytes = sender->getSendQueueSize();
-    callsInTurn = sendCalls() - before;
+    callsInTurn = test::sendSyscalls() - before;
     CHECK(events.empty());  // callbacks never run inside send()
     fired = true;
   });
@@ -121,7 +100,7 @@ TEST_CASE("sends of one turn are queued until the turn ends, in order",
   CHECK(queuedBytes == 6);
   CHECK(sender->getSendQueueCount() == 0);
   CHECK(sender->getSendQueueSize() == 0);
-  CHECK(sendCalls() >= 1);
+  CHECK(test::sendSyscalls() >= 1);
   REQUIRE(test::runUntil(
       loop, [&] { return events.size() == 3 && sink.received.size() == 3; }));
   CHECK(sink.received == std::vector<std::string>{"a", "bb", "ccc"});
@@ -138,9 +117,9 @@ TEST_CASE("a send issued outside the loop leaves at once", "[send][batch]") {
   auto receiver = test::boundSocket(
       loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
   auto sender = test::boundSocket(loop);
-  long before = sendCalls();
+  long before = test::sendSyscalls();
   sender->send("now", receiver->address().port, "127.0.0.1");
-  CHECK(sendCalls() == before + 1);
+  CHECK(test::sendSyscalls() == before + 1);
   CHECK(sender->getSendQueueCount() == 0);
   REQUIRE(test::runUntil(loop, [&] { return messages == 1; }));
   sender->close();
@@ -155,7 +134,7 @@ TEST_CASE("a datagram refused inside a batch fails alone",
   // must reach that send's callback, and nothing else.
   test::FaultScope scope;
   dgram::Loop loop;
-  Collector sink(loop);
+  test::Collector sink(loop);
   auto& received = sink.received;
   auto& receiver = sink.socket;
   const int port = sink.port;
@@ -214,7 +193,7 @@ TEST_CASE("a send then close in the same turn still leaves",
   // close() returns: the batch is flushed before the socket closes.
   test::FaultScope scope;
   dgram::Loop loop;
-  Collector sink(loop);
+  test::Collector sink(loop);
   auto& received = sink.received;
   auto& receiver = sink.socket;
   const int port = sink.port;

@@ -23,36 +23,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-long sendCalls() {
-  return fault::calls(fault::Call::sendmsg) +
-         fault::calls(fault::Call::sendmmsg);
-}
-
 dgram::SocketOptions withOffloads(bool gso, bool gro) {
   dgram::SocketOptions options;
   options.gso = gso;
   options.gro = gro;
   return options;
 }
-
-// A bound socket that keeps every datagram it receives, with its sender.
-struct Collector {
-  std::vector<std::string> received;
-  std::vector<int> ports;
-  std::shared_ptr<dgram::Socket> socket;
-  int port;
-  explicit Collector(dgram::Loop& loop,
-                     dgram::SocketOptions options = dgram::SocketOptions{})
-      : socket(test::boundSocket(
-            loop, options,
-            [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
-              received.push_back(msg.str());
-              ports.push_back(rinfo.port);
-            })),
-        port(socket->address().port) {}
-  Collector(const Collector&) = delete;
-  Collector& operator=(const Collector&) = delete;
-};
 
 // Whether this kernel segments sends; tests that need it say so when not.
 bool kernelSegments(dgram::Socket& socket) {
@@ -117,15 +93,15 @@ TEST_CASE("gso: a run of equal sends leaves in one call, as its datagrams",
           "[offload][gso]") {
   test::FaultScope scope;
   dgram::Loop loop;
-  Collector sink(loop);
+  test::Collector sink(loop);
   auto sender = test::boundSocket(loop, withOffloads(true, false));
   if (!kernelSegments(*sender)) return;
   auto messages = payloads(10, 100, 'g');
   messages.push_back("short last");  // the last of a run may be shorter
-  long before = sendCalls();
+  long before = test::sendSyscalls();
   Sent sent = sendInOneTurn(loop, *sender, messages,
                             std::vector<int>(messages.size(), sink.port));
-  CHECK(sendCalls() - before == 1);
+  CHECK(test::sendSyscalls() - before == 1);
   checkNoErrors(sent);
   REQUIRE(test::runUntil(
       loop, [&] { return sink.received.size() == messages.size(); }));
@@ -140,8 +116,8 @@ TEST_CASE("gso: other destinations and sizes split runs, order is kept",
           "[offload][gso]") {
   test::FaultScope scope;
   dgram::Loop loop;
-  Collector a(loop);
-  Collector b(loop);
+  test::Collector a(loop);
+  test::Collector b(loop);
   auto sender = test::boundSocket(loop, withOffloads(true, false));
   if (!kernelSegments(*sender)) return;
   // a a b a a(longer) a a, and a single datagram.
@@ -168,7 +144,7 @@ TEST_CASE("gso: a refused segmented send turns GSO off, nothing is lost",
   // datagrams go out one by one, each callback runs once.
   test::FaultScope scope;
   dgram::Loop loop;
-  Collector sink(loop);
+  test::Collector sink(loop);
   auto sender = test::boundSocket(loop, withOffloads(true, false));
   if (!kernelSegments(*sender)) return;
   auto messages = payloads(8, 64, 'r');
@@ -194,7 +170,7 @@ TEST_CASE("gso: an error that is not a refusal stays with its send",
           "[offload][gso][fault]") {
   test::FaultScope scope;
   dgram::Loop loop;
-  Collector sink(loop);
+  test::Collector sink(loop);
   auto sender = test::boundSocket(loop, withOffloads(true, false));
   if (!kernelSegments(*sender)) return;
   auto messages = payloads(4, 32, 'e');
@@ -215,7 +191,7 @@ TEST_CASE("gro: a coalesced receive is delivered as the datagrams sent",
           "[offload][gro]") {
   test::FaultScope scope;
   dgram::Loop loop;
-  Collector sink(loop, withOffloads(false, true));
+  test::Collector sink(loop, withOffloads(false, true));
   auto sender = test::boundSocket(loop, withOffloads(true, false));
   if (!kernelSegments(*sender)) return;
   if (!sink.socket->offloads().gro) {
@@ -329,10 +305,10 @@ TEST_CASE("gso: Node receives a segmented send as ordinary datagrams",
   if (!kernelSegments(*sender)) return;
   LoopbackNodePeer node;
   auto messages = payloads(6, 40, 'n');
-  long before = sendCalls();
+  long before = test::sendSyscalls();
   Sent sent = sendInOneTurn(loop, *sender, messages,
                             std::vector<int>(messages.size(), node.port()));
-  CHECK(sendCalls() - before == 1);
+  CHECK(test::sendSyscalls() - before == 1);
   checkNoErrors(sent);
   const std::string from = " address=127.0.0.1 family=IPv4 port=" +
                            std::to_string(sender->address().port) + " size=";
@@ -347,7 +323,7 @@ TEST_CASE("gro: Node's datagrams reach a GRO socket one by one",
           "[offload][gro][node]") {
   if (!haveNode()) return;
   dgram::Loop loop;
-  Collector sink(loop, withOffloads(false, true));
+  test::Collector sink(loop, withOffloads(false, true));
   LoopbackNodePeer node;
   auto messages = payloads(5, 30, 'm');
   for (const auto& m : messages)

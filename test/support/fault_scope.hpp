@@ -16,6 +16,13 @@ struct FaultScope {
   FaultScope& operator=(const FaultScope&) = delete;
 };
 
+/// System calls that sent datagrams since the last reset (sendmsg and
+/// sendmmsg alike).
+inline long sendSyscalls() {
+  return dgram::detail::fault::calls(dgram::detail::fault::Call::sendmsg) +
+         dgram::detail::fault::calls(dgram::detail::fault::Call::sendmmsg);
+}
+
 }  // namespace test
 
 #endif  // DGRAM_FAULT_INJECTION

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "support/helpers.hpp"
 
@@ -28,6 +30,26 @@ inline std::shared_ptr<dgram::Socket> boundSocket(
     dgram::Loop& loop, dgram::MessageListener fn = {}) {
   return boundSocket(loop, dgram::SocketOptions{}, std::move(fn));
 }
+
+/// A bound socket that keeps the text and sender's port of every datagram
+/// it receives. Not movable: its listener points at it.
+struct Collector {
+  std::vector<std::string> received;
+  std::vector<int> ports;
+  std::shared_ptr<dgram::Socket> socket;
+  int port;
+  explicit Collector(dgram::Loop& loop,
+                     dgram::SocketOptions options = dgram::SocketOptions{})
+      : socket(boundSocket(
+            loop, std::move(options),
+            [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+              received.push_back(msg.str());
+              ports.push_back(rinfo.port);
+            })),
+        port(socket->address().port) {}
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+};
 
 /// The dgram::Error that `f` throws; fails the test if it throws none.
 template <typename F>
