@@ -94,8 +94,11 @@ class Session {
 // What the kernel may say about other 127/8, ::1 and ::ffff:127.x
 // destinations: ICMP from a dead port, broadcast without SO_BROADCAST, odd
 // scopes, an IPv4-mapped peer of a socket bound to ::1 (ENETUNREACH).
-const std::set<std::string> kKernelErrors = {"ECONNREFUSED", "EACCES",
-                                             "EADDRNOTAVAIL", "ENETUNREACH"};
+// What the kernel may answer a well-formed send. EAFNOSUPPORT: a udp6
+// socket bound to an IPv4-mapped address sends only to IPv4 (Linux), as
+// Node reports it too.
+const std::set<std::string> kKernelErrors = {
+    "ECONNREFUSED", "EACCES", "EADDRNOTAVAIL", "ENETUNREACH", "EAFNOSUPPORT"};
 
 bool isSendError(const std::string& code) {
   return code == "ECANCELED"     // closed before it could go (S14)
