@@ -129,8 +129,6 @@ int LoopCore::pollTimeout(int requestedMs) {
 }
 
 void LoopCore::atTurnEnd(TurnEndWork work) {
-  for (const TurnEndWork& scheduled : turnEnd_)
-    if (scheduled.context == work.context) return;
   turnEnd_.push_back(work);
 }
 

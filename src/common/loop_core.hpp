@@ -71,7 +71,8 @@ class LoopCore {
   /// running, or the loop is dispatching events).
   bool inTurn() const noexcept { return iterating_; }
   /// Runs `work` once before this turn waits for I/O or returns, whichever
-  /// comes first. Scheduling it twice runs it once.
+  /// comes first. The caller schedules it once until it has run or been
+  /// cancelled (the socket keeps that flag; no search here per send).
   void atTurnEnd(TurnEndWork work);
   /// Forgets the work scheduled by atTurnEnd for `context` (its owner is
   /// closing).

@@ -58,6 +58,12 @@ SysError lastError() {
   return sysErrorFromErrno(errno);
 }
 
+// A failed sendmsg/sendmmsg's errno, with EWOULDBLOCK folded into EAGAIN
+// (they differ on some systems) so callers test one code.
+SysError sendFailure() {
+  return sysErrorFromErrno(errno == EWOULDBLOCK ? EAGAIN : errno);
+}
+
 // UDP never raises SIGPIPE, but where the flag exists it costs nothing.
 #ifdef MSG_NOSIGNAL
 constexpr int kSendFlags = MSG_NOSIGNAL;
@@ -266,8 +272,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         return {};
       if (errno != EINTR) break;
     }
-    if (errno == EWOULDBLOCK) return sysErrorFromErrno(EAGAIN);
-    return lastError();
+    return sendFailure();
   }
 
   void updateInterest() {
@@ -456,8 +461,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) {
       // Nothing was taken: the error is the oldest message's.
-      SysError err =
-          errno == EWOULDBLOCK ? sysErrorFromErrno(EAGAIN) : lastError();
+      SysError err = sendFailure();
       if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS)) return err;
       if (refusedSegmenting(err, datagrams[0])) return {};
       queue_.complete(events_, err);
