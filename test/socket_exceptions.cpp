@@ -141,6 +141,31 @@ TEST_CASE("a throwing bind callback does not strand the sends behind it",
 }
 
 TEST_CASE(
+    "a 'listening' listener that throws before the bind callback: the "
+    "callback still runs once, next turn",
+    "[exception][bind]") {
+  dgram::Loop loop;
+  auto s = test::makeSocket(loop);
+  int first = 0;
+  int callback = 0;
+  int after = 0;
+  s->on(dgram::listening, [&] {
+    ++first;
+    throw Thrown();
+  });
+  s->bind(0, "127.0.0.1", [&] { ++callback; });
+  s->on(dgram::listening, [&] { ++after; });
+  int thrown = runCatching(loop, [&] { return after == 1; });
+  CHECK(thrown == 1);
+  CHECK(first == 1);
+  CHECK(callback == 1);
+  CHECK(after == 1);
+  s->close();
+  runCatching(loop, [] { return false; });
+  CHECK(callback == 1);
+}
+
+TEST_CASE(
     "a throwing error listener still cancels the sends behind a "
     "failed bind",
     "[exception][bind]") {

@@ -1,7 +1,7 @@
 // The per-socket footprint budget of issue 11 (an idle bound socket: one
 // allocation for the Socket, its state, its platform socket and the
-// shared_ptr's control block, one for its bind callback; see also the
-// allocation count in alloc_steady_state.cpp). Sizes are pinned here so
+// shared_ptr's control block; a bind callback waits inside it; see also
+// the allocation count in alloc_steady_state.cpp). Sizes are pinned here so
 // that a member added to every socket is a decision, not an accident.
 #include <cstddef>
 #include <memory>
@@ -28,10 +28,11 @@ constexpr std::size_t kSendPathBytes =
 // Everything else SocketImpl holds inline: vtable pointer, the loop's
 // reference (a shared_ptr), the loop, the platform socket's pointer, the
 // state flags and task count, three listener lists ('message', 'listening',
-// 'error'), the bind callback's id, the bind target and the pointer to the
-// rare state, the open options (offloads included) and the free list's
-// length, on a 64-bit system.
-constexpr std::size_t kOwnStateBytes = 144;
+// 'error'), the pointer to the rare state, the open options (offloads
+// included) and the free list's length, on a 64-bit system. (A bind's
+// callback and target wait in the platform socket's space, which is free
+// until the socket opens.)
+constexpr std::size_t kOwnStateBytes = 112;
 
 }  // namespace
 

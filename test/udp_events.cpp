@@ -52,6 +52,25 @@ TEST_CASE("several listeners of each event run in registration order",
                                          "message 2", "close 1", "close 2"});
 }
 
+TEST_CASE(
+    "a bind callback runs among the 'listening' listeners in the order "
+    "bind() registered it",
+    "[events][bind]") {
+  // Node's bind(cb) is once('listening', cb) at the time of the call; the
+  // socket keeps the callback aside until then and must place it there.
+  dgram::Loop loop;
+  auto socket = test::makeSocket(loop);
+  std::vector<std::string> seen;
+  socket->on(dgram::listening, [&] { seen.push_back("before"); });
+  socket->bind(0, "127.0.0.1", [&] { seen.push_back("bind callback"); });
+  socket->on(dgram::listening, [&] { seen.push_back("after"); });
+  REQUIRE(test::runUntil(loop, [&] { return seen.size() == 3; }));
+  CHECK(seen == std::vector<std::string>{"before", "bind callback", "after"});
+  socket->close();
+  REQUIRE(test::runUntilIdle(loop));
+  CHECK(seen.size() == 3);  // once
+}
+
 TEST_CASE("several 'error' listeners all run, in order, and nothing is thrown",
           "[events][error]") {
   dgram::Loop loop;

@@ -44,6 +44,20 @@ class ListenerList {
     *link = entry;
   }
 
+  /// Adds a listener at the place its id gives it (ids grow with
+  /// registration): one registered earlier but kept elsewhere until now,
+  /// as a bind callback is. Not while the list is being emitted (the head
+  /// counts the emissions); then it goes last.
+  void insert(ListenerId id, std::function<Signature> fn, bool once) {
+    auto* entry = new Entry{id, std::move(fn), once};
+    Entry** link = &head_;
+    bool emitting = head_ && head_->emitting > 0;
+    while (*link && (emitting || (*link)->id < id))
+      link = &(*link)->next;
+    entry->next = *link;
+    *link = entry;
+  }
+
   bool remove(ListenerId id) {
     for (Entry* entry = head_; entry; entry = entry->next) {
       if (entry->id == id && !entry->removed) {

@@ -4,6 +4,7 @@
 #include "common/socket_impl.hpp"
 
 #include <algorithm>
+#include <new>
 #include <utility>
 #include <variant>
 
@@ -37,8 +38,6 @@ std::optional<IpAddress> otherFamilyLiteral(std::string_view host, Family own) {
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
     : loop_(coreOf(loop)),
-      io_(loop_.backend().createSocket(
-          loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_})),
       type_(options.type),
       openOptions_{options.reuseAddr, options.reusePort, options.ipv6Only,
                    options.gso, options.gro} {
@@ -59,8 +58,42 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 SocketImpl::~SocketImpl() {
   // Only a socket with nothing to do ends here (or one the loop abandoned):
   // its descriptor, if any, is released by io_.
+  takePendingBind();
   removeAbortListener();
   if (!abandoned_) loop_.detach(this);
+}
+
+SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
+  // Only an unbound socket binds, and it has no platform socket (a failed
+  // open or bind drops it): the space is free.
+  auto* pending = new (ioSpace_) PendingBind{};
+  hasPendingBind_ = true;
+  return *pending;
+}
+
+SocketImpl::PendingBind* SocketImpl::pendingBind() noexcept {
+  if (!hasPendingBind_) return nullptr;
+  return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+}
+
+SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
+  PendingBind* pending = pendingBind();
+  if (!pending) return {};
+  PendingBind taken = std::move(*pending);
+  pending->~PendingBind();
+  hasPendingBind_ = false;
+  return taken;
+}
+
+PlatformSocket& SocketImpl::platform() {
+  if (!io_) {
+    // The space is lent only when no PendingBind holds it (always, by the
+    // order of bind; the heap is the safe answer otherwise).
+    PlatformSocketSpace space{nullptr, 0};
+    if (!hasPendingBind_) space = {ioSpace_, sizeof ioSpace_};
+    io_ = loop_.backend().createSocket(loop_, *this, space);
+  }
+  return *io_;
 }
 
 SocketImpl::Rare& SocketImpl::rare() {
@@ -98,7 +131,8 @@ void SocketImpl::abandon() {
   abandoned_ = true;
   closed_ = true;
   removeAbortListener();
-  io_->close();
+  if (io_) io_->close();
+  takePendingBind();
   loop_.detach(this);
   auto keep = std::move(self_);
 }
@@ -118,6 +152,7 @@ void SocketImpl::releaseCallbacks() {
   // Captures (often the socket's own shared_ptr, as in the echo idiom) are
   // freed here; anything added from now on could never be called.
   released_ = true;
+  takePendingBind();  // a bind that never finished: its callback
   onMessage_.clear();
   onListening_.clear();
   if (rare_) {
@@ -196,11 +231,6 @@ void SocketImpl::emitPlain(Event event, bool resume) {
 }
 
 void SocketImpl::emitError(const Error& error) {
-  // A bind callback is a 'listening' listener that an error removes.
-  if (bindCallbackId_) {
-    onListening_.remove(bindCallbackId_);
-    bindCallbackId_ = 0;
-  }
   if (onError_.empty()) {
     loop_.raiseUnhandled(error);
     return;
@@ -215,7 +245,8 @@ void SocketImpl::healthCheck() const {
 }
 
 void SocketImpl::requireBound(const char* syscall) const {
-  if (!io_->isOpen()) throw errnoException(sysErrorFromName("EBADF"), syscall);
+  if (!io_ || !io_->isOpen())
+    throw errnoException(sysErrorFromName("EBADF"), syscall);
 }
 
 Family SocketImpl::family() const noexcept {
@@ -331,19 +362,28 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
   if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
   bindState_ = BindState::binding;
   retain();
-  if (cb) bindCallbackId_ = addPlain(Event::listening, std::move(cb), true);
+  PendingBind& pending = holdPendingBind();
+  // The callback takes its listener id now: 'listening' calls it after
+  // the listeners added before this bind and before those added after.
+  if (cb) {
+    pending.callback = std::move(cb);
+    pending.callbackId = loop_.nextListenerId();
+  }
   // No address or a numeric one (the common case) needs no lookup: the
-  // target waits in the socket, so the deferred call captures one pointer
-  // and allocates nothing. Names and custom lookups go through resolve().
+  // target waits in the PendingBind, so the deferred call captures one
+  // pointer and allocates nothing. Names and custom lookups go through
+  // resolve().
   std::optional<IpAddress> numeric;
   if (address.empty())
     numeric = anyAddress(family());
   else if (!hasCustomLookup())
     numeric = parseNumeric(address);
   if (numeric) {
-    bindTarget_ = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
+    pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
     later([this] {
-      if (!closed_) finishBind(std::nullopt, bindTarget_.ip, bindTarget_.port);
+      if (closed_) return;
+      const Endpoint& target = pendingBind()->target;
+      finishBind(std::nullopt, target.ip, target.port);
     });
     return;
   }
@@ -360,19 +400,27 @@ void SocketImpl::bindImplicitly() {
 
 SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   if (ip.family != family()) return sysErrorFromName("EINVAL");
-  if (!io_->isOpen()) {
-    if (SysError err = io_->open(family(), openOptions_)) return err;
+  // A platform socket that failed to open or bind is dropped (closing its
+  // descriptor): the space is free for the next bind's PendingBind.
+  if (!io_ || !io_->isOpen()) {
+    if (SysError err = platform().open(family(), openOptions_)) {
+      io_.reset();
+      return err;
+    }
   }
   if (SysError err =
           io_->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
-    io_->close();
+    io_.reset();
     return err;
   }
   return {};
 }
 
 void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
-                            const IpAddress& ip, int port) {
+                            IpAddress ip, int port) {
+  // The space goes to the platform socket (`ip` is a copy, it may have
+  // come from there).
+  PendingBind pending = takePendingBind();
   std::optional<Error> failure = lookupFailure;
   if (!failure) {
     if (SysError err = openAndBind(ip, port)) {
@@ -382,6 +430,7 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   }
   if (failure) {
     bindState_ = BindState::unbound;
+    pending.callback = nullptr;  // an error removes the bind callback
     try {
       emitError(*failure);
     } catch (...) {
@@ -391,7 +440,7 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
     cancelPending();
     return;
   }
-  startListening();
+  startListening(std::move(pending.callback), pending.callbackId);
 }
 
 void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
@@ -399,22 +448,25 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
   if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
   Family adopted = family();
   const char* otherType = nullptr;
-  if (SysError err = io_->adopt(fd, adopted, otherType))
-    throw errnoException(err, "open");
-  if (otherType) throw errInvalidFdType(otherType);
+  SysError err = platform().adopt(fd, adopted, otherType);
+  if (err || otherType) {
+    io_.reset();  // adopted nothing: the space stays free for a bind
+    if (err) throw errnoException(err, "open");
+    throw errInvalidFdType(otherType);
+  }
   adoptedFamily_ = adopted;
   hasAdoptedFamily_ = true;
   bindState_ = BindState::binding;
   retain();
-  if (cb) bindCallbackId_ = addPlain(Event::listening, std::move(cb), true);
+  // The platform socket has the space: the callback is a listener now.
+  if (cb) addPlain(Event::listening, std::move(cb), true);
   later([this] {
     if (!closed_) startListening();
   });
 }
 
-void SocketImpl::startListening() {
+void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
   bindState_ = BindState::bound;
-  bindCallbackId_ = 0;
   io_->startReceiving();
   updateHandleRef();
   bool emitted = false;
@@ -422,8 +474,20 @@ void SocketImpl::startListening() {
     applyBufferSizes();
     if (closed_) return;
     emitted = true;
-    emitPlain(Event::listening);
+    if (callback && onListening_.empty()) {
+      // The usual case, a bind callback and no 'listening' listener: it
+      // is called as the list would call it, without joining the list (a
+      // once listener; one that throws leaves nothing to resume).
+      Listener once = std::move(callback);
+      once();
+    } else {
+      if (callback) onListening_.insert(callbackId, std::move(callback), true);
+      emitPlain(Event::listening);
+    }
   } catch (...) {
+    // The bind callback waits with the listeners for the next turn.
+    if (callback && !emitted)
+      onListening_.insert(callbackId, std::move(callback), true);
     // A listener threw: what 'listening' starts still happens, next turn
     // (after the listening listeners the exception skipped).
     later([this, emitted] {
@@ -594,8 +658,10 @@ void SocketImpl::closeNow() {
   if (closed_) return;
   closed_ = true;
   removeAbortListener();
-  io_->stopReceiving();
-  io_->close();  // queued sends complete with ECANCELED
+  if (io_) {
+    io_->stopReceiving();
+    io_->close();  // queued sends complete with ECANCELED
+  }
   if (rare_) cancelRareWork();
   updateHandleRef();
   later([this] { finishClose(); });

@@ -182,12 +182,31 @@ class SocketImpl : private SocketEvents {
   Family family() const noexcept;
 
   // bind.
+  /// What a bind waits with until the socket opens: its callback (a once
+  /// 'listening' listener, placed among the others by its id only when
+  /// 'listening' is emitted) and its numeric target. It lives in ioSpace_,
+  /// which the platform socket does not use before it is built (when the
+  /// socket opens): a binding socket needs no allocation of its own.
+  struct PendingBind {
+    Listener callback;
+    ListenerId callbackId = 0;
+    Endpoint target;
+  };
+  static_assert(sizeof(PendingBind) <= kPlatformSocketSpace &&
+                alignof(PendingBind) <= kPlatformSocketAlign);
+  PendingBind& holdPendingBind();
+  PendingBind* pendingBind() noexcept;
+  /// Moves the PendingBind out of ioSpace_ (which is free afterwards).
+  PendingBind takePendingBind() noexcept;
+  /// Builds the platform socket (in ioSpace_ when free) if there is none.
+  PlatformSocket& platform();
   void bindImplicitly();
   void bindForMembership();
   SysError openAndBind(const IpAddress& ip, int port);
-  void finishBind(const std::optional<Error>& error, const IpAddress& ip,
-                  int port);
-  void startListening();
+  void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
+  /// Becomes 'listening'; `callback` (with its listener id) is a bind
+  /// callback that waited in the PendingBind, not yet among the listeners.
+  void startListening(Listener callback = {}, ListenerId callbackId = 0);
   void runPending();
   void cancelPending();
 
@@ -247,19 +266,19 @@ class SocketImpl : private SocketEvents {
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
   std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
   LoopCore& loop_;
-  /// The platform socket's home (see platform_socket_space.hpp); declared
-  /// before io_, which destroys what it holds.
+  /// The platform socket's home (see platform_socket_space.hpp), or the
+  /// PendingBind's before the socket opens; declared before io_, which
+  /// destroys what it holds.
   alignas(kPlatformSocketAlign) unsigned char ioSpace_[kPlatformSocketSpace];
-  PlatformSocketPtr io_;  ///< built in ioSpace_ where it fits
+  /// Built when the socket opens (platform()), in ioSpace_ where it fits;
+  /// dropped again if opening or binding fails.
+  PlatformSocketPtr io_;
 
   ListenerList<void(Bytes, const RemoteInfo&)> onMessage_;
   ListenerList<void()> onListening_;
   ListenerList<void(const Error&)> onError_;
-  ListenerId bindCallbackId_ = 0;
 
   // Ordered by size, so that no padding falls between them.
-  /// Where a bind to a numeric address (or none) goes, on the next turn.
-  Endpoint bindTarget_;
   std::uint32_t tasks_ = 0;      ///< calls deferred by later(), not yet run
   std::uint32_t freeCount_ = 0;  ///< length of the free list (free_)
   std::uint32_t loopSlot_ = 0;
@@ -274,7 +293,8 @@ class SocketImpl : private SocketEvents {
   bool holdsHandleRef_ = false;
   bool hasPendingQueue_ = false;
   bool hasAdoptedFamily_ = false;
-  OpenOptions openOptions_;  ///< from createSocket's options
+  bool hasPendingBind_ = false;  ///< a PendingBind is in ioSpace_
+  OpenOptions openOptions_;      ///< from createSocket's options
 
   /// State few sockets ever use, allocated by rare() on first use.
   struct Rare {

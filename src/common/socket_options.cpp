@@ -151,7 +151,7 @@ int SocketImpl::bufferSize(BufferKind kind, std::optional<int> size) {
   healthCheck();
   bool recv = kind == BufferKind::receive;
   if (size && *size <= 0) throw errSocketBadBufferSize();
-  if (!io_->isOpen())
+  if (!io_ || !io_->isOpen())
     throw errSocketBufferSize(sysErrorFromName("EBADF"), recv);
   int value = size.value_or(0);
   if (SysError err = io_->bufferSize(kind, value))

@@ -285,15 +285,15 @@ void SocketImpl::flushCompletions() {
 }
 
 std::size_t SocketImpl::sendQueueSize() const {
-  return closed_ ? 0 : io_->queuedBytes();
+  return closed_ || !io_ ? 0 : io_->queuedBytes();
 }
 
 std::size_t SocketImpl::sendQueueCount() const {
-  return closed_ ? 0 : io_->queuedCount();
+  return closed_ || !io_ ? 0 : io_->queuedCount();
 }
 
 Offloads SocketImpl::activeOffloads() const {
-  return closed_ ? Offloads{} : io_->offloads();
+  return closed_ || !io_ ? Offloads{} : io_->offloads();
 }
 
 // --- receiving --------------------------------------------------------------
