@@ -5,7 +5,6 @@
 // that a member added to every socket is a decision, not an accident.
 #include <cstddef>
 #include <memory>
-#include <vector>
 
 #include "support/catch.hpp"
 
@@ -19,20 +18,18 @@ namespace {
 
 using dgram::detail::kPlatformSocketSpace;
 
-// The send path's members of SocketImpl: the vector that owns the pooled
-// requests, the free list, the completed list's two ends and its flag
-// (intrusive lists through SendRequest::next).
-constexpr std::size_t kSendPathBytes =
-    sizeof(std::vector<void*>) + 4 * sizeof(void*);
+// The send path's members of SocketImpl: the pointer to its pool and
+// completion list, which the first send allocates (a socket that never
+// sends has none).
+constexpr std::size_t kSendPathBytes = sizeof(void*);
 
 // Everything else SocketImpl holds inline: vtable pointer, the loop's
 // reference (a shared_ptr), the loop, the platform socket's pointer, the
 // state flags and task count, three listener lists ('message', 'listening',
 // 'error'), the pointer to the rare state, the open options (offloads
-// included) and the free list's length, on a 64-bit system. (A bind's
-// callback and target wait in the platform socket's space, which is free
-// until the socket opens.)
-constexpr std::size_t kOwnStateBytes = 112;
+// included), on a 64-bit system. (A bind's callback and target wait in
+// the platform socket's space, which is free until the socket opens.)
+constexpr std::size_t kOwnStateBytes = 104;
 
 }  // namespace
 

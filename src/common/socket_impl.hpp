@@ -45,7 +45,7 @@ struct OutgoingSend : SendRequest {
   SysError result;             ///< the kernel's answer
   bool resolved = false;       ///< its destination is known (or failed)
   IpAddress resolvedIp;
-  std::size_t poolIndex = 0;  ///< its slot in SocketImpl::requests_
+  std::size_t poolIndex = 0;  ///< its slot in SendState::requests
 };
 
 /// A first-in first-out queue over a vector: unlike std::deque (which
@@ -279,8 +279,7 @@ class SocketImpl : private SocketEvents {
   ListenerList<void(const Error&)> onError_;
 
   // Ordered by size, so that no padding falls between them.
-  std::uint32_t tasks_ = 0;      ///< calls deferred by later(), not yet run
-  std::uint32_t freeCount_ = 0;  ///< length of the free list (free_)
+  std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
   std::uint32_t loopSlot_ = 0;
   Type type_;
   Family adoptedFamily_ = Family::IPv4;  ///< family of an adopted fd
@@ -324,13 +323,21 @@ class SocketImpl : private SocketEvents {
   Rare& rare();
   std::unique_ptr<Rare> rare_;
 
-  std::vector<std::unique_ptr<OutgoingSend>> requests_;  ///< owns them all
-  /// Requests to reuse, and finished ones whose callbacks wait for the
-  /// next turn: lists through SendRequest::next, which never allocate.
-  OutgoingSend* free_ = nullptr;
-  OutgoingSend* completedHead_ = nullptr;
-  OutgoingSend* completedTail_ = nullptr;
-  bool completionScheduled_ = false;
+  /// The send path's pool and completion list, allocated by the first
+  /// send (sendState()): a socket that only receives never pays for it,
+  /// and one that sends allocates it once, not per datagram.
+  struct SendState {
+    std::vector<std::unique_ptr<OutgoingSend>> requests;  ///< owns them all
+    /// Requests to reuse, and finished ones whose callbacks wait for the
+    /// next turn: lists through SendRequest::next, which never allocate.
+    OutgoingSend* free = nullptr;
+    OutgoingSend* completedHead = nullptr;
+    OutgoingSend* completedTail = nullptr;
+    std::uint32_t freeCount = 0;  ///< length of the free list
+    bool completionScheduled = false;
+  };
+  SendState& sendState();
+  std::unique_ptr<SendState> sends_;
 };
 
 template <typename F>

@@ -43,15 +43,21 @@ OutgoingSend* nextOf(const OutgoingSend* request) noexcept {
 
 }  // namespace
 
+SocketImpl::SendState& SocketImpl::sendState() {
+  if (!sends_) sends_ = std::make_unique<SendState>();
+  return *sends_;
+}
+
 OutgoingSend* SocketImpl::acquireRequest() {
-  OutgoingSend* request = free_;
+  SendState& state = sendState();
+  OutgoingSend* request = state.free;
   if (request) {
-    free_ = nextOf(request);
-    --freeCount_;
+    state.free = nextOf(request);
+    --state.freeCount;
   } else {
-    requests_.push_back(std::make_unique<OutgoingSend>());
-    request = requests_.back().get();
-    request->poolIndex = requests_.size() - 1;
+    state.requests.push_back(std::make_unique<OutgoingSend>());
+    request = state.requests.back().get();
+    request->poolIndex = state.requests.size() - 1;
   }
   request->next = nullptr;
   loop_.addRequest();
@@ -68,7 +74,8 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->resolved = false;
   request->address.clear();
   loop_.removeRequest();
-  if (freeCount_ >= kKeptRequests) {
+  SendState& state = *sends_;  // made with the request
+  if (state.freeCount >= kKeptRequests) {
     destroyRequest(request);
     return;
   }
@@ -76,17 +83,18 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
     std::vector<std::uint8_t>().swap(request->storage);
   if (request->parts.capacity() > kKeptParts)
     std::vector<Bytes>().swap(request->parts);
-  request->next = free_;
-  free_ = request;
-  ++freeCount_;
+  request->next = state.free;
+  state.free = request;
+  ++state.freeCount;
 }
 
 void SocketImpl::destroyRequest(OutgoingSend* request) {
   // O(1): the last request takes its slot.
+  std::vector<std::unique_ptr<OutgoingSend>>& requests = sends_->requests;
   std::size_t index = request->poolIndex;
-  std::swap(requests_[index], requests_.back());
-  requests_[index]->poolIndex = index;
-  requests_.pop_back();
+  std::swap(requests[index], requests.back());
+  requests[index]->poolIndex = index;
+  requests.pop_back();
 }
 
 void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
@@ -230,26 +238,29 @@ void SocketImpl::complete(OutgoingSend* request) {
     releaseRequest(request);
     return;
   }
+  SendState& state = *sends_;  // made with the request
   request->next = nullptr;
-  if (completedTail_)
-    completedTail_->next = request;
+  if (state.completedTail)
+    state.completedTail->next = request;
   else
-    completedHead_ = request;
-  completedTail_ = request;
+    state.completedHead = request;
+  state.completedTail = request;
   scheduleCompletions();
 }
 
 void SocketImpl::scheduleCompletions() {
-  if (completionScheduled_ || !completedHead_) return;
-  completionScheduled_ = true;
+  SendState& state = *sends_;
+  if (state.completionScheduled || !state.completedHead) return;
+  state.completionScheduled = true;
   later([this] { flushCompletions(); });
 }
 
 void SocketImpl::flushCompletions() {
-  completionScheduled_ = false;
+  SendState& state = *sends_;
+  state.completionScheduled = false;
   // Completions that callbacks cause from here on wait for the next turn.
-  OutgoingSend* request = completedHead_;
-  completedHead_ = completedTail_ = nullptr;
+  OutgoingSend* request = state.completedHead;
+  state.completedHead = state.completedTail = nullptr;
   while (request) {
     OutgoingSend* rest = nextOf(request);
     std::optional<Error> error = std::move(request->error);
@@ -273,9 +284,9 @@ void SocketImpl::flushCompletions() {
         OutgoingSend* last = rest;
         while (nextOf(last))
           last = nextOf(last);
-        last->next = completedHead_;
-        if (!completedTail_) completedTail_ = last;
-        completedHead_ = rest;
+        last->next = state.completedHead;
+        if (!state.completedTail) state.completedTail = last;
+        state.completedHead = rest;
       }
       scheduleCompletions();
       throw;
