@@ -68,6 +68,9 @@ class SocketEvents {
   virtual void onSystemError(SysError error, const char* syscall) = 0;
   /// A send that the platform had queued finished (or failed).
   virtual void onSendDone(SendRequest* request, SysError error) = 0;
+  /// The loop the socket belongs to (so that a platform socket need not
+  /// keep its own reference).
+  virtual LoopCore& loopCore() const noexcept = 0;
 };
 
 enum class BufferKind { receive, send };

@@ -38,7 +38,9 @@ std::optional<IpAddress> otherFamilyLiteral(std::string_view host, Family own) {
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
     : loop_(coreOf(loop)),
-      type_(options.type),
+      type_(static_cast<std::uint8_t>(options.type)),
+      family_(static_cast<std::uint8_t>(
+          options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
       openOptions_{options.reuseAddr, options.reusePort, options.ipv6Only,
                    options.gso, options.gro} {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
@@ -250,8 +252,7 @@ void SocketImpl::requireBound(const char* syscall) const {
 }
 
 Family SocketImpl::family() const noexcept {
-  if (hasAdoptedFamily_) return adoptedFamily_;
-  return type_ == Type::udp4 ? Family::IPv4 : Family::IPv6;
+  return static_cast<Family>(family_);
 }
 
 void SocketImpl::updateHandleRef() {
@@ -454,8 +455,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
     if (err) throw errnoException(err, "open");
     throw errInvalidFdType(otherType);
   }
-  adoptedFamily_ = adopted;
-  hasAdoptedFamily_ = true;
+  family_ = static_cast<std::uint8_t>(adopted);
   bindState_ = BindState::binding;
   retain();
   // The platform socket has the space: the callback is a listener now.

@@ -124,7 +124,7 @@ class SocketImpl : private SocketEvents {
   /// Its index in the loop's socket list (LoopCore::attach/detach).
   std::uint32_t loopSlot() const noexcept { return loopSlot_; }
   void setLoopSlot(std::uint32_t slot) noexcept { loopSlot_ = slot; }
-  Type type() const noexcept { return type_; }
+  Type type() const noexcept { return static_cast<Type>(type_); }
   bool closed() const noexcept { return closed_; }
 
  private:
@@ -155,6 +155,7 @@ class SocketImpl : private SocketEvents {
   void onSendDone(SendRequest* request, SysError error) override;
   void holdDatagram(const std::uint8_t* data, std::size_t size,
                     const Endpoint& from, bool truncated) override;
+  LoopCore& loopCore() const noexcept override { return loop_; }
 
   // Lifetime (see the top of this file).
   /// The public object: a SocketImpl is always the Socket::Impl that
@@ -281,8 +282,9 @@ class SocketImpl : private SocketEvents {
   // Ordered by size, so that no padding falls between them.
   std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
   std::uint32_t loopSlot_ = 0;
-  Type type_;
-  Family adoptedFamily_ = Family::IPv4;  ///< family of an adopted fd
+  // The public enums are int-sized; a byte each holds them here.
+  std::uint8_t type_;    ///< a Type
+  std::uint8_t family_;  ///< a Family: the type's, or an adopted fd's
   BindState bindState_ = BindState::unbound;
   ConnectState connectState_ = ConnectState::disconnected;
   bool released_ = false;  ///< 'close' ran: listeners are not kept
@@ -291,7 +293,6 @@ class SocketImpl : private SocketEvents {
   bool refd_ = true;
   bool holdsHandleRef_ = false;
   bool hasPendingQueue_ = false;
-  bool hasAdoptedFamily_ = false;
   bool hasPendingBind_ = false;  ///< a PendingBind is in ioSpace_
   OpenOptions openOptions_;      ///< from createSocket's options
 

@@ -109,8 +109,13 @@ int openDatagramSocket(int domain) {
 
 class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
-  PosixUdpSocket(LoopCore& loop, SocketEvents& events)
-      : BsdSocket(events), loop_(loop) {}
+  explicit PosixUdpSocket(SocketEvents& events)
+      : BsdSocket(events),
+        receiving_(false),
+        flushScheduled_(false),
+        gso_(false),
+        gro_(false),
+        blocked_(false) {}
   ~PosixUdpSocket() override { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
@@ -126,7 +131,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     gro_ = options.gro && offload::enableCoalescing(fd);
     poller().claim(fd);
     fd_ = fd;
-    family_ = family;
+    family_ = static_cast<std::uint8_t>(family);
     return {};
   }
 
@@ -161,7 +166,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       return sysErrorFromErrno(error);
     }
     fd_ = fd;
-    family_ = family = local.ss_family == AF_INET ? Family::IPv4 : Family::IPv6;
+    family = local.ss_family == AF_INET ? Family::IPv4 : Family::IPv6;
+    family_ = static_cast<std::uint8_t>(family);
     return {};
   }
 
@@ -186,7 +192,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   bool send(SendRequest& request, SysError& error) override {
-    if (queue_.empty() && !loop_.inTurn()) {
+    if (queue_.empty() && !loop().inTurn()) {
       // Issued outside the loop: nothing would flush a batch until the
       // program runs the loop again, so it leaves now.
       error = trySend(request);
@@ -216,11 +222,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       // Sends waiting for the end of the turn were issued before close():
       // they leave now, as they would have had they left at once (a bound
       // socket's send reaches the kernel before Node's close() returns).
-      loop_.cancelTurnEnd(this);
+      loop().cancelTurnEnd(this);
       flushScheduled_ = false;
       if (fd_ >= 0 && !waitingToSend()) flushQueue();
     }
-    if (retryTimer_) loop_.timers().cancel(retryTimer_);
+    if (retryTimer_) loop().timers().cancel(retryTimer_);
     retryTimer_ = 0;
     if (fd_ < 0) return;
     if (watched_) poller().unwatch(fd_);
@@ -242,7 +248,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
  private:
   bsd::Handle handle() const noexcept override { return fd_; }
-  Family socketFamily() const noexcept override { return family_; }
+  Family socketFamily() const noexcept override {
+    return static_cast<Family>(family_);
+  }
 
   SysError trySend(SendRequest& request) {
     iovec iov[kMaxParts];
@@ -321,7 +329,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // Retries the queue after kNoBuffersPause instead of at writability.
   void pauseForBuffers() {
     if (retryTimer_) return;
-    retryTimer_ = loop_.timers().add(
+    retryTimer_ = loop().timers().add(
         std::chrono::steady_clock::now() + kNoBuffersPause,
         [this] {
           // Cancelled by close(), so `this` is alive here.
@@ -337,10 +345,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void flushAtTurnEnd() {
     if (flushScheduled_) return;
-    loop_.atTurnEnd({[](void* self) noexcept {
-                       static_cast<PosixUdpSocket*>(self)->atTurnEnd();
-                     },
-                     this});
+    loop().atTurnEnd({[](void* self) noexcept {
+                        static_cast<PosixUdpSocket*>(self)->atTurnEnd();
+                      },
+                      this});
     flushScheduled_ = true;
   }
 
@@ -492,7 +500,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 #endif  // DGRAM_HAVE_SENDMMSG
 
   void receive() {
-    std::uint8_t* arena = loop_.receiveArena(kBatch * kSlotSize);
+    std::uint8_t* arena = loop().receiveArena(kBatch * kSlotSize);
     for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
       if (!receiving_ || fd_ < 0) return;
       int got = receiveBatch(arena);
@@ -621,19 +629,25 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // The poller is the loop's backend: reached through the loop rather
   // than held, one word less per socket.
   Poller& poller() const noexcept {
-    return static_cast<Poller&>(loop_.backend());
+    return static_cast<Poller&>(loop().backend());
+  }
+  // The loop is the Socket's (asked for, not kept: one word less here, and
+  // this object must fit the space its Socket lends it).
+  LoopCore& loop() const noexcept {
+    return events_.loopCore();
   }
 
-  LoopCore& loop_;
   std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
   int fd_ = -1;
-  Family family_ = Family::IPv4;
+  // A byte for the family and one bit per flag: the flags are set in the
+  // constructor (C++17 bit-fields take no default member initializers).
+  std::uint8_t family_ = static_cast<std::uint8_t>(Family::IPv4);
   std::uint8_t watched_ = 0;  ///< kReadable | kWritable being watched
-  bool receiving_ = false;
-  bool flushScheduled_ = false;  ///< atTurnEnd will flush the queue
-  bool gso_ = false;             ///< segmented sends asked for, and not refused
-  bool gro_ = false;             ///< the kernel may coalesce what it hands over
-  bool blocked_ = false;  ///< the kernel said EAGAIN: wait for writability
+  bool receiving_ : 1;
+  bool flushScheduled_ : 1;  ///< atTurnEnd will flush the queue
+  bool gso_ : 1;             ///< segmented sends asked for, and not refused
+  bool gro_ : 1;             ///< the kernel may coalesce what it hands over
+  bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
 };
 
 }  // namespace
@@ -646,7 +660,8 @@ static_assert(fitsPlatformSocketSpace<PosixUdpSocket>(kPlatformSocketSpace),
 
 PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
                                        PlatformSocketSpace space) {
-  return makePlatformSocket<PosixUdpSocket>(space, loop, events);
+  (void)loop;  // the socket asks its events for it (PosixUdpSocket::loop)
+  return makePlatformSocket<PosixUdpSocket>(space, events);
 }
 
 }  // namespace dgram::detail
