@@ -29,7 +29,7 @@ constexpr std::size_t kSendPathBytes = sizeof(void*);
 // 'error'), the pointer to the rare state, the open options (offloads
 // included), on a 64-bit system. (A bind's callback and target wait in
 // the platform socket's space, which is free until the socket opens.)
-constexpr std::size_t kOwnStateBytes = 96;
+constexpr std::size_t kOwnStateBytes = 88;
 
 }  // namespace
 

@@ -41,8 +41,18 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       type_(static_cast<std::uint8_t>(options.type)),
       family_(static_cast<std::uint8_t>(
           options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
-      openOptions_{options.reuseAddr, options.reusePort, options.ipv6Only,
-                   options.gso, options.gro} {
+      released_(false),
+      closed_(false),
+      abandoned_(false),
+      refd_(true),
+      holdsHandleRef_(false),
+      hasPendingQueue_(false),
+      hasPendingBind_(false),
+      reuseAddr_(options.reuseAddr),
+      reusePort_(options.reusePort),
+      ipv6Only_(options.ipv6Only),
+      gso_(options.gso),
+      gro_(options.gro) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     throw errSocketBadBufferSize();
   // Only what is set is kept: most sockets have none of these.
@@ -404,7 +414,8 @@ SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
   if (!io_ || !io_->isOpen()) {
-    if (SysError err = platform().open(family(), openOptions_)) {
+    OpenOptions options{reuseAddr_, reusePort_, ipv6Only_, gso_, gro_};
+    if (SysError err = platform().open(family(), options)) {
       io_.reset();
       return err;
     }

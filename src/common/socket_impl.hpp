@@ -287,14 +287,21 @@ class SocketImpl : private SocketEvents {
   std::uint8_t family_;  ///< a Family: the type's, or an adopted fd's
   BindState bindState_ = BindState::unbound;
   ConnectState connectState_ = ConnectState::disconnected;
-  bool released_ = false;  ///< 'close' ran: listeners are not kept
-  bool closed_ = false;
-  bool abandoned_ = false;
-  bool refd_ = true;
-  bool holdsHandleRef_ = false;
-  bool hasPendingQueue_ = false;
-  bool hasPendingBind_ = false;  ///< a PendingBind is in ioSpace_
-  OpenOptions openOptions_;      ///< from createSocket's options
+  // One bit per flag (set in the constructor: C++17 bit-fields take no
+  // default member initializers).
+  bool released_ : 1;  ///< 'close' ran: listeners are not kept
+  bool closed_ : 1;
+  bool abandoned_ : 1;
+  bool refd_ : 1;
+  bool holdsHandleRef_ : 1;
+  bool hasPendingQueue_ : 1;
+  bool hasPendingBind_ : 1;  ///< a PendingBind is in ioSpace_
+  // createSocket's options for open() (OpenOptions, a bit each).
+  bool reuseAddr_ : 1;
+  bool reusePort_ : 1;
+  bool ipv6Only_ : 1;
+  bool gso_ : 1;
+  bool gro_ : 1;
 
   /// State few sockets ever use, allocated by rare() on first use.
   struct Rare {
