@@ -25,11 +25,11 @@ constexpr std::size_t kSendPathBytes = sizeof(void*);
 
 // Everything else SocketImpl holds inline: vtable pointer, the loop's
 // reference (a shared_ptr), the loop, the platform socket's pointer, the
-// state flags and task count, three listener lists ('message', 'listening',
-// 'error'), the pointer to the rare state, the open options (offloads
+// state flags, task count and loop slot, the listeners of every event (one
+// list), the pointer to the rare state, the open options (offloads
 // included), on a 64-bit system. (A bind's callback and target wait in
 // the platform socket's space, which is free until the socket opens.)
-constexpr std::size_t kOwnStateBytes = 88;
+constexpr std::size_t kOwnStateBytes = 72;
 
 }  // namespace
 
@@ -42,9 +42,7 @@ TEST_CASE(
     "an empty listener list and the platform socket's owner are one "
     "pointer each",
     "[footprint]") {
-  CHECK(sizeof(dgram::detail::ListenerList<void()>) == sizeof(void*));
-  CHECK(sizeof(dgram::detail::ListenerList<void(const dgram::Error&)>) ==
-        sizeof(void*));
+  CHECK(sizeof(dgram::detail::EventListeners) == sizeof(void*));
   CHECK(sizeof(dgram::detail::PlatformSocketPtr) == sizeof(void*));
 }
 

@@ -1,34 +1,47 @@
-// An EventEmitter's listener list for one event: registration order,
-// once-listeners, and removal or addition while emitting (a listener added
-// during an emit is not called by it, as in Node). Emitting never
-// allocates. A listener that throws ends the emission; the listeners it
-// did not reach are remembered, and resume() calls them (the Socket does
-// that on the next turn, so callbacks kept as listeners still run once).
+// A socket's EventEmitter: the listeners of all its events, in one list.
+// Per event: registration order, once-listeners, and removal or addition
+// while emitting (a listener added during an emit is not called by it, as
+// in Node). Emitting never allocates. A listener that throws ends the
+// emission; the listeners of that event it did not reach are remembered,
+// and resume() calls them (the Socket does that on the next turn, so
+// callbacks kept as listeners still run once).
 //
-// Footprint: a socket has five lists and most stay empty, so a list is one
-// pointer (the head of a singly linked list) and an entry is one
-// allocation, the listener's own: no vector that grows, no side table of
-// ids. What an emission needs to remember lives in the entries (a `pending`
-// flag for "not reached") and in the head entry (the emission depth: the
-// head is never unlinked while an emission walks the list).
+// Footprint: most of a socket's events have no listener, so all of them
+// share one list, and the whole emitter is one pointer (the head of a
+// singly linked list); an entry is one allocation, the listener's own: no
+// vector that grows, no side table of ids. An emission walks past the
+// other events' entries (a socket has a handful). What an emission needs
+// to remember lives in the entries (a `pending` flag for "not reached")
+// and in the head entry (the emission depth, of any event: the head is
+// never unlinked while an emission walks the list).
 // Layer: common state machine.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <new>
 #include <utility>
 
 #include "dgram/socket.hpp"
 
 namespace dgram::detail {
 
-template <typename Signature>
-class ListenerList {
+/// The events of a socket. 'message' listeners are MessageListeners,
+/// 'error' listeners ErrorListeners, the others Listeners.
+enum class EventKind : std::uint8_t {
+  message,
+  listening,
+  connect,
+  close,
+  error
+};
+
+class EventListeners {
  public:
-  ListenerList() = default;
-  ListenerList(const ListenerList&) = delete;
-  ListenerList& operator=(const ListenerList&) = delete;
-  ~ListenerList() {
+  EventListeners() = default;
+  EventListeners(const EventListeners&) = delete;
+  EventListeners& operator=(const EventListeners&) = delete;
+  ~EventListeners() {
     while (head_) {
       Entry* next = head_->next;
       delete head_;
@@ -36,8 +49,10 @@ class ListenerList {
     }
   }
 
-  void add(ListenerId id, std::function<Signature> fn, bool once) {
-    auto* entry = new Entry{id, std::move(fn), once};
+  /// Adds a listener of `kind` (`fn` is of the type the event takes).
+  template <typename Fn>
+  void add(EventKind kind, ListenerId id, Fn fn, bool once) {
+    auto* entry = new Entry(kind, id, std::move(fn), once);
     Entry** link = &head_;
     while (*link)
       link = &(*link)->next;
@@ -48,8 +63,9 @@ class ListenerList {
   /// registration): one registered earlier but kept elsewhere until now,
   /// as a bind callback is. Not while the list is being emitted (the head
   /// counts the emissions); then it goes last.
-  void insert(ListenerId id, std::function<Signature> fn, bool once) {
-    auto* entry = new Entry{id, std::move(fn), once};
+  template <typename Fn>
+  void insert(EventKind kind, ListenerId id, Fn fn, bool once) {
+    auto* entry = new Entry(kind, id, std::move(fn), once);
     Entry** link = &head_;
     bool emitting = head_ && head_->emitting > 0;
     while (*link && (emitting || (*link)->id < id))
@@ -58,6 +74,7 @@ class ListenerList {
     *link = entry;
   }
 
+  /// Removes the listener `id`, of whichever event.
   bool remove(ListenerId id) {
     for (Entry* entry = head_; entry; entry = entry->next) {
       if (entry->id == id && !entry->removed) {
@@ -69,28 +86,28 @@ class ListenerList {
     return false;
   }
 
-  bool empty() const noexcept {
+  bool empty(EventKind kind) const noexcept {
     for (const Entry* entry = head_; entry; entry = entry->next)
-      if (!entry->removed) return false;
+      if (entry->kind == kind && !entry->removed) return false;
     return true;
   }
 
   template <typename... Args>
-  void emit(const Args&... args) {
-    run(false, args...);
+  void emit(EventKind kind, const Args&... args) {
+    run(kind, false, args...);
   }
 
-  /// Calls the listeners that an emission interrupted by a throw had not
-  /// reached yet (those still registered).
+  /// Calls the listeners of `kind` that an emission interrupted by a throw
+  /// had not reached yet (those still registered).
   template <typename... Args>
-  void resume(const Args&... args) {
-    run(true, args...);
+  void resume(EventKind kind, const Args&... args) {
+    run(kind, true, args...);
   }
 
-  /// Whether an emission was interrupted and not resumed yet.
-  bool interrupted() const noexcept {
+  /// Whether an emission of `kind` was interrupted and not resumed yet.
+  bool interrupted(EventKind kind) const noexcept {
     for (const Entry* entry = head_; entry; entry = entry->next)
-      if (entry->pending && !entry->removed) return true;
+      if (entry->kind == kind && entry->pending && !entry->removed) return true;
     return false;
   }
 
@@ -106,8 +123,51 @@ class ListenerList {
 
  private:
   struct Entry {
+    // The listener, of the type its event takes (`kind` says which).
+    union Fn {
+      Fn() noexcept {}
+      ~Fn() {}
+      MessageListener message;
+      Listener plain;
+      ErrorListener error;
+    };
+
+    Entry(EventKind k, ListenerId i, MessageListener f, bool o)
+        : id(i), kind(k), once(o) {
+      new (&fn.message) MessageListener(std::move(f));
+    }
+    Entry(EventKind k, ListenerId i, Listener f, bool o)
+        : id(i), kind(k), once(o) {
+      new (&fn.plain) Listener(std::move(f));
+    }
+    Entry(EventKind k, ListenerId i, ErrorListener f, bool o)
+        : id(i), kind(k), once(o) {
+      new (&fn.error) ErrorListener(std::move(f));
+    }
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+    ~Entry() {
+      switch (kind) {
+        case EventKind::message:
+          fn.message.~MessageListener();
+          break;
+        case EventKind::error:
+          fn.error.~ErrorListener();
+          break;
+        default:
+          fn.plain.~Listener();
+      }
+    }
+
+    void call() { fn.plain(); }
+    void call(const Bytes& msg, const RemoteInfo& rinfo) {
+      fn.message(msg, rinfo);
+    }
+    void call(const Error& error) { fn.error(error); }
+
     ListenerId id;
-    std::function<Signature> fn;
+    Fn fn;
+    EventKind kind;
     bool once;
     bool removed = false;
     /// Not reached by an emission that a throwing listener interrupted.
@@ -118,7 +178,7 @@ class ListenerList {
   };
 
   template <typename... Args>
-  void run(bool resuming, const Args&... args) {
+  void run(EventKind kind, bool resuming, const Args&... args) {
     Entry* first = head_;
     if (!first) return;
     // Entries added by a listener go after `last`: this emission stops
@@ -130,19 +190,22 @@ class ListenerList {
     Entry* entry = first;
     try {
       for (;; entry = entry->next) {
-        // A new emission forgets what an interrupted one had not reached.
-        bool wanted = !entry->removed && (!resuming || entry->pending);
-        entry->pending = false;
-        if (wanted) {
-          if (entry->once) entry->removed = true;
-          entry->fn(args...);
+        if (entry->kind == kind) {
+          // A new emission forgets what an interrupted one had not reached.
+          bool wanted = !entry->removed && (!resuming || entry->pending);
+          entry->pending = false;
+          if (wanted) {
+            if (entry->once) entry->removed = true;
+            entry->call(args...);
+          }
         }
         if (entry == last) break;
       }
     } catch (...) {
       while (entry != last) {
         entry = entry->next;
-        entry->pending = !entry->removed && (!resuming || entry->pending);
+        if (entry->kind == kind)
+          entry->pending = !entry->removed && (!resuming || entry->pending);
       }
       --first->emitting;
       compact();

@@ -165,13 +165,7 @@ void SocketImpl::releaseCallbacks() {
   // freed here; anything added from now on could never be called.
   released_ = true;
   takePendingBind();  // a bind that never finished: its callback
-  onMessage_.clear();
-  onListening_.clear();
-  if (rare_) {
-    rare_->onConnect.clear();
-    rare_->onClose.clear();
-  }
-  onError_.clear();
+  listeners_.clear();
   if (rare_) {
     rare_->connectCallback = nullptr;
     rare_->lookup = nullptr;
@@ -184,70 +178,49 @@ void SocketImpl::releaseCallbacks() {
 ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;  // after 'close' nothing would call it
-  onMessage_.add(id, std::move(fn), once);
+  listeners_.add(Event::message, id, std::move(fn), once);
   return id;
-}
-
-ListenerList<void()>* SocketImpl::findListeners(Event event) noexcept {
-  switch (event) {
-    case Event::listening:
-      return &onListening_;
-    case Event::connect:
-      return rare_ ? &rare_->onConnect : nullptr;
-    case Event::close:
-      break;
-  }
-  return rare_ ? &rare_->onClose : nullptr;
-}
-
-ListenerList<void()>& SocketImpl::listenersOf(Event event) {
-  if (event != Event::listening) rare();
-  return *findListeners(event);
 }
 
 ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;
-  listenersOf(event).add(id, std::move(fn), once);
+  listeners_.add(event, id, std::move(fn), once);
   return id;
 }
 
 ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;
-  onError_.add(id, std::move(fn), once);
+  listeners_.add(Event::error, id, std::move(fn), once);
   return id;
 }
 
 bool SocketImpl::removeListener(ListenerId id) {
-  return onMessage_.remove(id) || onListening_.remove(id) ||
-         onError_.remove(id) ||
-         (rare_ && (rare_->onConnect.remove(id) || rare_->onClose.remove(id)));
+  return listeners_.remove(id);
 }
 
 void SocketImpl::emitPlain(Event event, bool resume) {
-  ListenerList<void()>* found = findListeners(event);
-  if (!found) return;  // none was ever added
-  ListenerList<void()>& list = *found;
   try {
     if (resume)
-      list.resume();
+      listeners_.resume(event);
     else
-      list.emit();
+      listeners_.emit(event);
   } catch (...) {
     // Callbacks are listeners here (bind, connect, close): the ones the
     // exception skipped still run, once, on the next turn.
-    if (list.interrupted()) later([this, event] { emitPlain(event, true); });
+    if (listeners_.interrupted(event))
+      later([this, event] { emitPlain(event, true); });
     throw;
   }
 }
 
 void SocketImpl::emitError(const Error& error) {
-  if (onError_.empty()) {
+  if (listeners_.empty(Event::error)) {
     loop_.raiseUnhandled(error);
     return;
   }
-  onError_.emit(error);
+  listeners_.emit(Event::error, error);
 }
 
 // --- state checks -----------------------------------------------------------
@@ -485,20 +458,23 @@ void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
     applyBufferSizes();
     if (closed_) return;
     emitted = true;
-    if (callback && onListening_.empty()) {
+    if (callback && listeners_.empty(Event::listening)) {
       // The usual case, a bind callback and no 'listening' listener: it
       // is called as the list would call it, without joining the list (a
       // once listener; one that throws leaves nothing to resume).
       Listener once = std::move(callback);
       once();
     } else {
-      if (callback) onListening_.insert(callbackId, std::move(callback), true);
+      if (callback)
+        listeners_.insert(Event::listening, callbackId, std::move(callback),
+                          true);
       emitPlain(Event::listening);
     }
   } catch (...) {
     // The bind callback waits with the listeners for the next turn.
     if (callback && !emitted)
-      onListening_.insert(callbackId, std::move(callback), true);
+      listeners_.insert(Event::listening, callbackId, std::move(callback),
+                        true);
     // A listener threw: what 'listening' starts still happens, next turn
     // (after the listening listeners the exception skipped).
     later([this, emitted] {
@@ -629,7 +605,7 @@ void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,
   state.connectListenerId = 0;
   if (failure) {
     connectState_ = ConnectState::disconnected;
-    if (listenerId) state.onConnect.remove(listenerId);
+    if (listenerId) listeners_.remove(listenerId);
     if (cb)
       cb(failure);
     else
@@ -690,8 +666,7 @@ void SocketImpl::cancelRareWork() {
     cancelSend(request);
   cancelPending();
   if (rare_->connectCallback) {
-    if (rare_->connectListenerId)
-      rare_->onConnect.remove(rare_->connectListenerId);
+    if (rare_->connectListenerId) listeners_.remove(rare_->connectListenerId);
     rare_->connectListenerId = 0;
     ConnectCallback cb = std::move(rare_->connectCallback);
     rare_->connectCallback = nullptr;
@@ -714,7 +689,7 @@ void SocketImpl::finishClose() {
 }
 
 void SocketImpl::finishRelease() {
-  if (rare_ && rare_->onClose.interrupted()) {
+  if (listeners_.interrupted(Event::close)) {
     later([this] { finishRelease(); });  // behind the resumed listeners
     return;
   }

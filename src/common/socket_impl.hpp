@@ -85,7 +85,9 @@ class SocketImpl : private SocketEvents {
   void abandon();
 
   /// The events whose listeners take no argument.
-  enum class Event { listening, connect, close };
+  /// The events (those whose listeners take no argument are 'listening',
+  /// 'connect' and 'close').
+  using Event = EventKind;
 
   // Listeners.
   ListenerId addMessage(MessageListener fn, bool once);
@@ -242,11 +244,6 @@ class SocketImpl : private SocketEvents {
   /// Emits (or resumes, after a listener threw) a plain event. If a
   /// listener throws, the rest are called on the next turn.
   void emitPlain(Event event, bool resume = false);
-  /// The list of a plain event; nullptr for one that lives in Rare when
-  /// that was never allocated (then it has no listener).
-  ListenerList<void()>* findListeners(Event event) noexcept;
-  /// The list of a plain event, allocating Rare if it lives there.
-  ListenerList<void()>& listenersOf(Event event);
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
                         const Endpoint& from, bool truncated);
   void deliverHeld();
@@ -275,9 +272,7 @@ class SocketImpl : private SocketEvents {
   /// dropped again if opening or binding fails.
   PlatformSocketPtr io_;
 
-  ListenerList<void(Bytes, const RemoteInfo&)> onMessage_;
-  ListenerList<void()> onListening_;
-  ListenerList<void(const Error&)> onError_;
+  EventListeners listeners_;  ///< of every event, in one list
 
   // Ordered by size, so that no padding falls between them.
   std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
@@ -312,9 +307,7 @@ class SocketImpl : private SocketEvents {
     int sendBufferSize = 0;
     ConnectCallback connectCallback;  ///< of the connect in progress
     ListenerId connectListenerId = 0;
-    ListenerList<void()> onConnect;  ///< 'connect' listeners
-    ListenerList<void()> onClose;    ///< 'close' listeners
-    std::vector<Pending> pending;    ///< waiting for 'listening'
+    std::vector<Pending> pending;  ///< waiting for 'listening'
     /// Sends that wait for a lookup, and any issued after them: they go
     /// out in the order they were issued.
     Fifo<OutgoingSend*> ordered;

@@ -363,7 +363,7 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
   }
   cache.remote.port = from.port;
   cache.remote.size = size;
-  onMessage_.emit(Bytes(data, size), cache.remote);
+  listeners_.emit(Event::message, Bytes(data, size), cache.remote);
 }
 
 void SocketImpl::onReceiveError(SysError error) {

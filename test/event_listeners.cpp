@@ -1,0 +1,95 @@
+// A socket's listeners of all events share one list (common/listeners.hpp):
+// an emission of one event must neither call nor mark the listeners of
+// another, also when a listener throws and the rest are resumed later.
+#include "support/catch.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/listeners.hpp"
+
+namespace {
+
+using dgram::detail::EventKind;
+using dgram::detail::EventListeners;
+
+}  // namespace
+
+TEST_CASE("listeners of different events in one list stay apart",
+          "[events][listeners]") {
+  EventListeners list;
+  std::vector<std::string> seen;
+  list.add(EventKind::close, 1, dgram::Listener([&] { seen.push_back("c1"); }),
+           false);
+  list.add(EventKind::error, 2,
+           dgram::ErrorListener([&](const dgram::Error& e) {
+             seen.push_back(std::string("e:") + e.what());
+           }),
+           false);
+  list.add(EventKind::listening, 3,
+           dgram::Listener([&] { seen.push_back("l1"); }), true);
+  list.add(EventKind::close, 4, dgram::Listener([&] { seen.push_back("c2"); }),
+           false);
+  CHECK_FALSE(list.empty(EventKind::close));
+  CHECK(list.empty(EventKind::connect));
+
+  list.emit(EventKind::listening);
+  list.emit(EventKind::listening);  // once: gone
+  list.emit(EventKind::close);
+  list.emit(EventKind::error, dgram::Error("EBOOM", "boom"));
+  CHECK(seen == std::vector<std::string>{"l1", "c1", "c2", "e:boom"});
+  CHECK(list.empty(EventKind::listening));
+  CHECK(list.remove(4));
+  CHECK_FALSE(list.remove(4));
+  seen.clear();
+  list.emit(EventKind::close);
+  CHECK(seen == std::vector<std::string>{"c1"});
+}
+
+TEST_CASE("a throw interrupts only its own event; resume calls the rest",
+          "[events][listeners]") {
+  EventListeners list;
+  std::vector<std::string> seen;
+  list.add(EventKind::close, 1, dgram::Listener([&] {
+             seen.push_back("c1");
+             throw std::runtime_error("thrown");
+           }),
+           false);
+  list.add(EventKind::connect, 2,
+           dgram::Listener([&] { seen.push_back("k1"); }), false);
+  list.add(EventKind::close, 3, dgram::Listener([&] { seen.push_back("c2"); }),
+           false);
+  CHECK_THROWS_AS(list.emit(EventKind::close), std::runtime_error);
+  CHECK(list.interrupted(EventKind::close));
+  CHECK_FALSE(list.interrupted(EventKind::connect));
+  list.resume(EventKind::connect);  // nothing of 'connect' was skipped
+  CHECK(seen == std::vector<std::string>{"c1"});
+  list.resume(EventKind::close);
+  CHECK(seen == std::vector<std::string>{"c1", "c2"});
+  CHECK_FALSE(list.interrupted(EventKind::close));
+  list.emit(EventKind::connect);
+  CHECK(seen == std::vector<std::string>{"c1", "c2", "k1"});
+}
+
+TEST_CASE("a listener inserted by id lands among the others of its event",
+          "[events][listeners]") {
+  EventListeners list;
+  std::vector<int> seen;
+  list.add(EventKind::listening, 1, dgram::Listener([&] { seen.push_back(1); }),
+           false);
+  list.add(EventKind::message, 2,
+           dgram::MessageListener([&](dgram::Bytes, const dgram::RemoteInfo&) {
+             seen.push_back(2);
+           }),
+           false);
+  list.add(EventKind::listening, 5, dgram::Listener([&] { seen.push_back(5); }),
+           false);
+  list.insert(EventKind::listening, 3,
+              dgram::Listener([&] { seen.push_back(3); }), true);
+  list.emit(EventKind::listening);
+  CHECK(seen == std::vector<int>{1, 3, 5});
+  list.clear();
+  CHECK(list.empty(EventKind::listening));
+  CHECK(list.empty(EventKind::message));
+}
