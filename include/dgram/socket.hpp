@@ -22,6 +22,10 @@
 
 namespace dgram {
 
+namespace detail {
+class SocketImpl;  // the library's state machine (not part of the API)
+}  // namespace detail
+
 // Event tags: `socket.on(dgram::message, fn)` reads like Node's
 // `socket.on('message', fn)`.
 /// Tag type of `dgram::message`.
@@ -375,6 +379,8 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   // socket, its state and the shared_ptr's control block are one
   // allocation. A Socket holds no data of its own.
   class Impl;
+  // The state machine reaches its public object through Impl.
+  friend class detail::SocketImpl;
   Socket() = default;
   friend std::shared_ptr<Socket> createSocket(const SocketOptions&,
                                               MessageListener);

@@ -46,31 +46,36 @@ struct SendRequest {
 
 /// What the platform reports back to the Socket. Called on the loop
 /// thread, from the backend's dispatch; the Socket may close itself from
-/// any of them.
+/// any of them. The Socket's state machine (common/socket_impl.hpp) is the
+/// only implementation: the calls are plain ones that it answers (no
+/// vtable pointer in every socket).
 class SocketEvents {
  public:
-  virtual ~SocketEvents() = default;
   /// A datagram arrived. `data` is valid during the call only.
-  virtual void onDatagram(const std::uint8_t* data, std::size_t size,
-                          const Endpoint& from, bool truncated) = 0;
+  void onDatagram(const std::uint8_t* data, std::size_t size,
+                  const Endpoint& from, bool truncated);
   /// A datagram read in the same batch as one whose delivery threw (a
   /// 'message' listener's exception): the Socket keeps a copy and
   /// delivers it on a later turn, before anything read after it. The
   /// platform calls this for the rest of the batch, then lets the
   /// exception go on.
-  virtual void holdDatagram(const std::uint8_t* data, std::size_t size,
-                            const Endpoint& from, bool truncated) = 0;
+  void holdDatagram(const std::uint8_t* data, std::size_t size,
+                    const Endpoint& from, bool truncated);
   /// Receiving failed (e.g. ECONNREFUSED after an ICMP error).
-  virtual void onReceiveError(SysError error) = 0;
+  void onReceiveError(SysError error);
   /// Another system call the socket depends on failed, e.g. registering
   /// it with the poller (then it would never hear of a datagram):
   /// reported as an 'error' naming `syscall`.
-  virtual void onSystemError(SysError error, const char* syscall) = 0;
+  void onSystemError(SysError error, const char* syscall);
   /// A send that the platform had queued finished (or failed).
-  virtual void onSendDone(SendRequest* request, SysError error) = 0;
+  void onSendDone(SendRequest* request, SysError error);
   /// The loop the socket belongs to (so that a platform socket need not
   /// keep its own reference).
-  virtual LoopCore& loopCore() const noexcept = 0;
+  LoopCore& loopCore() const noexcept;
+
+ protected:
+  SocketEvents() = default;
+  ~SocketEvents() = default;
 };
 
 enum class BufferKind { receive, send };

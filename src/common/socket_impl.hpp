@@ -76,7 +76,7 @@ class Fifo {
 class SocketImpl : private SocketEvents {
  public:
   SocketImpl(const SocketOptions& options, Loop& loop);
-  ~SocketImpl() override;
+  ~SocketImpl();
 
   /// Called once by createSocket, when the shared_ptr that owns the
   /// socket exists: listens to the abort signal.
@@ -151,19 +151,20 @@ class SocketImpl : private SocketEvents {
 
   // SocketEvents.
   void onDatagram(const std::uint8_t* data, std::size_t size,
-                  const Endpoint& from, bool truncated) override;
-  void onReceiveError(SysError error) override;
-  void onSystemError(SysError error, const char* syscall) override;
-  void onSendDone(SendRequest* request, SysError error) override;
+                  const Endpoint& from, bool truncated);
+  void onReceiveError(SysError error);
+  void onSystemError(SysError error, const char* syscall);
+  void onSendDone(SendRequest* request, SysError error);
   void holdDatagram(const std::uint8_t* data, std::size_t size,
-                    const Endpoint& from, bool truncated) override;
-  LoopCore& loopCore() const noexcept override { return loop_; }
+                    const Endpoint& from, bool truncated);
+  LoopCore& loopCore() const noexcept { return loop_; }
+  friend class SocketEvents;  // forwards the platform's calls here
 
   // Lifetime (see the top of this file).
   /// The public object: a SocketImpl is always the Socket::Impl that
-  /// createSocket made, which is that Socket (a virtual call, because only
-  /// Socket::Impl may name itself; the vtable is there anyway).
-  virtual Socket& owner() noexcept = 0;
+  /// createSocket made, which is that Socket (Socket lets this class name
+  /// its Impl, so no virtual call and no vtable pointer are needed).
+  Socket& owner() noexcept;
   /// Sees the socket end: for callbacks that may outlive it.
   std::weak_ptr<Socket> token() noexcept;
   bool busy() const noexcept;
@@ -398,9 +399,14 @@ class Socket::Impl final : public Socket, public detail::SocketImpl {
   using SocketImpl::setTTL;
   using SocketImpl::type;
   using SocketImpl::unref;
-
- private:
-  Socket& owner() noexcept override { return *this; }
 };
 
 }  // namespace dgram
+
+namespace dgram::detail {
+
+inline Socket& SocketImpl::owner() noexcept {
+  return static_cast<Socket::Impl&>(*this);
+}
+
+}  // namespace dgram::detail

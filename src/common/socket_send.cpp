@@ -376,4 +376,34 @@ void SocketImpl::onSystemError(SysError error, const char* syscall) {
   emitError(errnoException(error, syscall));
 }
 
+// --- the platform's calls ---------------------------------------------------
+// SocketEvents has one implementation, SocketImpl: its calls are forwarded
+// without a virtual call (and without a vtable pointer in every socket).
+
+void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
+                              const Endpoint& from, bool truncated) {
+  static_cast<SocketImpl&>(*this).onDatagram(data, size, from, truncated);
+}
+
+void SocketEvents::holdDatagram(const std::uint8_t* data, std::size_t size,
+                                const Endpoint& from, bool truncated) {
+  static_cast<SocketImpl&>(*this).holdDatagram(data, size, from, truncated);
+}
+
+void SocketEvents::onReceiveError(SysError error) {
+  static_cast<SocketImpl&>(*this).onReceiveError(error);
+}
+
+void SocketEvents::onSystemError(SysError error, const char* syscall) {
+  static_cast<SocketImpl&>(*this).onSystemError(error, syscall);
+}
+
+void SocketEvents::onSendDone(SendRequest* request, SysError error) {
+  static_cast<SocketImpl&>(*this).onSendDone(request, error);
+}
+
+LoopCore& SocketEvents::loopCore() const noexcept {
+  return static_cast<const SocketImpl&>(*this).loopCore();
+}
+
 }  // namespace dgram::detail
