@@ -25,12 +25,12 @@ constexpr std::size_t kSendPathBytes = sizeof(void*);
 
 // Everything else SocketImpl holds inline (no vtable pointer: the
 // platform's calls and owner() are plain calls): the loop's reference (a
-// shared_ptr), the loop, the platform socket's pointer, the
-// state flags, task count and loop slot, the listeners of every event (one
-// list), the pointer to the rare state, the open options (offloads
+// shared_ptr), the loop, where the platform socket is (two bytes, no
+// pointer), the state flags, task count and loop slot, the listeners of every
+// event (one list), the pointer to the rare state, the open options (offloads
 // included), on a 64-bit system. (A bind's callback and target wait in
 // the platform socket's space, which is free until the socket opens.)
-constexpr std::size_t kOwnStateBytes = 64;
+constexpr std::size_t kOwnStateBytes = 56;
 
 }  // namespace
 

@@ -176,6 +176,14 @@ class PlatformSocketPtr {
   /// Whether it lives in the lent memory (no allocation of its own).
   bool inPlace() const noexcept { return (bits_ & kInPlace) != 0; }
 
+  /// Gives up ownership: the caller destroys it (by its destructor when
+  /// it was in place, by delete when not).
+  PlatformSocket* release() noexcept {
+    PlatformSocket* socket = get();
+    bits_ = 0;
+    return socket;
+  }
+
   void reset() noexcept {
     PlatformSocket* socket = get();
     bool inPlace = this->inPlace();

@@ -69,10 +69,11 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 
 SocketImpl::~SocketImpl() {
   // Only a socket with nothing to do ends here (or one the loop abandoned):
-  // its descriptor, if any, is released by io_.
+  // its descriptor, if any, is released with the platform socket.
   takePendingBind();
   removeAbortListener();
   if (!abandoned_) loop_.detach(this);
+  dropPlatform();
 }
 
 SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
@@ -98,14 +99,43 @@ SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
 }
 
 PlatformSocket& SocketImpl::platform() {
-  if (!io_) {
-    // The space is lent only when no PendingBind holds it (always, by the
-    // order of bind; the heap is the safe answer otherwise).
-    PlatformSocketSpace space{nullptr, 0};
-    if (!hasPendingBind_) space = {ioSpace_, sizeof ioSpace_};
-    io_ = loop_.backend().createSocket(loop_, *this, space);
+  if (PlatformSocket* existing = io()) return *existing;
+  PlatformSocketPtr made = loop_.backend().createSocket(
+      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_});
+  bool inSpace = made.inPlace();
+  PlatformSocket* socket = made.release();
+  if (inSpace) {
+    ioOffset_ = static_cast<std::uint8_t>(
+        reinterpret_cast<unsigned char*>(socket) - ioSpace_);
+    ioPlace_ = IoPlace::inSpace;
+  } else {
+    new (ioSpace_) PlatformSocket*(socket);
+    ioPlace_ = IoPlace::onHeap;
   }
-  return *io_;
+  return *socket;
+}
+
+PlatformSocket* SocketImpl::io() const noexcept {
+  auto* space = const_cast<unsigned char*>(ioSpace_);
+  switch (ioPlace_) {
+    case IoPlace::inSpace:
+      return std::launder(reinterpret_cast<PlatformSocket*>(space + ioOffset_));
+    case IoPlace::onHeap:
+      return *std::launder(reinterpret_cast<PlatformSocket**>(space));
+    case IoPlace::none:
+      break;
+  }
+  return nullptr;
+}
+
+void SocketImpl::dropPlatform() noexcept {
+  PlatformSocket* socket = io();
+  IoPlace place = ioPlace_;
+  ioPlace_ = IoPlace::none;
+  if (place == IoPlace::inSpace)
+    socket->~PlatformSocket();
+  else if (place == IoPlace::onHeap)
+    delete socket;
 }
 
 SocketImpl::Rare& SocketImpl::rare() {
@@ -143,7 +173,7 @@ void SocketImpl::abandon() {
   abandoned_ = true;
   closed_ = true;
   removeAbortListener();
-  if (io_) io_->close();
+  if (PlatformSocket* socket = io()) socket->close();
   takePendingBind();
   loop_.detach(this);
   auto keep = std::move(self_);
@@ -230,7 +260,7 @@ void SocketImpl::healthCheck() const {
 }
 
 void SocketImpl::requireBound(const char* syscall) const {
-  if (!io_ || !io_->isOpen())
+  if (!io() || !io()->isOpen())
     throw errnoException(sysErrorFromName("EBADF"), syscall);
 }
 
@@ -386,16 +416,16 @@ SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   if (ip.family != family()) return sysErrorFromName("EINVAL");
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
-  if (!io_ || !io_->isOpen()) {
+  if (!io() || !io()->isOpen()) {
     OpenOptions options{reuseAddr_, reusePort_, ipv6Only_, gso_, gro_};
     if (SysError err = platform().open(family(), options)) {
-      io_.reset();
+      dropPlatform();
       return err;
     }
   }
   if (SysError err =
-          io_->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
-    io_.reset();
+          io()->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
+    dropPlatform();
     return err;
   }
   return {};
@@ -435,7 +465,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
   const char* otherType = nullptr;
   SysError err = platform().adopt(fd, adopted, otherType);
   if (err || otherType) {
-    io_.reset();  // adopted nothing: the space stays free for a bind
+    dropPlatform();  // adopted nothing: the space stays free for a bind
     if (err) throw errnoException(err, "open");
     throw errInvalidFdType(otherType);
   }
@@ -451,7 +481,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
 
 void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
   bindState_ = BindState::bound;
-  io_->startReceiving();
+  io()->startReceiving();
   updateHandleRef();
   bool emitted = false;
   try {
@@ -494,7 +524,7 @@ void SocketImpl::applyBufferSizes() {
        {std::pair{BufferKind::receive, rare_->recvBufferSize},
         std::pair{BufferKind::send, rare_->sendBufferSize}}) {
     if (size <= 0) continue;
-    if (SysError err = io_->bufferSize(kind, size))
+    if (SysError err = io()->bufferSize(kind, size))
       emitError(errSocketBufferSize(err, kind == BufferKind::receive));
   }
 }
@@ -595,7 +625,7 @@ void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,
     SysError err =
         ip.family != family()
             ? sysErrorFromName("EINVAL")
-            : io_->connect(Endpoint{ip, static_cast<std::uint16_t>(port)});
+            : io()->connect(Endpoint{ip, static_cast<std::uint16_t>(port)});
     if (err) failure = exceptionWithHostPort(err, "connect", address, port);
   }
   Rare& state = rare();
@@ -624,7 +654,7 @@ void SocketImpl::cancelConnect(ConnectCallback cb) {
 void SocketImpl::disconnect() {
   healthCheck();
   if (connectState_ != ConnectState::connected) throw errSocketNotConnected();
-  if (SysError err = io_->disconnect()) throw errnoException(err, "connect");
+  if (SysError err = io()->disconnect()) throw errnoException(err, "connect");
   connectState_ = ConnectState::disconnected;
 }
 
@@ -645,9 +675,9 @@ void SocketImpl::closeNow() {
   if (closed_) return;
   closed_ = true;
   removeAbortListener();
-  if (io_) {
-    io_->stopReceiving();
-    io_->close();  // queued sends complete with ECANCELED
+  if (PlatformSocket* socket = io()) {
+    socket->stopReceiving();
+    socket->close();  // queued sends complete with ECANCELED
   }
   if (rare_) cancelRareWork();
   updateHandleRef();

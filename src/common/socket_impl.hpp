@@ -202,8 +202,14 @@ class SocketImpl : private SocketEvents {
   PendingBind* pendingBind() noexcept;
   /// Moves the PendingBind out of ioSpace_ (which is free afterwards).
   PendingBind takePendingBind() noexcept;
-  /// Builds the platform socket (in ioSpace_ when free) if there is none.
+  /// Builds the platform socket if there is none: in ioSpace_ where it
+  /// fits. Not while a PendingBind holds the space (bind takes it out
+  /// before it opens the socket).
   PlatformSocket& platform();
+  /// The platform socket; nullptr before the socket opens.
+  PlatformSocket* io() const noexcept;
+  /// Destroys the platform socket (closing its descriptor, if any).
+  void dropPlatform() noexcept;
   void bindImplicitly();
   void bindForMembership();
   SysError openAndBind(const IpAddress& ip, int port);
@@ -266,12 +272,9 @@ class SocketImpl : private SocketEvents {
   std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
   LoopCore& loop_;
   /// The platform socket's home (see platform_socket_space.hpp), or the
-  /// PendingBind's before the socket opens; declared before io_, which
-  /// destroys what it holds.
+  /// PendingBind's before the socket opens, or, for a platform socket too
+  /// large for it, that socket's heap pointer (see ioPlace_).
   alignas(kPlatformSocketAlign) unsigned char ioSpace_[kPlatformSocketSpace];
-  /// Built when the socket opens (platform()), in ioSpace_ where it fits;
-  /// dropped again if opening or binding fails.
-  PlatformSocketPtr io_;
 
   EventListeners listeners_;  ///< of every event, in one list
 
@@ -283,6 +286,13 @@ class SocketImpl : private SocketEvents {
   std::uint8_t family_;  ///< a Family: the type's, or an adopted fd's
   BindState bindState_ = BindState::unbound;
   ConnectState connectState_ = ConnectState::disconnected;
+  /// Where the platform socket is: built when the socket opens
+  /// (platform()), dropped again if opening or binding fails. No pointer
+  /// is kept for one in ioSpace_, only where its PlatformSocket part
+  /// starts there (ioOffset_).
+  enum class IoPlace : std::uint8_t { none, inSpace, onHeap };
+  IoPlace ioPlace_ = IoPlace::none;
+  std::uint8_t ioOffset_ = 0;
   // One bit per flag (set in the constructor: C++17 bit-fields take no
   // default member initializers).
   bool released_ : 1;  ///< 'close' ran: listeners are not kept

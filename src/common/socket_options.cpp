@@ -27,7 +27,7 @@ AddressInfo SocketImpl::address() const {
   healthCheck();
   requireBound("getsockname");
   Endpoint local;
-  if (SysError err = io_->localAddress(local))
+  if (SysError err = io()->localAddress(local))
     throw errnoException(err, "getsockname");
   return toAddressInfo(local);
 }
@@ -36,7 +36,7 @@ AddressInfo SocketImpl::remoteAddress() const {
   healthCheck();
   if (connectState_ != ConnectState::connected) throw errSocketNotConnected();
   Endpoint remote;
-  if (SysError err = io_->remoteAddress(remote))
+  if (SysError err = io()->remoteAddress(remote))
     throw errnoException(err, "getpeername");
   return toAddressInfo(remote);
 }
@@ -44,7 +44,7 @@ AddressInfo SocketImpl::remoteAddress() const {
 void SocketImpl::setBroadcast(bool flag) {
   healthCheck();
   requireBound("setBroadcast");
-  if (SysError err = io_->setBroadcast(flag))
+  if (SysError err = io()->setBroadcast(flag))
     throw errnoException(err, "setBroadcast");
 }
 
@@ -52,21 +52,21 @@ void SocketImpl::setTTL(int ttl) {
   healthCheck();
   if (ttl < 1 || ttl > 255) throwEinval("setTTL");
   requireBound("setTTL");
-  if (SysError err = io_->setTTL(ttl)) throw errnoException(err, "setTTL");
+  if (SysError err = io()->setTTL(ttl)) throw errnoException(err, "setTTL");
 }
 
 void SocketImpl::setMulticastTTL(int ttl) {
   healthCheck();
   if (ttl < 0 || ttl > 255) throwEinval("setMulticastTTL");
   requireBound("setMulticastTTL");
-  if (SysError err = io_->setMulticastTTL(ttl))
+  if (SysError err = io()->setMulticastTTL(ttl))
     throw errnoException(err, "setMulticastTTL");
 }
 
 void SocketImpl::setMulticastLoopback(bool flag) {
   healthCheck();
   requireBound("setMulticastLoopback");
-  if (SysError err = io_->setMulticastLoopback(flag))
+  if (SysError err = io()->setMulticastLoopback(flag))
     throw errnoException(err, "setMulticastLoopback");
 }
 
@@ -87,7 +87,7 @@ void SocketImpl::setMulticastInterface(std::string_view iface) {
     throwEinval("setMulticastInterface");
   }
   requireBound("setMulticastInterface");
-  if (SysError err = io_->setMulticastInterface(*address))
+  if (SysError err = io()->setMulticastInterface(*address))
     throw errnoException(err, "setMulticastInterface");
 }
 
@@ -121,7 +121,7 @@ void SocketImpl::membership(std::string_view group, std::string_view iface,
   }
   bindForMembership();
   if (SysError err =
-          io_->membership(*groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
+          io()->membership(*groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
     throw errnoException(err, syscall);
 }
 
@@ -142,8 +142,8 @@ void SocketImpl::sourceMembership(std::string_view source,
     if (!ifaceIp) throwEinval(syscall);
   }
   bindForMembership();
-  if (SysError err = io_->sourceMembership(*sourceIp, *groupIp,
-                                           ifaceIp ? &*ifaceIp : nullptr, join))
+  if (SysError err = io()->sourceMembership(
+          *sourceIp, *groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
     throw errnoException(err, syscall);
 }
 
@@ -151,10 +151,10 @@ int SocketImpl::bufferSize(BufferKind kind, std::optional<int> size) {
   healthCheck();
   bool recv = kind == BufferKind::receive;
   if (size && *size <= 0) throw errSocketBadBufferSize();
-  if (!io_ || !io_->isOpen())
+  if (!io() || !io()->isOpen())
     throw errSocketBufferSize(sysErrorFromName("EBADF"), recv);
   int value = size.value_or(0);
-  if (SysError err = io_->bufferSize(kind, value))
+  if (SysError err = io()->bufferSize(kind, value))
     throw errSocketBufferSize(err, recv);
   return value;
 }

@@ -211,7 +211,7 @@ void SocketImpl::sendResolved(OutgoingSend* request, const IpAddress& ip) {
     request->hasDestination = true;
   }
   SysError error;
-  if (io_->send(*request, error)) {
+  if (io()->send(*request, error)) {
     request->result = error;
     complete(request);
   }
@@ -296,15 +296,15 @@ void SocketImpl::flushCompletions() {
 }
 
 std::size_t SocketImpl::sendQueueSize() const {
-  return closed_ || !io_ ? 0 : io_->queuedBytes();
+  return closed_ || !io() ? 0 : io()->queuedBytes();
 }
 
 std::size_t SocketImpl::sendQueueCount() const {
-  return closed_ || !io_ ? 0 : io_->queuedCount();
+  return closed_ || !io() ? 0 : io()->queuedCount();
 }
 
 Offloads SocketImpl::activeOffloads() const {
-  return closed_ || !io_ ? Offloads{} : io_->offloads();
+  return closed_ || !io() ? Offloads{} : io()->offloads();
 }
 
 // --- receiving --------------------------------------------------------------
