@@ -57,6 +57,9 @@ using ZoneToIndex = std::uint32_t (*)(std::string_view zone);
 std::optional<IpAddress> parseIp(std::string_view text, Family family,
                                  ZoneToIndex zoneToIndex) noexcept;
 
+/// The IPv4-mapped IPv6 form of an IPv4 address (::ffff:a.b.c.d).
+IpAddress mapToIPv6(const IpAddress& ipv4) noexcept;
+
 /// Parses either family (IPv4 first).
 std::optional<IpAddress> parseAnyIp(std::string_view text,
                                     ZoneToIndex zoneToIndex) noexcept;

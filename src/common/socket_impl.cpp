@@ -41,7 +41,8 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
           loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_})),
       type_(options.type),
       openOptions_{options.reuseAddr, options.reusePort, options.ipv6Only,
-                   options.gso, options.gro} {
+                   options.gso,       options.gro,       options.recvPktInfo,
+                   options.recvTos} {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     throw errSocketBadBufferSize();
   // Only what is set is kept: most sockets have none of these.

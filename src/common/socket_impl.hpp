@@ -98,8 +98,10 @@ class SocketImpl : private SocketEvents {
   void bindFd(std::intptr_t fd, Listener cb);
   void connect(int port, std::string_view address, ConnectCallback cb);
   void disconnect();
+  /// `from` (nullptr = none) is SendFrom's source, checked here.
   void send(const Bytes* parts, std::size_t count, bool hasPort, int port,
-            std::string_view address, SendCallback cb);
+            std::string_view address, SendCallback cb,
+            const SendFrom* from = nullptr);
   void close(Listener cb);
   AddressInfo address() const;
   AddressInfo remoteAddress() const;
@@ -111,12 +113,13 @@ class SocketImpl : private SocketEvents {
   void setMulticastLoopback(bool flag);
   void setMulticastTTL(int ttl);
   void setTTL(int ttl);
+  void setTOS(int tos);
   /// Sets (with a size) or gets a buffer size; returns what the system
   /// reports afterwards.
   int bufferSize(BufferKind kind, std::optional<int> size);
   std::size_t sendQueueSize() const;
   std::size_t sendQueueCount() const;
-  Offloads activeOffloads() const;
+  KernelFeatures kernelFeatures() const;
   void ref();
   void unref();
 
@@ -149,12 +152,12 @@ class SocketImpl : private SocketEvents {
 
   // SocketEvents.
   void onDatagram(const std::uint8_t* data, std::size_t size,
-                  const Endpoint& from, bool truncated) override;
+                  const Arrival& arrival) override;
   void onReceiveError(SysError error) override;
   void onSystemError(SysError error, const char* syscall) override;
   void onSendDone(SendRequest* request, SysError error) override;
   void holdDatagram(const std::uint8_t* data, std::size_t size,
-                    const Endpoint& from, bool truncated) override;
+                    const Arrival& arrival) override;
 
   // Lifetime (see the top of this file).
   /// The public object: a SocketImpl is always the Socket::Impl that
@@ -228,7 +231,7 @@ class SocketImpl : private SocketEvents {
   /// The list of a plain event, allocating Rare if it lives there.
   ListenerList<void()>& listenersOf(Event event);
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
-                        const Endpoint& from, bool truncated);
+                        const Arrival& arrival);
   void deliverHeld();
   void applyBufferSizes();
   void updateHandleRef();
@@ -296,8 +299,7 @@ class SocketImpl : private SocketEvents {
     /// listener threw: delivered first on the next turn.
     struct HeldDatagram {
       std::vector<std::uint8_t> data;
-      Endpoint from;
-      bool truncated = false;
+      Arrival arrival;
     };
     Fifo<HeldDatagram> held;
   };
@@ -359,6 +361,7 @@ class Socket::Impl final : public Socket, public detail::SocketImpl {
   using SocketImpl::close;
   using SocketImpl::connect;
   using SocketImpl::disconnect;
+  using SocketImpl::kernelFeatures;
   using SocketImpl::loop;
   using SocketImpl::ref;
   using SocketImpl::remoteAddress;
@@ -367,6 +370,7 @@ class Socket::Impl final : public Socket, public detail::SocketImpl {
   using SocketImpl::setMulticastInterface;
   using SocketImpl::setMulticastLoopback;
   using SocketImpl::setMulticastTTL;
+  using SocketImpl::setTOS;
   using SocketImpl::setTTL;
   using SocketImpl::type;
   using SocketImpl::unref;

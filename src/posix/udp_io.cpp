@@ -24,6 +24,7 @@
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
+#include "posix/udp_metadata.hpp"
 #include "posix/udp_offload.hpp"
 
 namespace dgram::detail {
@@ -121,9 +122,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       ::close(fd);
       return err;
     }
-    // Offloads the kernel lacks are simply not used (offloads() says so).
+    // Features the kernel lacks are simply not used (features() says so).
     gso_ = options.gso && offload::canSegment(fd);
     gro_ = options.gro && offload::enableCoalescing(fd);
+    pktinfo_ = options.recvPktInfo && metadata::enablePktInfo(fd, family);
+    tos_ = options.recvTos && metadata::enableTos(fd, family);
     poller().claim(fd);
     fd_ = fd;
     family_ = family;
@@ -186,6 +189,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   bool send(SendRequest& request, SysError& error) override {
+    if (request.hasSource && !metadata::canChooseSource()) {
+      error = sysError(Errc::kENOTSUP);
+      return true;
+    }
     if (queue_.empty() && !loop_.inTurn()) {
       // Issued outside the loop: nothing would flush a batch until the
       // program runs the loop again, so it leaves now.
@@ -236,8 +243,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
 
-  Offloads offloads() const noexcept override {
-    return Offloads{gso_ && fd_ >= 0, gro_ && fd_ >= 0};
+  KernelFeatures features() const noexcept override {
+    bool open = fd_ >= 0;
+    return KernelFeatures{gso_ && open, gro_ && open, pktinfo_ && open,
+                          tos_ && open};
   }
 
  private:
@@ -265,6 +274,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     }
     message.msg_iov = iov;
     message.msg_iovlen = count;
+    alignas(cmsghdr) unsigned char control[metadata::kSendSpace];
+    ControlWriter controls(message, control, sizeof control);
+    metadata::setSource(controls, family_, request);
     for (;;) {
       if (faultableCall(fault::Call::sendmsg, [&] {
             return ::sendmsg(fd_, &message, kSendFlags);
@@ -393,6 +405,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         bytes + next.size > offload::kMaxBytes)
       return false;
     if (last.hasDestination != next.hasDestination) return false;
+    if (!metadata::sameSource(last, next)) return false;
     return !last.hasDestination ||
            (last.destination.ip == next.destination.ip &&
             last.destination.port == next.destination.port);
@@ -416,7 +429,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     mmsghdr messages[kSendBatch];
     iovec iov[kMaxDatagramsPerCall];
     sockaddr_storage names[kSendBatch];
-    alignas(cmsghdr) unsigned char control[kSendBatch][offload::kControlSpace];
+    alignas(cmsghdr) unsigned char
+        control[kSendBatch][offload::kControlSpace + metadata::kSendSpace];
     unsigned datagrams[kSendBatch];  // per message
     unsigned count = 0;
     std::size_t used = 0;  // iov entries
@@ -429,6 +443,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         header.msg_namelen = toSockaddr(request->destination, names[count]);
       }
       header.msg_iov = &iov[used];
+      const SendRequest* first = request;
       const std::size_t segment = request->size;
       std::size_t bytes = 0;
       unsigned run = 0;
@@ -447,9 +462,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         if (!joins) break;
       }
       header.msg_iovlen = run;
+      // A run shares its source: the first datagram's says it for all.
+      ControlWriter controls(header, control[count], sizeof control[count]);
+      metadata::setSource(controls, family_, *first);
       if (run > 1)
-        offload::setSegmentSize(header, control[count],
-                                static_cast<std::uint16_t>(segment));
+        offload::setSegmentSize(controls, static_cast<std::uint16_t>(segment));
       datagrams[count] = run;
       ++count;
     }
@@ -508,8 +525,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     mmsghdr messages[kBatch];
     iovec iov[kBatch];
     sockaddr_storage from[kBatch];
-    // With GRO the kernel says in a control message where it coalesced.
-    alignas(cmsghdr) unsigned char control[kBatch][offload::kControlSpace];
+    // With GRO the kernel says in a control message where it coalesced;
+    // with the metadata options, where each datagram arrived and its TOS.
+    alignas(cmsghdr) unsigned char
+        control[kBatch][offload::kControlSpace + metadata::kReceiveSpace];
+    const bool withControl = wantsControl();
     for (std::size_t i = 0; i < kBatch; ++i) {
       iov[i] = iovec{arena + i * kSlotSize, kSlotSize};
       messages[i] = mmsghdr{};
@@ -517,7 +537,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       messages[i].msg_hdr.msg_namelen = sizeof from[i];
       messages[i].msg_hdr.msg_iov = &iov[i];
       messages[i].msg_hdr.msg_iovlen = 1;
-      if (gro_) {
+      if (withControl) {
         messages[i].msg_hdr.msg_control = control[i];
         messages[i].msg_hdr.msg_controllen = sizeof control[i];
       }
@@ -565,6 +585,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       message.msg_namelen = sizeof from;
       message.msg_iov = &iov;
       message.msg_iovlen = 1;
+      alignas(cmsghdr) unsigned char
+          control[offload::kControlSpace + metadata::kReceiveSpace];
+      if (wantsControl()) {
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+      }
       ssize_t size;
       int interrupted = 0;
       do {
@@ -587,10 +613,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // each call, so after a throw it points past the datagram that threw).
   void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
                std::size_t& done) {
-    Endpoint from;
-    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name), from))
+    Arrival arrival;
+    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
+                      arrival.from))
       return;
-    bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    if (pktinfo_ || tos_) metadata::read(header, arrival);
     auto* bytes = static_cast<const std::uint8_t*>(data);
     std::size_t length = size < kSlotSize ? size : kSlotSize;
     std::size_t segment = gro_ ? offload::coalescedSegmentSize(header) : 0;
@@ -600,10 +628,15 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       const std::uint8_t* at = bytes + done;
       done += piece;
       if (hold)
-        events_.holdDatagram(at, piece, from, truncated);
+        events_.holdDatagram(at, piece, arrival);
       else
-        events_.onDatagram(at, piece, from, truncated);
+        events_.onDatagram(at, piece, arrival);
     } while (done < length);
+  }
+
+  // Whether received datagrams come with control messages to read.
+  bool wantsControl() const noexcept {
+    return gro_ || pktinfo_ || tos_;
   }
 
   // EAGAIN (and EINTR past kMaxInterrupts) ends the batch quietly; the
@@ -633,6 +666,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool flushScheduled_ = false;  ///< atTurnEnd will flush the queue
   bool gso_ = false;             ///< segmented sends asked for, and not refused
   bool gro_ = false;             ///< the kernel may coalesce what it hands over
+  bool pktinfo_ = false;         ///< datagrams say where they arrived
+  bool tos_ = false;             ///< datagrams carry their TOS byte
   bool blocked_ = false;  ///< the kernel said EAGAIN: wait for writability
 };
 
