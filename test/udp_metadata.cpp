@@ -124,6 +124,45 @@ TEST_CASE("metadata: off unless asked for, and then nothing is reported",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE(
+    "metadata: sockets with and without it share a loop (and its "
+    "receive buffers), each gets only what it asked for",
+    "[metadata]") {
+  dgram::Loop loop;
+  Recorder with(loop, withMetadata(dgram::Type::udp4, true, true), "0.0.0.0");
+  Recorder without(loop, dgram::SocketOptions{}, "127.0.0.1");
+  auto sender = test::boundSocket(loop);
+  sender->setTOS(0x2a);
+  const bool active = with.socket->kernelFeatures().recvPktInfo &&
+                      with.socket->kernelFeatures().recvTos;
+  for (int round = 0; round < 4; ++round) {
+    // Several datagrams per socket in one turn: batches of more than one.
+    loop.setTimeout(0ms, [&] {
+      for (int i = 0; i < 3; ++i) {
+        sender->send("w", with.port, "127.0.0.2");
+        sender->send("o", without.port, "127.0.0.1");
+      }
+    });
+    std::size_t want = 3 * (round + 1);
+    REQUIRE(test::runUntil(loop, [&] {
+      return with.arrived.size() == want && without.arrived.size() == want;
+    }));
+  }
+  for (const Arrived& got : without.arrived) {
+    CHECK(got.rinfo.localAddress.empty());
+    CHECK(got.rinfo.interfaceIndex == 0);
+    CHECK(got.rinfo.tos == -1);
+  }
+  for (const Arrived& got : with.arrived) {
+    CHECK(got.rinfo.localAddress == (active ? "127.0.0.2" : ""));
+    CHECK(got.rinfo.tos == (active ? 0x2a : -1));
+  }
+  with.socket->close();
+  without.socket->close();
+  sender->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("pktinfo: the address a datagram was sent to, and its interface",
           "[metadata][pktinfo]") {
   dgram::Loop loop;

@@ -30,16 +30,11 @@
 namespace dgram::detail {
 namespace {
 
-// Datagrams read per recvmmsg call, and calls per readiness event: enough
-// to amortise the syscalls under a flood (as wide as the benchmark's raw
-// reader), bounded so one busy socket cannot starve the others (512
-// datagrams per event; libuv uses the same kind of bound). The arena's
-// 64 slots of 64 KiB are address space: only the pages datagrams land in
-// are ever touched.
-constexpr std::size_t kBatch = 64;
+// Calls per readiness event, of kReceiveBatch datagrams each
+// (posix/receive_headers.hpp): enough to amortise the syscalls under a
+// flood, bounded so one busy socket cannot starve the others (512
+// datagrams per event; libuv uses the same kind of bound).
 constexpr int kMaxBatchesPerEvent = 8;
-// The largest UDP payload plus one byte, so truncation is detectable.
-constexpr std::size_t kSlotSize = 65536;
 constexpr std::size_t kMaxParts = 64;
 // Datagrams handed to the kernel per sendmmsg: a full batch leaves before
 // the turn ends. Large enough to amortise the call; small enough that the
@@ -509,64 +504,49 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 #endif  // DGRAM_HAVE_SENDMMSG
 
   void receive() {
-    std::uint8_t* arena = loop_.receiveArena(kBatch * kSlotSize);
+    std::uint8_t* arena = loop_.receiveArena(kReceiveBatch * kReceiveSlot);
     for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
       if (!receiving_ || fd_ < 0) return;
       int got = receiveBatch(arena);
       // A short batch emptied the kernel's queue: another read now would
       // only say EAGAIN (one system call per datagram in a ping-pong).
       // The poller is level-triggered, so anything newer is reported.
-      if (got < static_cast<int>(kBatch)) return;
+      if (got < static_cast<int>(kReceiveBatch)) return;
     }
   }
 
 #ifdef DGRAM_HAVE_RECVMMSG
   int receiveBatch(std::uint8_t* arena) {
-    mmsghdr messages[kBatch];
-    iovec iov[kBatch];
-    sockaddr_storage from[kBatch];
+    ReceiveHeaders& headers = poller().receiveHeaders();
     // With GRO the kernel says in a control message where it coalesced;
     // with the metadata options, where each datagram arrived and its TOS.
-    alignas(cmsghdr) unsigned char
-        control[kBatch][offload::kControlSpace + metadata::kReceiveSpace];
-    const bool withControl = wantsControl();
-    for (std::size_t i = 0; i < kBatch; ++i) {
-      iov[i] = iovec{arena + i * kSlotSize, kSlotSize};
-      messages[i] = mmsghdr{};
-      messages[i].msg_hdr.msg_name = &from[i];
-      messages[i].msg_hdr.msg_namelen = sizeof from[i];
-      messages[i].msg_hdr.msg_iov = &iov[i];
-      messages[i].msg_hdr.msg_iovlen = 1;
-      if (withControl) {
-        messages[i].msg_hdr.msg_control = control[i];
-        messages[i].msg_hdr.msg_controllen = sizeof control[i];
-      }
-    }
+    mmsghdr* messages = headers.prepare(arena, wantsControl());
     int count;
     int interrupted = 0;
     do {
       count = faultableCall(fault::Call::recvmmsg, [&] {
-        return ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+        return ::recvmmsg(fd_, messages, kReceiveBatch, MSG_DONTWAIT, nullptr);
       });
     } while (count < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
+    headers.used(count);
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       std::size_t done = 0;
       try {
-        deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr,
-                false, done);
+        deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
+                messages[i].msg_hdr, false, done);
       } catch (...) {
         // A listener threw: the rest of the batch (and of a coalesced
         // buffer) is already read, and the arena is shared, so the Socket
         // keeps copies for later.
         if (done < messages[i].msg_len)
-          deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr,
-                  true, done);
+          deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
+                  messages[i].msg_hdr, true, done);
         for (int j = i + 1; j < count; ++j) {
           std::size_t none = 0;
-          deliver(iov[j].iov_base, messages[j].msg_len, messages[j].msg_hdr,
-                  true, none);
+          deliver(messages[j].msg_hdr.msg_iov->iov_base, messages[j].msg_len,
+                  messages[j].msg_hdr, true, none);
         }
         throw;
       }
@@ -576,10 +556,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 #else
   int receiveBatch(std::uint8_t* arena) {
     int count = 0;
-    for (std::size_t i = 0; i < kBatch; ++i) {
+    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       sockaddr_storage from;
-      iovec iov{arena, kSlotSize};
+      iovec iov{arena, kReceiveSlot};
       msghdr message{};
       message.msg_name = &from;
       message.msg_namelen = sizeof from;
@@ -620,7 +600,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
     if (pktinfo_ || tos_) metadata::read(header, arrival);
     auto* bytes = static_cast<const std::uint8_t*>(data);
-    std::size_t length = size < kSlotSize ? size : kSlotSize;
+    std::size_t length = size < kReceiveSlot ? size : kReceiveSlot;
     std::size_t segment = gro_ ? offload::coalescedSegmentSize(header) : 0;
     if (segment == 0 || segment > length) segment = length;
     do {
