@@ -156,8 +156,8 @@ struct RemoteInfo {
   /// SocketOptions::recvPktInfo: the local address the datagram was sent
   /// to (what a socket bound to the any-address with several addresses
   /// answers from: `SendFrom(rinfo)`). On a dual-stack udp6 socket an
-  /// IPv4 destination reads `::ffff:a.b.c.d`, as its senders do. Empty
-  /// otherwise.
+  /// IPv4 destination reads as its IPv4-mapped IPv6 form, as its senders
+  /// do. Empty otherwise.
   IpString localAddress;
   /// SocketOptions::recvPktInfo: the index of the interface it came in on
   /// (`if_nametoindex`); 0 otherwise.
