@@ -109,7 +109,7 @@ std::shared_ptr<dgram::Socket> open(dgram::Loop& loop, bool gso, bool gro,
 int receive(const Flags& flags) {
   dgram::Loop loop;
   auto socket = open(loop, false, flags.gro, flags.port);
-  const bool gro = socket->offloads().gro;
+  const bool gro = socket->kernelFeatures().gro;
   unsigned long long datagrams = 0, badLength = 0;
   double first = 0, last = 0, cpuAtFirst = 0;
   socket->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
@@ -180,7 +180,7 @@ int send(const Flags& flags) {
   dgram::Loop loop;
   Sender sender;
   sender.socket = open(loop, flags.gso, false, 0);
-  bool gso = sender.socket->offloads().gso;
+  bool gso = sender.socket->kernelFeatures().gso;
   std::vector<char> bytes(static_cast<std::size_t>(flags.size), 's');
   sender.payload = dgram::Bytes(bytes.data(), bytes.size());
   sender.port = flags.port;

@@ -109,6 +109,15 @@ bool isSendError(const std::string& code) {
          || kKernelErrors.count(code) == 1;
 }
 
+// Whether SendFrom accepts `text` on a socket of `type`: an address of its
+// family, or on udp6 an IPv4 one (meaning its IPv4-mapped form).
+bool isSourceFor(const std::string& text, Type type) {
+  using dgram::detail::parseIp;
+  using dgram::detail::zoneToIndex;
+  if (parseIp(text, Family::IPv4, zoneToIndex)) return true;
+  return type == Type::udp6 && parseIp(text, Family::IPv6, zoneToIndex);
+}
+
 bool isConnectError(const std::string& code) {
   return code == "ECANCELED" || code == "EINVAL" || code == "ENOTFOUND" ||
          kKernelErrors.count(code) == 1;
@@ -286,6 +295,27 @@ void Session::doSend() {
   }
   int port = hasPort ? fuzz::portFrom(in_) : 0;
   std::string address = hasAddress ? addressFrom() : std::string();
+  // Form 0 may name a source (SendFrom): loopback, the other family's,
+  // nothing, or any text; through no interface or loopback's.
+  bool withSource = form == 0 && in_.flag();
+  std::string sourceText;
+  std::uint32_t sourceInterface = 0;
+  if (withSource) {
+    switch (in_.pick(4)) {
+      case 0:
+        sourceText = fuzz::loopbackText(type_);
+        break;
+      case 1:
+        sourceText =
+            fuzz::loopbackText(type_ == Type::udp4 ? Type::udp6 : Type::udp4);
+        break;
+      case 2:
+        break;
+      default:
+        sourceText = in_.string();
+    }
+    sourceInterface = in_.flag() ? fuzz::loopbackIndex() : 0;
+  }
 
   // What Node says (S4 slicing first, then S3 / S2, then B2).
   std::string expected;
@@ -300,6 +330,8 @@ void Session::doSend() {
     expected = "ERR_SOCKET_BAD_PORT";
   else if (model_.closed)
     expected = "ERR_SOCKET_DGRAM_NOT_RUNNING";
+  else if (withSource && !sourceText.empty() && !isSourceFor(sourceText, type_))
+    expected = "ERR_INVALID_ARG_VALUE";
 
   auto record = std::make_shared<SendRecord>();
   record->hasCallback = in_.pick(4) != 0;
@@ -332,7 +364,11 @@ void Session::doSend() {
     dgram::Socket& s = *socket_;
     switch (form) {
       case 0:
-        s.send(msg, port, address, cb);
+        if (withSource)
+          s.send(msg, port, address,
+                 dgram::SendFrom(sourceText, sourceInterface), cb);
+        else
+          s.send(msg, port, address, cb);
         break;
       case 1:
         s.send(msg, port, cb);

@@ -165,6 +165,12 @@ inline const char* loopbackText(dgram::Type type) {
   return type == dgram::Type::udp4 ? "127.0.0.1" : "::1";
 }
 
+/// The loopback interface's index (what a source may name).
+inline std::uint32_t loopbackIndex() {
+  static const std::uint32_t index = if_nametoindex("lo");
+  return index;
+}
+
 /// Whether ::1 can be bound here (the IPv6 halves skip themselves if not).
 inline bool haveIPv6() {
   static const bool have = [] {

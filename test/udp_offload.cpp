@@ -32,7 +32,7 @@ dgram::SocketOptions withOffloads(bool gso, bool gro) {
 
 // Whether this kernel segments sends; tests that need it say so when not.
 bool kernelSegments(dgram::Socket& socket) {
-  if (socket.offloads().gso) return true;
+  if (socket.kernelFeatures().gso) return true;
   WARN("SKIPPED: no UDP_SEGMENT on this platform or kernel");
   return false;
 }
@@ -80,10 +80,10 @@ void checkNoErrors(const Sent& sent) {
 TEST_CASE("offloads are off unless asked for", "[offload]") {
   dgram::Loop loop;
   auto plain = test::boundSocket(loop);
-  CHECK_FALSE(plain->offloads().gso);
-  CHECK_FALSE(plain->offloads().gro);
+  CHECK_FALSE(plain->kernelFeatures().gso);
+  CHECK_FALSE(plain->kernelFeatures().gro);
   auto unbound = test::makeSocket(loop, withOffloads(true, true));
-  CHECK_FALSE(unbound->offloads().gso);  // nothing to offload before bind
+  CHECK_FALSE(unbound->kernelFeatures().gso);  // nothing to offload before bind
   plain->close();
   unbound->close();
   CHECK(test::runUntilIdle(loop));
@@ -106,7 +106,7 @@ TEST_CASE("gso: a run of equal sends leaves in one call, as its datagrams",
   REQUIRE(test::runUntil(
       loop, [&] { return sink.received.size() == messages.size(); }));
   CHECK(sink.received == messages);
-  CHECK(sender->offloads().gso);
+  CHECK(sender->kernelFeatures().gso);
   sender->close();
   sink.socket->close();
   CHECK(test::runUntilIdle(loop));
@@ -152,7 +152,7 @@ TEST_CASE("gso: a refused segmented send turns GSO off, nothing is lost",
   Sent sent = sendInOneTurn(loop, *sender, messages,
                             std::vector<int>(messages.size(), sink.port));
   checkNoErrors(sent);
-  CHECK_FALSE(sender->offloads().gso);
+  CHECK_FALSE(sender->kernelFeatures().gso);
   REQUIRE(test::runUntil(
       loop, [&] { return sink.received.size() == messages.size(); }));
   CHECK(sink.received == messages);
@@ -181,7 +181,7 @@ TEST_CASE("gso: an error that is not a refusal stays with its send",
   // once... or the kernel's first message, whatever it held.
   REQUIRE(sent.results.size() == 4);
   CHECK(sent.results[0]);
-  CHECK(sender->offloads().gso);
+  CHECK(sender->kernelFeatures().gso);
   sender->close();
   sink.socket->close();
   CHECK(test::runUntilIdle(loop));
@@ -194,7 +194,7 @@ TEST_CASE("gro: a coalesced receive is delivered as the datagrams sent",
   test::Collector sink(loop, withOffloads(false, true));
   auto sender = test::boundSocket(loop, withOffloads(true, false));
   if (!kernelSegments(*sender)) return;
-  if (!sink.socket->offloads().gro) {
+  if (!sink.socket->kernelFeatures().gro) {
     WARN("SKIPPED: no UDP_GRO on this kernel");
     return;
   }
@@ -221,7 +221,7 @@ TEST_CASE("gro: a listener that throws inside a coalesced buffer loses none",
   if (!kernelSegments(*sender)) return;
   std::vector<std::string> received;
   auto sink = test::boundSocket(loop, withOffloads(false, true));
-  if (!sink->offloads().gro) {
+  if (!sink->kernelFeatures().gro) {
     WARN("SKIPPED: no UDP_GRO on this kernel");
     return;
   }

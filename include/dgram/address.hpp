@@ -149,6 +149,24 @@ struct RemoteInfo {
   int port = 0;
   /// The datagram's size in bytes.
   std::size_t size = 0;
+
+  // Beyond Node: filled only for a socket created with the option named,
+  // where the platform reports it (Socket::kernelFeatures() tells).
+
+  /// SocketOptions::recvPktInfo: the local address the datagram was sent
+  /// to (what a socket bound to the any-address with several addresses
+  /// answers from: `SendFrom(rinfo)`). On a dual-stack udp6 socket an
+  /// IPv4 destination reads as its IPv4-mapped IPv6 form, as its senders
+  /// do. Empty otherwise.
+  IpString localAddress;
+  /// SocketOptions::recvPktInfo: the index of the interface it came in on
+  /// (`if_nametoindex`); 0 otherwise.
+  std::uint32_t interfaceIndex = 0;
+  /// SocketOptions::recvTos: the IPv4 TOS / IPv6 traffic class byte it
+  /// carried, 0..255; its two low bits are the ECN field (`tos & 3`: 0 not
+  /// ECN-capable, 1 or 2 ECN-capable, 3 congestion experienced). -1
+  /// otherwise.
+  int tos = -1;
 };
 
 }  // namespace dgram

@@ -113,7 +113,7 @@ struct SocketOptions {
   AbortSignal signal;      ///< empty = none
   Loop* loop = nullptr;    ///< nullptr = Loop::defaultLoop()
 
-  // Kernel offloads: beyond Node, opt-in; Socket::offloads() tells which
+  // Kernel offloads: beyond Node, opt-in; Socket::kernelFeatures() tells which
   // are active. Linux only: elsewhere (and with kernels that lack them)
   // turning one on is accepted and changes nothing.
 
@@ -131,12 +131,54 @@ struct SocketOptions {
   /// own datagram with the same RemoteInfo. Linux only; Windows'
   /// equivalent (UDP_RECV_MAX_COALESCED_SIZE) is future work.
   bool gro = false;
+
+  // Receive metadata: beyond Node, opt-in (each costs a control message
+  // per datagram). Linux, and other POSIX systems that have
+  // IP_PKTINFO / IPV6_RECVPKTINFO and IP_RECVTOS / IPV6_RECVTCLASS;
+  // Windows (WSARecvMsg) is future work. Where missing, asking is accepted
+  // and Socket::kernelFeatures() reports it inactive.
+
+  /// IP_PKTINFO / IPV6_RECVPKTINFO: RemoteInfo::localAddress and
+  /// interfaceIndex say where each datagram arrived.
+  bool recvPktInfo = false;
+  /// IP_RECVTOS / IPV6_RECVTCLASS: RemoteInfo::tos carries each datagram's
+  /// TOS / traffic class byte, ECN bits included.
+  bool recvTos = false;
 };
 
-/// Which kernel offloads a socket uses now (see SocketOptions::gso/gro).
-struct Offloads {
-  bool gso = false;  ///< sends are segmented by the kernel
-  bool gro = false;  ///< received datagrams may arrive coalesced
+/// Which kernel features a socket uses now: those asked for in
+/// SocketOptions, once the socket is open (bound), where the platform has
+/// them and (GSO) the kernel has not refused them.
+struct KernelFeatures {
+  bool gso = false;          ///< sends are segmented by the kernel
+  bool gro = false;          ///< received datagrams may arrive coalesced
+  bool recvPktInfo = false;  ///< RemoteInfo says where datagrams arrived
+  bool recvTos = false;      ///< RemoteInfo carries the TOS byte
+};
+
+/// Where a datagram leaves from: beyond Node, for `send(msg, port,
+/// address, from, cb)` (IP_PKTINFO / IPV6_PKTINFO). A socket bound to the
+/// any-address on a host with several addresses answers from the one it
+/// was asked on: `SendFrom(rinfo)`, with SocketOptions::recvPktInfo.
+struct SendFrom {
+  /// The local IP address to send from, as text (no host names; on a udp6
+  /// socket an IPv4 address means its IPv4-mapped form). Empty = the
+  /// system's choice.
+  std::string_view address;
+  /// The interface to leave through (an index); 0 = the route's.
+  std::uint32_t interfaceIndex = 0;
+
+  /// The system's choice of source: a plain send.
+  SendFrom() = default;
+  /// From `address` (viewed, not copied), through `interfaceIndex`.
+  explicit SendFrom(std::string_view address,
+                    std::uint32_t interfaceIndex = 0) noexcept
+      : address(address), interfaceIndex(interfaceIndex) {}
+  /// From the address and interface `arrival` came in on; without its
+  /// metadata (recvPktInfo off or unsupported), the system's choice.
+  explicit SendFrom(const RemoteInfo& arrival) noexcept
+      : address(arrival.localAddress.view()),
+        interfaceIndex(arrival.interfaceIndex) {}
 };
 
 /// `socket.bind(options)`.
@@ -246,6 +288,15 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// on Linux; every 64 sends a batch leaves without waiting). Sends
   /// leave in call order either way, and `cb` runs on a later turn.
   void send(Bytes msg, int port, Host address = {}, SendCallback cb = {});
+  /// Beyond Node: as `send(msg, port, address, cb)`, from the source that
+  /// `from` names (see SendFrom). Throws `ERR_INVALID_ARG_VALUE` when
+  /// `from.address` is not an IP address of the socket's family (an IPv6
+  /// one on a udp4 socket); a source the host does not have fails in `cb`
+  /// (`ENETUNREACH` on Linux), as does any source where the platform
+  /// cannot choose one (`ENOTSUP`: Windows for now). `SendFrom()` is a
+  /// plain send.
+  void send(Bytes msg, int port, Host address, const SendFrom& from,
+            SendCallback cb = {});
   /// `socket.send(msg, port, cb)`. (A template, so that a literal 0 in
   /// `send(msg, 2, 0)` is a length, never an empty callback.)
   template <typename F, typename = std::enable_if_t<std::is_invocable_v<
@@ -334,6 +385,12 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `socket.setTTL(ttl)`, 1..255: returns `ttl`. Throws `EINVAL` out of
   /// range, `EBADF` when unbound.
   int setTTL(int ttl);
+  /// Beyond Node: the TOS byte (IPv4, IP_TOS) or traffic class (IPv6,
+  /// IPV6_TCLASS, and IP_TOS for the IPv4 traffic of a dual-stack socket)
+  /// of the datagrams it sends, 0..255: DSCP in the six high bits, ECN in
+  /// the two low ones. Returns `tos`. Throws `EINVAL` out of range, `EBADF`
+  /// when unbound, or the system's error (syscall setTOS).
+  int setTOS(int tos);
 
   // --- buffers and queue
   // ------------------------------------------------------
@@ -355,10 +412,8 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `socket.getSendQueueCount()`: datagrams waiting likewise.
   std::size_t getSendQueueCount() const;
 
-  /// The offloads in use: those asked for in SocketOptions, once bound,
-  /// where the platform and kernel have them and (GSO) the kernel has not
-  /// refused one. Beyond Node.
-  Offloads offloads() const;
+  /// The kernel features in use (see KernelFeatures). Beyond Node.
+  KernelFeatures kernelFeatures() const;
 
   // --- liveness
   // ---------------------------------------------------------------

@@ -101,6 +101,22 @@ SysError BsdSocket::setTTL(int ttl) {
   return setPerFamily(IP_TTL, IPV6_UNICAST_HOPS, ttl);
 }
 
+SysError BsdSocket::setTOS(int tos) {
+  if (socketFamily() == Family::IPv4)
+    return bsd::setIntOption(handle(), IPPROTO_IP, IP_TOS, tos);
+#ifdef IPV6_TCLASS
+  if (SysError err =
+          bsd::setIntOption(handle(), IPPROTO_IPV6, IPV6_TCLASS, tos))
+    return err;
+  // A dual-stack socket's IPv4 traffic carries the IPv4 TOS byte; an
+  // IPv6-only socket has none, so a refusal changes nothing.
+  (void)bsd::setIntOption(handle(), IPPROTO_IP, IP_TOS, tos);
+  return {};
+#else
+  return bsd::setIntOption(handle(), IPPROTO_IP, IP_TOS, tos);
+#endif  // IPV6_TCLASS
+}
+
 SysError BsdSocket::setMulticastTTL(int ttl) {
   return setPerFamily(IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, ttl);
 }

@@ -39,6 +39,7 @@ class BsdSocket : public PlatformSocket {
 
   SysError setBroadcast(bool on) override;
   SysError setTTL(int ttl) override;
+  SysError setTOS(int tos) override;
   SysError setMulticastTTL(int ttl) override;
   SysError setMulticastLoopback(bool on) override;
   SysError setMulticastInterface(const IpAddress& address) override;

@@ -353,6 +353,16 @@ std::optional<IpAddress> parseIp(std::string_view text, Family family,
   return ip;
 }
 
+IpAddress mapToIPv6(const IpAddress& ipv4) noexcept {
+  IpAddress out;
+  out.family = Family::IPv6;
+  out.bytes[10] = 0xff;
+  out.bytes[11] = 0xff;
+  for (int i = 0; i < 4; ++i)
+    out.bytes[12 + i] = ipv4.bytes[i];
+  return out;
+}
+
 std::optional<IpAddress> parseAnyIp(std::string_view text,
                                     ZoneToIndex zoneToIndex) noexcept {
   if (auto ip = parseIp(text, Family::IPv4, zoneToIndex)) return ip;

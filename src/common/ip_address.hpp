@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -22,7 +23,10 @@ struct IpAddress {
   std::uint32_t scopeId = 0;
 
   friend bool operator==(const IpAddress& a, const IpAddress& b) noexcept {
-    return a.family == b.family && a.bytes == b.bytes && a.scopeId == b.scopeId;
+    // A fixed-size memcmp compiled inline (two word compares): this runs
+    // for every datagram received (the sender cache) and sent.
+    return a.family == b.family && a.scopeId == b.scopeId &&
+           std::memcmp(a.bytes.data(), b.bytes.data(), 16) == 0;
   }
   friend bool operator!=(const IpAddress& a, const IpAddress& b) noexcept {
     return !(a == b);
@@ -56,6 +60,9 @@ using ZoneToIndex = std::uint32_t (*)(std::string_view zone);
 /// name; an empty or unknown zone makes the text invalid.
 std::optional<IpAddress> parseIp(std::string_view text, Family family,
                                  ZoneToIndex zoneToIndex) noexcept;
+
+/// The IPv4-mapped IPv6 form of an IPv4 address (::ffff:a.b.c.d).
+IpAddress mapToIPv6(const IpAddress& ipv4) noexcept;
 
 /// Parses either family (IPv4 first).
 std::optional<IpAddress> parseAnyIp(std::string_view text,

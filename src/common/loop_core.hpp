@@ -116,6 +116,7 @@ class LoopCore {
     Family hostFamily = Family::IPv4;  ///< the family it was parsed for
     std::optional<IpAddress> hostIp;
     IpAddress sender;
+    IpAddress local;    ///< the last destination reported (recvPktInfo)
     RemoteInfo remote;  ///< what listeners get (a const reference)
   };
   DatagramCaches& datagramCaches() noexcept { return caches_; }

@@ -34,7 +34,12 @@ struct SendRequest {
   bool owned = false;
   Endpoint destination;
   bool hasDestination = false;  ///< false for a connected socket
-  std::size_t size = 0;         ///< total payload bytes
+  /// A chosen source (Socket's SendFrom): `source` (the any-address for
+  /// none) leaving through `sourceInterface` (0 = the route's).
+  bool hasSource = false;
+  IpAddress source;
+  std::uint32_t sourceInterface = 0;
+  std::size_t size = 0;  ///< total payload bytes
   /// The next request in whichever one list holds this one (the
   /// platform's send queue, the Socket's free or completed list): lists
   /// of requests never allocate.
@@ -42,6 +47,18 @@ struct SendRequest {
 
   /// Copies the payload into `storage` (once) and repoints `parts` at it.
   void own();
+};
+
+/// One received datagram as the kernel described it, besides its bytes.
+struct Arrival {
+  Endpoint from;
+  /// Where it arrived, when the socket asked (recvPktInfo) and the kernel
+  /// said: the address it was sent to and the interface it came in on.
+  IpAddress local;
+  std::uint32_t interfaceIndex = 0;
+  bool hasLocal = false;
+  bool truncated = false;  ///< larger than the buffer it was read into
+  std::int16_t tos = -1;   ///< TOS / traffic class (recvTos); -1 = none
 };
 
 /// What the platform reports back to the Socket. Called on the loop
@@ -53,14 +70,14 @@ class SocketEvents {
  public:
   /// A datagram arrived. `data` is valid during the call only.
   void onDatagram(const std::uint8_t* data, std::size_t size,
-                  const Endpoint& from, bool truncated);
+                  const Arrival& arrival);
   /// A datagram read in the same batch as one whose delivery threw (a
   /// 'message' listener's exception): the Socket keeps a copy and
   /// delivers it on a later turn, before anything read after it. The
   /// platform calls this for the rest of the batch, then lets the
   /// exception go on.
   void holdDatagram(const std::uint8_t* data, std::size_t size,
-                    const Endpoint& from, bool truncated);
+                    const Arrival& arrival);
   /// Receiving failed (e.g. ECONNREFUSED after an ICMP error).
   void onReceiveError(SysError error);
   /// Another system call the socket depends on failed, e.g. registering
@@ -85,8 +102,10 @@ struct OpenOptions {
   bool reuseAddr = false;
   bool reusePort = false;
   bool ipv6Only = false;
-  bool gso = false;  ///< segment runs of equal sends, where available
-  bool gro = false;  ///< accept coalesced receives, where available
+  bool gso = false;          ///< segment runs of equal sends, where available
+  bool gro = false;          ///< accept coalesced receives, where available
+  bool recvPktInfo = false;  ///< report where datagrams arrive
+  bool recvTos = false;      ///< report their TOS / traffic class
 };
 
 class PlatformSocket {
@@ -116,8 +135,8 @@ class PlatformSocket {
   /// Bytes and requests queued here, not yet taken by the kernel.
   virtual std::size_t queuedBytes() const noexcept = 0;
   virtual std::size_t queuedCount() const noexcept = 0;
-  /// The kernel offloads in use (none where the platform has none).
-  virtual Offloads offloads() const noexcept { return {}; }
+  /// The kernel features in use (none where the platform has none).
+  virtual KernelFeatures features() const noexcept { return {}; }
 
   /// Closes the system socket. Queued sends complete with ECANCELED
   /// through `onSendDone` before this returns.
@@ -127,6 +146,7 @@ class PlatformSocket {
   // Socket options.
   virtual SysError setBroadcast(bool on) = 0;
   virtual SysError setTTL(int ttl) = 0;
+  virtual SysError setTOS(int tos) = 0;
   virtual SysError setMulticastTTL(int ttl) = 0;
   virtual SysError setMulticastLoopback(bool on) = 0;
   virtual SysError setMulticastInterface(const IpAddress& address) = 0;

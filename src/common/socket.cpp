@@ -116,6 +116,10 @@ void Socket::disconnect() {
 void Socket::send(Bytes msg, int port, Host address, SendCallback cb) {
   impl().send(&msg, 1, true, port, address, std::move(cb));
 }
+void Socket::send(Bytes msg, int port, Host address, const SendFrom& from,
+                  SendCallback cb) {
+  impl().send(&msg, 1, true, port, address, std::move(cb), &from);
+}
 void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
                   Host address, SendCallback cb) {
   Bytes part = slice(msg, offset, length);
@@ -200,6 +204,10 @@ int Socket::setMulticastTTL(int ttl) {
   impl().setMulticastTTL(ttl);
   return ttl;
 }
+int Socket::setTOS(int tos) {
+  impl().setTOS(tos);
+  return tos;
+}
 int Socket::setTTL(int ttl) {
   impl().setTTL(ttl);
   return ttl;
@@ -227,8 +235,8 @@ std::size_t Socket::getSendQueueSize() const {
 std::size_t Socket::getSendQueueCount() const {
   return impl().sendQueueCount();
 }
-Offloads Socket::offloads() const {
-  return impl().activeOffloads();
+KernelFeatures Socket::kernelFeatures() const {
+  return impl().kernelFeatures();
 }
 
 Socket& Socket::ref() {

@@ -52,7 +52,9 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       reusePort_(options.reusePort),
       ipv6Only_(options.ipv6Only),
       gso_(options.gso),
-      gro_(options.gro) {
+      gro_(options.gro),
+      recvPktInfo_(options.recvPktInfo),
+      recvTos_(options.recvTos) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     throw errSocketBadBufferSize();
   // Only what is set is kept: most sockets have none of these.
@@ -417,7 +419,8 @@ SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
   if (!io() || !io()->isOpen()) {
-    OpenOptions options{reuseAddr_, reusePort_, ipv6Only_, gso_, gro_};
+    OpenOptions options{reuseAddr_, reusePort_,   ipv6Only_, gso_,
+                        gro_,       recvPktInfo_, recvTos_};
     if (SysError err = platform().open(family(), options)) {
       dropPlatform();
       return err;

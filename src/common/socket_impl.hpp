@@ -100,8 +100,10 @@ class SocketImpl : private SocketEvents {
   void bindFd(std::intptr_t fd, Listener cb);
   void connect(int port, std::string_view address, ConnectCallback cb);
   void disconnect();
+  /// `from` (nullptr = none) is SendFrom's source, checked here.
   void send(const Bytes* parts, std::size_t count, bool hasPort, int port,
-            std::string_view address, SendCallback cb);
+            std::string_view address, SendCallback cb,
+            const SendFrom* from = nullptr);
   void close(Listener cb);
   AddressInfo address() const;
   AddressInfo remoteAddress() const;
@@ -113,12 +115,13 @@ class SocketImpl : private SocketEvents {
   void setMulticastLoopback(bool flag);
   void setMulticastTTL(int ttl);
   void setTTL(int ttl);
+  void setTOS(int tos);
   /// Sets (with a size) or gets a buffer size; returns what the system
   /// reports afterwards.
   int bufferSize(BufferKind kind, std::optional<int> size);
   std::size_t sendQueueSize() const;
   std::size_t sendQueueCount() const;
-  Offloads activeOffloads() const;
+  KernelFeatures kernelFeatures() const;
   void ref();
   void unref();
 
@@ -151,12 +154,12 @@ class SocketImpl : private SocketEvents {
 
   // SocketEvents.
   void onDatagram(const std::uint8_t* data, std::size_t size,
-                  const Endpoint& from, bool truncated);
+                  const Arrival& arrival);
   void onReceiveError(SysError error);
   void onSystemError(SysError error, const char* syscall);
   void onSendDone(SendRequest* request, SysError error);
   void holdDatagram(const std::uint8_t* data, std::size_t size,
-                    const Endpoint& from, bool truncated);
+                    const Arrival& arrival);
   LoopCore& loopCore() const noexcept { return loop_; }
   friend class SocketEvents;  // forwards the platform's calls here
 
@@ -252,7 +255,7 @@ class SocketImpl : private SocketEvents {
   /// listener throws, the rest are called on the next turn.
   void emitPlain(Event event, bool resume = false);
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
-                        const Endpoint& from, bool truncated);
+                        const Arrival& arrival);
   void deliverHeld();
   void applyBufferSizes();
   void updateHandleRef();
@@ -308,6 +311,8 @@ class SocketImpl : private SocketEvents {
   bool ipv6Only_ : 1;
   bool gso_ : 1;
   bool gro_ : 1;
+  bool recvPktInfo_ : 1;
+  bool recvTos_ : 1;
 
   /// State few sockets ever use, allocated by rare() on first use.
   struct Rare {
@@ -327,8 +332,7 @@ class SocketImpl : private SocketEvents {
     /// listener threw: delivered first on the next turn.
     struct HeldDatagram {
       std::vector<std::uint8_t> data;
-      Endpoint from;
-      bool truncated = false;
+      Arrival arrival;
     };
     Fifo<HeldDatagram> held;
   };
@@ -398,6 +402,7 @@ class Socket::Impl final : public Socket, public detail::SocketImpl {
   using SocketImpl::close;
   using SocketImpl::connect;
   using SocketImpl::disconnect;
+  using SocketImpl::kernelFeatures;
   using SocketImpl::loop;
   using SocketImpl::ref;
   using SocketImpl::remoteAddress;
@@ -406,6 +411,7 @@ class Socket::Impl final : public Socket, public detail::SocketImpl {
   using SocketImpl::setMulticastInterface;
   using SocketImpl::setMulticastLoopback;
   using SocketImpl::setMulticastTTL;
+  using SocketImpl::setTOS;
   using SocketImpl::setTTL;
   using SocketImpl::type;
   using SocketImpl::unref;

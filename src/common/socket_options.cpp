@@ -55,6 +55,13 @@ void SocketImpl::setTTL(int ttl) {
   if (SysError err = io()->setTTL(ttl)) throw errnoException(err, "setTTL");
 }
 
+void SocketImpl::setTOS(int tos) {
+  healthCheck();
+  if (tos < 0 || tos > 255) throwEinval("setTOS");
+  requireBound("setTOS");
+  if (SysError err = io()->setTOS(tos)) throw errnoException(err, "setTOS");
+}
+
 void SocketImpl::setMulticastTTL(int ttl) {
   healthCheck();
   if (ttl < 0 || ttl > 255) throwEinval("setMulticastTTL");

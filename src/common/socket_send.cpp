@@ -41,6 +41,19 @@ OutgoingSend* nextOf(const OutgoingSend* request) noexcept {
   return static_cast<OutgoingSend*>(request->next);
 }
 
+// SendFrom's address for a socket of `family` (empty: the any-address,
+// for an interface alone). On a udp6 socket an IPv4 address means its
+// IPv4-mapped form, the way its IPv4 traffic is addressed.
+std::optional<IpAddress> sourceAddress(std::string_view text, Family family) {
+  if (text.empty()) return anyAddress(family);
+  if (auto ip = parseIp(text, family, zoneToIndex)) return ip;
+  if (family == Family::IPv6) {
+    if (auto ipv4 = parseIp(text, Family::IPv4, zoneToIndex))
+      return mapToIPv6(*ipv4);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 SocketImpl::SendState& SocketImpl::sendState() {
@@ -71,6 +84,7 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->parts.clear();
   request->owned = false;
   request->hasDestination = false;
+  request->hasSource = false;
   request->resolved = false;
   request->address.clear();
   loop_.removeRequest();
@@ -98,7 +112,8 @@ void SocketImpl::destroyRequest(OutgoingSend* request) {
 }
 
 void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
-                      int port, std::string_view address, SendCallback cb) {
+                      int port, std::string_view address, SendCallback cb,
+                      const SendFrom* from) {
   // The checks and their order are Node's: connection state, port, health.
   if (connectState_ == ConnectState::connected) {
     if (hasPort || !address.empty()) throw errSocketIsConnected();
@@ -106,9 +121,23 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
     throw errSocketBadPort(port, hasPort, false);
   }
   healthCheck();
+  // Beyond Node, so checked last, before anything changes.
+  std::optional<IpAddress> source;
+  bool hasSource = from && (!from->address.empty() || from->interfaceIndex);
+  if (hasSource) {
+    source = sourceAddress(from->address, family());
+    if (!source) throw errInvalidArgValue("from.address", from->address);
+  }
   if (bindState_ == BindState::unbound) bindImplicitly();
 
   OutgoingSend* request = acquireRequest();
+  if (hasSource) {
+    request->hasSource = true;
+    request->source = *source;
+    // An interface named, else the zone of a link-local source, else none.
+    request->sourceInterface =
+        from->interfaceIndex ? from->interfaceIndex : source->scopeId;
+  }
   request->parts.assign(parts, parts + count);
   request->size = 0;
   for (std::size_t i = 0; i < count; ++i)
@@ -303,29 +332,29 @@ std::size_t SocketImpl::sendQueueCount() const {
   return closed_ || !io() ? 0 : io()->queuedCount();
 }
 
-Offloads SocketImpl::activeOffloads() const {
-  return closed_ || !io() ? Offloads{} : io()->offloads();
+KernelFeatures SocketImpl::kernelFeatures() const {
+  return closed_ || !io() ? KernelFeatures{} : io()->features();
 }
 
 // --- receiving --------------------------------------------------------------
 
 void SocketImpl::onDatagram(const std::uint8_t* data, std::size_t size,
-                            const Endpoint& from, bool truncated) {
+                            const Arrival& arrival) {
   if (closed_) return;
   if (rare_ && !rare_->held.empty()) {
     // Datagrams held after a throw go first: keep the order.
-    holdDatagram(data, size, from, truncated);
+    holdDatagram(data, size, arrival);
     return;
   }
-  dispatchDatagram(data, size, from, truncated);
+  dispatchDatagram(data, size, arrival);
 }
 
 void SocketImpl::holdDatagram(const std::uint8_t* data, std::size_t size,
-                              const Endpoint& from, bool truncated) {
+                              const Arrival& arrival) {
   if (closed_) return;
   Fifo<Rare::HeldDatagram>& held = rare().held;
   held.push_back(Rare::HeldDatagram{
-      std::vector<std::uint8_t>(data, data + size), from, truncated});
+      std::vector<std::uint8_t>(data, data + size), arrival});
   if (held.size() == 1) later([this] { deliverHeld(); });
 }
 
@@ -336,7 +365,7 @@ void SocketImpl::deliverHeld() {
     held.pop_front();
     try {
       dispatchDatagram(datagram.data.data(), datagram.data.size(),
-                       datagram.from, datagram.truncated);
+                       datagram.arrival);
     } catch (...) {
       if (!held.empty()) later([this] { deliverHeld(); });
       throw;
@@ -346,8 +375,8 @@ void SocketImpl::deliverHeld() {
 }
 
 void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
-                                  const Endpoint& from, bool truncated) {
-  if (truncated) {
+                                  const Arrival& arrival) {
+  if (arrival.truncated) {
     // Never for UDP over IPv4 (the buffer holds the largest datagram);
     // reported rather than delivering a cut message.
     emitError(errnoException(sysErrorFromName("EMSGSIZE"), "recvmsg"));
@@ -356,14 +385,29 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
   // Senders repeat: the text of the last one is kept rather than
   // formatted again for every datagram.
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
-  if (!(cache.sender == from.ip) || cache.remote.address.empty()) {
+  RemoteInfo& remote = cache.remote;
+  const Endpoint& from = arrival.from;
+  if (!(cache.sender == from.ip) || remote.address.empty()) {
     cache.sender = from.ip;
-    cache.remote.address = toIpString(from.ip, indexToZone);
-    cache.remote.family = from.ip.family;
+    remote.address = toIpString(from.ip, indexToZone);
+    remote.family = from.ip.family;
   }
-  cache.remote.port = from.port;
-  cache.remote.size = size;
-  listeners_.emit(Event::message, Bytes(data, size), cache.remote);
+  remote.port = from.port;
+  remote.size = size;
+  // The metadata asked for (recvPktInfo, recvTos): the same cache, shared
+  // by the loop's sockets, so what one reports never shows at another.
+  if (arrival.hasLocal) {
+    if (!(cache.local == arrival.local) || remote.localAddress.empty()) {
+      cache.local = arrival.local;
+      remote.localAddress = toIpString(arrival.local, indexToZone);
+    }
+    remote.interfaceIndex = arrival.interfaceIndex;
+  } else if (!remote.localAddress.empty()) {
+    remote.localAddress = IpString();
+    remote.interfaceIndex = 0;
+  }
+  remote.tos = arrival.tos;
+  listeners_.emit(Event::message, Bytes(data, size), remote);
 }
 
 void SocketImpl::onReceiveError(SysError error) {
@@ -381,13 +425,13 @@ void SocketImpl::onSystemError(SysError error, const char* syscall) {
 // without a virtual call (and without a vtable pointer in every socket).
 
 void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
-                              const Endpoint& from, bool truncated) {
-  static_cast<SocketImpl&>(*this).onDatagram(data, size, from, truncated);
+                              const Arrival& arrival) {
+  static_cast<SocketImpl&>(*this).onDatagram(data, size, arrival);
 }
 
 void SocketEvents::holdDatagram(const std::uint8_t* data, std::size_t size,
-                                const Endpoint& from, bool truncated) {
-  static_cast<SocketImpl&>(*this).holdDatagram(data, size, from, truncated);
+                                const Arrival& arrival) {
+  static_cast<SocketImpl&>(*this).holdDatagram(data, size, arrival);
 }
 
 void SocketEvents::onReceiveError(SysError error) {

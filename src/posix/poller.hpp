@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/backend.hpp"
+#include "posix/receive_headers.hpp"
 #include "posix/wakeup.hpp"
 
 namespace dgram::detail {
@@ -38,6 +39,15 @@ class Poller : public Backend {
   bool claim(int fd);
   void release(int fd);
 
+#ifdef DGRAM_HAVE_RECVMMSG
+  /// The headers this loop's sockets read batches through (one socket
+  /// reads at a time), built on first use.
+  ReceiveHeaders& receiveHeaders() {
+    if (!receiveHeaders_) receiveHeaders_ = std::make_unique<ReceiveHeaders>();
+    return *receiveHeaders_;
+  }
+#endif  // DGRAM_HAVE_RECVMMSG
+
   // A foreign socket that cannot be registered is polled on a timer by
   // its owner instead (see Backend::watchForeign).
   bool watchForeign(std::intptr_t socket, unsigned events,
@@ -57,6 +67,9 @@ class Poller : public Backend {
   Wakeup wakeup_;
   std::vector<Watcher*> watchers_;
   std::vector<bool> claimed_;
+#ifdef DGRAM_HAVE_RECVMMSG
+  std::unique_ptr<ReceiveHeaders> receiveHeaders_;
+#endif  // DGRAM_HAVE_RECVMMSG
 };
 
 }  // namespace dgram::detail

@@ -24,21 +24,17 @@
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
+#include "posix/udp_metadata.hpp"
 #include "posix/udp_offload.hpp"
 
 namespace dgram::detail {
 namespace {
 
-// Datagrams read per recvmmsg call, and calls per readiness event: enough
-// to amortise the syscalls under a flood (as wide as the benchmark's raw
-// reader), bounded so one busy socket cannot starve the others (512
-// datagrams per event; libuv uses the same kind of bound). The arena's
-// 64 slots of 64 KiB are address space: only the pages datagrams land in
-// are ever touched.
-constexpr std::size_t kBatch = 64;
+// Calls per readiness event, of kReceiveBatch datagrams each
+// (posix/receive_headers.hpp): enough to amortise the syscalls under a
+// flood, bounded so one busy socket cannot starve the others (512
+// datagrams per event; libuv uses the same kind of bound).
 constexpr int kMaxBatchesPerEvent = 8;
-// The largest UDP payload plus one byte, so truncation is detectable.
-constexpr std::size_t kSlotSize = 65536;
 constexpr std::size_t kMaxParts = 64;
 // Datagrams handed to the kernel per sendmmsg: a full batch leaves before
 // the turn ends. Large enough to amortise the call; small enough that the
@@ -115,6 +111,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         flushScheduled_(false),
         gso_(false),
         gro_(false),
+        pktinfo_(false),
+        tos_(false),
         blocked_(false) {}
   ~PosixUdpSocket() override { close(); }
 
@@ -126,9 +124,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       ::close(fd);
       return err;
     }
-    // Offloads the kernel lacks are simply not used (offloads() says so).
+    // Features the kernel lacks are simply not used (features() says so).
     gso_ = options.gso && offload::canSegment(fd);
     gro_ = options.gro && offload::enableCoalescing(fd);
+    pktinfo_ = options.recvPktInfo && metadata::enablePktInfo(fd, family);
+    tos_ = options.recvTos && metadata::enableTos(fd, family);
     poller().claim(fd);
     fd_ = fd;
     family_ = static_cast<std::uint8_t>(family);
@@ -192,6 +192,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   bool send(SendRequest& request, SysError& error) override {
+    if (request.hasSource && !metadata::canChooseSource()) {
+      error = sysError(Errc::kENOTSUP);
+      return true;
+    }
     if (queue_.empty() && !loop().inTurn()) {
       // Issued outside the loop: nothing would flush a batch until the
       // program runs the loop again, so it leaves now.
@@ -242,8 +246,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
 
-  Offloads offloads() const noexcept override {
-    return Offloads{gso_ && fd_ >= 0, gro_ && fd_ >= 0};
+  KernelFeatures features() const noexcept override {
+    bool open = fd_ >= 0;
+    return KernelFeatures{gso_ && open, gro_ && open, pktinfo_ && open,
+                          tos_ && open};
   }
 
  private:
@@ -273,6 +279,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     }
     message.msg_iov = iov;
     message.msg_iovlen = count;
+    alignas(cmsghdr) unsigned char control[metadata::kSendSpace];
+    ControlWriter controls(message, control, sizeof control);
+    metadata::setSource(controls, socketFamily(), request);
     for (;;) {
       if (faultableCall(fault::Call::sendmsg, [&] {
             return ::sendmsg(fd_, &message, kSendFlags);
@@ -401,6 +410,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         bytes + next.size > offload::kMaxBytes)
       return false;
     if (last.hasDestination != next.hasDestination) return false;
+    if (!metadata::sameSource(last, next)) return false;
     return !last.hasDestination ||
            (last.destination.ip == next.destination.ip &&
             last.destination.port == next.destination.port);
@@ -424,7 +434,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     mmsghdr messages[kSendBatch];
     iovec iov[kMaxDatagramsPerCall];
     sockaddr_storage names[kSendBatch];
-    alignas(cmsghdr) unsigned char control[kSendBatch][offload::kControlSpace];
+    alignas(cmsghdr) unsigned char
+        control[kSendBatch][offload::kControlSpace + metadata::kSendSpace];
     unsigned datagrams[kSendBatch];  // per message
     unsigned count = 0;
     std::size_t used = 0;  // iov entries
@@ -437,6 +448,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         header.msg_namelen = toSockaddr(request->destination, names[count]);
       }
       header.msg_iov = &iov[used];
+      const SendRequest* first = request;
       const std::size_t segment = request->size;
       std::size_t bytes = 0;
       unsigned run = 0;
@@ -455,9 +467,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         if (!joins) break;
       }
       header.msg_iovlen = run;
+      // A run shares its source: the first datagram's says it for all.
+      ControlWriter controls(header, control[count], sizeof control[count]);
+      metadata::setSource(controls, socketFamily(), *first);
       if (run > 1)
-        offload::setSegmentSize(header, control[count],
-                                static_cast<std::uint16_t>(segment));
+        offload::setSegmentSize(controls, static_cast<std::uint16_t>(segment));
       datagrams[count] = run;
       ++count;
     }
@@ -500,61 +514,49 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 #endif  // DGRAM_HAVE_SENDMMSG
 
   void receive() {
-    std::uint8_t* arena = loop().receiveArena(kBatch * kSlotSize);
+    std::uint8_t* arena = loop().receiveArena(kReceiveBatch * kReceiveSlot);
     for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
       if (!receiving_ || fd_ < 0) return;
       int got = receiveBatch(arena);
       // A short batch emptied the kernel's queue: another read now would
       // only say EAGAIN (one system call per datagram in a ping-pong).
       // The poller is level-triggered, so anything newer is reported.
-      if (got < static_cast<int>(kBatch)) return;
+      if (got < static_cast<int>(kReceiveBatch)) return;
     }
   }
 
 #ifdef DGRAM_HAVE_RECVMMSG
   int receiveBatch(std::uint8_t* arena) {
-    mmsghdr messages[kBatch];
-    iovec iov[kBatch];
-    sockaddr_storage from[kBatch];
-    // With GRO the kernel says in a control message where it coalesced.
-    alignas(cmsghdr) unsigned char control[kBatch][offload::kControlSpace];
-    for (std::size_t i = 0; i < kBatch; ++i) {
-      iov[i] = iovec{arena + i * kSlotSize, kSlotSize};
-      messages[i] = mmsghdr{};
-      messages[i].msg_hdr.msg_name = &from[i];
-      messages[i].msg_hdr.msg_namelen = sizeof from[i];
-      messages[i].msg_hdr.msg_iov = &iov[i];
-      messages[i].msg_hdr.msg_iovlen = 1;
-      if (gro_) {
-        messages[i].msg_hdr.msg_control = control[i];
-        messages[i].msg_hdr.msg_controllen = sizeof control[i];
-      }
-    }
+    ReceiveHeaders& headers = poller().receiveHeaders();
+    // With GRO the kernel says in a control message where it coalesced;
+    // with the metadata options, where each datagram arrived and its TOS.
+    mmsghdr* messages = headers.prepare(arena, wantsControl());
     int count;
     int interrupted = 0;
     do {
       count = faultableCall(fault::Call::recvmmsg, [&] {
-        return ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+        return ::recvmmsg(fd_, messages, kReceiveBatch, MSG_DONTWAIT, nullptr);
       });
     } while (count < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
+    headers.used(count);
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       std::size_t done = 0;
       try {
-        deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr,
-                false, done);
+        deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
+                messages[i].msg_hdr, false, done);
       } catch (...) {
         // A listener threw: the rest of the batch (and of a coalesced
         // buffer) is already read, and the arena is shared, so the Socket
         // keeps copies for later.
         if (done < messages[i].msg_len)
-          deliver(iov[i].iov_base, messages[i].msg_len, messages[i].msg_hdr,
-                  true, done);
+          deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
+                  messages[i].msg_hdr, true, done);
         for (int j = i + 1; j < count; ++j) {
           std::size_t none = 0;
-          deliver(iov[j].iov_base, messages[j].msg_len, messages[j].msg_hdr,
-                  true, none);
+          deliver(messages[j].msg_hdr.msg_iov->iov_base, messages[j].msg_len,
+                  messages[j].msg_hdr, true, none);
         }
         throw;
       }
@@ -564,15 +566,21 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 #else
   int receiveBatch(std::uint8_t* arena) {
     int count = 0;
-    for (std::size_t i = 0; i < kBatch; ++i) {
+    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       sockaddr_storage from;
-      iovec iov{arena, kSlotSize};
+      iovec iov{arena, kReceiveSlot};
       msghdr message{};
       message.msg_name = &from;
       message.msg_namelen = sizeof from;
       message.msg_iov = &iov;
       message.msg_iovlen = 1;
+      alignas(cmsghdr) unsigned char
+          control[offload::kControlSpace + metadata::kReceiveSpace];
+      if (wantsControl()) {
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+      }
       ssize_t size;
       int interrupted = 0;
       do {
@@ -595,12 +603,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // each call, so after a throw it points past the datagram that threw).
   void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
                std::size_t& done) {
-    Endpoint from;
-    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name), from))
+    Arrival arrival;
+    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
+                      arrival.from))
       return;
-    bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    if (pktinfo_ || tos_) metadata::read(header, arrival);
     auto* bytes = static_cast<const std::uint8_t*>(data);
-    std::size_t length = size < kSlotSize ? size : kSlotSize;
+    std::size_t length = size < kReceiveSlot ? size : kReceiveSlot;
     std::size_t segment = gro_ ? offload::coalescedSegmentSize(header) : 0;
     if (segment == 0 || segment > length) segment = length;
     do {
@@ -608,10 +618,15 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       const std::uint8_t* at = bytes + done;
       done += piece;
       if (hold)
-        events_.holdDatagram(at, piece, from, truncated);
+        events_.holdDatagram(at, piece, arrival);
       else
-        events_.onDatagram(at, piece, from, truncated);
+        events_.onDatagram(at, piece, arrival);
     } while (done < length);
+  }
+
+  // Whether received datagrams come with control messages to read.
+  bool wantsControl() const noexcept {
+    return gro_ || pktinfo_ || tos_;
   }
 
   // EAGAIN (and EINTR past kMaxInterrupts) ends the batch quietly; the
@@ -647,6 +662,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool flushScheduled_ : 1;  ///< atTurnEnd will flush the queue
   bool gso_ : 1;             ///< segmented sends asked for, and not refused
   bool gro_ : 1;             ///< the kernel may coalesce what it hands over
+  bool pktinfo_ : 1;         ///< datagrams say where they arrived
+  bool tos_ : 1;             ///< datagrams carry their TOS byte
   bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
 };
 

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "posix/control_messages.hpp"
+
 #if defined(__linux__)
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -33,7 +35,8 @@ namespace dgram::detail::offload {
 constexpr std::size_t kMaxSegments = 64;
 constexpr std::size_t kMaxBytes = 65507;
 
-/// Room for one int-sized control message (a segment size either way).
+/// Room for the one int-sized control message each offload uses (a
+/// segment size either way).
 constexpr std::size_t kControlSpace = 32;
 
 /// Whether the kernel can segment sends on `fd` (Linux 4.18 and later).
@@ -60,21 +63,12 @@ inline bool enableCoalescing(int fd) {
 #endif
 }
 
-/// Attaches "cut this send into `segment`-byte datagrams" to `header`,
-/// using `control` (kControlSpace bytes, 8-aligned).
-inline void setSegmentSize(msghdr& header, void* control,
-                           std::uint16_t segment) {
+/// Attaches "cut this send into `segment`-byte datagrams" to the message
+/// `control` writes.
+inline void setSegmentSize(ControlWriter& control, std::uint16_t segment) {
 #ifdef DGRAM_HAVE_UDP_OFFLOAD
-  std::memset(control, 0, kControlSpace);
-  header.msg_control = control;
-  header.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
-  cmsghdr* message = CMSG_FIRSTHDR(&header);
-  message->cmsg_level = SOL_UDP;
-  message->cmsg_type = UDP_SEGMENT;
-  message->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-  std::memcpy(CMSG_DATA(message), &segment, sizeof segment);
+  control.add(SOL_UDP, UDP_SEGMENT, &segment, sizeof segment);
 #else
-  (void)header;
   (void)control;
   (void)segment;
 #endif
@@ -83,21 +77,20 @@ inline void setSegmentSize(msghdr& header, void* control,
 /// The size of the datagrams the kernel coalesced into the buffer
 /// `header` describes, or 0 if it holds a single datagram.
 inline std::size_t coalescedSegmentSize(const msghdr& header) {
+  std::size_t segment = 0;
 #ifdef DGRAM_HAVE_UDP_OFFLOAD
-  if (!header.msg_control || header.msg_controllen == 0) return 0;
-  for (const cmsghdr* message = CMSG_FIRSTHDR(&header); message;
-       message = CMSG_NXTHDR(const_cast<msghdr*>(&header),
-                             const_cast<cmsghdr*>(message))) {
-    if (message->cmsg_level == SOL_UDP && message->cmsg_type == UDP_GRO) {
-      int size = 0;
-      std::memcpy(&size, CMSG_DATA(message), sizeof size);
-      return size > 0 ? static_cast<std::size_t>(size) : 0;
-    }
-  }
+  forEachControlMessage(
+      header,
+      [&](int level, int type, const unsigned char* data, std::size_t size) {
+        if (level != SOL_UDP || type != UDP_GRO || size < sizeof(int)) return;
+        int value = 0;
+        std::memcpy(&value, data, sizeof value);
+        if (value > 0) segment = static_cast<std::size_t>(value);
+      });
 #else
   (void)header;
 #endif
-  return 0;
+  return segment;
 }
 
 }  // namespace dgram::detail::offload

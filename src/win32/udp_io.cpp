@@ -252,6 +252,11 @@ class WinUdpSocket final : public BsdSocket {
   void stopReceiving() override { receiving_ = false; }
 
   bool send(SendRequest& request, SysError& error) override {
+    if (request.hasSource) {
+      // Choosing a source needs WSASendMsg with IP_PKTINFO: future work.
+      error = sysError(Errc::kENOTSUP);
+      return true;
+    }
     if (queue_.empty()) {
       int result = sendNow(request);
       if (result != WSAEWOULDBLOCK && result != WSAENOBUFS) {
@@ -361,7 +366,7 @@ class WinUdpSocket final : public BsdSocket {
                     reinterpret_cast<char*>(arena)};
       DWORD bytes = 0;
       DWORD flags = 0;
-      bool truncated = false;
+      Arrival arrival;
       if (faultableWinCall(fault::Call::recvmmsg, SOCKET_ERROR, [&] {
             return ::WSARecvFrom(socket_, &buffer, 1, &bytes, &flags,
                                  reinterpret_cast<sockaddr*>(&from),
@@ -377,12 +382,11 @@ class WinUdpSocket final : public BsdSocket {
           // kernel for the next peek, as they do on POSIX.
           return isPortUnreachable(error) || isTransient(error);
         }
-        truncated = true;
+        arrival.truncated = true;
         bytes = static_cast<DWORD>(kSlotSize);
       }
-      Endpoint source;
-      if (!fromSockaddr(&from, source)) continue;
-      events_.onDatagram(arena, bytes, source, truncated);
+      if (!fromSockaddr(&from, arrival.from)) continue;
+      events_.onDatagram(arena, bytes, arrival);
     }
     return true;
   }

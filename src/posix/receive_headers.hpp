@@ -1,0 +1,89 @@
+// The message headers recvmmsg reads a batch of datagrams through, kept
+// by the loop's poller from one call to the next: building 64 headers
+// costs more than the call's own work when it returns one datagram (a
+// ping-pong), so they are built once, and after each call only what the
+// kernel wrote into them (the address and control lengths of the
+// messages it filled) is set back.
+// Layer: platform (readiness backends).
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "posix/udp_metadata.hpp"
+#include "posix/udp_offload.hpp"
+
+namespace dgram::detail {
+
+/// Datagrams read per recvmmsg call, and the arena slot each lands in: the
+/// largest UDP payload plus one byte, so truncation is detectable. The
+/// arena's 64 slots of 64 KiB are address space: only the pages datagrams
+/// land in are ever touched.
+constexpr std::size_t kReceiveBatch = 64;
+constexpr std::size_t kReceiveSlot = 65536;
+
+#ifdef DGRAM_HAVE_RECVMMSG
+class ReceiveHeaders {
+ public:
+  /// Control message room per datagram: a GRO segment size, where it
+  /// arrived and its TOS byte.
+  static constexpr std::size_t kControlSpace =
+      offload::kControlSpace + metadata::kReceiveSpace;
+
+  /// Headers for a recvmmsg of kReceiveBatch datagrams into `arena`
+  /// (kReceiveBatch slots of kReceiveSlot bytes), with room for control
+  /// messages or without (the kernel then has nowhere to put any).
+  mmsghdr* prepare(std::uint8_t* arena, bool withControl) noexcept {
+    if (arena != arena_ || withControl != withControl_) {
+      build(arena, withControl);
+    } else {
+      for (std::size_t i = 0; i < dirty_; ++i)
+        reset(i);
+    }
+    dirty_ = kReceiveBatch;  // until used() says how many were filled
+    return messages_;
+  }
+
+  /// The last recvmmsg filled `count` messages (or failed: -1). The kernel
+  /// writes nothing into a message it did not fill; one more is set back
+  /// all the same, in case a failing one was touched.
+  void used(int count) noexcept {
+    std::size_t filled = count > 0 ? static_cast<std::size_t>(count) : 0;
+    dirty_ = filled < kReceiveBatch ? filled + 1 : kReceiveBatch;
+  }
+
+ private:
+  void build(std::uint8_t* arena, bool withControl) noexcept {
+    arena_ = arena;
+    withControl_ = withControl;
+    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
+      iov_[i] = iovec{arena + i * kReceiveSlot, kReceiveSlot};
+      messages_[i] = mmsghdr{};
+      messages_[i].msg_hdr.msg_name = &from_[i];
+      messages_[i].msg_hdr.msg_iov = &iov_[i];
+      messages_[i].msg_hdr.msg_iovlen = 1;
+      if (withControl) messages_[i].msg_hdr.msg_control = control_[i];
+      reset(i);
+    }
+  }
+
+  void reset(std::size_t i) noexcept {
+    msghdr& header = messages_[i].msg_hdr;
+    header.msg_namelen = sizeof from_[i];
+    header.msg_controllen = withControl_ ? sizeof control_[i] : 0;
+  }
+
+  mmsghdr messages_[kReceiveBatch];
+  iovec iov_[kReceiveBatch];
+  sockaddr_storage from_[kReceiveBatch];
+  alignas(cmsghdr) unsigned char control_[kReceiveBatch][kControlSpace];
+  std::uint8_t* arena_ = nullptr;  ///< not built yet while null
+  std::size_t dirty_ = 0;          ///< messages to set back before a call
+  bool withControl_ = false;
+};
+#endif  // DGRAM_HAVE_RECVMMSG
+
+}  // namespace dgram::detail
