@@ -170,10 +170,10 @@ struct SendFrom {
 
   /// The system's choice of source: a plain send.
   SendFrom() = default;
-  /// From `address` (viewed, not copied), through `interfaceIndex`.
-  explicit SendFrom(std::string_view address,
-                    std::uint32_t interfaceIndex = 0) noexcept
-      : address(address), interfaceIndex(interfaceIndex) {}
+  /// From `source` (viewed, not copied), through `throughInterface`.
+  explicit SendFrom(std::string_view source,
+                    std::uint32_t throughInterface = 0) noexcept
+      : address(source), interfaceIndex(throughInterface) {}
   /// From the address and interface `arrival` came in on; without its
   /// metadata (recvPktInfo off or unsupported), the system's choice.
   explicit SendFrom(const RemoteInfo& arrival) noexcept
