@@ -24,15 +24,14 @@ namespace dgram::detail {
 /// land in are ever touched.
 constexpr std::size_t kReceiveBatch = 64;
 constexpr std::size_t kReceiveSlot = 65536;
+/// Control message room per datagram: a GRO segment size, where it
+/// arrived and its TOS byte.
+constexpr std::size_t kReceiveControlSpace =
+    offload::kControlSpace + metadata::kReceiveSpace;
 
 #ifdef DGRAM_HAVE_RECVMMSG
 class ReceiveHeaders {
  public:
-  /// Control message room per datagram: a GRO segment size, where it
-  /// arrived and its TOS byte.
-  static constexpr std::size_t kControlSpace =
-      offload::kControlSpace + metadata::kReceiveSpace;
-
   /// Headers for a recvmmsg of kReceiveBatch datagrams into `arena`
   /// (kReceiveBatch slots of kReceiveSlot bytes), with room for control
   /// messages or without (the kernel then has nowhere to put any).
@@ -79,7 +78,7 @@ class ReceiveHeaders {
   mmsghdr messages_[kReceiveBatch];
   iovec iov_[kReceiveBatch];
   sockaddr_storage from_[kReceiveBatch];
-  alignas(cmsghdr) unsigned char control_[kReceiveBatch][kControlSpace];
+  alignas(cmsghdr) unsigned char control_[kReceiveBatch][kReceiveControlSpace];
   std::uint8_t* arena_ = nullptr;  ///< not built yet while null
   std::size_t dirty_ = 0;          ///< messages to set back before a call
   bool withControl_ = false;

@@ -575,8 +575,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       message.msg_namelen = sizeof from;
       message.msg_iov = &iov;
       message.msg_iovlen = 1;
-      alignas(cmsghdr) unsigned char
-          control[offload::kControlSpace + metadata::kReceiveSpace];
+      alignas(cmsghdr) unsigned char control[kReceiveControlSpace];
       if (wantsControl()) {
         message.msg_control = control;
         message.msg_controllen = sizeof control;

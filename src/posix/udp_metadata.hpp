@@ -101,6 +101,18 @@ inline bool sameSource(const SendRequest& a, const SendRequest& b) noexcept {
          (a.source == b.source && a.sourceInterface == b.sourceInterface);
 }
 
+/// Records where a datagram arrived: `address` (4 or 16 bytes, as the
+/// family says) and the interface index.
+inline void setLocal(Arrival& arrival, Family family, const void* address,
+                     std::uint32_t interfaceIndex) {
+  arrival.local = IpAddress{};
+  arrival.local.family = family;
+  std::memcpy(arrival.local.bytes.data(), address,
+              family == Family::IPv4 ? 4 : 16);
+  arrival.interfaceIndex = interfaceIndex;
+  arrival.hasLocal = true;
+}
+
 /// Reads what `header` carries into `arrival`: the destination and
 /// interface, and the TOS byte, where the kernel attached them.
 inline void read(const msghdr& header, Arrival& arrival) {
@@ -112,25 +124,18 @@ inline void read(const msghdr& header, Arrival& arrival) {
         size >= sizeof(in_pktinfo)) {
       in_pktinfo info;
       std::memcpy(&info, data, sizeof info);
-      arrival.local = IpAddress{};
-      arrival.local.family = Family::IPv4;
-      std::memcpy(arrival.local.bytes.data(), &info.ipi_addr, 4);
-      arrival.interfaceIndex = static_cast<std::uint32_t>(info.ipi_ifindex);
-      arrival.hasLocal = true;
+      setLocal(arrival, Family::IPv4, &info.ipi_addr,
+               static_cast<std::uint32_t>(info.ipi_ifindex));
       return;
     }
     if (level == IPPROTO_IPV6 && type == IPV6_PKTINFO &&
         size >= sizeof(in6_pktinfo)) {
       in6_pktinfo info;
       std::memcpy(&info, data, sizeof info);
-      arrival.local = IpAddress{};
-      arrival.local.family = Family::IPv6;
-      std::memcpy(arrival.local.bytes.data(), &info.ipi6_addr, 16);
-      arrival.interfaceIndex = info.ipi6_ifindex;
+      setLocal(arrival, Family::IPv6, &info.ipi6_addr, info.ipi6_ifindex);
       // A link-local destination means nothing without its interface.
       if (IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr))
         arrival.local.scopeId = info.ipi6_ifindex;
-      arrival.hasLocal = true;
       return;
     }
 #endif  // DGRAM_HAVE_PKTINFO
