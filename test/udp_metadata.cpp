@@ -37,6 +37,15 @@ struct Arrived {
   dgram::RemoteInfo rinfo;
 };
 
+// Binds `socket` to port 0 of `address` (empty: all interfaces) and runs
+// the loop until 'listening'.
+void bindAndWait(dgram::Loop& loop, dgram::Socket& socket,
+                 const std::string& address = {}) {
+  bool listening = false;
+  socket.bind(0, address, [&] { listening = true; });
+  REQUIRE(test::runUntil(loop, [&] { return listening; }));
+}
+
 // A socket bound to `address` that keeps what it receives. Not movable:
 // its listener points at it.
 struct Recorder {
@@ -50,9 +59,7 @@ struct Recorder {
         options, [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
           arrived.push_back({msg.str(), rinfo});
         });
-    bool listening = false;
-    socket->bind(0, address, [&] { listening = true; });
-    REQUIRE(test::runUntil(loop, [&] { return listening; }));
+    bindAndWait(loop, *socket, address);
     port = socket->address().port;
   }
   Recorder(const Recorder&) = delete;
@@ -206,9 +213,7 @@ TEST_CASE(
       dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
         server->send(msg, rinfo.port, rinfo.address, dgram::SendFrom(rinfo));
       });
-  bool listening = false;
-  server->bind(0, [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
+  bindAndWait(loop, *server);
   if (!reportsPktInfo(*server)) {
     server->close();
     client.socket->close();
@@ -243,9 +248,7 @@ TEST_CASE(
         server->send(msg, rinfo.port, rinfo.address, dgram::SendFrom(rinfo));
         server->send(rinfo.localAddress.view(), rinfo.port, rinfo.address);
       });
-  bool listening = false;
-  server->bind(0, "::", [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
+  bindAndWait(loop, *server, "::");
   if (reportsPktInfo(*server)) {
     client.socket->send("mapped", server->address().port, "127.0.0.3");
     REQUIRE(test::runUntil(loop, [&] { return client.arrived.size() == 2; }));
@@ -270,9 +273,7 @@ TEST_CASE(
           withMetadata(dgram::Type::udp4, true, false);
       options.gso = gso;
       auto sender = test::makeSocket(loop, options);
-      bool listening = false;
-      sender->bind(0, [&] { listening = true; });
-      REQUIRE(test::runUntil(loop, [&] { return listening; }));
+      bindAndWait(loop, *sender);
       if (reportsPktInfo(*sender)) {
         // Equal sizes to one destination: GSO would join them all, but a
         // run never crosses a change of source.
@@ -347,9 +348,7 @@ TEST_CASE(
   Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
   auto sender =
       test::makeSocket(loop, withMetadata(dgram::Type::udp4, true, false));
-  bool listening = false;
-  sender->bind(0, [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
+  bindAndWait(loop, *sender);
   auto err = sendAndWait(loop, *sender, "nope", sink.port, "127.0.0.1",
                          dgram::SendFrom("198.18.0.77"));
   REQUIRE(err);
@@ -412,9 +411,7 @@ TEST_CASE(
       dgram::SocketOptions senderOptions;
       senderOptions.type = c.sender;
       auto sender = test::makeSocket(loop, senderOptions);
-      bool listening = false;
-      sender->bind(0, [&] { listening = true; });
-      REQUIRE(test::runUntil(loop, [&] { return listening; }));
+      bindAndWait(loop, *sender);
       if (reportsTos(*receiver.socket)) {
         // DSCP 10 (AF11) with ECT(0), then CE alone, then nothing.
         for (int tos : {0x2a, 0x03, 0x00}) {
