@@ -108,6 +108,38 @@ TEST_CASE("post() from another thread runs on the loop thread",
   CHECK(std::chrono::steady_clock::now() - start < 5s);
 }
 
+TEST_CASE("a timer set by a callback, with no timer pending, fires on time",
+          "[loop][timer]") {
+  // The loop reads the clock only while a timer is pending; one added
+  // during the turn must still bound the wait that follows. (A bound
+  // socket keeps the loop alive, so a wrong timeout would wait forever:
+  // the watchdog ends that.)
+  dgram::Loop loop;
+  auto socket = test::makeSocket(loop);
+  bool fired = false;
+  socket->on(dgram::listening, [&] {
+    loop.setTimeout(20ms, [&] {
+      fired = true;
+      socket->close();
+    });
+  });
+  socket->bind(0, "127.0.0.1");
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 500 && !done.load(); ++i)
+      std::this_thread::sleep_for(10ms);
+    if (!done.load()) loop.stop();
+  });
+  auto start = std::chrono::steady_clock::now();
+  loop.run();
+  auto took = std::chrono::steady_clock::now() - start;
+  done.store(true);
+  watchdog.join();
+  CHECK(fired);
+  CHECK(took >= 20ms);
+  CHECK(took < 2s);
+}
+
 TEST_CASE("stop() from another thread makes run() return", "[loop][thread]") {
   dgram::Loop loop;
   auto guard = loop.setTimeout(10s, [] {});

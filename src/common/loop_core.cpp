@@ -74,6 +74,7 @@ void LoopCore::throwPending() {
 }
 
 void LoopCore::runDeferred() {
+  if (deferred_.empty()) return;
   // Run only what was deferred before this phase began: callbacks that
   // defer more (a send callback that sends again) wait for the next turn,
   // so I/O is never starved.
@@ -112,14 +113,15 @@ void LoopCore::runPosted() {
   postedCount_.fetch_sub(posted.size());
 }
 
-int LoopCore::pollTimeout(int requestedMs) {
+int LoopCore::pollTimeout(int requestedMs, Timers::Clock::time_point now) {
   if (!deferred_.empty() || postedCount_.load() > 0 || stopRequested_.load())
     return 0;
   int timeout = requestedMs;
   if (auto due = timers_.nextDue()) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(
-                    *due - Timers::Clock::now())
-                    .count();
+    // No reading yet this turn: the timer was added after the turn began.
+    if (now == Timers::Clock::time_point{}) now = Timers::Clock::now();
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(*due - now).count();
     int untilTimer = static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
     if (timeout < 0 || untilTimer < timeout) timeout = untilTimer;
   }
@@ -143,12 +145,25 @@ void LoopCore::cancelTurnEnd(void* context) noexcept {
 }
 
 void LoopCore::runTurnEnd() noexcept {
+  if (turnEnd_.empty()) return;
   turnEndRunning_.swap(turnEnd_);
   for (std::size_t i = 0; i < turnEndRunning_.size(); ++i) {
     const TurnEndWork& work = turnEndRunning_[i];
     if (work.context) work.run(work.context);
   }
   turnEndRunning_.clear();
+}
+
+Timers::Clock::time_point LoopCore::runDueTimers() {
+  // The clock is read only while a timer is pending: a loop of sockets
+  // alone reads it never, one with timers once before and once after
+  // waiting (the wait's timeout uses the first reading: the phases in
+  // between take microseconds, and can only make a timer late, as
+  // libuv's cached loop time does, never early).
+  if (timers_.empty()) return {};
+  Timers::Clock::time_point now = Timers::Clock::now();
+  timers_.runDue(now);
+  return now;
 }
 
 bool LoopCore::runOnce(int timeoutMs) {
@@ -165,7 +180,7 @@ bool LoopCore::runOnce(int timeoutMs) {
   // runs callbacks, before the loop waits (or returns): a send never waits
   // longer than the turn it was issued in, even when a callback throws.
   try {
-    timers_.runDue(Timers::Clock::now());
+    Timers::Clock::time_point now = runDueTimers();
     throwPending();
     // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
     // run polls for I/O without blocking. A caller that runs the loop
@@ -175,9 +190,9 @@ bool LoopCore::runOnce(int timeoutMs) {
     runPosted();
     runDeferred();
     runTurnEnd();
-    backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs));
+    backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
-    timers_.runDue(Timers::Clock::now());
+    runDueTimers();
     throwPending();
     runPosted();
     runDeferred();

@@ -130,7 +130,10 @@ class LoopCore {
   void runPosted();
   void runTurnEnd() noexcept;
   void throwPending();
-  int pollTimeout(int requestedMs);
+  /// Runs the timers due now; returns the clock reading it used (none
+  /// when no timer is pending).
+  Timers::Clock::time_point runDueTimers();
+  int pollTimeout(int requestedMs, Timers::Clock::time_point now);
 
   std::unique_ptr<Backend> backend_;
   Timers timers_;

@@ -36,6 +36,8 @@ class Timers {
   std::size_t refCount() const noexcept { return refs_; }
   /// How many timers were ever added (a statistic for tests).
   std::uint64_t issued() const noexcept { return issued_; }
+  /// Whether any timer is pending (the loop reads the clock only then).
+  bool empty() const noexcept { return heap_.empty(); }
   /// The earliest deadline, if any timer is pending.
   std::optional<Clock::time_point> nextDue() const;
   /// Runs every timer due at `now`, in deadline order (ties: the order
