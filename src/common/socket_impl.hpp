@@ -350,6 +350,9 @@ class SocketImpl : private SocketEvents {
     OutgoingSend* completedHead = nullptr;
     OutgoingSend* completedTail = nullptr;
     std::uint32_t freeCount = 0;  ///< length of the free list
+    /// Payload bytes the free list keeps in copies larger than a small
+    /// one (bounded: see releaseRequest).
+    std::size_t keptLargePayload = 0;
     bool completionScheduled = false;
   };
   SendState& sendState();

@@ -16,7 +16,12 @@ namespace {
 // What a released request may keep for the next send: the steady state
 // reuses it without allocating, and a burst of large queued sends does not
 // leave its copies allocated afterwards (memory returns to its baseline).
+// A copy of up to kKeptPayload bytes is always kept; larger ones while the
+// free list holds at most kKeptLargePayload bytes of them, enough for a
+// steady stream of datagrams up to 64 KiB (each release is followed by the
+// next send's acquire) without growing a socket by more than that.
 constexpr std::size_t kKeptPayload = 2048;
+constexpr std::size_t kKeptLargePayload = 128 * 1024;
 constexpr std::size_t kKeptParts = 16;
 constexpr std::size_t kKeptRequests = 64;
 
@@ -67,6 +72,8 @@ OutgoingSend* SocketImpl::acquireRequest() {
   if (request) {
     state.free = nextOf(request);
     --state.freeCount;
+    if (request->storage.capacity() > kKeptPayload)
+      state.keptLargePayload -= request->storage.capacity();
   } else {
     state.requests.push_back(std::make_unique<OutgoingSend>());
     request = state.requests.back().get();
@@ -93,8 +100,13 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
     destroyRequest(request);
     return;
   }
-  if (request->storage.capacity() > kKeptPayload)
-    std::vector<std::uint8_t>().swap(request->storage);
+  std::size_t copy = request->storage.capacity();
+  if (copy > kKeptPayload) {
+    if (state.keptLargePayload + copy <= kKeptLargePayload)
+      state.keptLargePayload += copy;
+    else
+      std::vector<std::uint8_t>().swap(request->storage);
+  }
   if (request->parts.capacity() > kKeptParts)
     std::vector<Bytes>().swap(request->parts);
   request->next = state.free;
