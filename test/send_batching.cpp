@@ -222,4 +222,37 @@ TEST_CASE("a send then close in the same turn still leaves",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE("a ping-pong reads and sends once per datagram on each side",
+          "[send][batch][performance]") {
+  // A round trip is the poller's wait, one read and one send per side: a
+  // read that found one datagram does not read again only to hear EAGAIN
+  // (the poller reports anything newer), and a lone send leaves alone.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  constexpr int kRoundTrips = 200;
+  auto pong = test::boundSocket(loop);
+  pong->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+    pong->send(msg, r.port, r.address);
+  });
+  auto ping = test::boundSocket(loop);
+  int trips = 0;
+  const int pongPort = pong->address().port;
+  ping->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
+    if (++trips < kRoundTrips) ping->send("p", pongPort, "127.0.0.1");
+  });
+  const long readsBefore = fault::calls(fault::Call::recvmmsg);
+  const long sendsBefore = test::sendSyscalls();
+  ping->send("p", pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return trips == kRoundTrips; }));
+  const long reads = fault::calls(fault::Call::recvmmsg) - readsBefore;
+  const long sends = test::sendSyscalls() - sendsBefore;
+  INFO(kRoundTrips << " round trips: " << reads << " reads, " << sends
+                   << " sends");
+  CHECK(reads == 2 * kRoundTrips);
+  CHECK(sends == 2 * kRoundTrips);
+  ping->close();
+  pong->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 #endif  // DGRAM_FAULT_INJECTION && !_WIN32
