@@ -25,21 +25,6 @@ int hexDigitValue(char c) noexcept {
   return -1;
 }
 
-// One dotted-quad part: "0" or 1..3 decimal digits without a leading zero,
-// at most 255 (inet_pton rejects octal-looking "01" and "00").
-bool parseOctet(std::string_view part, std::uint8_t& out) noexcept {
-  if (part.empty() || part.size() > 3) return false;
-  if (part.size() > 1 && part[0] == '0') return false;
-  unsigned value = 0;
-  for (char c : part) {
-    if (!isDecimalDigit(c)) return false;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value > 255) return false;
-  out = static_cast<std::uint8_t>(value);
-  return true;
-}
-
 // One IPv6 group: 1..4 hex digits (leading zeros allowed, as in glibc).
 bool parseHexGroup(std::string_view token, std::uint16_t& out) noexcept {
   if (token.empty() || token.size() > 4) return false;
@@ -288,14 +273,29 @@ IpAddress loopbackAddress(Family family) noexcept {
 }
 
 bool parseIPv4(std::string_view text, std::uint8_t out[4]) noexcept {
+  // One pass over the text (binding a socket parses its address): four
+  // parts separated by single dots, each "0" or 1..3 decimal digits
+  // without a leading zero, at most 255 (inet_pton rejects octal-looking
+  // "01" and "00").
   std::uint8_t quad[4];
+  std::size_t at = 0;
   for (int i = 0; i < 4; ++i) {
-    std::size_t dot = text.find('.');
-    // The first three parts end at a dot, the last one at the end.
-    if ((i < 3) == (dot == std::string_view::npos)) return false;
-    if (!parseOctet(text.substr(0, dot), quad[i])) return false;
-    if (i < 3) text.remove_prefix(dot + 1);
+    if (i > 0) {
+      if (at == text.size() || text[at] != '.') return false;
+      ++at;
+    }
+    const std::size_t start = at;
+    unsigned value = 0;
+    while (at < text.size() && at - start < 3 && isDecimalDigit(text[at])) {
+      value = value * 10 + static_cast<unsigned>(text[at] - '0');
+      ++at;
+    }
+    const std::size_t digits = at - start;
+    if (digits == 0 || value > 255 || (digits > 1 && text[start] == '0'))
+      return false;
+    quad[i] = static_cast<std::uint8_t>(value);
   }
+  if (at != text.size()) return false;
   std::memcpy(out, quad, 4);
   return true;
 }

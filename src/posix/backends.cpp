@@ -1,6 +1,7 @@
 // The POSIX backends compiled into this build, and the Poller basics they
 // share.
 // Layer: platform (readiness backends).
+#include <algorithm>
 #include <memory>
 
 #include "posix/poller.hpp"
@@ -34,17 +35,31 @@ std::unique_ptr<Backend> createPlatformBackend(std::string_view name) {
   return nullptr;
 }
 
+namespace {
+
+// The tables indexed by descriptor grow to twice their size (at least 64
+// entries) rather than to the one descriptor asked for: descriptors mostly
+// come in rising order, and growing by one entry cost a resize for every
+// socket opened.
+std::size_t grownSize(std::size_t size, std::size_t index) {
+  return std::max({index + 1, 2 * size, std::size_t{64}});
+}
+
+}  // namespace
+
 void Poller::setWatcher(int fd, Watcher* watcher) {
-  if (static_cast<std::size_t>(fd) >= watchers_.size()) {
+  auto index = static_cast<std::size_t>(fd);
+  if (index >= watchers_.size()) {
     if (watcher == nullptr) return;
-    watchers_.resize(static_cast<std::size_t>(fd) + 1, nullptr);
+    watchers_.resize(grownSize(watchers_.size(), index), nullptr);
   }
-  watchers_[fd] = watcher;
+  watchers_[index] = watcher;
 }
 
 bool Poller::claim(int fd) {
   auto index = static_cast<std::size_t>(fd);
-  if (index >= claimed_.size()) claimed_.resize(index + 1, false);
+  if (index >= claimed_.size())
+    claimed_.resize(grownSize(claimed_.size(), index), false);
   if (claimed_[index]) return false;
   claimed_[index] = true;
   return true;
