@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
 
 namespace {
 
@@ -25,9 +26,7 @@ std::shared_ptr<dgram::Socket> boundSocket6(dgram::Loop& loop,
                                             dgram::MessageListener fn = {},
                                             const char* address = "::1") {
   auto socket = test::makeSocket(loop, dgram::Type::udp6, std::move(fn));
-  bool listening = false;
-  socket->bind(0, address, [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
+  test::bindAndWait(loop, *socket, address);
   return socket;
 }
 

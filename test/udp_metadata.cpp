@@ -37,15 +37,6 @@ struct Arrived {
   dgram::RemoteInfo rinfo;
 };
 
-// Binds `socket` to port 0 of `address` (empty: all interfaces) and runs
-// the loop until 'listening'.
-void bindAndWait(dgram::Loop& loop, dgram::Socket& socket,
-                 const std::string& address = {}) {
-  bool listening = false;
-  socket.bind(0, address, [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
-}
-
 // A socket bound to `address` that keeps what it receives. Not movable:
 // its listener points at it.
 struct Recorder {
@@ -59,7 +50,7 @@ struct Recorder {
         options, [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
           arrived.push_back({msg.str(), rinfo});
         });
-    bindAndWait(loop, *socket, address);
+    test::bindAndWait(loop, *socket, address);
     port = socket->address().port;
   }
   Recorder(const Recorder&) = delete;
@@ -213,7 +204,7 @@ TEST_CASE(
       dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
         server->send(msg, rinfo.port, rinfo.address, dgram::SendFrom(rinfo));
       });
-  bindAndWait(loop, *server);
+  test::bindAndWait(loop, *server);
   if (!reportsPktInfo(*server)) {
     server->close();
     client.socket->close();
@@ -248,7 +239,7 @@ TEST_CASE(
         server->send(msg, rinfo.port, rinfo.address, dgram::SendFrom(rinfo));
         server->send(rinfo.localAddress.view(), rinfo.port, rinfo.address);
       });
-  bindAndWait(loop, *server, "::");
+  test::bindAndWait(loop, *server, "::");
   if (reportsPktInfo(*server)) {
     client.socket->send("mapped", server->address().port, "127.0.0.3");
     REQUIRE(test::runUntil(loop, [&] { return client.arrived.size() == 2; }));
@@ -273,7 +264,7 @@ TEST_CASE(
           withMetadata(dgram::Type::udp4, true, false);
       options.gso = gso;
       auto sender = test::makeSocket(loop, options);
-      bindAndWait(loop, *sender);
+      test::bindAndWait(loop, *sender);
       if (reportsPktInfo(*sender)) {
         // Equal sizes to one destination: GSO would join them all, but a
         // run never crosses a change of source.
@@ -348,7 +339,7 @@ TEST_CASE(
   Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
   auto sender =
       test::makeSocket(loop, withMetadata(dgram::Type::udp4, true, false));
-  bindAndWait(loop, *sender);
+  test::bindAndWait(loop, *sender);
   auto err = sendAndWait(loop, *sender, "nope", sink.port, "127.0.0.1",
                          dgram::SendFrom("198.18.0.77"));
   REQUIRE(err);
@@ -411,7 +402,7 @@ TEST_CASE(
       dgram::SocketOptions senderOptions;
       senderOptions.type = c.sender;
       auto sender = test::makeSocket(loop, senderOptions);
-      bindAndWait(loop, *sender);
+      test::bindAndWait(loop, *sender);
       if (reportsTos(*receiver.socket)) {
         // DSCP 10 (AF11) with ECT(0), then CE alone, then nothing.
         for (int tos : {0x2a, 0x03, 0x00}) {

@@ -50,9 +50,7 @@ std::string sys(const std::string& code, const std::string& syscall,
 std::shared_ptr<dgram::Socket> boundSocket(dgram::Loop& loop,
                                            dgram::Type type) {
   auto socket = test::makeSocket(loop, type);
-  bool listening = false;
-  socket->bind(0, [&] { listening = true; });
-  REQUIRE(test::runUntil(loop, [&] { return listening; }));
+  test::bindAndWait(loop, *socket);
   return socket;
 }
 

@@ -15,14 +15,21 @@
 
 namespace test {
 
+/// Binds `socket` to a random port of `address` (empty: every interface)
+/// and runs the loop until 'listening'.
+inline void bindAndWait(dgram::Loop& loop, dgram::Socket& socket,
+                        const std::string& address = {}) {
+  bool listening = false;
+  socket.bind(0, address, [&] { listening = true; });
+  REQUIRE(runUntil(loop, [&] { return listening; }));
+}
+
 /// A udp4 socket bound on 127.0.0.1 and a random port, 'listening' done.
 inline std::shared_ptr<dgram::Socket> boundSocket(
     dgram::Loop& loop, dgram::SocketOptions options,
     dgram::MessageListener fn = {}) {
   auto socket = makeSocket(loop, std::move(options), std::move(fn));
-  bool listening = false;
-  socket->bind(0, "127.0.0.1", [&] { listening = true; });
-  REQUIRE(runUntil(loop, [&] { return listening; }));
+  bindAndWait(loop, *socket, "127.0.0.1");
   return socket;
 }
 
