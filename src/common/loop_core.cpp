@@ -113,15 +113,17 @@ void LoopCore::runPosted() {
   postedCount_.fetch_sub(posted.size());
 }
 
-int LoopCore::pollTimeout(int requestedMs, Timers::Clock::time_point now) {
+int LoopCore::pollTimeout(int requestedMs,
+                          std::optional<Timers::Clock::time_point> now) {
   if (!deferred_.empty() || postedCount_.load() > 0 || stopRequested_.load())
     return 0;
   int timeout = requestedMs;
   if (auto due = timers_.nextDue()) {
-    // No reading yet this turn: the timer was added after the turn began.
-    if (now == Timers::Clock::time_point{}) now = Timers::Clock::now();
+    // No reading yet this turn: the timer was added after the turn began
+    // (by a job posted meanwhile).
+    if (!now) now = Timers::Clock::now();
     auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(*due - now).count();
+        std::chrono::ceil<std::chrono::milliseconds>(*due - *now).count();
     int untilTimer = static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
     if (timeout < 0 || untilTimer < timeout) timeout = untilTimer;
   }
@@ -154,13 +156,13 @@ void LoopCore::runTurnEnd() noexcept {
   turnEndRunning_.clear();
 }
 
-Timers::Clock::time_point LoopCore::runDueTimers() {
+std::optional<Timers::Clock::time_point> LoopCore::runDueTimers() {
   // The clock is read only while a timer is pending: a loop of sockets
   // alone reads it never, one with timers once before and once after
   // waiting (the wait's timeout uses the first reading: the phases in
   // between take microseconds, and can only make a timer late, as
   // libuv's cached loop time does, never early).
-  if (timers_.empty()) return {};
+  if (timers_.empty()) return std::nullopt;
   Timers::Clock::time_point now = Timers::Clock::now();
   timers_.runDue(now);
   return now;
@@ -180,7 +182,7 @@ bool LoopCore::runOnce(int timeoutMs) {
   // runs callbacks, before the loop waits (or returns): a send never waits
   // longer than the turn it was issued in, even when a callback throws.
   try {
-    Timers::Clock::time_point now = runDueTimers();
+    std::optional<Timers::Clock::time_point> now = runDueTimers();
     throwPending();
     // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
     // run polls for I/O without blocking. A caller that runs the loop

@@ -132,8 +132,9 @@ class LoopCore {
   void throwPending();
   /// Runs the timers due now; returns the clock reading it used (none
   /// when no timer is pending).
-  Timers::Clock::time_point runDueTimers();
-  int pollTimeout(int requestedMs, Timers::Clock::time_point now);
+  std::optional<Timers::Clock::time_point> runDueTimers();
+  int pollTimeout(int requestedMs,
+                  std::optional<Timers::Clock::time_point> now);
 
   std::unique_ptr<Backend> backend_;
   Timers timers_;
