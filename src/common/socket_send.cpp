@@ -46,13 +46,6 @@ OutgoingSend* nextOf(const OutgoingSend* request) noexcept {
   return static_cast<OutgoingSend*>(request->next);
 }
 
-// The bytes of a request's payload copy that count against
-// kKeptLargePayload while it waits in the free list (0 for a small one).
-std::size_t largeCopy(const OutgoingSend& request) noexcept {
-  std::size_t capacity = request.storage.capacity();
-  return capacity > kKeptPayload ? capacity : 0;
-}
-
 // SendFrom's address for a socket of `family` (empty: the any-address,
 // for an interface alone). On a udp6 socket an IPv4 address means its
 // IPv4-mapped form, the way its IPv4 traffic is addressed.
@@ -79,7 +72,8 @@ OutgoingSend* SocketImpl::acquireRequest() {
   if (request) {
     state.free = nextOf(request);
     --state.freeCount;
-    state.keptLargePayload -= largeCopy(*request);
+    if (request->storage.capacity() > kKeptPayload)
+      state.keptLargePayload -= request->storage.capacity();
   } else {
     state.requests.push_back(std::make_unique<OutgoingSend>());
     request = state.requests.back().get();
@@ -106,11 +100,13 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
     destroyRequest(request);
     return;
   }
-  std::size_t large = largeCopy(*request);
-  if (state.keptLargePayload + large <= kKeptLargePayload)
-    state.keptLargePayload += large;
-  else
-    std::vector<std::uint8_t>().swap(request->storage);
+  std::size_t copy = request->storage.capacity();
+  if (copy > kKeptPayload) {
+    if (state.keptLargePayload + copy <= kKeptLargePayload)
+      state.keptLargePayload += copy;
+    else
+      std::vector<std::uint8_t>().swap(request->storage);
+  }
   if (request->parts.capacity() > kKeptParts)
     std::vector<Bytes>().swap(request->parts);
   request->next = state.free;
