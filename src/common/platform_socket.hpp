@@ -161,9 +161,13 @@ class PlatformSocket {
 };
 
 /// The alignment of the space a Socket lends its platform socket: one
-/// holds pointers and integers, nothing over-aligned (so the space is not
-/// padded to max_align_t for nothing).
-inline constexpr std::size_t kPlatformSocketAlign = alignof(void*);
+/// holds pointers and 64-bit integers (timer and listener ids), nothing
+/// over-aligned (so the space is not padded to max_align_t for nothing).
+/// On 64-bit systems both are 8; on 32-bit ones (i686 Windows, 32-bit ARM)
+/// a 64-bit integer needs 8 where a pointer needs 4.
+inline constexpr std::size_t kPlatformSocketAlign =
+    alignof(void*) > alignof(std::uint64_t) ? alignof(void*)
+                                            : alignof(std::uint64_t);
 
 /// Owns a platform socket that its backend built either in memory the
 /// Socket lends it (no allocation of its own: see makePlatformSocket) or,
