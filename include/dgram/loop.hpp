@@ -12,6 +12,8 @@
 
 #include "dgram/export.hpp"
 
+DGRAM_DLL_WARNINGS_PUSH
+
 namespace dgram {
 
 /// Identifies a timer made by `Loop::setTimeout`.
@@ -99,3 +101,5 @@ class DGRAM_API Loop {
 DGRAM_API void run();
 
 }  // namespace dgram
+
+DGRAM_DLL_WARNINGS_POP

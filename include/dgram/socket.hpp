@@ -20,6 +20,8 @@
 #include "dgram/export.hpp"
 #include "dgram/loop.hpp"
 
+DGRAM_DLL_WARNINGS_PUSH
+
 namespace dgram {
 
 namespace detail {
@@ -437,8 +439,8 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   // The state machine reaches its public object through Impl.
   friend class detail::SocketImpl;
   Socket() = default;
-  friend std::shared_ptr<Socket> createSocket(const SocketOptions&,
-                                              MessageListener);
+  friend DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions&,
+                                                        MessageListener);
   Impl& impl() noexcept;
   const Impl& impl() const noexcept;
 };
@@ -487,3 +489,5 @@ class DGRAM_API ScopedSocket {
 };
 
 }  // namespace dgram
+
+DGRAM_DLL_WARNINGS_POP

@@ -5,6 +5,15 @@
 #include "common/errors.hpp"
 #include "win32/error_map.hpp"
 
+// What the library links, named in the object file for MSVC's linker: a
+// program that links the static dgram.lib without CMake (no
+// dgram::dgram target, no pkg-config) needs no extra libraries.
+// (mingw-w64's linker does not read these; CMake and dgram.pc name them.)
+#ifdef _MSC_VER
+#pragma comment(lib, "ws2_32")
+#pragma comment(lib, "iphlpapi")
+#endif
+
 namespace dgram::detail {
 namespace {
 
