@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds dgramcat and shows it working on loopback: a listener that prints
-# one datagram, and a sender.
+# one datagram, and a sender. Installs, with apt-get and only if missing,
+# Debian's cmake, g++, make, pkg-config and libc-ares-dev; installs nothing
+# else and nothing of dgram (the build stays in build/demo).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"  # works from any directory
 cd "$root"
-"$root/ci/deps.sh"
+"$root/ci/deps.sh" --build  # cmake g++ make pkg-config libc-ares-dev
 cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release -DDGRAM_BUILD_TESTS=OFF >/dev/null
 cmake --build build/demo -j "$(nproc 2>/dev/null || echo 2)" --target dgramcat >/dev/null
 dgramcat=build/demo/tools/dgramcat
