@@ -246,9 +246,10 @@ class Process {
  private:
   /// In the namespace `nsFd` names, or this one when it is -1.
   Process(int nsFd, const std::vector<std::string>& argv);
-  int pid_ = -1;
-  int in_ = -1;
-  int out_ = -1;
+  // Unused where there are no namespaces (netns.cpp's stubs; clang says so).
+  [[maybe_unused]] int pid_ = -1;
+  [[maybe_unused]] int in_ = -1;
+  [[maybe_unused]] int out_ = -1;
   std::string buffer_;
   std::string transcript_;
 };
