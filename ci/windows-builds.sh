@@ -8,8 +8,11 @@
 #             cannot run them).
 #   clang     clang --target=x86_64-w64-mingw32 with
 #             -Werror=dll-attribute-on-redeclaration, shared: the DLL,
-#             the tests, the examples and dgramcat (MSVC rejects what that
-#             warning finds, C2375).
+#             the examples and dgramcat, which use it (MSVC rejects what
+#             that warning finds, C2375). Not the suite: its sources
+#             compile warning-free with clang, but dgram_tests.exe does not
+#             link against GCC's libstdc++ (std::future's std::__once_call
+#             is emulated TLS there, native TLS in clang's objects).
 #   dll       mingw-w64 GCC, shared: dgram's DLL installed, its export
 #             table checked (ci/check-exports.sh), ci/consumer built
 #             against the install with find_package, and run under wine
@@ -115,11 +118,10 @@ clang_build() {
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/clang-mingw-w64.cmake" \
     -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O0 -Werror=dll-attribute-on-redeclaration" \
     -DBUILD_SHARED_LIBS=ON -DDGRAM_WITH_CARES=OFF -DDGRAM_WERROR=ON \
-    -DCatch2_DIR="$catch2"
+    -DDGRAM_BUILD_TESTS=OFF
   cmake --build "$dir" -j "$jobs" 2>&1 | tee "$dir/build.log"
   no_warnings "$dir/build.log"
-  for file in libdgram.dll test/dgram_tests.exe examples/server.exe \
-              tools/dgramcat.exe; do
+  for file in libdgram.dll examples/server.exe tools/dgramcat.exe; do
     [ -f "$dir/$file" ] || fail "$file not built"
   done
   bash "$root/ci/check-exports.sh" "$dir/libdgram.dll"
