@@ -21,6 +21,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/platform_socket_space.hpp"
+#include "common/receive_window.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -454,7 +455,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       unsigned run = 0;
       for (;;) {
         // A queued request owns its payload: one part (SendQueue::push).
-        const Bytes& payload = request->parts.front();
+        const ByteView& payload = request->parts.front();
         iov[used].iov_base = const_cast<std::uint8_t*>(payload.data());
         iov[used].iov_len = payload.size();
         ++used;
@@ -517,6 +518,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     std::uint8_t* arena = loop().receiveArena(kReceiveBatch * kReceiveSlot);
     for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
       if (!receiving_ || fd_ < 0) return;
+      ReceiveWindow window(arena, kReceiveBatch * kReceiveSlot);
       int got = receiveBatch(arena);
       // A short batch emptied the kernel's queue: another read now would
       // only say EAGAIN (one system call per datagram in a ping-pong).
