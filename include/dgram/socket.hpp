@@ -259,7 +259,6 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   ListenerId once(CloseEvent, Listener fn);
   ListenerId once(ErrorEvent, ErrorListener fn);
   ///@}
-  /// Removes a listener; returns whether it was registered.
   /// Events are tags (`dgram::message`), not strings: `on("message", fn)`
   /// and `once("message", fn)` do not compile, and say so in one line.
   ///@{
@@ -282,6 +281,7 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
     return 0;
   }
   ///@}
+  /// Removes a listener; returns whether it was registered.
   bool off(ListenerId id);
 
   // --- bind ---------------------------------------------------------------
