@@ -121,6 +121,52 @@ TEST_CASE("steady state allocates nothing per datagram sent or received",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE("echoing a message inside a braced list copies no Bytes",
+          "[alloc][message]") {
+  // `send({"re: ", msg}, ...)`: the list's pieces are views, so the
+  // listener's message is not copied into it (a list of Bytes would
+  // copy, and allocate, once per datagram).
+  dgram::Loop loop;
+  auto server = test::makeSocket(loop);
+  auto client = test::makeSocket(loop);
+  constexpr int kWarmUp = 50;
+  constexpr int kMeasured = 200;
+  int received = 0;
+  int port = 0;
+  long measured = -1;
+  bool prefixed = true;
+  server->on(dgram::message,
+             [&](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+               server->send({"re: ", msg}, rinfo.port, rinfo.address);
+             });
+  client->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+    prefixed = prefixed && msg.view() == "re: ping";
+    ++received;
+    if (received == kWarmUp) {
+      allocations = 0;
+      counting = true;
+    }
+    if (received == kWarmUp + kMeasured) {
+      counting = false;
+      measured = allocations.load();
+      return;
+    }
+    client->send("ping", port, "127.0.0.1");
+  });
+  server->bind(0, "127.0.0.1", [&] {
+    port = server->address().port;
+    client->send("ping", port, "127.0.0.1");
+  });
+  REQUIRE(test::runUntil(
+      loop, [&] { return measured >= 0; }, std::chrono::seconds(20)));
+  counting = false;
+  CHECK(measured == 0);
+  CHECK(prefixed);
+  server->close();
+  client->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("keeping a copy of a message allocates once, handing it on none",
           "[alloc][message]") {
   // The other side of the echo rule: a copy of the listener's message is
