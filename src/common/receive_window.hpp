@@ -1,9 +1,13 @@
-// The loop's receive arena belongs to the 'message' listeners only while
-// one receive batch is read and dispatched. Builds with AddressSanitizer
-// poison it outside that window, so that a view of a message kept past its
-// listener (a moved-out Bytes, a string_view of it, a pointer into it) is
-// reported when read, rather than reading whichever datagram came later.
-// In other builds this is nothing at all.
+// The loop's receive arena belongs to a 'message' listener only while it
+// is called, and then only the bytes of its datagram. Builds with
+// AddressSanitizer poison the rest: the arena is open to the kernel while
+// it reads a batch into it, then closed, and each datagram's bytes are
+// opened for the call of its listeners alone. So a view of a message kept
+// past its listener (a moved-out Bytes, a string_view of it, a pointer
+// into it) is reported when read, whether later in the same batch, in a
+// later batch's listener or outside the loop, rather than reading
+// whichever datagram the slot holds by then. In other builds all of this
+// is nothing at all.
 // Layer: common state machine.
 #pragma once
 
@@ -23,28 +27,55 @@
 
 namespace dgram::detail {
 
-/// Opens the arena for one batch (the kernel writes into it, listeners
-/// read it) and closes it again when the batch is dispatched, the
-/// exception of a throwing listener included.
+/// Lets the kernel write into `size` bytes of the arena at `data`.
+inline void openReceiveMemory([[maybe_unused]] const void* data,
+                              [[maybe_unused]] std::size_t size) noexcept {
+#ifdef DGRAM_POISON_RECEIVE_ARENA
+  __asan_unpoison_memory_region(data, size);
+#endif
+}
+
+/// Closes `size` bytes of the arena at `data` to every reader.
+inline void closeReceiveMemory([[maybe_unused]] const void* data,
+                               [[maybe_unused]] std::size_t size) noexcept {
+#ifdef DGRAM_POISON_RECEIVE_ARENA
+  __asan_poison_memory_region(data, size);
+#endif
+}
+
+/// One receive batch: the arena is open for the kernel from here until
+/// `received()`, and closed again when this ends (a listener's exception
+/// included).
 class ReceiveWindow {
  public:
-  ReceiveWindow(void* arena, std::size_t size) noexcept
+  ReceiveWindow(const void* arena, std::size_t size) noexcept
       : arena_(arena), size_(size) {
-#ifdef DGRAM_POISON_RECEIVE_ARENA
-    __asan_unpoison_memory_region(arena_, size_);
-#endif
+    openReceiveMemory(arena_, size_);
   }
-  ~ReceiveWindow() {
-#ifdef DGRAM_POISON_RECEIVE_ARENA
-    __asan_poison_memory_region(arena_, size_);
-#endif
-  }
+  ~ReceiveWindow() { closeReceiveMemory(arena_, size_); }
   ReceiveWindow(const ReceiveWindow&) = delete;
   ReceiveWindow& operator=(const ReceiveWindow&) = delete;
 
  private:
-  [[maybe_unused]] void* arena_;
-  [[maybe_unused]] std::size_t size_;
+  const void* arena_;
+  std::size_t size_;
+};
+
+/// One datagram of a batch, open while its listeners run (or while it is
+/// copied for later).
+class LentDatagram {
+ public:
+  LentDatagram(const void* data, std::size_t size) noexcept
+      : data_(data), size_(size) {
+    openReceiveMemory(data_, size_);
+  }
+  ~LentDatagram() { closeReceiveMemory(data_, size_); }
+  LentDatagram(const LentDatagram&) = delete;
+  LentDatagram& operator=(const LentDatagram&) = delete;
+
+ private:
+  const void* data_;
+  std::size_t size_;
 };
 
 }  // namespace dgram::detail

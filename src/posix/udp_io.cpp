@@ -541,6 +541,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       });
     } while (count < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
     headers.used(count);
+    // From here on each datagram is open only to its own listeners.
+    closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
@@ -571,6 +573,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       sockaddr_storage from;
+      openReceiveMemory(arena, kReceiveSlot);  // each read reuses slot 0
       iovec iov{arena, kReceiveSlot};
       msghdr message{};
       message.msg_name = &from;
@@ -589,6 +592,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           return ::recvmsg(fd_, &message, MSG_DONTWAIT);
         });
       } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
+      closeReceiveMemory(arena, kReceiveSlot);
       if (size < 0) return count > 0 ? count : readFailed();
       std::size_t done = 0;
       deliver(arena, static_cast<std::size_t>(size), message, false, done);
@@ -618,6 +622,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       std::size_t piece = length - done < segment ? length - done : segment;
       const std::uint8_t* at = bytes + done;
       done += piece;
+      LentDatagram lent(at, piece);
       if (hold)
         events_.holdDatagram(at, piece, arrival);
       else
