@@ -8,6 +8,7 @@
 #   udp_send_receive.cpp      send / receive on loopback
 #   udp_close.cpp             close, with sends in flight
 #   error_list.cpp            error codes and numbers
+#   buffer_methods.cpp        byte helpers: big/little-endian integers
 #   (every fuzz target's seed corpus replayed, and library_seam)
 #
 # on every backend compiled in (epoll and poll). No c-ares (Debian has no
@@ -35,7 +36,7 @@ for triple in "${triples[@]}"; do packages+=("g++-$triple"); done
 "$root/ci/deps.sh" "${packages[@]}"
 
 test_files="address_parse_format.cpp;timers_heap.cpp;udp_send_receive.cpp"
-test_files+=";udp_close.cpp;error_list.cpp"
+test_files+=";udp_close.cpp;error_list.cpp;buffer_methods.cpp"
 
 results=()
 failed=0
@@ -76,7 +77,9 @@ EOF
     built=$((SECONDS - t0))
     echo "ci/cross-qemu.sh: $triple built in $built s:" \
       "$(file -b "$build/test/dgram_tests" | cut -d, -f1-2)"
-    ctest --test-dir "$build" -j "$jobs" --timeout 120 \
+    # Not the compile-fail checks: they run the cross compiler on the
+    # host and say nothing about the target.
+    ctest --test-dir "$build" -j "$jobs" --timeout 120 -LE compile_fail \
       --output-on-failure 2>&1 | tee "$build/ctest.log" | tail -15 || true
     grep -q "^100% tests passed" "$build/ctest.log" || status=FAILED
   fi
