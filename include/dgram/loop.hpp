@@ -11,11 +11,9 @@
 #include <vector>
 
 #include "dgram/export.hpp"
+#include "dgram/timeout.hpp"
 
 namespace dgram {
-
-/// Identifies a timer made by `Loop::setTimeout`.
-using TimerId = std::uint64_t;
 
 /// How the loop's resolver looks up names (as Node's `dns.setServers`
 /// plus c-ares' timeout and tries).
@@ -69,11 +67,26 @@ class DGRAM_API Loop {
   /// progress, so the loop may be destroyed as soon as `fn` has run.
   void post(std::function<void()> fn);
 
-  /// Calls `fn` once after `delay`. A pending timer keeps the loop alive.
-  TimerId setTimeout(std::chrono::milliseconds delay, std::function<void()> fn);
-  /// Cancels a pending timer (O(log n); its callback is freed at once);
-  /// unknown or fired ids are ignored.
+  /// Calls `fn` once after `delay` (Node's `setTimeout`). A pending timer
+  /// keeps the loop alive unless unref'd. As in Node, a delay under 1 ms
+  /// is 1 ms, and timers due at the same time run in the order they were
+  /// set. Unlike Node, which turns a delay over 2^31-1 ms (24.8 days) into
+  /// 1 ms, a long delay is honoured (up to 100 years). An empty `fn`
+  /// throws `ERR_INVALID_ARG_TYPE`.
+  Timeout setTimeout(std::chrono::milliseconds delay, std::function<void()> fn);
+  /// Calls `fn` every `delay` until cleared (Node's `setInterval`; the same
+  /// delay rules). Each run is due `delay` after the loop's clock reading
+  /// for the turn the previous run happened in, as in Node: lateness and a
+  /// long callback push later runs back, they are never caught up in a
+  /// burst.
+  Timeout setInterval(std::chrono::milliseconds delay,
+                      std::function<void()> fn);
+  /// Cancels a pending timer (O(log n); its callback is freed at once, or
+  /// when it returns if it is running); ids of timers that are gone are
+  /// ignored. Takes either kind of timer, as Node's does.
   void clearTimeout(TimerId id);
+  /// The same as `clearTimeout` (Node's `clearInterval`).
+  void clearInterval(TimerId id);
 
   /// "epoll", "kqueue", "poll" or "iocp".
   std::string_view backend() const;
@@ -97,5 +110,16 @@ class DGRAM_API Loop {
 
 /// `Loop::defaultLoop().run()`.
 DGRAM_API void run();
+
+/// Node's global `setTimeout`: `Loop::defaultLoop().setTimeout(...)`.
+DGRAM_API Timeout setTimeout(std::chrono::milliseconds delay,
+                             std::function<void()> fn);
+/// Node's global `setInterval` on the default loop.
+DGRAM_API Timeout setInterval(std::chrono::milliseconds delay,
+                              std::function<void()> fn);
+/// Node's global `clearTimeout` on the default loop.
+DGRAM_API void clearTimeout(TimerId id);
+/// Node's global `clearInterval` on the default loop.
+DGRAM_API void clearInterval(TimerId id);
 
 }  // namespace dgram

@@ -24,6 +24,9 @@ Error errInvalidArgValue(std::string_view name, std::string_view value);
 /// ERR_INVALID_STATE (Node's code for a call in the wrong state): run() or
 /// runOnce() of a loop from inside one of that loop's callbacks.
 Error errLoopReentered();
+/// ERR_INVALID_ARG_TYPE for an empty callback (Node: a callback that is
+/// not a function, "Received undefined").
+Error errCallbackMissing(std::string_view name);
 
 /// ERR_SOCKET_BAD_PORT. `given` is false when no port was passed at all
 /// ("Received undefined."); `allowZero` selects ">= 0" or "> 0".

@@ -58,16 +58,6 @@ void Loop::post(std::function<void()> fn) {
   core_->post(std::move(fn));
 }
 
-TimerId Loop::setTimeout(std::chrono::milliseconds delay,
-                         std::function<void()> fn) {
-  return core_->timers().add(detail::Timers::Clock::now() + delay,
-                             std::move(fn));
-}
-
-void Loop::clearTimeout(TimerId id) {
-  core_->timers().cancel(id);
-}
-
 std::string_view Loop::backend() const {
   return core_->backend().name();
 }

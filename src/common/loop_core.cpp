@@ -119,6 +119,9 @@ int LoopCore::pollTimeout(int requestedMs,
     return 0;
   int timeout = requestedMs;
   if (auto due = timers_.nextDue()) {
+    // Only unref'd timers and nothing else ref'd: run() returns rather
+    // than wait for them (as libuv's does).
+    if (timeout < 0 && timers_.refCount() == 0 && !alive()) return 0;
     // No reading yet this turn: the timer was added after the turn began
     // (by a job posted meanwhile).
     if (!now) now = Timers::Clock::now();
