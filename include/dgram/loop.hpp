@@ -60,7 +60,10 @@ class DGRAM_API Loop {
   /// it started with callbacks to run, as libuv's UV_RUN_ONCE); returns
   /// whether anything ref'd is left. Refuses re-entry as `run()` does.
   bool runOnce(std::chrono::milliseconds timeout);
-  /// Thread-safe: makes `run()` return after the current iteration.
+  /// Makes `run()` return after the current iteration. Thread-safe, and
+  /// async-signal-safe: a POSIX signal handler may call it (it takes no
+  /// lock and keeps errno). The only call here that is: `post()` and the
+  /// rest are not (use `onSignal` to run code on the loop instead).
   void stop();
   /// Thread-safe: runs `fn` on the loop thread on a later iteration. Safe
   /// until the loop's destructor starts; the destructor waits for calls in

@@ -4,6 +4,7 @@
 #include "common/loop_core.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "common/errors.hpp"
@@ -28,6 +29,8 @@ LoopCore::~LoopCore() {
   // it here waits for any call still in progress, so none touches the
   // backend after this point (calls that start later break the contract).
   { std::lock_guard<std::mutex> lock(postedMutex_); }
+  while (stopsInProgress_.load() != 0)
+    std::this_thread::yield();
   // Deferred callbacks may point at sockets: drop them unrun, then let the
   // sockets go without emitting anything (nobody is running the loop).
   deferred_.clear();
@@ -52,9 +55,16 @@ void LoopCore::post(std::function<void()> fn) {
 }
 
 void LoopCore::stop() {
-  std::lock_guard<std::mutex> lock(postedMutex_);
+  // Async-signal-safe (a signal handler may call it): lock-free atomics
+  // and the backend's wake-up, a write() to an eventfd or pipe (IOCP:
+  // PostQueuedCompletionStatus; Windows runs its handlers on a thread of
+  // their own). No mutex: a handler that interrupted post() on the same
+  // thread would wait for itself. The count lets the destructor wait for
+  // calls in progress, as the mutex does for post().
+  stopsInProgress_.fetch_add(1);
   stopRequested_.store(true);
   backend_->wake();
+  stopsInProgress_.fetch_sub(1);
 }
 
 bool LoopCore::alive() const noexcept {

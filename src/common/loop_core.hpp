@@ -55,6 +55,7 @@ class LoopCore {
   bool runOnce(int timeoutMs);
   /// Whether anything ref'd is left.
   bool alive() const noexcept;
+  /// Thread-safe and async-signal-safe (see loop_core.cpp).
   void stop();
   bool takeStopRequest() noexcept { return stopRequested_.exchange(false); }
 
@@ -146,6 +147,11 @@ class LoopCore {
   std::vector<std::function<void()>> posted_;
   std::atomic<std::size_t> postedCount_{0};
   std::atomic<bool> stopRequested_{false};
+  std::atomic<int> stopsInProgress_{0};  ///< stop() calls not yet returned
+  // stop() is called from signal handlers: its atomics must not hide a
+  // lock.
+  static_assert(std::atomic<bool>::is_always_lock_free &&
+                std::atomic<int>::is_always_lock_free);
   bool iterating_ = false;  ///< inside runOnce (loop thread only)
   std::size_t handleRefs_ = 0;
   std::size_t requests_ = 0;

@@ -48,9 +48,13 @@ Wakeup::~Wakeup() {
 void Wakeup::signal() noexcept {
   // eventfd wants exactly 8 bytes; a pipe takes any. A full pipe or a
   // saturated counter already means "readable", so errors are ignored.
+  // Called from signal handlers (Loop::stop, signal delivery): errno is
+  // the interrupted code's and is left as it was.
+  const int savedErrno = errno;
   std::uint64_t one = 1;
   ssize_t ignored = ::write(writeFd_, &one, sizeof one);
   (void)ignored;
+  errno = savedErrno;
 }
 
 void Wakeup::drain() noexcept {

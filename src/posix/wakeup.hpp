@@ -14,7 +14,8 @@ class Wakeup {
 
   /// The fd to watch for readable.
   int fd() const noexcept { return readFd_; }
-  /// Thread-safe: makes fd() readable.
+  /// Thread-safe and async-signal-safe (errno is kept): makes fd()
+  /// readable.
   void signal() noexcept;
   /// Consumes all pending signals (loop thread).
   void drain() noexcept;
