@@ -25,6 +25,7 @@ if(WIN32)
     src/win32/backends.cpp
     src/win32/error_map.cpp
     src/win32/interfaces.cpp
+    src/win32/signal_source.cpp
     src/win32/udp_io.cpp
     src/win32/winsock.cpp)
   list(APPEND dgram_platform_libraries ws2_32 iphlpapi)
@@ -34,6 +35,7 @@ if(WIN32)
 else()
   list(APPEND dgram_platform_sources
     src/posix/backend_poll.cpp
+    src/posix/signal_source.cpp
     src/posix/backends.cpp
     src/posix/interfaces.cpp
     src/posix/errno_map.cpp

@@ -6,11 +6,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "dgram/error.hpp"
 #include "dgram/export.hpp"
+#include "dgram/signal_watcher.hpp"
 #include "dgram/timeout.hpp"
 
 namespace dgram {
@@ -25,6 +28,14 @@ struct ResolverOptions {
   std::chrono::milliseconds timeout{0};
   /// Attempts per server; 0 = c-ares' default (4).
   int tries = 0;
+};
+
+/// One descriptor a host event loop waits on for this loop
+/// (`Loop::pollDescriptors`), as a `pollfd` asks for it.
+struct PollDescriptor {
+  int fd = -1;            ///< a file descriptor (POSIX)
+  bool readable = false;  ///< wait for POLLIN
+  bool writable = false;  ///< wait for POLLOUT
 };
 
 /// The event loop: one per thread. It owns the platform backend (epoll,
@@ -91,6 +102,59 @@ class DGRAM_API Loop {
   /// The same as `clearTimeout` (Node's `clearInterval`).
   void clearInterval(TimerId id);
 
+  /// Runs `fn` on the loop's thread whenever signal `signum` arrives
+  /// (Node's `process.on('SIGTERM', fn)`); `fn` gets the signal's number.
+  /// Any number of watchers per signal and loop, and any number of loops
+  /// may watch the same signal: each is called. A watcher starts unref'd,
+  /// as Node's signal listeners: it does not keep `run()` alive on its own
+  /// (`ref()` it to wait for a signal and nothing else). Signals that
+  /// arrive again before the loop got to them are one call, as the kernel
+  /// merges a pending signal.
+  ///
+  /// POSIX: a `sigaction` handler (installed with the first watcher of a
+  /// signal in the process, the previous disposition put back after the
+  /// last) writes to a pipe or eventfd the loop watches, so the callback
+  /// runs like any I/O callback, on every backend. Signals blocked in
+  /// every thread (`pthread_sigmask`) never arrive. Windows: the console's
+  /// control handler (`SetConsoleCtrlHandler`): Ctrl-C is `SIGINT`,
+  /// Ctrl-Break `SIGBREAK` and closing the console `SIGHUP` (1; Windows
+  /// then ends the process within seconds, so the program gets that long
+  /// to finish); `SIGTERM` is accepted and never arrives, as in Node.
+  ///
+  /// A number this platform has no signal for throws `dgram::Error`
+  /// `ERR_UNKNOWN_SIGNAL`, an empty `fn` `ERR_INVALID_ARG_TYPE`. When the
+  /// system refuses (`SIGKILL`, `SIGSTOP`: EINVAL from `sigaction`; no
+  /// descriptor left) this overload throws the system error; the one
+  /// with `error` returns an empty watcher and sets `error` instead.
+  SignalWatcher onSignal(int signum, SignalListener fn);
+  /// The same, reporting a system refusal in `error` (reset on success)
+  /// instead of throwing it.
+  SignalWatcher onSignal(int signum, SignalListener fn,
+                         std::optional<Error>& error);
+
+  /// Driving this loop from another event loop (a GUI toolkit's, a game
+  /// loop, an RTOS task), as libuv's `uv_backend_fd`: wait on this, with
+  /// at most `backendTimeout()`, then call `runOnce(0ms)`. epoll and
+  /// kqueue: their descriptor, readable whenever this loop has I/O, a
+  /// `post()`, a `stop()` or a signal to handle. poll: -1 (nothing one
+  /// descriptor could stand for: use `pollDescriptors`). IOCP: the
+  /// completion port's HANDLE, which another loop cannot wait on without
+  /// taking this loop's completions: call `runOnce(0ms)` from the host's
+  /// own timer or idle hook instead, at least every `backendTimeout()`.
+  std::intptr_t backendFd() const noexcept;
+  /// What a host's `poll()` watches for this loop, replacing `out`'s
+  /// contents: epoll and kqueue one entry (`backendFd()`); poll every
+  /// descriptor of the loop (sockets, the resolver's, the wake-up). The
+  /// set changes as sockets open, close and wait to write: ask again
+  /// before each wait. Returns false, with `out` empty, on IOCP, which
+  /// has nothing to poll.
+  bool pollDescriptors(std::vector<PollDescriptor>& out) const;
+  /// libuv's `uv_backend_timeout`: how long a host may wait before it
+  /// calls `runOnce(0ms)` even if nothing is ready: 0 when callbacks or a
+  /// stop are waiting, the milliseconds to the next timer (ref'd or not),
+  /// -1 when no timer is pending.
+  int backendTimeout() const;
+
   /// "epoll", "kqueue", "poll" or "iocp".
   std::string_view backend() const;
 
@@ -124,5 +188,7 @@ DGRAM_API Timeout setInterval(std::chrono::milliseconds delay,
 DGRAM_API void clearTimeout(TimerId id);
 /// Node's global `clearInterval` on the default loop.
 DGRAM_API void clearInterval(TimerId id);
+/// Node's `process.on(signal, fn)`: `Loop::defaultLoop().onSignal(...)`.
+DGRAM_API SignalWatcher onSignal(int signum, SignalListener fn);
 
 }  // namespace dgram

@@ -27,6 +27,8 @@ Error errLoopReentered();
 /// ERR_INVALID_ARG_TYPE for an empty callback (Node: a callback that is
 /// not a function, "Received undefined").
 Error errCallbackMissing(std::string_view name);
+/// ERR_UNKNOWN_SIGNAL: a signal number this platform does not have.
+Error errUnknownSignal(int signum);
 
 /// ERR_SOCKET_BAD_PORT. `given` is false when no port was passed at all
 /// ("Received undefined."); `allowZero` selects ">= 0" or "> 0".

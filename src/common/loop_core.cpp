@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/errors.hpp"
+#include "common/signals.hpp"
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
@@ -143,6 +144,18 @@ int LoopCore::pollTimeout(int requestedMs,
   // Nothing could ever wake a loop with nothing ref'd: do not block.
   if (timeout < 0 && !alive()) return 0;
   return timeout;
+}
+
+int LoopCore::backendTimeout() const {
+  if (!deferred_.empty() || !turnEnd_.empty() || postedCount_.load() > 0 ||
+      stopRequested_.load())
+    return 0;
+  auto due = timers_.nextDue();
+  if (!due) return -1;
+  auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(*due - Timers::Clock::now())
+          .count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
 }
 
 void LoopCore::atTurnEnd(TurnEndWork work) {

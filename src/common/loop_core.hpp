@@ -24,6 +24,7 @@
 
 namespace dgram::detail {
 
+class SignalWatchers;
 class SocketImpl;
 
 /// Work a platform socket leaves for the end of the loop turn: the sends
@@ -81,6 +82,15 @@ class LoopCore {
 
   // --- timers -------------------------------------------------------------
   Timers& timers() noexcept { return timers_; }
+
+  // --- signals ------------------------------------------------------------
+  /// The loop's signal watchers, created with the first (signals.cpp).
+  SignalWatchers& signals();
+
+  // --- embedding in another event loop ------------------------------------
+  /// Milliseconds until this loop has work without I/O: 0 when callbacks
+  /// or a stop are waiting, the time to the next timer, or -1 (none).
+  int backendTimeout() const;
 
   // --- liveness -----------------------------------------------------------
   /// Ref'd active handles (bound, ref'd sockets).
@@ -166,6 +176,8 @@ class LoopCore {
   std::uint64_t nextListenerId_ = 1;
   ResolverOptions resolverOptions_;
   std::unique_ptr<Resolver> resolver_;
+  /// Last: destroyed first, while the backend it watches through exists.
+  std::unique_ptr<SignalWatchers> signals_;
 };
 
 }  // namespace dgram::detail

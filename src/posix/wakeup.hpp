@@ -3,11 +3,17 @@
 // Layer: platform (readiness backends).
 #pragma once
 
+#include "common/sys_error.hpp"
+
 namespace dgram::detail {
 
 class Wakeup {
  public:
+  /// Throws dgram::Error if the system refuses.
   Wakeup();
+  /// Reports a refusal in `error` (and the call in `syscall`) instead;
+  /// the channel is then unusable.
+  Wakeup(SysError& error, const char*& syscall) noexcept;
   ~Wakeup();
   Wakeup(const Wakeup&) = delete;
   Wakeup& operator=(const Wakeup&) = delete;
@@ -21,6 +27,9 @@ class Wakeup {
   void drain() noexcept;
 
  private:
+  /// Opens the channel; the call that failed, or nullptr.
+  const char* open(SysError& error) noexcept;
+
   int readFd_ = -1;
   int writeFd_ = -1;
 };
