@@ -15,7 +15,9 @@
 
 #include "support/helpers.hpp"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -355,3 +357,58 @@ TEST_CASE("onSignal on the default loop", "[loop][signal]") {
 #endif  // _WIN32
   CHECK_FALSE(watcher.active());
 }
+
+#ifdef _WIN32
+TEST_CASE("Ctrl-Break and Ctrl-C reach onSignal as SIGBREAK and SIGINT",
+          "[loop][signal]") {
+  // GenerateConsoleCtrlEvent reaches every process on the console: only
+  // with a console of this process's own.
+  if (!::AllocConsole()) {
+    WARN(
+        "SKIPPED: this process has a console already (the event would "
+        "reach the other processes on it), or cannot get one");
+    return;
+  }
+  struct FreeAtEnd {
+    ~FreeAtEnd() { ::FreeConsole(); }
+  } freeAtEnd;
+  ::SetConsoleCtrlHandler(nullptr, FALSE);  // Ctrl-C is not ignored
+  dgram::Loop loop;
+  std::vector<int> got;
+  auto onBreak = loop.onSignal(SIGBREAK, [&](int s) { got.push_back(s); });
+  auto onInt = loop.onSignal(SIGINT, [&](int s) { got.push_back(s); });
+  onBreak.ref();
+  if (!::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0)) {
+    WARN("SKIPPED: GenerateConsoleCtrlEvent failed, error " +
+         std::to_string(::GetLastError()));
+    onBreak.stop();
+    onInt.stop();
+    return;
+  }
+  REQUIRE(test::runUntil(loop, [&] { return !got.empty(); }));
+  CHECK(got == std::vector<int>{SIGBREAK});
+  REQUIRE(::GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0));
+  CHECK(test::runUntil(loop, [&] { return got.size() == 2; }));
+  CHECK(got == std::vector<int>{SIGBREAK, SIGINT});
+  onBreak.stop();
+  onInt.stop();
+  CHECK_FALSE(loop.runOnce(0ms));
+}
+
+TEST_CASE("signals Windows has no console event for are refused",
+          "[loop][signal]") {
+  dgram::Loop loop;
+  std::optional<dgram::Error> error;
+  auto watcher = loop.onSignal(
+      SIGSEGV, [](int) {}, error);
+  CHECK_FALSE(watcher);
+  REQUIRE(error);
+  CHECK(error->code() == "EINVAL");
+  // SIGTERM is accepted and never arrives, as in Node.
+  auto term = loop.onSignal(
+      SIGTERM, [](int) {}, error);
+  CHECK(term);
+  CHECK_FALSE(error);
+  term.stop();
+}
+#endif  // _WIN32
