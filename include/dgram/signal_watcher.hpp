@@ -46,8 +46,8 @@ class DGRAM_API SignalWatcher {
 
  private:
   friend class Loop;
-  SignalWatcher(Loop& loop, std::uint64_t id, int signum) noexcept
-      : loop_(&loop), id_(id), signum_(signum) {}
+  SignalWatcher(Loop& owner, std::uint64_t watcher, int watched) noexcept
+      : loop_(&owner), id_(watcher), signum_(watched) {}
 
   Loop* loop_ = nullptr;
   std::uint64_t id_ = 0;

@@ -60,7 +60,7 @@ class DGRAM_API Timeout {
 
  private:
   friend class Loop;
-  Timeout(Loop& loop, TimerId id) noexcept : loop_(&loop), id_(id) {}
+  Timeout(Loop& owner, TimerId timer) noexcept : loop_(&owner), id_(timer) {}
 
   Loop* loop_ = nullptr;
   TimerId id_ = 0;
