@@ -359,14 +359,25 @@ TEST_CASE("onSignal on the default loop", "[loop][signal]") {
 }
 
 #ifdef _WIN32
-TEST_CASE("Ctrl-Break and Ctrl-C reach onSignal as SIGBREAK and SIGINT",
+TEST_CASE("Ctrl-C and Ctrl-Break reach onSignal as SIGINT and SIGBREAK",
           "[loop][signal]") {
   // GenerateConsoleCtrlEvent reaches every process on the console: only
-  // with a console of this process's own.
-  if (!::AllocConsole()) {
+  // with a console of this process's own. One it shares (wine gives each
+  // process one) is left for a new one when the test's output does not
+  // go to it.
+  bool ownConsole = ::AllocConsole();
+  auto isConsole = [](DWORD which) {
+    return ::GetFileType(::GetStdHandle(which)) == FILE_TYPE_CHAR;
+  };
+  if (!ownConsole && !isConsole(STD_OUTPUT_HANDLE) &&
+      !isConsole(STD_ERROR_HANDLE)) {
+    ::FreeConsole();
+    ownConsole = ::AllocConsole();
+  }
+  if (!ownConsole) {
     WARN(
-        "SKIPPED: this process has a console already (the event would "
-        "reach the other processes on it), or cannot get one");
+        "SKIPPED: no console of this process's own (the events would "
+        "reach the other processes on the one it has)");
     return;
   }
   struct FreeAtEnd {
@@ -375,21 +386,22 @@ TEST_CASE("Ctrl-Break and Ctrl-C reach onSignal as SIGBREAK and SIGINT",
   ::SetConsoleCtrlHandler(nullptr, FALSE);  // Ctrl-C is not ignored
   dgram::Loop loop;
   std::vector<int> got;
-  auto onBreak = loop.onSignal(SIGBREAK, [&](int s) { got.push_back(s); });
   auto onInt = loop.onSignal(SIGINT, [&](int s) { got.push_back(s); });
-  onBreak.ref();
-  if (!::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0)) {
-    WARN("SKIPPED: GenerateConsoleCtrlEvent failed, error " +
-         std::to_string(::GetLastError()));
-    onBreak.stop();
-    onInt.stop();
-    return;
-  }
-  REQUIRE(test::runUntil(loop, [&] { return !got.empty(); }));
-  CHECK(got == std::vector<int>{SIGBREAK});
+  auto onBreak = loop.onSignal(SIGBREAK, [&](int s) { got.push_back(s); });
+  onInt.ref();
   REQUIRE(::GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0));
-  CHECK(test::runUntil(loop, [&] { return got.size() == 2; }));
-  CHECK(got == std::vector<int>{SIGBREAK, SIGINT});
+  REQUIRE(test::runUntil(loop, [&] { return !got.empty(); }));
+  CHECK(got == std::vector<int>{SIGINT});
+  if (::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0)) {
+    CHECK(test::runUntil(loop, [&] { return got.size() == 2; }));
+    CHECK(got == std::vector<int>{SIGINT, SIGBREAK});
+  } else {
+    // wine: ERROR_INVALID_HANDLE for Ctrl-Break on a console it made.
+    WARN(
+        "SKIPPED (Ctrl-Break only): GenerateConsoleCtrlEvent failed, "
+        "error " +
+        std::to_string(::GetLastError()));
+  }
   onBreak.stop();
   onInt.stop();
   CHECK_FALSE(loop.runOnce(0ms));
