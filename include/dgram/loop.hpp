@@ -61,7 +61,9 @@ class DGRAM_API Loop {
   static std::vector<std::string_view> availableBackends();
 
   /// Runs until nothing ref'd is left (no ref'd bound socket, pending
-  /// timer, lookup, queued send or pending callback) or `stop()` is called.
+  /// timer, lookup, queued send or pending callback) or `stop()` is called;
+  /// with nothing ref'd to begin with it returns at once, running nothing
+  /// (not even unref'd timers that are due), as libuv's `uv_run`.
   /// An 'error' emitted with no listener is thrown from here, and so is an
   /// exception from any callback. Called from inside a callback of this
   /// same loop (re-entered), it throws `dgram::Error` `ERR_INVALID_STATE`
