@@ -26,6 +26,7 @@ if(WIN32)
     src/win32/backends.cpp
     src/win32/error_map.cpp
     src/win32/interfaces.cpp
+    src/win32/signal_source.cpp
     src/win32/udp_io.cpp
     src/win32/winsock.cpp)
   list(APPEND dgram_platform_libraries ws2_32 iphlpapi)
@@ -37,6 +38,7 @@ else()
     src/posix/backends.cpp
     src/posix/interfaces.cpp
     src/posix/errno_map.cpp
+    src/posix/signal_source.cpp
     src/posix/udp_io.cpp
     src/posix/wakeup.cpp)
   check_cxx_symbol_exists(epoll_create1 "sys/epoll.h" DGRAM_CXX_HAS_EPOLL)

@@ -38,6 +38,12 @@ std::vector<std::string_view> Loop::availableBackends() {
 }
 
 void Loop::run() {
+  // Nothing ref'd: no turn at all, as libuv's uv_run (a turn would still
+  // fire unref'd timers that are due).
+  if (!core_->alive()) {
+    core_->takeStopRequest();
+    return;
+  }
   while (core_->runOnce(-1)) {
     if (core_->takeStopRequest()) return;
   }
@@ -56,16 +62,6 @@ void Loop::stop() {
 
 void Loop::post(std::function<void()> fn) {
   core_->post(std::move(fn));
-}
-
-TimerId Loop::setTimeout(std::chrono::milliseconds delay,
-                         std::function<void()> fn) {
-  return core_->timers().add(detail::Timers::Clock::now() + delay,
-                             std::move(fn));
-}
-
-void Loop::clearTimeout(TimerId id) {
-  core_->timers().cancel(id);
 }
 
 std::string_view Loop::backend() const {

@@ -4,9 +4,11 @@
 #include "common/loop_core.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "common/errors.hpp"
+#include "common/signals.hpp"
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
@@ -28,6 +30,8 @@ LoopCore::~LoopCore() {
   // it here waits for any call still in progress, so none touches the
   // backend after this point (calls that start later break the contract).
   { std::lock_guard<std::mutex> lock(postedMutex_); }
+  while (stopsInProgress_.load() != 0)
+    std::this_thread::yield();
   // Deferred callbacks may point at sockets: drop them unrun, then let the
   // sockets go without emitting anything (nobody is running the loop).
   deferred_.clear();
@@ -52,9 +56,16 @@ void LoopCore::post(std::function<void()> fn) {
 }
 
 void LoopCore::stop() {
-  std::lock_guard<std::mutex> lock(postedMutex_);
+  // Async-signal-safe (a signal handler may call it): lock-free atomics
+  // and the backend's wake-up, a write() to an eventfd or pipe (IOCP:
+  // PostQueuedCompletionStatus; Windows runs its handlers on a thread of
+  // their own). No mutex: a handler that interrupted post() on the same
+  // thread would wait for itself. The count lets the destructor wait for
+  // calls in progress, as the mutex does for post().
+  stopsInProgress_.fetch_add(1);
   stopRequested_.store(true);
   backend_->wake();
+  stopsInProgress_.fetch_sub(1);
 }
 
 bool LoopCore::alive() const noexcept {
@@ -119,6 +130,9 @@ int LoopCore::pollTimeout(int requestedMs,
     return 0;
   int timeout = requestedMs;
   if (auto due = timers_.nextDue()) {
+    // Only unref'd timers and nothing else ref'd: run() returns rather
+    // than wait for them (as libuv's does).
+    if (timeout < 0 && timers_.refCount() == 0 && !alive()) return 0;
     // No reading yet this turn: the timer was added after the turn began
     // (by a job posted meanwhile).
     if (!now) now = Timers::Clock::now();
@@ -130,6 +144,18 @@ int LoopCore::pollTimeout(int requestedMs,
   // Nothing could ever wake a loop with nothing ref'd: do not block.
   if (timeout < 0 && !alive()) return 0;
   return timeout;
+}
+
+int LoopCore::backendTimeout() const {
+  if (!deferred_.empty() || !turnEnd_.empty() || postedCount_.load() > 0 ||
+      stopRequested_.load())
+    return 0;
+  auto due = timers_.nextDue();
+  if (!due) return -1;
+  auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(*due - Timers::Clock::now())
+          .count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
 }
 
 void LoopCore::atTurnEnd(TurnEndWork work) {

@@ -24,6 +24,7 @@
 
 namespace dgram::detail {
 
+class SignalWatchers;
 class SocketImpl;
 
 /// Work a platform socket leaves for the end of the loop turn: the sends
@@ -55,6 +56,7 @@ class LoopCore {
   bool runOnce(int timeoutMs);
   /// Whether anything ref'd is left.
   bool alive() const noexcept;
+  /// Thread-safe and async-signal-safe (see loop_core.cpp).
   void stop();
   bool takeStopRequest() noexcept { return stopRequested_.exchange(false); }
 
@@ -80,6 +82,15 @@ class LoopCore {
 
   // --- timers -------------------------------------------------------------
   Timers& timers() noexcept { return timers_; }
+
+  // --- signals ------------------------------------------------------------
+  /// The loop's signal watchers, created with the first (signals.cpp).
+  SignalWatchers& signals();
+
+  // --- embedding in another event loop ------------------------------------
+  /// Milliseconds until this loop has work without I/O: 0 when callbacks
+  /// or a stop are waiting, the time to the next timer, or -1 (none).
+  int backendTimeout() const;
 
   // --- liveness -----------------------------------------------------------
   /// Ref'd active handles (bound, ref'd sockets).
@@ -146,6 +157,11 @@ class LoopCore {
   std::vector<std::function<void()>> posted_;
   std::atomic<std::size_t> postedCount_{0};
   std::atomic<bool> stopRequested_{false};
+  std::atomic<int> stopsInProgress_{0};  ///< stop() calls not yet returned
+  // stop() is called from signal handlers: its atomics must not hide a
+  // lock.
+  static_assert(std::atomic<bool>::is_always_lock_free &&
+                std::atomic<int>::is_always_lock_free);
   bool iterating_ = false;  ///< inside runOnce (loop thread only)
   std::size_t handleRefs_ = 0;
   std::size_t requests_ = 0;
@@ -160,6 +176,8 @@ class LoopCore {
   std::uint64_t nextListenerId_ = 1;
   ResolverOptions resolverOptions_;
   std::unique_ptr<Resolver> resolver_;
+  /// Last: destroyed first, while the backend it watches through exists.
+  std::unique_ptr<SignalWatchers> signals_;
 };
 
 }  // namespace dgram::detail

@@ -65,6 +65,15 @@ class IocpPort final : public IocpBackend {
 
   std::string_view name() const noexcept override { return "iocp"; }
 
+  // A host can hold the port, but not wait on it without dequeuing this
+  // loop's packets: nothing here can be polled.
+  std::intptr_t backendFd() const noexcept override {
+    return reinterpret_cast<std::intptr_t>(port_);
+  }
+  bool pollDescriptors(std::vector<PollDescriptor>&) const override {
+    return false;
+  }
+
   void wait(int timeoutMs) override {
     if (DWORD error = dispatch(timeoutMs < 0 ? INFINITE
                                              : static_cast<DWORD>(timeoutMs))) {
