@@ -7,16 +7,17 @@
 #include <dgram/dgram.hpp>
 
 #include <iostream>
+#include <optional>
 
 int main() {
   const auto socket = dgram::createSocket("udp6");
 
   socket->bind(1234, [&] {
-    try {
-      socket->setMulticastInterface("::%2");
-    } catch (const dgram::Error& err) {
-      std::cerr << err.code() << ": " << err.what() << std::endl;
-    }
+    // The error-returning form: no exception (this also builds with
+    // -fno-exceptions); the plain form throws the same error.
+    std::optional<dgram::Error> err;
+    socket->setMulticastInterface("::%2", err);
+    if (err) std::cerr << err->code() << ": " << err->what() << std::endl;
     socket->close();  // not in Node's snippet
   });
 

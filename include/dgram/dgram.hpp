@@ -8,6 +8,7 @@
 #include "dgram/bytes.hpp"      // IWYU pragma: export
 #include "dgram/callbacks.hpp"  // IWYU pragma: export
 #include "dgram/error.hpp"      // IWYU pragma: export
+#include "dgram/exceptions.hpp" // IWYU pragma: export
 #include "dgram/loop.hpp"       // IWYU pragma: export
 #include "dgram/socket.hpp"     // IWYU pragma: export
 #include "dgram/version.hpp"    // IWYU pragma: export

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dgram/exceptions.hpp"
 #include "dgram/export.hpp"
 
 DGRAM_DLL_WARNINGS_PUSH

@@ -167,6 +167,10 @@ class DGRAM_API Loop {
   /// `ERR_INVALID_IP_ADDRESS`; a negative timeout or tries throws
   /// `ERR_OUT_OF_RANGE`. Lookups already in flight finish as they started.
   void setResolverOptions(const ResolverOptions& options);
+  /// The same, an error stored in `error` (reset on success) instead of
+  /// thrown; the options in force are then left as they were.
+  void setResolverOptions(const ResolverOptions& options,
+                          std::optional<Error>& error);
 
  private:
   // The reactor behind the loop, defined inside the library.

@@ -230,6 +230,9 @@ struct BindOptions {
 /// such as the socket's own `shared_ptr`, are freed); listeners added
 /// after that are not kept, since nothing could call them.
 ///
+/// Without exceptions: see the error-returning forms below and
+/// dgram/exceptions.hpp.
+///
 /// Exceptions: one thrown by a listener or callback leaves `Loop::run()` /
 /// `runOnce()`; the socket stays consistent (the rest of a received batch
 /// and the listeners skipped for 'listening'/'connect'/'close' run on the
@@ -460,6 +463,83 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// The kernel features in use (see KernelFeatures). Beyond Node.
   KernelFeatures kernelFeatures() const;
 
+  // --- error-returning forms (for builds without exceptions) ---------------
+  // Each does what the form without `error` does, but an error that one
+  // throws is stored in `error` instead (which is reset on success), and
+  // leaves the socket as the throw would have. Errors reported later
+  // (callbacks, 'error') are reported as by the plain form. In a build
+  // without exceptions, what the other forms would throw goes to the
+  // ErrorHandler (dgram/exceptions.hpp); these forms never call it.
+
+  /// `bind(port, address, cb)`, the error returned.
+  Socket& bind(int port, Host address, Listener cb,
+               std::optional<Error>& error);
+  /// `bind(options, cb)`, the error returned (`ERR_INVALID_FD_TYPE`, or
+  /// `open`'s system error, for `options.fd`).
+  Socket& bind(const BindOptions& options, Listener cb,
+               std::optional<Error>& error);
+  /// `connect(port, address, cb)`, the error returned.
+  void connect(int port, Host address, ConnectCallback cb,
+               std::optional<Error>& error);
+  /// `disconnect()`, the error returned.
+  void disconnect(std::optional<Error>& error);
+  /// `send(msg, port, address, cb)`, the error returned
+  /// (`ERR_SOCKET_BAD_PORT`...). Other shapes: slice or join into one
+  /// ByteView (or Buffer) first.
+  void send(ByteView msg, int port, Host address, SendCallback cb,
+            std::optional<Error>& error);
+  /// The connected `send(msg, cb)`, the error returned.
+  void send(ByteView msg, SendCallback cb, std::optional<Error>& error);
+  /// `close(cb)`, the error returned (`ERR_SOCKET_DGRAM_NOT_RUNNING`
+  /// when already closed).
+  Socket& close(Listener cb, std::optional<Error>& error);
+  /// `address()`, the error returned (and an empty AddressInfo).
+  AddressInfo address(std::optional<Error>& error) const;
+  /// `remoteAddress()`, the error returned (and an empty AddressInfo).
+  AddressInfo remoteAddress(std::optional<Error>& error) const;
+  /// `addMembership(group, iface)` (empty iface = the system's choice),
+  /// the error returned (the system's refusal, syscall addMembership).
+  void addMembership(std::string_view multicastAddress,
+                     std::string_view multicastInterface,
+                     std::optional<Error>& error);
+  /// `dropMembership(group, iface)`, the error returned.
+  void dropMembership(std::string_view multicastAddress,
+                      std::string_view multicastInterface,
+                      std::optional<Error>& error);
+  /// `addSourceSpecificMembership(source, group, iface)`, the error
+  /// returned.
+  void addSourceSpecificMembership(std::string_view sourceAddress,
+                                   std::string_view groupAddress,
+                                   std::string_view multicastInterface,
+                                   std::optional<Error>& error);
+  /// `dropSourceSpecificMembership(source, group, iface)`, the error
+  /// returned.
+  void dropSourceSpecificMembership(std::string_view sourceAddress,
+                                    std::string_view groupAddress,
+                                    std::string_view multicastInterface,
+                                    std::optional<Error>& error);
+  /// `setBroadcast(flag)`, the error returned.
+  void setBroadcast(bool flag, std::optional<Error>& error);
+  /// `setMulticastInterface(iface)`, the error returned.
+  void setMulticastInterface(std::string_view multicastInterface,
+                             std::optional<Error>& error);
+  /// `setMulticastLoopback(flag)`, the error returned; returns `flag`.
+  bool setMulticastLoopback(bool flag, std::optional<Error>& error);
+  /// `setMulticastTTL(ttl)`, the error returned; returns `ttl`.
+  int setMulticastTTL(int ttl, std::optional<Error>& error);
+  /// `setTTL(ttl)`, the error returned; returns `ttl`.
+  int setTTL(int ttl, std::optional<Error>& error);
+  /// `setTOS(tos)`, the error returned; returns `tos`.
+  int setTOS(int tos, std::optional<Error>& error);
+  /// `getRecvBufferSize()`, the error returned (and 0).
+  int getRecvBufferSize(std::optional<Error>& error) const;
+  /// `setRecvBufferSize(size)`, the error returned.
+  void setRecvBufferSize(int size, std::optional<Error>& error);
+  /// `getSendBufferSize()`, the error returned (and 0).
+  int getSendBufferSize(std::optional<Error>& error) const;
+  /// `setSendBufferSize(size)`, the error returned.
+  void setSendBufferSize(int size, std::optional<Error>& error);
+
   // --- liveness
   // ---------------------------------------------------------------
   /// `socket.ref()`: the socket keeps `Loop::run()` running again (the
@@ -501,6 +581,11 @@ DGRAM_API std::shared_ptr<Socket> createSocket(Type type,
 /// with an already-aborted `signal` is closed at once.
 DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions& options,
                                                MessageListener onMessage = {});
+/// `createSocket(options, onMessage)`, the error returned: nullptr and
+/// `error` set (`ERR_SOCKET_BAD_BUFFER_SIZE`) where that one throws.
+DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions& options,
+                                               MessageListener onMessage,
+                                               std::optional<Error>& error);
 
 /// RAII ownership, the C++ form of `socket[Symbol.asyncDispose]()`: the
 /// destructor closes the socket if it is still open.

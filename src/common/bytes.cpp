@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "dgram/buffer.hpp"
 #include "dgram/bytes.hpp"
 
@@ -58,19 +59,19 @@ void Bytes::release() noexcept {
 void ByteView::outOfBounds(std::size_t offset, std::size_t width) const {
   // As Node's boundsError: no room at all is ERR_BUFFER_OUT_OF_BOUNDS,
   // otherwise the offsets that would have fitted are named.
-  if (width > size_) throw detail::errBufferOutOfBounds();
-  throw detail::errOutOfRange("offset",
-                              ">= 0 and <= " + std::to_string(size_ - width),
-                              std::to_string(offset));
+  if (width > size_) detail::throwError(detail::errBufferOutOfBounds());
+  detail::throwError(detail::errOutOfRange(
+      "offset", ">= 0 and <= " + std::to_string(size_ - width),
+      std::to_string(offset)));
 }
 
 void Buffer::valueOutOfRange(std::int64_t min, std::uint64_t max, bool negative,
                              std::uint64_t magnitude) {
   std::string received = negative ? "-" : "";
   received += std::to_string(magnitude);
-  throw detail::errOutOfRange(
+  detail::throwError(detail::errOutOfRange(
       "value", ">= " + std::to_string(min) + " and <= " + std::to_string(max),
-      received);
+      received));
 }
 
 }  // namespace dgram

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "common/bytes_access.hpp"
+#include "common/raise.hpp"
 #include "dgram/socket.hpp"
 
 namespace dgram::detail {
@@ -191,7 +192,7 @@ class EventListeners {
       last = last->next;
     ++first->emitting;
     Entry* entry = first;
-    try {
+    DGRAM_TRY {
       for (;; entry = entry->next) {
         if (entry->kind == kind) {
           // A new emission forgets what an interrupted one had not reached.
@@ -204,7 +205,8 @@ class EventListeners {
         }
         if (entry == last) break;
       }
-    } catch (...) {
+    }
+    DGRAM_CATCH(...) {
       while (entry != last) {
         entry = entry->next;
         if (entry->kind == kind)
@@ -212,7 +214,7 @@ class EventListeners {
       }
       --first->emitting;
       compact();
-      throw;
+      DGRAM_RETHROW;
     }
     --first->emitting;
     compact();

@@ -72,6 +72,12 @@ void Loop::setResolverOptions(const ResolverOptions& options) {
   core_->setResolverOptions(options);
 }
 
+void Loop::setResolverOptions(const ResolverOptions& options,
+                              std::optional<Error>& error) {
+  error.reset();
+  core_->setResolverOptions(options, &error);
+}
+
 void run() {
   Loop::defaultLoop().run();
 }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "common/signals.hpp"
 #include "common/socket_impl.hpp"
 
@@ -22,7 +23,7 @@ constexpr std::size_t kKeptDeferredCapacity = 1024;
 
 LoopCore::LoopCore(std::string_view backendName)
     : backend_(createPlatformBackend(backendName)) {
-  if (!backend_) throw errInvalidArgValue("backend", backendName);
+  if (!backend_) detail::throwError(errInvalidArgValue("backend", backendName));
 }
 
 LoopCore::~LoopCore() {
@@ -81,7 +82,7 @@ void LoopCore::throwPending() {
   if (!unhandled_) return;
   Error error = std::move(*unhandled_);
   unhandled_.reset();
-  throw error;
+  detail::throwError(error);
 }
 
 void LoopCore::runDeferred() {
@@ -91,18 +92,19 @@ void LoopCore::runDeferred() {
   // so I/O is never starved.
   running_.swap(deferred_);
   std::size_t i = 0;
-  try {
+  DGRAM_TRY {
     for (; i < running_.size(); ++i) {
       running_[i]();
       throwPending();
     }
-  } catch (...) {
+  }
+  DGRAM_CATCH(...) {
     // Keep the callbacks not yet run, ahead of anything deferred since.
     deferred_.insert(deferred_.begin(),
                      std::make_move_iterator(running_.begin() + i + 1),
                      std::make_move_iterator(running_.end()));
     running_.clear();
-    throw;
+    DGRAM_RETHROW;
   }
   running_.clear();
   // A burst (thousands of sockets bound in one turn) must not leave its
@@ -198,7 +200,7 @@ bool LoopCore::runOnce(int timeoutMs) {
   // Running the loop from one of its own callbacks would re-run the
   // deferred callback in progress (and dispatch a batch of events from
   // inside itself) until the stack overflows: refuse it.
-  if (iterating_) throw errLoopReentered();
+  if (iterating_) detail::throwError(errLoopReentered());
   struct Iterating {
     bool& flag;
     explicit Iterating(bool& f) : flag(f) { flag = true; }
@@ -207,7 +209,7 @@ bool LoopCore::runOnce(int timeoutMs) {
   // Sends issued by callbacks leave together at the end of each phase that
   // runs callbacks, before the loop waits (or returns): a send never waits
   // longer than the turn it was issued in, even when a callback throws.
-  try {
+  DGRAM_TRY {
     std::optional<Timers::Clock::time_point> now = runDueTimers();
     throwPending();
     // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
@@ -224,9 +226,10 @@ bool LoopCore::runOnce(int timeoutMs) {
     throwPending();
     runPosted();
     runDeferred();
-  } catch (...) {
+  }
+  DGRAM_CATCH(...) {
     runTurnEnd();
-    throw;
+    DGRAM_RETHROW;
   }
   runTurnEnd();
   return alive();
@@ -256,8 +259,12 @@ Resolver& LoopCore::resolver() {
   return *resolver_;
 }
 
-void LoopCore::setResolverOptions(const ResolverOptions& options) {
-  resolverOptions_ = validateResolverOptions(options);
+void LoopCore::setResolverOptions(const ResolverOptions& options,
+                                  ErrorSink sink) {
+  std::optional<ResolverOptions> checked =
+      validateResolverOptions(options, sink);
+  if (!checked) return;
+  resolverOptions_ = std::move(*checked);
   if (resolver_) resolver_->configure(resolverOptions_);
 }
 

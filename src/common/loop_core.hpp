@@ -113,7 +113,8 @@ class LoopCore {
   /// The loop's name resolver, created on first use.
   Resolver& resolver();
   /// Validates and applies resolver options (now and for a later resolver).
-  void setResolverOptions(const ResolverOptions& options);
+  void setResolverOptions(const ResolverOptions& options,
+                          ErrorSink sink = nullptr);
 
   /// Scratch memory for received datagrams, shared by the loop's sockets
   /// (only one socket reads at a time).

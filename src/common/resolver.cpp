@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/loop_core.hpp"
+#include "common/raise.hpp"
 #include "common/sys_error.hpp"
 
 namespace dgram::detail {
@@ -83,38 +84,40 @@ Error invalidServer(const std::string& server) {
   return Error("ERR_INVALID_IP_ADDRESS", "Invalid IP address: " + server);
 }
 
-// "a.b.c.d", "a.b.c.d:port", "v6", "[v6]", "[v6]:port" -> "addr:port".
-std::string normaliseServer(const std::string& server) {
+// "a.b.c.d", "a.b.c.d:port", "v6", "[v6]", "[v6]:port" -> "addr:port";
+// nullopt when it is none of these.
+std::optional<std::string> normaliseServer(const std::string& server) {
   std::string_view text(server);
   std::string_view host = text;
   int port = 53;
   auto parsePort = [&](std::string_view digits) {
-    if (digits.empty() || digits.size() > 5) throw invalidServer(server);
+    if (digits.empty() || digits.size() > 5) return false;
     int value = 0;
     for (char c : digits) {
-      if (c < '0' || c > '9') throw invalidServer(server);
+      if (c < '0' || c > '9') return false;
       value = value * 10 + (c - '0');
     }
-    if (value < 1 || value > 65535) throw invalidServer(server);
+    if (value < 1 || value > 65535) return false;
     port = value;
+    return true;
   };
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
-    if (close == std::string_view::npos) throw invalidServer(server);
+    if (close == std::string_view::npos) return std::nullopt;
     host = text.substr(1, close - 1);
     std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
-      if (rest.front() != ':') throw invalidServer(server);
-      parsePort(rest.substr(1));
+      if (rest.front() != ':' || !parsePort(rest.substr(1)))
+        return std::nullopt;
     }
   } else if (text.find(':') != std::string_view::npos &&
              text.find(':') == text.rfind(':')) {
     // Exactly one colon: IPv4 with a port (IPv6 needs brackets for one).
     host = text.substr(0, text.find(':'));
-    parsePort(text.substr(text.find(':') + 1));
+    if (!parsePort(text.substr(text.find(':') + 1))) return std::nullopt;
   }
   auto ip = parseAnyIp(host, nullptr);
-  if (!ip || ip->scopeId != 0) throw invalidServer(server);
+  if (!ip || ip->scopeId != 0) return std::nullopt;
   std::string out = ip->family == Family::IPv6 ? "[" + std::string(host) + "]"
                                                : std::string(host);
   return out + ":" + std::to_string(port);
@@ -122,20 +125,32 @@ std::string normaliseServer(const std::string& server) {
 
 }  // namespace
 
-ResolverOptions validateResolverOptions(const ResolverOptions& options) {
-  if (options.timeout.count() < 0)
-    throw Error("ERR_OUT_OF_RANGE",
-                "The value of \"timeout\" is out of range. It must be >= 0. "
-                "Received " +
-                    std::to_string(options.timeout.count()));
-  if (options.tries < 0)
-    throw Error("ERR_OUT_OF_RANGE",
-                "The value of \"tries\" is out of range. It must be >= 0. "
-                "Received " +
-                    std::to_string(options.tries));
+std::optional<ResolverOptions> validateResolverOptions(
+    const ResolverOptions& options, ErrorSink sink) {
+  if (options.timeout.count() < 0) {
+    fail(sink,
+         Error("ERR_OUT_OF_RANGE",
+               "The value of \"timeout\" is out of range. It must be >= 0. "
+               "Received " +
+                   std::to_string(options.timeout.count())));
+    return std::nullopt;
+  }
+  if (options.tries < 0) {
+    fail(sink, Error("ERR_OUT_OF_RANGE",
+                     "The value of \"tries\" is out of range. It must be >= "
+                     "0. Received " +
+                         std::to_string(options.tries)));
+    return std::nullopt;
+  }
   ResolverOptions checked = options;
-  for (std::string& server : checked.servers)
-    server = normaliseServer(server);
+  for (std::string& server : checked.servers) {
+    std::optional<std::string> normalised = normaliseServer(server);
+    if (!normalised) {
+      fail(sink, invalidServer(server));
+      return std::nullopt;
+    }
+    server = std::move(*normalised);
+  }
   return checked;
 }
 

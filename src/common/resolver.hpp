@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "common/ip_address.hpp"
+#include "common/raise.hpp"
 #include "dgram/error.hpp"
 #include "dgram/loop.hpp"
 
@@ -70,8 +71,10 @@ Error lookupError(const char* code, std::string_view hostname,
                   std::string_view detail = {});
 
 /// Checks and normalises resolver options: servers become "a.b.c.d:port"
-/// or "[v6]:port". Throws dgram::Error as Node's dns.setServers does.
-ResolverOptions validateResolverOptions(const ResolverOptions& options);
+/// or "[v6]:port". Fails (to `sink`, or raised) as Node's dns.setServers
+/// throws; nullopt then.
+std::optional<ResolverOptions> validateResolverOptions(
+    const ResolverOptions& options, ErrorSink sink = nullptr);
 
 /// Whether `host` can be a host name at all: no NUL, no other control
 /// character, no whitespace, not empty. Anything else fails with

@@ -2,6 +2,8 @@
 // Layer: public API.
 #include "dgram/socket.hpp"
 
+#include <optional>
+
 namespace dgram {
 
 ScopedSocket& ScopedSocket::operator=(ScopedSocket&& other) noexcept {
@@ -19,11 +21,10 @@ ScopedSocket::~ScopedSocket() {
 void ScopedSocket::reset() {
   if (!socket_) return;
   auto socket = std::move(socket_);
-  try {
-    socket->close();
-  } catch (const Error&) {
-    // Already closed (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing left to do.
-  }
+  // An error can only say it was closed already
+  // (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing left to do then.
+  std::optional<Error> alreadyClosed;
+  socket->close({}, alreadyClosed);
 }
 
 }  // namespace dgram

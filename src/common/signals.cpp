@@ -7,6 +7,7 @@
 
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
+#include "common/raise.hpp"
 #include "dgram/loop.hpp"
 
 namespace dgram::detail {
@@ -116,8 +117,9 @@ namespace dgram {
 SignalWatcher Loop::onSignal(int signum, SignalListener fn,
                              std::optional<Error>& error) {
   error.reset();
-  if (!detail::isSignalNumber(signum)) throw detail::errUnknownSignal(signum);
-  if (!fn) throw detail::errCallbackMissing("listener");
+  if (!detail::isSignalNumber(signum))
+    detail::throwError(detail::errUnknownSignal(signum));
+  if (!fn) detail::throwError(detail::errCallbackMissing("listener"));
   std::uint64_t id = core_->signals().start(signum, std::move(fn), error);
   if (id == 0) return SignalWatcher();
   return SignalWatcher(*this, id, signum);
@@ -126,7 +128,7 @@ SignalWatcher Loop::onSignal(int signum, SignalListener fn,
 SignalWatcher Loop::onSignal(int signum, SignalListener fn) {
   std::optional<Error> error;
   SignalWatcher watcher = onSignal(signum, std::move(fn), error);
-  if (error) throw *error;
+  if (error) detail::throwError(*error);
   return watcher;
 }
 

@@ -5,6 +5,7 @@
 #include "dgram/socket.hpp"
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "common/socket_impl.hpp"
 
 namespace dgram {
@@ -13,9 +14,10 @@ namespace {
 using detail::SocketImpl;
 
 ByteView slice(ByteView msg, std::size_t offset, std::size_t length) {
-  if (offset > msg.size()) throw detail::errBufferOutOfBounds("offset");
+  if (offset > msg.size())
+    detail::throwError(detail::errBufferOutOfBounds("offset"));
   if (length > msg.size() - offset)
-    throw detail::errBufferOutOfBounds("length");
+    detail::throwError(detail::errBufferOutOfBounds("length"));
   return ByteView(msg.data() + offset, length);
 }
 
@@ -269,6 +271,129 @@ KernelFeatures Socket::kernelFeatures() const {
   return impl().kernelFeatures();
 }
 
+// --- error-returning forms
+// ---------------------------------------------------------
+// The state machine takes a sink: the error goes there instead of being
+// raised. `error` is reset first, so that it says how this call went.
+
+Socket& Socket::bind(int port, Host address, Listener cb,
+                     std::optional<Error>& error) {
+  error.reset();
+  impl().bind(port, address, std::move(cb), &error);
+  return *this;
+}
+Socket& Socket::bind(const BindOptions& options, Listener cb,
+                     std::optional<Error>& error) {
+  error.reset();
+  if (options.fd >= 0)
+    impl().bindFd(options.fd, std::move(cb), &error);
+  else
+    impl().bind(options.port, options.address, std::move(cb), &error);
+  return *this;
+}
+void Socket::connect(int port, Host address, ConnectCallback cb,
+                     std::optional<Error>& error) {
+  error.reset();
+  impl().connect(port, address, std::move(cb), &error);
+}
+void Socket::disconnect(std::optional<Error>& error) {
+  error.reset();
+  impl().disconnect(&error);
+}
+void Socket::send(ByteView msg, int port, Host address, SendCallback cb,
+                  std::optional<Error>& error) {
+  error.reset();
+  impl().send(&msg, 1, true, port, address, std::move(cb), nullptr, &error);
+}
+void Socket::send(ByteView msg, SendCallback cb, std::optional<Error>& error) {
+  error.reset();
+  impl().send(&msg, 1, false, 0, {}, std::move(cb), nullptr, &error);
+}
+Socket& Socket::close(Listener cb, std::optional<Error>& error) {
+  error.reset();
+  impl().close(std::move(cb), &error);
+  return *this;
+}
+AddressInfo Socket::address(std::optional<Error>& error) const {
+  error.reset();
+  return impl().address(&error);
+}
+AddressInfo Socket::remoteAddress(std::optional<Error>& error) const {
+  error.reset();
+  return impl().remoteAddress(&error);
+}
+void Socket::addMembership(std::string_view group, std::string_view iface,
+                           std::optional<Error>& error) {
+  error.reset();
+  impl().membership(group, iface, true, &error);
+}
+void Socket::dropMembership(std::string_view group, std::string_view iface,
+                            std::optional<Error>& error) {
+  error.reset();
+  impl().membership(group, iface, false, &error);
+}
+void Socket::addSourceSpecificMembership(std::string_view source,
+                                         std::string_view group,
+                                         std::string_view iface,
+                                         std::optional<Error>& error) {
+  error.reset();
+  impl().sourceMembership(source, group, iface, true, &error);
+}
+void Socket::dropSourceSpecificMembership(std::string_view source,
+                                          std::string_view group,
+                                          std::string_view iface,
+                                          std::optional<Error>& error) {
+  error.reset();
+  impl().sourceMembership(source, group, iface, false, &error);
+}
+void Socket::setBroadcast(bool flag, std::optional<Error>& error) {
+  error.reset();
+  impl().setBroadcast(flag, &error);
+}
+void Socket::setMulticastInterface(std::string_view iface,
+                                   std::optional<Error>& error) {
+  error.reset();
+  impl().setMulticastInterface(iface, &error);
+}
+bool Socket::setMulticastLoopback(bool flag, std::optional<Error>& error) {
+  error.reset();
+  impl().setMulticastLoopback(flag, &error);
+  return flag;
+}
+int Socket::setMulticastTTL(int ttl, std::optional<Error>& error) {
+  error.reset();
+  impl().setMulticastTTL(ttl, &error);
+  return ttl;
+}
+int Socket::setTTL(int ttl, std::optional<Error>& error) {
+  error.reset();
+  impl().setTTL(ttl, &error);
+  return ttl;
+}
+int Socket::setTOS(int tos, std::optional<Error>& error) {
+  error.reset();
+  impl().setTOS(tos, &error);
+  return tos;
+}
+int Socket::getRecvBufferSize(std::optional<Error>& error) const {
+  error.reset();
+  return const_cast<Socket*>(this)->impl().bufferSize(
+      detail::BufferKind::receive, std::nullopt, &error);
+}
+void Socket::setRecvBufferSize(int size, std::optional<Error>& error) {
+  error.reset();
+  impl().bufferSize(detail::BufferKind::receive, size, &error);
+}
+int Socket::getSendBufferSize(std::optional<Error>& error) const {
+  error.reset();
+  return const_cast<Socket*>(this)->impl().bufferSize(detail::BufferKind::send,
+                                                      std::nullopt, &error);
+}
+void Socket::setSendBufferSize(int size, std::optional<Error>& error) {
+  error.reset();
+  impl().bufferSize(detail::BufferKind::send, size, &error);
+}
+
 Socket& Socket::ref() {
   impl().ref();
   return *this;
@@ -297,6 +422,18 @@ std::shared_ptr<Socket> createSocket(const SocketOptions& options,
   return socket;
 }
 
+std::shared_ptr<Socket> createSocket(const SocketOptions& options,
+                                     MessageListener onMessage,
+                                     std::optional<Error>& error) {
+  // What the socket's constructor would refuse, checked before it runs.
+  error.reset();
+  if (options.recvBufferSize < 0 || options.sendBufferSize < 0) {
+    error = detail::errSocketBadBufferSize();
+    return nullptr;
+  }
+  return createSocket(options, std::move(onMessage));
+}
+
 std::shared_ptr<Socket> createSocket(Type type, MessageListener onMessage) {
   SocketOptions options;
   options.type = type;
@@ -307,7 +444,7 @@ std::shared_ptr<Socket> createSocket(std::string_view type,
                                      MessageListener onMessage) {
   if (type == "udp4") return createSocket(Type::udp4, std::move(onMessage));
   if (type == "udp6") return createSocket(Type::udp6, std::move(onMessage));
-  throw detail::errSocketBadType();
+  detail::throwError(detail::errSocketBadType());
 }
 
 }  // namespace dgram

@@ -10,6 +10,7 @@
 
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
+#include "common/raise.hpp"
 
 namespace dgram::detail {
 namespace {
@@ -56,7 +57,7 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       recvPktInfo_(options.recvPktInfo),
       recvTos_(options.recvTos) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
-    throw errSocketBadBufferSize();
+    detail::throwError(errSocketBadBufferSize());
   // Only what is set is kept: most sockets have none of these.
   if (options.lookup || options.signal || options.recvBufferSize > 0 ||
       options.sendBufferSize > 0) {
@@ -233,17 +234,18 @@ bool SocketImpl::removeListener(ListenerId id) {
 }
 
 void SocketImpl::emitPlain(Event event, bool resume) {
-  try {
+  DGRAM_TRY {
     if (resume)
       listeners_.resume(event);
     else
       listeners_.emit(event);
-  } catch (...) {
+  }
+  DGRAM_CATCH(...) {
     // Callbacks are listeners here (bind, connect, close): the ones the
     // exception skipped still run, once, on the next turn.
     if (listeners_.interrupted(event))
       later([this, event] { emitPlain(event, true); });
-    throw;
+    DGRAM_RETHROW;
   }
 }
 
@@ -257,13 +259,15 @@ void SocketImpl::emitError(const Error& error) {
 
 // --- state checks -----------------------------------------------------------
 
-void SocketImpl::healthCheck() const {
-  if (closed_) throw errSocketNotRunning();
+bool SocketImpl::healthCheck(ErrorSink sink) const {
+  if (closed_) return fail(sink, errSocketNotRunning());
+  return true;
 }
 
-void SocketImpl::requireBound(const char* syscall) const {
+bool SocketImpl::requireBound(const char* syscall, ErrorSink sink) const {
   if (!io() || !io()->isOpen())
-    throw errnoException(sysErrorFromName("EBADF"), syscall);
+    return fail(sink, errnoException(sysErrorFromName("EBADF"), syscall));
+  return true;
 }
 
 Family SocketImpl::family() const noexcept {
@@ -372,10 +376,13 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
 
 // --- bind -------------------------------------------------------------------
 
-void SocketImpl::bind(int port, std::string_view address, Listener cb) {
-  healthCheck();
-  if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
-  if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
+void SocketImpl::bind(int port, std::string_view address, Listener cb,
+                      ErrorSink sink) {
+  if (!healthCheck(sink)) return;
+  if (bindState_ != BindState::unbound)
+    return void(fail(sink, errSocketAlreadyBound()));
+  if (port < 0 || port > 65535)
+    return void(fail(sink, errSocketBadPort(port, true, true)));
   bindState_ = BindState::binding;
   retain();
   PendingBind& pending = holdPendingBind();
@@ -449,11 +456,12 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   if (failure) {
     bindState_ = BindState::unbound;
     pending.callback = nullptr;  // an error removes the bind callback
-    try {
+    DGRAM_TRY {
       emitError(*failure);
-    } catch (...) {
+    }
+    DGRAM_CATCH(...) {
       cancelPending();  // their callbacks still run, once
-      throw;
+      DGRAM_RETHROW;
     }
     cancelPending();
     return;
@@ -461,16 +469,17 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   startListening(std::move(pending.callback), pending.callbackId);
 }
 
-void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
-  healthCheck();
-  if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
+void SocketImpl::bindFd(std::intptr_t fd, Listener cb, ErrorSink sink) {
+  if (!healthCheck(sink)) return;
+  if (bindState_ != BindState::unbound)
+    return void(fail(sink, errSocketAlreadyBound()));
   Family adopted = family();
   const char* otherType = nullptr;
   SysError err = platform().adopt(fd, adopted, otherType);
   if (err || otherType) {
     dropPlatform();  // adopted nothing: the space stays free for a bind
-    if (err) throw errnoException(err, "open");
-    throw errInvalidFdType(otherType);
+    if (err) return void(fail(sink, errnoException(err, "open")));
+    return void(fail(sink, errInvalidFdType(otherType)));
   }
   family_ = static_cast<std::uint8_t>(adopted);
   bindState_ = BindState::binding;
@@ -487,7 +496,7 @@ void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
   io()->startReceiving();
   updateHandleRef();
   bool emitted = false;
-  try {
+  DGRAM_TRY {
     applyBufferSizes();
     if (closed_) return;
     emitted = true;
@@ -503,7 +512,8 @@ void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
                           true);
       emitPlain(Event::listening);
     }
-  } catch (...) {
+  }
+  DGRAM_CATCH(...) {
     // The bind callback waits with the listeners for the next turn.
     if (callback && !emitted)
       listeners_.insert(Event::listening, callbackId, std::move(callback),
@@ -515,7 +525,7 @@ void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
       if (!emitted) emitPlain(Event::listening);
       runPending();
     });
-    throw;
+    DGRAM_RETHROW;
   }
   runPending();
 }
@@ -583,11 +593,13 @@ void SocketImpl::cancelPending() {
 
 // --- connect ----------------------------------------------------------------
 
-void SocketImpl::connect(int port, std::string_view address,
-                         ConnectCallback cb) {
-  healthCheck();
-  if (port < 1 || port > 65535) throw errSocketBadPort(port, true, false);
-  if (connectState_ != ConnectState::disconnected) throw errSocketIsConnected();
+void SocketImpl::connect(int port, std::string_view address, ConnectCallback cb,
+                         ErrorSink sink) {
+  if (!healthCheck(sink)) return;
+  if (port < 1 || port > 65535)
+    return void(fail(sink, errSocketBadPort(port, true, false)));
+  if (connectState_ != ConnectState::disconnected)
+    return void(fail(sink, errSocketIsConnected()));
   connectState_ = ConnectState::connecting;
   if (bindState_ == BindState::unbound) bindImplicitly();
   if (bindState_ != BindState::bound) {
@@ -654,17 +666,19 @@ void SocketImpl::cancelConnect(ConnectCallback cb) {
   loop_.defer([cb = std::move(cb), error] { cb(error); });
 }
 
-void SocketImpl::disconnect() {
-  healthCheck();
-  if (connectState_ != ConnectState::connected) throw errSocketNotConnected();
-  if (SysError err = io()->disconnect()) throw errnoException(err, "connect");
+void SocketImpl::disconnect(ErrorSink sink) {
+  if (!healthCheck(sink)) return;
+  if (connectState_ != ConnectState::connected)
+    return void(fail(sink, errSocketNotConnected()));
+  if (SysError err = io()->disconnect())
+    return void(fail(sink, errnoException(err, "connect")));
   connectState_ = ConnectState::disconnected;
 }
 
 // --- close ------------------------------------------------------------------
 
-void SocketImpl::close(Listener cb) {
-  healthCheck();
+void SocketImpl::close(Listener cb, ErrorSink sink) {
+  if (!healthCheck(sink)) return;
   if (cb) addPlain(Event::close, std::move(cb), false);
   if (hasPendingQueue_) {
     // Node closes only after the sends queued behind the bind went out.
@@ -709,12 +723,13 @@ void SocketImpl::cancelRareWork() {
 }
 
 void SocketImpl::finishClose() {
-  try {
+  DGRAM_TRY {
     emitPlain(Event::close);
-  } catch (...) {
+  }
+  DGRAM_CATCH(...) {
     // The skipped 'close' listeners run next turn, then all are released.
     later([this] { finishRelease(); });
-    throw;
+    DGRAM_RETHROW;
   }
   releaseCallbacks();
   // Nothing left to do: the loop's reference goes when this call returns

@@ -24,6 +24,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/platform_socket_space.hpp"
+#include "common/raise.hpp"
 #include "common/resolver.hpp"
 #include "dgram/socket.hpp"
 
@@ -95,30 +96,37 @@ class SocketImpl : private SocketEvents {
   ListenerId addError(ErrorListener fn, bool once);
   bool removeListener(ListenerId id);
 
-  // Node's methods (see socket.hpp).
-  void bind(int port, std::string_view address, Listener cb);
-  void bindFd(std::intptr_t fd, Listener cb);
-  void connect(int port, std::string_view address, ConnectCallback cb);
-  void disconnect();
+  // Node's methods (see socket.hpp). What Node throws goes to `sink`
+  // when one is given (the public error-returning overloads), else is
+  // raised (common/raise.hpp), leaving the socket as the throw would.
+  void bind(int port, std::string_view address, Listener cb,
+            ErrorSink sink = nullptr);
+  void bindFd(std::intptr_t fd, Listener cb, ErrorSink sink = nullptr);
+  void connect(int port, std::string_view address, ConnectCallback cb,
+               ErrorSink sink = nullptr);
+  void disconnect(ErrorSink sink = nullptr);
   /// `from` (nullptr = none) is SendFrom's source, checked here.
   void send(const ByteView* parts, std::size_t count, bool hasPort, int port,
             std::string_view address, SendCallback cb,
-            const SendFrom* from = nullptr);
-  void close(Listener cb);
-  AddressInfo address() const;
-  AddressInfo remoteAddress() const;
-  void membership(std::string_view group, std::string_view iface, bool join);
+            const SendFrom* from = nullptr, ErrorSink sink = nullptr);
+  void close(Listener cb, ErrorSink sink = nullptr);
+  AddressInfo address(ErrorSink sink = nullptr) const;
+  AddressInfo remoteAddress(ErrorSink sink = nullptr) const;
+  void membership(std::string_view group, std::string_view iface, bool join,
+                  ErrorSink sink = nullptr);
   void sourceMembership(std::string_view source, std::string_view group,
-                        std::string_view iface, bool join);
-  void setBroadcast(bool flag);
-  void setMulticastInterface(std::string_view iface);
-  void setMulticastLoopback(bool flag);
-  void setMulticastTTL(int ttl);
-  void setTTL(int ttl);
-  void setTOS(int tos);
+                        std::string_view iface, bool join,
+                        ErrorSink sink = nullptr);
+  void setBroadcast(bool flag, ErrorSink sink = nullptr);
+  void setMulticastInterface(std::string_view iface, ErrorSink sink = nullptr);
+  void setMulticastLoopback(bool flag, ErrorSink sink = nullptr);
+  void setMulticastTTL(int ttl, ErrorSink sink = nullptr);
+  void setTTL(int ttl, ErrorSink sink = nullptr);
+  void setTOS(int tos, ErrorSink sink = nullptr);
   /// Sets (with a size) or gets a buffer size; returns what the system
-  /// reports afterwards.
-  int bufferSize(BufferKind kind, std::optional<int> size);
+  /// reports afterwards (0 after a failure reported to `sink`).
+  int bufferSize(BufferKind kind, std::optional<int> size,
+                 ErrorSink sink = nullptr);
   std::size_t sendQueueSize() const;
   std::size_t sendQueueCount() const;
   KernelFeatures kernelFeatures() const;
@@ -183,9 +191,9 @@ class SocketImpl : private SocketEvents {
   /// After 'close': drops every listener and callback held.
   void releaseCallbacks();
 
-  // State checks shared by the methods.
-  void healthCheck() const;
-  void requireBound(const char* syscall) const;
+  // State checks shared by the methods: true when they pass.
+  bool healthCheck(ErrorSink sink = nullptr) const;
+  bool requireBound(const char* syscall, ErrorSink sink = nullptr) const;
   Family family() const noexcept;
 
   // bind.
@@ -214,7 +222,7 @@ class SocketImpl : private SocketEvents {
   /// Destroys the platform socket (closing its descriptor, if any).
   void dropPlatform() noexcept;
   void bindImplicitly();
-  void bindForMembership();
+  bool bindForMembership(ErrorSink sink);
   SysError openAndBind(const IpAddress& ip, int port);
   void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
   /// Becomes 'listening'; `callback` (with its listener id) is a bind

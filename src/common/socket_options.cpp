@@ -1,9 +1,11 @@
 // SocketImpl: addresses, socket options, multicast membership and buffer
 // sizes. Each checks Node's preconditions in Node's order, then asks the
-// platform.
+// platform. A failure goes to the caller's ErrorSink, or is raised when
+// there is none (common/raise.hpp), and changes nothing.
 // Layer: common state machine.
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
+#include "common/raise.hpp"
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
@@ -17,68 +19,74 @@ AddressInfo toAddressInfo(const Endpoint& endpoint) {
   return info;
 }
 
-[[noreturn]] void throwEinval(const char* syscall) {
-  throw errnoException(sysErrorFromName("EINVAL"), syscall);
+Error einval(const char* syscall) {
+  return errnoException(sysErrorFromName("EINVAL"), syscall);
 }
 
 }  // namespace
 
-AddressInfo SocketImpl::address() const {
-  healthCheck();
-  requireBound("getsockname");
+AddressInfo SocketImpl::address(ErrorSink sink) const {
+  if (!healthCheck(sink) || !requireBound("getsockname", sink)) return {};
   Endpoint local;
-  if (SysError err = io()->localAddress(local))
-    throw errnoException(err, "getsockname");
+  if (SysError err = io()->localAddress(local)) {
+    fail(sink, errnoException(err, "getsockname"));
+    return {};
+  }
   return toAddressInfo(local);
 }
 
-AddressInfo SocketImpl::remoteAddress() const {
-  healthCheck();
-  if (connectState_ != ConnectState::connected) throw errSocketNotConnected();
+AddressInfo SocketImpl::remoteAddress(ErrorSink sink) const {
+  if (!healthCheck(sink)) return {};
+  if (connectState_ != ConnectState::connected) {
+    fail(sink, errSocketNotConnected());
+    return {};
+  }
   Endpoint remote;
-  if (SysError err = io()->remoteAddress(remote))
-    throw errnoException(err, "getpeername");
+  if (SysError err = io()->remoteAddress(remote)) {
+    fail(sink, errnoException(err, "getpeername"));
+    return {};
+  }
   return toAddressInfo(remote);
 }
 
-void SocketImpl::setBroadcast(bool flag) {
-  healthCheck();
-  requireBound("setBroadcast");
+void SocketImpl::setBroadcast(bool flag, ErrorSink sink) {
+  if (!healthCheck(sink) || !requireBound("setBroadcast", sink)) return;
   if (SysError err = io()->setBroadcast(flag))
-    throw errnoException(err, "setBroadcast");
+    fail(sink, errnoException(err, "setBroadcast"));
 }
 
-void SocketImpl::setTTL(int ttl) {
-  healthCheck();
-  if (ttl < 1 || ttl > 255) throwEinval("setTTL");
-  requireBound("setTTL");
-  if (SysError err = io()->setTTL(ttl)) throw errnoException(err, "setTTL");
+void SocketImpl::setTTL(int ttl, ErrorSink sink) {
+  if (!healthCheck(sink)) return;
+  if (ttl < 1 || ttl > 255) return void(fail(sink, einval("setTTL")));
+  if (!requireBound("setTTL", sink)) return;
+  if (SysError err = io()->setTTL(ttl))
+    fail(sink, errnoException(err, "setTTL"));
 }
 
-void SocketImpl::setTOS(int tos) {
-  healthCheck();
-  if (tos < 0 || tos > 255) throwEinval("setTOS");
-  requireBound("setTOS");
-  if (SysError err = io()->setTOS(tos)) throw errnoException(err, "setTOS");
+void SocketImpl::setTOS(int tos, ErrorSink sink) {
+  if (!healthCheck(sink)) return;
+  if (tos < 0 || tos > 255) return void(fail(sink, einval("setTOS")));
+  if (!requireBound("setTOS", sink)) return;
+  if (SysError err = io()->setTOS(tos))
+    fail(sink, errnoException(err, "setTOS"));
 }
 
-void SocketImpl::setMulticastTTL(int ttl) {
-  healthCheck();
-  if (ttl < 0 || ttl > 255) throwEinval("setMulticastTTL");
-  requireBound("setMulticastTTL");
+void SocketImpl::setMulticastTTL(int ttl, ErrorSink sink) {
+  if (!healthCheck(sink)) return;
+  if (ttl < 0 || ttl > 255) return void(fail(sink, einval("setMulticastTTL")));
+  if (!requireBound("setMulticastTTL", sink)) return;
   if (SysError err = io()->setMulticastTTL(ttl))
-    throw errnoException(err, "setMulticastTTL");
+    fail(sink, errnoException(err, "setMulticastTTL"));
 }
 
-void SocketImpl::setMulticastLoopback(bool flag) {
-  healthCheck();
-  requireBound("setMulticastLoopback");
+void SocketImpl::setMulticastLoopback(bool flag, ErrorSink sink) {
+  if (!healthCheck(sink) || !requireBound("setMulticastLoopback", sink)) return;
   if (SysError err = io()->setMulticastLoopback(flag))
-    throw errnoException(err, "setMulticastLoopback");
+    fail(sink, errnoException(err, "setMulticastLoopback"));
 }
 
-void SocketImpl::setMulticastInterface(std::string_view iface) {
-  healthCheck();
+void SocketImpl::setMulticastInterface(std::string_view iface, ErrorSink sink) {
+  if (!healthCheck(sink)) return;
   // IPv6 takes "::%eth1" or "%eth1"-style forms: an address with a zone
   // whose scope id names the interface.
   std::string text(iface);
@@ -89,80 +97,84 @@ void SocketImpl::setMulticastInterface(std::string_view iface) {
     // A well-formed address whose zone names no interface is refused
     // explicitly (libuv would silently fall back to the default one).
     if (family() == Family::IPv6 && isIpLiteral(text))
-      throw errnoException(sysErrorFromName("EADDRNOTAVAIL"),
-                           "setMulticastInterface");
-    throwEinval("setMulticastInterface");
+      return void(fail(sink, errnoException(sysErrorFromName("EADDRNOTAVAIL"),
+                                            "setMulticastInterface")));
+    return void(fail(sink, einval("setMulticastInterface")));
   }
-  requireBound("setMulticastInterface");
+  if (!requireBound("setMulticastInterface", sink)) return;
   if (SysError err = io()->setMulticastInterface(*address))
-    throw errnoException(err, "setMulticastInterface");
+    fail(sink, errnoException(err, "setMulticastInterface"));
 }
 
-void SocketImpl::bindForMembership() {
+bool SocketImpl::bindForMembership(ErrorSink sink) {
   // Node (through libuv) binds an unbound socket to a random port on every
   // interface before joining; here it also becomes 'listening'.
-  if (bindState_ != BindState::unbound) return;
+  if (bindState_ != BindState::unbound) return true;
   if (SysError err = openAndBind(anyAddress(family()), 0))
-    throw errnoException(err, "bind");
+    return fail(sink, errnoException(err, "bind"));
   bindState_ = BindState::binding;
   std::weak_ptr<Socket> alive = token();
   loop_.defer([this, alive] {
     if (!alive.expired() && !closed_) startListening();
   });
+  return true;
 }
 
 void SocketImpl::membership(std::string_view group, std::string_view iface,
-                            bool join) {
+                            bool join, ErrorSink sink) {
   const char* syscall = join ? "addMembership" : "dropMembership";
-  healthCheck();
-  if (group.empty()) throw errMissingArgs("multicastAddress");
+  if (!healthCheck(sink)) return;
+  if (group.empty())
+    return void(fail(sink, errMissingArgs("multicastAddress")));
   // An IPv6 socket may join IPv4 groups too (dual stack), as in Node.
   auto groupIp = family() == Family::IPv6
                      ? parseAnyIp(group, zoneToIndex)
                      : parseIp(group, family(), zoneToIndex);
-  if (!groupIp) throwEinval(syscall);
+  if (!groupIp) return void(fail(sink, einval(syscall)));
   std::optional<IpAddress> ifaceIp;
   if (!iface.empty()) {
     ifaceIp = parseIp(iface, groupIp->family, zoneToIndex);
-    if (!ifaceIp) throwEinval(syscall);
+    if (!ifaceIp) return void(fail(sink, einval(syscall)));
   }
-  bindForMembership();
+  if (!bindForMembership(sink)) return;
   if (SysError err =
           io()->membership(*groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
-    throw errnoException(err, syscall);
+    fail(sink, errnoException(err, syscall));
 }
 
 void SocketImpl::sourceMembership(std::string_view source,
                                   std::string_view group,
-                                  std::string_view iface, bool join) {
+                                  std::string_view iface, bool join,
+                                  ErrorSink sink) {
   const char* syscall =
       join ? "addSourceSpecificMembership" : "dropSourceSpecificMembership";
-  healthCheck();
+  if (!healthCheck(sink)) return;
   // Node checks only that both are strings: an empty one is not "missing"
   // there (unlike addMembership's group) but fails to parse, EINVAL.
   auto sourceIp = parseIp(source, family(), zoneToIndex);
   auto groupIp = parseIp(group, family(), zoneToIndex);
-  if (!sourceIp || !groupIp) throwEinval(syscall);
+  if (!sourceIp || !groupIp) return void(fail(sink, einval(syscall)));
   std::optional<IpAddress> ifaceIp;
   if (!iface.empty()) {
     ifaceIp = parseIp(iface, family(), zoneToIndex);
-    if (!ifaceIp) throwEinval(syscall);
+    if (!ifaceIp) return void(fail(sink, einval(syscall)));
   }
-  bindForMembership();
+  if (!bindForMembership(sink)) return;
   if (SysError err = io()->sourceMembership(
           *sourceIp, *groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
-    throw errnoException(err, syscall);
+    fail(sink, errnoException(err, syscall));
 }
 
-int SocketImpl::bufferSize(BufferKind kind, std::optional<int> size) {
-  healthCheck();
+int SocketImpl::bufferSize(BufferKind kind, std::optional<int> size,
+                           ErrorSink sink) {
+  if (!healthCheck(sink)) return 0;
   bool recv = kind == BufferKind::receive;
-  if (size && *size <= 0) throw errSocketBadBufferSize();
+  if (size && *size <= 0) return fail(sink, errSocketBadBufferSize()), 0;
   if (!io() || !io()->isOpen())
-    throw errSocketBufferSize(sysErrorFromName("EBADF"), recv);
+    return fail(sink, errSocketBufferSize(sysErrorFromName("EBADF"), recv)), 0;
   int value = size.value_or(0);
   if (SysError err = io()->bufferSize(kind, value))
-    throw errSocketBufferSize(err, recv);
+    return fail(sink, errSocketBufferSize(err, recv)), 0;
   return value;
 }
 

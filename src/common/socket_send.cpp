@@ -8,6 +8,7 @@
 
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
+#include "common/raise.hpp"
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
@@ -125,20 +126,23 @@ void SocketImpl::destroyRequest(OutgoingSend* request) {
 
 void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
                       int port, std::string_view address, SendCallback cb,
-                      const SendFrom* from) {
+                      const SendFrom* from, ErrorSink sink) {
   // The checks and their order are Node's: connection state, port, health.
   if (connectState_ == ConnectState::connected) {
-    if (hasPort || !address.empty()) throw errSocketIsConnected();
+    if (hasPort || !address.empty())
+      return void(fail(sink, errSocketIsConnected()));
   } else if (!hasPort || port < 1 || port > 65535) {
-    throw errSocketBadPort(port, hasPort, false);
+    return void(fail(sink, errSocketBadPort(port, hasPort, false)));
   }
-  healthCheck();
+  if (!healthCheck(sink)) return;
   // Beyond Node, so checked last, before anything changes.
   std::optional<IpAddress> source;
   bool hasSource = from && (!from->address.empty() || from->interfaceIndex);
   if (hasSource) {
     source = sourceAddress(from->address, family());
-    if (!source) throw errInvalidArgValue("from.address", from->address);
+    if (!source)
+      return void(
+          fail(sink, errInvalidArgValue("from.address", from->address)));
   }
   if (bindState_ == BindState::unbound) bindImplicitly();
 
@@ -313,12 +317,13 @@ void SocketImpl::flushCompletions() {
     SendCallback callback = std::move(request->callback);
     std::size_t bytes = error ? 0 : request->size;
     releaseRequest(request);
-    try {
+    DGRAM_TRY {
       if (callback)
         callback(error, bytes);
       else if (emitIfUncaught)
         emitError(*error);
-    } catch (...) {
+    }
+    DGRAM_CATCH(...) {
       // Keep the completions not yet delivered, ahead of any since, for
       // the next turn.
       if (rest) {
@@ -330,7 +335,7 @@ void SocketImpl::flushCompletions() {
         state.completedHead = rest;
       }
       scheduleCompletions();
-      throw;
+      DGRAM_RETHROW;
     }
     request = rest;
   }
@@ -375,12 +380,13 @@ void SocketImpl::deliverHeld() {
   while (!held.empty() && !closed_) {
     Rare::HeldDatagram datagram = std::move(held.front());
     held.pop_front();
-    try {
+    DGRAM_TRY {
       dispatchDatagram(datagram.data.data(), datagram.data.size(),
                        datagram.arrival);
-    } catch (...) {
+    }
+    DGRAM_CATCH(...) {
       if (!held.empty()) later([this] { deliverHeld(); });
-      throw;
+      DGRAM_RETHROW;
     }
   }
   held.clear();

@@ -7,6 +7,7 @@
 
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
+#include "common/raise.hpp"
 #include "dgram/loop.hpp"
 #include "dgram/timeout.hpp"
 
@@ -28,7 +29,7 @@ Timers::Clock::duration timerDelay(std::chrono::milliseconds delay) {
 
 Timeout Loop::setTimeout(std::chrono::milliseconds delay,
                          std::function<void()> fn) {
-  if (!fn) throw detail::errCallbackMissing("callback");
+  if (!fn) detail::throwError(detail::errCallbackMissing("callback"));
   TimerId id = core_->timers().add(Timers::Clock::now(), timerDelay(delay),
                                    false, std::move(fn));
   return Timeout(*this, id);
@@ -36,7 +37,7 @@ Timeout Loop::setTimeout(std::chrono::milliseconds delay,
 
 Timeout Loop::setInterval(std::chrono::milliseconds delay,
                           std::function<void()> fn) {
-  if (!fn) throw detail::errCallbackMissing("callback");
+  if (!fn) detail::throwError(detail::errCallbackMissing("callback"));
   TimerId id = core_->timers().add(Timers::Clock::now(), timerDelay(delay),
                                    true, std::move(fn));
   return Timeout(*this, id);

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -20,7 +21,8 @@ class EpollPoller final : public Poller {
   EpollPoller() {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0)
-      throw errnoException(sysErrorFromErrno(errno), "epoll_create1");
+      detail::throwError(
+          errnoException(sysErrorFromErrno(errno), "epoll_create1"));
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.fd = wakeup_.fd();
@@ -28,7 +30,7 @@ class EpollPoller final : public Poller {
       // A loop that cannot be woken would miss post() and stop().
       int error = errno;
       ::close(epfd_);
-      throw errnoException(sysErrorFromErrno(error), "epoll_ctl");
+      detail::throwError(errnoException(sysErrorFromErrno(error), "epoll_ctl"));
     }
   }
   ~EpollPoller() override { ::close(epfd_); }
@@ -72,7 +74,8 @@ class EpollPoller final : public Poller {
       // EINTR (a signal) is an early return the loop already copes with;
       // anything else means the set itself is broken.
       if (errno == EINTR) return;
-      throw errnoException(sysErrorFromErrno(errno), "epoll_wait");
+      detail::throwError(
+          errnoException(sysErrorFromErrno(errno), "epoll_wait"));
     }
     count_ = count;
     for (next_ = 0; next_ < count_;) {
@@ -89,11 +92,12 @@ class EpollPoller final : public Poller {
       unsigned ready = ((e & EPOLLIN) ? kReadable : 0u) |
                        ((e & EPOLLOUT) ? kWritable : 0u) |
                        ((e & (EPOLLERR | EPOLLHUP)) ? kErrorEvent : 0u);
-      try {
+      DGRAM_TRY {
         watcher->onReady(ready);
-      } catch (...) {
+      }
+      DGRAM_CATCH(...) {
         count_ = next_ = 0;
-        throw;
+        DGRAM_RETHROW;
       }
     }
     count_ = next_ = 0;

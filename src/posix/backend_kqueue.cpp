@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -25,12 +26,13 @@ class KqueuePoller final : public Poller {
  public:
   KqueuePoller() {
     kq_ = ::kqueue();
-    if (kq_ < 0) throw errnoException(sysErrorFromErrno(errno), "kqueue");
+    if (kq_ < 0)
+      detail::throwError(errnoException(sysErrorFromErrno(errno), "kqueue"));
     if (change(wakeup_.fd(), EVFILT_READ, EV_ADD) != 0) {
       // A loop that cannot be woken would miss post() and stop().
       int error = errno;
       ::close(kq_);
-      throw errnoException(sysErrorFromErrno(error), "kevent");
+      detail::throwError(errnoException(sysErrorFromErrno(error), "kevent"));
     }
   }
   ~KqueuePoller() override { ::close(kq_); }
@@ -88,14 +90,15 @@ class KqueuePoller final : public Poller {
       // EINTR (a signal) is an early return the loop already copes with;
       // anything else means the queue itself is broken.
       if (errno == EINTR) return;
-      throw errnoException(sysErrorFromErrno(errno), "kevent");
+      detail::throwError(errnoException(sysErrorFromErrno(errno), "kevent"));
     }
     count_ = count;
-    try {
+    DGRAM_TRY {
       dispatch();
-    } catch (...) {
+    }
+    DGRAM_CATCH(...) {
       count_ = next_ = 0;
-      throw;
+      DGRAM_RETHROW;
     }
     count_ = next_ = 0;
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -47,7 +48,7 @@ class PollPoller final : public Poller {
       return errno;
     short mask = static_cast<short>(((events & kReadable) ? POLLIN : 0) |
                                     ((events & kWritable) ? POLLOUT : 0));
-    try {
+    DGRAM_TRY {
       bool found = false;
       for (pollfd& entry : fds_) {
         if (entry.fd == fd) {
@@ -58,7 +59,8 @@ class PollPoller final : public Poller {
       }
       if (!found) fds_.push_back(pollfd{fd, mask, 0});
       setWatcher(fd, watcher);
-    } catch (const std::bad_alloc&) {
+    }
+    DGRAM_CATCH(const std::bad_alloc&) {
       return ENOMEM;
     }
     return 0;
@@ -87,14 +89,14 @@ class PollPoller final : public Poller {
       ready_.clear();
       // EINTR (a signal) is an early return the loop already copes with.
       if (errno == EINTR) return;
-      throw errnoException(sysErrorFromErrno(errno), "poll");
+      detail::throwError(errnoException(sysErrorFromErrno(errno), "poll"));
     }
     if (count == 0) {
       ready_.clear();
       return;
     }
     if (ready_[0].revents) wakeup_.drain();
-    try {
+    DGRAM_TRY {
       for (std::size_t i = 1; i < ready_.size(); ++i) {
         const pollfd entry = ready_[i];
         if (entry.revents == 0 || entry.fd < 0) continue;
@@ -107,9 +109,10 @@ class PollPoller final : public Poller {
                                                               : 0u);
         watcher->onReady(events);
       }
-    } catch (...) {
+    }
+    DGRAM_CATCH(...) {
       ready_.clear();
-      throw;
+      DGRAM_RETHROW;
     }
     ready_.clear();
   }

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/raise.hpp"
 #include "common/signals.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/poller.hpp"
@@ -152,13 +153,14 @@ class PosixSignalSource final : public SignalSource, public Watcher {
     wakeup_.drain();
     for (int signum = 1; signum < NSIG; ++signum) {
       if (!channel_->arrived[signum].exchange(false)) continue;
-      try {
+      DGRAM_TRY {
         sink_.signalArrived(signum);
-      } catch (...) {
+      }
+      DGRAM_CATCH(...) {
         // The callback's exception leaves run(); signals still marked
         // are reported on the next turn.
         wakeup_.signal();
-        throw;
+        DGRAM_RETHROW;
       }
     }
   }

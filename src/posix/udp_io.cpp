@@ -21,6 +21,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/platform_socket_space.hpp"
+#include "common/raise.hpp"
 #include "common/receive_window.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
@@ -547,10 +548,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       std::size_t done = 0;
-      try {
+      DGRAM_TRY {
         deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
                 messages[i].msg_hdr, false, done);
-      } catch (...) {
+      }
+      DGRAM_CATCH(...) {
         // A listener threw: the rest of the batch (and of a coalesced
         // buffer) is already read, and the arena is shared, so the Socket
         // keeps copies for later.
@@ -562,7 +564,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           deliver(messages[j].msg_hdr.msg_iov->iov_base, messages[j].msg_len,
                   messages[j].msg_hdr, true, none);
         }
-        throw;
+        DGRAM_RETHROW;
       }
     }
     return count;

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "posix/errno_map.hpp"
 
 #ifdef __linux__
@@ -19,7 +20,8 @@ namespace dgram::detail {
 
 Wakeup::Wakeup() {
   SysError error;
-  if (const char* syscall = open(error)) throw errnoException(error, syscall);
+  if (const char* syscall = open(error))
+    detail::throwError(errnoException(error, syscall));
 }
 
 Wakeup::Wakeup(SysError& error, const char*& syscall) noexcept {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "win32/afd_poll.hpp"
 #include "win32/error_map.hpp"
 #include "win32/fault_call.hpp"
@@ -44,9 +45,9 @@ class IocpPort final : public IocpBackend {
     ensureWinsock();
     port_ = ::CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
     if (port_ == nullptr) {
-      throw errnoException(
+      detail::throwError(errnoException(
           sysErrorFromWinsock(static_cast<int>(::GetLastError())),
-          "CreateIoCompletionPort");
+          "CreateIoCompletionPort"));
     }
   }
 
@@ -77,8 +78,9 @@ class IocpPort final : public IocpBackend {
   void wait(int timeoutMs) override {
     if (DWORD error = dispatch(timeoutMs < 0 ? INFINITE
                                              : static_cast<DWORD>(timeoutMs))) {
-      throw errnoException(sysErrorFromWinsock(static_cast<int>(error)),
-                           "GetQueuedCompletionStatusEx");
+      detail::throwError(
+          errnoException(sysErrorFromWinsock(static_cast<int>(error)),
+                         "GetQueuedCompletionStatusEx"));
     }
   }
 

@@ -51,6 +51,7 @@
 #include "bsd/sockaddr.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
+#include "common/raise.hpp"
 #include "win32/error_map.hpp"
 #include "win32/fault_call.hpp"
 #include "win32/iocp.hpp"
@@ -489,14 +490,15 @@ void WinUdpSocket::peekDone(ReceiveOperation& operation) {
   if (error == 0 || error == WSAEMSGSIZE) {
     // Something is waiting (a peek of zero bytes reports a non-empty
     // datagram as "message too long").
-    try {
+    DGRAM_TRY {
       again = drain();
-    } catch (...) {
+    }
+    DGRAM_CATCH(...) {
       // A 'message' listener threw: datagrams are read one at a time, so
       // none is lost; the peek must go on for the next run.
       if (receiving_ && socket_ != INVALID_SOCKET && !operation.inFlight)
         postPeek();
-      throw;
+      DGRAM_RETHROW;
     }
   } else if (isPortUnreachable(error)) {
     events_.onReceiveError(mappedUdp(error));

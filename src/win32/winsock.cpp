@@ -3,6 +3,7 @@
 #include "win32/winsock.hpp"
 
 #include "common/errors.hpp"
+#include "common/raise.hpp"
 #include "win32/error_map.hpp"
 
 // What the library links, named in the object file for MSVC's linker: a
@@ -44,7 +45,8 @@ class WinsockSession {
 void ensureWinsock() {
   static WinsockSession session;
   if (session.error() != 0)
-    throw errnoException(sysErrorFromWinsock(session.error()), "WSAStartup");
+    detail::throwError(
+        errnoException(sysErrorFromWinsock(session.error()), "WSAStartup"));
 }
 
 }  // namespace dgram::detail
