@@ -24,10 +24,13 @@ namespace detail {
 // a number or nullptr, so that overloads which differ by a host string or
 // a number in that place stay distinct (`send(msg, 2, 0)` is an offset and
 // a length). A callable of the wrong shape passes this test and is then
-// told, by a static_assert, which shape is expected.
+// told, by a static_assert, which shape is expected. Nor is the
+// `std::optional<Error>&` of the error-returning forms (`send(msg, cb,
+// error)` next to `send(msg, port, cb)`).
 template <typename F, typename Self>
 inline constexpr bool kCallbackArgument =
     !std::is_same_v<std::decay_t<F>, Self> &&
+    !std::is_same_v<std::decay_t<F>, std::optional<Error>> &&
     !std::is_convertible_v<const std::decay_t<F>&, std::string_view> &&
     (std::is_class_v<std::decay_t<F>> ||
      std::is_function_v<std::remove_pointer_t<std::decay_t<F>>>);
