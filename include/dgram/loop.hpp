@@ -66,8 +66,9 @@ class DGRAM_API Loop {
   /// timer, lookup, queued send or pending callback) or `stop()` is called;
   /// with nothing ref'd to begin with it returns at once, running nothing
   /// (not even unref'd timers that are due), as libuv's `uv_run`.
-  /// An 'error' emitted with no listener is thrown from here, and so is an
-  /// exception from any callback. Called from inside a callback of this
+  /// An 'error' emitted with no listener is thrown from here (without
+  /// exceptions: passed to the ErrorHandler), and so is an exception from
+  /// any callback. Called from inside a callback of this
   /// same loop (re-entered), it throws `dgram::Error` `ERR_INVALID_STATE`
   /// and runs nothing.
   void run();

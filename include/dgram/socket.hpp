@@ -51,7 +51,8 @@ inline constexpr ConnectEvent connect{};
 /// 'close': the socket closed; no event follows (`Listener`).
 inline constexpr CloseEvent close{};
 /// 'error': an asynchronous failure (`ErrorListener`); with no listener,
-/// `Loop::run()` throws it.
+/// `Loop::run()` throws it (without exceptions: passes it to the
+/// ErrorHandler, see dgram/exceptions.hpp).
 inline constexpr ErrorEvent error{};
 
 /// A host argument of bind, connect and send: anything string-like
