@@ -6,8 +6,10 @@
 #   ci/node-address-table.sh          rewrite the table
 #   ci/node-address-table.sh --check  regenerate into a temporary file and
 #                                     fail if it differs from the table
+#                                     (ctest runs this: node_address_table)
 # Needs root (unshare), iproute2 and Node v20 (the version and the C
-# library are written into the table's header). Node runs in new mount and
+# library are written into the table's header); without them --check
+# prints SKIPPED and exits 77 (ctest's skip), the rewrite fails. Node runs in new mount and
 # network namespaces: only `lo` exists, /etc/resolv.conf names a loopback
 # address where nothing listens and /etc/hosts is test/node_address/hosts,
 # so every answer comes from Node and the C library alone and no query
@@ -22,12 +24,26 @@ case "$mode" in
   *) echo "usage: ci/node-address-table.sh [--check]" >&2; exit 2 ;;
 esac
 
+# A missing prerequisite: a visible skip for --check, an error otherwise.
+unavailable() {
+  if [ "$mode" = --check ]; then
+    echo "SKIPPED: ci/node-address-table.sh: $1"
+    exit 77
+  fi
+  echo "ci/node-address-table.sh: $1" >&2
+  exit 1
+}
+
+command -v node >/dev/null || unavailable "needs Node v20 (no node here)"
 node_version="$(node --version)"
 case "$node_version" in
   v20.*) ;;
-  *) echo "ci/node-address-table.sh: needs Node v20, found $node_version" >&2
-     exit 1 ;;
+  *) unavailable "needs Node v20, found $node_version" ;;
 esac
+[ "$(id -u)" -eq 0 ] || unavailable "needs root (unshare --mount --net)"
+command -v ip >/dev/null || unavailable "needs iproute2 (ip)"
+unshare --mount --net true 2>/dev/null ||
+  unavailable "cannot make mount and network namespaces here"
 libc="$(ldd --version 2>&1 | head -1)"
 
 data="$root/test/node_address"
