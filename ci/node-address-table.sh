@@ -44,7 +44,8 @@ esac
 command -v ip >/dev/null || unavailable "needs iproute2 (ip)"
 unshare --mount --net true 2>/dev/null ||
   unavailable "cannot make mount and network namespaces here"
-libc="$(ldd --version 2>&1 | head -1)"
+# sed reads everything: with pipefail, head could make ldd die of SIGPIPE.
+libc="$(ldd --version 2>&1 | sed -n 1p)"
 
 data="$root/test/node_address"
 table="$data/table.tsv"

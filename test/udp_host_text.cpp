@@ -174,7 +174,9 @@ TEST_CASE("a send goes where Node sends it", "[send][lookup]") {
       {dgram::Type::udp4, "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x97.0.0.11",
        "127.0.0.11"},                               // fullwidth digits
       {dgram::Type::udp6, "::1%nosuchif0", "::1"},  // an unknown zone is none
-      {dgram::Type::udp6, "::1%99999", "::1"},
+#ifndef _WIN32
+      {dgram::Type::udp6, "::1%99999", "::1"},  // digits name no interface
+#endif  // _WIN32: digits are an index there, as in libuv
   };
   for (const Case& c : cases) {
     INFO(c.host);
