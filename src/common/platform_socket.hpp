@@ -254,6 +254,11 @@ PlatformSocketPtr makePlatformSocket(PlatformSocketSpace space,
 /// c-ares); returns false for other families.
 bool endpointFromSockaddr(const void* sockaddr, Endpoint& out);
 
+/// Reads the first address of a system host entry (`hostent`, e.g. from
+/// c-ares' hosts-file reader); returns false if it has none of AF_INET or
+/// AF_INET6.
+bool addressFromHostent(const void* hostent, IpAddress& out);
+
 /// Interface names for zones: "eth0" -> index (0 if unknown) and back.
 std::uint32_t zoneToIndex(std::string_view zone);
 std::size_t indexToZone(std::uint32_t index, char* out, std::size_t cap);

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "common/errors.hpp"
+#include "common/host_text.hpp"
 #include "common/loop_core.hpp"
 
 namespace dgram::detail {
@@ -21,18 +22,6 @@ struct Overloaded : F... {
 };
 template <typename... F>
 Overloaded(F...) -> Overloaded<F...>;
-
-// An address literal of the family the socket does not have ("::1" on
-// udp4, with any zone); its text is all the error message needs.
-std::optional<IpAddress> otherFamilyLiteral(std::string_view host, Family own) {
-  Family other = own == Family::IPv4 ? Family::IPv6 : Family::IPv4;
-  bool looksV6 = host.find(':') != std::string_view::npos;
-  if (looksV6 != (other == Family::IPv6)) return std::nullopt;
-  IpAddress ip;
-  if (auto parsed = parseIp(host, other, zoneToIndex)) ip = *parsed;
-  ip.family = other;
-  return ip;
-}
 
 }  // namespace
 
@@ -295,7 +284,7 @@ void SocketImpl::unref() {
 // --- names ------------------------------------------------------------------
 
 std::optional<IpAddress> SocketImpl::parseNumeric(std::string_view host) const {
-  return parseIp(host, family(), zoneToIndex);
+  return numericHost(host, family(), zoneToIndex);
 }
 
 void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
@@ -313,22 +302,24 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
     return;
   }
   if (!hasCustomLookup()) {
-    if (auto ip = parseNumeric(host)) {
-      later([guarded, ip = *ip] { guarded(std::nullopt, ip); });
+    // Node's dns.lookup, read as host_text.hpp says: an address, the other
+    // family's literal (its syscall fails: "send EINVAL ::1:9000"), an
+    // error without a lookup, or a name for the resolver.
+    LookupRequest request;
+    HostReading reading = readHost(host, family(), zoneToIndex, &request.query);
+    if (reading.kind == HostKind::address ||
+        reading.kind == HostKind::otherFamily) {
+      later([guarded, ip = reading.ip] { guarded(std::nullopt, ip); });
       return;
     }
-    if (isIpLiteral(host)) {
-      if (auto other = otherFamilyLiteral(host, family())) {
-        // As Node: the syscall that uses it fails ("send EINVAL ::1:9000").
-        later([guarded, ip = *other] { guarded(std::nullopt, ip); });
-        return;
-      }
-      // A zone that names no interface: refused here rather than sent
-      // through a guessed one.
-      Error error = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
+    if (reading.kind == HostKind::refused) {
+      Error error = lookupError(reading.code, host);
       later([guarded, error] { guarded(error, IpAddress{}); });
       return;
     }
+    request.hostname = host;
+    request.family = family();
+    request.hostsOnly = reading.kind == HostKind::hostsOnly;
     // Remember the lookup so close() can cancel it; forget it when done.
     auto slot = std::make_shared<LookupId>(0);
     ResolveCallback tracked = [this, alive, slot, guarded](
@@ -342,7 +333,7 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
         guarded(error, ip);
       });
     };
-    *slot = loop_.resolver().resolve(host, family(), std::move(tracked));
+    *slot = loop_.resolver().resolve(std::move(request), std::move(tracked));
     rare().lookups.push_back(*slot);
     return;
   }

@@ -11,7 +11,11 @@ namespace {
 
 AddressInfo toAddressInfo(const Endpoint& endpoint) {
   AddressInfo info;
-  info.address = toIpString(endpoint.ip, indexToZone);
+  // As Node: a zone only on a link-local address ("fe80::1%eth0"); a
+  // socket bound to "ff02::1%lo" is at "ff02::1".
+  IpAddress ip = endpoint.ip;
+  if (!isLinkLocalUnicast(ip)) ip.scopeId = 0;
+  info.address = toIpString(ip, indexToZone);
   info.family = endpoint.ip.family;
   info.port = endpoint.port;
   return info;
