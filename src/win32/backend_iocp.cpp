@@ -30,15 +30,14 @@
 //   periodic wake-up.
 // - FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is not used: every started
 //   operation gets exactly one packet, which keeps the accounting simple.
-#include <algorithm>
 #include <atomic>
 #include <memory>
-#include <vector>
 
 #include "common/errors.hpp"
 #include "win32/afd_poll.hpp"
 #include "win32/error_map.hpp"
 #include "win32/fault_call.hpp"
+#include "win32/handle_set.hpp"
 #include "win32/iocp.hpp"
 
 namespace dgram::detail {
@@ -103,24 +102,24 @@ class IocpPort final : public IocpBackend {
   }
 
   SysError associate(SOCKET socket) override {
-    if (std::find(owned_.begin(), owned_.end(), socket) != owned_.end())
-      return sysErrorFromName("EEXIST");
+    // Recorded first: if the set cannot grow (std::bad_alloc), nothing
+    // was associated.
+    if (!owned_.insert(socket)) return sysErrorFromName("EEXIST");
     HANDLE handle = reinterpret_cast<HANDLE>(socket);
     // The registration of IOCP (epoll_ctl's counterpart); the seam's
     // pollerCtl fails it.
     HANDLE port = faultableWinCall(
         fault::Call::pollerCtl, HANDLE{nullptr},
         [&] { return ::CreateIoCompletionPort(handle, port_, 0, 0); });
-    if (port != port_)
-      return sysErrorFromWinsock(static_cast<int>(::GetLastError()));
-    owned_.push_back(socket);
+    if (port != port_) {
+      int error = static_cast<int>(::GetLastError());
+      owned_.erase(socket);
+      return sysErrorFromWinsock(error);
+    }
     return {};
   }
 
-  void release(SOCKET socket) noexcept override {
-    auto it = std::find(owned_.begin(), owned_.end(), socket);
-    if (it != owned_.end()) owned_.erase(it);
-  }
+  void release(SOCKET socket) noexcept override { owned_.erase(socket); }
 
   void started(IocpOperation&) noexcept override { ++inFlight_; }
 
@@ -173,7 +172,7 @@ class IocpPort final : public IocpBackend {
   HANDLE port_ = nullptr;
   std::atomic<bool> wakePending_{false};
   std::size_t inFlight_ = 0;
-  std::vector<SOCKET> owned_;  ///< sockets of this loop, for EEXIST
+  HandleSet owned_;  ///< sockets of this loop, for EEXIST
   std::unique_ptr<ForeignWatches> foreign_;  ///< c-ares' sockets
   OVERLAPPED_ENTRY entries_[kBatch];
   ULONG fetched_ = 0;  ///< packets in entries_ from the last dequeue
