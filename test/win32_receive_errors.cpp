@@ -132,7 +132,7 @@ const Case kCases[] = {
 }  // namespace
 
 TEST_CASE(
-    "iocp: a failed peek completion: reported as the policy says, "
+    "a failed peek completion: reported as the policy says, "
     "then every datagram",
     "[fault][receive][win32]") {
   for (const Case& c : kCases)
@@ -140,7 +140,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "iocp: a failed read behind the peek: reported as the policy "
+    "a failed read behind the peek: reported as the policy "
     "says, then every datagram",
     "[fault][receive][win32]") {
   for (const Case& c : kCases)
@@ -148,7 +148,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "iocp: an error the peek leaves queued is taken off by a read: one "
+    "an error the peek leaves queued is taken off by a read: one "
     "'error', no stream of them",
     "[fault][receive][win32][icmp]") {
   // Windows returns an ICMP error to a peek without removing it: every
@@ -175,7 +175,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("iocp: an error that persists is reported once and does not spin",
+TEST_CASE("an error that persists is reported once and does not spin",
           "[fault][receive][win32]") {
   // An adapter that stays down: the peek fails, then every read fails the
   // same way for a while. One 'error'; the socket reads again after a
@@ -202,7 +202,7 @@ TEST_CASE("iocp: an error that persists is reported once and does not spin",
   pair.close();
 }
 
-TEST_CASE("iocp: a dead handle stops receiving, with one 'error'",
+TEST_CASE("a dead handle stops receiving, with one 'error'",
           "[fault][receive][win32]") {
   for (fault::Call call : {fault::Call::receivePeek, fault::Call::recvmmsg}) {
     INFO((call == fault::Call::receivePeek ? "peek" : "read"));
@@ -228,7 +228,7 @@ TEST_CASE("iocp: a dead handle stops receiving, with one 'error'",
 
 #else
 
-TEST_CASE("iocp: receive error policy", "[fault][receive][win32]") {
+TEST_CASE("receive error policy", "[fault][receive][win32]") {
   WARN("SKIPPED: the fault seam is not compiled in (DGRAM_FAULT_INJECTION)");
 }
 
