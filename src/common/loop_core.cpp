@@ -27,14 +27,30 @@ LoopCore::~LoopCore() {
   // post() and stop() wake the backend while holding postedMutex_: taking
   // it here waits for any call still in progress, so none touches the
   // backend after this point (calls that start later break the contract).
-  { std::lock_guard<std::mutex> lock(postedMutex_); }
-  // Deferred callbacks may point at sockets: drop them unrun, then let the
-  // sockets go without emitting anything (nobody is running the loop).
-  deferred_.clear();
-  running_.clear();
-  auto sockets = sockets_;
-  for (SocketImpl* socket : sockets)
-    socket->abandon();
+  std::vector<std::function<void()>> posted;
+  {
+    std::lock_guard<std::mutex> lock(postedMutex_);
+    posted.swap(posted_);
+  }
+  posted.clear();
+  // Deferred callbacks may point at sockets: they are dropped unrun; then
+  // the sockets are let go without emitting anything (nobody runs the loop
+  // any more). Either may run user destructors (captures) that drop or
+  // close other sockets of this loop, or defer more: so each step starts
+  // from the loop's state as it is then, never from a copy of it (a
+  // socket destroyed meanwhile has left sockets_ by itself), until nothing
+  // is left.
+  for (;;) {
+    if (!deferred_.empty() || !running_.empty()) {
+      std::vector<std::function<void()>> dropped;
+      dropped.swap(deferred_);
+      std::vector<std::function<void()>> droppedRunning;
+      droppedRunning.swap(running_);
+      continue;  // destroyed here, with what they capture
+    }
+    if (sockets_.empty()) break;
+    sockets_.back()->abandon();  // leaves sockets_ first
+  }
 }
 
 void LoopCore::defer(std::function<void()> fn) {

@@ -70,12 +70,16 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 }
 
 SocketImpl::~SocketImpl() {
-  // Only a socket with nothing to do ends here (or one the loop abandoned):
-  // its descriptor, if any, is released with the platform socket.
+  // Only a socket with nothing to do ends here (or one the loop abandoned,
+  // which touches nothing of the loop here): its descriptor, if any, is
+  // released with the platform socket, and the loop's count of handles
+  // is never left holding it.
   takePendingBind();
   removeAbortListener();
-  if (!abandoned_) loop_.detach(this);
+  if (abandoned_) return;
+  loop_.detach(this);
   dropPlatform();
+  if (holdsHandleRef_) loop_.removeHandleRef();
 }
 
 SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
@@ -170,15 +174,52 @@ void SocketImpl::removeAbortListener() noexcept {
   rare_->abortListenerId = 0;
 }
 
-void SocketImpl::abandon() {
-  // The loop is going away: nothing may be emitted or deferred any more.
+void SocketImpl::abandon() noexcept {
+  // The loop is going away: nothing may be emitted or deferred any more,
+  // and nothing of the loop may be touched once this returns (the socket
+  // may outlive it; every method then throws, see requireLoop). Releasing
+  // what the user gave runs their captures' destructors, which may drop
+  // this socket's last handle or other sockets of the loop: the socket
+  // lives until the end of this function, and the loop's state is final
+  // before any of that code runs.
+  std::shared_ptr<Socket> hold = token().lock();
+  loop_.detach(this);
   abandoned_ = true;
   closed_ = true;
   removeAbortListener();
-  if (PlatformSocket* socket = io()) socket->close();
-  takePendingBind();
-  loop_.detach(this);
-  auto keep = std::move(self_);
+  if (rare_) {
+    for (LookupId id : rare_->lookups)
+      loop_.resolver().cancel(id);
+    rare_->lookups.clear();
+  }
+  // Queued sends are given back unreported (onSendDone), the descriptor
+  // is closed.
+  dropPlatform();
+  if (holdsHandleRef_) {
+    holdsHandleRef_ = false;
+    loop_.removeHandleRef();
+  }
+  // As at 'close': every listener and callback goes. Work that waited for
+  // the loop is dropped unrun (the loop dropped its deferred calls).
+  releaseCallbacks();
+  if (rare_) {
+    rare_->pending.clear();
+    rare_->ordered.clear();
+  }
+  if (sends_) {
+    for (auto& request : sends_->requests)
+      request->callback = nullptr;
+  }
+  self_.reset();
+  // `hold` goes last, and the socket with it if nobody else holds it.
+}
+
+void SocketImpl::requireLoop() const {
+  if (abandoned_) throw errSocketNotRunning();
+}
+
+Error SocketImpl::refusal(Error error) const {
+  return abandoned_ ? errSocketNotRunning() : std::move(error);
 }
 
 // --- lifetime ---------------------------------------------------------------
@@ -208,6 +249,7 @@ void SocketImpl::releaseCallbacks() {
 // --- listeners ------------------------------------------------------------
 
 ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;  // after 'close' nothing would call it
   listeners_.add(Event::message, id, std::move(fn), once);
@@ -215,6 +257,7 @@ ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
 }
 
 ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   listeners_.add(event, id, std::move(fn), once);
@@ -222,6 +265,7 @@ ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
 }
 
 ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   listeners_.add(Event::error, id, std::move(fn), once);
@@ -229,6 +273,7 @@ ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
 }
 
 bool SocketImpl::removeListener(ListenerId id) {
+  requireLoop();
   return listeners_.remove(id);
 }
 
@@ -281,12 +326,14 @@ void SocketImpl::updateHandleRef() {
 }
 
 void SocketImpl::ref() {
+  requireLoop();
   if (closed_) return;
   refd_ = true;
   updateHandleRef();
 }
 
 void SocketImpl::unref() {
+  requireLoop();
   if (closed_) return;
   refd_ = false;
   updateHandleRef();

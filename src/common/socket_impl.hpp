@@ -55,6 +55,8 @@ class Fifo {
  public:
   bool empty() const noexcept { return head_ == items_.size(); }
   std::size_t size() const noexcept { return items_.size() - head_; }
+  /// Items the storage has room for (tests bound it).
+  std::size_t capacity() const noexcept { return items_.capacity(); }
   T& front() noexcept { return items_[head_]; }
   void push_back(T item) { items_.push_back(std::move(item)); }
   void pop_front() {
@@ -81,8 +83,11 @@ class SocketImpl : private SocketEvents {
   /// Called once by createSocket, when the shared_ptr that owns the
   /// socket exists: listens to the abort signal.
   void attachOwner();
-  /// The loop is being destroyed: release everything without emitting.
-  void abandon();
+  /// The loop is being destroyed: lets go of the loop (detaches, closes
+  /// the descriptor, gives back its counts) and releases every listener
+  /// and callback, without emitting or calling any. May destroy the
+  /// socket (after it is done with it).
+  void abandon() noexcept;
 
   /// The events whose listeners take no argument.
   /// The events (those whose listeners take no argument are 'listening',
@@ -125,7 +130,11 @@ class SocketImpl : private SocketEvents {
   void ref();
   void unref();
 
-  Loop& loop() const noexcept { return loop_.publicLoop(); }
+  /// The loop; throws ERR_SOCKET_DGRAM_NOT_RUNNING once it is gone.
+  Loop& loop() const {
+    requireLoop();
+    return loop_.publicLoop();
+  }
   /// Its index in the loop's socket list (LoopCore::attach/detach).
   std::uint32_t loopSlot() const noexcept { return loopSlot_; }
   void setLoopSlot(std::uint32_t slot) noexcept { loopSlot_ = slot; }
@@ -184,6 +193,13 @@ class SocketImpl : private SocketEvents {
   void releaseCallbacks();
 
   // State checks shared by the methods.
+  /// The rule for a socket whose loop is gone (abandoned): every method
+  /// throws ERR_SOCKET_DGRAM_NOT_RUNNING before it touches anything.
+  /// Those that start with healthCheck() have it there (an abandoned
+  /// socket is closed); the others call this first; send() replaces its
+  /// argument errors through refusal(), off its hot path.
+  void requireLoop() const;
+  Error refusal(Error error) const;
   void healthCheck() const;
   void requireBound(const char* syscall) const;
   Family family() const noexcept;

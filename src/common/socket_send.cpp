@@ -127,10 +127,11 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
                       int port, std::string_view address, SendCallback cb,
                       const SendFrom* from) {
   // The checks and their order are Node's: connection state, port, health.
+  // (A socket whose loop is gone refuses even these: see refusal.)
   if (connectState_ == ConnectState::connected) {
-    if (hasPort || !address.empty()) throw errSocketIsConnected();
+    if (hasPort || !address.empty()) throw refusal(errSocketIsConnected());
   } else if (!hasPort || port < 1 || port > 65535) {
-    throw errSocketBadPort(port, hasPort, false);
+    throw refusal(errSocketBadPort(port, hasPort, false));
   }
   healthCheck();
   // Beyond Node, so checked last, before anything changes.
@@ -337,14 +338,17 @@ void SocketImpl::flushCompletions() {
 }
 
 std::size_t SocketImpl::sendQueueSize() const {
+  requireLoop();
   return closed_ || !io() ? 0 : io()->queuedBytes();
 }
 
 std::size_t SocketImpl::sendQueueCount() const {
+  requireLoop();
   return closed_ || !io() ? 0 : io()->queuedCount();
 }
 
 KernelFeatures SocketImpl::kernelFeatures() const {
+  requireLoop();
   return closed_ || !io() ? KernelFeatures{} : io()->features();
 }
 
