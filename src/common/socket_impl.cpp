@@ -419,13 +419,34 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
 
 // --- bind -------------------------------------------------------------------
 
+// The one way to become bound, whatever asks for it (bind, bind({fd}), a
+// membership on an unbound socket, and connect and a first send through
+// bindImplicitly): startBinding() makes the socket 'binding', which makes
+// it busy, so the loop holds it from then until it closes (see the top of
+// socket_impl.hpp); 'listening' comes on a later turn, through later() or
+// a lookup's answer, where startListening() makes it 'bound'. A call that
+// throws after startBinding() undoes it with abortBinding().
+
+void SocketImpl::startBinding() {
+  bindState_ = BindState::binding;
+  retain();
+}
+
+void SocketImpl::abortBinding() noexcept {
+  takePendingBind();
+  bindState_ = BindState::unbound;
+  // The reference startBinding() took, unless deferred work still needs
+  // it. The caller holds the socket (it was not busy before, so the loop
+  // did not hold it): letting go cannot destroy it here.
+  if (self_ && !busy()) self_.reset();
+}
+
 void SocketImpl::bind(int port, std::string_view address, Listener cb) {
   healthCheck();
   if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
   if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
-  bindState_ = BindState::binding;
-  retain();
   PendingBind& pending = holdPendingBind();
+  startBinding();
   // The callback takes its listener id now: 'listening' calls it after
   // the listeners added before this bind and before those added after.
   if (cb) {
@@ -451,10 +472,14 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
     return;
   }
   std::string host(address);
-  resolve(host,
-          [this, port](const std::optional<Error>& error, const IpAddress& ip) {
-            finishBind(error, ip, port);
-          });
+  try {
+    resolve(host,
+            [this, port](const std::optional<Error>& error,
+                         const IpAddress& ip) { finishBind(error, ip, port); });
+  } catch (...) {
+    abortBinding();  // a custom lookup threw: as if bind() never ran
+    throw;
+  }
 }
 
 void SocketImpl::bindImplicitly() {
@@ -520,8 +545,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
     throw errInvalidFdType(otherType);
   }
   family_ = static_cast<std::uint8_t>(adopted);
-  bindState_ = BindState::binding;
-  retain();
+  startBinding();
   // The platform socket has the space: the callback is a listener now.
   if (cb) addPlain(Event::listening, std::move(cb), true);
   later([this] {
@@ -583,27 +607,48 @@ void SocketImpl::runPending() {
   if (!rare_) return;
   std::vector<Pending> work = std::move(rare_->pending);
   rare_->pending.clear();
+  bool queued = hasPendingQueue_;
   hasPendingQueue_ = false;
   for (std::size_t i = 0; i < work.size(); ++i) {
     Pending& item = work[i];
     if (closed_ || bindState_ != BindState::bound) {
       // Closed by an earlier item (or a listener): cancel the rest.
-      std::vector<Pending>& pending = rare().pending;
-      pending.insert(pending.end(), std::make_move_iterator(work.begin() + i),
-                     std::make_move_iterator(work.end()));
+      keepPending(work, i, queued);
       cancelPending();
       return;
     }
-    std::visit(Overloaded{
-                   [&](PendingSend& send) { startSend(send.request); },
-                   [&](PendingConnect& connect) {
-                     startConnect(connect.port, std::move(connect.address),
-                                  std::move(connect.callback));
-                   },
-                   [&](PendingClose&) { closeNow(); },
-               },
-               item);
+    try {
+      std::visit(Overloaded{
+                     [&](PendingSend& send) { startQueuedSend(send.request); },
+                     [&](PendingConnect& connect) {
+                       startConnect(connect.port, std::move(connect.address),
+                                    std::move(connect.callback));
+                     },
+                     [&](PendingMembership& membership) {
+                       applyQueuedMembership(membership);
+                     },
+                     [&](PendingClose&) { closeNow(); },
+                 },
+                 item);
+    } catch (...) {
+      // A custom lookup threw (its exception leaves the loop): the items
+      // after it run on the next turn, ahead of any queued since.
+      keepPending(work, i + 1, queued);
+      later([this] {
+        if (!closed_ && bindState_ == BindState::bound) runPending();
+      });
+      throw;
+    }
   }
+}
+
+void SocketImpl::keepPending(std::vector<Pending>& work, std::size_t from,
+                             bool queued) {
+  if (from >= work.size()) return;
+  std::vector<Pending>& pending = rare().pending;
+  pending.insert(pending.begin(), std::make_move_iterator(work.begin() + from),
+                 std::make_move_iterator(work.end()));
+  if (queued) hasPendingQueue_ = true;
 }
 
 void SocketImpl::cancelPending() {
@@ -620,6 +665,8 @@ void SocketImpl::cancelPending() {
                      if (connect.callback)
                        cancelConnect(std::move(connect.callback));
                    },
+                   // Nothing to report: the bind's own 'error' says it.
+                   [&](PendingMembership&) {},
                    [&](PendingClose&) { closeRequested = true; },
                },
                item);

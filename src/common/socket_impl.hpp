@@ -158,8 +158,18 @@ class SocketImpl : private SocketEvents {
     std::string address;
     ConnectCallback callback;
   };
+  /// A membership asked for while the bind waits (plain when `source` is
+  /// empty, source-specific otherwise).
+  struct PendingMembership {
+    IpAddress group;
+    std::optional<IpAddress> iface;
+    std::optional<IpAddress> source;
+    bool join;
+    const char* syscall;  ///< Node's name for it, in errors
+  };
   struct PendingClose {};
-  using Pending = std::variant<PendingSend, PendingConnect, PendingClose>;
+  using Pending = std::variant<PendingSend, PendingConnect, PendingMembership,
+                               PendingClose>;
 
   // SocketEvents.
   void onDatagram(const std::uint8_t* data, std::size_t size,
@@ -229,6 +239,11 @@ class SocketImpl : private SocketEvents {
   PlatformSocket* io() const noexcept;
   /// Destroys the platform socket (closing its descriptor, if any).
   void dropPlatform() noexcept;
+  /// The one way out of 'unbound' (see bind in socket_impl.cpp).
+  void startBinding();
+  /// Undoes startBinding() for a call that throws before it scheduled
+  /// anything (a custom lookup that throws).
+  void abortBinding() noexcept;
   void bindImplicitly();
   void bindForMembership();
   SysError openAndBind(const IpAddress& ip, int port);
@@ -237,7 +252,15 @@ class SocketImpl : private SocketEvents {
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener callback = {}, ListenerId callbackId = 0);
   void runPending();
+  /// Puts `work` from `from` on back at the front of the pending list
+  /// (`queued`: it held sends or connects, which hold back close()).
+  void keepPending(std::vector<Pending>& work, std::size_t from, bool queued);
   void cancelPending();
+
+  // multicast membership (socket_options.cpp).
+  void requestMembership(PendingMembership membership);
+  SysError applyMembership(const PendingMembership& membership);
+  void applyQueuedMembership(const PendingMembership& membership);
 
   // connect.
   void startConnect(int port, std::string address, ConnectCallback cb);
@@ -249,6 +272,8 @@ class SocketImpl : private SocketEvents {
   OutgoingSend* acquireRequest();
   void releaseRequest(OutgoingSend* request);
   void startSend(OutgoingSend* request);
+  /// startSend for a send that waited behind the bind.
+  void startQueuedSend(OutgoingSend* request);
   void sendResolved(OutgoingSend* request, const IpAddress& ip);
   void sendInOrder();
   bool hasCustomLookup() const noexcept { return rare_ && rare_->lookup; }

@@ -216,6 +216,10 @@ void SocketImpl::startSend(OutgoingSend* request) {
   });
 }
 
+void SocketImpl::startQueuedSend(OutgoingSend* request) {
+  startSend(request);
+}
+
 void SocketImpl::sendInOrder() {
   Fifo<OutgoingSend*>& ordered = rare().ordered;
   while (!ordered.empty() && ordered.front()->resolved && !closed_) {
