@@ -394,12 +394,15 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
     return;
   }
   // A custom lookup (Node's `lookup` option) may answer at once or later;
-  // either way the socket continues on a later turn.
-  LookupCallback done = [this, alive, guarded](
+  // either way the socket continues on a later turn. One that throws
+  // fails the call that asked (the exception goes on to its caller): an
+  // answer it gave before throwing, or gives later, is ignored.
+  auto withdrawn = std::make_shared<bool>(false);
+  LookupCallback done = [this, alive, guarded, withdrawn](
                             const std::optional<Error>& error,
                             std::string_view address, Family family) {
     // May be called at any time, even after the socket ended.
-    if (alive.expired() || closed_) return;
+    if (*withdrawn || alive.expired() || closed_) return;
     std::optional<Error> failure = error;
     IpAddress ip;
     if (!failure) {
@@ -409,12 +412,19 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
         failure = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
       }
     }
-    later([guarded, failure, ip] { guarded(failure, ip); });
+    later([guarded, failure, ip, withdrawn] {
+      if (!*withdrawn) guarded(failure, ip);
+    });
   };
   // A copy: the lookup may release the socket's callbacks (close) while
   // it runs.
   LookupFunction lookup = rare_->lookup;
-  lookup(host, family(), std::move(done));
+  try {
+    lookup(host, family(), std::move(done));
+  } catch (...) {
+    *withdrawn = true;
+    throw;
+  }
 }
 
 // --- bind -------------------------------------------------------------------
@@ -619,10 +629,10 @@ void SocketImpl::runPending() {
     }
     try {
       std::visit(Overloaded{
-                     [&](PendingSend& send) { startQueuedSend(send.request); },
+                     [&](PendingSend& send) { startSend(send.request, true); },
                      [&](PendingConnect& connect) {
                        startConnect(connect.port, std::move(connect.address),
-                                    std::move(connect.callback));
+                                    std::move(connect.callback), true);
                      },
                      [&](PendingMembership& membership) {
                        applyQueuedMembership(membership);
@@ -690,11 +700,11 @@ void SocketImpl::connect(int port, std::string_view address,
     hasPendingQueue_ = true;
     return;
   }
-  startConnect(port, std::string(address), std::move(cb));
+  startConnect(port, std::string(address), std::move(cb), false);
 }
 
-void SocketImpl::startConnect(int port, std::string address,
-                              ConnectCallback cb) {
+void SocketImpl::startConnect(int port, std::string address, ConnectCallback cb,
+                              bool queued) {
   if (cb) {
     rare().connectCallback = cb;
     rare_->connectListenerId = addPlain(
@@ -711,7 +721,25 @@ void SocketImpl::startConnect(int port, std::string address,
     });
     return;
   }
-  resolve(address, then);
+  try {
+    resolve(address, then);
+  } catch (...) {
+    // A custom lookup threw: the socket is disconnected again. Called
+    // from connect(), which throws, the callback is never called; queued
+    // behind the bind (connect() returned), it gets ECANCELED, once.
+    withdrawConnect(queued);
+    throw;
+  }
+}
+
+void SocketImpl::withdrawConnect(bool queued) {
+  connectState_ = ConnectState::disconnected;
+  Rare& state = rare();
+  if (state.connectListenerId) listeners_.remove(state.connectListenerId);
+  state.connectListenerId = 0;
+  ConnectCallback cb = std::move(state.connectCallback);
+  state.connectCallback = nullptr;
+  if (queued && cb) cancelConnect(std::move(cb));
 }
 
 void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,

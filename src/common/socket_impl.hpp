@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/fifo.hpp"
 #include "common/ip_address.hpp"
 #include "common/listeners.hpp"
 #include "common/loop_core.hpp"
@@ -46,33 +47,6 @@ struct OutgoingSend : SendRequest {
   bool resolved = false;       ///< its destination is known (or failed)
   IpAddress resolvedIp;
   std::size_t poolIndex = 0;  ///< its slot in SendState::requests
-};
-
-/// A first-in first-out queue over a vector: unlike std::deque (which
-/// allocates even when empty in libstdc++), it costs nothing until used.
-template <typename T>
-class Fifo {
- public:
-  bool empty() const noexcept { return head_ == items_.size(); }
-  std::size_t size() const noexcept { return items_.size() - head_; }
-  /// Items the storage has room for (tests bound it).
-  std::size_t capacity() const noexcept { return items_.capacity(); }
-  T& front() noexcept { return items_[head_]; }
-  void push_back(T item) { items_.push_back(std::move(item)); }
-  void pop_front() {
-    items_[head_] = T{};
-    if (++head_ == items_.size()) clear();
-  }
-  void clear() noexcept {
-    items_.clear();
-    head_ = 0;
-  }
-  T* begin() noexcept { return items_.data() + head_; }
-  T* end() noexcept { return items_.data() + items_.size(); }
-
- private:
-  std::vector<T> items_;
-  std::size_t head_ = 0;
 };
 
 class SocketImpl : private SocketEvents {
@@ -263,7 +237,11 @@ class SocketImpl : private SocketEvents {
   void applyQueuedMembership(const PendingMembership& membership);
 
   // connect.
-  void startConnect(int port, std::string address, ConnectCallback cb);
+  /// `queued`: it waited behind the bind (connect() has returned).
+  void startConnect(int port, std::string address, ConnectCallback cb,
+                    bool queued);
+  /// Undoes startConnect for a custom lookup that threw.
+  void withdrawConnect(bool queued);
   void finishConnect(const std::optional<Error>& error, const IpAddress& ip,
                      int port, const std::string& address);
   void cancelConnect(ConnectCallback cb);
@@ -271,9 +249,10 @@ class SocketImpl : private SocketEvents {
   // send.
   OutgoingSend* acquireRequest();
   void releaseRequest(OutgoingSend* request);
-  void startSend(OutgoingSend* request);
-  /// startSend for a send that waited behind the bind.
-  void startQueuedSend(OutgoingSend* request);
+  /// `queued`: it waited behind the bind (send() has returned).
+  void startSend(OutgoingSend* request, bool queued);
+  /// Takes a send whose custom lookup threw back out of the order.
+  void withdrawSend(OutgoingSend* request, bool queued);
   void sendResolved(OutgoingSend* request, const IpAddress& ip);
   void sendInOrder();
   bool hasCustomLookup() const noexcept { return rare_ && rare_->lookup; }

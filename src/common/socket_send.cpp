@@ -167,7 +167,7 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
     hasPendingQueue_ = true;
     return;
   }
-  startSend(request);
+  startSend(request, false);
 }
 
 std::optional<IpAddress> SocketImpl::parseNumericCached(
@@ -182,7 +182,7 @@ std::optional<IpAddress> SocketImpl::parseNumericCached(
   return cache.hostIp;
 }
 
-void SocketImpl::startSend(OutgoingSend* request) {
+void SocketImpl::startSend(OutgoingSend* request, bool queued) {
   if (request->toPeer) {
     request->hasDestination = false;
     sendResolved(request, IpAddress{});
@@ -207,17 +207,31 @@ void SocketImpl::startSend(OutgoingSend* request) {
     request->resolvedIp = *ip;
     return;
   }
-  resolve(host, [this, request](const std::optional<Error>& error,
-                                const IpAddress& ip) {
-    request->resolved = true;
-    request->resolvedIp = ip;
-    if (error) request->error = error;
-    sendInOrder();
-  });
+  try {
+    resolve(host, [this, request](const std::optional<Error>& error,
+                                  const IpAddress& ip) {
+      request->resolved = true;
+      request->resolvedIp = ip;
+      if (error) request->error = error;
+      sendInOrder();
+    });
+  } catch (...) {
+    withdrawSend(request, queued);
+    throw;
+  }
 }
 
-void SocketImpl::startQueuedSend(OutgoingSend* request) {
-  startSend(request);
+void SocketImpl::withdrawSend(OutgoingSend* request, bool queued) {
+  // A custom lookup threw. Called from send(), which throws, the send
+  // leaves no trace: its completion (ECANCELED) has no callback to call,
+  // it only frees the request. Queued behind the bind (send() returned),
+  // its callback gets ECANCELED, once.
+  if (!queued) request->callback = nullptr;
+  if (rare_->ordered.remove(request)) {
+    cancelSend(request);
+    sendInOrder();  // the sends behind it may go now, in order
+  }
+  // Else a close inside the lookup cancelled it already.
 }
 
 void SocketImpl::sendInOrder() {
