@@ -150,6 +150,8 @@ class SocketImpl : private SocketEvents {
                   const Arrival& arrival);
   void onReceiveError(SysError error);
   void onSystemError(SysError error, const char* syscall);
+  /// Emits a platform error as 'error' on a later turn.
+  void reportLater(SysError error, const char* syscall);
   void onSendDone(SendRequest* request, SysError error);
   void holdDatagram(const std::uint8_t* data, std::size_t size,
                     const Arrival& arrival);

@@ -445,13 +445,23 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
 }
 
 void SocketImpl::onReceiveError(SysError error) {
-  if (closed_) return;
-  emitError(errnoException(error, "recvmsg"));
+  reportLater(error, "recvmsg");
 }
 
 void SocketImpl::onSystemError(SysError error, const char* syscall) {
+  reportLater(error, syscall);
+}
+
+void SocketImpl::reportLater(SysError error, const char* syscall) {
+  // The rule for platform errors: they reach user code on the deferred
+  // path only, as an 'error' emitted on a turn of its own. The platform
+  // reports them from wherever it is: the turn-end flush (which may not
+  // throw: a throwing 'error' listener there ended the process), the
+  // middle of startListening (whose work a throw there lost), a dispatch.
   if (closed_) return;
-  emitError(errnoException(error, syscall));
+  later([this, error, syscall] {
+    if (!closed_) emitError(errnoException(error, syscall));
+  });
 }
 
 // --- the platform's calls ---------------------------------------------------
