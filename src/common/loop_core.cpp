@@ -4,6 +4,7 @@
 #include "common/loop_core.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <utility>
 
 #include "common/errors.hpp"
@@ -75,7 +76,7 @@ void LoopCore::stop() {
 
 bool LoopCore::alive() const noexcept {
   return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
-         !deferred_.empty() || postedCount_.load() > 0;
+         !deferred_.empty() || postedCount_.load() > 0 || carried_;
 }
 
 void LoopCore::raiseUnhandled(const Error& error) {
@@ -194,31 +195,52 @@ bool LoopCore::runOnce(int timeoutMs) {
     explicit Iterating(bool& f) : flag(f) { flag = true; }
     ~Iterating() { flag = false; }
   } iterating(iterating_);
-  // Sends issued by callbacks leave together at the end of each phase that
-  // runs callbacks, before the loop waits (or returns): a send never waits
-  // longer than the turn it was issued in, even when a callback throws.
+  // The rule (issue 22, item 4): every iteration reaches the I/O wait,
+  // whatever callbacks throw. Before, a throw ended the iteration at once,
+  // so callbacks that kept throwing (posted jobs reposting themselves)
+  // kept the loop from ever polling. The first exception of the iteration
+  // is kept and thrown when the iteration ends; the phases before the wait
+  // stop at it (what they did not run waits for the next iteration), the
+  // wait does not block, and the phases after it are skipped. An exception
+  // from the I/O dispatch after that one is carried to the next call,
+  // which polls I/O, runs nothing else and throws it.
+  std::exception_ptr failure;
+  if (carried_) failure = std::exchange(carried_, nullptr);
+  std::optional<Timers::Clock::time_point> now;
+  // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
+  // run polls for I/O without blocking. A caller that runs the loop until
+  // a deferred callback happened ('listening' after bind) then sees it
+  // without waiting out its timeout for I/O that may never come.
+  bool hadCallbacks = false;
+  if (!failure) {
+    try {
+      now = runDueTimers();
+      throwPending();
+      hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
+      runPosted();
+      runDeferred();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  // Sends issued by callbacks leave together before the loop waits, and
+  // again before it returns: a send never waits longer than the iteration
+  // it was issued in, even when a callback throws.
+  runTurnEnd();
   try {
-    std::optional<Timers::Clock::time_point> now = runDueTimers();
+    backend_->wait(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
-    // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
-    // run polls for I/O without blocking. A caller that runs the loop
-    // until a deferred callback happened ('listening' after bind) then
-    // sees it without waiting out its timeout for I/O that may never come.
-    bool hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
-    runPosted();
-    runDeferred();
-    runTurnEnd();
-    backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
-    throwPending();
-    runDueTimers();
-    throwPending();
-    runPosted();
-    runDeferred();
+    if (!failure) {
+      runDueTimers();
+      throwPending();
+      runPosted();
+      runDeferred();
+    }
   } catch (...) {
-    runTurnEnd();
-    throw;
+    (failure ? carried_ : failure) = std::current_exception();
   }
   runTurnEnd();
+  if (failure) std::rethrow_exception(failure);
   return alive();
 }
 
