@@ -86,8 +86,9 @@ TEST_CASE(
   CHECK(runCatching(
       loop,
       [&] {
-        return listening == 1 && bindCallbacks == 1 && sendResults.size() == 1 &&
-               sink.received.size() == 1 && thrown == 1;
+        return listening == 1 && bindCallbacks == 1 &&
+               sendResults.size() == 1 && sink.received.size() == 1 &&
+               thrown == 1;
       },
       thrown));
   CHECK(errors == std::vector<std::string>{"ENOMEM"});
@@ -95,7 +96,8 @@ TEST_CASE(
   bool closed = false;
   socket->close([&] { closed = true; });
   sink.socket->close();
-  CHECK(runCatching(loop, [&] { return closed; }, thrown));
+  CHECK(runCatching(
+      loop, [&] { return closed; }, thrown));
   CHECK(test::runUntilIdle(loop));
   CHECK(thrown == 1);
 }
@@ -119,7 +121,8 @@ TEST_CASE(
   fault::failNth(fault::Call::pollerCtl, 1, ENOMEM, 2);
   socket->bind(0, "127.0.0.1");
   int thrown = 0;
-  REQUIRE(runCatching(loop, [&] { return thrown == 1; }, thrown));
+  REQUIRE(runCatching(
+      loop, [&] { return thrown == 1; }, thrown));
   std::vector<std::string> sendResults;
   loop.setTimeout(0ms, [&] {
     socket->send("from a timer", sink.port, "127.0.0.1",
@@ -139,7 +142,8 @@ TEST_CASE(
   bool closed = false;
   socket->close([&] { closed = true; });
   sink.socket->close();
-  CHECK(runCatching(loop, [&] { return closed; }, thrown));
+  CHECK(runCatching(
+      loop, [&] { return closed; }, thrown));
   CHECK(test::runUntilIdle(loop));
 }
 

@@ -60,17 +60,18 @@ class DGRAM_API Loop {
   void run();
   /// One iteration, in this order: the timers that are due, the posted
   /// jobs (see `post`), the deferred callbacks (the sockets' 'listening',
-  /// send callbacks and the like); the sends issued so far leave; the wait
-  /// for I/O, at most `timeout`, and its dispatch ('message'...); then the
-  /// due timers, posted jobs and deferred callbacks again, and the sends
-  /// leave again. The wait does not block when the iteration started with
-  /// callbacks to run (as libuv's UV_RUN_ONCE) or one of them threw.
-  /// Every iteration reaches the wait whatever callbacks throw: the first
-  /// exception stops the phase it came from (what it did not run waits
-  /// for the next iteration), the phases after the wait are skipped, and
-  /// it is thrown when the iteration ends; one from the I/O dispatch after
-  /// it is thrown by the next call, which only polls I/O. Returns whether
-  /// anything ref'd is left. Refuses re-entry as `run()` does.
+  /// send callbacks and the like); the sends issued so far leave (the
+  /// readiness backends batch a phase's sends until here; IOCP hands each
+  /// to the system as it is issued); the wait for I/O, at most `timeout`,
+  /// and its dispatch ('message'...); then the due timers, posted jobs and
+  /// deferred callbacks again, and the sends leave again. The wait does not
+  /// block when the iteration started with callbacks to run (as libuv's
+  /// UV_RUN_ONCE) or one of them threw. Every iteration reaches the wait
+  /// whatever callbacks throw: the first exception stops the phase it came from
+  /// (what it did not run waits for the next iteration), the phases after the
+  /// wait are skipped, and it is thrown when the iteration ends; one from the
+  /// I/O dispatch after it is thrown by the next call, which only polls I/O.
+  /// Returns whether anything ref'd is left. Refuses re-entry as `run()` does.
   bool runOnce(std::chrono::milliseconds timeout);
   /// Thread-safe: makes `run()` return after the current iteration.
   void stop();
@@ -79,14 +80,14 @@ class DGRAM_API Loop {
   /// iteration has two such phases, after its due timers and after its
   /// I/O wait, and each runs only the jobs queued when it began. So, as in
   /// libuv, a job posted from a timer or an I/O callback ('message') runs
-  /// in the same iteration (from a timer: before the sends that timer
-  /// issued leave); one posted from a posted job or a deferred callback
-  /// runs in the next phase (after the I/O wait, or in the next
-  /// iteration), so jobs that post jobs never starve I/O; one posted from
-  /// another thread wakes a waiting loop and runs in that iteration. A job
-  /// that throws: see `runOnce`. Safe until the loop's destructor starts;
-  /// the destructor waits for calls in progress, so the loop may be
-  /// destroyed as soon as `fn` has run (jobs not run then are destroyed
+  /// in the same iteration (from a timer, on the readiness backends:
+  /// before the sends that timer issued leave); one posted from a posted
+  /// job or a deferred callback runs in the next such phase (after the I/O
+  /// wait, or in the next iteration), so jobs that post jobs never starve I/O;
+  /// one posted from another thread wakes a waiting loop and runs in that
+  /// iteration. A job that throws: see `runOnce`. Safe until the loop's
+  /// destructor starts; the destructor waits for calls in progress, so the loop
+  /// may be destroyed as soon as `fn` has run (jobs not run then are destroyed
   /// unrun).
   void post(std::function<void()> fn);
 
