@@ -20,11 +20,21 @@
 #include "support/fault_scope.hpp"
 #include "support/socket_helpers.hpp"
 
-#if defined(DGRAM_FAULT_INJECTION) && !defined(_WIN32)
+#ifdef _WIN32
+#include <winsock2.h>
+#endif
+
+#ifdef DGRAM_FAULT_INJECTION
 
 namespace fault = dgram::detail::fault;
 
 namespace {
+
+#ifdef _WIN32
+constexpr int kENOMEM = WSA_NOT_ENOUGH_MEMORY;
+#else
+constexpr int kENOMEM = ENOMEM;
+#endif
 
 using namespace std::chrono_literals;
 
@@ -76,7 +86,7 @@ TEST_CASE(
   int bindCallbacks = 0;
   std::vector<std::string> sendResults;
   socket->on(dgram::listening, [&] { ++listening; });
-  fault::failNth(fault::Call::pollerCtl, 1, ENOMEM);
+  fault::failNth(fault::Call::pollerCtl, 1, kENOMEM);
   socket->bind(0, "127.0.0.1", [&] { ++bindCallbacks; });
   socket->send("queued", sink.port, "127.0.0.1",
                [&](const std::optional<dgram::Error>& err, std::size_t) {
@@ -118,7 +128,7 @@ TEST_CASE(
   });
   // The read registration fails at bind, and again when the turn-end
   // flush of a send retries it.
-  fault::failNth(fault::Call::pollerCtl, 1, ENOMEM, 2);
+  fault::failNth(fault::Call::pollerCtl, 1, kENOMEM, 2);
   socket->bind(0, "127.0.0.1");
   int thrown = 0;
   REQUIRE(runCatching(
@@ -147,4 +157,4 @@ TEST_CASE(
   CHECK(test::runUntilIdle(loop));
 }
 
-#endif  // DGRAM_FAULT_INJECTION && !_WIN32
+#endif  // DGRAM_FAULT_INJECTION
