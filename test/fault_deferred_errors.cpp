@@ -70,7 +70,7 @@ bool readinessBackend(dgram::Loop& loop) {
 
 TEST_CASE(
     "a registration failure at bind reaches a throwing 'error' listener "
-    "later; 'listening', the bind callback and queued sends still happen",
+    "later, 'listening', the bind callback and queued sends still happen",
     "[fault][backend][exception]") {
   test::FaultScope scope;
   dgram::Loop loop;

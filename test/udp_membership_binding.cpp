@@ -161,7 +161,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a membership the kernel refuses while binding is an 'error'; the "
+    "a membership the kernel refuses while binding is an 'error', the "
     "socket listens on",
     "[multicast][membership][bind][netns]") {
   NETNS_OR_SKIP();
