@@ -62,27 +62,49 @@ class DGRAM_API Loop {
   /// The backends compiled into this build, best first.
   static std::vector<std::string_view> availableBackends();
 
-  /// Runs until nothing ref'd is left (no ref'd bound socket, pending
-  /// timer, lookup, queued send or pending callback) or `stop()` is called;
-  /// with nothing ref'd to begin with it returns at once, running nothing
-  /// (not even unref'd timers that are due), as libuv's `uv_run`.
-  /// An 'error' emitted with no listener is thrown from here, and so is an
-  /// exception from any callback. Called from inside a callback of this
-  /// same loop (re-entered), it throws `dgram::Error` `ERR_INVALID_STATE`
-  /// and runs nothing.
+  /// Runs iterations (see `runOnce`) until nothing ref'd is left (no
+  /// ref'd bound socket, pending timer, lookup, queued send or pending
+  /// callback) or `stop()` is called; with nothing ref'd to begin with it
+  /// returns at once, running nothing (not even unref'd timers that are
+  /// due), as libuv's `uv_run`. An 'error' emitted with no listener is
+  /// thrown from here, and so is an exception from any callback. Called
+  /// from inside a callback of this same loop (re-entered), it throws
+  /// `dgram::Error` `ERR_INVALID_STATE` and runs nothing.
   void run();
-  /// One iteration that waits at most `timeout` for I/O (not at all when
-  /// it started with callbacks to run, as libuv's UV_RUN_ONCE); returns
-  /// whether anything ref'd is left. Refuses re-entry as `run()` does.
+  /// One iteration, in this order: the timers that are due, the posted
+  /// jobs (see `post`), the deferred callbacks (the sockets' 'listening',
+  /// send callbacks and the like); the sends issued so far leave (the
+  /// readiness backends batch a phase's sends until here; IOCP hands each
+  /// to the system as it is issued); the wait for I/O, at most `timeout`,
+  /// and its dispatch ('message'...); then the due timers, posted jobs and
+  /// deferred callbacks again, and the sends leave again. The wait does not
+  /// block when the iteration started with callbacks to run (as libuv's
+  /// UV_RUN_ONCE) or one of them threw. Every iteration reaches the wait
+  /// whatever callbacks throw: the first exception stops the phase it came from
+  /// (what it did not run waits for the next iteration), the phases after the
+  /// wait are skipped, and it is thrown when the iteration ends; one from the
+  /// I/O dispatch after it is thrown by the next call, which only polls I/O.
+  /// Returns whether anything ref'd is left. Refuses re-entry as `run()` does.
   bool runOnce(std::chrono::milliseconds timeout);
   /// Makes `run()` return after the current iteration. Thread-safe, and
   /// async-signal-safe: a POSIX signal handler may call it (it takes no
   /// lock and keeps errno). The only call here that is: `post()` and the
   /// rest are not (use `onSignal` to run code on the loop instead).
   void stop();
-  /// Thread-safe: runs `fn` on the loop thread on a later iteration. Safe
-  /// until the loop's destructor starts; the destructor waits for calls in
-  /// progress, so the loop may be destroyed as soon as `fn` has run.
+  /// Thread-safe: runs `fn` on the loop thread in the first posted-jobs
+  /// phase that begins after this call returns, never inside it. An
+  /// iteration has two such phases, after its due timers and after its
+  /// I/O wait, and each runs only the jobs queued when it began. So, as in
+  /// libuv, a job posted from a timer or an I/O callback ('message') runs
+  /// in the same iteration (from a timer, on the readiness backends:
+  /// before the sends that timer issued leave); one posted from a posted
+  /// job or a deferred callback runs in the next such phase (after the I/O
+  /// wait, or in the next iteration), so jobs that post jobs never starve I/O;
+  /// one posted from another thread wakes a waiting loop and runs in that
+  /// iteration. A job that throws: see `runOnce`. Safe until the loop's
+  /// destructor starts; the destructor waits for calls in progress, so the loop
+  /// may be destroyed as soon as `fn` has run (jobs not run then are destroyed
+  /// unrun).
   void post(std::function<void()> fn);
 
   /// Calls `fn` once after `delay` (Node's `setTimeout`). A pending timer

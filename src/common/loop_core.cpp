@@ -4,6 +4,7 @@
 #include "common/loop_core.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <thread>
 #include <utility>
 
@@ -29,16 +30,32 @@ LoopCore::~LoopCore() {
   // post() and stop() wake the backend while holding postedMutex_: taking
   // it here waits for any call still in progress, so none touches the
   // backend after this point (calls that start later break the contract).
-  { std::lock_guard<std::mutex> lock(postedMutex_); }
+  std::vector<std::function<void()>> posted;
+  {
+    std::lock_guard<std::mutex> lock(postedMutex_);
+    posted.swap(posted_);
+  }
   while (stopsInProgress_.load() != 0)
     std::this_thread::yield();
-  // Deferred callbacks may point at sockets: drop them unrun, then let the
-  // sockets go without emitting anything (nobody is running the loop).
-  deferred_.clear();
-  running_.clear();
-  auto sockets = sockets_;
-  for (SocketImpl* socket : sockets)
-    socket->abandon();
+  posted.clear();
+  // Deferred callbacks may point at sockets: they are dropped unrun; then
+  // the sockets are let go without emitting anything (nobody runs the loop
+  // any more). Either may run user destructors (captures) that drop or
+  // close other sockets of this loop, or defer more: so each step starts
+  // from the loop's state as it is then, never from a copy of it (a
+  // socket destroyed meanwhile has left sockets_ by itself), until nothing
+  // is left.
+  for (;;) {
+    if (!deferred_.empty() || !running_.empty()) {
+      std::vector<std::function<void()>> dropped;
+      dropped.swap(deferred_);
+      std::vector<std::function<void()>> droppedRunning;
+      droppedRunning.swap(running_);
+      continue;  // destroyed here, with what they capture
+    }
+    if (sockets_.empty()) break;
+    sockets_.back()->abandon();  // leaves sockets_ first
+  }
 }
 
 void LoopCore::defer(std::function<void()> fn) {
@@ -70,7 +87,7 @@ void LoopCore::stop() {
 
 bool LoopCore::alive() const noexcept {
   return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
-         !deferred_.empty() || postedCount_.load() > 0;
+         !deferred_.empty() || postedCount_.load() > 0 || carried_;
 }
 
 void LoopCore::raiseUnhandled(const Error& error) {
@@ -204,31 +221,52 @@ bool LoopCore::runOnce(int timeoutMs) {
     explicit Iterating(bool& f) : flag(f) { flag = true; }
     ~Iterating() { flag = false; }
   } iterating(iterating_);
-  // Sends issued by callbacks leave together at the end of each phase that
-  // runs callbacks, before the loop waits (or returns): a send never waits
-  // longer than the turn it was issued in, even when a callback throws.
+  // The rule (issue 22, item 4): every iteration reaches the I/O wait,
+  // whatever callbacks throw. Before, a throw ended the iteration at once,
+  // so callbacks that kept throwing (posted jobs reposting themselves)
+  // kept the loop from ever polling. The first exception of the iteration
+  // is kept and thrown when the iteration ends; the phases before the wait
+  // stop at it (what they did not run waits for the next iteration), the
+  // wait does not block, and the phases after it are skipped. An exception
+  // from the I/O dispatch after that one is carried to the next call,
+  // which polls I/O, runs nothing else and throws it.
+  std::exception_ptr failure;
+  if (carried_) failure = std::exchange(carried_, nullptr);
+  std::optional<Timers::Clock::time_point> now;
+  // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
+  // run polls for I/O without blocking. A caller that runs the loop until
+  // a deferred callback happened ('listening' after bind) then sees it
+  // without waiting out its timeout for I/O that may never come.
+  bool hadCallbacks = false;
+  if (!failure) {
+    try {
+      now = runDueTimers();
+      throwPending();
+      hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
+      runPosted();
+      runDeferred();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  // Sends issued by callbacks leave together before the loop waits, and
+  // again before it returns: a send never waits longer than the iteration
+  // it was issued in, even when a callback throws.
+  runTurnEnd();
   try {
-    std::optional<Timers::Clock::time_point> now = runDueTimers();
+    backend_->wait(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
-    // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
-    // run polls for I/O without blocking. A caller that runs the loop
-    // until a deferred callback happened ('listening' after bind) then
-    // sees it without waiting out its timeout for I/O that may never come.
-    bool hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
-    runPosted();
-    runDeferred();
-    runTurnEnd();
-    backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
-    throwPending();
-    runDueTimers();
-    throwPending();
-    runPosted();
-    runDeferred();
+    if (!failure) {
+      runDueTimers();
+      throwPending();
+      runPosted();
+      runDeferred();
+    }
   } catch (...) {
-    runTurnEnd();
-    throw;
+    (failure ? carried_ : failure) = std::current_exception();
   }
   runTurnEnd();
+  if (failure) std::rethrow_exception(failure);
   return alive();
 }
 

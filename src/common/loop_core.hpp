@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -166,6 +167,9 @@ class LoopCore {
   std::size_t handleRefs_ = 0;
   std::size_t requests_ = 0;
   std::optional<Error> unhandled_;
+  /// An exception an iteration could not throw (it had one already):
+  /// thrown by the next (see runOnce).
+  std::exception_ptr carried_;
   std::vector<SocketImpl*> sockets_;
   /// Not zeroed: pages the kernel never writes to are never touched, so
   /// they cost no memory.

@@ -83,6 +83,9 @@ class SocketEvents {
   /// Another system call the socket depends on failed, e.g. registering
   /// it with the poller (then it would never hear of a datagram):
   /// reported as an 'error' naming `syscall`.
+  /// Both run no user code and never throw (safe from the turn-end work
+  /// and from inside any platform call): the 'error' is emitted on a
+  /// later turn.
   void onSystemError(SysError error, const char* syscall);
   /// A send that the platform had queued finished (or failed).
   void onSendDone(SendRequest* request, SysError error);

@@ -127,10 +127,11 @@ void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
                       int port, std::string_view address, SendCallback cb,
                       const SendFrom* from) {
   // The checks and their order are Node's: connection state, port, health.
+  // (A socket whose loop is gone refuses even these: see refusal.)
   if (connectState_ == ConnectState::connected) {
-    if (hasPort || !address.empty()) throw errSocketIsConnected();
+    if (hasPort || !address.empty()) throw refusal(errSocketIsConnected());
   } else if (!hasPort || port < 1 || port > 65535) {
-    throw errSocketBadPort(port, hasPort, false);
+    throw refusal(errSocketBadPort(port, hasPort, false));
   }
   healthCheck();
   // Beyond Node, so checked last, before anything changes.
@@ -166,7 +167,7 @@ void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
     hasPendingQueue_ = true;
     return;
   }
-  startSend(request);
+  startSend(request, false);
 }
 
 std::optional<IpAddress> SocketImpl::parseNumericCached(
@@ -181,7 +182,7 @@ std::optional<IpAddress> SocketImpl::parseNumericCached(
   return cache.hostIp;
 }
 
-void SocketImpl::startSend(OutgoingSend* request) {
+void SocketImpl::startSend(OutgoingSend* request, bool queued) {
   if (request->toPeer) {
     request->hasDestination = false;
     sendResolved(request, IpAddress{});
@@ -206,13 +207,31 @@ void SocketImpl::startSend(OutgoingSend* request) {
     request->resolvedIp = *ip;
     return;
   }
-  resolve(host, [this, request](const std::optional<Error>& error,
-                                const IpAddress& ip) {
-    request->resolved = true;
-    request->resolvedIp = ip;
-    if (error) request->error = error;
-    sendInOrder();
-  });
+  try {
+    resolve(host, [this, request](const std::optional<Error>& error,
+                                  const IpAddress& ip) {
+      request->resolved = true;
+      request->resolvedIp = ip;
+      if (error) request->error = error;
+      sendInOrder();
+    });
+  } catch (...) {
+    withdrawSend(request, queued);
+    throw;
+  }
+}
+
+void SocketImpl::withdrawSend(OutgoingSend* request, bool queued) {
+  // A custom lookup threw. Called from send(), which throws, the send
+  // leaves no trace: its completion (ECANCELED) has no callback to call,
+  // it only frees the request. Queued behind the bind (send() returned),
+  // its callback gets ECANCELED, once.
+  if (!queued) request->callback = nullptr;
+  if (rare_->ordered.remove(request)) {
+    cancelSend(request);
+    sendInOrder();  // the sends behind it may go now, in order
+  }
+  // Else a close inside the lookup cancelled it already.
 }
 
 void SocketImpl::sendInOrder() {
@@ -337,14 +356,17 @@ void SocketImpl::flushCompletions() {
 }
 
 std::size_t SocketImpl::sendQueueSize() const {
+  requireLoop();
   return closed_ || !io() ? 0 : io()->queuedBytes();
 }
 
 std::size_t SocketImpl::sendQueueCount() const {
+  requireLoop();
   return closed_ || !io() ? 0 : io()->queuedCount();
 }
 
 KernelFeatures SocketImpl::kernelFeatures() const {
+  requireLoop();
   return closed_ || !io() ? KernelFeatures{} : io()->features();
 }
 
@@ -423,13 +445,23 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
 }
 
 void SocketImpl::onReceiveError(SysError error) {
-  if (closed_) return;
-  emitError(errnoException(error, "recvmsg"));
+  reportLater(error, "recvmsg");
 }
 
 void SocketImpl::onSystemError(SysError error, const char* syscall) {
+  reportLater(error, syscall);
+}
+
+void SocketImpl::reportLater(SysError error, const char* syscall) {
+  // The rule for platform errors: they reach user code on the deferred
+  // path only, as an 'error' emitted on a turn of its own. The platform
+  // reports them from wherever it is: the turn-end flush (which may not
+  // throw: a throwing 'error' listener there ended the process), the
+  // middle of startListening (whose work a throw there lost), a dispatch.
   if (closed_) return;
-  emitError(errnoException(error, syscall));
+  later([this, error, syscall] {
+    if (!closed_) emitError(errnoException(error, syscall));
+  });
 }
 
 // --- the platform's calls ---------------------------------------------------
