@@ -132,6 +132,48 @@ int LoopCore::pollTimeout(int requestedMs,
   return timeout;
 }
 
+void LoopCore::spinThenWait(int timeoutMs) {
+  // A turn that must not block (callbacks are waiting) does not spin
+  // either, and teaches the budget nothing.
+  if (timeoutMs == 0) {
+    backend_->wait(0);
+    return;
+  }
+  using Clock = Timers::Clock;
+  const Clock::time_point start = Clock::now();
+  const SpinBudget::Duration budget = spin_.current();
+  if (budget == SpinBudget::Duration::zero()) {
+    bool woken = backend_->wait(timeoutMs);
+    spin_.slept(Clock::now() - start, woken);
+    return;
+  }
+  // Poll without blocking until something is dispatched (I/O, or the
+  // wake-up of a post() or stop() from another thread), the budget runs
+  // out, or the wait's timeout (the next timer) comes: a spin never makes
+  // a timer late.
+  const std::optional<Clock::time_point> timeoutAt =
+      timeoutMs > 0 ? std::optional<Clock::time_point>(
+                          start + std::chrono::milliseconds(timeoutMs))
+                    : std::nullopt;
+  const Clock::time_point spinEnd =
+      timeoutAt ? std::min(start + budget, *timeoutAt) : start + budget;
+  Clock::time_point now;
+  do {
+    if (backend_->wait(0)) {
+      spin_.found();
+      return;
+    }
+    now = Clock::now();
+  } while (now < spinEnd);
+  spin_.missed();
+  // The rest of the timeout, rounded up: the timer is never early.
+  if (timeoutAt) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(*timeoutAt - now);
+    timeoutMs = static_cast<int>(std::max<long long>(left.count(), 0));
+  }
+  backend_->wait(timeoutMs);
+}
+
 void LoopCore::atTurnEnd(TurnEndWork work) {
   turnEnd_.push_back(work);
 }
@@ -192,7 +234,7 @@ bool LoopCore::runOnce(int timeoutMs) {
     runPosted();
     runDeferred();
     runTurnEnd();
-    backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
+    waitForIo(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
     runDueTimers();
     throwPending();
