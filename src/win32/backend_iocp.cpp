@@ -7,8 +7,10 @@
 //   IocpOverlapped, so a dequeued packet leads straight back to the
 //   IocpOperation that started it. The backend knows nothing about sockets.
 // - wait() is one GetQueuedCompletionStatusEx call with the loop's timeout
-//   (the loop computes it from its timers; -1 = INFINITE, 0 = poll). It
-//   dequeues up to kBatch packets and calls each operation back in order.
+//   (the loop computes it from its timers; -1 = INFINITE, 0 = poll; the
+//   latency mode's spin is a run of polls). It dequeues up to kBatch
+//   packets and calls each operation back in order, and says whether it
+//   dequeued any.
 // - wake() posts an empty packet (no OVERLAPPED) with
 //   PostQueuedCompletionStatus. An atomic flag keeps at most one in the
 //   queue however often post()/stop() are called.
