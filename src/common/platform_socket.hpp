@@ -29,7 +29,7 @@ class LoopCore;
 struct SendRequest {
   /// The payload in pieces (one datagram). Points at the caller's memory
   /// during `send()`; `own()` copies it when it must outlive the call.
-  std::vector<Bytes> parts;
+  std::vector<ByteView> parts;
   std::vector<std::uint8_t> storage;
   bool owned = false;
   Endpoint destination;

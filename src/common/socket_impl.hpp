@@ -101,7 +101,7 @@ class SocketImpl : private SocketEvents {
   void connect(int port, std::string_view address, ConnectCallback cb);
   void disconnect();
   /// `from` (nullptr = none) is SendFrom's source, checked here.
-  void send(const Bytes* parts, std::size_t count, bool hasPort, int port,
+  void send(const ByteView* parts, std::size_t count, bool hasPort, int port,
             std::string_view address, SendCallback cb,
             const SendFrom* from = nullptr);
   void close(Listener cb);

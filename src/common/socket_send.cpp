@@ -31,12 +31,12 @@ void SendRequest::own() {
   if (owned) return;
   storage.resize(size);
   std::size_t offset = 0;
-  for (const Bytes& part : parts) {
+  for (const ByteView& part : parts) {
     if (part.size())
       std::memcpy(storage.data() + offset, part.data(), part.size());
     offset += part.size();
   }
-  parts.assign(1, Bytes(storage.data(), size));
+  parts.assign(1, ByteView(storage.data(), size));
   owned = true;
 }
 
@@ -108,7 +108,7 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
       std::vector<std::uint8_t>().swap(request->storage);
   }
   if (request->parts.capacity() > kKeptParts)
-    std::vector<Bytes>().swap(request->parts);
+    std::vector<ByteView>().swap(request->parts);
   request->next = state.free;
   state.free = request;
   ++state.freeCount;
@@ -123,7 +123,7 @@ void SocketImpl::destroyRequest(OutgoingSend* request) {
   requests.pop_back();
 }
 
-void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
+void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
                       int port, std::string_view address, SendCallback cb,
                       const SendFrom* from) {
   // The checks and their order are Node's: connection state, port, health.
@@ -419,7 +419,7 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
     remote.interfaceIndex = 0;
   }
   remote.tos = arrival.tos;
-  listeners_.emit(Event::message, Bytes(data, size), remote);
+  listeners_.emit(Event::message, ByteView(data, size), remote);
 }
 
 void SocketImpl::onReceiveError(SysError error) {

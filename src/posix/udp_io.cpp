@@ -21,6 +21,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/platform_socket_space.hpp"
+#include "common/receive_window.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -454,7 +455,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       unsigned run = 0;
       for (;;) {
         // A queued request owns its payload: one part (SendQueue::push).
-        const Bytes& payload = request->parts.front();
+        const ByteView& payload = request->parts.front();
         iov[used].iov_base = const_cast<std::uint8_t*>(payload.data());
         iov[used].iov_len = payload.size();
         ++used;
@@ -517,6 +518,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     std::uint8_t* arena = loop().receiveArena(kReceiveBatch * kReceiveSlot);
     for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
       if (!receiving_ || fd_ < 0) return;
+      ReceiveWindow window(arena, kReceiveBatch * kReceiveSlot);
       int got = receiveBatch(arena);
       // A short batch emptied the kernel's queue: another read now would
       // only say EAGAIN (one system call per datagram in a ping-pong).
@@ -539,6 +541,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       });
     } while (count < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
     headers.used(count);
+    // From here on each datagram is open only to its own listeners.
+    closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
@@ -569,6 +573,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       sockaddr_storage from;
+      openReceiveMemory(arena, kReceiveSlot);  // each read reuses slot 0
       iovec iov{arena, kReceiveSlot};
       msghdr message{};
       message.msg_name = &from;
@@ -587,6 +592,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           return ::recvmsg(fd_, &message, MSG_DONTWAIT);
         });
       } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
+      closeReceiveMemory(arena, kReceiveSlot);
       if (size < 0) return count > 0 ? count : readFailed();
       std::size_t done = 0;
       deliver(arena, static_cast<std::size_t>(size), message, false, done);
@@ -616,6 +622,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       std::size_t piece = length - done < segment ? length - done : segment;
       const std::uint8_t* at = bytes + done;
       done += piece;
+      LentDatagram lent(at, piece);
       if (hold)
         events_.holdDatagram(at, piece, arrival);
       else
