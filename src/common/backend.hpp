@@ -38,8 +38,10 @@ class Backend {
   virtual std::string_view name() const noexcept = 0;
 
   /// Waits at most `timeoutMs` (-1 = forever, 0 = do not block) for I/O
-  /// and dispatches what is ready. Returns early when woken.
-  virtual void wait(int timeoutMs) = 0;
+  /// and dispatches what is ready. Returns early when woken. Returns
+  /// whether it got anything (I/O or a wake-up) rather than its timeout or
+  /// a signal: the latency mode's spin stops at the first wait that did.
+  virtual bool wait(int timeoutMs) = 0;
 
   /// Thread-safe: makes a current or the next `wait` return at once.
   virtual void wake() = 0;

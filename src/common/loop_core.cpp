@@ -175,6 +175,48 @@ int LoopCore::backendTimeout() const {
   return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
 }
 
+void LoopCore::spinThenWait(int timeoutMs) {
+  // A turn that must not block (callbacks are waiting) does not spin
+  // either, and teaches the budget nothing.
+  if (timeoutMs == 0) {
+    backend_->wait(0);
+    return;
+  }
+  using Clock = Timers::Clock;
+  const Clock::time_point start = Clock::now();
+  const SpinBudget::Duration budget = spin_.current();
+  if (budget == SpinBudget::Duration::zero()) {
+    bool woken = backend_->wait(timeoutMs);
+    spin_.slept(Clock::now() - start, woken);
+    return;
+  }
+  // Poll without blocking until something is dispatched (I/O, or the
+  // wake-up of a post() or stop() from another thread), the budget runs
+  // out, or the wait's timeout (the next timer) comes: a spin never makes
+  // a timer late.
+  const std::optional<Clock::time_point> timeoutAt =
+      timeoutMs > 0 ? std::optional<Clock::time_point>(
+                          start + std::chrono::milliseconds(timeoutMs))
+                    : std::nullopt;
+  const Clock::time_point spinEnd =
+      timeoutAt ? std::min(start + budget, *timeoutAt) : start + budget;
+  Clock::time_point now;
+  do {
+    if (backend_->wait(0)) {
+      spin_.found();
+      return;
+    }
+    now = Clock::now();
+  } while (now < spinEnd);
+  spin_.missed();
+  // The rest of the timeout, rounded up: the timer is never early.
+  if (timeoutAt) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(*timeoutAt - now);
+    timeoutMs = static_cast<int>(std::max<long long>(left.count(), 0));
+  }
+  backend_->wait(timeoutMs);
+}
+
 void LoopCore::atTurnEnd(TurnEndWork work) {
   turnEnd_.push_back(work);
 }
@@ -254,7 +296,7 @@ bool LoopCore::runOnce(int timeoutMs) {
   // it was issued in, even when a callback throws.
   runTurnEnd();
   try {
-    backend_->wait(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
+    waitForIo(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
     if (!failure) {
       runDueTimers();

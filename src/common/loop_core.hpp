@@ -19,6 +19,7 @@
 #include "common/backend.hpp"
 #include "common/ip_address.hpp"
 #include "common/resolver.hpp"
+#include "common/spin_budget.hpp"
 #include "common/timers.hpp"
 #include "dgram/error.hpp"
 #include "dgram/loop.hpp"
@@ -60,6 +61,15 @@ class LoopCore {
   /// Thread-safe and async-signal-safe (see loop_core.cpp).
   void stop();
   bool takeStopRequest() noexcept { return stopRequested_.exchange(false); }
+
+  // --- latency mode -------------------------------------------------------
+  /// The longest spin before a wait blocks (zero = off); the budget starts
+  /// again from zero.
+  void setMaxSpin(std::chrono::nanoseconds maxSpin) noexcept {
+    spin_.setMaximum(maxSpin);
+  }
+  /// The spin's budget and counters (tests read how it adapted).
+  const SpinBudget& spinBudget() const noexcept { return spin_; }
 
   // --- "after this tick" ------------------------------------------------
   /// Runs `fn` on a later turn, in FIFO order with other deferred calls.
@@ -147,8 +157,19 @@ class LoopCore {
   std::optional<Timers::Clock::time_point> runDueTimers();
   int pollTimeout(int requestedMs,
                   std::optional<Timers::Clock::time_point> now);
+  /// The turn's wait for I/O: straight to the backend, or in latency mode
+  /// after a spin. One branch when the mode is off.
+  void waitForIo(int timeoutMs) {
+    if (spin_.enabled()) {
+      spinThenWait(timeoutMs);
+    } else {
+      backend_->wait(timeoutMs);
+    }
+  }
+  void spinThenWait(int timeoutMs);
 
   std::unique_ptr<Backend> backend_;
+  SpinBudget spin_;  ///< latency mode (off: maximum zero)
   Timers timers_;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::function<void()>> running_;
