@@ -66,15 +66,13 @@ void LoopCore::raiseUnhandled(const Error& error) {
   if (!unhandled_) unhandled_ = error;
 }
 
-void LoopCore::throwPending() {
-  if (!unhandled_) return;
+void LoopCore::throwUnhandled() {
   Error error = std::move(*unhandled_);
   unhandled_.reset();
   throw error;
 }
 
-void LoopCore::runDeferred() {
-  if (deferred_.empty()) return;
+void LoopCore::runDeferredCalls() {
   // Run only what was deferred before this phase began: callbacks that
   // defer more (a send callback that sends again) wait for the next turn,
   // so I/O is never starved.
@@ -101,8 +99,7 @@ void LoopCore::runDeferred() {
     std::vector<std::function<void()>>().swap(running_);
 }
 
-void LoopCore::runPosted() {
-  if (postedCount_.load() == 0) return;
+void LoopCore::runPostedCalls() {
   std::vector<std::function<void()>> posted;
   {
     std::lock_guard<std::mutex> lock(postedMutex_);
@@ -132,10 +129,6 @@ int LoopCore::pollTimeout(int requestedMs,
   return timeout;
 }
 
-void LoopCore::atTurnEnd(TurnEndWork work) {
-  turnEnd_.push_back(work);
-}
-
 void LoopCore::cancelTurnEnd(void* context) noexcept {
   auto sameContext = [context](const TurnEndWork& work) {
     return work.context == context;
@@ -146,8 +139,7 @@ void LoopCore::cancelTurnEnd(void* context) noexcept {
     if (sameContext(work)) work.context = nullptr;
 }
 
-void LoopCore::runTurnEnd() noexcept {
-  if (turnEnd_.empty()) return;
+void LoopCore::runTurnEndWork() noexcept {
   turnEndRunning_.swap(turnEnd_);
   for (std::size_t i = 0; i < turnEndRunning_.size(); ++i) {
     const TurnEndWork& work = turnEndRunning_[i];
@@ -158,13 +150,14 @@ void LoopCore::runTurnEnd() noexcept {
 
 std::optional<Timers::Clock::time_point> LoopCore::runDueTimers() {
   // The clock is read only while a timer is pending: a loop of sockets
-  // alone reads it never, one with timers once before and once after
-  // waiting (the wait's timeout uses the first reading: the phases in
-  // between take microseconds, and can only make a timer late, as
-  // libuv's cached loop time does, never early).
+  // alone reads it never, one with timers once per turn, before waiting
+  // (the wait's timeout uses that reading: the phases in between take
+  // microseconds, and can only make a timer late, as libuv's cached loop
+  // time does, never early), and once more after a wait that may have
+  // timed out.
   if (timers_.empty()) return std::nullopt;
   Timers::Clock::time_point now = Timers::Clock::now();
-  timers_.runDue(now);
+  if (timers_.anyDue(now)) timers_.runDue(now);
   return now;
 }
 
@@ -192,9 +185,14 @@ bool LoopCore::runOnce(int timeoutMs) {
     runPosted();
     runDeferred();
     runTurnEnd();
-    backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
+    bool dispatched =
+        backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
-    runDueTimers();
+    // After a wait that may have timed out, the timers it waited for run
+    // now. After one that brought I/O, timers that came due meanwhile run
+    // at the start of the next turn, which reads the clock before it
+    // waits: a busy loop reads the clock once per turn, not twice.
+    if (!dispatched) runDueTimers();
     throwPending();
     runPosted();
     runDeferred();

@@ -73,7 +73,7 @@ class LoopCore {
   /// Runs `work` once before this turn waits for I/O or returns, whichever
   /// comes first. The caller schedules it once until it has run or been
   /// cancelled (the socket keeps that flag; no search here per send).
-  void atTurnEnd(TurnEndWork work);
+  void atTurnEnd(TurnEndWork work) { turnEnd_.push_back(work); }
   /// Forgets the work scheduled by atTurnEnd for `context` (its owner is
   /// closing).
   void cancelTurnEnd(void* context) noexcept;
@@ -126,10 +126,24 @@ class LoopCore {
   std::uint64_t nextListenerId() noexcept { return nextListenerId_++; }
 
  private:
-  void runDeferred();
-  void runPosted();
-  void runTurnEnd() noexcept;
-  void throwPending();
+  // The phases of a turn. Each is one test when it has nothing to do (the
+  // usual case for most of them, every turn): the work is out of line.
+  void runDeferred() {
+    if (!deferred_.empty()) runDeferredCalls();
+  }
+  void runPosted() {
+    if (postedCount_.load() != 0) runPostedCalls();
+  }
+  void runTurnEnd() noexcept {
+    if (!turnEnd_.empty()) runTurnEndWork();
+  }
+  void throwPending() {
+    if (unhandled_) throwUnhandled();
+  }
+  void runDeferredCalls();
+  void runPostedCalls();
+  void runTurnEndWork() noexcept;
+  [[noreturn]] void throwUnhandled();
   /// Runs the timers due now; returns the clock reading it used (none
   /// when no timer is pending).
   std::optional<Timers::Clock::time_point> runDueTimers();

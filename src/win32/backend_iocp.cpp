@@ -65,12 +65,14 @@ class IocpPort final : public IocpBackend {
 
   std::string_view name() const noexcept override { return "iocp"; }
 
-  void wait(int timeoutMs) override {
-    if (DWORD error = dispatch(timeoutMs < 0 ? INFINITE
-                                             : static_cast<DWORD>(timeoutMs))) {
+  bool wait(int timeoutMs) override {
+    ULONG count = 0;
+    if (DWORD error = dispatch(
+            timeoutMs < 0 ? INFINITE : static_cast<DWORD>(timeoutMs), &count)) {
       throw errnoException(sysErrorFromWinsock(static_cast<int>(error)),
                            "GetQueuedCompletionStatusEx");
     }
+    return count > 0;
   }
 
   void wake() override {
@@ -125,15 +127,17 @@ class IocpPort final : public IocpBackend {
  private:
   static constexpr ULONG kBatch = 64;
 
-  // Dequeues and dispatches one batch. Returns 0, or the error of a
-  // port that cannot be waited on (not a timeout).
-  DWORD dispatch(DWORD timeoutMs) {
+  // Dequeues and dispatches one batch (`*dequeued` says how many
+  // entries, 0 on a timeout). Returns 0, or the error of a port that
+  // cannot be waited on (not a timeout).
+  DWORD dispatch(DWORD timeoutMs, ULONG* dequeued = nullptr) {
     ULONG count = 0;
     if (!::GetQueuedCompletionStatusEx(port_, entries_, kBatch, &count,
                                        timeoutMs, FALSE)) {
       DWORD error = ::GetLastError();
       return error == WAIT_TIMEOUT ? 0 : error;
     }
+    if (dequeued) *dequeued = count;
     for (ULONG i = 0; i < count; ++i) {
       OVERLAPPED* overlapped = entries_[i].lpOverlapped;
       if (overlapped == nullptr) {
