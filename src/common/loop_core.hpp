@@ -112,9 +112,15 @@ class LoopCore {
   /// each (only one socket sends or receives at a time): the last host
   /// text a send parsed, and the last sender a 'message' listener got.
   struct DatagramCaches {
-    std::string host;
+    /// The last host text parsed (one too long for it is not kept: no
+    /// numeric address is that long).
+    IpString host;
     Family hostFamily = Family::IPv4;  ///< the family it was parsed for
     std::optional<IpAddress> hostIp;
+    /// `host` is what formatting `hostIp` gives (no zone): a send to it
+    /// need not keep a copy of the text for its error message.
+    bool hostCanonical = false;
+    /// `remote.address` is always this address's text.
     IpAddress sender;
     IpAddress local;    ///< the last destination reported (recvPktInfo)
     RemoteInfo remote;  ///< what listeners get (a const reference)

@@ -88,11 +88,15 @@ class SocketEvents {
   void onSendDone(SendRequest* request, SysError error);
   /// The loop the socket belongs to (so that a platform socket need not
   /// keep its own reference).
-  LoopCore& loopCore() const noexcept;
+  LoopCore& loopCore() const noexcept { return loop_; }
 
  protected:
-  SocketEvents() = default;
+  explicit SocketEvents(LoopCore& loop) noexcept : loop_(loop) {}
   ~SocketEvents() = default;
+
+  /// Kept here rather than in the Socket, so that the platform reaches it
+  /// without a call: the Socket's loop.
+  LoopCore& loop_;
 };
 
 enum class BufferKind { receive, send };

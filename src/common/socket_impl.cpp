@@ -37,7 +37,7 @@ std::optional<IpAddress> otherFamilyLiteral(std::string_view host, Family own) {
 }  // namespace
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
-    : loop_(coreOf(loop)),
+    : SocketEvents(coreOf(loop)),
       type_(static_cast<std::uint8_t>(options.type)),
       family_(static_cast<std::uint8_t>(
           options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
@@ -115,19 +115,6 @@ PlatformSocket& SocketImpl::platform() {
     ioPlace_ = IoPlace::onHeap;
   }
   return *socket;
-}
-
-PlatformSocket* SocketImpl::io() const noexcept {
-  auto* space = const_cast<unsigned char*>(ioSpace_);
-  switch (ioPlace_) {
-    case IoPlace::inSpace:
-      return std::launder(reinterpret_cast<PlatformSocket*>(space + ioOffset_));
-    case IoPlace::onHeap:
-      return *std::launder(reinterpret_cast<PlatformSocket**>(space));
-    case IoPlace::none:
-      break;
-  }
-  return nullptr;
 }
 
 void SocketImpl::dropPlatform() noexcept {
@@ -257,17 +244,13 @@ void SocketImpl::emitError(const Error& error) {
 
 // --- state checks -----------------------------------------------------------
 
-void SocketImpl::healthCheck() const {
-  if (closed_) throw errSocketNotRunning();
+void SocketImpl::throwNotRunning() {
+  throw errSocketNotRunning();
 }
 
 void SocketImpl::requireBound(const char* syscall) const {
   if (!io() || !io()->isOpen())
     throw errnoException(sysErrorFromName("EBADF"), syscall);
-}
-
-Family SocketImpl::family() const noexcept {
-  return static_cast<Family>(family_);
 }
 
 void SocketImpl::updateHandleRef() {
@@ -548,7 +531,9 @@ void SocketImpl::runPending() {
       return;
     }
     std::visit(Overloaded{
-                   [&](PendingSend& send) { startSend(send.request); },
+                   [&](PendingSend& send) {
+                     startSend(send.request, send.request->address);
+                   },
                    [&](PendingConnect& connect) {
                      startConnect(connect.port, std::move(connect.address),
                                   std::move(connect.callback));

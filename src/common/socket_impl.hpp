@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <variant>
@@ -35,7 +36,13 @@ class LoopCore;
 /// reports on completion (the address and port the user gave).
 struct OutgoingSend : SendRequest {
   SendCallback callback;
-  std::string address;  ///< as given by the user (for error messages)
+  /// The host as given by the user (for error messages and lookups),
+  /// unless `addressIsDestination`.
+  std::string address;
+  /// The host text is what formatting `destination.ip` gives, so it is
+  /// not copied (the steady state: a numeric address, often the sender's
+  /// own text from a 'message' listener's RemoteInfo).
+  bool addressIsDestination = false;
   int port = 0;
   /// Issued on a connected socket (the connected form, no destination).
   /// Decided when send() is called, as Node does: a send to an address
@@ -102,7 +109,7 @@ class SocketImpl : private SocketEvents {
   void disconnect();
   /// `from` (nullptr = none) is SendFrom's source, checked here.
   void send(const Bytes* parts, std::size_t count, bool hasPort, int port,
-            std::string_view address, SendCallback cb,
+            std::string_view address, SendCallback&& cb,
             const SendFrom* from = nullptr);
   void close(Listener cb);
   AddressInfo address() const;
@@ -160,7 +167,6 @@ class SocketImpl : private SocketEvents {
   void onSendDone(SendRequest* request, SysError error);
   void holdDatagram(const std::uint8_t* data, std::size_t size,
                     const Arrival& arrival);
-  LoopCore& loopCore() const noexcept { return loop_; }
   friend class SocketEvents;  // forwards the platform's calls here
 
   // Lifetime (see the top of this file).
@@ -184,9 +190,12 @@ class SocketImpl : private SocketEvents {
   void releaseCallbacks();
 
   // State checks shared by the methods.
-  void healthCheck() const;
+  void healthCheck() const {
+    if (closed_) throwNotRunning();
+  }
+  [[noreturn]] static void throwNotRunning();
   void requireBound(const char* syscall) const;
-  Family family() const noexcept;
+  Family family() const noexcept { return static_cast<Family>(family_); }
 
   // bind.
   /// What a bind waits with until the socket opens: its callback (a once
@@ -210,7 +219,14 @@ class SocketImpl : private SocketEvents {
   /// before it opens the socket).
   PlatformSocket& platform();
   /// The platform socket; nullptr before the socket opens.
-  PlatformSocket* io() const noexcept;
+  PlatformSocket* io() const noexcept {
+    auto* space = const_cast<unsigned char*>(ioSpace_);
+    if (ioPlace_ == IoPlace::inSpace)
+      return std::launder(reinterpret_cast<PlatformSocket*>(space + ioOffset_));
+    if (ioPlace_ == IoPlace::onHeap)
+      return *std::launder(reinterpret_cast<PlatformSocket**>(space));
+    return nullptr;
+  }
   /// Destroys the platform socket (closing its descriptor, if any).
   void dropPlatform() noexcept;
   void bindImplicitly();
@@ -231,8 +247,21 @@ class SocketImpl : private SocketEvents {
 
   // send.
   OutgoingSend* acquireRequest();
+  /// The pool is empty: a new request (the send state too, the first time).
+  OutgoingSend* newRequest();
+  /// A request for a send of `parts` to `port` (unless connected).
+  OutgoingSend* makeSend(const Bytes* parts, std::size_t count, int port,
+                         SendCallback& cb);
+  /// send() with a source to check or before the socket is bound.
+  void sendUnusual(const Bytes* parts, std::size_t count, int port,
+                   std::string_view address, SendCallback& cb,
+                   const SendFrom* from);
   void releaseRequest(OutgoingSend* request);
-  void startSend(OutgoingSend* request);
+  /// Sends to `host` (the user's text, or the request's own copy for a
+  /// send that waited for 'listening').
+  void startSend(OutgoingSend* request, std::string_view host);
+  /// The host text for `request`'s error message.
+  std::string addressText(const OutgoingSend& request) const;
   void sendResolved(OutgoingSend* request, const IpAddress& ip);
   void sendInOrder();
   bool hasCustomLookup() const noexcept { return rare_ && rare_->lookup; }
@@ -247,7 +276,16 @@ class SocketImpl : private SocketEvents {
   /// socket closes first.
   void resolve(const std::string& host, ResolveCallback then);
   std::optional<IpAddress> parseNumeric(std::string_view host) const;
-  std::optional<IpAddress> parseNumericCached(const std::string& host);
+  /// parseNumeric, remembered for the next call with the same text (and
+  /// that knows the text of the sender a listener was just given); sets
+  /// `canonical` when `host` is what formatting the address gives.
+  /// The address is the cache's (valid until the next call), nullptr when
+  /// `host` is not numeric.
+  const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
+  /// The part of parseNumericCached that reads the caches: false when
+  /// `host` is in none of them.
+  bool cachedNumeric(std::string_view host, const IpAddress*& ip,
+                     bool& canonical);
 
   // events.
   void emitError(const Error& error);
@@ -273,7 +311,7 @@ class SocketImpl : private SocketEvents {
   // (createSocket uses make_shared); what few sockets use is in Rare,
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
   std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
-  LoopCore& loop_;
+  // (The loop, `loop_`, is SocketEvents'.)
   /// The platform socket's home (see platform_socket_space.hpp), or the
   /// PendingBind's before the socket opens, or, for a platform socket too
   /// large for it, that socket's heap pointer (see ioPlace_).

@@ -29,7 +29,15 @@ constexpr std::size_t kKeptRequests = 64;
 
 void SendRequest::own() {
   if (owned) return;
+  // A pooled request's copy usually has the size already: no fill.
   storage.resize(size);
+  if (parts.size() == 1) {
+    // The common case, one buffer: copied and repointed in place.
+    if (size) std::memcpy(storage.data(), parts.front().data(), size);
+    parts.front() = Bytes(storage.data(), size);
+    owned = true;
+    return;
+  }
   std::size_t offset = 0;
   for (const Bytes& part : parts) {
     if (part.size())
@@ -67,20 +75,42 @@ SocketImpl::SendState& SocketImpl::sendState() {
 }
 
 OutgoingSend* SocketImpl::acquireRequest() {
-  SendState& state = sendState();
-  OutgoingSend* request = state.free;
-  if (request) {
-    state.free = nextOf(request);
-    --state.freeCount;
-    if (request->storage.capacity() > kKeptPayload)
-      state.keptLargePayload -= request->storage.capacity();
-  } else {
-    state.requests.push_back(std::make_unique<OutgoingSend>());
-    request = state.requests.back().get();
-    request->poolIndex = state.requests.size() - 1;
-  }
+  SendState* state = sends_.get();
+  OutgoingSend* request = state ? state->free : nullptr;
+  if (!request) return newRequest();
+  state->free = nextOf(request);
+  --state->freeCount;
+  if (request->storage.capacity() > kKeptPayload)
+    state->keptLargePayload -= request->storage.capacity();
   request->next = nullptr;
   loop_.addRequest();
+  return request;
+}
+
+OutgoingSend* SocketImpl::newRequest() {
+  SendState& state = sendState();
+  state.requests.push_back(std::make_unique<OutgoingSend>());
+  OutgoingSend* request = state.requests.back().get();
+  request->poolIndex = state.requests.size() - 1;
+  loop_.addRequest();
+  return request;
+}
+
+OutgoingSend* SocketImpl::makeSend(const Bytes* parts, std::size_t count,
+                                   int port, SendCallback& cb) {
+  OutgoingSend* request = acquireRequest();
+  if (count == 1) {
+    request->parts.push_back(*parts);  // released requests keep a slot
+    request->size = parts->size();
+  } else {
+    request->parts.assign(parts, parts + count);
+    request->size = 0;
+    for (std::size_t i = 0; i < count; ++i)
+      request->size += parts[i].size();
+  }
+  if (cb) request->callback = std::move(cb);  // released requests have none
+  request->toPeer = connectState_ == ConnectState::connected;
+  request->port = request->toPeer ? 0 : port;
   return request;
 }
 
@@ -93,6 +123,7 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->hasDestination = false;
   request->hasSource = false;
   request->resolved = false;
+  request->addressIsDestination = false;
   request->address.clear();
   loop_.removeRequest();
   SendState& state = *sends_;  // made with the request
@@ -124,7 +155,7 @@ void SocketImpl::destroyRequest(OutgoingSend* request) {
 }
 
 void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
-                      int port, std::string_view address, SendCallback cb,
+                      int port, std::string_view address, SendCallback&& cb,
                       const SendFrom* from) {
   // The checks and their order are Node's: connection state, port, health.
   if (connectState_ == ConnectState::connected) {
@@ -133,6 +164,35 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
     throw errSocketBadPort(port, hasPort, false);
   }
   healthCheck();
+  if (from || bindState_ != BindState::bound) {
+    sendUnusual(parts, count, port, address, cb, from);
+    return;
+  }
+  const IpAddress* ip = nullptr;
+  bool canonical = false;
+  if (connectState_ == ConnectState::disconnected &&
+      (!rare_ || (rare_->ordered.empty() && !rare_->lookup)) &&
+      cachedNumeric(address, ip, canonical) && ip) {
+    // The steady state, in one piece: a numeric address used just before
+    // (or the sender a listener was given), nothing waiting ahead.
+    OutgoingSend* request = makeSend(parts, count, port, cb);
+    request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
+    request->hasDestination = true;
+    request->addressIsDestination = canonical;
+    if (!canonical) request->address.assign(address.data(), address.size());
+    SysError error;
+    if (io()->send(*request, error)) {
+      request->result = error;
+      complete(request);
+    }
+    return;
+  }
+  startSend(makeSend(parts, count, port, cb), address);
+}
+
+void SocketImpl::sendUnusual(const Bytes* parts, std::size_t count, int port,
+                             std::string_view address, SendCallback& cb,
+                             const SendFrom* from) {
   // Beyond Node, so checked last, before anything changes.
   std::optional<IpAddress> source;
   bool hasSource = from && (!from->address.empty() || from->interfaceIndex);
@@ -142,7 +202,7 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
   }
   if (bindState_ == BindState::unbound) bindImplicitly();
 
-  OutgoingSend* request = acquireRequest();
+  OutgoingSend* request = makeSend(parts, count, port, cb);
   if (hasSource) {
     request->hasSource = true;
     request->source = *source;
@@ -150,50 +210,83 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
     request->sourceInterface =
         from->interfaceIndex ? from->interfaceIndex : source->scopeId;
   }
-  request->parts.assign(parts, parts + count);
-  request->size = 0;
-  for (std::size_t i = 0; i < count; ++i)
-    request->size += parts[i].size();
-  request->callback = std::move(cb);
-  request->address.assign(address.data(), address.size());
-  request->toPeer = connectState_ == ConnectState::connected;
-  request->port = request->toPeer ? 0 : port;
-
   if (bindState_ != BindState::bound) {
     // Sent after 'listening'; the caller may reuse its buffer right away.
+    request->address.assign(address.data(), address.size());
     request->own();
     rare().pending.emplace_back(PendingSend{request});
     hasPendingQueue_ = true;
     return;
   }
-  startSend(request);
+  startSend(request, address);
 }
 
-std::optional<IpAddress> SocketImpl::parseNumericCached(
-    const std::string& host) {
+bool SocketImpl::cachedNumeric(std::string_view host, const IpAddress*& ip,
+                               bool& canonical) {
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  // A reply from a 'message' listener (`send(msg, rinfo.port,
+  // rinfo.address)`) names the sender by the cache's own text, which was
+  // formatted from `cache.sender`: no need to read it. (A zone would have
+  // to be looked up again, as parsing does: not taken here.)
+  const IpString& senderText = cache.remote.address;
+  if (host.data() == senderText.c_str() && host.size() == senderText.size() &&
+      cache.sender.family == family() && cache.sender.scopeId == 0) {
+    canonical = true;
+    ip = &cache.sender;
+    return true;
+  }
   // Most programs send to the same few addresses: the last one parsed is
   // remembered (a string compare costs far less than parsing again).
-  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
-  if (host == cache.host && cache.hostFamily == family()) return cache.hostIp;
-  cache.hostIp = parseNumeric(host);
-  cache.host = host;
-  cache.hostFamily = family();
-  return cache.hostIp;
+  if (cache.host == host && cache.hostFamily == family()) {
+    canonical = cache.hostCanonical;
+    ip = cache.hostIp ? &*cache.hostIp : nullptr;
+    return true;
+  }
+  return false;
 }
 
-void SocketImpl::startSend(OutgoingSend* request) {
+const IpAddress* SocketImpl::parseNumericCached(std::string_view host,
+                                                bool& canonical) {
+  const IpAddress* known = nullptr;
+  if (cachedNumeric(host, known, canonical)) return known;
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  std::optional<IpAddress> ip = parseNumeric(host);
+  canonical = ip && ip->scopeId == 0 && toIpString(*ip, indexToZone) == host;
+  cache.host = IpString();  // not cached (too long) unless set below
+  if (host.size() < IpString::kCapacity) cache.host = host;
+  cache.hostFamily = family();
+  cache.hostIp = ip;
+  cache.hostCanonical = canonical;
+  return cache.hostIp ? &*cache.hostIp : nullptr;
+}
+
+std::string SocketImpl::addressText(const OutgoingSend& request) const {
+  if (request.addressIsDestination)
+    return toIpString(request.destination.ip, indexToZone).str();
+  return request.address;
+}
+
+void SocketImpl::startSend(OutgoingSend* request, std::string_view host) {
   if (request->toPeer) {
     request->hasDestination = false;
     sendResolved(request, IpAddress{});
     return;
   }
-  const std::string& host = request->address;
-  std::optional<IpAddress> ip;
+  const IpAddress* ip = nullptr;
+  IpAddress loopback;
+  bool canonical = false;
   if (host.empty()) {
-    ip = loopbackAddress(family());
+    loopback = loopbackAddress(family());
+    ip = &loopback;
   } else if (!hasCustomLookup()) {
-    ip = parseNumericCached(host);
+    ip = parseNumericCached(host, canonical);
   }
+  // The text is kept for the error message, unless the address says it.
+  request->addressIsDestination = canonical;
+  if (canonical)
+    request->destination.ip = *ip;
+  else if (host.data() != request->address.data())
+    request->address.assign(host.data(), host.size());
   if (ip && (!rare_ || rare_->ordered.empty())) {
     sendResolved(request, *ip);  // the steady-state path
     return;
@@ -206,8 +299,8 @@ void SocketImpl::startSend(OutgoingSend* request) {
     request->resolvedIp = *ip;
     return;
   }
-  resolve(host, [this, request](const std::optional<Error>& error,
-                                const IpAddress& ip) {
+  resolve(request->address, [this, request](const std::optional<Error>& error,
+                                            const IpAddress& ip) {
     request->resolved = true;
     request->resolvedIp = ip;
     if (error) request->error = error;
@@ -307,8 +400,8 @@ void SocketImpl::flushCompletions() {
     std::optional<Error> error = std::move(request->error);
     bool emitIfUncaught = error.has_value();  // lookup errors are emitted
     if (!error && request->result) {
-      error = exceptionWithHostPort(request->result, "send", request->address,
-                                    request->port);
+      error = exceptionWithHostPort(request->result, "send",
+                                    addressText(*request), request->port);
     }
     SendCallback callback = std::move(request->callback);
     std::size_t bytes = error ? 0 : request->size;
@@ -456,10 +549,6 @@ void SocketEvents::onSystemError(SysError error, const char* syscall) {
 
 void SocketEvents::onSendDone(SendRequest* request, SysError error) {
   static_cast<SocketImpl&>(*this).onSendDone(request, error);
-}
-
-LoopCore& SocketEvents::loopCore() const noexcept {
-  return static_cast<const SocketImpl&>(*this).loopCore();
 }
 
 }  // namespace dgram::detail
