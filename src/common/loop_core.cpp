@@ -233,11 +233,9 @@ void LoopCore::setResolverOptions(const ResolverOptions& options) {
   if (resolver_) resolver_->configure(resolverOptions_);
 }
 
-std::uint8_t* LoopCore::receiveArena(std::size_t bytes) {
-  if (arenaSize_ < bytes) {
-    arena_.reset(new std::uint8_t[bytes]);  // default-initialised
-    arenaSize_ = bytes;
-  }
+std::uint8_t* LoopCore::growArena(std::size_t bytes) {
+  arena_.reset(new std::uint8_t[bytes]);  // default-initialised
+  arenaSize_ = bytes;
   return arena_.get();
 }
 

@@ -106,7 +106,9 @@ class LoopCore {
 
   /// Scratch memory for received datagrams, shared by the loop's sockets
   /// (only one socket reads at a time).
-  std::uint8_t* receiveArena(std::size_t bytes);
+  std::uint8_t* receiveArena(std::size_t bytes) {
+    return arenaSize_ >= bytes ? arena_.get() : growArena(bytes);
+  }
 
   /// Per-datagram caches, shared by the loop's sockets rather than kept in
   /// each (only one socket sends or receives at a time): the last host
@@ -146,6 +148,7 @@ class LoopCore {
   void throwPending() {
     if (unhandled_) throwUnhandled();
   }
+  std::uint8_t* growArena(std::size_t bytes);
   void runDeferredCalls();
   void runPostedCalls();
   void runTurnEndWork() noexcept;

@@ -531,7 +531,12 @@ void SocketImpl::onSystemError(SysError error, const char* syscall) {
 
 void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
                               const Arrival& arrival) {
-  static_cast<SocketImpl&>(*this).onDatagram(data, size, arrival);
+  auto& socket = static_cast<SocketImpl&>(*this);
+  if (!socket.closed_ && !socket.rare_) {
+    socket.dispatchDatagram(data, size, arrival);  // the usual socket
+    return;
+  }
+  socket.onDatagram(data, size, arrival);
 }
 
 void SocketEvents::holdDatagram(const std::uint8_t* data, std::size_t size,

@@ -18,6 +18,7 @@
 
 #include "bsd/bsd_socket.hpp"
 #include "bsd/sockaddr.hpp"
+#include "common/compiler.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/platform_socket_space.hpp"
@@ -196,28 +197,30 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       error = sysError(Errc::kENOTSUP);
       return true;
     }
-    if (queue_.empty() && !loop().inTurn()) {
-      // Issued outside the loop: nothing would flush a batch until the
-      // program runs the loop again, so it leaves now.
-      error = trySend(request);
-      if (error.is(Errc::kENOBUFS)) {
-        pauseForBuffers();
-      } else if (error.is(Errc::kEAGAIN)) {
-        blocked_ = true;
-      } else {
-        return true;
-      }
-      error = {};
-      queue_.push(request);
-      updateInterest();
-      return false;
-    }
+    if (queue_.empty() && !loop().inTurn()) return sendNow(request, error);
     queue_.push(request);
     if (waitingToSend()) return false;  // it leaves with the queue
     if (queue_.count() >= kSendBatch)
       flushQueue();  // a full batch does not wait for the turn's end
     else
       flushAtTurnEnd();
+    return false;
+  }
+
+  // Issued outside the loop: nothing would flush a batch until the
+  // program runs the loop again, so it leaves now.
+  DGRAM_NOINLINE bool sendNow(SendRequest& request, SysError& error) {
+    error = trySend(request);
+    if (error.is(Errc::kENOBUFS)) {
+      pauseForBuffers();
+    } else if (error.is(Errc::kEAGAIN)) {
+      blocked_ = true;
+    } else {
+      return true;
+    }
+    error = {};
+    queue_.push(request);
+    updateInterest();
     return false;
   }
 
@@ -259,14 +262,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   SysError trySend(SendRequest& request) {
-    iovec iov[kMaxParts];
-    std::size_t count =
-        request.parts.size() < kMaxParts ? request.parts.size() : kMaxParts;
     if (request.parts.size() > kMaxParts) {
       // More pieces than one sendmsg takes here: send the owned copy.
       request.own();
-      count = request.parts.size();
     }
+    iovec iov[kMaxParts];
+    std::size_t count = request.parts.size();
     for (std::size_t i = 0; i < count; ++i) {
       iov[i].iov_base = const_cast<std::uint8_t*>(request.parts[i].data());
       iov[i].iov_len = request.parts[i].size();
@@ -280,8 +281,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     message.msg_iov = iov;
     message.msg_iovlen = count;
     alignas(cmsghdr) unsigned char control[metadata::kSendSpace];
-    ControlWriter controls(message, control, sizeof control);
-    metadata::setSource(controls, socketFamily(), request);
+    if (request.hasSource) {
+      ControlWriter controls(message, control, sizeof control);
+      metadata::setSource(controls, socketFamily(), request);
+    }
     for (;;) {
       if (faultableCall(fault::Call::sendmsg, [&] {
             return ::sendmsg(fd_, &message, kSendFlags);
@@ -336,7 +339,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   // Retries the queue after kNoBuffersPause instead of at writability.
-  void pauseForBuffers() {
+  DGRAM_NOINLINE void pauseForBuffers() {
     if (retryTimer_) return;
     retryTimer_ = loop().timers().add(
         std::chrono::steady_clock::now() + kNoBuffersPause,
@@ -363,10 +366,25 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void atTurnEnd() noexcept {
     flushScheduled_ = false;
-    if (!waitingToSend()) flushQueue();
+    if (waitingToSend()) return;
+    if (queue_.count() != 1 || fd_ < 0) {
+      flushQueue();
+      return;
+    }
+    // The usual turn: one datagram, sent as it is (flushQueue's work for
+    // one: the socket was not waiting, so it watches nothing for sending).
+    SysError err = trySend(queue_.front());
+    if (err.is(Errc::kEAGAIN)) {
+      blocked_ = true;
+      updateInterest();
+    } else if (err.is(Errc::kENOBUFS)) {
+      pauseForBuffers();
+    } else {
+      queue_.complete(events_, err);
+    }
   }
 
-  void flushQueue() {
+  DGRAM_NOINLINE void flushQueue() {
     if (retryTimer_) return;  // paused for ENOBUFS
     blocked_ = false;
     while (!queue_.empty() && fd_ >= 0) {
@@ -602,6 +620,17 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // each call, so after a throw it points past the datagram that threw).
   void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
                std::size_t& done) {
+    if (!hold && !wantsControl()) {
+      // The usual socket: no control messages, one datagram per buffer.
+      Arrival arrival;
+      if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
+                        arrival.from))
+        return;
+      arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+      done = size < kReceiveSlot ? size : kReceiveSlot;
+      events_.onDatagram(static_cast<const std::uint8_t*>(data), done, arrival);
+      return;
+    }
     Arrival arrival;
     if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
                       arrival.from))
