@@ -115,13 +115,21 @@ int LoopCore::pollTimeout(int requestedMs,
   if (!deferred_.empty() || postedCount_.load() > 0 || stopRequested_.load())
     return 0;
   int timeout = requestedMs;
-  if (auto due = timers_.nextDue()) {
+  if (!timers_.empty()) {
     // No reading yet this turn: the timer was added after the turn began
     // (by a job posted meanwhile).
     if (!now) now = Timers::Clock::now();
-    auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(*due - *now).count();
-    int untilTimer = static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
+    // Whole milliseconds, rounded up (never early), at most 2^30.
+    long long left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         timers_.earliest() - *now)
+                         .count();
+    constexpr long long kMillisecond = 1000000;
+    constexpr long long kLongest = 1LL << 30;
+    long long ms = left <= 0 ? 0
+                   : left >= kLongest * kMillisecond
+                       ? kLongest
+                       : (left - 1) / kMillisecond + 1;
+    int untilTimer = static_cast<int>(ms);
     if (timeout < 0 || untilTimer < timeout) timeout = untilTimer;
   }
   // Nothing could ever wake a loop with nothing ref'd: do not block.
@@ -133,6 +141,9 @@ void LoopCore::cancelTurnEnd(void* context) noexcept {
   auto sameContext = [context](const TurnEndWork& work) {
     return work.context == context;
   };
+  // A hole rather than a removal: the first slot stays taken while the
+  // others are (see atTurnEnd).
+  if (sameContext(turnEndFirst_)) turnEndFirst_.context = nullptr;
   turnEnd_.erase(std::remove_if(turnEnd_.begin(), turnEnd_.end(), sameContext),
                  turnEnd_.end());
   for (TurnEndWork& work : turnEndRunning_)
@@ -140,7 +151,15 @@ void LoopCore::cancelTurnEnd(void* context) noexcept {
 }
 
 void LoopCore::runTurnEndWork() noexcept {
+  // Work scheduled while this runs waits for the next turn's end.
+  TurnEndWork first = turnEndFirst_;
+  turnEndFirst_ = TurnEndWork{};
+  if (turnEnd_.empty()) {
+    if (first.context) first.run(first.context);  // the usual turn: one
+    return;
+  }
   turnEndRunning_.swap(turnEnd_);
+  if (first.context) first.run(first.context);
   for (std::size_t i = 0; i < turnEndRunning_.size(); ++i) {
     const TurnEndWork& work = turnEndRunning_[i];
     if (work.context) work.run(work.context);

@@ -73,7 +73,13 @@ class LoopCore {
   /// Runs `work` once before this turn waits for I/O or returns, whichever
   /// comes first. The caller schedules it once until it has run or been
   /// cancelled (the socket keeps that flag; no search here per send).
-  void atTurnEnd(TurnEndWork work) { turnEnd_.push_back(work); }
+  void atTurnEnd(TurnEndWork work) {
+    // Most turns have one (one socket sent): it takes no vector.
+    if (!turnEndFirst_.run)
+      turnEndFirst_ = work;
+    else
+      turnEnd_.push_back(work);
+  }
   /// Forgets the work scheduled by atTurnEnd for `context` (its owner is
   /// closing).
   void cancelTurnEnd(void* context) noexcept;
@@ -143,7 +149,7 @@ class LoopCore {
     if (postedCount_.load() != 0) runPostedCalls();
   }
   void runTurnEnd() noexcept {
-    if (!turnEnd_.empty()) runTurnEndWork();
+    if (turnEndFirst_.run) runTurnEndWork();
   }
   void throwPending() {
     if (unhandled_) throwUnhandled();
@@ -163,6 +169,9 @@ class LoopCore {
   Timers timers_;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::function<void()>> running_;
+  /// The first work scheduled this turn (`run` null: none), then the
+  /// others, only while the first slot is taken.
+  TurnEndWork turnEndFirst_{nullptr, nullptr};
   std::vector<TurnEndWork> turnEnd_;  ///< capacity kept: no allocation
   std::vector<TurnEndWork> turnEndRunning_;
   std::mutex postedMutex_;

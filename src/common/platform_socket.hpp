@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -46,7 +47,21 @@ struct SendRequest {
   SendRequest* next = nullptr;
 
   /// Copies the payload into `storage` (once) and repoints `parts` at it.
-  void own();
+  void own() {
+    if (owned) return;
+    if (parts.size() == 1 && storage.size() == size) {
+      // The steady state: one buffer, and a pooled request whose copy
+      // already has its size.
+      if (size) std::memcpy(storage.data(), parts.front().data(), size);
+      parts.front() = Bytes(storage.data(), size);
+      owned = true;
+      return;
+    }
+    copyPayload();
+  }
+
+ private:
+  void copyPayload();
 };
 
 /// One received datagram as the kernel described it, besides its bytes.

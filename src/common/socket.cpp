@@ -114,7 +114,7 @@ void Socket::disconnect() {
 // -----------------------------------------------------------------------
 
 void Socket::send(Bytes msg, int port, Host address, SendCallback cb) {
-  impl().send(&msg, 1, true, port, address, std::move(cb));
+  impl().sendTo(msg, port, address, std::move(cb));
 }
 void Socket::send(Bytes msg, int port, Host address, const SendFrom& from,
                   SendCallback cb) {

@@ -111,6 +111,9 @@ class SocketImpl : private SocketEvents {
   void send(const Bytes* parts, std::size_t count, bool hasPort, int port,
             std::string_view address, SendCallback&& cb,
             const SendFrom* from = nullptr);
+  /// send(msg, port, address, cb), the most common call.
+  void sendTo(const Bytes& msg, int port, std::string_view address,
+              SendCallback&& cb);
   void close(Listener cb);
   AddressInfo address() const;
   AddressInfo remoteAddress() const;
@@ -252,6 +255,11 @@ class SocketImpl : private SocketEvents {
   /// A request for a send of `parts` to `port` (unless connected).
   OutgoingSend* makeSend(const Bytes* parts, std::size_t count, int port,
                          SendCallback& cb);
+  /// The steady state of a send to a numeric address in the loop's caches,
+  /// on a bound, unconnected socket with nothing waiting: false (having
+  /// done nothing) for any other send.
+  bool sendCached(const Bytes* parts, std::size_t count, int port,
+                  std::string_view address, SendCallback& cb);
   /// send() with a source to check or before the socket is bound.
   void sendUnusual(const Bytes* parts, std::size_t count, int port,
                    std::string_view address, SendCallback& cb,
@@ -448,6 +456,7 @@ class Socket::Impl final : public Socket, public detail::SocketImpl {
   using SocketImpl::ref;
   using SocketImpl::remoteAddress;
   using SocketImpl::send;
+  using SocketImpl::sendTo;
   using SocketImpl::setBroadcast;
   using SocketImpl::setMulticastInterface;
   using SocketImpl::setMulticastLoopback;

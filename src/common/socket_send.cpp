@@ -27,17 +27,8 @@ constexpr std::size_t kKeptRequests = 64;
 
 }  // namespace
 
-void SendRequest::own() {
-  if (owned) return;
-  // A pooled request's copy usually has the size already: no fill.
+void SendRequest::copyPayload() {
   storage.resize(size);
-  if (parts.size() == 1) {
-    // The common case, one buffer: copied and repointed in place.
-    if (size) std::memcpy(storage.data(), parts.front().data(), size);
-    parts.front() = Bytes(storage.data(), size);
-    owned = true;
-    return;
-  }
   std::size_t offset = 0;
   for (const Bytes& part : parts) {
     if (part.size())
@@ -74,7 +65,7 @@ SocketImpl::SendState& SocketImpl::sendState() {
   return *sends_;
 }
 
-OutgoingSend* SocketImpl::acquireRequest() {
+inline OutgoingSend* SocketImpl::acquireRequest() {
   SendState* state = sends_.get();
   OutgoingSend* request = state ? state->free : nullptr;
   if (!request) return newRequest();
@@ -96,8 +87,8 @@ OutgoingSend* SocketImpl::newRequest() {
   return request;
 }
 
-OutgoingSend* SocketImpl::makeSend(const Bytes* parts, std::size_t count,
-                                   int port, SendCallback& cb) {
+inline OutgoingSend* SocketImpl::makeSend(const Bytes* parts, std::size_t count,
+                                          int port, SendCallback& cb) {
   OutgoingSend* request = acquireRequest();
   if (count == 1) {
     request->parts.push_back(*parts);  // released requests keep a slot
@@ -154,6 +145,63 @@ void SocketImpl::destroyRequest(OutgoingSend* request) {
   requests.pop_back();
 }
 
+inline bool SocketImpl::cachedNumeric(std::string_view host,
+                                      const IpAddress*& ip, bool& canonical) {
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  // A reply from a 'message' listener (`send(msg, rinfo.port,
+  // rinfo.address)`) names the sender by the cache's own text, which was
+  // formatted from `cache.sender`: no need to read it. (A zone would have
+  // to be looked up again, as parsing does: not taken here.)
+  const IpString& senderText = cache.remote.address;
+  if (host.data() == senderText.c_str() && host.size() == senderText.size() &&
+      cache.sender.family == family() && cache.sender.scopeId == 0) {
+    canonical = true;
+    ip = &cache.sender;
+    return true;
+  }
+  // Most programs send to the same few addresses: the last one parsed is
+  // remembered (a string compare costs far less than parsing again).
+  if (cache.host == host && cache.hostFamily == family()) {
+    canonical = cache.hostCanonical;
+    ip = cache.hostIp ? &*cache.hostIp : nullptr;
+    return true;
+  }
+  return false;
+}
+
+inline bool SocketImpl::sendCached(const Bytes* parts, std::size_t count,
+                                   int port, std::string_view address,
+                                   SendCallback& cb) {
+  if (connectState_ != ConnectState::disconnected ||
+      bindState_ != BindState::bound ||
+      (rare_ && (!rare_->ordered.empty() || rare_->lookup)))
+    return false;
+  const IpAddress* ip = nullptr;
+  bool canonical = false;
+  if (!cachedNumeric(address, ip, canonical) || !ip) return false;
+  OutgoingSend* request = makeSend(parts, count, port, cb);
+  request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
+  request->hasDestination = true;
+  request->addressIsDestination = canonical;
+  if (!canonical) request->address.assign(address.data(), address.size());
+  SysError error;
+  if (io()->send(*request, error)) {
+    request->result = error;
+    complete(request);
+  }
+  return true;
+}
+
+void SocketImpl::sendTo(const Bytes& msg, int port, std::string_view address,
+                        SendCallback&& cb) {
+  // None of send()'s checks can fail here (not connected, a valid port,
+  // open), so the steady state goes first.
+  if (port >= 1 && port <= 65535 && !closed_ &&
+      sendCached(&msg, 1, port, address, cb))
+    return;
+  send(&msg, 1, true, port, address, std::move(cb));
+}
+
 void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
                       int port, std::string_view address, SendCallback&& cb,
                       const SendFrom* from) {
@@ -168,25 +216,9 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
     sendUnusual(parts, count, port, address, cb, from);
     return;
   }
-  const IpAddress* ip = nullptr;
-  bool canonical = false;
-  if (connectState_ == ConnectState::disconnected &&
-      (!rare_ || (rare_->ordered.empty() && !rare_->lookup)) &&
-      cachedNumeric(address, ip, canonical) && ip) {
-    // The steady state, in one piece: a numeric address used just before
-    // (or the sender a listener was given), nothing waiting ahead.
-    OutgoingSend* request = makeSend(parts, count, port, cb);
-    request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
-    request->hasDestination = true;
-    request->addressIsDestination = canonical;
-    if (!canonical) request->address.assign(address.data(), address.size());
-    SysError error;
-    if (io()->send(*request, error)) {
-      request->result = error;
-      complete(request);
-    }
-    return;
-  }
+  // The steady state, in one piece: a numeric address used just before
+  // (or the sender a listener was given), nothing waiting ahead.
+  if (sendCached(parts, count, port, address, cb)) return;
   startSend(makeSend(parts, count, port, cb), address);
 }
 
@@ -219,30 +251,6 @@ void SocketImpl::sendUnusual(const Bytes* parts, std::size_t count, int port,
     return;
   }
   startSend(request, address);
-}
-
-bool SocketImpl::cachedNumeric(std::string_view host, const IpAddress*& ip,
-                               bool& canonical) {
-  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
-  // A reply from a 'message' listener (`send(msg, rinfo.port,
-  // rinfo.address)`) names the sender by the cache's own text, which was
-  // formatted from `cache.sender`: no need to read it. (A zone would have
-  // to be looked up again, as parsing does: not taken here.)
-  const IpString& senderText = cache.remote.address;
-  if (host.data() == senderText.c_str() && host.size() == senderText.size() &&
-      cache.sender.family == family() && cache.sender.scopeId == 0) {
-    canonical = true;
-    ip = &cache.sender;
-    return true;
-  }
-  // Most programs send to the same few addresses: the last one parsed is
-  // remembered (a string compare costs far less than parsing again).
-  if (cache.host == host && cache.hostFamily == family()) {
-    canonical = cache.hostCanonical;
-    ip = cache.hostIp ? &*cache.hostIp : nullptr;
-    return true;
-  }
-  return false;
 }
 
 const IpAddress* SocketImpl::parseNumericCached(std::string_view host,
@@ -553,7 +561,14 @@ void SocketEvents::onSystemError(SysError error, const char* syscall) {
 }
 
 void SocketEvents::onSendDone(SendRequest* request, SysError error) {
-  static_cast<SocketImpl&>(*this).onSendDone(request, error);
+  auto& socket = static_cast<SocketImpl&>(*this);
+  auto* outgoing = static_cast<OutgoingSend*>(request);
+  if (!error && !outgoing->callback && !outgoing->error) {
+    // It went out and nobody asks: nothing to report.
+    socket.releaseRequest(outgoing);
+    return;
+  }
+  socket.onSendDone(request, error);
 }
 
 }  // namespace dgram::detail
