@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/compiler.hpp"
 #include "common/ip_address.hpp"
 #include "common/listeners.hpp"
 #include "common/loop_core.hpp"
@@ -302,6 +303,10 @@ class SocketImpl : private SocketEvents {
   void emitPlain(Event event, bool resume = false);
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
                         const Arrival& arrival);
+  /// dispatchDatagram's rare cases: a truncated datagram (an 'error';
+  /// returns false), a new sender, metadata. Fills the loop's RemoteInfo
+  /// but its port, size and TOS.
+  DGRAM_NOINLINE bool describeUnusual(const Arrival& arrival);
   void deliverHeld();
   void applyBufferSizes();
   void updateHandleRef();

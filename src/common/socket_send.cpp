@@ -489,14 +489,29 @@ void SocketImpl::deliverHeld() {
 
 void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
                                   const Arrival& arrival) {
+  // Senders repeat: the text of the last one is kept rather than
+  // formatted again for every datagram (the loop's cache, shared by its
+  // sockets: only one delivers at a time).
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  RemoteInfo& remote = cache.remote;
+  if (arrival.truncated || arrival.hasLocal ||
+      !(cache.sender == arrival.from.ip) || remote.address.empty() ||
+      !remote.localAddress.empty()) {
+    if (!describeUnusual(arrival)) return;
+  }
+  remote.port = arrival.from.port;
+  remote.size = size;
+  remote.tos = arrival.tos;
+  listeners_.emit(Event::message, Bytes(data, size), remote);
+}
+
+bool SocketImpl::describeUnusual(const Arrival& arrival) {
   if (arrival.truncated) {
     // Never for UDP over IPv4 (the buffer holds the largest datagram);
     // reported rather than delivering a cut message.
     emitError(errnoException(sysErrorFromName("EMSGSIZE"), "recvmsg"));
-    return;
+    return false;
   }
-  // Senders repeat: the text of the last one is kept rather than
-  // formatted again for every datagram.
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
   RemoteInfo& remote = cache.remote;
   const Endpoint& from = arrival.from;
@@ -505,8 +520,6 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
     remote.address = toIpString(from.ip, indexToZone);
     remote.family = from.ip.family;
   }
-  remote.port = from.port;
-  remote.size = size;
   // The metadata asked for (recvPktInfo, recvTos): the same cache, shared
   // by the loop's sockets, so what one reports never shows at another.
   if (arrival.hasLocal) {
@@ -519,8 +532,7 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
     remote.localAddress = IpString();
     remote.interfaceIndex = 0;
   }
-  remote.tos = arrival.tos;
-  listeners_.emit(Event::message, Bytes(data, size), remote);
+  return true;
 }
 
 void SocketImpl::onReceiveError(SysError error) {

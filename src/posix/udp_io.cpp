@@ -325,6 +325,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   void onReady(unsigned events) override {
+    if (events == kReadable) {  // the usual event
+      if (receiving_) receive();
+      return;
+    }
+    onOtherEvents(events);
+  }
+
+  DGRAM_NOINLINE void onOtherEvents(unsigned events) {
     if ((events & (kReadable | kErrorEvent)) && receiving_) receive();
     if ((events & kErrorEvent) && !receiving_ && fd_ >= 0) clearError();
     if ((events & (kWritable | kErrorEvent)) && fd_ >= 0) flushQueue();
