@@ -72,7 +72,7 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 SocketImpl::~SocketImpl() {
   // Only a socket with nothing to do ends here (or one the loop abandoned):
   // its descriptor, if any, is released with the platform socket.
-  takePendingBind();
+  dropPendingBind();
   removeAbortListener();
   if (!abandoned_) loop_.detach(this);
   dropPlatform();
@@ -86,11 +86,6 @@ SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
   return *pending;
 }
 
-SocketImpl::PendingBind* SocketImpl::pendingBind() noexcept {
-  if (!hasPendingBind_) return nullptr;
-  return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
-}
-
 SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   PendingBind* pending = pendingBind();
   if (!pending) return {};
@@ -98,6 +93,11 @@ SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   pending->~PendingBind();
   hasPendingBind_ = false;
   return taken;
+}
+
+void SocketImpl::destroyPendingBind() noexcept {
+  hasPendingBind_ = false;
+  std::launder(reinterpret_cast<PendingBind*>(ioSpace_))->~PendingBind();
 }
 
 PlatformSocket& SocketImpl::platform() {
@@ -163,27 +163,22 @@ void SocketImpl::abandon() {
   closed_ = true;
   removeAbortListener();
   if (PlatformSocket* socket = io()) socket->close();
-  takePendingBind();
+  dropPendingBind();
   loop_.detach(this);
   auto keep = std::move(self_);
 }
 
 // --- lifetime ---------------------------------------------------------------
 
-bool SocketImpl::busy() const noexcept {
-  if (abandoned_) return false;
-  return tasks_ > 0 || (!closed_ && bindState_ != BindState::unbound);
-}
-
-void SocketImpl::retain() {
-  if (!self_ && busy()) self_ = token().lock();
+void SocketImpl::takeLoopReference() {
+  self_ = token().lock();
 }
 
 void SocketImpl::releaseCallbacks() {
   // Captures (often the socket's own shared_ptr, as in the echo idiom) are
   // freed here; anything added from now on could never be called.
   released_ = true;
-  takePendingBind();  // a bind that never finished: its callback
+  dropPendingBind();  // a bind that never finished: its callback
   listeners_.clear();
   if (rare_) {
     rare_->connectCallback = nullptr;
@@ -373,10 +368,14 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
   std::optional<IpAddress> numeric;
-  if (address.empty())
+  if (address.empty()) {
     numeric = anyAddress(family());
-  else if (!hasCustomLookup())
-    numeric = parseNumeric(address);
+  } else if (!hasCustomLookup()) {
+    // Through the loop's cache: programs bind many sockets to one address.
+    bool canonical = false;
+    if (const IpAddress* ip = parseNumericCached(address, canonical))
+      numeric = *ip;
+  }
   if (numeric) {
     pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
     later([this] {

@@ -180,9 +180,15 @@ class SocketImpl : private SocketEvents {
   Socket& owner() noexcept;
   /// Sees the socket end: for callbacks that may outlive it.
   std::weak_ptr<Socket> token() noexcept;
-  bool busy() const noexcept;
+  bool busy() const noexcept {
+    if (abandoned_) return false;
+    return tasks_ > 0 || (!closed_ && bindState_ != BindState::unbound);
+  }
   /// Takes the loop's reference if the socket is busy.
-  void retain();
+  void retain() {
+    if (!self_ && busy()) takeLoopReference();
+  }
+  void takeLoopReference();
   /// Runs `fn` on a later turn; the socket lives until it has run.
   template <typename F>
   void later(F fn);
@@ -215,7 +221,15 @@ class SocketImpl : private SocketEvents {
   static_assert(sizeof(PendingBind) <= kPlatformSocketSpace &&
                 alignof(PendingBind) <= kPlatformSocketAlign);
   PendingBind& holdPendingBind();
-  PendingBind* pendingBind() noexcept;
+  PendingBind* pendingBind() noexcept {
+    if (!hasPendingBind_) return nullptr;
+    return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  }
+  /// Destroys the PendingBind, if any (its callback with it).
+  void dropPendingBind() noexcept {
+    if (hasPendingBind_) destroyPendingBind();
+  }
+  void destroyPendingBind() noexcept;
   /// Moves the PendingBind out of ioSpace_ (which is free afterwards).
   PendingBind takePendingBind() noexcept;
   /// Builds the platform socket if there is none: in ioSpace_ where it
@@ -278,6 +292,8 @@ class SocketImpl : private SocketEvents {
   void cancelSend(OutgoingSend* request);
   void scheduleCompletions();
   void flushCompletions();
+  /// flushCompletions' callback threw: `rest` waits for the next turn.
+  void keepCompletions(OutgoingSend* rest);
 
   // names.
   /// Resolves a non-empty host for this socket's family, then calls `then`

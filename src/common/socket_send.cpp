@@ -3,6 +3,7 @@
 // completion queue keeps its capacity, deferred calls capture one pointer).
 // Layer: common state machine.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -43,6 +44,26 @@ namespace {
 
 OutgoingSend* nextOf(const OutgoingSend* request) noexcept {
   return static_cast<OutgoingSend*>(request->next);
+}
+
+// The text compare of the host cache, once per send: an address is a few
+// words, compared here a word at a time rather than by a call to memcmp.
+bool sameText(const IpString& cached, std::string_view text) noexcept {
+  std::size_t size = text.size();
+  if (cached.size() != size) return false;
+  const char* a = cached.c_str();
+  const char* b = text.data();
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t x;
+    std::uint64_t y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < size; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 // SendFrom's address for a socket of `family` (empty: the any-address,
@@ -161,7 +182,7 @@ inline bool SocketImpl::cachedNumeric(std::string_view host,
   }
   // Most programs send to the same few addresses: the last one parsed is
   // remembered (a string compare costs far less than parsing again).
-  if (cache.host == host && cache.hostFamily == family()) {
+  if (sameText(cache.host, host) && cache.hostFamily == family()) {
     canonical = cache.hostCanonical;
     ip = cache.hostIp ? &*cache.hostIp : nullptr;
     return true;
@@ -405,6 +426,20 @@ void SocketImpl::flushCompletions() {
   state.completedHead = state.completedTail = nullptr;
   while (request) {
     OutgoingSend* rest = nextOf(request);
+    if (!request->error && !request->result && request->callback) {
+      // The usual completion: it went out, and a callback wants to know.
+      SendCallback callback = std::move(request->callback);
+      std::size_t bytes = request->size;
+      releaseRequest(request);
+      try {
+        callback(std::nullopt, bytes);
+      } catch (...) {
+        keepCompletions(rest);
+        throw;
+      }
+      request = rest;
+      continue;
+    }
     std::optional<Error> error = std::move(request->error);
     bool emitIfUncaught = error.has_value();  // lookup errors are emitted
     if (!error && request->result) {
@@ -420,21 +455,26 @@ void SocketImpl::flushCompletions() {
       else if (emitIfUncaught)
         emitError(*error);
     } catch (...) {
-      // Keep the completions not yet delivered, ahead of any since, for
-      // the next turn.
-      if (rest) {
-        OutgoingSend* last = rest;
-        while (nextOf(last))
-          last = nextOf(last);
-        last->next = state.completedHead;
-        if (!state.completedTail) state.completedTail = last;
-        state.completedHead = rest;
-      }
-      scheduleCompletions();
+      keepCompletions(rest);
       throw;
     }
     request = rest;
   }
+}
+
+void SocketImpl::keepCompletions(OutgoingSend* rest) {
+  // A callback threw: the completions not yet delivered wait for the next
+  // turn, ahead of any since.
+  SendState& state = *sends_;
+  if (rest) {
+    OutgoingSend* last = rest;
+    while (nextOf(last))
+      last = nextOf(last);
+    last->next = state.completedHead;
+    if (!state.completedTail) state.completedTail = last;
+    state.completedHead = rest;
+  }
+  scheduleCompletions();
 }
 
 std::size_t SocketImpl::sendQueueSize() const {

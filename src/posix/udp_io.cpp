@@ -493,11 +493,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         if (!joins) break;
       }
       header.msg_iovlen = run;
-      // A run shares its source: the first datagram's says it for all.
-      ControlWriter controls(header, control[count], sizeof control[count]);
-      metadata::setSource(controls, socketFamily(), *first);
-      if (run > 1)
-        offload::setSegmentSize(controls, static_cast<std::uint16_t>(segment));
+      if (first->hasSource || run > 1) {
+        // A run shares its source: the first datagram's says it for all.
+        ControlWriter controls(header, control[count], sizeof control[count]);
+        metadata::setSource(controls, socketFamily(), *first);
+        if (run > 1)
+          offload::setSegmentSize(controls,
+                                  static_cast<std::uint16_t>(segment));
+      }
       datagrams[count] = run;
       ++count;
     }
