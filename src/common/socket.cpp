@@ -120,6 +120,10 @@ void Socket::send(Bytes msg, int port, Host address, const SendFrom& from,
                   SendCallback cb) {
   impl().send(&msg, 1, true, port, address, std::move(cb), &from);
 }
+void Socket::takeAndSend(std::vector<std::uint8_t>& buffer, bool hasPort,
+                         int port, Host address, SendCallback cb) {
+  impl().sendBuffer(buffer, hasPort, port, address, std::move(cb));
+}
 void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
                   Host address, SendCallback cb) {
   Bytes part = slice(msg, offset, length);

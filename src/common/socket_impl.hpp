@@ -111,7 +111,12 @@ class SocketImpl : private SocketEvents {
   /// `from` (nullptr = none) is SendFrom's source, checked here.
   void send(const Bytes* parts, std::size_t count, bool hasPort, int port,
             std::string_view address, SendCallback&& cb,
-            const SendFrom* from = nullptr);
+            const SendFrom* from = nullptr,
+            std::vector<std::uint8_t>* buffer = nullptr);
+  /// The forms that take a buffer over (Socket::send with a vector&&):
+  /// as send(), with `buffer` kept by the request instead of copied.
+  void sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort, int port,
+                  std::string_view address, SendCallback&& cb);
   /// send(msg, port, address, cb), the most common call.
   void sendTo(const Bytes& msg, int port, std::string_view address,
               SendCallback&& cb);
@@ -268,17 +273,21 @@ class SocketImpl : private SocketEvents {
   /// The pool is empty: a new request (the send state too, the first time).
   OutgoingSend* newRequest();
   /// A request for a send of `parts` to `port` (unless connected).
+  /// `buffer` (a handed-over payload, viewed by the one part) becomes the
+  /// request's copy; nullptr for the copying forms.
   OutgoingSend* makeSend(const Bytes* parts, std::size_t count, int port,
-                         SendCallback& cb);
+                         SendCallback& cb,
+                         std::vector<std::uint8_t>* buffer = nullptr);
   /// The steady state of a send to a numeric address in the loop's caches,
   /// on a bound, unconnected socket with nothing waiting: false (having
   /// done nothing) for any other send.
   bool sendCached(const Bytes* parts, std::size_t count, int port,
-                  std::string_view address, SendCallback& cb);
+                  std::string_view address, SendCallback& cb,
+                  std::vector<std::uint8_t>* buffer = nullptr);
   /// send() with a source to check or before the socket is bound.
   void sendUnusual(const Bytes* parts, std::size_t count, int port,
                    std::string_view address, SendCallback& cb,
-                   const SendFrom* from);
+                   const SendFrom* from, std::vector<std::uint8_t>* buffer);
   void releaseRequest(OutgoingSend* request);
   /// Sends to `host` (the user's text, or the request's own copy for a
   /// send that waited for 'listening').
@@ -477,6 +486,7 @@ class Socket::Impl final : public Socket, public detail::SocketImpl {
   using SocketImpl::ref;
   using SocketImpl::remoteAddress;
   using SocketImpl::send;
+  using SocketImpl::sendBuffer;
   using SocketImpl::sendTo;
   using SocketImpl::setBroadcast;
   using SocketImpl::setMulticastInterface;

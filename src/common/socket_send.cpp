@@ -109,11 +109,20 @@ OutgoingSend* SocketImpl::newRequest() {
 }
 
 inline OutgoingSend* SocketImpl::makeSend(const Bytes* parts, std::size_t count,
-                                          int port, SendCallback& cb) {
+                                          int port, SendCallback& cb,
+                                          std::vector<std::uint8_t>* buffer) {
   OutgoingSend* request = acquireRequest();
   if (count == 1) {
     request->parts.push_back(*parts);  // released requests keep a slot
     request->size = parts->size();
+    if (buffer) {
+      // Handed over (`parts` views it): the request keeps it as its copy,
+      // and the caller gets the request's earlier one, emptied.
+      request->storage.swap(*buffer);
+      buffer->clear();
+      request->parts.front() = Bytes(request->storage.data(), request->size);
+      request->owned = true;
+    }
   } else {
     request->parts.assign(parts, parts + count);
     request->size = 0;
@@ -192,7 +201,8 @@ inline bool SocketImpl::cachedNumeric(std::string_view host,
 
 inline bool SocketImpl::sendCached(const Bytes* parts, std::size_t count,
                                    int port, std::string_view address,
-                                   SendCallback& cb) {
+                                   SendCallback& cb,
+                                   std::vector<std::uint8_t>* buffer) {
   if (connectState_ != ConnectState::disconnected ||
       bindState_ != BindState::bound ||
       (rare_ && (!rare_->ordered.empty() || rare_->lookup)))
@@ -200,7 +210,7 @@ inline bool SocketImpl::sendCached(const Bytes* parts, std::size_t count,
   const IpAddress* ip = nullptr;
   bool canonical = false;
   if (!cachedNumeric(address, ip, canonical) || !ip) return false;
-  OutgoingSend* request = makeSend(parts, count, port, cb);
+  OutgoingSend* request = makeSend(parts, count, port, cb, buffer);
   request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
   request->hasDestination = true;
   request->addressIsDestination = canonical;
@@ -225,7 +235,7 @@ void SocketImpl::sendTo(const Bytes& msg, int port, std::string_view address,
 
 void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
                       int port, std::string_view address, SendCallback&& cb,
-                      const SendFrom* from) {
+                      const SendFrom* from, std::vector<std::uint8_t>* buffer) {
   // The checks and their order are Node's: connection state, port, health.
   if (connectState_ == ConnectState::connected) {
     if (hasPort || !address.empty()) throw errSocketIsConnected();
@@ -234,18 +244,26 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
   }
   healthCheck();
   if (from || bindState_ != BindState::bound) {
-    sendUnusual(parts, count, port, address, cb, from);
+    sendUnusual(parts, count, port, address, cb, from, buffer);
     return;
   }
   // The steady state, in one piece: a numeric address used just before
   // (or the sender a listener was given), nothing waiting ahead.
-  if (sendCached(parts, count, port, address, cb)) return;
-  startSend(makeSend(parts, count, port, cb), address);
+  if (sendCached(parts, count, port, address, cb, buffer)) return;
+  startSend(makeSend(parts, count, port, cb, buffer), address);
+}
+
+void SocketImpl::sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort,
+                            int port, std::string_view address,
+                            SendCallback&& cb) {
+  Bytes view(buffer.data(), buffer.size());
+  send(&view, 1, hasPort, port, address, std::move(cb), nullptr, &buffer);
 }
 
 void SocketImpl::sendUnusual(const Bytes* parts, std::size_t count, int port,
                              std::string_view address, SendCallback& cb,
-                             const SendFrom* from) {
+                             const SendFrom* from,
+                             std::vector<std::uint8_t>* buffer) {
   // Beyond Node, so checked last, before anything changes.
   std::optional<IpAddress> source;
   bool hasSource = from && (!from->address.empty() || from->interfaceIndex);
@@ -255,7 +273,7 @@ void SocketImpl::sendUnusual(const Bytes* parts, std::size_t count, int port,
   }
   if (bindState_ == BindState::unbound) bindImplicitly();
 
-  OutgoingSend* request = makeSend(parts, count, port, cb);
+  OutgoingSend* request = makeSend(parts, count, port, cb, buffer);
   if (hasSource) {
     request->hasSource = true;
     request->source = *source;
