@@ -167,19 +167,6 @@ void LoopCore::runTurnEndWork() noexcept {
   turnEndRunning_.clear();
 }
 
-std::optional<Timers::Clock::time_point> LoopCore::runDueTimers() {
-  // The clock is read only while a timer is pending: a loop of sockets
-  // alone reads it never, one with timers once per turn, before waiting
-  // (the wait's timeout uses that reading: the phases in between take
-  // microseconds, and can only make a timer late, as libuv's cached loop
-  // time does, never early), and once more after a wait that may have
-  // timed out.
-  if (timers_.empty()) return std::nullopt;
-  Timers::Clock::time_point now = Timers::Clock::now();
-  if (timers_.anyDue(now)) timers_.runDue(now);
-  return now;
-}
-
 bool LoopCore::runOnce(int timeoutMs) {
   // Running the loop from one of its own callbacks would re-run the
   // deferred callback in progress (and dispatch a batch of events from

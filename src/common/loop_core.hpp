@@ -161,7 +161,18 @@ class LoopCore {
   [[noreturn]] void throwUnhandled();
   /// Runs the timers due now; returns the clock reading it used (none
   /// when no timer is pending).
-  std::optional<Timers::Clock::time_point> runDueTimers();
+  std::optional<Timers::Clock::time_point> runDueTimers() {
+    // The clock is read only while a timer is pending: a loop of sockets
+    // alone reads it never, one with timers once per turn, before waiting
+    // (the wait's timeout uses that reading: the phases in between take
+    // microseconds, and can only make a timer late, as libuv's cached
+    // loop time does, never early), and once more after a wait that may
+    // have timed out.
+    if (timers_.empty()) return std::nullopt;
+    Timers::Clock::time_point now = Timers::Clock::now();
+    if (timers_.anyDue(now)) timers_.runDue(now);
+    return now;
+  }
   int pollTimeout(int requestedMs,
                   std::optional<Timers::Clock::time_point> now);
 

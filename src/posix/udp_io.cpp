@@ -382,14 +382,21 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // The usual turn: one datagram, sent as it is (flushQueue's work for
     // one: the socket was not waiting, so it watches nothing for sending).
     SysError err = trySend(queue_.front());
-    if (err.is(Errc::kEAGAIN)) {
-      blocked_ = true;
-      updateInterest();
-    } else if (err.is(Errc::kENOBUFS)) {
-      pauseForBuffers();
-    } else {
+    if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS))
+      waitToSend(err);
+    else
       queue_.complete(events_, err);
+  }
+
+  // The kernel took nothing (EAGAIN or ENOBUFS): the queue waits for
+  // writability, or for the ENOBUFS pause to end.
+  DGRAM_NOINLINE void waitToSend(SysError err) {
+    if (err.is(Errc::kENOBUFS)) {
+      pauseForBuffers();
+      return;
     }
+    blocked_ = true;
+    updateInterest();
   }
 
   DGRAM_NOINLINE void flushQueue() {
@@ -559,7 +566,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     ReceiveHeaders& headers = poller().receiveHeaders();
     // With GRO the kernel says in a control message where it coalesced;
     // with the metadata options, where each datagram arrived and its TOS.
-    mmsghdr* messages = headers.prepare(arena, wantsControl());
+    const bool plain = !wantsControl();
+    mmsghdr* messages = headers.prepare(arena, !plain);
     int count;
     int interrupted = 0;
     do {
@@ -573,8 +581,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       if (!receiving_ || fd_ < 0) return -1;
       std::size_t done = 0;
       try {
-        deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
-                messages[i].msg_hdr, false, done);
+        if (plain)
+          deliverPlain(messages[i].msg_hdr.msg_iov->iov_base,
+                       messages[i].msg_len, messages[i].msg_hdr, done);
+        else
+          deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
+                  messages[i].msg_hdr, false, done);
       } catch (...) {
         // A listener threw: the rest of the batch (and of a coalesced
         // buffer) is already read, and the arena is shared, so the Socket
@@ -632,14 +644,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
                std::size_t& done) {
     if (!hold && !wantsControl()) {
-      // The usual socket: no control messages, one datagram per buffer.
-      Arrival arrival;
-      if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
-                        arrival.from))
-        return;
-      arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
-      done = size < kReceiveSlot ? size : kReceiveSlot;
-      events_.onDatagram(static_cast<const std::uint8_t*>(data), done, arrival);
+      deliverPlain(data, size, header, done);
       return;
     }
     Arrival arrival;
@@ -661,6 +666,19 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       else
         events_.onDatagram(at, piece, arrival);
     } while (done < length);
+  }
+
+  // deliver() for the usual socket: no control messages, one datagram
+  // per buffer.
+  void deliverPlain(void* data, std::size_t size, const msghdr& header,
+                    std::size_t& done) {
+    Arrival arrival;
+    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
+                      arrival.from))
+      return;
+    arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    done = size < kReceiveSlot ? size : kReceiveSlot;
+    events_.onDatagram(static_cast<const std::uint8_t*>(data), done, arrival);
   }
 
   // Whether received datagrams come with control messages to read.
