@@ -157,8 +157,8 @@ class PlatformSocket {
   /// The kernel features in use (none where the platform has none).
   virtual KernelFeatures features() const noexcept { return {}; }
 
-  /// Closes the system socket. Queued sends complete with ECANCELED
-  /// through `onSendDone` before this returns.
+  /// Closes the system socket, which stops receiving too. Queued sends
+  /// complete with ECANCELED through `onSendDone` before this returns.
   virtual void close() = 0;
   virtual bool isOpen() const noexcept = 0;
 

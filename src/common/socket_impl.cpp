@@ -350,7 +350,7 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
 
 // --- bind -------------------------------------------------------------------
 
-void SocketImpl::bind(int port, std::string_view address, Listener cb) {
+void SocketImpl::bind(int port, std::string_view address, Listener&& cb) {
   healthCheck();
   if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
   if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
@@ -393,7 +393,7 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
 }
 
 void SocketImpl::bindImplicitly() {
-  bind(0, {}, {});
+  bind(0, {}, Listener());
 }
 
 SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
@@ -464,7 +464,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
   });
 }
 
-void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
+void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
   bindState_ = BindState::bound;
   io()->startReceiving();
   updateHandleRef();
@@ -663,7 +663,7 @@ void SocketImpl::closeNow() {
   closed_ = true;
   removeAbortListener();
   if (PlatformSocket* socket = io()) {
-    socket->stopReceiving();
+    // Closing stops receiving too (no separate interest change first).
     socket->close();  // queued sends complete with ECANCELED
   }
   if (rare_) cancelRareWork();

@@ -104,7 +104,7 @@ class SocketImpl : private SocketEvents {
   bool removeListener(ListenerId id);
 
   // Node's methods (see socket.hpp).
-  void bind(int port, std::string_view address, Listener cb);
+  void bind(int port, std::string_view address, Listener&& cb);
   void bindFd(std::intptr_t fd, Listener cb);
   void connect(int port, std::string_view address, ConnectCallback cb);
   void disconnect();
@@ -258,7 +258,8 @@ class SocketImpl : private SocketEvents {
   void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
   /// Becomes 'listening'; `callback` (with its listener id) is a bind
   /// callback that waited in the PendingBind, not yet among the listeners.
-  void startListening(Listener callback = {}, ListenerId callbackId = 0);
+  void startListening(Listener&& callback = Listener(),
+                      ListenerId callbackId = 0);
   void runPending();
   void cancelPending();
 
