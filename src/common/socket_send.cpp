@@ -257,6 +257,10 @@ void SocketImpl::sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort,
                             int port, std::string_view address,
                             SendCallback&& cb) {
   Bytes view(buffer.data(), buffer.size());
+  // As sendTo: the steady state first, when none of the checks can fail.
+  if (hasPort && port >= 1 && port <= 65535 && !closed_ &&
+      sendCached(&view, 1, port, address, cb, &buffer))
+    return;
   send(&view, 1, hasPort, port, address, std::move(cb), nullptr, &buffer);
 }
 
