@@ -184,7 +184,7 @@ check_shared_library() {
     if (/^_Z(?:T[ISV])?NK?5dgram(\d+)/) {
       my $name = substr($_, $+[0], $1);
       print "$_ (dgram::$name)\n" unless $name =~
-        /^(Error|AbortSignal|AbortController|Loop|Socket|ScopedSocket|createSocket|run|version|versionNumber)$/;
+        /^(Error|AbortSignal|AbortController|Loop|Socket|ScopedSocket|ByteView|Bytes|Buffer|createSocket|run|version|versionNumber)$/;
     } elsif (!/^_Z/) {
       print "$_ (not C++)\n";
     }')

@@ -16,8 +16,8 @@ int main() {
 
   server->on(dgram::message,
              [](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
-               std::cout << "server got: " << msg.view() << " from "
-                         << rinfo.address << ":" << rinfo.port << std::endl;
+               std::cout << "server got: " << msg << " from " << rinfo.address
+                         << ":" << rinfo.port << std::endl;
              });
   // Later, when you want to close the server.
   controller.abort();

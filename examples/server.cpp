@@ -18,8 +18,8 @@ int main() {
 
   server->on(dgram::message,
              [](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
-               std::cout << "server got: " << msg.view() << " from "
-                         << rinfo.address << ":" << rinfo.port << std::endl;
+               std::cout << "server got: " << msg << " from " << rinfo.address
+                         << ":" << rinfo.port << std::endl;
              });
 
   server->on(dgram::listening, [&] {

@@ -603,7 +603,8 @@ class Harness {
     fuzz::check(e.calls == 1, e.what + " ran twice");
   }
 
-  void received(int index, dgram::Bytes msg, const dgram::RemoteInfo& r) {
+  void received(int index, const dgram::Bytes& msg,
+                const dgram::RemoteInfo& r) {
     inLoopCheck("the first 'message' listener");
     auto from = dgram::detail::parseIp(r.address.view(), r.family,
                                        dgram::detail::zoneToIndex);

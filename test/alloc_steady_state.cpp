@@ -45,6 +45,20 @@ void operator delete[](void* p, std::size_t) noexcept {
   std::free(p);
 }
 
+namespace {
+
+// Counts the allocations `fn` makes.
+template <typename F>
+long allocationsOf(F&& fn) {
+  allocations = 0;
+  counting = true;
+  fn();
+  counting = false;
+  return allocations.load();
+}
+
+}  // namespace
+
 TEST_CASE("steady state allocates nothing per datagram sent or received",
           "[alloc][performance]") {
   dgram::Loop loop;
@@ -54,20 +68,30 @@ TEST_CASE("steady state allocates nothing per datagram sent or received",
   constexpr int kMeasured = 2000;
   const char payload[] = "steady-state payload of a few dozen bytes";
   int received = 0;
+  int echoed = 0;
   int sent = 0;
   int port = 0;
   long measuredAllocations = -1;
 
-  // Ping-pong: each delivered datagram triggers the next send, so the
-  // whole path (send, completion callback, receive, listener) is exercised
-  // once per datagram.
+  // Ping-pong through Node's echo idiom: the server sends each message
+  // back with `send(msg, rinfo.port, rinfo.address)` (the listener's own
+  // Bytes, by value as Node code writes it: handing it to send copies
+  // neither the Bytes nor, beyond the one copy every queued send makes,
+  // its bytes), and each echo the client gets triggers the next send. The
+  // whole path (send, completion callback, receive, listener) runs twice
+  // per round.
   dgram::SendCallback onSent = [&sent](const std::optional<dgram::Error>& err,
                                        std::size_t) {
     if (!err) ++sent;
   };
-  server->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+  server->on(dgram::message,
+             [&](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+               server->send(msg, rinfo.port, rinfo.address, onSent);
+             });
+  client->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
     if (msg.size() != sizeof payload) return;
     ++received;
+    if (msg.view() == std::string_view(payload, sizeof payload)) ++echoed;
     if (received == kWarmUp) {
       allocations = 0;
       counting = true;
@@ -91,7 +115,88 @@ TEST_CASE("steady state allocates nothing per datagram sent or received",
   INFO("backend " << loop.backend() << ", received " << received);
   REQUIRE(finished);
   CHECK(measuredAllocations == 0);
-  CHECK(sent >= kWarmUp + kMeasured - 2);
+  CHECK(echoed == received);
+  CHECK(sent >= 2 * (kWarmUp + kMeasured) - 2);
+  server->close();
+  client->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("echoing a message inside a braced list copies no Bytes",
+          "[alloc][message]") {
+  // `send({"re: ", msg}, ...)`: the list's pieces are views, so the
+  // listener's message is not copied into it (a list of Bytes would
+  // copy, and allocate, once per datagram).
+  dgram::Loop loop;
+  auto server = test::makeSocket(loop);
+  auto client = test::makeSocket(loop);
+  constexpr int kWarmUp = 50;
+  constexpr int kMeasured = 200;
+  int received = 0;
+  int port = 0;
+  long measured = -1;
+  bool prefixed = true;
+  server->on(dgram::message,
+             [&](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+               server->send({"re: ", msg}, rinfo.port, rinfo.address);
+             });
+  client->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+    prefixed = prefixed && msg.view() == "re: ping";
+    ++received;
+    if (received == kWarmUp) {
+      allocations = 0;
+      counting = true;
+    }
+    if (received == kWarmUp + kMeasured) {
+      counting = false;
+      measured = allocations.load();
+      return;
+    }
+    client->send("ping", port, "127.0.0.1");
+  });
+  server->bind(0, "127.0.0.1", [&] {
+    port = server->address().port;
+    client->send("ping", port, "127.0.0.1");
+  });
+  REQUIRE(test::runUntil(
+      loop, [&] { return measured >= 0; }, std::chrono::seconds(20)));
+  counting = false;
+  CHECK(measured == 0);
+  CHECK(prefixed);
+  server->close();
+  client->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("keeping a copy of a message allocates once, handing it on none",
+          "[alloc][message]") {
+  // The other side of the echo rule: a copy of the listener's message is
+  // the one that allocates (it owns its bytes); a move, a const reference
+  // and a ByteView of it do not.
+  dgram::Loop loop;
+  auto server = test::makeSocket(loop);
+  auto client = test::makeSocket(loop);
+  long copied = -1, handedOn = -1;
+  bool sameSize = false;
+  dgram::Bytes kept;
+  server->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+    handedOn = allocationsOf([&] {
+      const dgram::Bytes& ref = msg;
+      dgram::ByteView view = ref;
+      dgram::Bytes moved = std::move(msg);
+      sameSize = view.size() == moved.size();
+    });
+    copied = allocationsOf([&] { kept = msg; });
+  });
+  int port = 0;
+  server->bind(0, "127.0.0.1", [&] { port = server->address().port; });
+  REQUIRE(test::runUntil(loop, [&] { return port != 0; }));
+  client->send("a message to keep", port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return copied >= 0; }));
+  CHECK(handedOn == 0);
+  CHECK(sameSize);
+  CHECK(copied == 1);
+  CHECK(kept.str() == "a message to keep");
   server->close();
   client->close();
   CHECK(test::runUntilIdle(loop));
@@ -242,20 +347,6 @@ TEST_CASE("re-arming a timeout allocates nothing and keeps nothing",
   CHECK_FALSE(loop.runOnce(0ms));
   CHECK(fired == 0);
 }
-
-namespace {
-
-// Counts the allocations `fn` makes.
-template <typename F>
-long allocationsOf(F&& fn) {
-  allocations = 0;
-  counting = true;
-  fn();
-  counting = false;
-  return allocations.load();
-}
-
-}  // namespace
 
 TEST_CASE("creating and binding a socket with a bind callback allocates once",
           "[alloc][footprint]") {

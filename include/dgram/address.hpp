@@ -37,7 +37,9 @@ inline std::ostream& operator<<(std::ostream& out, Family family) {
 
 /// A textual IP address with an optional zone (`fe80::1%eth0`), stored
 /// inline so that delivering a datagram never allocates. Converts to
-/// `std::string_view`; compare it with strings directly.
+/// `std::string_view` and `std::string` (`std::string who =
+/// rinfo.address`), joins strings with `+` (`rinfo.address + ":"`),
+/// compares with strings directly and prints with `<<`.
 class IpString {
  public:
   /// Longest IPv6 text (45) + '%' + a zone (interface names are short on
@@ -63,6 +65,8 @@ class IpString {
   std::string_view view() const noexcept { return {text_, size_}; }
   /// The text, without copying.
   operator std::string_view() const noexcept { return view(); }  // NOLINT
+  /// A copy of the text.
+  operator std::string() const { return str(); }  // NOLINT
   /// The text, NUL-terminated.
   const char* c_str() const noexcept { return text_; }
   /// A copy of the text.
@@ -118,6 +122,30 @@ class IpString {
     return !(a == b);
   }
   ///@}
+  /// The text joined with a string, as a std::string.
+  ///@{
+  friend std::string operator+(const IpString& a, const IpString& b) {
+    return a.str().append(b.view());
+  }
+  friend std::string operator+(const IpString& a, std::string_view b) {
+    return a.str().append(b);
+  }
+  friend std::string operator+(std::string_view a, const IpString& b) {
+    return std::string(a).append(b.view());
+  }
+  friend std::string operator+(const IpString& a, const char* b) {
+    return a.str().append(b);
+  }
+  friend std::string operator+(const char* a, const IpString& b) {
+    return std::string(a).append(b.view());
+  }
+  friend std::string operator+(const IpString& a, const std::string& b) {
+    return a.str().append(b);
+  }
+  friend std::string operator+(const std::string& a, const IpString& b) {
+    return std::string(a).append(b.view());
+  }
+  ///@}
   /// Writes the text.
   friend std::ostream& operator<<(std::ostream& out, const IpString& ip) {
     return out << ip.view();
@@ -137,6 +165,13 @@ struct AddressInfo {
   /// The port, 0..65535.
   int port = 0;
 };
+
+/// Writes it as Node's console.log does: `{ address: '127.0.0.1', family:
+/// 'IPv4', port: 41234 }`.
+inline std::ostream& operator<<(std::ostream& out, const AddressInfo& info) {
+  return out << "{ address: '" << info.address << "', family: '" << info.family
+             << "', port: " << info.port << " }";
+}
 
 /// What a 'message' listener receives beside the payload.
 struct RemoteInfo {
@@ -168,5 +203,12 @@ struct RemoteInfo {
   /// otherwise.
   int tos = -1;
 };
+
+/// Writes what Node's console.log shows of it: `{ address: '127.0.0.1',
+/// family: 'IPv4', port: 41234, size: 5 }`.
+inline std::ostream& operator<<(std::ostream& out, const RemoteInfo& info) {
+  return out << "{ address: '" << info.address << "', family: '" << info.family
+             << "', port: " << info.port << ", size: " << info.size << " }";
+}
 
 }  // namespace dgram

@@ -16,7 +16,9 @@
 
 #include "dgram/abort.hpp"
 #include "dgram/address.hpp"
+#include "dgram/buffer.hpp"
 #include "dgram/bytes.hpp"
+#include "dgram/callbacks.hpp"
 #include "dgram/error.hpp"
 #include "dgram/export.hpp"
 #include "dgram/loop.hpp"
@@ -76,20 +78,8 @@ class Host {
   std::string_view text_;
 };
 
-/// 'message' listener: the payload (valid during the call) and its sender.
-using MessageListener = std::function<void(Bytes msg, const RemoteInfo&)>;
-/// 'listening', 'connect' and 'close' listeners.
-using Listener = std::function<void()>;
-/// 'error' listener.
-using ErrorListener = std::function<void(const Error&)>;
 /// Identifies a listener for `off`.
 using ListenerId = std::uint64_t;
-
-/// Send callback: no error and the bytes sent, or the error.
-using SendCallback =
-    std::function<void(const std::optional<Error>& err, std::size_t bytes)>;
-/// Connect callback: no error on success.
-using ConnectCallback = std::function<void(const std::optional<Error>& err)>;
 
 /// What a custom lookup reports: an error, or an address of `family`.
 using LookupCallback = std::function<void(
@@ -171,15 +161,45 @@ struct SendFrom {
 
   /// The system's choice of source: a plain send.
   SendFrom() = default;
-  /// From `source` (viewed, not copied), through `throughInterface`.
+  /// From `source` (viewed, not copied: keep it alive while this is
+  /// used), through `throughInterface`.
   explicit SendFrom(std::string_view source,
                     std::uint32_t throughInterface = 0) noexcept
       : address(source), interfaceIndex(throughInterface) {}
   /// From the address and interface `arrival` came in on; without its
-  /// metadata (recvPktInfo off or unsupported), the system's choice.
+  /// metadata (recvPktInfo off or unsupported), the system's choice. The
+  /// address is copied: this may be kept and used after the listener
+  /// that got `arrival` returned (the loop reuses its RemoteInfo).
   explicit SendFrom(const RemoteInfo& arrival) noexcept
-      : address(arrival.localAddress.view()),
-        interfaceIndex(arrival.interfaceIndex) {}
+      : interfaceIndex(arrival.interfaceIndex), arrival_(arrival.localAddress) {
+    address = arrival_.view();
+  }
+  /// A copy; one made from a RemoteInfo copies its address again.
+  SendFrom(const SendFrom& other) noexcept
+      : address(other.address),
+        interfaceIndex(other.interfaceIndex),
+        arrival_(other.arrival_) {
+    repoint(other);
+  }
+  /// As the copy constructor.
+  SendFrom& operator=(const SendFrom& other) noexcept {
+    address = other.address;
+    interfaceIndex = other.interfaceIndex;
+    arrival_ = other.arrival_;
+    repoint(other);
+    return *this;
+  }
+  ~SendFrom() = default;  ///< Nothing to release.
+
+ private:
+  // When `other.address` views its own copy of an arrival's address,
+  // this one views its own.
+  void repoint(const SendFrom& other) noexcept {
+    if (!other.address.empty() &&
+        other.address.data() == other.arrival_.c_str())
+      address = arrival_.view();
+  }
+  IpString arrival_;  ///< SendFrom(RemoteInfo)'s copy of the address
 };
 
 /// `socket.bind(options)`.
@@ -240,6 +260,28 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   ListenerId once(CloseEvent, Listener fn);
   ListenerId once(ErrorEvent, ErrorListener fn);
   ///@}
+  /// Events are tags (`dgram::message`), not strings: `on("message", fn)`
+  /// and `once("message", fn)` do not compile, and say so in one line.
+  ///@{
+  template <typename Name, typename F,
+            typename = std::enable_if_t<
+                std::is_convertible_v<const Name&, std::string_view>>>
+  ListenerId on(const Name&, F&&) {
+    static_assert(detail::kNever<Name>,
+                  "dgram: events are tags, not strings: on(dgram::message, "
+                  "fn), not on(\"message\", fn)");
+    return 0;
+  }
+  template <typename Name, typename F,
+            typename = std::enable_if_t<
+                std::is_convertible_v<const Name&, std::string_view>>>
+  ListenerId once(const Name&, F&&) {
+    static_assert(detail::kNever<Name>,
+                  "dgram: events are tags, not strings: once(dgram::message, "
+                  "fn), not once(\"message\", fn)");
+    return 0;
+  }
+  ///@}
   /// Removes a listener; returns whether it was registered.
   bool off(ListenerId id);
 
@@ -277,18 +319,22 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
 
   // --- send (unconnected) ---------------------------------------------------
   /// `socket.send(msg, port[, address][, cb])`: sends one datagram (binding
-  /// first if needed; no address = localhost). `msg` is copied: reuse it
-  /// once this returns. Throws `ERR_SOCKET_BAD_PORT`,
-  /// `ERR_SOCKET_DGRAM_IS_CONNECTED`, `ERR_SOCKET_DGRAM_NOT_RUNNING`; send
-  /// errors (`EMSGSIZE`...) and `ECANCELED` (closed first) go to `cb`,
-  /// lookup errors to `cb` or 'error'.
+  /// first if needed; no address = localhost). `msg` is anything a
+  /// ByteView views: a string, a vector, a Buffer, or a received message
+  /// (`send(msg, rinfo.port, rinfo.address)` echoes it without copying the
+  /// Bytes). Its bytes are copied: reuse them once this returns. `cb` is
+  /// `(err, bytes)`, `(err)` or `()` (SendCallback). Throws
+  /// `ERR_SOCKET_BAD_PORT`, `ERR_SOCKET_DGRAM_IS_CONNECTED`,
+  /// `ERR_SOCKET_DGRAM_NOT_RUNNING`; send errors (`EMSGSIZE`...) and
+  /// `ECANCELED` (closed first) go to `cb`, lookup errors to `cb` or
+  /// 'error'.
   ///
   /// When it leaves: called outside the loop, at once; called from the
   /// loop (a listener, a callback, a timer, a posted job), at the end of
   /// that loop turn, together with the turn's other sends (one `sendmmsg`
   /// on Linux; every 64 sends a batch leaves without waiting). Sends
   /// leave in call order either way, and `cb` runs on a later turn.
-  void send(Bytes msg, int port, Host address = {}, SendCallback cb = {});
+  void send(ByteView msg, int port, Host address = {}, SendCallback cb = {});
   /// Beyond Node: as `send(msg, port, address, cb)`, from the source that
   /// `from` names (see SendFrom). Throws `ERR_INVALID_ARG_VALUE` when
   /// `from.address` is not an IP address of the socket's family (an IPv6
@@ -296,15 +342,10 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// (`ENETUNREACH` on Linux), as does any source where the platform
   /// cannot choose one (`ENOTSUP`: Windows for now). `SendFrom()` is a
   /// plain send.
-  void send(Bytes msg, int port, Host address, const SendFrom& from,
+  void send(ByteView msg, int port, Host address, const SendFrom& from,
             SendCallback cb = {});
-  /// `socket.send(msg, port, cb)`. (A template, so that a literal 0 in
-  /// `send(msg, 2, 0)` is a length, never an empty callback.)
-  template <typename F, typename = std::enable_if_t<std::is_invocable_v<
-                            F&, const std::optional<Error>&, std::size_t>>>
-  void send(Bytes msg, int port, F&& cb) {
-    send(msg, port, Host{}, SendCallback(std::forward<F>(cb)));
-  }
+  /// `socket.send(msg, port, cb)`.
+  void send(ByteView msg, int port, SendCallback cb);
   /// Beyond Node: `send(msg, port[, address][, cb])` that takes `buffer`
   /// (a `std::vector<std::uint8_t>` rvalue) over instead of copying it:
   /// the copy is a cost for large datagrams. On return `buffer` is empty,
@@ -312,35 +353,36 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// since, so a sender that refills it and sends again allocates
   /// nothing. A vector that is not an rvalue goes to the copying form.
   /// Throws as the copying form, and then leaves `buffer` as it was.
+  /// (Templates, so that a braced list of strings never reads as a
+  /// vector's iterator pair.)
   template <typename V, typename = std::enable_if_t<
                             std::is_same_v<V, std::vector<std::uint8_t>>>>
   void send(V&& buffer, int port, Host address = {}, SendCallback cb = {}) {
     takeAndSend(buffer, true, port, address, std::move(cb));
   }
   /// Beyond Node: `send(buffer, port, cb)`, taking `buffer` over.
-  template <
-      typename V, typename F,
-      typename = std::enable_if_t<
-          std::is_same_v<V, std::vector<std::uint8_t>> &&
-          std::is_invocable_v<F&, const std::optional<Error>&, std::size_t>>>
-  void send(V&& buffer, int port, F&& cb) {
-    takeAndSend(buffer, true, port, Host{}, SendCallback(std::forward<F>(cb)));
+  template <typename V, typename = std::enable_if_t<
+                            std::is_same_v<V, std::vector<std::uint8_t>>>>
+  void send(V&& buffer, int port, SendCallback cb) {
+    takeAndSend(buffer, true, port, Host{}, std::move(cb));
   }
   /// `socket.send(msg, offset, length, port[, address][, cb])`: sends
   /// `length` bytes from `offset`; throws `ERR_BUFFER_OUT_OF_BOUNDS` past
   /// the end, otherwise as `send(msg, port, ...)`.
   ///@{
-  void send(Bytes msg, std::size_t offset, std::size_t length, int port,
+  void send(ByteView msg, std::size_t offset, std::size_t length, int port,
             Host address = {}, SendCallback cb = {});
-  void send(Bytes msg, std::size_t offset, std::size_t length, int port,
+  void send(ByteView msg, std::size_t offset, std::size_t length, int port,
             SendCallback cb);
   ///@}
   /// `socket.send([buf1, buf2...], port[, address][, cb])`: the buffers
-  /// joined into one datagram; otherwise as `send(msg, port, ...)`.
+  /// joined into one datagram; otherwise as `send(msg, port, ...)`. The
+  /// pieces of a braced list are viewed, not copied (a received message
+  /// among them included).
   ///@{
-  void send(std::initializer_list<Bytes> list, int port, Host address = {},
+  void send(std::initializer_list<ByteView> list, int port, Host address = {},
             SendCallback cb = {});
-  void send(std::initializer_list<Bytes> list, int port, SendCallback cb);
+  void send(std::initializer_list<ByteView> list, int port, SendCallback cb);
   void send(const std::vector<Bytes>& list, int port, Host address = {},
             SendCallback cb = {});
   void send(const std::vector<Bytes>& list, int port, SendCallback cb);
@@ -351,10 +393,10 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// throw `ERR_SOCKET_BAD_PORT` (no port), as Node does; errors otherwise
   /// as the unconnected forms.
   ///@{
-  void send(Bytes msg, SendCallback cb = {});
-  void send(Bytes msg, std::size_t offset, std::size_t length,
+  void send(ByteView msg, SendCallback cb = {});
+  void send(ByteView msg, std::size_t offset, std::size_t length,
             SendCallback cb = {});
-  void send(std::initializer_list<Bytes> list, SendCallback cb = {});
+  void send(std::initializer_list<ByteView> list, SendCallback cb = {});
   void send(const std::vector<Bytes>& list, SendCallback cb = {});
   /// Beyond Node: the connected `send(msg[, cb])`, taking `buffer` over
   /// as the unconnected form above does.

@@ -33,6 +33,17 @@ Error errBufferOutOfBounds(std::string_view name) {
   return Error("ERR_BUFFER_OUT_OF_BOUNDS",
                "\"" + std::string(name) + "\" is outside of buffer bounds");
 }
+Error errBufferOutOfBounds() {
+  return Error("ERR_BUFFER_OUT_OF_BOUNDS",
+               "Attempt to access memory outside buffer bounds");
+}
+Error errOutOfRange(std::string_view name, std::string_view range,
+                    std::string_view received) {
+  return Error("ERR_OUT_OF_RANGE", "The value of \"" + std::string(name) +
+                                       "\" is out of range. It must be " +
+                                       std::string(range) + ". Received " +
+                                       std::string(received));
+}
 Error errInvalidFdType(std::string_view type) {
   return Error("ERR_INVALID_FD_TYPE",
                "Unsupported fd type: " + std::string(type));
@@ -51,9 +62,11 @@ Error errInvalidArgValue(std::string_view name, std::string_view value) {
 Error errSocketBadPort(int port, bool given, bool allowZero) {
   std::string message = "Port should be ";
   message += allowZero ? ">=" : ">";
+  // Node's "Received type number (0)." and "Received undefined." speak of
+  // JavaScript values; a C++ port is an int, or was not passed at all.
   message += " 0 and < 65536. Received ";
-  message +=
-      given ? "type number (" + std::to_string(port) + ")." : "undefined.";
+  message += given ? std::to_string(port) + "."
+                   : "no port (the socket is not connected).";
   return Error("ERR_SOCKET_BAD_PORT", message);
 }
 

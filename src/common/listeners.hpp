@@ -22,6 +22,7 @@
 #include <new>
 #include <utility>
 
+#include "common/bytes_access.hpp"
 #include "dgram/socket.hpp"
 
 namespace dgram::detail {
@@ -165,8 +166,10 @@ class EventListeners {
     }
 
     void call() { fn.plain(); }
-    void call(const Bytes& msg, const RemoteInfo& rinfo) {
-      fn.message(msg, rinfo);
+    // Each listener gets its own lent Bytes, built in place as the
+    // std::function's argument: no copy of it, so no copy of the bytes.
+    void call(const ByteView& msg, const RemoteInfo& rinfo) {
+      fn.message(BytesAccess::lend(msg.data(), msg.size()), rinfo);
     }
     void call(const Error& error) { fn.error(error); }
 

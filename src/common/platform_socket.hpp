@@ -30,7 +30,7 @@ class LoopCore;
 struct SendRequest {
   /// The payload in pieces (one datagram). Points at the caller's memory
   /// during `send()`; `own()` copies it when it must outlive the call.
-  std::vector<Bytes> parts;
+  std::vector<ByteView> parts;
   std::vector<std::uint8_t> storage;
   bool owned = false;
   Endpoint destination;
@@ -53,7 +53,7 @@ struct SendRequest {
       // The steady state: one buffer, and a pooled request whose copy
       // already has its size.
       if (size) std::memcpy(storage.data(), parts.front().data(), size);
-      parts.front() = Bytes(storage.data(), size);
+      parts.front() = ByteView(storage.data(), size);
       owned = true;
       return;
     }

@@ -12,12 +12,36 @@ namespace {
 
 using detail::SocketImpl;
 
-Bytes slice(Bytes msg, std::size_t offset, std::size_t length) {
+ByteView slice(ByteView msg, std::size_t offset, std::size_t length) {
   if (offset > msg.size()) throw detail::errBufferOutOfBounds("offset");
   if (length > msg.size() - offset)
     throw detail::errBufferOutOfBounds("length");
-  return Bytes(msg.data() + offset, length);
+  return ByteView(msg.data() + offset, length);
 }
+
+// The pieces of a vector of Bytes as the views send() takes (a Bytes is
+// larger than a ByteView, so the vector is not an array of them). Lists of
+// up to kInline pieces, the common case, allocate nothing.
+class Views {
+ public:
+  explicit Views(const std::vector<Bytes>& list) {
+    ByteView* out = inline_;
+    if (list.size() > kInline) {
+      heap_.resize(list.size());
+      out = heap_.data();
+    }
+    for (std::size_t i = 0; i < list.size(); ++i)
+      out[i] = list[i];
+    data_ = out;
+  }
+  const ByteView* data() const noexcept { return data_; }
+
+ private:
+  static constexpr std::size_t kInline = 16;
+  ByteView inline_[kInline];
+  std::vector<ByteView> heap_;
+  const ByteView* data_ = nullptr;
+};
 
 }  // namespace
 
@@ -113,10 +137,10 @@ void Socket::disconnect() {
 // --- send
 // -----------------------------------------------------------------------
 
-void Socket::send(Bytes msg, int port, Host address, SendCallback cb) {
+void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
   impl().sendTo(msg, port, address, std::move(cb));
 }
-void Socket::send(Bytes msg, int port, Host address, const SendFrom& from,
+void Socket::send(ByteView msg, int port, Host address, const SendFrom& from,
                   SendCallback cb) {
   impl().send(&msg, 1, true, port, address, std::move(cb), &from);
 }
@@ -124,44 +148,50 @@ void Socket::takeAndSend(std::vector<std::uint8_t>& buffer, bool hasPort,
                          int port, Host address, SendCallback cb) {
   impl().sendBuffer(buffer, hasPort, port, address, std::move(cb));
 }
-void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
-                  Host address, SendCallback cb) {
-  Bytes part = slice(msg, offset, length);
+void Socket::send(ByteView msg, int port, SendCallback cb) {
+  impl().sendTo(msg, port, {}, std::move(cb));
+}
+void Socket::send(ByteView msg, std::size_t offset, std::size_t length,
+                  int port, Host address, SendCallback cb) {
+  ByteView part = slice(msg, offset, length);
   impl().send(&part, 1, true, port, address, std::move(cb));
 }
-void Socket::send(Bytes msg, std::size_t offset, std::size_t length, int port,
-                  SendCallback cb) {
-  Bytes part = slice(msg, offset, length);
+void Socket::send(ByteView msg, std::size_t offset, std::size_t length,
+                  int port, SendCallback cb) {
+  ByteView part = slice(msg, offset, length);
   impl().send(&part, 1, true, port, {}, std::move(cb));
 }
-void Socket::send(std::initializer_list<Bytes> list, int port, Host address,
+void Socket::send(std::initializer_list<ByteView> list, int port, Host address,
                   SendCallback cb) {
   impl().send(list.begin(), list.size(), true, port, address, std::move(cb));
 }
-void Socket::send(std::initializer_list<Bytes> list, int port,
+void Socket::send(std::initializer_list<ByteView> list, int port,
                   SendCallback cb) {
   impl().send(list.begin(), list.size(), true, port, {}, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, int port, Host address,
                   SendCallback cb) {
-  impl().send(list.data(), list.size(), true, port, address, std::move(cb));
+  Views views(list);
+  impl().send(views.data(), list.size(), true, port, address, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, int port, SendCallback cb) {
-  impl().send(list.data(), list.size(), true, port, {}, std::move(cb));
+  Views views(list);
+  impl().send(views.data(), list.size(), true, port, {}, std::move(cb));
 }
-void Socket::send(Bytes msg, SendCallback cb) {
+void Socket::send(ByteView msg, SendCallback cb) {
   impl().send(&msg, 1, false, 0, {}, std::move(cb));
 }
-void Socket::send(Bytes msg, std::size_t offset, std::size_t length,
+void Socket::send(ByteView msg, std::size_t offset, std::size_t length,
                   SendCallback cb) {
-  Bytes part = slice(msg, offset, length);
+  ByteView part = slice(msg, offset, length);
   impl().send(&part, 1, false, 0, {}, std::move(cb));
 }
-void Socket::send(std::initializer_list<Bytes> list, SendCallback cb) {
+void Socket::send(std::initializer_list<ByteView> list, SendCallback cb) {
   impl().send(list.begin(), list.size(), false, 0, {}, std::move(cb));
 }
 void Socket::send(const std::vector<Bytes>& list, SendCallback cb) {
-  impl().send(list.data(), list.size(), false, 0, {}, std::move(cb));
+  Views views(list);
+  impl().send(views.data(), list.size(), false, 0, {}, std::move(cb));
 }
 
 // --- the rest

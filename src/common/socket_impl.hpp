@@ -109,7 +109,7 @@ class SocketImpl : private SocketEvents {
   void connect(int port, std::string_view address, ConnectCallback cb);
   void disconnect();
   /// `from` (nullptr = none) is SendFrom's source, checked here.
-  void send(const Bytes* parts, std::size_t count, bool hasPort, int port,
+  void send(const ByteView* parts, std::size_t count, bool hasPort, int port,
             std::string_view address, SendCallback&& cb,
             const SendFrom* from = nullptr,
             std::vector<std::uint8_t>* buffer = nullptr);
@@ -118,7 +118,7 @@ class SocketImpl : private SocketEvents {
   void sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort, int port,
                   std::string_view address, SendCallback&& cb);
   /// send(msg, port, address, cb), the most common call.
-  void sendTo(const Bytes& msg, int port, std::string_view address,
+  void sendTo(const ByteView& msg, int port, std::string_view address,
               SendCallback&& cb);
   void close(Listener cb);
   AddressInfo address() const;
@@ -276,17 +276,17 @@ class SocketImpl : private SocketEvents {
   /// A request for a send of `parts` to `port` (unless connected).
   /// `buffer` (a handed-over payload, viewed by the one part) becomes the
   /// request's copy; nullptr for the copying forms.
-  OutgoingSend* makeSend(const Bytes* parts, std::size_t count, int port,
+  OutgoingSend* makeSend(const ByteView* parts, std::size_t count, int port,
                          SendCallback& cb,
                          std::vector<std::uint8_t>* buffer = nullptr);
   /// The steady state of a send to a numeric address in the loop's caches,
   /// on a bound, unconnected socket with nothing waiting: false (having
   /// done nothing) for any other send.
-  bool sendCached(const Bytes* parts, std::size_t count, int port,
+  bool sendCached(const ByteView* parts, std::size_t count, int port,
                   std::string_view address, SendCallback& cb,
                   std::vector<std::uint8_t>* buffer = nullptr);
   /// send() with a source to check or before the socket is bound.
-  void sendUnusual(const Bytes* parts, std::size_t count, int port,
+  void sendUnusual(const ByteView* parts, std::size_t count, int port,
                    std::string_view address, SendCallback& cb,
                    const SendFrom* from, std::vector<std::uint8_t>* buffer);
   void releaseRequest(OutgoingSend* request);

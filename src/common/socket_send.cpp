@@ -31,12 +31,12 @@ constexpr std::size_t kKeptRequests = 64;
 void SendRequest::copyPayload() {
   storage.resize(size);
   std::size_t offset = 0;
-  for (const Bytes& part : parts) {
+  for (const ByteView& part : parts) {
     if (part.size())
       std::memcpy(storage.data() + offset, part.data(), part.size());
     offset += part.size();
   }
-  parts.assign(1, Bytes(storage.data(), size));
+  parts.assign(1, ByteView(storage.data(), size));
   owned = true;
 }
 
@@ -108,8 +108,9 @@ OutgoingSend* SocketImpl::newRequest() {
   return request;
 }
 
-inline OutgoingSend* SocketImpl::makeSend(const Bytes* parts, std::size_t count,
-                                          int port, SendCallback& cb,
+inline OutgoingSend* SocketImpl::makeSend(const ByteView* parts,
+                                          std::size_t count, int port,
+                                          SendCallback& cb,
                                           std::vector<std::uint8_t>* buffer) {
   OutgoingSend* request = acquireRequest();
   if (count == 1) {
@@ -120,7 +121,7 @@ inline OutgoingSend* SocketImpl::makeSend(const Bytes* parts, std::size_t count,
       // and the caller gets the request's earlier one, emptied.
       request->storage.swap(*buffer);
       buffer->clear();
-      request->parts.front() = Bytes(request->storage.data(), request->size);
+      request->parts.front() = ByteView(request->storage.data(), request->size);
       request->owned = true;
     }
   } else {
@@ -161,7 +162,7 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
       std::vector<std::uint8_t>().swap(request->storage);
   }
   if (request->parts.capacity() > kKeptParts)
-    std::vector<Bytes>().swap(request->parts);
+    std::vector<ByteView>().swap(request->parts);
   request->next = state.free;
   state.free = request;
   ++state.freeCount;
@@ -200,7 +201,7 @@ inline bool SocketImpl::cachedNumeric(std::string_view host,
   return false;
 }
 
-inline bool SocketImpl::sendCached(const Bytes* parts, std::size_t count,
+inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
                                    int port, std::string_view address,
                                    SendCallback& cb,
                                    std::vector<std::uint8_t>* buffer) {
@@ -224,7 +225,7 @@ inline bool SocketImpl::sendCached(const Bytes* parts, std::size_t count,
   return true;
 }
 
-void SocketImpl::sendTo(const Bytes& msg, int port, std::string_view address,
+void SocketImpl::sendTo(const ByteView& msg, int port, std::string_view address,
                         SendCallback&& cb) {
   // None of send()'s checks can fail here (not connected, a valid port,
   // open), so the steady state goes first.
@@ -234,7 +235,7 @@ void SocketImpl::sendTo(const Bytes& msg, int port, std::string_view address,
   send(&msg, 1, true, port, address, std::move(cb));
 }
 
-void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
+void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
                       int port, std::string_view address, SendCallback&& cb,
                       const SendFrom* from, std::vector<std::uint8_t>* buffer) {
   // The checks and their order are Node's: connection state, port, health.
@@ -257,7 +258,7 @@ void SocketImpl::send(const Bytes* parts, std::size_t count, bool hasPort,
 void SocketImpl::sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort,
                             int port, std::string_view address,
                             SendCallback&& cb) {
-  Bytes view(buffer.data(), buffer.size());
+  ByteView view(buffer.data(), buffer.size());
   // As sendTo: the steady state first, when none of the checks can fail.
   if (hasPort && port >= 1 && port <= 65535 && !closed_ &&
       sendCached(&view, 1, port, address, cb, &buffer))
@@ -265,7 +266,7 @@ void SocketImpl::sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort,
   send(&view, 1, hasPort, port, address, std::move(cb), nullptr, &buffer);
 }
 
-void SocketImpl::sendUnusual(const Bytes* parts, std::size_t count, int port,
+void SocketImpl::sendUnusual(const ByteView* parts, std::size_t count, int port,
                              std::string_view address, SendCallback& cb,
                              const SendFrom* from,
                              std::vector<std::uint8_t>* buffer) {
@@ -565,7 +566,7 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
   remote.port = arrival.from.port;
   remote.size = size;
   remote.tos = arrival.tos;
-  listeners_.emit(Event::message, Bytes(data, size), remote);
+  listeners_.emit(Event::message, ByteView(data, size), remote);
 }
 
 bool SocketImpl::describeUnusual(const Arrival& arrival) {

@@ -22,6 +22,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/platform_socket_space.hpp"
+#include "common/receive_window.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -487,7 +488,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       unsigned run = 0;
       for (;;) {
         // A queued request owns its payload: one part (SendQueue::push).
-        const Bytes& payload = request->parts.front();
+        const ByteView& payload = request->parts.front();
         iov[used].iov_base = const_cast<std::uint8_t*>(payload.data());
         iov[used].iov_len = payload.size();
         ++used;
@@ -553,6 +554,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     std::uint8_t* arena = loop().receiveArena(kReceiveBatch * kReceiveSlot);
     for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
       if (!receiving_ || fd_ < 0) return;
+      ReceiveWindow window(arena, kReceiveBatch * kReceiveSlot);
       int got = receiveBatch(arena);
       // A short batch emptied the kernel's queue: another read now would
       // only say EAGAIN (one system call per datagram in a ping-pong).
@@ -576,6 +578,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       });
     } while (count < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
     headers.used(count);
+    // From here on each datagram is open only to its own listeners.
+    closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
@@ -610,6 +614,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       sockaddr_storage from;
+      openReceiveMemory(arena, kReceiveSlot);  // each read reuses slot 0
       iovec iov{arena, kReceiveSlot};
       msghdr message{};
       message.msg_name = &from;
@@ -628,6 +633,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           return ::recvmsg(fd_, &message, MSG_DONTWAIT);
         });
       } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
+      closeReceiveMemory(arena, kReceiveSlot);
       if (size < 0) return count > 0 ? count : readFailed();
       std::size_t done = 0;
       deliver(arena, static_cast<std::size_t>(size), message, false, done);
@@ -661,6 +667,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       std::size_t piece = length - done < segment ? length - done : segment;
       const std::uint8_t* at = bytes + done;
       done += piece;
+      LentDatagram lent(at, piece);
       if (hold)
         events_.holdDatagram(at, piece, arrival);
       else
@@ -678,6 +685,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       return;
     arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
     done = size < kReceiveSlot ? size : kReceiveSlot;
+    LentDatagram lent(data, done);
     events_.onDatagram(static_cast<const std::uint8_t*>(data), done, arrival);
   }
 

@@ -51,7 +51,7 @@ class Session {
   std::string destination() const;
 
   // Receiving (session_receive.cpp).
-  void onMessage(dgram::Bytes msg, const dgram::RemoteInfo& rinfo);
+  void onMessage(const dgram::Bytes& msg, const dgram::RemoteInfo& rinfo);
   void answerFloodEnd(const dgram::RemoteInfo& rinfo);
   void output(std::string_view payload, const dgram::RemoteInfo& rinfo);
   void runExec(std::string_view payload, const dgram::RemoteInfo& rinfo);

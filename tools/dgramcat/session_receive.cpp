@@ -6,7 +6,8 @@
 
 namespace dgramcat {
 
-void Session::onMessage(dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+void Session::onMessage(const dgram::Bytes& msg,
+                        const dgram::RemoteInfo& rinfo) {
   if (workDone_ || finished_) return;  // past --count
   const std::string_view payload = msg.view();
   lastActivity_ = Clock::now();
