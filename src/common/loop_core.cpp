@@ -110,8 +110,9 @@ void LoopCore::runPostedCalls() {
   postedCount_.fetch_sub(posted.size());
 }
 
-int LoopCore::pollTimeout(int requestedMs,
-                          std::optional<Timers::Clock::time_point> now) {
+// Inline: runOnce calls it once per turn, the usual turn of a busy loop.
+inline int LoopCore::pollTimeout(int requestedMs,
+                                 std::optional<Timers::Clock::time_point> now) {
   if (!deferred_.empty() || postedCount_.load() > 0 || stopRequested_.load())
     return 0;
   int timeout = requestedMs;

@@ -268,10 +268,18 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       request.own();
     }
     iovec iov[kMaxParts];
+    const ByteView* parts = request.parts.data();
     std::size_t count = request.parts.size();
-    for (std::size_t i = 0; i < count; ++i) {
-      iov[i].iov_base = const_cast<std::uint8_t*>(request.parts[i].data());
-      iov[i].iov_len = request.parts[i].size();
+    if (count == 1) {
+      // The usual datagram, one piece (every queued one is: it owns its
+      // copy): no loop.
+      iov[0].iov_base = const_cast<std::uint8_t*>(parts->data());
+      iov[0].iov_len = parts->size();
+    } else {
+      for (std::size_t i = 0; i < count; ++i) {
+        iov[i].iov_base = const_cast<std::uint8_t*>(parts[i].data());
+        iov[i].iov_len = parts[i].size();
+      }
     }
     sockaddr_storage sa;
     msghdr message{};
