@@ -290,6 +290,8 @@ class SocketImpl : private SocketEvents {
                    std::string_view address, SendCallback& cb,
                    const SendFrom* from, std::vector<std::uint8_t>* buffer);
   void releaseRequest(OutgoingSend* request);
+  /// releaseRequest() for the usual request: sent, nothing to report.
+  void recycleSent(OutgoingSend* request);
   /// Sends to `host` (the user's text, or the request's own copy for a
   /// send that waited for 'listening').
   void startSend(OutgoingSend* request, std::string_view host);

@@ -137,6 +137,30 @@ inline OutgoingSend* SocketImpl::makeSend(const ByteView* parts,
   return request;
 }
 
+inline void SocketImpl::recycleSent(OutgoingSend* request) {
+  // releaseRequest() for a request that went out with nothing to report
+  // (no callback, no error), one datagram in one kept piece, whose copy
+  // the free list keeps: only what such a send sets is reset.
+  SendState& state = *sends_;  // made with the request
+  if (request->error || request->resolved || request->hasSource ||
+      request->parts.capacity() > kKeptParts ||
+      request->storage.capacity() > kKeptPayload ||
+      state.freeCount >= kKeptRequests) {
+    releaseRequest(request);
+    return;
+  }
+  request->result = {};
+  request->parts.clear();
+  request->owned = false;
+  request->hasDestination = false;
+  request->addressIsDestination = false;
+  if (!request->address.empty()) request->address.clear();
+  loop_.removeRequest();
+  request->next = state.free;
+  state.free = request;
+  ++state.freeCount;
+}
+
 void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->callback = nullptr;
   request->error.reset();
@@ -452,9 +476,11 @@ void SocketImpl::flushCompletions() {
     OutgoingSend* rest = nextOf(request);
     if (!request->error && !request->result && request->callback) {
       // The usual completion: it went out, and a callback wants to know.
-      SendCallback callback = std::move(request->callback);
+      // (A swap leaves the request's callback empty, as recycling needs.)
+      SendCallback callback;
+      callback.swap(request->callback);
       std::size_t bytes = request->size;
-      releaseRequest(request);
+      recycleSent(request);
       try {
         callback(std::nullopt, bytes);
       } catch (...) {
@@ -641,7 +667,7 @@ void SocketEvents::onSendDone(SendRequest* request, SysError error) {
   auto* outgoing = static_cast<OutgoingSend*>(request);
   if (!error && !outgoing->callback && !outgoing->error) {
     // It went out and nobody asks: nothing to report.
-    socket.releaseRequest(outgoing);
+    socket.recycleSent(outgoing);
     return;
   }
   socket.onSendDone(request, error);
