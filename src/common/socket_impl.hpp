@@ -454,13 +454,16 @@ void SocketImpl::later(F fn) {
 
 template <typename F>
 void SocketImpl::enter(F&& fn) {
-  // `hold` outlives the release below: the socket ends, if it does, only
-  // when this returns.
-  std::shared_ptr<Socket> hold = self_;
+  // Nothing but the loop's reference can end the socket while `fn` runs
+  // (the user's may go, `self_` stays while busy()), so it is not copied
+  // for the call: letting go of it afterwards, if nothing is left to do,
+  // is the last thing done with the socket.
   struct Settle {
     SocketImpl& socket;
     ~Settle() {
-      if (socket.self_ && !socket.busy()) socket.self_.reset();
+      if (socket.self_ && !socket.busy()) {
+        std::shared_ptr<Socket> last = std::move(socket.self_);
+      }
     }
   } settle{*this};
   fn();
