@@ -171,7 +171,13 @@ void SocketImpl::abandon() {
 // --- lifetime ---------------------------------------------------------------
 
 void SocketImpl::takeLoopReference() {
-  self_ = token().lock();
+  // As token().lock(), without the weak reference's copy (two atomic
+  // operations): none while the last user reference is going (the
+  // socket is being destroyed).
+  try {
+    self_ = owner().shared_from_this();
+  } catch (const std::bad_weak_ptr&) {
+  }
 }
 
 void SocketImpl::releaseCallbacks() {
