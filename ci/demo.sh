@@ -12,6 +12,10 @@ cmake --build build/demo -j "$(nproc 2>/dev/null || echo 2)" --target dgramcat >
 dgramcat=build/demo/tools/dgramcat
 
 port=41234
+# The port of Node's example, which ci/windows-wine.sh's server.exe binds
+# too: one at a time on a shared machine.
+exec 9>"${TMPDIR:-/tmp}/dgram-port-41234.lock"
+flock -w 600 9
 "$dgramcat" -l "$port" -b 127.0.0.1 --count 1 --timeout 5 &
 listener=$!
 sleep 0.3

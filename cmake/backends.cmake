@@ -27,6 +27,7 @@ if(WIN32)
     src/win32/error_map.cpp
     src/win32/interfaces.cpp
     src/win32/signal_source.cpp
+    src/win32/udp_errors.cpp
     src/win32/udp_io.cpp
     src/win32/winsock.cpp)
   list(APPEND dgram_platform_libraries ws2_32 iphlpapi)

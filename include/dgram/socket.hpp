@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "dgram/abort.hpp"
@@ -351,6 +352,26 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
             SendCallback cb = {});
   /// `socket.send(msg, port, cb)`.
   void send(ByteView msg, int port, SendCallback cb);
+  /// Beyond Node: `send(msg, port[, address][, cb])` that takes `buffer`
+  /// (a `std::vector<std::uint8_t>` rvalue) over instead of copying it:
+  /// the copy is a cost for large datagrams. On return `buffer` is empty,
+  /// but may hold the capacity of a buffer handed over earlier and sent
+  /// since, so a sender that refills it and sends again allocates
+  /// nothing. A vector that is not an rvalue goes to the copying form.
+  /// Throws as the copying form, and then leaves `buffer` as it was.
+  /// (Templates, so that a braced list of strings never reads as a
+  /// vector's iterator pair.)
+  template <typename V, typename = std::enable_if_t<
+                            std::is_same_v<V, std::vector<std::uint8_t>>>>
+  void send(V&& buffer, int port, Host address = {}, SendCallback cb = {}) {
+    takeAndSend(buffer, true, port, address, std::move(cb));
+  }
+  /// Beyond Node: `send(buffer, port, cb)`, taking `buffer` over.
+  template <typename V, typename = std::enable_if_t<
+                            std::is_same_v<V, std::vector<std::uint8_t>>>>
+  void send(V&& buffer, int port, SendCallback cb) {
+    takeAndSend(buffer, true, port, Host{}, std::move(cb));
+  }
   /// `socket.send(msg, offset, length, port[, address][, cb])`: sends
   /// `length` bytes from `offset`; throws `ERR_BUFFER_OUT_OF_BOUNDS` past
   /// the end, otherwise as `send(msg, port, ...)`.
@@ -383,6 +404,13 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
             SendCallback cb = {});
   void send(std::initializer_list<ByteView> list, SendCallback cb = {});
   void send(const std::vector<Bytes>& list, SendCallback cb = {});
+  /// Beyond Node: the connected `send(msg[, cb])`, taking `buffer` over
+  /// as the unconnected form above does.
+  template <typename V, typename = std::enable_if_t<
+                            std::is_same_v<V, std::vector<std::uint8_t>>>>
+  void send(V&& buffer, SendCallback cb = {}) {
+    takeAndSend(buffer, false, 0, Host{}, std::move(cb));
+  }
   ///@}
 
   // --- close --------------------------------------------------------------
@@ -426,7 +454,11 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `EBADF` when unbound, `EINVAL` unparsable, `EADDRNOTAVAIL` unknown.
   void setMulticastInterface(std::string_view multicastInterface);
   /// `socket.setMulticastLoopback(flag)`: returns `flag`. Throws `EBADF`
-  /// when unbound.
+  /// when unbound. Where it applies differs, as in Node: on Linux and the
+  /// BSDs the sending socket decides whether its own multicast datagrams
+  /// come back to this host; on Windows (`IP_MULTICAST_LOOP` on the
+  /// receiving side) the receiving socket decides whether it hears the
+  /// datagrams this host sent.
   bool setMulticastLoopback(bool flag);
   /// `socket.setMulticastTTL(ttl)`, 0..255: returns `ttl`. Throws `EINVAL`
   /// out of range, `EBADF` when unbound.
@@ -438,7 +470,10 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// IPV6_TCLASS, and IP_TOS for the IPv4 traffic of a dual-stack socket)
   /// of the datagrams it sends, 0..255: DSCP in the six high bits, ECN in
   /// the two low ones. Returns `tos`. Throws `EINVAL` out of range, `EBADF`
-  /// when unbound, or the system's error (syscall setTOS).
+  /// when unbound, or the system's error (syscall setTOS): `ENOTSUP` on a
+  /// udp6 socket where the system has no `IPV6_TCLASS` socket option
+  /// (older Windows builds, wine). Windows accepts `IP_TOS` but, without
+  /// a QoS policy, may leave the byte off the wire.
   int setTOS(int tos);
 
   // --- buffers and queue
@@ -567,6 +602,10 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
                                                         MessageListener);
   Impl& impl() noexcept;
   const Impl& impl() const noexcept;
+  // The send forms that take a vector over (templates, so that a braced
+  // list of strings never reads as a vector's iterator pair).
+  void takeAndSend(std::vector<std::uint8_t>& buffer, bool hasPort, int port,
+                   Host address, SendCallback cb);
 };
 
 /// `dgram.createSocket('udp4' | 'udp6'[, onMessage])` on the default loop;

@@ -33,6 +33,9 @@ enum class Call : unsigned char {
   recvmmsg,   ///< a batch read (recvmmsg / recvmsg / WSARecvFrom)
   pollerCtl,  ///< registering interest (epoll_ctl / kevent / poll set)
   fcntl,      ///< descriptor flags
+  /// The status a zero-byte receive peek completed with (IOCP): an armed
+  /// fault replaces it, as if the kernel had reported that error.
+  receivePeek,
   count_
 };
 

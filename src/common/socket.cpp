@@ -140,14 +140,18 @@ void Socket::disconnect() {
 // -----------------------------------------------------------------------
 
 void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
-  impl().send(&msg, 1, true, port, address, std::move(cb));
+  impl().sendTo(msg, port, address, std::move(cb));
 }
 void Socket::send(ByteView msg, int port, Host address, const SendFrom& from,
                   SendCallback cb) {
   impl().send(&msg, 1, true, port, address, std::move(cb), &from);
 }
+void Socket::takeAndSend(std::vector<std::uint8_t>& buffer, bool hasPort,
+                         int port, Host address, SendCallback cb) {
+  impl().sendBuffer(buffer, hasPort, port, address, std::move(cb));
+}
 void Socket::send(ByteView msg, int port, SendCallback cb) {
-  impl().send(&msg, 1, true, port, {}, std::move(cb));
+  impl().sendTo(msg, port, {}, std::move(cb));
 }
 void Socket::send(ByteView msg, std::size_t offset, std::size_t length,
                   int port, Host address, SendCallback cb) {
@@ -303,11 +307,12 @@ void Socket::disconnect(std::optional<Error>& error) {
 void Socket::send(ByteView msg, int port, Host address, SendCallback cb,
                   std::optional<Error>& error) {
   error.reset();
-  impl().send(&msg, 1, true, port, address, std::move(cb), nullptr, &error);
+  impl().send(&msg, 1, true, port, address, std::move(cb), nullptr, nullptr,
+              &error);
 }
 void Socket::send(ByteView msg, SendCallback cb, std::optional<Error>& error) {
   error.reset();
-  impl().send(&msg, 1, false, 0, {}, std::move(cb), nullptr, &error);
+  impl().send(&msg, 1, false, 0, {}, std::move(cb), nullptr, nullptr, &error);
 }
 Socket& Socket::close(Listener cb, std::optional<Error>& error) {
   error.reset();

@@ -13,7 +13,11 @@ namespace {
 
 AddressInfo toAddressInfo(const Endpoint& endpoint) {
   AddressInfo info;
-  info.address = toIpString(endpoint.ip, indexToZone);
+  // As Node: a zone only on a link-local address ("fe80::1%eth0"); a
+  // socket bound to "ff02::1%lo" is at "ff02::1".
+  IpAddress ip = endpoint.ip;
+  if (!isLinkLocalUnicast(ip)) ip.scopeId = 0;
+  info.address = toIpString(ip, indexToZone);
   info.family = endpoint.ip.family;
   info.port = endpoint.port;
   return info;
@@ -26,7 +30,7 @@ Error einval(const char* syscall) {
 }  // namespace
 
 AddressInfo SocketImpl::address(ErrorSink sink) const {
-  if (!healthCheck(sink) || !requireBound("getsockname", sink)) return {};
+  if (!healthy(sink) || !requireBound("getsockname", sink)) return {};
   Endpoint local;
   if (SysError err = io()->localAddress(local)) {
     fail(sink, errnoException(err, "getsockname"));
@@ -36,7 +40,7 @@ AddressInfo SocketImpl::address(ErrorSink sink) const {
 }
 
 AddressInfo SocketImpl::remoteAddress(ErrorSink sink) const {
-  if (!healthCheck(sink)) return {};
+  if (!healthy(sink)) return {};
   if (connectState_ != ConnectState::connected) {
     fail(sink, errSocketNotConnected());
     return {};
@@ -50,13 +54,13 @@ AddressInfo SocketImpl::remoteAddress(ErrorSink sink) const {
 }
 
 void SocketImpl::setBroadcast(bool flag, ErrorSink sink) {
-  if (!healthCheck(sink) || !requireBound("setBroadcast", sink)) return;
+  if (!healthy(sink) || !requireBound("setBroadcast", sink)) return;
   if (SysError err = io()->setBroadcast(flag))
     fail(sink, errnoException(err, "setBroadcast"));
 }
 
 void SocketImpl::setTTL(int ttl, ErrorSink sink) {
-  if (!healthCheck(sink)) return;
+  if (!healthy(sink)) return;
   if (ttl < 1 || ttl > 255) return void(fail(sink, einval("setTTL")));
   if (!requireBound("setTTL", sink)) return;
   if (SysError err = io()->setTTL(ttl))
@@ -64,7 +68,7 @@ void SocketImpl::setTTL(int ttl, ErrorSink sink) {
 }
 
 void SocketImpl::setTOS(int tos, ErrorSink sink) {
-  if (!healthCheck(sink)) return;
+  if (!healthy(sink)) return;
   if (tos < 0 || tos > 255) return void(fail(sink, einval("setTOS")));
   if (!requireBound("setTOS", sink)) return;
   if (SysError err = io()->setTOS(tos))
@@ -72,7 +76,7 @@ void SocketImpl::setTOS(int tos, ErrorSink sink) {
 }
 
 void SocketImpl::setMulticastTTL(int ttl, ErrorSink sink) {
-  if (!healthCheck(sink)) return;
+  if (!healthy(sink)) return;
   if (ttl < 0 || ttl > 255) return void(fail(sink, einval("setMulticastTTL")));
   if (!requireBound("setMulticastTTL", sink)) return;
   if (SysError err = io()->setMulticastTTL(ttl))
@@ -80,13 +84,13 @@ void SocketImpl::setMulticastTTL(int ttl, ErrorSink sink) {
 }
 
 void SocketImpl::setMulticastLoopback(bool flag, ErrorSink sink) {
-  if (!healthCheck(sink) || !requireBound("setMulticastLoopback", sink)) return;
+  if (!healthy(sink) || !requireBound("setMulticastLoopback", sink)) return;
   if (SysError err = io()->setMulticastLoopback(flag))
     fail(sink, errnoException(err, "setMulticastLoopback"));
 }
 
 void SocketImpl::setMulticastInterface(std::string_view iface, ErrorSink sink) {
-  if (!healthCheck(sink)) return;
+  if (!healthy(sink)) return;
   // IPv6 takes "::%eth1" or "%eth1"-style forms: an address with a zone
   // whose scope id names the interface.
   std::string text(iface);
@@ -108,22 +112,58 @@ void SocketImpl::setMulticastInterface(std::string_view iface, ErrorSink sink) {
 
 bool SocketImpl::bindForMembership(ErrorSink sink) {
   // Node (through libuv) binds an unbound socket to a random port on every
-  // interface before joining; here it also becomes 'listening'.
-  if (bindState_ != BindState::unbound) return true;
+  // interface before joining, at once; here it also becomes 'listening',
+  // on a later turn, the way every bind does (startBinding).
   if (SysError err = openAndBind(anyAddress(family()), 0))
     return fail(sink, errnoException(err, "bind"));
-  bindState_ = BindState::binding;
-  std::weak_ptr<Socket> alive = token();
-  loop_.defer([this, alive] {
-    if (!alive.expired() && !closed_) startListening();
+  startBinding();
+  later([this] {
+    if (!closed_) startListening();
   });
   return true;
+}
+
+SysError SocketImpl::applyMembership(const PendingMembership& membership) {
+  const IpAddress* iface = membership.iface ? &*membership.iface : nullptr;
+  if (membership.source)
+    return io()->sourceMembership(*membership.source, membership.group, iface,
+                                  membership.join);
+  return io()->membership(membership.group, iface, membership.join);
+}
+
+void SocketImpl::requestMembership(PendingMembership membership,
+                                   ErrorSink sink) {
+  // The platform socket is reached only once it is open and bound: an
+  // unbound socket binds now; one whose bind waits for its turn (or a
+  // lookup) has none yet, and the membership waits behind the bind, in
+  // call order with the sends and connects queued there. It does not
+  // hold back close() as they do (Node's queue is for sends): a socket
+  // closed before it is bound never applies it.
+  if (bindState_ == BindState::unbound && !bindForMembership(sink)) return;
+  if (!io() || !io()->isOpen()) {
+    rare().pending.emplace_back(std::move(membership));
+    return;
+  }
+  if (SysError err = applyMembership(membership))
+    fail(sink, errnoException(err, membership.syscall));
+}
+
+void SocketImpl::applyQueuedMembership(const PendingMembership& membership) {
+  // Past the call that asked for it: what the kernel refuses is an
+  // 'error', emitted on its own turn (the deferred path, as for every
+  // platform error).
+  if (SysError err = applyMembership(membership)) {
+    Error error = errnoException(err, membership.syscall);
+    later([this, error] {
+      if (!closed_) emitError(error);
+    });
+  }
 }
 
 void SocketImpl::membership(std::string_view group, std::string_view iface,
                             bool join, ErrorSink sink) {
   const char* syscall = join ? "addMembership" : "dropMembership";
-  if (!healthCheck(sink)) return;
+  if (!healthy(sink)) return;
   if (group.empty())
     return void(fail(sink, errMissingArgs("multicastAddress")));
   // An IPv6 socket may join IPv4 groups too (dual stack), as in Node.
@@ -136,10 +176,8 @@ void SocketImpl::membership(std::string_view group, std::string_view iface,
     ifaceIp = parseIp(iface, groupIp->family, zoneToIndex);
     if (!ifaceIp) return void(fail(sink, einval(syscall)));
   }
-  if (!bindForMembership(sink)) return;
-  if (SysError err =
-          io()->membership(*groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
-    fail(sink, errnoException(err, syscall));
+  requestMembership(
+      PendingMembership{*groupIp, ifaceIp, std::nullopt, join, syscall}, sink);
 }
 
 void SocketImpl::sourceMembership(std::string_view source,
@@ -148,7 +186,7 @@ void SocketImpl::sourceMembership(std::string_view source,
                                   ErrorSink sink) {
   const char* syscall =
       join ? "addSourceSpecificMembership" : "dropSourceSpecificMembership";
-  if (!healthCheck(sink)) return;
+  if (!healthy(sink)) return;
   // Node checks only that both are strings: an empty one is not "missing"
   // there (unlike addMembership's group) but fails to parse, EINVAL.
   auto sourceIp = parseIp(source, family(), zoneToIndex);
@@ -159,15 +197,13 @@ void SocketImpl::sourceMembership(std::string_view source,
     ifaceIp = parseIp(iface, family(), zoneToIndex);
     if (!ifaceIp) return void(fail(sink, einval(syscall)));
   }
-  if (!bindForMembership(sink)) return;
-  if (SysError err = io()->sourceMembership(
-          *sourceIp, *groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
-    fail(sink, errnoException(err, syscall));
+  requestMembership(
+      PendingMembership{*groupIp, ifaceIp, *sourceIp, join, syscall}, sink);
 }
 
 int SocketImpl::bufferSize(BufferKind kind, std::optional<int> size,
                            ErrorSink sink) {
-  if (!healthCheck(sink)) return 0;
+  if (!healthy(sink)) return 0;
   bool recv = kind == BufferKind::receive;
   if (size && *size <= 0) return fail(sink, errSocketBadBufferSize()), 0;
   if (!io() || !io()->isOpen())

@@ -77,7 +77,7 @@ class KqueuePoller final : public Poller {
         events_[i].ident = static_cast<uintptr_t>(-1);
   }
 
-  void wait(int timeoutMs) override {
+  bool wait(int timeoutMs) override {
     timespec timeout{};
     timespec* limit = nullptr;
     if (timeoutMs >= 0) {
@@ -89,7 +89,7 @@ class KqueuePoller final : public Poller {
     if (count < 0) {
       // EINTR (a signal) is an early return the loop already copes with;
       // anything else means the queue itself is broken.
-      if (errno == EINTR) return;
+      if (errno == EINTR) return false;
       detail::throwError(errnoException(sysErrorFromErrno(errno), "kevent"));
     }
     count_ = count;
@@ -101,6 +101,7 @@ class KqueuePoller final : public Poller {
       DGRAM_RETHROW;
     }
     count_ = next_ = 0;
+    return count > 0;
   }
 
  private:

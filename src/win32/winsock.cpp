@@ -1,4 +1,4 @@
-// WSAStartup/WSACleanup, hidden inside the library.
+// WSAStartup, once per process, hidden inside the library.
 // Layer: platform (IOCP).
 #include "win32/winsock.hpp"
 
@@ -18,21 +18,17 @@
 namespace dgram::detail {
 namespace {
 
-// Started by the first loop; cleaned up when static objects are destroyed.
-// A loop that is itself a static object (Loop::defaultLoop) finished its
-// constructor after this one did, so it is destroyed first: its sockets
-// are closed before WSACleanup runs.
+// Started by the first loop, never cleaned up. WSACleanup would run from
+// a static destructor: in a DLL that is DLL_PROCESS_DETACH, under the
+// loader lock, where Winsock may unload its provider DLLs (and a loop
+// that is itself a static object may still be closing sockets). Process
+// exit releases Winsock anyway; libuv never calls WSACleanup either.
 class WinsockSession {
  public:
   WinsockSession() {
     WSADATA data;
     error_ = ::WSAStartup(MAKEWORD(2, 2), &data);
   }
-  ~WinsockSession() {
-    if (error_ == 0) ::WSACleanup();
-  }
-  WinsockSession(const WinsockSession&) = delete;
-  WinsockSession& operator=(const WinsockSession&) = delete;
 
   int error() const noexcept { return error_; }
 
