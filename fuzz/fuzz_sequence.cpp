@@ -165,6 +165,7 @@ class Harness {
       } catch (const Thrown&) {
         // A custom lookup threw out of the call that ran it (send, bind,
         // connect, membership): the program goes on.
+        if (tracing()) std::fprintf(stderr, "seq:   a lookup threw\n");
         ++caught_;
       }
     }
@@ -292,6 +293,8 @@ class Harness {
       f();
     } catch (const dgram::Error& e) {
       checkError(e, call);
+      if (tracing())
+        std::fprintf(stderr, "seq:   %s threw %s\n", call, e.what());
       thrown = e;
     }
     if (record.abandoned)
@@ -1047,10 +1050,13 @@ class Harness {
     try {
       alive = loop().runOnce(timeout);
     } catch (const Thrown&) {
+      if (tracing()) std::fprintf(stderr, "seq:   runOnce threw\n");
       ++caught_;
     } catch (const dgram::Error& e) {
       // An 'error' without a listener; Node would crash the process.
       checkError(e, "runOnce");
+      if (tracing())
+        std::fprintf(stderr, "seq:   runOnce threw %s\n", e.what());
     }
     --inRunOnce_;
     fuzz::check(caught_ <= thrown_, "an exception left runOnce twice");
@@ -1093,6 +1099,9 @@ class Harness {
   void received(int index, const dgram::Bytes& msg,
                 const dgram::RemoteInfo& r) {
     inLoopCheck("the first 'message' listener");
+    if (tracing())
+      std::fprintf(stderr, "seq:   #%d got %zu bytes from %s\n", index,
+                   msg.size(), r.address.c_str());
     auto from = dgram::detail::parseIp(r.address.view(), r.family,
                                        dgram::detail::zoneToIndex);
     fuzz::check(from && fuzz::isLoopback(*from),
