@@ -55,7 +55,9 @@
 #include "fuzz_support.hpp"
 #include "sequence/alphabet.hpp"
 #include "sequence/faults.hpp"
+#include "sequence/ledger.hpp"
 #include "sequence/lookup.hpp"
+#include "sequence/on_this_host.hpp"
 
 namespace {
 
@@ -66,6 +68,7 @@ using seq::Deed;
 using seq::kSlots;
 using seq::Op;
 using seq::Thrown;
+using seq::tracing;
 
 constexpr std::uint8_t kMagic[2] = {0xd9, 0x7a};  // marks a tracked datagram
 
@@ -86,13 +89,6 @@ bool avoided(const std::string& name) {
   return list.find("," + name + ",") != std::string::npos;
 }
 
-/// DGRAM_SEQ_TRACE=1 prints the program's operations as they run (to
-/// read a finding, or check what a seed reaches).
-bool tracing() {
-  static const bool on = std::getenv("DGRAM_SEQ_TRACE") != nullptr;
-  return on;
-}
-
 /// `text` with NUL bytes shown as \0 (fprintf would stop at them).
 std::string printable(std::string text) {
   for (std::size_t i = text.find('\0'); i != std::string::npos;
@@ -106,19 +102,6 @@ void checkError(const dgram::Error& e, const std::string& where) {
                                              "' is not a Node error code (" +
                                              e.what() + ")");
 }
-
-/// One registered callback and how often it may and did run.
-struct Expectation {
-  std::string what;
-  int calls = 0;
-  bool registering = true;  // the registering call has not returned yet
-  bool cancelled = false;   // never to run (a throwing call, a cleared timer)
-  bool optional = false;    // may be skipped: a listener ahead of it threw
-  int connectOf = -1;       // a connect callback: the record it belongs to
-  int loop = 0;             // the loop it was registered on
-  bool repeats = false;     // an interval: any number of runs
-  bool armed = true;        // a timeout: may run (once per arming)
-};
 
 /// A socket created by this input (sockets outlive their slot).
 struct Record {
@@ -313,10 +296,10 @@ class Harness {
     try {
       threw = attempt(record, call, f);
     } catch (...) {
-      registered(id, true);
+      ledger_.registered(id, true);
       throw;
     }
-    registered(id, threw);
+    ledger_.registered(id, threw);
     return threw;
   }
 
@@ -347,10 +330,10 @@ class Harness {
     Record& record = records_[index];
     record.weak = socket;
     record.type = type;
-    record.loop = loopNumber_;
+    record.loop = ledger_.loop();
     record.customLookup = bool(options.lookup);
     socket->on(dgram::listening, [this, index] {
-      inLoopCheck("'listening'");
+      ledger_.inLoop("'listening'");
       Record& r = records_[index];
       if (tracing()) std::fprintf(stderr, "seq:   'listening' of #%d\n", index);
       ++r.listenings;
@@ -360,13 +343,13 @@ class Harness {
                   "address() failed in 'listening'");
     });
     socket->on(dgram::close, [this, index] {
-      inLoopCheck("'close'");
+      ledger_.inLoop("'close'");
       ++records_[index].closes;
       fuzz::check(records_[index].closes == 1, "'close' emitted twice");
     });
     if (useErrorListeners_)
       socket->on(dgram::error, [this, index](const dgram::Error& e) {
-        inLoopCheck("'error'");
+        ledger_.inLoop("'error'");
         if (tracing())
           std::fprintf(stderr, "seq:   'error' of #%d: %s\n", index, e.what());
         checkError(e, "'error'");
@@ -389,9 +372,9 @@ class Harness {
       return;
     }
     // Checked against 'listening' at the end (an error skips both).
-    int id = expect("bind callback", true);
+    int id = ledger_.expect("bind callback", true);
     bool threw = attemptRegistering(record, "bind", id, [&] {
-      socket->bind(0, host, [this, id] { ran(id); });
+      socket->bind(0, host, [this, id] { ledger_.ran(id); });
     });
     if (!threw) record.bindExpectation = id;
   }
@@ -464,14 +447,14 @@ class Harness {
     }
     // Optional if a 'connect' listener throws ahead of it, known only at
     // the end: the callback joins the listeners once the bind is done.
-    int id = expect("connect callback", false);
-    expectations_[id].connectOf = slotRecord_[slot];
+    int id = ledger_.expect("connect callback", false);
+    ledger_[id].connectOf = slotRecord_[slot];
     bool threw = true;
     try {
       threw = attemptRegistering(record, "connect", id, [&] {
         socket->connect(d.port, d.host,
                         [this, id](const std::optional<dgram::Error>& err) {
-                          ran(id);
+                          ledger_.ran(id);
                           if (err) checkError(*err, "connect callback");
                         });
       });
@@ -518,10 +501,10 @@ class Harness {
       (void)attempt(record, "send", [&] { issue({}); });
       return;
     }
-    int id = expect("send callback", false);
+    int id = ledger_.expect("send callback", false);
     auto cb = [this, id, d, tag, deed](const std::optional<dgram::Error>& err,
                                        std::size_t) {
-      ran(id);
+      ledger_.ran(id);
       if (err) checkError(*err, "send callback");
       // (Cancelled by a close before it got that far is fine too.)
       if (d.mustFail && !(err && err->code() == "ECANCELED")) {
@@ -547,32 +530,10 @@ class Harness {
     auto socket = socketIn(slot);
     if (!socket || avoided("sendfrom")) return;
     const Record& record = *recordOf(slot);
-    bool v4 = record.type == Type::udp4;
     bool withCallback = in_.flag();
     Deed deed = readDeed();
     Destination d = readDestination(record);
-    dgram::SendFrom from;
-    switch (in_.pick(6)) {
-      case 0:
-        break;
-      case 1:
-        from = dgram::SendFrom(v4 ? "127.0.0.1" : "::1");
-        break;
-      case 2:
-        from = dgram::SendFrom(v4 ? "127.0.0.2" : "::1", fuzz::loopbackIndex());
-        break;
-      case 3:
-        // Not this host's: the kernel refuses it (nothing leaves: the
-        // destination is loopback anyway).
-        from = dgram::SendFrom(v4 ? "198.18.0.1" : "2001:db8::1");
-        break;
-      case 4:
-        from = dgram::SendFrom(v4 ? "127.0.0.1" : "::1", 0x7fffff01u);
-        break;
-      default:
-        if (!keptFrom_.empty()) from = keptFrom_.back();
-        break;
-    }
+    dgram::SendFrom from = seq::sourceFor(in_.pick(6), record.type, keptFrom_);
     std::string payload = in_.string();
     issueSend(*socket, record, withCallback, std::move(deed), false, d,
               std::move(payload), &from);
@@ -587,14 +548,15 @@ class Harness {
   void closeSocket(dgram::Socket& socket, Record& record, bool withCallback,
                    Deed deed = {}) {
     int id = -1;
-    if (withCallback) id = expect("close callback", record.throwsOnClose);
+    if (withCallback)
+      id = ledger_.expect("close callback", record.throwsOnClose);
     bool threw = false;
     if (id < 0) {
       threw = attempt(record, "close", [&] { socket.close(); });
     } else {
       threw = attemptRegistering(record, "close", id, [&] {
         socket.close([this, id, deed] {
-          ran(id);
+          ledger_.ran(id);
           perform(deed, "close");
         });
       });
@@ -616,43 +578,10 @@ class Harness {
     std::string fuzzed = groupChoice == 3 ? in_.string() : std::string();
     if (!socket || avoided("membership")) return;
     const Record& record = *recordOf(slot);
-    bool v4 = record.type == Type::udp4;
-    std::string group;
-    switch (groupChoice) {
-      case 0:
-        group = v4 ? "224.0.0.114" : "ff02::114";
-        break;
-      case 1:
-        group = v4 ? "232.1.1.1" : "ff3e::8000:1";  // source-specific range
-        break;
-      case 2:
-        group = v4 ? "127.0.0.1" : "::1";  // not a group
-        break;
-      default:
-        group = fuzzed;
-    }
-    std::string source = v4 ? "127.0.0.1" : "::1";
+    std::string group = seq::groupFor(groupChoice, record.type, fuzzed);
     (void)attempt(record, "membership", [&] {
-      joinOnLo(*socket, record.type, group, join, sourceSpecific, source);
+      seq::membershipOnLo(*socket, record.type, group, join, sourceSpecific);
     });
-  }
-
-  static void joinOnLo(dgram::Socket& socket, Type type,
-                       const std::string& group, bool join, bool sourceSpecific,
-                       const std::string& source) {
-    // The interface names lo in the family of the group (a udp6 socket
-    // may join IPv4 groups).
-    bool v4Group = fuzz::osParseIp(group, dgram::Family::IPv4).has_value() ||
-                   type == Type::udp4;
-    std::string iface = v4Group ? "127.0.0.1" : "::%lo";
-    if (sourceSpecific && join)
-      socket.addSourceSpecificMembership(source, group, iface);
-    else if (sourceSpecific)
-      socket.dropSourceSpecificMembership(source, group, iface);
-    else if (join)
-      socket.addMembership(group, iface);
-    else
-      socket.dropMembership(group, iface);
   }
 
   void addListener(int slot) {
@@ -672,27 +601,27 @@ class Harness {
         case 1:
           record.throwsOnListening |= throws;
           socket->on(dgram::listening, [this, deed] {
-            inLoopCheck("'listening'");
+            ledger_.inLoop("'listening'");
             perform(deed, "listening");
           });
           return;
         case 2:
           record.throwsOnConnect |= throws;
           socket->on(dgram::connect, [this, deed] {
-            inLoopCheck("'connect'");
+            ledger_.inLoop("'connect'");
             perform(deed, "connect");
           });
           return;
         case 3:
           record.throwsOnClose |= throws;
           socket->on(dgram::close, [this, deed] {
-            inLoopCheck("'close'");
+            ledger_.inLoop("'close'");
             perform(deed, "close");
           });
           return;
         default:
           socket->on(dgram::error, [this, deed](const dgram::Error& e) {
-            inLoopCheck("'error'");
+            ledger_.inLoop("'error'");
             checkError(e, "'error'");
             perform(deed, "error");
           });
@@ -708,7 +637,7 @@ class Harness {
       std::shared_ptr<dgram::Socket> self = socket;
       socket->on(dgram::message,
                  [this, self](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-                   inLoopCheck("echo");
+                   ledger_.inLoop("echo");
                    if (!spend()) return;
                    // The reply is untracked (its magic cleared): an echo of
                    // an echo, or two echo listeners, legitimately repeat it.
@@ -725,14 +654,14 @@ class Harness {
     if (deed.action == Action::keep) {
       socket->on(dgram::message,
                  [this](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-                   inLoopCheck("keep");
+                   ledger_.inLoop("keep");
                    keep(msg, r);
                  });
       return;
     }
     socket->on(dgram::message,
                [this, deed](dgram::Bytes, const dgram::RemoteInfo&) {
-                 inLoopCheck("'message'");
+                 ledger_.inLoop("'message'");
                  perform(deed, "message");
                });
   }
@@ -755,13 +684,13 @@ class Harness {
       }
       case 2: {
         if (!spend()) return;
-        int id = expect("post reading a captured message", false);
+        int id = ledger_.expect("post reading a captured message", false);
         loop().post([this, id, msg, expected] {
-          ran(id);
+          ledger_.ran(id);
           fuzz::check(msg.view() == expected,
                       "a captured message changed before the job ran");
         });
-        registered(id, false);
+        ledger_.registered(id, false);
         break;
       }
       default:
@@ -794,24 +723,24 @@ class Harness {
 
   // --- timers ---------------------------------------------------------------
   void setTimer(Deed deed, bool interval) {
-    int id = expect(interval ? "interval" : "timer", false);
-    expectations_[id].repeats = interval;
+    int id = ledger_.expect(interval ? "interval" : "timer", false);
+    ledger_[id].repeats = interval;
     auto delay = std::chrono::milliseconds(in_.pick(4));
     // The timer's own handle, for a refresh from inside its callback.
     auto self = std::make_shared<dgram::Timeout>();
     auto fn = [this, id, deed, self] {
-      ran(id);
+      ledger_.ran(id);
       if (deed.action != Action::refresh) {
         perform(deed, "timer");
       } else if (!avoided("interval") && spend()) {
         // Its own refresh arms a fired timeout again.
         self->refresh();
-        expectations_[id].armed = true;
+        ledger_[id].armed = true;
       }
     };
     *self =
         interval ? loop().setInterval(delay, fn) : loop().setTimeout(delay, fn);
-    registered(id, false);
+    ledger_.registered(id, false);
     timers_.push_back({*self, id, interval});
   }
 
@@ -820,14 +749,7 @@ class Harness {
     const TimerRecord& t =
         timers_[in_.pick(static_cast<unsigned>(timers_.size()))];
     loop().clearTimeout(t.timeout);
-    cleared(t);
-  }
-
-  /// A timer cleared (or closed) never runs again.
-  void cleared(const TimerRecord& t) {
-    Expectation& e = expectations_[t.expectation];
-    e.cancelled = true;
-    e.armed = false;
+    ledger_.cancel(t.expectation);
   }
 
   /// Node's timer methods: setInterval, refresh, unref, ref, close,
@@ -850,29 +772,29 @@ class Harness {
       case 2:
         // The loop may end without running it.
         t.timeout.unref();
-        expectations_[t.expectation].optional = true;
+        ledger_[t.expectation].optional = true;
         break;
       case 3:
         t.timeout.ref();
         break;
       case 4:
         t.timeout.close();
-        cleared(t);
+        ledger_.cancel(t.expectation);
         break;
       default:
         loop().clearInterval(t.timeout);
-        cleared(t);
+        ledger_.cancel(t.expectation);
         break;
     }
   }
 
   void post(Deed deed) {
-    int id = expect("post", false);
+    int id = ledger_.expect("post", false);
     loop().post([this, id, deed] {
-      ran(id);
+      ledger_.ran(id);
       perform(deed, "post");
     });
-    registered(id, false);
+    ledger_.registered(id, false);
   }
 
   // --- the loop's end ---------------------------------------------------
@@ -883,12 +805,8 @@ class Harness {
   void destroyLoop() {
     timers_.clear();  // Timeouts name the old loop
     for (auto& record : records_)
-      if (record.loop == loopNumber_) record.abandoned = true;
-    for (auto& e : expectations_) {
-      if (e.loop != loopNumber_) continue;
-      if (e.calls == 0 || e.repeats || e.armed) e.cancelled = true;
-      e.optional = true;
-    }
+      if (record.loop == ledger_.loop()) record.abandoned = true;
+    ledger_.loopDestroyed();
     loop_.reset();
     try {
       loop_ = std::make_unique<dgram::Loop>();
@@ -900,7 +818,6 @@ class Harness {
       seq::resetFaults();
       loop_ = std::make_unique<dgram::Loop>();
     }
-    ++loopNumber_;
   }
 
   // --- what callbacks do ----------------------------------------------------
@@ -969,9 +886,8 @@ class Harness {
         if (!socket || avoided("membership")) return;
         Record& record = *recordOf(slot);
         (void)attempt(record, "addMembership", [&] {
-          joinOnLo(*socket, record.type,
-                   record.type == Type::udp4 ? "224.0.0.114" : "ff02::114",
-                   true, false, {});
+          seq::membershipOnLo(*socket, record.type,
+                              seq::groupFor(0, record.type, {}), true, false);
         });
         return;
       }
@@ -1019,8 +935,7 @@ class Harness {
           peer = k;
       }
     }
-    dgram::SendFrom foreign(record.type == Type::udp4 ? "198.18.0.1"
-                                                      : "2001:db8::1");
+    dgram::SendFrom foreign = seq::foreignSource(record.type);
     for (int i = 0; i < deed.count && spend(); ++i) {
       bool odd = deed.foreignSource && i == 1;
       sendToSink(*socket, record, 64, odd ? &foreign : nullptr, peer);
@@ -1045,7 +960,7 @@ class Harness {
   // ---------------------------------------------------------------
   /// runOnce, as a user who keeps going after an exception does.
   bool runOnce(std::chrono::milliseconds timeout) {
-    ++inRunOnce_;
+    seq::Ledger::InRunOnce scope(ledger_);
     bool alive = true;
     try {
       alive = loop().runOnce(timeout);
@@ -1058,47 +973,13 @@ class Harness {
       if (tracing())
         std::fprintf(stderr, "seq:   runOnce threw %s\n", e.what());
     }
-    --inRunOnce_;
     fuzz::check(caught_ <= thrown_, "an exception left runOnce twice");
     return alive;
   }
 
-  /// Every callback runs on the loop, from runOnce only: never inside
-  /// a call the program makes between two runOnce (create, send, close...).
-  void inLoopCheck(const std::string& what) {
-    fuzz::check(inRunOnce_ > 0, what + " ran outside runOnce");
-  }
-
-  int expect(std::string what, bool optional) {
-    Expectation e;
-    e.what = std::move(what);
-    e.optional = optional;
-    e.loop = loopNumber_;
-    expectations_.push_back(std::move(e));
-    return static_cast<int>(expectations_.size()) - 1;
-  }
-  void registered(int id, bool threw) {
-    expectations_[id].registering = false;
-    expectations_[id].cancelled =
-        threw;  // a call that throws registers nothing
-  }
-  void ran(int id) {
-    Expectation& e = expectations_[id];
-    if (tracing())
-      std::fprintf(stderr, "seq:   %s #%d runs\n", e.what.c_str(), id);
-    inLoopCheck(e.what);
-    fuzz::check(e.loop == loopNumber_, e.what + " ran after its loop died");
-    fuzz::check(!e.registering, e.what + " ran inside the registering call");
-    fuzz::check(!e.cancelled, e.what + " ran after it was cancelled");
-    ++e.calls;
-    if (e.repeats) return;
-    fuzz::check(e.armed, e.what + " ran twice");
-    e.armed = false;
-  }
-
   void received(int index, const dgram::Bytes& msg,
                 const dgram::RemoteInfo& r) {
-    inLoopCheck("the first 'message' listener");
+    ledger_.inLoop("the first 'message' listener");
     if (tracing())
       std::fprintf(stderr, "seq:   #%d got %zu bytes from %s\n", index,
                    msg.size(), r.address.c_str());
@@ -1121,7 +1002,7 @@ class Harness {
     for (const auto& t : timers_) {
       if (!t.interval) continue;
       loop().clearInterval(t.timeout);
-      cleared(t);
+      ledger_.cancel(t.expectation);
     }
     // Every datagram a send callback reported as sent to a socket that is
     // still open (and never connected elsewhere) must arrive, unless a
@@ -1157,10 +1038,10 @@ class Harness {
       runOnce(0ms);
     fuzz::check(caught_ == thrown_, "an exception never left runOnce");
 
-    for (auto& e : expectations_) {
+    for (auto& e : ledger_.all()) {
       if (e.connectOf >= 0 && records_[e.connectOf].throwsOnConnect)
         e.optional = true;
-      // (A cancelled one that ran afterwards failed in ran().)
+      // (A cancelled one that ran afterwards failed in Ledger::ran.)
       if (!e.cancelled && !e.optional && !e.repeats) {
         fuzz::check(e.calls >= 1, e.what + " never ran");
       }
@@ -1175,7 +1056,7 @@ class Harness {
       if (record.bindExpectation < 0 || record.throwsOnListening) continue;
       // A failed bind (an injected fault, a lookup's error) takes its
       // callback away: the 'listening' of a later bind is not its own.
-      int calls = expectations_[record.bindExpectation].calls;
+      int calls = ledger_[record.bindExpectation].calls;
       if (faultArmed_ || record.customLookup)
         fuzz::check(calls <= record.listenings,
                     "a bind callback ran without 'listening'");
@@ -1205,7 +1086,6 @@ class Harness {
   long thrown_ = 0;
   long caught_ = 0;
   std::unique_ptr<dgram::Loop> loop_ = std::make_unique<dgram::Loop>();
-  int loopNumber_ = 0;
   seq::Lookups lookups_{loop_, thrown_};
   bool useErrorListeners_ = false;
   bool registrationFaulted_ = false;
@@ -1214,7 +1094,7 @@ class Harness {
   std::vector<std::shared_ptr<dgram::Socket>> kept_;  // see avoided("drop")
   int slotRecord_[kSlots] = {-1, -1, -1, -1};
   std::vector<Record> records_;
-  std::vector<Expectation> expectations_;
+  seq::Ledger ledger_;
   std::vector<TimerRecord> timers_;
   std::deque<KeptMessage> keptMessages_;
   std::deque<dgram::SendFrom> keptFrom_;
@@ -1223,7 +1103,6 @@ class Harness {
   std::set<std::pair<std::uint32_t, int>> delivered_;
   std::uint32_t nextTag_ = 0;
   int budget_ = seq::kWorkBudget;
-  int inRunOnce_ = 0;
 };
 
 }  // namespace
