@@ -170,6 +170,17 @@ seeds.update({
  "faults_gso_refused": [1] + create_with(0, GSO) + create(1) + bind(0) + bind(1) + run() + run()
    + fault(2, 0) + post_deed(deed(A["burst"], 0, count=6, to_peer=1)) + run() + run()
    + fault(7, 1, times=2) + post_deed(deed(A["burst"], 0, count=4, to_peer=1)) + run() + run() + run(),
+  # Found by the fuzzer, rules of the harness (minimized, written as ops):
+  # a close queued behind sends that wait for a bind whose custom lookup
+  # has not answered waits for the answer (as Node's close waits in the
+  # same queue); the harness's stashed lookups answer while it drains.
+ "lookup_unanswered_close_waits_for_queue": [1] + create_with(0, LOOKUP, [L["stash"]] * 4) + bind(0)
+   + send(0, sink()) + run(),
+  # A send callback and then a 'message' listener throw in one iteration:
+  # the second exception waits for the next runOnce, and is gone with the
+  # loop when the program destroys it first.
+ "exception_carried_when_loop_destroyed": two_bound + on(0, 0, A["raise_"]) + send(1, rec(0), act=A["raise_"])
+   + send(1, rec(0)) + run() + destroy_loop() + create(0) + bind(0) + run(),
 })
 
 # Defects still open: written only when named, never into the corpus until
