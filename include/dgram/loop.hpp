@@ -40,6 +40,43 @@ struct PollDescriptor {
   bool writable = false;  ///< wait for POLLOUT
 };
 
+/// How a loop waits (see `Loop(const LoopOptions&)` and
+/// `Loop::setOptions`).
+struct LoopOptions {
+  /// Latency mode: the longest time the loop polls for work without
+  /// blocking before it goes to sleep; zero (the default) = off, the loop
+  /// sleeps as soon as it has nothing to do. At most one second.
+  ///
+  /// Why: a sleeping loop is woken by the kernel, and waking a thread that
+  /// sleeps on another core is slow (tens of microseconds in a virtual
+  /// machine, more than the rest of a loopback round trip). A loop that is
+  /// still polling when the reply arrives takes it at once: a ping-pong
+  /// between two cores gets several times faster, and cheaper in CPU too,
+  /// because a few empty polls cost less than a sleep and a wake-up.
+  ///
+  /// What it costs, and how the loop keeps that down: the budget adapts to
+  /// the traffic, starting at zero. A sleep that ended with work soon after
+  /// it began (hot traffic) raises the budget to `maxSpin`; a spin that
+  /// finds work doubles it (up to `maxSpin`); a spin that finds nothing
+  /// halves it, down to zero. So:
+  /// - while traffic is hot, the loop's thread keeps its core busy: up to
+  ///   `maxSpin` of polling per wait, a full core when replies keep coming
+  ///   within it;
+  /// - an idle loop costs nothing: a loop going quiet spends about twice
+  ///   `maxSpin` in all, then sleeps exactly as in the default mode (timers
+  ///   alone never raise the budget);
+  /// - on one core, with the peer on the same core, spinning only delays
+  ///   the peer: a spin that follows a zero budget and finds nothing drops
+  ///   back to zero at once, and each such failure in a row doubles the
+  ///   number of wake-ups before the next try (up to 1024), so the cost
+  ///   falls to about one wasted spin per thousand wake-ups.
+  /// Timers, `post()` and `stop()` behave as in the default mode: a spin
+  /// ends at the next timer's due time and as soon as another thread posts
+  /// or stops. A few tens of microseconds (50 is a good start) cover a
+  /// cross-core round trip on loopback; more only burns CPU on a miss.
+  std::chrono::microseconds maxSpin{0};
+};
+
 /// The event loop: one per thread. It owns the platform backend (epoll,
 /// kqueue, poll or IOCP), timers and the queue of callbacks that run "after
 /// this tick". Sockets and timers are used from the loop's thread only;
@@ -53,6 +90,11 @@ class DGRAM_API Loop {
   /// A loop on a named backend ("epoll", "poll", ...); throws
   /// `dgram::Error` `ERR_INVALID_ARG_VALUE` if it is not compiled in.
   explicit Loop(std::string_view backend);
+  /// A loop on the default backend with `options`; throws `dgram::Error`
+  /// `ERR_OUT_OF_RANGE` if `maxSpin` is negative or over one second.
+  explicit Loop(const LoopOptions& options);
+  /// A loop on a named backend with `options`.
+  Loop(std::string_view backend, const LoopOptions& options);
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
@@ -183,6 +225,13 @@ class DGRAM_API Loop {
 
   /// "epoll", "kqueue", "poll" or "iocp".
   std::string_view backend() const;
+
+  /// Changes the options of this loop (the default loop's, for one), from
+  /// its thread; from the next wait on, the spin starts learning again from
+  /// zero. Throws as the constructor does and changes nothing then.
+  void setOptions(const LoopOptions& options);
+  /// The options in force.
+  LoopOptions options() const;
 
   /// Configures name lookup for every socket of this loop. A server string
   /// that is not an IP address (with an optional port) throws

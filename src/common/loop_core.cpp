@@ -94,15 +94,13 @@ void LoopCore::raiseUnhandled(const Error& error) {
   if (!unhandled_) unhandled_ = error;
 }
 
-void LoopCore::throwPending() {
-  if (!unhandled_) return;
+void LoopCore::throwUnhandled() {
   Error error = std::move(*unhandled_);
   unhandled_.reset();
   throw error;
 }
 
-void LoopCore::runDeferred() {
-  if (deferred_.empty()) return;
+void LoopCore::runDeferredCalls() {
   // Run only what was deferred before this phase began: callbacks that
   // defer more (a send callback that sends again) wait for the next turn,
   // so I/O is never starved.
@@ -129,8 +127,7 @@ void LoopCore::runDeferred() {
     std::vector<std::function<void()>>().swap(running_);
 }
 
-void LoopCore::runPosted() {
-  if (postedCount_.load() == 0) return;
+void LoopCore::runPostedCalls() {
   std::vector<std::function<void()>> posted;
   {
     std::lock_guard<std::mutex> lock(postedMutex_);
@@ -141,21 +138,30 @@ void LoopCore::runPosted() {
   postedCount_.fetch_sub(posted.size());
 }
 
-int LoopCore::pollTimeout(int requestedMs,
-                          std::optional<Timers::Clock::time_point> now) {
+// Inline: runOnce calls it once per turn, the usual turn of a busy loop.
+inline int LoopCore::pollTimeout(int requestedMs,
+                                 std::optional<Timers::Clock::time_point> now) {
   if (!deferred_.empty() || postedCount_.load() > 0 || stopRequested_.load())
     return 0;
   int timeout = requestedMs;
-  if (auto due = timers_.nextDue()) {
+  if (!timers_.empty()) {
     // Only unref'd timers and nothing else ref'd: run() returns rather
     // than wait for them (as libuv's does).
     if (timeout < 0 && timers_.refCount() == 0 && !alive()) return 0;
     // No reading yet this turn: the timer was added after the turn began
     // (by a job posted meanwhile).
     if (!now) now = Timers::Clock::now();
-    auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(*due - *now).count();
-    int untilTimer = static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
+    // Whole milliseconds, rounded up (never early), at most 2^30.
+    long long left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         timers_.earliest() - *now)
+                         .count();
+    constexpr long long kMillisecond = 1000000;
+    constexpr long long kLongest = 1LL << 30;
+    long long ms = left <= 0 ? 0
+                   : left >= kLongest * kMillisecond
+                       ? kLongest
+                       : (left - 1) / kMillisecond + 1;
+    int untilTimer = static_cast<int>(ms);
     if (timeout < 0 || untilTimer < timeout) timeout = untilTimer;
   }
   // Nothing could ever wake a loop with nothing ref'd: do not block.
@@ -175,40 +181,73 @@ int LoopCore::backendTimeout() const {
   return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
 }
 
-void LoopCore::atTurnEnd(TurnEndWork work) {
-  turnEnd_.push_back(work);
+bool LoopCore::spinThenWait(int timeoutMs) {
+  // A turn that must not block (callbacks are waiting) does not spin
+  // either, and teaches the budget nothing.
+  if (timeoutMs == 0) return backend_->wait(0);
+  using Clock = Timers::Clock;
+  const Clock::time_point start = Clock::now();
+  const SpinBudget::Duration budget = spin_.current();
+  if (budget == SpinBudget::Duration::zero()) {
+    bool woken = backend_->wait(timeoutMs);
+    spin_.slept(Clock::now() - start, woken);
+    return woken;
+  }
+  // Poll without blocking until something is dispatched (I/O, or the
+  // wake-up of a post() or stop() from another thread), the budget runs
+  // out, or the wait's timeout (the next timer) comes: a spin never makes
+  // a timer late.
+  const std::optional<Clock::time_point> timeoutAt =
+      timeoutMs > 0 ? std::optional<Clock::time_point>(
+                          start + std::chrono::milliseconds(timeoutMs))
+                    : std::nullopt;
+  const Clock::time_point spinEnd =
+      timeoutAt ? std::min(start + budget, *timeoutAt) : start + budget;
+  Clock::time_point now;
+  do {
+    if (backend_->wait(0)) {
+      spin_.found();
+      return true;
+    }
+    now = Clock::now();
+  } while (now < spinEnd);
+  spin_.missed();
+  // The rest of the timeout, rounded up: the timer is never early.
+  if (timeoutAt) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(*timeoutAt - now);
+    timeoutMs = static_cast<int>(std::max<long long>(left.count(), 0));
+  }
+  return backend_->wait(timeoutMs);
 }
 
 void LoopCore::cancelTurnEnd(void* context) noexcept {
   auto sameContext = [context](const TurnEndWork& work) {
     return work.context == context;
   };
+  // A hole rather than a removal: the first slot stays taken while the
+  // others are (see atTurnEnd).
+  if (sameContext(turnEndFirst_)) turnEndFirst_.context = nullptr;
   turnEnd_.erase(std::remove_if(turnEnd_.begin(), turnEnd_.end(), sameContext),
                  turnEnd_.end());
   for (TurnEndWork& work : turnEndRunning_)
     if (sameContext(work)) work.context = nullptr;
 }
 
-void LoopCore::runTurnEnd() noexcept {
-  if (turnEnd_.empty()) return;
+void LoopCore::runTurnEndWork() noexcept {
+  // Work scheduled while this runs waits for the next turn's end.
+  TurnEndWork first = turnEndFirst_;
+  turnEndFirst_ = TurnEndWork{};
+  if (turnEnd_.empty()) {
+    if (first.context) first.run(first.context);  // the usual turn: one
+    return;
+  }
   turnEndRunning_.swap(turnEnd_);
+  if (first.context) first.run(first.context);
   for (std::size_t i = 0; i < turnEndRunning_.size(); ++i) {
     const TurnEndWork& work = turnEndRunning_[i];
     if (work.context) work.run(work.context);
   }
   turnEndRunning_.clear();
-}
-
-std::optional<Timers::Clock::time_point> LoopCore::runDueTimers() {
-  // The clock is read only while a timer is pending: a loop of sockets
-  // alone reads it never, one with timers once before and once after
-  // waiting (the wait's timeout uses the first reading: the phases in
-  // between take microseconds, and can only make a timer late, as
-  // libuv's cached loop time does, never early).
-  if (timers_.empty()) return std::nullopt;
-  Timers::Clock::time_point now = Timers::Clock::now();
-  timers_.runDue(now);
-  return now;
 }
 
 bool LoopCore::runOnce(int timeoutMs) {
@@ -254,10 +293,15 @@ bool LoopCore::runOnce(int timeoutMs) {
   // it was issued in, even when a callback throws.
   runTurnEnd();
   try {
-    backend_->wait(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
+    bool dispatched =
+        waitForIo(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
     if (!failure) {
-      runDueTimers();
+      // After a wait that may have timed out, the timers it waited for run
+      // now. After one that brought I/O, timers that came due meanwhile
+      // run at the start of the next turn, which reads the clock before it
+      // waits: a busy loop reads the clock once per turn, not twice.
+      if (!dispatched) runDueTimers();
       throwPending();
       runPosted();
       runDeferred();
@@ -299,11 +343,9 @@ void LoopCore::setResolverOptions(const ResolverOptions& options) {
   if (resolver_) resolver_->configure(resolverOptions_);
 }
 
-std::uint8_t* LoopCore::receiveArena(std::size_t bytes) {
-  if (arenaSize_ < bytes) {
-    arena_.reset(new std::uint8_t[bytes]);  // default-initialised
-    arenaSize_ = bytes;
-  }
+std::uint8_t* LoopCore::growArena(std::size_t bytes) {
+  arena_.reset(new std::uint8_t[bytes]);  // default-initialised
+  arenaSize_ = bytes;
   return arena_.get();
 }
 

@@ -26,7 +26,7 @@ Overloaded(F...) -> Overloaded<F...>;
 }  // namespace
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
-    : loop_(coreOf(loop)),
+    : SocketEvents(coreOf(loop)),
       type_(static_cast<std::uint8_t>(options.type)),
       family_(static_cast<std::uint8_t>(
           options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
@@ -63,7 +63,7 @@ SocketImpl::~SocketImpl() {
   // which touches nothing of the loop here): its descriptor, if any, is
   // released with the platform socket, and the loop's count of handles
   // is never left holding it.
-  takePendingBind();
+  dropPendingBind();
   removeAbortListener();
   if (abandoned_) return;
   loop_.detach(this);
@@ -79,11 +79,6 @@ SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
   return *pending;
 }
 
-SocketImpl::PendingBind* SocketImpl::pendingBind() noexcept {
-  if (!hasPendingBind_) return nullptr;
-  return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
-}
-
 SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   PendingBind* pending = pendingBind();
   if (!pending) return {};
@@ -91,6 +86,11 @@ SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   pending->~PendingBind();
   hasPendingBind_ = false;
   return taken;
+}
+
+void SocketImpl::destroyPendingBind() noexcept {
+  hasPendingBind_ = false;
+  std::launder(reinterpret_cast<PendingBind*>(ioSpace_))->~PendingBind();
 }
 
 PlatformSocket& SocketImpl::platform() {
@@ -108,19 +108,6 @@ PlatformSocket& SocketImpl::platform() {
     ioPlace_ = IoPlace::onHeap;
   }
   return *socket;
-}
-
-PlatformSocket* SocketImpl::io() const noexcept {
-  auto* space = const_cast<unsigned char*>(ioSpace_);
-  switch (ioPlace_) {
-    case IoPlace::inSpace:
-      return std::launder(reinterpret_cast<PlatformSocket*>(space + ioOffset_));
-    case IoPlace::onHeap:
-      return *std::launder(reinterpret_cast<PlatformSocket**>(space));
-    case IoPlace::none:
-      break;
-  }
-  return nullptr;
 }
 
 void SocketImpl::dropPlatform() noexcept {
@@ -213,20 +200,21 @@ Error SocketImpl::refusal(Error error) const {
 
 // --- lifetime ---------------------------------------------------------------
 
-bool SocketImpl::busy() const noexcept {
-  if (abandoned_) return false;
-  return tasks_ > 0 || (!closed_ && bindState_ != BindState::unbound);
-}
-
-void SocketImpl::retain() {
-  if (!self_ && busy()) self_ = token().lock();
+void SocketImpl::takeLoopReference() {
+  // As token().lock(), without the weak reference's copy (two atomic
+  // operations): none while the last user reference is going (the
+  // socket is being destroyed).
+  try {
+    self_ = owner().shared_from_this();
+  } catch (const std::bad_weak_ptr&) {
+  }
 }
 
 void SocketImpl::releaseCallbacks() {
   // Captures (often the socket's own shared_ptr, as in the echo idiom) are
   // freed here; anything added from now on could never be called.
   released_ = true;
-  takePendingBind();  // a bind that never finished: its callback
+  dropPendingBind();  // a bind that never finished: its callback
   listeners_.clear();
   if (rare_) {
     rare_->connectCallback = nullptr;
@@ -291,17 +279,13 @@ void SocketImpl::emitError(const Error& error) {
 
 // --- state checks -----------------------------------------------------------
 
-void SocketImpl::healthCheck() const {
-  if (closed_) throw errSocketNotRunning();
+void SocketImpl::throwNotRunning() {
+  throw errSocketNotRunning();
 }
 
 void SocketImpl::requireBound(const char* syscall) const {
   if (!io() || !io()->isOpen())
     throw errnoException(sysErrorFromName("EBADF"), syscall);
-}
-
-Family SocketImpl::family() const noexcept {
-  return static_cast<Family>(family_);
 }
 
 void SocketImpl::updateHandleRef() {
@@ -442,7 +426,7 @@ void SocketImpl::abortBinding() noexcept {
   if (self_ && !busy()) self_.reset();
 }
 
-void SocketImpl::bind(int port, std::string_view address, Listener cb) {
+void SocketImpl::bind(int port, std::string_view address, Listener&& cb) {
   healthCheck();
   if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
   if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
@@ -459,10 +443,14 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
   std::optional<IpAddress> numeric;
-  if (address.empty())
+  if (address.empty()) {
     numeric = anyAddress(family());
-  else if (!hasCustomLookup())
-    numeric = parseNumeric(address);
+  } else if (!hasCustomLookup()) {
+    // Through the loop's cache: programs bind many sockets to one address.
+    bool canonical = false;
+    if (const IpAddress* ip = parseNumericCached(address, canonical))
+      numeric = *ip;
+  }
   if (numeric) {
     pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
     later([this] {
@@ -484,7 +472,7 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
 }
 
 void SocketImpl::bindImplicitly() {
-  bind(0, {}, {});
+  bind(0, {}, Listener());
 }
 
 SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
@@ -554,7 +542,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
   });
 }
 
-void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
+void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
   bindState_ = BindState::bound;
   io()->startReceiving();
   updateHandleRef();
@@ -620,7 +608,9 @@ void SocketImpl::runPending() {
     }
     try {
       std::visit(Overloaded{
-                     [&](PendingSend& send) { startSend(send.request, true); },
+                     [&](PendingSend& send) {
+                       startSend(send.request, send.request->address, true);
+                     },
                      [&](PendingConnect& connect) {
                        startConnect(connect.port, std::move(connect.address),
                                     std::move(connect.callback), true);
@@ -792,7 +782,7 @@ void SocketImpl::closeNow() {
   closed_ = true;
   removeAbortListener();
   if (PlatformSocket* socket = io()) {
-    socket->stopReceiving();
+    // Closing stops receiving too (no separate interest change first).
     socket->close();  // queued sends complete with ECANCELED
   }
   if (rare_) cancelRareWork();

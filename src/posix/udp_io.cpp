@@ -18,6 +18,7 @@
 
 #include "bsd/bsd_socket.hpp"
 #include "bsd/sockaddr.hpp"
+#include "common/compiler.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/platform_socket_space.hpp"
@@ -198,28 +199,30 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       error = sysError(Errc::kENOTSUP);
       return true;
     }
-    if (queue_.empty() && !loop().inTurn()) {
-      // Issued outside the loop: nothing would flush a batch until the
-      // program runs the loop again, so it leaves now.
-      error = trySend(request);
-      if (error.is(Errc::kENOBUFS)) {
-        pauseForBuffers();
-      } else if (error.is(Errc::kEAGAIN)) {
-        blocked_ = true;
-      } else {
-        return true;
-      }
-      error = {};
-      queue_.push(request);
-      updateInterest();
-      return false;
-    }
+    if (queue_.empty() && !loop().inTurn()) return sendNow(request, error);
     queue_.push(request);
     if (waitingToSend()) return false;  // it leaves with the queue
     if (queue_.count() >= kSendBatch)
       flushQueue();  // a full batch does not wait for the turn's end
     else
       flushAtTurnEnd();
+    return false;
+  }
+
+  // Issued outside the loop: nothing would flush a batch until the
+  // program runs the loop again, so it leaves now.
+  DGRAM_NOINLINE bool sendNow(SendRequest& request, SysError& error) {
+    error = trySend(request);
+    if (error.is(Errc::kENOBUFS)) {
+      pauseForBuffers();
+    } else if (error.is(Errc::kEAGAIN)) {
+      blocked_ = true;
+    } else {
+      return true;
+    }
+    error = {};
+    queue_.push(request);
+    updateInterest();
     return false;
   }
 
@@ -261,17 +264,23 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   SysError trySend(SendRequest& request) {
-    iovec iov[kMaxParts];
-    std::size_t count =
-        request.parts.size() < kMaxParts ? request.parts.size() : kMaxParts;
     if (request.parts.size() > kMaxParts) {
       // More pieces than one sendmsg takes here: send the owned copy.
       request.own();
-      count = request.parts.size();
     }
-    for (std::size_t i = 0; i < count; ++i) {
-      iov[i].iov_base = const_cast<std::uint8_t*>(request.parts[i].data());
-      iov[i].iov_len = request.parts[i].size();
+    iovec iov[kMaxParts];
+    const ByteView* parts = request.parts.data();
+    std::size_t count = request.parts.size();
+    if (count == 1) {
+      // The usual datagram, one piece (every queued one is: it owns its
+      // copy): no loop.
+      iov[0].iov_base = const_cast<std::uint8_t*>(parts->data());
+      iov[0].iov_len = parts->size();
+    } else {
+      for (std::size_t i = 0; i < count; ++i) {
+        iov[i].iov_base = const_cast<std::uint8_t*>(parts[i].data());
+        iov[i].iov_len = parts[i].size();
+      }
     }
     sockaddr_storage sa;
     msghdr message{};
@@ -282,8 +291,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     message.msg_iov = iov;
     message.msg_iovlen = count;
     alignas(cmsghdr) unsigned char control[metadata::kSendSpace];
-    ControlWriter controls(message, control, sizeof control);
-    metadata::setSource(controls, socketFamily(), request);
+    if (request.hasSource) {
+      ControlWriter controls(message, control, sizeof control);
+      metadata::setSource(controls, socketFamily(), request);
+    }
     for (;;) {
       if (faultableCall(fault::Call::sendmsg, [&] {
             return ::sendmsg(fd_, &message, kSendFlags);
@@ -324,6 +335,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   void onReady(unsigned events) override {
+    if (events == kReadable) {  // the usual event
+      if (receiving_) receive();
+      return;
+    }
+    onOtherEvents(events);
+  }
+
+  DGRAM_NOINLINE void onOtherEvents(unsigned events) {
     if ((events & (kReadable | kErrorEvent)) && receiving_) receive();
     if ((events & kErrorEvent) && !receiving_ && fd_ >= 0) clearError();
     if ((events & (kWritable | kErrorEvent)) && fd_ >= 0) flushQueue();
@@ -338,7 +357,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   // Retries the queue after kNoBuffersPause instead of at writability.
-  void pauseForBuffers() {
+  DGRAM_NOINLINE void pauseForBuffers() {
     if (retryTimer_) return;
     retryTimer_ = loop().timers().add(
         std::chrono::steady_clock::now() + kNoBuffersPause,
@@ -365,10 +384,35 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void atTurnEnd() noexcept {
     flushScheduled_ = false;
-    if (!waitingToSend()) flushQueue();
+    if (waitingToSend()) return;
+    // flushQueue also retries a read registration the poller refused
+    // (updateInterest): a socket not watched for reading takes it.
+    if (queue_.count() != 1 || fd_ < 0 ||
+        (receiving_ && !(watched_ & kReadable))) {
+      flushQueue();
+      return;
+    }
+    // The usual turn: one datagram, sent as it is (flushQueue's work for
+    // one: the socket was not waiting, so it watches nothing for sending).
+    SysError err = trySend(queue_.front());
+    if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS))
+      waitToSend(err);
+    else
+      queue_.complete(events_, err);
   }
 
-  void flushQueue() {
+  // The kernel took nothing (EAGAIN or ENOBUFS): the queue waits for
+  // writability, or for the ENOBUFS pause to end.
+  DGRAM_NOINLINE void waitToSend(SysError err) {
+    if (err.is(Errc::kENOBUFS)) {
+      pauseForBuffers();
+      return;
+    }
+    blocked_ = true;
+    updateInterest();
+  }
+
+  DGRAM_NOINLINE void flushQueue() {
     if (retryTimer_) return;  // paused for ENOBUFS
     blocked_ = false;
     while (!queue_.empty() && fd_ >= 0) {
@@ -481,12 +525,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         if (!joins) break;
       }
       header.msg_iovlen = run;
-      // A run shares its source: the first datagram's says it for all.
-      ControlWriter controls(header, control[count], sizeof control[count]);
-      metadata::setSource(controls, socketFamily(), *first);
-      if (run > 1)
-        offload::setSegmentSize(controls,
-                                static_cast<std::uint16_t>(segmentSize));
+      if (first->hasSource || run > 1) {
+        // A run shares its source: the first datagram's says it for all.
+        ControlWriter controls(header, control[count], sizeof control[count]);
+        metadata::setSource(controls, socketFamily(), *first);
+        if (run > 1)
+          offload::setSegmentSize(controls,
+                                  static_cast<std::uint16_t>(segmentSize));
+      }
       datagrams[count] = run;
       ++count;
     }
@@ -552,7 +598,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     ReceiveHeaders& headers = poller().receiveHeaders();
     // With GRO the kernel says in a control message where it coalesced;
     // with the metadata options, where each datagram arrived and its TOS.
-    mmsghdr* messages = headers.prepare(arena, wantsControl());
+    const bool plain = !wantsControl();
+    mmsghdr* messages = headers.prepare(arena, !plain);
     int count;
     int interrupted = 0;
     do {
@@ -568,8 +615,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       if (!receiving_ || fd_ < 0) return -1;
       std::size_t done = 0;
       try {
-        deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
-                messages[i].msg_hdr, false, done);
+        if (plain)
+          deliverPlain(messages[i].msg_hdr.msg_iov->iov_base,
+                       messages[i].msg_len, messages[i].msg_hdr, done);
+        else
+          deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
+                  messages[i].msg_hdr, false, done);
       } catch (...) {
         // A listener threw: the rest of the batch (and of a coalesced
         // buffer) is already read, and the arena is shared, so the Socket
@@ -628,6 +679,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // each call, so after a throw it points past the datagram that threw).
   void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
                std::size_t& done) {
+    if (!hold && !wantsControl()) {
+      deliverPlain(data, size, header, done);
+      return;
+    }
     Arrival arrival;
     if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
                       arrival.from))
@@ -648,6 +703,20 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       else
         events_.onDatagram(at, piece, arrival);
     } while (done < length);
+  }
+
+  // deliver() for the usual socket: no control messages, one datagram
+  // per buffer.
+  void deliverPlain(void* data, std::size_t size, const msghdr& header,
+                    std::size_t& done) {
+    Arrival arrival;
+    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
+                      arrival.from))
+      return;
+    arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    done = size < kReceiveSlot ? size : kReceiveSlot;
+    LentDatagram lent(data, done);
+    events_.onDatagram(static_cast<const std::uint8_t*>(data), done, arrival);
   }
 
   // Whether received datagrams come with control messages to read.
