@@ -117,7 +117,8 @@ class SocketImpl : private SocketEvents {
   /// as send(), with `buffer` kept by the request instead of copied.
   void sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort, int port,
                   std::string_view address, SendCallback&& cb);
-  /// send(msg, port, address, cb), the most common call.
+  /// send(msg, port, address, cb), the most common call (socket_send.cpp
+  /// only: inline there).
   void sendTo(const ByteView& msg, int port, std::string_view address,
               SendCallback&& cb);
   void close(Listener cb);

@@ -249,8 +249,8 @@ inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
   return true;
 }
 
-void SocketImpl::sendTo(const ByteView& msg, int port, std::string_view address,
-                        SendCallback&& cb) {
+inline void SocketImpl::sendTo(const ByteView& msg, int port,
+                               std::string_view address, SendCallback&& cb) {
   // None of send()'s checks can fail here (not connected, a valid port,
   // open), so the steady state goes first.
   if (port >= 1 && port <= 65535 && !closed_ &&
@@ -674,3 +674,17 @@ void SocketEvents::onSendDone(SendRequest* request, SysError error) {
 }
 
 }  // namespace dgram::detail
+
+namespace dgram {
+
+// Socket::send's usual forms (the others are in socket.cpp): here, so that
+// the steady state they start is part of them rather than one call more.
+void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
+  static_cast<Impl&>(*this).sendTo(msg, port, address, std::move(cb));
+}
+
+void Socket::send(ByteView msg, int port, SendCallback cb) {
+  static_cast<Impl&>(*this).sendTo(msg, port, {}, std::move(cb));
+}
+
+}  // namespace dgram
