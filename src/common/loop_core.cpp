@@ -57,11 +57,6 @@ void LoopCore::stop() {
   backend_->wake();
 }
 
-bool LoopCore::alive() const noexcept {
-  return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
-         !deferred_.empty() || postedCount_.load() > 0;
-}
-
 void LoopCore::raiseUnhandled(const Error& error) {
   if (!unhandled_) unhandled_ = error;
 }
