@@ -291,6 +291,9 @@ class SocketImpl : private SocketEvents {
                    std::string_view address, SendCallback& cb,
                    const SendFrom* from, std::vector<std::uint8_t>* buffer);
   void releaseRequest(OutgoingSend* request);
+  /// Appends `request` to the completions the next turn reports
+  /// (socket_send.cpp only: inline there).
+  void queueCompletion(OutgoingSend* request);
   /// releaseRequest() for the usual request: sent, nothing to report.
   void recycleSent(OutgoingSend* request);
   /// Sends to `host` (the user's text, or the request's own copy for a

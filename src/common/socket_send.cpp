@@ -449,6 +449,10 @@ void SocketImpl::complete(OutgoingSend* request) {
     releaseRequest(request);
     return;
   }
+  queueCompletion(request);
+}
+
+inline void SocketImpl::queueCompletion(OutgoingSend* request) {
   SendState& state = *sends_;  // made with the request
   request->next = nullptr;
   if (state.completedTail)
@@ -456,7 +460,10 @@ void SocketImpl::complete(OutgoingSend* request) {
   else
     state.completedHead = request;
   state.completedTail = request;
-  scheduleCompletions();
+  if (!state.completionScheduled) {
+    state.completionScheduled = true;
+    later([this] { flushCompletions(); });
+  }
 }
 
 void SocketImpl::scheduleCompletions() {
@@ -665,10 +672,18 @@ void SocketEvents::onSystemError(SysError error, const char* syscall) {
 void SocketEvents::onSendDone(SendRequest* request, SysError error) {
   auto& socket = static_cast<SocketImpl&>(*this);
   auto* outgoing = static_cast<OutgoingSend*>(request);
-  if (!error && !outgoing->callback && !outgoing->error) {
-    // It went out and nobody asks: nothing to report.
-    socket.recycleSent(outgoing);
-    return;
+  if (!error && !outgoing->error) {
+    if (!outgoing->callback) {
+      // It went out and nobody asks: nothing to report.
+      socket.recycleSent(outgoing);
+      return;
+    }
+    if (!socket.abandoned_) {
+      // It went out and a callback wants to know, on a later turn.
+      outgoing->result = {};
+      socket.queueCompletion(outgoing);
+      return;
+    }
   }
   socket.onSendDone(request, error);
 }
