@@ -6,10 +6,14 @@
 # -Werror against dgram's headers, and runs it:
 #
 #   configure     defaults: build type, BUILD_TESTING=OFF, no Catch2
+#   plain install the README's route with no option at all (tests on, as
+#                 Catch2 is installed), building only the library: a
+#                 Release archive without the test seam or debug info
 #   install-*     cmake --install of a static, a shared and a c-ares-less
 #                 static build into temporary prefixes (checked: no absolute
 #                 path in the CMake package or the .pc, LICENSE, dgramcat,
-#                 the shared library's SONAME and exported symbols)
+#                 the shared library's SONAME and exported symbols, which
+#                 must all be in namespace dgram: ci/check-exports.sh)
 #   find_package  fresh configure against each prefix, then again after
 #                 the prefix is moved elsewhere
 #   pkg-config    with --static (static builds) and without (shared build,
@@ -134,17 +138,14 @@ configure_defaults() {
   local cache
   cmake -S "$root" -B "$work/defaults" -DDGRAM_BUILD_EXAMPLES=OFF
   cache="$work/defaults/CMakeCache.txt"
-  grep -q '^CMAKE_BUILD_TYPE:STRING=RelWithDebInfo$' "$cache" ||
-    fail "no default build type"
+  grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$cache" ||
+    fail "the default build type is not Release"
   grep -q '^DGRAM_INSTALL:BOOL=ON$' "$cache" || fail "DGRAM_INSTALL not on"
   grep -q '^DGRAM_PIC:BOOL=ON$' "$cache" || fail "DGRAM_PIC not on"
   cmake -S "$root" -B "$work/no-testing" -DBUILD_TESTING=OFF \
     -DDGRAM_BUILD_EXAMPLES=OFF
   grep -q '^DGRAM_BUILD_TESTS:BOOL=OFF$' "$work/no-testing/CMakeCache.txt" ||
     fail "BUILD_TESTING=OFF did not turn the tests off"
-  grep -q '^DGRAM_FAULT_INJECTION:BOOL=OFF$' \
-    "$work/no-testing/CMakeCache.txt" ||
-    fail "the fault-injection seam is on without the tests"
   # No Catch2 on the machine: the configure still succeeds, without tests.
   cmake -S "$root" -B "$work/no-catch2" -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON \
     -DDGRAM_BUILD_EXAMPLES=OFF
@@ -156,9 +157,8 @@ configure_defaults() {
   grep -q '^DGRAM_BUILD_TESTS:BOOL=ON$' "$work/no-catch2/CMakeCache.txt" ||
     fail "tests still off once Catch2 is found"
   cmake -S "$root" -B "$work/no-testing" -DBUILD_TESTING=ON
-  grep -q '^DGRAM_FAULT_INJECTION:BOOL=ON$' \
-    "$work/no-testing/CMakeCache.txt" ||
-    fail "tests and their seam still off with BUILD_TESTING=ON"
+  grep -q '^DGRAM_BUILD_TESTS:BOOL=ON$' "$work/no-testing/CMakeCache.txt" ||
+    fail "tests still off with BUILD_TESTING=ON"
   # ...but a value set by hand stays.
   cmake -S "$root" -B "$work/no-testing" -DDGRAM_BUILD_TESTS=OFF
   cmake -S "$root" -B "$work/no-testing"
@@ -166,32 +166,45 @@ configure_defaults() {
     fail "-DDGRAM_BUILD_TESTS=OFF did not stay"
 }
 
+# --- the plain route ---------------------------------------------------------
+# `cmake -S . -B b && cmake --build b && cmake --install b` with nothing
+# else, here building only the library (the tests are on, Catch2 being
+# installed): the install works without dgramcat, and what it installs is
+# a Release archive, with neither the tests' fault seam nor debug info.
+plain_install() {
+  local build="$work/plain" prefix="$work/prefix-plain" archive size
+  cmake -S "$root" -B "$build"
+  grep -q '^DGRAM_BUILD_TESTS:BOOL=ON$' "$build/CMakeCache.txt" ||
+    fail "the tests are off: this route checks the library of a test build"
+  cmake --build "$build" -j "$jobs" --target dgram
+  cmake --install "$build" --prefix "$prefix"
+  find "$prefix" -type f | sort
+  archive="$prefix/lib/libdgram.a"
+  [ -f "$archive" ] || fail "no libdgram.a installed"
+  [ ! -e "$prefix/bin/dgramcat" ] || fail "dgramcat installed, not built"
+  if nm -C "$archive" | grep -E ' [TU] dgram::detail::fault::'; then
+    fail "the installed library has the tests' fault seam (above)"
+  fi
+  if objdump -h "$archive" | grep -q '\.debug_info'; then
+    fail "the installed library has debug info"
+  fi
+  size=$(stat -c %s "$archive")
+  echo "installed libdgram.a: $size bytes"
+  [ "$size" -lt 4000000 ] || fail "libdgram.a is $size bytes: not a release build"
+}
+
 # --- the shared library's interface -------------------------------------------
 check_shared_library() {
-  local prefix=$1 lib soname extra
+  local prefix=$1 lib soname
   lib=$(find "$prefix/lib" -name 'libdgram.so.*.*.*' | head -1)
   [ -n "$lib" ] || fail "no versioned libdgram.so"
   soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
   echo "SONAME: $soname ($lib)"
   [ -e "$prefix/lib/$soname" ] || fail "no $soname link"
   [ -e "$prefix/lib/libdgram.so" ] || fail "no libdgram.so link"
-  # Defined dynamic symbols: in namespace dgram, only the public classes
-  # and functions (by mangled name: _ZN5dgram6Socket..., _ZTIN5dgram5Error
-  # ...); no C symbol at all. The C++ library's template instances (std::,
-  # also those of dgram types) are weak and vague-linkage by nature.
-  extra=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | perl -ne '
-    chomp;
-    if (/^_Z(?:T[ISV])?NK?5dgram(\d+)/) {
-      my $name = substr($_, $+[0], $1);
-      print "$_ (dgram::$name)\n" unless $name =~
-        /^(Error|AbortSignal|AbortController|Loop|Socket|ScopedSocket|ByteView|Bytes|Buffer|createSocket|run|version|versionNumber)$/;
-    } elsif (!/^_Z/) {
-      print "$_ (not C++)\n";
-    }')
-  if [ -n "$extra" ]; then
-    echo "$extra"
-    fail "libdgram.so exports more than the public API (above)"
-  fi
+  # Every exported symbol in namespace dgram (none in dgram::detail),
+  # nothing else: no std:: template instance, no C symbol.
+  bash "$root/ci/check-exports.sh" "$lib"
   nm -DC --defined-only "$lib" >"$work/symbols"
   grep -q 'dgram::createSocket(' "$work/symbols" ||
     fail "createSocket is not exported"
@@ -270,6 +283,7 @@ fetchcontent_route() {  # a clone of HEAD (uncommitted changes are not in it)
 
 mkdir -p "$work/moved"
 route "configure: defaults" configure_defaults
+route "plain install, library only" plain_install
 route "install static, find_package+pc" static_route
 route "static: prefix moved" static_moved
 route "static in consumer's .so" plugin_route

@@ -16,6 +16,7 @@
 #include <set>
 #include <vector>
 
+#include "common/host_text.hpp"
 #include "common/platform_socket.hpp"
 #include "fuzz_support.hpp"
 
@@ -100,12 +101,17 @@ class Session {
 const std::set<std::string> kKernelErrors = {
     "ECONNREFUSED", "EACCES", "EADDRNOTAVAIL", "ENETUNREACH", "EAFNOSUPPORT"};
 
+// Refused without a lookup (host_text.hpp): "127.1" on udp6, "::1%".
+bool isHostError(const std::string& code) {
+  return code == "ENOTFOUND" || code == "EINVAL" || code == "EAI_ADDRFAMILY";
+}
+
 bool isSendError(const std::string& code) {
-  return code == "ECANCELED"     // closed before it could go (S14)
-         || code == "EINVAL"     // address of the other family
-         || code == "EISCONN"    // to an address, issued while connecting
-         || code == "ENOTFOUND"  // the custom lookup failed
-         || code == "EMSGSIZE"   // over 65507 (IPv4) / 65527 (IPv6) bytes
+  return code == "ECANCELED"    // closed before it could go (S14)
+         || code == "EINVAL"    // address of the other family
+         || code == "EISCONN"   // to an address, issued while connecting
+         || isHostError(code)   // refused host text, a failed lookup
+         || code == "EMSGSIZE"  // over 65507 (IPv4) / 65527 (IPv6) bytes
          || kKernelErrors.count(code) == 1;
 }
 
@@ -119,7 +125,7 @@ bool isSourceFor(const std::string& text, Type type) {
 }
 
 bool isConnectError(const std::string& code) {
-  return code == "ECANCELED" || code == "EINVAL" || code == "ENOTFOUND" ||
+  return code == "ECANCELED" || isHostError(code) ||
          kKernelErrors.count(code) == 1;
 }
 
@@ -158,8 +164,7 @@ void Session::open() {
       if (model_.closeDeferred) model_.closed = true;
       return;
     }
-    bool known = (e.syscall() == "getaddrinfo" &&
-                  (e.code() == "ENOTFOUND" || e.code() == "EINVAL")) ||
+    bool known = (e.syscall() == "getaddrinfo" && isHostError(e.code())) ||
                  (e.syscall() == "recvmsg" && e.code() == "ECONNREFUSED");
     fuzz::check(known, "unexpected 'error' " + e.code() + " " + e.syscall() +
                            ": " + e.what());
@@ -226,13 +231,19 @@ std::string Session::addressFrom() {
     if (!text.empty()) answers_.push_back(static_cast<Answer>(in_.pick(7)));
     return text;
   }
-  // Without a custom lookup a literal is used as is and anything else goes
-  // to the real resolver, so keep only what cannot reach another host.
+  // Without a custom lookup an address is used as is, an error comes
+  // without a lookup and a name goes to the real resolver
+  // (host_text.hpp): keep only what cannot reach another host.
+  if (text.empty()) return text;
+  using dgram::detail::HostKind;
   Family family = type_ == Type::udp4 ? Family::IPv4 : Family::IPv6;
-  auto ip = dgram::detail::parseIp(text, family, dgram::detail::zoneToIndex);
-  if (ip ? fuzz::isLoopback(*ip) : dgram::detail::isIpLiteral(text))
-    return text;
-  return fuzz::loopbackText(type_);
+  auto reading =
+      dgram::detail::readHost(text, family, dgram::detail::zoneToIndex);
+  bool keep = reading.kind == HostKind::address
+                  ? fuzz::isLoopback(reading.ip)
+                  : reading.kind == HostKind::otherFamily ||
+                        reading.kind == HostKind::refused;
+  return keep ? text : fuzz::loopbackText(type_);
 }
 
 // A payload: empty, bytes from the input, or a large generated one (up to

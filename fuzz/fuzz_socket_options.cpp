@@ -9,16 +9,17 @@
 // descriptor is accounted for: an adopted UDP socket is closed with the
 // dgram socket, any other descriptor passed in is left alone, none leaks.
 //
-// No datagram is sent. Bind addresses are loopback, any, or literals (a
-// bind to a foreign address just fails); names only reach the custom
-// lookup, which answers loopback or fails; valid ports become 0, a port in
-// use (the sink's) or, for connect, the sink's.
+// No datagram is sent. Bind addresses are loopback, any, or host text
+// dgram reads without asking DNS (a bind to a foreign address just fails);
+// other names only reach the custom lookup, which answers loopback or fails;
+// valid ports become 0, a port in use (the sink's) or, for connect, the sink's.
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include <set>
 #include <vector>
 
+#include "common/host_text.hpp"
 #include "common/platform_socket.hpp"
 #include "fuzz_support.hpp"
 
@@ -87,8 +88,15 @@ std::string Session::addressFrom() {
       break;
   }
   std::string text = in_.string();
-  if (customLookup_ || dgram::detail::isIpLiteral(text)) return text;
-  return fuzz::loopbackText(type_);  // a name would reach the real resolver
+  if (customLookup_ || text.empty()) return text;
+  // A name for DNS would reach the real resolver; addresses, text refused
+  // without a lookup and hosts-file-only names do not (host_text.hpp).
+  Family family = type_ == Type::udp4 ? Family::IPv4 : Family::IPv6;
+  auto reading =
+      dgram::detail::readHost(text, family, dgram::detail::zoneToIndex);
+  if (reading.kind == dgram::detail::HostKind::name)
+    return fuzz::loopbackText(type_);
+  return text;
 }
 
 // -1, or a descriptor of some kind made for this call.
@@ -207,10 +215,12 @@ bool Session::create() {
   socket_->on(dgram::close, [this] { ++closeEvents_; });
   socket_->on(dgram::error, [](const Error& e) {
     static const std::set<std::string> kEmitted = {
-        "EADDRINUSE",   "EADDRNOTAVAIL", "EINVAL",
-        "EACCES",       "ENOTFOUND",     "ERR_SOCKET_BUFFER_SIZE",
-        "ECONNREFUSED", "ENETUNREACH"};  // e.g. an IPv4-mapped peer of a socket
-                                         // on ::1
+        "EADDRINUSE",     "EADDRNOTAVAIL",
+        "EINVAL",         "EACCES",
+        "ENOTFOUND",      "ERR_SOCKET_BUFFER_SIZE",
+        "EAI_ADDRFAMILY", "ECONNREFUSED",
+        "ENETUNREACH"};  // e.g. an IPv4-mapped peer of a socket
+                         // on ::1
     fuzz::check(kEmitted.count(e.code()) == 1,
                 "unexpected 'error' " + e.code() + ": " + e.what());
   });

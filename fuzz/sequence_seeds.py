@@ -66,6 +66,23 @@ seeds.update({
  "throwing_listening_strands_queued_send": [1] + create(0, 1) + on(0, 1, A["raise_"]) + send(0, sink(), cb=0, payload=b""),
 })
 
+seeds.update({
+ # Issue 22, item 4: every iteration reaches the I/O wait whatever its
+ # callbacks throw. A due timer throws before the wait, then the wait's
+ # dispatch meets a throwing 'message' listener: the first is thrown at
+ # the end of the iteration, the second is carried to the next call; the
+ # posted jobs wait for the iteration after.
+ "iteration_timer_throws_then_dispatch_throws": [1] + create(0) + create(1) + bind(0) + bind(1) + run() + run()
+   + on(0, 0, A["raise_"]) + send(1, rec(0), cb=0) + send(1, rec(0)) + send(1, rec(0), cb=0)
+   + timer(A["raise_"], delay=0) + post(A["raise_"]) + post(A["none"])
+   + run(0) + run(0) + run(0) + run() + run(),
+ # Posted jobs that throw with datagrams waiting: each iteration still
+ # polls and delivers.
+ "throwing_posts_with_datagrams_waiting": [1] + create(0) + create(1) + bind(0) + bind(1) + run() + run()
+   + send(1, rec(0)) + send(1, rec(0), cb=0) + post(A["raise_"]) + post(A["raise_"]) + post(A["send"], 1)
+   + post(A["raise_"]) + run(0) + run(0) + run(0) + run(0) + run(),
+})
+
 # Defects still open: written only when named, never into the corpus until
 # fixed (none now).
 pending = {}

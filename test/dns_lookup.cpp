@@ -453,7 +453,9 @@ TEST_CASE("the hosts file and localhost resolve without a DNS server",
   }
   auto start = std::chrono::steady_clock::now();
   client->send("b", receiver.port, "localhost", record);
-  client->send("c", receiver.port, "LocalHost.", record);
+  // Any case, but no trailing dot: getaddrinfo asks DNS for "localhost."
+  // (test/node_address/table.tsv), and so does dgram.
+  client->send("c", receiver.port, "LocalHost", record);
   REQUIRE(test::runUntil(
       loop, [&] { return receiver.payloads.size() == expected.size(); }, 5s));
   CHECK(std::chrono::steady_clock::now() - start < 1s);

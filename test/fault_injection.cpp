@@ -193,7 +193,9 @@ TEST_CASE("recvmmsg interrupted (EINTR) is retried: nothing lost, no error",
       });
   std::vector<dgram::Error> errors;
   collectErrors(*receiver, errors);
-  auto sender = test::makeSocket(loop);
+  // Bound before the fault is armed: a socket reads once when it starts
+  // receiving (IOCP), and the fault is for the receiver's reads.
+  auto sender = test::boundSocket(loop);
   fault::failNth(fault::Call::recvmmsg, 1, kEINTR, 3);
   const long before = fault::calls(fault::Call::recvmmsg);
   sendNumbered(*sender, receiver->address().port, 8);
@@ -221,7 +223,7 @@ TEST_CASE("recvmmsg failing with ENOMEM: one 'error', then every datagram",
       });
   std::vector<dgram::Error> errors;
   collectErrors(*receiver, errors);
-  auto sender = test::makeSocket(loop);
+  auto sender = test::boundSocket(loop);  // see the EINTR case
   fault::failNth(fault::Call::recvmmsg, 1, kENOMEM);
   sendNumbered(*sender, receiver->address().port, 8);
   REQUIRE(test::runUntil(loop, [&] { return got.size() == 8; }));

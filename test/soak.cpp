@@ -57,6 +57,8 @@ constexpr int kBurst = 24;             // sends per iteration at most
 constexpr std::size_t kHeader = 16;    // slot, generation, sequence
 constexpr int kMaxPendingTimers = 64;  // per loop
 constexpr auto kRetireTimeout = 2s;    // waiting for in-flight datagrams
+constexpr auto kPostInterval = 250us;  // the poster thread's pace
+constexpr long kMaxPostBurst = 16;     // posts at once after a stall
 
 /// What listeners and callbacks throw; the loop threads catch it from
 /// runOnce() and keep running, as the rule for exceptions requires.
@@ -482,12 +484,24 @@ TEST_CASE("soak: two loops in two threads, every callback exactly once",
     a.setPeer(&b);
     b.setPeer(&a);
     std::thread ta([&] { a.run(); }), tb([&] { b.run(); });
-    // A third thread that only posts, to both loops.
+    // A third thread that only posts, to both loops, at one post per
+    // kPostInterval by the clock. Paced by the clock rather than by a
+    // sleep per post: with mingw-w64, sleep_for below 1 ms returns at once
+    // (winpthreads rounds down to whole milliseconds), so a poster that
+    // slept 200 us per post flooded both loops on Windows builds.
     std::thread poster([&] {
       std::minstd_rand rng(3);
+      const auto begin = Clock::now();
+      long posted = 0;
       while (!shared.trafficOver) {
-        postTo(shared, (rng() % 2 ? a : b).loop(), rng() % 64 == 0);
-        std::this_thread::sleep_for(200us);
+        const long due =
+            static_cast<long>((Clock::now() - begin) / kPostInterval);
+        // After a stall (the machine is shared), catch up by one burst at
+        // most, not by everything missed.
+        if (due - posted > kMaxPostBurst) posted = due - kMaxPostBurst;
+        for (; posted < due; ++posted)
+          postTo(shared, (rng() % 2 ? a : b).loop(), rng() % 64 == 0);
+        std::this_thread::sleep_for(1ms);
       }
       ++shared.stoppedPosting;
     });

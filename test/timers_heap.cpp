@@ -104,3 +104,30 @@ TEST_CASE("a timer that re-arms itself with no delay waits for the next turn",
   timers.runDue(base + 1ms);
   CHECK(runs == 2);
 }
+
+// Issue 21 item 6: a slot's generation is 32 bits, so after 2^32 re-arms
+// of one slot its ids came round again and a stale clearTimeout cancelled
+// a newer timer. The constructor's argument starts every slot's
+// generation where 2^32 - 2 re-arms of it would have left it (each id
+// below that generation was handed out in that history).
+TEST_CASE("timer ids never repeat, not even after 2^32 re-arms of a slot",
+          "[timer]") {
+  const std::uint32_t aged = 0xfffffffeu;
+  Timers timers(aged);
+  const auto base = Timers::Clock::now();
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    std::uint64_t id = timers.add(base, [] {});
+    CHECK(id != 0);
+    // Every id of the history the generation stands for is below it.
+    CHECK((id >> 32) >= aged);
+    for (std::uint64_t old : ids)
+      CHECK(id != old);
+    // A stale id never cancels the timer that is pending now.
+    for (std::uint64_t old : ids)
+      CHECK_FALSE(timers.cancel(old));
+    CHECK(timers.dueOf(id).has_value());
+    CHECK(timers.cancel(id));
+    ids.push_back(id);
+  }
+}

@@ -127,7 +127,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "connect on a bound socket emits 'connect' once; the callback is a once "
+    "connect on a bound socket emits 'connect' once, the callback is a once "
     "listener",
     "[connect]") {
   dgram::Loop loop;
@@ -605,6 +605,10 @@ TEST_CASE(
     CHECK(e.syscall() == "recvmsg");
     CHECK(e.errnum() < 0);
   }
+  // At most one per send: an ICMP error is taken off the socket when it
+  // is reported (on Windows a peek leaves it queued, and peeking again
+  // without a real read in between reported it without end).
+  CHECK(static_cast<int>(errorEvents.size()) <= kSends);
 #ifdef __linux__
   // Linux reports the ICMP error on a connected socket; it must reach the
   // user one way or the other.

@@ -147,22 +147,22 @@ TEST_CASE("link-local addresses without a usable zone fail as Node's do",
 
   auto* socket = h1.open(inbox, "s", dgram::Type::udp6);
   h1.bind(socket, 0);
-  // An interface that does not exist: an error reaches the send callback
-  // and nothing is sent through a guessed interface. (Node, whose isIP
-  // accepts any zone, hands scope 0 to the kernel: EADDRNOTAVAIL from
-  // 'send'. This library does not take the text for an address of its
-  // family and answers EINVAL from 'getaddrinfo'.)
+  // An interface that does not exist: as in Node (libuv reads an unknown
+  // zone as none, test/node_address_table.cpp), the address goes to the
+  // kernel with scope 0 and whatever it answers comes from 'send', never
+  // from a lookup (Linux refuses; gVisor picks the only interface).
   auto badZone = h1.sendResult(socket, "x", kPort, "fe80::2%nosuch0");
-  REQUIRE(badZone.has_value());
-  CHECK((badZone->code() == "EADDRNOTAVAIL" || badZone->code() == "EINVAL"));
+  if (badZone) CHECK(badZone->syscall() == "send");
 
   // bind() without a zone, or with an unknown one: 'error' EINVAL.
   auto* unbound = h1.open(inbox, "u1", dgram::Type::udp6);
   CHECK(bindError(h1, unbound, 0, "fe80::1") ==
         "EINVAL|bind|bind EINVAL fe80::1");
   auto* unbound2 = h1.open(inbox, "u2", dgram::Type::udp6);
-  // (Node: "bind EINVAL fe80::1%nosuch0"; here EINVAL from 'getaddrinfo'.)
-  CHECK(bindError(h1, unbound2, 0, "fe80::1%nosuch0").rfind("EINVAL|", 0) == 0);
+  // As Node: scope 0, which the kernel refuses for a link-local bind.
+  CHECK(
+      bindError(h1, unbound2, 0, "fe80::1%nosuch0").rfind("EINVAL|bind|", 0) ==
+      0);
   // And the socket is unbound again: a good bind works.
   CHECK(bindError(h1, unbound2, 0, "fe80::1%lan0") == "listening");
   CHECK(thrownOn(h1, [&] { unbound2->address(); }) == "no error");

@@ -380,6 +380,33 @@ TEST_CASE("setTOS: range and state are checked as setTTL's", "[metadata]") {
 }
 
 TEST_CASE(
+    "setTOS on udp6: set, or ENOTSUP where the system has no "
+    "IPV6_TCLASS option",
+    "[metadata][ipv6]") {
+  // Older Windows builds and wine refuse IPV6_TCLASS (WSAENOPROTOOPT):
+  // reported as ENOTSUP, the feature missing, not as a bad option.
+  if (!test::haveIPv6()) {
+    WARN("SKIPPED: no IPv6 loopback");
+    return;
+  }
+  dgram::Loop loop;
+  auto socket = test::makeSocket(loop, dgram::Type::udp6);
+  test::bindAndWait(loop, *socket, "::1");
+  try {
+    int set = socket->setTOS(0x20);
+    CHECK(set == 0x20);
+  } catch (const dgram::Error& e) {
+    CHECK(e.code() == "ENOTSUP");
+    CHECK(e.syscall() == "setTOS");
+  }
+#ifdef __linux__
+  CHECK_NOTHROW(socket->setTOS(0x28));  // Linux has the option
+#endif
+  socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE(
     "tos: the byte set on the way out is the byte received, ECN bits "
     "included",
     "[metadata][tos]") {

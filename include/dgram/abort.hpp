@@ -8,6 +8,8 @@
 
 #include "dgram/export.hpp"
 
+DGRAM_DLL_WARNINGS_PUSH
+
 namespace dgram {
 
 class AbortController;
@@ -54,3 +56,5 @@ class DGRAM_API AbortController {
 };
 
 }  // namespace dgram
+
+DGRAM_DLL_WARNINGS_POP

@@ -7,6 +7,8 @@
 
 #include "dgram/export.hpp"
 
+DGRAM_DLL_WARNINGS_PUSH
+
 namespace dgram {
 
 /// An error as Node reports it: `code()` is Node's `err.code` string
@@ -57,3 +59,5 @@ class DGRAM_API Error : public std::runtime_error {
 };
 
 }  // namespace dgram
+
+DGRAM_DLL_WARNINGS_POP

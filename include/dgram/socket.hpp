@@ -23,6 +23,8 @@
 #include "dgram/export.hpp"
 #include "dgram/loop.hpp"
 
+DGRAM_DLL_WARNINGS_PUSH
+
 namespace dgram {
 
 namespace detail {
@@ -448,7 +450,11 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `EBADF` when unbound, `EINVAL` unparsable, `EADDRNOTAVAIL` unknown.
   void setMulticastInterface(std::string_view multicastInterface);
   /// `socket.setMulticastLoopback(flag)`: returns `flag`. Throws `EBADF`
-  /// when unbound.
+  /// when unbound. Where it applies differs, as in Node: on Linux and the
+  /// BSDs the sending socket decides whether its own multicast datagrams
+  /// come back to this host; on Windows (`IP_MULTICAST_LOOP` on the
+  /// receiving side) the receiving socket decides whether it hears the
+  /// datagrams this host sent.
   bool setMulticastLoopback(bool flag);
   /// `socket.setMulticastTTL(ttl)`, 0..255: returns `ttl`. Throws `EINVAL`
   /// out of range, `EBADF` when unbound.
@@ -460,7 +466,10 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// IPV6_TCLASS, and IP_TOS for the IPv4 traffic of a dual-stack socket)
   /// of the datagrams it sends, 0..255: DSCP in the six high bits, ECN in
   /// the two low ones. Returns `tos`. Throws `EINVAL` out of range, `EBADF`
-  /// when unbound, or the system's error (syscall setTOS).
+  /// when unbound, or the system's error (syscall setTOS): `ENOTSUP` on a
+  /// udp6 socket where the system has no `IPV6_TCLASS` socket option
+  /// (older Windows builds, wine). Windows accepts `IP_TOS` but, without
+  /// a QoS policy, may leave the byte off the wire.
   int setTOS(int tos);
 
   // --- buffers and queue
@@ -508,8 +517,8 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   // The state machine reaches its public object through Impl.
   friend class detail::SocketImpl;
   Socket() = default;
-  friend std::shared_ptr<Socket> createSocket(const SocketOptions&,
-                                              MessageListener);
+  friend DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions&,
+                                                        MessageListener);
   Impl& impl() noexcept;
   const Impl& impl() const noexcept;
   // The send forms that take a vector over (templates, so that a braced
@@ -562,3 +571,5 @@ class DGRAM_API ScopedSocket {
 };
 
 }  // namespace dgram
+
+DGRAM_DLL_WARNINGS_POP

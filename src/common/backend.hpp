@@ -11,10 +11,14 @@
 #include <vector>
 
 #include "common/platform_socket.hpp"
+#include "common/sys_error.hpp"
+#include "dgram/loop.hpp"
 
 namespace dgram::detail {
 
 class LoopCore;
+class SignalSink;
+class SignalSource;
 
 enum : unsigned { kReadable = 1u, kWritable = 2u, kErrorEvent = 4u };
 
@@ -37,7 +41,8 @@ class Backend {
   /// and dispatches what is ready. Returns early when woken. Returns
   /// whether anything came (I/O, a completion or a wake-up); false when
   /// the timeout may have expired (or a signal interrupted the wait), so
-  /// the loop knows when a timer can have come due during the wait.
+  /// the loop knows when a timer can have come due during the wait, and
+  /// the latency mode's spin stops at the first wait that got something.
   virtual bool wait(int timeoutMs) = 0;
 
   /// Thread-safe: makes a current or the next `wait` return at once.
@@ -49,6 +54,21 @@ class Backend {
   /// It is built in `space` when it fits there (see makePlatformSocket).
   virtual PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
                                          PlatformSocketSpace space) = 0;
+
+  /// This loop's half of `Loop::onSignal`, reporting to `sink` on the
+  /// loop's thread (posix/signal_source.cpp, win32/signal_source.cpp);
+  /// nullptr, with the failure and the call that failed, if the system
+  /// refuses.
+  virtual std::unique_ptr<SignalSource> createSignalSource(
+      LoopCore& loop, SignalSink& sink, SysError& error,
+      const char*& syscall) = 0;
+
+  /// For a host event loop that drives this one (Loop::backendFd): the
+  /// descriptor or handle behind the backend, -1 if there is none.
+  virtual std::intptr_t backendFd() const noexcept = 0;
+  /// The descriptors a host's poll() must watch for this loop
+  /// (Loop::pollDescriptors); false if it cannot be waited on that way.
+  virtual bool pollDescriptors(std::vector<PollDescriptor>& out) const = 0;
 
   /// Readiness of a socket the library does not own (c-ares' sockets):
   /// starts, changes or (events == 0) stops calling `watcher` when it is

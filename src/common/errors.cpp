@@ -53,6 +53,16 @@ Error errLoopReentered() {
                "Invalid state: the loop is already running: run() or "
                "runOnce() called from inside one of its callbacks");
 }
+Error errCallbackMissing(std::string_view name) {
+  return Error("ERR_INVALID_ARG_TYPE",
+               "The \"" + std::string(name) +
+                   "\" argument must be of type function. Received an "
+                   "empty std::function");
+}
+Error errUnknownSignal(int signum) {
+  return Error("ERR_UNKNOWN_SIGNAL",
+               "Unknown signal: " + std::to_string(signum));
+}
 Error errInvalidArgValue(std::string_view name, std::string_view value) {
   return Error("ERR_INVALID_ARG_VALUE", "The argument '" + std::string(name) +
                                             "' is invalid. Received '" +

@@ -31,6 +31,11 @@ Error errInvalidArgValue(std::string_view name, std::string_view value);
 /// ERR_INVALID_STATE (Node's code for a call in the wrong state): run() or
 /// runOnce() of a loop from inside one of that loop's callbacks.
 Error errLoopReentered();
+/// ERR_INVALID_ARG_TYPE for an empty callback (Node: a callback that is
+/// not a function, "Received undefined").
+Error errCallbackMissing(std::string_view name);
+/// ERR_UNKNOWN_SIGNAL: a signal number this platform does not have.
+Error errUnknownSignal(int signum);
 
 /// ERR_SOCKET_BAD_PORT, in C++ words: "Received 0." where Node says
 /// "Received type number (0).", and "Received no port (...)" where it says

@@ -1,8 +1,9 @@
 // Fault injection for tests: makes the Nth call of a chosen system call
 // fail with a chosen error, so that the error paths of the platform layer
-// can be exercised on real sockets. Compiled in only when the library is
-// built with DGRAM_FAULT_INJECTION (on by default when the test suite is
-// built); otherwise every query is a constant "no fault" and costs nothing.
+// can be exercised on real sockets. Compiled in only in dgram_internal, the
+// static library the tests and fuzz targets link (DGRAM_FAULT_INJECTION);
+// in the dgram users get every query is a constant "no fault" and costs
+// nothing.
 // Layer: common state machine.
 //
 // The platform code asks before each call it wraps (see
@@ -10,6 +11,17 @@
 // platform-free. Error numbers are the platform's own (errno on POSIX,
 // WSA error codes on Windows).
 #pragma once
+
+// The top-level CMakeLists.txt compiles the sources that include this
+// header (or posix/ and win32/fault_call.hpp) twice, with and without the
+// seam, and the others once for both libraries (DGRAM_SEAM_UNUSED): it
+// finds them by their #include lines. A source of the shared set that
+// reaches the seam through another header would put the seam-free answer
+// into the tests' library: it stops here instead.
+#ifdef DGRAM_SEAM_UNUSED
+#error \
+    "this source uses the fault seam: include common/fault_injection.hpp or <platform>/fault_call.hpp in the .cpp itself, where CMakeLists.txt looks"
+#endif
 
 namespace dgram::detail::fault {
 
@@ -21,6 +33,9 @@ enum class Call : unsigned char {
   recvmmsg,   ///< a batch read (recvmmsg / recvmsg / WSARecvFrom)
   pollerCtl,  ///< registering interest (epoll_ctl / kevent / poll set)
   fcntl,      ///< descriptor flags
+  /// The status a zero-byte receive peek completed with (IOCP): an armed
+  /// fault replaces it, as if the kernel had reported that error.
+  receivePeek,
   count_
 };
 

@@ -300,6 +300,52 @@ bool parseIPv4(std::string_view text, std::uint8_t out[4]) noexcept {
   return true;
 }
 
+bool parseInetAton(std::string_view text, std::uint8_t out[4]) noexcept {
+  // The largest value of the last part, by the number of parts before it.
+  static constexpr std::uint32_t kLastMax[4] = {0xffffffffu, 0xffffffu, 0xffffu,
+                                                0xffu};
+  std::uint32_t leading[3] = {};
+  int count = 0;  // parts before the current one
+  std::size_t at = 0;
+  for (;;) {
+    // Each part starts with a decimal digit: no sign, space or empty part.
+    if (at == text.size() || !isDecimalDigit(text[at])) return false;
+    unsigned base = 10;
+    if (text[at] == '0') {
+      base = 8;
+      ++at;
+      if (at < text.size() && (text[at] == 'x' || text[at] == 'X')) {
+        // "0x" needs a hex digit after it, or it is a lone 0 followed by
+        // an 'x' (which no address allows).
+        if (at + 1 < text.size() && hexDigitValue(text[at + 1]) >= 0) {
+          base = 16;
+          ++at;
+        }
+      }
+    }
+    std::uint64_t value = 0;
+    for (; at < text.size(); ++at) {
+      int digit = hexDigitValue(text[at]);
+      if (digit < 0 || static_cast<unsigned>(digit) >= base) break;
+      value = value * base + static_cast<unsigned>(digit);
+      if (value > 0xffffffffu) return false;
+    }
+    if (at < text.size() && text[at] == '.') {
+      if (count == 3 || value > 0xff) return false;
+      leading[count++] = static_cast<std::uint32_t>(value);
+      ++at;
+      continue;
+    }
+    if (at != text.size() || value > kLastMax[count]) return false;
+    std::uint32_t address = static_cast<std::uint32_t>(value);
+    for (int i = 0; i < count; ++i)
+      address |= leading[i] << (24 - 8 * i);
+    for (int i = 0; i < 4; ++i)
+      out[i] = static_cast<std::uint8_t>(address >> (24 - 8 * i));
+    return true;
+  }
+}
+
 bool parseIPv6(std::string_view text, std::uint8_t out[16]) noexcept {
   std::size_t gap = text.find("::");
   GroupList head;
@@ -351,6 +397,11 @@ std::optional<IpAddress> parseIp(std::string_view text, Family family,
     return std::nullopt;
   }
   return ip;
+}
+
+bool isLinkLocalUnicast(const IpAddress& ip) noexcept {
+  return ip.family == Family::IPv6 && ip.bytes[0] == 0xfe &&
+         (ip.bytes[1] & 0xc0) == 0x80;
 }
 
 IpAddress mapToIPv6(const IpAddress& ipv4) noexcept {

@@ -47,6 +47,13 @@ IpAddress loopbackAddress(Family family) noexcept;
 /// parts 0..255, no leading zeros beyond a single "0", nothing else.
 bool parseIPv4(std::string_view text, std::uint8_t out[4]) noexcept;
 
+/// Parses IPv4 text as glibc's inet_aton reads a whole string (what
+/// getaddrinfo accepts as a number): one to four parts separated by single
+/// dots, each decimal, octal (leading 0) or hex (0x), the last part filling
+/// the remaining bytes ("127.1" is 127.0.0.1, "0x7f.1" too, "0177.0.0.1"
+/// too); every part but the last at most 255, nothing else around it.
+bool parseInetAton(std::string_view text, std::uint8_t out[4]) noexcept;
+
 /// Parses IPv6 text exactly as inet_pton(AF_INET6), without a zone:
 /// hex groups, one "::", an optional trailing dotted quad.
 bool parseIPv6(std::string_view text, std::uint8_t out[16]) noexcept;
@@ -60,6 +67,10 @@ using ZoneToIndex = std::uint32_t (*)(std::string_view zone);
 /// name; an empty or unknown zone makes the text invalid.
 std::optional<IpAddress> parseIp(std::string_view text, Family family,
                                  ZoneToIndex zoneToIndex) noexcept;
+
+/// Whether `ip` is an IPv6 link-local unicast address (fe80::/10): the
+/// only kind whose zone Node shows (address(), remoteAddress()).
+bool isLinkLocalUnicast(const IpAddress& ip) noexcept;
 
 /// The IPv4-mapped IPv6 form of an IPv4 address (::ffff:a.b.c.d).
 IpAddress mapToIPv6(const IpAddress& ipv4) noexcept;

@@ -1,10 +1,12 @@
 // dgram::Loop: the public face of LoopCore, and the backend choice.
 // Layer: public API.
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
 #include "common/backend.hpp"
 #include "common/loop_core.hpp"
+#include "dgram/error.hpp"
 #include "dgram/loop.hpp"
 
 namespace dgram {
@@ -18,12 +20,31 @@ std::string_view defaultBackendName() {
   return DGRAM_DEFAULT_BACKEND;
 }
 
+// Options a loop can take, or ERR_OUT_OF_RANGE.
+const LoopOptions& validated(const LoopOptions& options) {
+  constexpr std::chrono::microseconds kLongestSpin = std::chrono::seconds(1);
+  if (options.maxSpin.count() < 0 || options.maxSpin > kLongestSpin)
+    throw Error("ERR_OUT_OF_RANGE",
+                "The value of \"maxSpin\" is out of range. It must be >= 0 "
+                "&& <= " +
+                    std::to_string(kLongestSpin.count()) + ". Received " +
+                    std::to_string(options.maxSpin.count()));
+  return options;
+}
+
 }  // namespace
 
 Loop::Loop() : Loop(defaultBackendName()) {}
 
 Loop::Loop(std::string_view backend) : core_(std::make_unique<Core>(backend)) {
   core_->setPublicLoop(*this);
+}
+
+Loop::Loop(const LoopOptions& options) : Loop(defaultBackendName(), options) {}
+
+Loop::Loop(std::string_view backend, const LoopOptions& options)
+    : Loop(backend) {
+  setOptions(options);
 }
 
 Loop::~Loop() = default;
@@ -38,6 +59,12 @@ std::vector<std::string_view> Loop::availableBackends() {
 }
 
 void Loop::run() {
+  // Nothing ref'd: no turn at all, as libuv's uv_run (a turn would still
+  // fire unref'd timers that are due).
+  if (!core_->alive()) {
+    core_->takeStopRequest();
+    return;
+  }
   while (core_->runOnce(-1)) {
     if (core_->takeStopRequest()) return;
   }
@@ -58,18 +85,19 @@ void Loop::post(std::function<void()> fn) {
   core_->post(std::move(fn));
 }
 
-TimerId Loop::setTimeout(std::chrono::milliseconds delay,
-                         std::function<void()> fn) {
-  return core_->timers().add(detail::Timers::Clock::now() + delay,
-                             std::move(fn));
-}
-
-void Loop::clearTimeout(TimerId id) {
-  core_->timers().cancel(id);
-}
-
 std::string_view Loop::backend() const {
   return core_->backend().name();
+}
+
+void Loop::setOptions(const LoopOptions& options) {
+  core_->setMaxSpin(validated(options).maxSpin);
+}
+
+LoopOptions Loop::options() const {
+  LoopOptions options;
+  options.maxSpin = std::chrono::duration_cast<std::chrono::microseconds>(
+      core_->spinBudget().maximum());
+  return options;
 }
 
 void Loop::setResolverOptions(const ResolverOptions& options) {

@@ -4,9 +4,12 @@
 #include "common/loop_core.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <thread>
 #include <utility>
 
 #include "common/errors.hpp"
+#include "common/signals.hpp"
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
@@ -27,14 +30,32 @@ LoopCore::~LoopCore() {
   // post() and stop() wake the backend while holding postedMutex_: taking
   // it here waits for any call still in progress, so none touches the
   // backend after this point (calls that start later break the contract).
-  { std::lock_guard<std::mutex> lock(postedMutex_); }
-  // Deferred callbacks may point at sockets: drop them unrun, then let the
-  // sockets go without emitting anything (nobody is running the loop).
-  deferred_.clear();
-  running_.clear();
-  auto sockets = sockets_;
-  for (SocketImpl* socket : sockets)
-    socket->abandon();
+  std::vector<std::function<void()>> posted;
+  {
+    std::lock_guard<std::mutex> lock(postedMutex_);
+    posted.swap(posted_);
+  }
+  while (stopsInProgress_.load() != 0)
+    std::this_thread::yield();
+  posted.clear();
+  // Deferred callbacks may point at sockets: they are dropped unrun; then
+  // the sockets are let go without emitting anything (nobody runs the loop
+  // any more). Either may run user destructors (captures) that drop or
+  // close other sockets of this loop, or defer more: so each step starts
+  // from the loop's state as it is then, never from a copy of it (a
+  // socket destroyed meanwhile has left sockets_ by itself), until nothing
+  // is left.
+  for (;;) {
+    if (!deferred_.empty() || !running_.empty()) {
+      std::vector<std::function<void()>> dropped;
+      dropped.swap(deferred_);
+      std::vector<std::function<void()>> droppedRunning;
+      droppedRunning.swap(running_);
+      continue;  // destroyed here, with what they capture
+    }
+    if (sockets_.empty()) break;
+    sockets_.back()->abandon();  // leaves sockets_ first
+  }
 }
 
 void LoopCore::defer(std::function<void()> fn) {
@@ -52,9 +73,16 @@ void LoopCore::post(std::function<void()> fn) {
 }
 
 void LoopCore::stop() {
-  std::lock_guard<std::mutex> lock(postedMutex_);
+  // Async-signal-safe (a signal handler may call it): lock-free atomics
+  // and the backend's wake-up, a write() to an eventfd or pipe (IOCP:
+  // PostQueuedCompletionStatus; Windows runs its handlers on a thread of
+  // their own). No mutex: a handler that interrupted post() on the same
+  // thread would wait for itself. The count lets the destructor wait for
+  // calls in progress, as the mutex does for post().
+  stopsInProgress_.fetch_add(1);
   stopRequested_.store(true);
   backend_->wake();
+  stopsInProgress_.fetch_sub(1);
 }
 
 void LoopCore::raiseUnhandled(const Error& error) {
@@ -112,6 +140,9 @@ inline int LoopCore::pollTimeout(int requestedMs,
     return 0;
   int timeout = requestedMs;
   if (!timers_.empty()) {
+    // Only unref'd timers and nothing else ref'd: run() returns rather
+    // than wait for them (as libuv's does).
+    if (timeout < 0 && timers_.refCount() == 0 && !alive()) return 0;
     // No reading yet this turn: the timer was added after the turn began
     // (by a job posted meanwhile).
     if (!now) now = Timers::Clock::now();
@@ -131,6 +162,57 @@ inline int LoopCore::pollTimeout(int requestedMs,
   // Nothing could ever wake a loop with nothing ref'd: do not block.
   if (timeout < 0 && !alive()) return 0;
   return timeout;
+}
+
+int LoopCore::backendTimeout() const {
+  if (!deferred_.empty() || !turnEnd_.empty() || postedCount_.load() > 0 ||
+      stopRequested_.load())
+    return 0;
+  auto due = timers_.nextDue();
+  if (!due) return -1;
+  auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(*due - Timers::Clock::now())
+          .count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
+}
+
+bool LoopCore::spinThenWait(int timeoutMs) {
+  // A turn that must not block (callbacks are waiting) does not spin
+  // either, and teaches the budget nothing.
+  if (timeoutMs == 0) return backend_->wait(0);
+  using Clock = Timers::Clock;
+  const Clock::time_point start = Clock::now();
+  const SpinBudget::Duration budget = spin_.current();
+  if (budget == SpinBudget::Duration::zero()) {
+    bool woken = backend_->wait(timeoutMs);
+    spin_.slept(Clock::now() - start, woken);
+    return woken;
+  }
+  // Poll without blocking until something is dispatched (I/O, or the
+  // wake-up of a post() or stop() from another thread), the budget runs
+  // out, or the wait's timeout (the next timer) comes: a spin never makes
+  // a timer late.
+  const std::optional<Clock::time_point> timeoutAt =
+      timeoutMs > 0 ? std::optional<Clock::time_point>(
+                          start + std::chrono::milliseconds(timeoutMs))
+                    : std::nullopt;
+  const Clock::time_point spinEnd =
+      timeoutAt ? std::min(start + budget, *timeoutAt) : start + budget;
+  Clock::time_point now;
+  do {
+    if (backend_->wait(0)) {
+      spin_.found();
+      return true;
+    }
+    now = Clock::now();
+  } while (now < spinEnd);
+  spin_.missed();
+  // The rest of the timeout, rounded up: the timer is never early.
+  if (timeoutAt) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(*timeoutAt - now);
+    timeoutMs = static_cast<int>(std::max<long long>(left.count(), 0));
+  }
+  return backend_->wait(timeoutMs);
 }
 
 void LoopCore::cancelTurnEnd(void* context) noexcept {
@@ -173,36 +255,57 @@ bool LoopCore::runOnce(int timeoutMs) {
     explicit Iterating(bool& f) : flag(f) { flag = true; }
     ~Iterating() { flag = false; }
   } iterating(iterating_);
-  // Sends issued by callbacks leave together at the end of each phase that
-  // runs callbacks, before the loop waits (or returns): a send never waits
-  // longer than the turn it was issued in, even when a callback throws.
+  // The rule (issue 22, item 4): every iteration reaches the I/O wait,
+  // whatever callbacks throw. Before, a throw ended the iteration at once,
+  // so callbacks that kept throwing (posted jobs reposting themselves)
+  // kept the loop from ever polling. The first exception of the iteration
+  // is kept and thrown when the iteration ends; the phases before the wait
+  // stop at it (what they did not run waits for the next iteration), the
+  // wait does not block, and the phases after it are skipped. An exception
+  // from the I/O dispatch after that one is carried to the next call,
+  // which polls I/O, runs nothing else and throws it.
+  std::exception_ptr failure;
+  if (carried_) failure = std::exchange(carried_, nullptr);
+  std::optional<Timers::Clock::time_point> now;
+  // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
+  // run polls for I/O without blocking. A caller that runs the loop until
+  // a deferred callback happened ('listening' after bind) then sees it
+  // without waiting out its timeout for I/O that may never come.
+  bool hadCallbacks = false;
+  if (!failure) {
+    try {
+      now = runDueTimers();
+      throwPending();
+      hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
+      runPosted();
+      runDeferred();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  // Sends issued by callbacks leave together before the loop waits, and
+  // again before it returns: a send never waits longer than the iteration
+  // it was issued in, even when a callback throws.
+  runTurnEnd();
   try {
-    std::optional<Timers::Clock::time_point> now = runDueTimers();
-    throwPending();
-    // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
-    // run polls for I/O without blocking. A caller that runs the loop
-    // until a deferred callback happened ('listening' after bind) then
-    // sees it without waiting out its timeout for I/O that may never come.
-    bool hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
-    runPosted();
-    runDeferred();
-    runTurnEnd();
     bool dispatched =
-        backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
+        waitForIo(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
-    // After a wait that may have timed out, the timers it waited for run
-    // now. After one that brought I/O, timers that came due meanwhile run
-    // at the start of the next turn, which reads the clock before it
-    // waits: a busy loop reads the clock once per turn, not twice.
-    if (!dispatched) runDueTimers();
-    throwPending();
-    runPosted();
-    runDeferred();
+    if (!failure) {
+      // After a wait that may have timed out, the timers it waited for run
+      // now. After one that brought I/O, timers that came due meanwhile
+      // run at the start of the next turn, which reads the clock before it
+      // waits: a busy loop reads the clock once per turn, not twice.
+      if (!dispatched) runDueTimers();
+      throwPending();
+      runPosted();
+      runDeferred();
+    }
   } catch (...) {
-    runTurnEnd();
-    throw;
+    (failure ? carried_ : failure) = std::current_exception();
   }
   runTurnEnd();
+  if (failure) std::rethrow_exception(failure);
   return alive();
 }
 

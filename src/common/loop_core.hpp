@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -18,12 +19,14 @@
 #include "common/backend.hpp"
 #include "common/ip_address.hpp"
 #include "common/resolver.hpp"
+#include "common/spin_budget.hpp"
 #include "common/timers.hpp"
 #include "dgram/error.hpp"
 #include "dgram/loop.hpp"
 
 namespace dgram::detail {
 
+class SignalWatchers;
 class SocketImpl;
 
 /// Work a platform socket leaves for the end of the loop turn: the sends
@@ -56,10 +59,20 @@ class LoopCore {
   /// Whether anything ref'd is left (asked at the end of every turn).
   bool alive() const noexcept {
     return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
-           !deferred_.empty() || postedCount_.load() > 0;
+           !deferred_.empty() || postedCount_.load() > 0 || carried_;
   }
+  /// Thread-safe and async-signal-safe (see loop_core.cpp).
   void stop();
   bool takeStopRequest() noexcept { return stopRequested_.exchange(false); }
+
+  // --- latency mode -------------------------------------------------------
+  /// The longest spin before a wait blocks (zero = off); the budget starts
+  /// again from zero.
+  void setMaxSpin(std::chrono::nanoseconds maxSpin) noexcept {
+    spin_.setMaximum(maxSpin);
+  }
+  /// The spin's budget and counters (tests read how it adapted).
+  const SpinBudget& spinBudget() const noexcept { return spin_; }
 
   // --- "after this tick" ------------------------------------------------
   /// Runs `fn` on a later turn, in FIFO order with other deferred calls.
@@ -89,6 +102,15 @@ class LoopCore {
 
   // --- timers -------------------------------------------------------------
   Timers& timers() noexcept { return timers_; }
+
+  // --- signals ------------------------------------------------------------
+  /// The loop's signal watchers, created with the first (signals.cpp).
+  SignalWatchers& signals();
+
+  // --- embedding in another event loop ------------------------------------
+  /// Milliseconds until this loop has work without I/O: 0 when callbacks
+  /// or a stop are waiting, the time to the next timer, or -1 (none).
+  int backendTimeout() const;
 
   // --- liveness -----------------------------------------------------------
   /// Ref'd active handles (bound, ref'd sockets).
@@ -178,8 +200,17 @@ class LoopCore {
   }
   int pollTimeout(int requestedMs,
                   std::optional<Timers::Clock::time_point> now);
+  /// The turn's wait for I/O: straight to the backend, or in latency mode
+  /// after a spin. One branch when the mode is off.
+  /// Returns what the backend's wait returns (see Backend::wait).
+  bool waitForIo(int timeoutMs) {
+    if (spin_.enabled()) return spinThenWait(timeoutMs);
+    return backend_->wait(timeoutMs);
+  }
+  bool spinThenWait(int timeoutMs);
 
   std::unique_ptr<Backend> backend_;
+  SpinBudget spin_;  ///< latency mode (off: maximum zero)
   Timers timers_;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::function<void()>> running_;
@@ -192,10 +223,18 @@ class LoopCore {
   std::vector<std::function<void()>> posted_;
   std::atomic<std::size_t> postedCount_{0};
   std::atomic<bool> stopRequested_{false};
+  std::atomic<int> stopsInProgress_{0};  ///< stop() calls not yet returned
+  // stop() is called from signal handlers: its atomics must not hide a
+  // lock.
+  static_assert(std::atomic<bool>::is_always_lock_free &&
+                std::atomic<int>::is_always_lock_free);
   bool iterating_ = false;  ///< inside runOnce (loop thread only)
   std::size_t handleRefs_ = 0;
   std::size_t requests_ = 0;
   std::optional<Error> unhandled_;
+  /// An exception an iteration could not throw (it had one already):
+  /// thrown by the next (see runOnce).
+  std::exception_ptr carried_;
   std::vector<SocketImpl*> sockets_;
   /// Not zeroed: pages the kernel never writes to are never touched, so
   /// they cost no memory.
@@ -206,6 +245,8 @@ class LoopCore {
   std::uint64_t nextListenerId_ = 1;
   ResolverOptions resolverOptions_;
   std::unique_ptr<Resolver> resolver_;
+  /// Last: destroyed first, while the backend it watches through exists.
+  std::unique_ptr<SignalWatchers> signals_;
 };
 
 }  // namespace dgram::detail

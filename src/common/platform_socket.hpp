@@ -98,6 +98,9 @@ class SocketEvents {
   /// Another system call the socket depends on failed, e.g. registering
   /// it with the poller (then it would never hear of a datagram):
   /// reported as an 'error' naming `syscall`.
+  /// Both run no user code and never throw (safe from the turn-end work
+  /// and from inside any platform call): the 'error' is emitted on a
+  /// later turn.
   void onSystemError(SysError error, const char* syscall);
   /// A send that the platform had queued finished (or failed).
   void onSendDone(SendRequest* request, SysError error);
@@ -180,9 +183,13 @@ class PlatformSocket {
 };
 
 /// The alignment of the space a Socket lends its platform socket: one
-/// holds pointers and integers, nothing over-aligned (so the space is not
-/// padded to max_align_t for nothing).
-inline constexpr std::size_t kPlatformSocketAlign = alignof(void*);
+/// holds pointers and 64-bit integers (timer and listener ids), nothing
+/// over-aligned (so the space is not padded to max_align_t for nothing).
+/// On 64-bit systems both are 8; on 32-bit ones (i686 Windows, 32-bit ARM)
+/// a 64-bit integer needs 8 where a pointer needs 4.
+inline constexpr std::size_t kPlatformSocketAlign =
+    alignof(void*) > alignof(std::uint64_t) ? alignof(void*)
+                                            : alignof(std::uint64_t);
 
 /// Owns a platform socket that its backend built either in memory the
 /// Socket lends it (no allocation of its own: see makePlatformSocket) or,
@@ -268,6 +275,11 @@ PlatformSocketPtr makePlatformSocket(PlatformSocketSpace space,
 /// Reads a system socket address (sockaddr_in / sockaddr_in6, e.g. from
 /// c-ares); returns false for other families.
 bool endpointFromSockaddr(const void* sockaddr, Endpoint& out);
+
+/// Reads the first address of a system host entry (`hostent`, e.g. from
+/// c-ares' hosts-file reader); returns false if it has none of AF_INET or
+/// AF_INET6.
+bool addressFromHostent(const void* hostent, IpAddress& out);
 
 /// Interface names for zones: "eth0" -> index (0 if unknown) and back.
 std::uint32_t zoneToIndex(std::string_view zone);

@@ -12,7 +12,6 @@
 namespace dgram::detail {
 
 bool isLocalhost(std::string_view name) noexcept {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   constexpr std::string_view expected = "localhost";
   if (name.size() != expected.size()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
@@ -32,18 +31,18 @@ bool isHostText(std::string_view host) noexcept {
   return true;
 }
 
-LookupId Resolver::resolve(std::string_view hostname, Family family,
-                           ResolveCallback done) {
+LookupId Resolver::resolve(LookupRequest request, ResolveCallback done) {
   LookupId id = nextId_++;
   pending_.emplace(id, std::move(done));
   loop_.addRequest();
-  if (!isHostText(hostname)) {
-    // Never handed to c-ares or getaddrinfo, which stop at a NUL.
-    finish(id, lookupError("ENOTFOUND", hostname), IpAddress{});
-  } else if (isLocalhost(hostname)) {
-    finish(id, std::nullopt, loopbackAddress(family));
+  if (!isHostText(request.query)) {
+    // Never handed to c-ares, which stops at a NUL (readHost refuses
+    // such text before; this keeps the resolver safe on its own).
+    finish(id, lookupError("ENOTFOUND", request.hostname), IpAddress{});
+  } else if (isLocalhost(request.query)) {
+    finish(id, std::nullopt, loopbackAddress(request.family));
   } else {
-    start(id, std::string(hostname), family);
+    start(id, request);
   }
   return id;
 }

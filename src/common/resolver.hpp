@@ -28,6 +28,14 @@ using ResolveCallback =
 /// Identifies a lookup in flight, for `cancel`.
 using LookupId = std::uint64_t;
 
+/// A name to look up, as host_text.hpp's readHost found it.
+struct LookupRequest {
+  std::string hostname;  ///< the text the user gave: errors name it
+  std::string query;     ///< the ASCII name to look up
+  Family family = Family::IPv4;
+  bool hostsOnly = false;  ///< DNS cannot carry it: the hosts file only
+};
+
 class Resolver {
  public:
   explicit Resolver(LoopCore& loop) : loop_(loop) {}
@@ -35,11 +43,12 @@ class Resolver {
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
-  /// Looks up `hostname` for `family`. `done` runs on a later turn of the
+  /// Looks up a name: the hosts file, then DNS (unless `hostsOnly`).
+  /// Only names reach a resolver: what is an address, and what is refused
+  /// without asking, readHost decided. `done` runs on a later turn of the
   /// loop, exactly once, unless the lookup is cancelled first. A lookup in
   /// flight keeps the loop alive.
-  LookupId resolve(std::string_view hostname, Family family,
-                   ResolveCallback done);
+  LookupId resolve(LookupRequest request, ResolveCallback done);
   /// Drops a lookup: its callback never runs and it no longer keeps the
   /// loop alive. Unknown or finished ids are ignored.
   void cancel(LookupId id);
@@ -50,8 +59,7 @@ class Resolver {
  protected:
   /// Starts a lookup; the implementation calls `finish(id, ...)` once,
   /// possibly from inside this call.
-  virtual void start(LookupId id, const std::string& hostname,
-                     Family family) = 0;
+  virtual void start(LookupId id, const LookupRequest& request) = 0;
   /// Delivers a lookup's result on a later turn (nothing if cancelled).
   void finish(LookupId id, std::optional<Error> error, IpAddress address);
 
@@ -79,8 +87,9 @@ ResolverOptions validateResolverOptions(const ResolverOptions& options);
 /// this library deliberately does not).
 bool isHostText(std::string_view host) noexcept;
 
-/// Whether `name` is "localhost" (any case, optional trailing dot): it
-/// resolves to the loopback address without asking anyone (RFC 6761).
+/// Whether `name` is "localhost" (any case): it resolves to the loopback
+/// address without asking anyone (RFC 6761), as the hosts file of every
+/// system says. "localhost." is not: getaddrinfo asks DNS for it.
 bool isLocalhost(std::string_view name) noexcept;
 
 }  // namespace dgram::detail

@@ -14,9 +14,9 @@ class BuiltinResolver final : public Resolver {
   void configure(const ResolverOptions&) override {}
 
  protected:
-  void start(LookupId id, const std::string& hostname, Family) override {
+  void start(LookupId id, const LookupRequest& request) override {
     finish(id,
-           lookupError("ENOTSUP", hostname,
+           lookupError("ENOTSUP", request.hostname,
                        "dgram was built without c-ares; configure with "
                        "-DDGRAM_WITH_CARES=ON for name lookup"),
            IpAddress{});

@@ -4,11 +4,17 @@
 // threads, no blocking call. One channel per loop, created on the first
 // lookup. A backend that cannot watch foreign sockets gets them polled
 // without blocking on a short timer instead.
+//
+// It is given names only (host_text.hpp decided what is an address) and
+// looks them up as glibc's getaddrinfo does: the hosts file first (read
+// here, through c-ares' reader), then DNS. c-ares never sees text it would
+// read as a number itself.
 // Layer: common state machine.
 #include <ares.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -92,31 +98,88 @@ class CaresResolver final : public Resolver {
   }
 
  protected:
-  void start(LookupId id, const std::string& hostname, Family family) override {
+  void start(LookupId id, const LookupRequest& request) override {
     if (stale_ && inFlight_ == 0) destroyChannel();
     if (!channel_) {
       if (int status = createChannel()) {
-        finish(
-            id,
-            lookupError(codeForStatus(status), hostname, ares_strerror(status)),
-            IpAddress{});
+        finish(id,
+               lookupError(codeForStatus(status), request.hostname,
+                           ares_strerror(status)),
+               IpAddress{});
         return;
       }
     }
-    if (inFlight_ >= kMaxInFlight) {
-      waiting_.push_back(Query{this, id, hostname, family});
+    if (auto ip = hostsFileLookup(request.query, request.family)) {
+      finish(id, std::nullopt, *ip);
       return;
     }
-    send(Query{this, id, hostname, family});
+    if (request.hostsOnly) {
+      finish(id, lookupError("ENOTFOUND", request.hostname), IpAddress{});
+      return;
+    }
+    Query query{this, id, request.hostname, dnsName(request.query),
+                request.family};
+    if (inFlight_ >= kMaxInFlight) {
+      waiting_.push_back(std::move(query));
+      return;
+    }
+    send(std::move(query));
   }
 
  private:
   struct Query {
     CaresResolver* self;
     LookupId id;
-    std::string hostname;
+    std::string hostname;  // for errors
+    std::string name;      // asked of DNS
     Family family;
   };
+
+  // The first address of `family` the hosts file gives `name`. Like
+  // glibc, an IPv4 lookup also takes an IPv4-mapped entry, and ::1 as
+  // 127.0.0.1 ("::1 ip6-localhost" answers udp4 too).
+  std::optional<IpAddress> hostsFileLookup(const std::string& name,
+                                           Family family) {
+    if (auto ip = hostsFileEntry(name, family)) return ip;
+    if (family == Family::IPv6) return std::nullopt;
+    auto v6 = hostsFileEntry(name, Family::IPv6);
+    if (!v6) return std::nullopt;
+    static constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0,    0,
+                                                       0, 0, 0, 0, 0xff, 0xff};
+    IpAddress ip = loopbackAddress(Family::IPv4);
+    if (std::memcmp(v6->bytes.data(), kMappedPrefix, 12) == 0) {
+      std::memcpy(ip.bytes.data(), v6->bytes.data() + 12, 4);
+      return ip;
+    }
+    if (*v6 == loopbackAddress(Family::IPv6)) return ip;
+    return std::nullopt;
+  }
+
+  std::optional<IpAddress> hostsFileEntry(const std::string& name,
+                                          Family family) {
+    hostent* entry = nullptr;
+    int af = family == Family::IPv4 ? AF_INET : AF_INET6;
+    if (ares_gethostbyname_file(channel_, name.c_str(), af, &entry) !=
+        ARES_SUCCESS)
+      return std::nullopt;
+    std::optional<IpAddress> ip;
+    IpAddress address;
+    if (addressFromHostent(entry, address) && address.family == family)
+      ip = address;
+    ares_free_hostent(entry);
+    return ip;
+  }
+
+  // The name DNS is asked for. c-ares reads digits and dots as an IPv4
+  // address itself (with its own, laxer rules: "127.0.0.08" would be
+  // 127.0.0.8); a trailing dot keeps such a name a name ("127.0.0.08." is
+  // the same DNS name, fully qualified).
+  static std::string dnsName(const std::string& name) {
+    bool digitsAndDots = !name.empty() && name.back() != '.';
+    for (char c : name)
+      digitsAndDots = digitsAndDots && ((c >= '0' && c <= '9') || c == '.');
+    return digitsAndDots ? name + "." : name;
+  }
 
   // One watched c-ares socket.
   class SocketWatch final : public Watcher {
@@ -145,7 +208,7 @@ class CaresResolver final : public Resolver {
     hints.ai_family = query.family == Family::IPv4 ? AF_INET : AF_INET6;
     auto* pending = new Query(std::move(query));
     ++inFlight_;
-    ares_getaddrinfo(channel_, pending->hostname.c_str(), nullptr, &hints,
+    ares_getaddrinfo(channel_, pending->name.c_str(), nullptr, &hints,
                      &onResult, pending);
     rearmTimer();
   }
@@ -164,8 +227,8 @@ class CaresResolver final : public Resolver {
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS;
     options.sock_state_cb = &onSocketState;
     options.sock_state_cb_data = this;
-    // The hosts file first, then DNS, as getaddrinfo does.
-    char lookups[] = "fb";
+    // DNS only: start() read the hosts file first, as getaddrinfo does.
+    char lookups[] = "b";
     options.lookups = lookups;
     if (options_.timeout.count() > 0) {
       mask |= ARES_OPT_TIMEOUTMS;

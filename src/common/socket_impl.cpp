@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "common/errors.hpp"
+#include "common/host_text.hpp"
 #include "common/loop_core.hpp"
 
 namespace dgram::detail {
@@ -21,18 +22,6 @@ struct Overloaded : F... {
 };
 template <typename... F>
 Overloaded(F...) -> Overloaded<F...>;
-
-// An address literal of the family the socket does not have ("::1" on
-// udp4, with any zone); its text is all the error message needs.
-std::optional<IpAddress> otherFamilyLiteral(std::string_view host, Family own) {
-  Family other = own == Family::IPv4 ? Family::IPv6 : Family::IPv4;
-  bool looksV6 = host.find(':') != std::string_view::npos;
-  if (looksV6 != (other == Family::IPv6)) return std::nullopt;
-  IpAddress ip;
-  if (auto parsed = parseIp(host, other, zoneToIndex)) ip = *parsed;
-  ip.family = other;
-  return ip;
-}
 
 }  // namespace
 
@@ -70,12 +59,16 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 }
 
 SocketImpl::~SocketImpl() {
-  // Only a socket with nothing to do ends here (or one the loop abandoned):
-  // its descriptor, if any, is released with the platform socket.
+  // Only a socket with nothing to do ends here (or one the loop abandoned,
+  // which touches nothing of the loop here): its descriptor, if any, is
+  // released with the platform socket, and the loop's count of handles
+  // is never left holding it.
   dropPendingBind();
   removeAbortListener();
-  if (!abandoned_) loop_.detach(this);
+  if (abandoned_) return;
+  loop_.detach(this);
   dropPlatform();
+  if (holdsHandleRef_) loop_.removeHandleRef();
 }
 
 SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
@@ -157,15 +150,52 @@ void SocketImpl::removeAbortListener() noexcept {
   rare_->abortListenerId = 0;
 }
 
-void SocketImpl::abandon() {
-  // The loop is going away: nothing may be emitted or deferred any more.
+void SocketImpl::abandon() noexcept {
+  // The loop is going away: nothing may be emitted or deferred any more,
+  // and nothing of the loop may be touched once this returns (the socket
+  // may outlive it; every method then throws, see requireLoop). Releasing
+  // what the user gave runs their captures' destructors, which may drop
+  // this socket's last handle or other sockets of the loop: the socket
+  // lives until the end of this function, and the loop's state is final
+  // before any of that code runs.
+  std::shared_ptr<Socket> hold = token().lock();
+  loop_.detach(this);
   abandoned_ = true;
   closed_ = true;
   removeAbortListener();
-  if (PlatformSocket* socket = io()) socket->close();
-  dropPendingBind();
-  loop_.detach(this);
-  auto keep = std::move(self_);
+  if (rare_) {
+    for (LookupId id : rare_->lookups)
+      loop_.resolver().cancel(id);
+    rare_->lookups.clear();
+  }
+  // Queued sends are given back unreported (onSendDone), the descriptor
+  // is closed.
+  dropPlatform();
+  if (holdsHandleRef_) {
+    holdsHandleRef_ = false;
+    loop_.removeHandleRef();
+  }
+  // As at 'close': every listener and callback goes. Work that waited for
+  // the loop is dropped unrun (the loop dropped its deferred calls).
+  releaseCallbacks();
+  if (rare_) {
+    rare_->pending.clear();
+    rare_->ordered.clear();
+  }
+  if (sends_) {
+    for (auto& request : sends_->requests)
+      request->callback = nullptr;
+  }
+  self_.reset();
+  // `hold` goes last, and the socket with it if nobody else holds it.
+}
+
+void SocketImpl::requireLoop() const {
+  if (abandoned_) throw errSocketNotRunning();
+}
+
+Error SocketImpl::refusal(Error error) const {
+  return abandoned_ ? errSocketNotRunning() : std::move(error);
 }
 
 // --- lifetime ---------------------------------------------------------------
@@ -196,6 +226,7 @@ void SocketImpl::releaseCallbacks() {
 // --- listeners ------------------------------------------------------------
 
 ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;  // after 'close' nothing would call it
   listeners_.add(Event::message, id, std::move(fn), once);
@@ -203,6 +234,7 @@ ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
 }
 
 ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   listeners_.add(event, id, std::move(fn), once);
@@ -210,6 +242,7 @@ ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
 }
 
 ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   listeners_.add(Event::error, id, std::move(fn), once);
@@ -217,6 +250,7 @@ ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
 }
 
 bool SocketImpl::removeListener(ListenerId id) {
+  requireLoop();
   return listeners_.remove(id);
 }
 
@@ -265,12 +299,14 @@ void SocketImpl::updateHandleRef() {
 }
 
 void SocketImpl::ref() {
+  requireLoop();
   if (closed_) return;
   refd_ = true;
   updateHandleRef();
 }
 
 void SocketImpl::unref() {
+  requireLoop();
   if (closed_) return;
   refd_ = false;
   updateHandleRef();
@@ -279,7 +315,7 @@ void SocketImpl::unref() {
 // --- names ------------------------------------------------------------------
 
 std::optional<IpAddress> SocketImpl::parseNumeric(std::string_view host) const {
-  return parseIp(host, family(), zoneToIndex);
+  return numericHost(host, family(), zoneToIndex);
 }
 
 void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
@@ -297,22 +333,24 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
     return;
   }
   if (!hasCustomLookup()) {
-    if (auto ip = parseNumeric(host)) {
-      later([guarded, ip = *ip] { guarded(std::nullopt, ip); });
+    // Node's dns.lookup, read as host_text.hpp says: an address, the other
+    // family's literal (its syscall fails: "send EINVAL ::1:9000"), an
+    // error without a lookup, or a name for the resolver.
+    LookupRequest request;
+    HostReading reading = readHost(host, family(), zoneToIndex, &request.query);
+    if (reading.kind == HostKind::address ||
+        reading.kind == HostKind::otherFamily) {
+      later([guarded, ip = reading.ip] { guarded(std::nullopt, ip); });
       return;
     }
-    if (isIpLiteral(host)) {
-      if (auto other = otherFamilyLiteral(host, family())) {
-        // As Node: the syscall that uses it fails ("send EINVAL ::1:9000").
-        later([guarded, ip = *other] { guarded(std::nullopt, ip); });
-        return;
-      }
-      // A zone that names no interface: refused here rather than sent
-      // through a guessed one.
-      Error error = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
+    if (reading.kind == HostKind::refused) {
+      Error error = lookupError(reading.code, host);
       later([guarded, error] { guarded(error, IpAddress{}); });
       return;
     }
+    request.hostname = host;
+    request.family = family();
+    request.hostsOnly = reading.kind == HostKind::hostsOnly;
     // Remember the lookup so close() can cancel it; forget it when done.
     auto slot = std::make_shared<LookupId>(0);
     ResolveCallback tracked = [this, alive, slot, guarded](
@@ -326,17 +364,20 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
         guarded(error, ip);
       });
     };
-    *slot = loop_.resolver().resolve(host, family(), std::move(tracked));
+    *slot = loop_.resolver().resolve(std::move(request), std::move(tracked));
     rare().lookups.push_back(*slot);
     return;
   }
   // A custom lookup (Node's `lookup` option) may answer at once or later;
-  // either way the socket continues on a later turn.
-  LookupCallback done = [this, alive, guarded](
+  // either way the socket continues on a later turn. One that throws
+  // fails the call that asked (the exception goes on to its caller): an
+  // answer it gave before throwing, or gives later, is ignored.
+  auto withdrawn = std::make_shared<bool>(false);
+  LookupCallback done = [this, alive, guarded, withdrawn](
                             const std::optional<Error>& error,
                             std::string_view address, Family family) {
     // May be called at any time, even after the socket ended.
-    if (alive.expired() || closed_) return;
+    if (*withdrawn || alive.expired() || closed_) return;
     std::optional<Error> failure = error;
     IpAddress ip;
     if (!failure) {
@@ -346,23 +387,51 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
         failure = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
       }
     }
-    later([guarded, failure, ip] { guarded(failure, ip); });
+    later([guarded, failure, ip, withdrawn] {
+      if (!*withdrawn) guarded(failure, ip);
+    });
   };
   // A copy: the lookup may release the socket's callbacks (close) while
   // it runs.
   LookupFunction lookup = rare_->lookup;
-  lookup(host, family(), std::move(done));
+  try {
+    lookup(host, family(), std::move(done));
+  } catch (...) {
+    *withdrawn = true;
+    throw;
+  }
 }
 
 // --- bind -------------------------------------------------------------------
+
+// The one way to become bound, whatever asks for it (bind, bind({fd}), a
+// membership on an unbound socket, and connect and a first send through
+// bindImplicitly): startBinding() makes the socket 'binding', which makes
+// it busy, so the loop holds it from then until it closes (see the top of
+// socket_impl.hpp); 'listening' comes on a later turn, through later() or
+// a lookup's answer, where startListening() makes it 'bound'. A call that
+// throws after startBinding() undoes it with abortBinding().
+
+void SocketImpl::startBinding() {
+  bindState_ = BindState::binding;
+  retain();
+}
+
+void SocketImpl::abortBinding() noexcept {
+  takePendingBind();
+  bindState_ = BindState::unbound;
+  // The reference startBinding() took, unless deferred work still needs
+  // it. The caller holds the socket (it was not busy before, so the loop
+  // did not hold it): letting go cannot destroy it here.
+  if (self_ && !busy()) self_.reset();
+}
 
 void SocketImpl::bind(int port, std::string_view address, Listener&& cb) {
   healthCheck();
   if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
   if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
-  bindState_ = BindState::binding;
-  retain();
   PendingBind& pending = holdPendingBind();
+  startBinding();
   // The callback takes its listener id now: 'listening' calls it after
   // the listeners added before this bind and before those added after.
   if (cb) {
@@ -392,10 +461,14 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb) {
     return;
   }
   std::string host(address);
-  resolve(host,
-          [this, port](const std::optional<Error>& error, const IpAddress& ip) {
-            finishBind(error, ip, port);
-          });
+  try {
+    resolve(host,
+            [this, port](const std::optional<Error>& error,
+                         const IpAddress& ip) { finishBind(error, ip, port); });
+  } catch (...) {
+    abortBinding();  // a custom lookup threw: as if bind() never ran
+    throw;
+  }
 }
 
 void SocketImpl::bindImplicitly() {
@@ -461,8 +534,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
     throw errInvalidFdType(otherType);
   }
   family_ = static_cast<std::uint8_t>(adopted);
-  bindState_ = BindState::binding;
-  retain();
+  startBinding();
   // The platform socket has the space: the callback is a listener now.
   if (cb) addPlain(Event::listening, std::move(cb), true);
   later([this] {
@@ -524,29 +596,48 @@ void SocketImpl::runPending() {
   if (!rare_) return;
   std::vector<Pending> work = std::move(rare_->pending);
   rare_->pending.clear();
+  bool queued = hasPendingQueue_;
   hasPendingQueue_ = false;
   for (std::size_t i = 0; i < work.size(); ++i) {
     Pending& item = work[i];
     if (closed_ || bindState_ != BindState::bound) {
       // Closed by an earlier item (or a listener): cancel the rest.
-      std::vector<Pending>& pending = rare().pending;
-      pending.insert(pending.end(), std::make_move_iterator(work.begin() + i),
-                     std::make_move_iterator(work.end()));
+      keepPending(work, i, queued);
       cancelPending();
       return;
     }
-    std::visit(Overloaded{
-                   [&](PendingSend& send) {
-                     startSend(send.request, send.request->address);
-                   },
-                   [&](PendingConnect& connect) {
-                     startConnect(connect.port, std::move(connect.address),
-                                  std::move(connect.callback));
-                   },
-                   [&](PendingClose&) { closeNow(); },
-               },
-               item);
+    try {
+      std::visit(Overloaded{
+                     [&](PendingSend& send) { startSend(send.request, send.request->address, true); },
+                     [&](PendingConnect& connect) {
+                       startConnect(connect.port, std::move(connect.address),
+                                    std::move(connect.callback), true);
+                     },
+                     [&](PendingMembership& membership) {
+                       applyQueuedMembership(membership);
+                     },
+                     [&](PendingClose&) { closeNow(); },
+                 },
+                 item);
+    } catch (...) {
+      // A custom lookup threw (its exception leaves the loop): the items
+      // after it run on the next turn, ahead of any queued since.
+      keepPending(work, i + 1, queued);
+      later([this] {
+        if (!closed_ && bindState_ == BindState::bound) runPending();
+      });
+      throw;
+    }
   }
+}
+
+void SocketImpl::keepPending(std::vector<Pending>& work, std::size_t from,
+                             bool queued) {
+  if (from >= work.size()) return;
+  std::vector<Pending>& pending = rare().pending;
+  pending.insert(pending.begin(), std::make_move_iterator(work.begin() + from),
+                 std::make_move_iterator(work.end()));
+  if (queued) hasPendingQueue_ = true;
 }
 
 void SocketImpl::cancelPending() {
@@ -563,6 +654,8 @@ void SocketImpl::cancelPending() {
                      if (connect.callback)
                        cancelConnect(std::move(connect.callback));
                    },
+                   // Nothing to report: the bind's own 'error' says it.
+                   [&](PendingMembership&) {},
                    [&](PendingClose&) { closeRequested = true; },
                },
                item);
@@ -586,11 +679,11 @@ void SocketImpl::connect(int port, std::string_view address,
     hasPendingQueue_ = true;
     return;
   }
-  startConnect(port, std::string(address), std::move(cb));
+  startConnect(port, std::string(address), std::move(cb), false);
 }
 
-void SocketImpl::startConnect(int port, std::string address,
-                              ConnectCallback cb) {
+void SocketImpl::startConnect(int port, std::string address, ConnectCallback cb,
+                              bool queued) {
   if (cb) {
     rare().connectCallback = cb;
     rare_->connectListenerId = addPlain(
@@ -607,7 +700,25 @@ void SocketImpl::startConnect(int port, std::string address,
     });
     return;
   }
-  resolve(address, then);
+  try {
+    resolve(address, then);
+  } catch (...) {
+    // A custom lookup threw: the socket is disconnected again. Called
+    // from connect(), which throws, the callback is never called; queued
+    // behind the bind (connect() returned), it gets ECANCELED, once.
+    withdrawConnect(queued);
+    throw;
+  }
+}
+
+void SocketImpl::withdrawConnect(bool queued) {
+  connectState_ = ConnectState::disconnected;
+  Rare& state = rare();
+  if (state.connectListenerId) listeners_.remove(state.connectListenerId);
+  state.connectListenerId = 0;
+  ConnectCallback cb = std::move(state.connectCallback);
+  state.connectCallback = nullptr;
+  if (queued && cb) cancelConnect(std::move(cb));
 }
 
 void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,

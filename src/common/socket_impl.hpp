@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/compiler.hpp"
+#include "common/fifo.hpp"
 #include "common/ip_address.hpp"
 #include "common/listeners.hpp"
 #include "common/loop_core.hpp"
@@ -56,31 +57,6 @@ struct OutgoingSend : SendRequest {
   std::size_t poolIndex = 0;  ///< its slot in SendState::requests
 };
 
-/// A first-in first-out queue over a vector: unlike std::deque (which
-/// allocates even when empty in libstdc++), it costs nothing until used.
-template <typename T>
-class Fifo {
- public:
-  bool empty() const noexcept { return head_ == items_.size(); }
-  std::size_t size() const noexcept { return items_.size() - head_; }
-  T& front() noexcept { return items_[head_]; }
-  void push_back(T item) { items_.push_back(std::move(item)); }
-  void pop_front() {
-    items_[head_] = T{};
-    if (++head_ == items_.size()) clear();
-  }
-  void clear() noexcept {
-    items_.clear();
-    head_ = 0;
-  }
-  T* begin() noexcept { return items_.data() + head_; }
-  T* end() noexcept { return items_.data() + items_.size(); }
-
- private:
-  std::vector<T> items_;
-  std::size_t head_ = 0;
-};
-
 class SocketImpl : private SocketEvents {
  public:
   SocketImpl(const SocketOptions& options, Loop& loop);
@@ -89,8 +65,11 @@ class SocketImpl : private SocketEvents {
   /// Called once by createSocket, when the shared_ptr that owns the
   /// socket exists: listens to the abort signal.
   void attachOwner();
-  /// The loop is being destroyed: release everything without emitting.
-  void abandon();
+  /// The loop is being destroyed: lets go of the loop (detaches, closes
+  /// the descriptor, gives back its counts) and releases every listener
+  /// and callback, without emitting or calling any. May destroy the
+  /// socket (after it is done with it).
+  void abandon() noexcept;
 
   /// The events whose listeners take no argument.
   /// The events (those whose listeners take no argument are 'listening',
@@ -142,7 +121,11 @@ class SocketImpl : private SocketEvents {
   void ref();
   void unref();
 
-  Loop& loop() const noexcept { return loop_.publicLoop(); }
+  /// The loop; throws ERR_SOCKET_DGRAM_NOT_RUNNING once it is gone.
+  Loop& loop() const {
+    requireLoop();
+    return loop_.publicLoop();
+  }
   /// Its index in the loop's socket list (LoopCore::attach/detach).
   std::uint32_t loopSlot() const noexcept { return loopSlot_; }
   void setLoopSlot(std::uint32_t slot) noexcept { loopSlot_ = slot; }
@@ -166,14 +149,26 @@ class SocketImpl : private SocketEvents {
     std::string address;
     ConnectCallback callback;
   };
+  /// A membership asked for while the bind waits (plain when `source` is
+  /// empty, source-specific otherwise).
+  struct PendingMembership {
+    IpAddress group;
+    std::optional<IpAddress> iface;
+    std::optional<IpAddress> source;
+    bool join;
+    const char* syscall;  ///< Node's name for it, in errors
+  };
   struct PendingClose {};
-  using Pending = std::variant<PendingSend, PendingConnect, PendingClose>;
+  using Pending = std::variant<PendingSend, PendingConnect, PendingMembership,
+                               PendingClose>;
 
   // SocketEvents.
   void onDatagram(const std::uint8_t* data, std::size_t size,
                   const Arrival& arrival);
   void onReceiveError(SysError error);
   void onSystemError(SysError error, const char* syscall);
+  /// Emits a platform error as 'error' on a later turn.
+  void reportLater(SysError error, const char* syscall);
   void onSendDone(SendRequest* request, SysError error);
   void holdDatagram(const std::uint8_t* data, std::size_t size,
                     const Arrival& arrival);
@@ -206,6 +201,13 @@ class SocketImpl : private SocketEvents {
   void releaseCallbacks();
 
   // State checks shared by the methods.
+  /// The rule for a socket whose loop is gone (abandoned): every method
+  /// throws ERR_SOCKET_DGRAM_NOT_RUNNING before it touches anything.
+  /// Those that start with healthCheck() have it there (an abandoned
+  /// socket is closed); the others call this first; send() replaces its
+  /// argument errors through refusal(), off its hot path.
+  void requireLoop() const;
+  Error refusal(Error error) const;
   void healthCheck() const {
     if (closed_) throwNotRunning();
   }
@@ -253,6 +255,11 @@ class SocketImpl : private SocketEvents {
   }
   /// Destroys the platform socket (closing its descriptor, if any).
   void dropPlatform() noexcept;
+  /// The one way out of 'unbound' (see bind in socket_impl.cpp).
+  void startBinding();
+  /// Undoes startBinding() for a call that throws before it scheduled
+  /// anything (a custom lookup that throws).
+  void abortBinding() noexcept;
   void bindImplicitly();
   void bindForMembership();
   SysError openAndBind(const IpAddress& ip, int port);
@@ -262,10 +269,22 @@ class SocketImpl : private SocketEvents {
   void startListening(Listener&& callback = Listener(),
                       ListenerId callbackId = 0);
   void runPending();
+  /// Puts `work` from `from` on back at the front of the pending list
+  /// (`queued`: it held sends or connects, which hold back close()).
+  void keepPending(std::vector<Pending>& work, std::size_t from, bool queued);
   void cancelPending();
 
+  // multicast membership (socket_options.cpp).
+  void requestMembership(PendingMembership membership);
+  SysError applyMembership(const PendingMembership& membership);
+  void applyQueuedMembership(const PendingMembership& membership);
+
   // connect.
-  void startConnect(int port, std::string address, ConnectCallback cb);
+  /// `queued`: it waited behind the bind (connect() has returned).
+  void startConnect(int port, std::string address, ConnectCallback cb,
+                    bool queued);
+  /// Undoes startConnect for a custom lookup that threw.
+  void withdrawConnect(bool queued);
   void finishConnect(const std::optional<Error>& error, const IpAddress& ip,
                      int port, const std::string& address);
   void cancelConnect(ConnectCallback cb);
@@ -297,8 +316,11 @@ class SocketImpl : private SocketEvents {
   /// releaseRequest() for the usual request: sent, nothing to report.
   void recycleSent(OutgoingSend* request);
   /// Sends to `host` (the user's text, or the request's own copy for a
-  /// send that waited for 'listening').
-  void startSend(OutgoingSend* request, std::string_view host);
+  /// send that waited for 'listening'); `queued`: it waited behind the
+  /// bind (send() has returned).
+  void startSend(OutgoingSend* request, std::string_view host, bool queued);
+  /// Takes a send whose custom lookup threw back out of the order.
+  void withdrawSend(OutgoingSend* request, bool queued);
   /// The host text for `request`'s error message.
   std::string addressText(const OutgoingSend& request) const;
   void sendResolved(OutgoingSend* request, const IpAddress& ip);

@@ -263,10 +263,11 @@ void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
                       int port, std::string_view address, SendCallback&& cb,
                       const SendFrom* from, std::vector<std::uint8_t>* buffer) {
   // The checks and their order are Node's: connection state, port, health.
+  // (A socket whose loop is gone refuses even these: see refusal.)
   if (connectState_ == ConnectState::connected) {
-    if (hasPort || !address.empty()) throw errSocketIsConnected();
+    if (hasPort || !address.empty()) throw refusal(errSocketIsConnected());
   } else if (!hasPort || port < 1 || port > 65535) {
-    throw errSocketBadPort(port, hasPort, false);
+    throw refusal(errSocketBadPort(port, hasPort, false));
   }
   healthCheck();
   if (from || bindState_ != BindState::bound) {
@@ -276,7 +277,7 @@ void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
   // The steady state, in one piece: a numeric address used just before
   // (or the sender a listener was given), nothing waiting ahead.
   if (sendCached(parts, count, port, address, cb, buffer)) return;
-  startSend(makeSend(parts, count, port, cb, buffer), address);
+  startSend(makeSend(parts, count, port, cb, buffer), address, false);
 }
 
 void SocketImpl::sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort,
@@ -319,7 +320,7 @@ void SocketImpl::sendUnusual(const ByteView* parts, std::size_t count, int port,
     hasPendingQueue_ = true;
     return;
   }
-  startSend(request, address);
+  startSend(request, address, false);
 }
 
 const IpAddress* SocketImpl::parseNumericCached(std::string_view host,
@@ -343,7 +344,8 @@ std::string SocketImpl::addressText(const OutgoingSend& request) const {
   return request.address;
 }
 
-void SocketImpl::startSend(OutgoingSend* request, std::string_view host) {
+void SocketImpl::startSend(OutgoingSend* request, std::string_view host,
+                           bool queued) {
   if (request->toPeer) {
     request->hasDestination = false;
     sendResolved(request, IpAddress{});
@@ -376,13 +378,31 @@ void SocketImpl::startSend(OutgoingSend* request, std::string_view host) {
     request->resolvedIp = *ip;
     return;
   }
-  resolve(request->address, [this, request](const std::optional<Error>& error,
-                                            const IpAddress& ip) {
-    request->resolved = true;
-    request->resolvedIp = ip;
-    if (error) request->error = error;
-    sendInOrder();
-  });
+  try {
+    resolve(request->address, [this, request](const std::optional<Error>& error,
+                                  const IpAddress& ip) {
+      request->resolved = true;
+      request->resolvedIp = ip;
+      if (error) request->error = error;
+      sendInOrder();
+    });
+  } catch (...) {
+    withdrawSend(request, queued);
+    throw;
+  }
+}
+
+void SocketImpl::withdrawSend(OutgoingSend* request, bool queued) {
+  // A custom lookup threw. Called from send(), which throws, the send
+  // leaves no trace: its completion (ECANCELED) has no callback to call,
+  // it only frees the request. Queued behind the bind (send() returned),
+  // its callback gets ECANCELED, once.
+  if (!queued) request->callback = nullptr;
+  if (rare_->ordered.remove(request)) {
+    cancelSend(request);
+    sendInOrder();  // the sends behind it may go now, in order
+  }
+  // Else a close inside the lookup cancelled it already.
 }
 
 void SocketImpl::sendInOrder() {
@@ -535,14 +555,17 @@ void SocketImpl::keepCompletions(OutgoingSend* rest) {
 }
 
 std::size_t SocketImpl::sendQueueSize() const {
+  requireLoop();
   return closed_ || !io() ? 0 : io()->queuedBytes();
 }
 
 std::size_t SocketImpl::sendQueueCount() const {
+  requireLoop();
   return closed_ || !io() ? 0 : io()->queuedCount();
 }
 
 KernelFeatures SocketImpl::kernelFeatures() const {
+  requireLoop();
   return closed_ || !io() ? KernelFeatures{} : io()->features();
 }
 
@@ -633,13 +656,23 @@ bool SocketImpl::describeUnusual(const Arrival& arrival) {
 }
 
 void SocketImpl::onReceiveError(SysError error) {
-  if (closed_) return;
-  emitError(errnoException(error, "recvmsg"));
+  reportLater(error, "recvmsg");
 }
 
 void SocketImpl::onSystemError(SysError error, const char* syscall) {
+  reportLater(error, syscall);
+}
+
+void SocketImpl::reportLater(SysError error, const char* syscall) {
+  // The rule for platform errors: they reach user code on the deferred
+  // path only, as an 'error' emitted on a turn of its own. The platform
+  // reports them from wherever it is: the turn-end flush (which may not
+  // throw: a throwing 'error' listener there ended the process), the
+  // middle of startListening (whose work a throw there lost), a dispatch.
   if (closed_) return;
-  emitError(errnoException(error, syscall));
+  later([this, error, syscall] {
+    if (!closed_) emitError(errnoException(error, syscall));
+  });
 }
 
 // --- the platform's calls ---------------------------------------------------

@@ -35,6 +35,9 @@ class EpollPoller final : public Poller {
 
   std::string_view name() const noexcept override { return "epoll"; }
   const char* controlCall() const noexcept override { return "epoll_ctl"; }
+  // Readable while any descriptor in the set is ready (level-triggered),
+  // the wake-up included: a host can poll it.
+  std::intptr_t backendFd() const noexcept override { return epfd_; }
 
   int watch(int fd, unsigned events, Watcher* watcher) override {
     if (events == 0) {

@@ -37,6 +37,8 @@ class KqueuePoller final : public Poller {
 
   std::string_view name() const noexcept override { return "kqueue"; }
   const char* controlCall() const noexcept override { return "kevent"; }
+  // A kqueue is readable while it has events pending: a host can poll it.
+  std::intptr_t backendFd() const noexcept override { return kq_; }
 
   int watch(int fd, unsigned events, Watcher* watcher) override {
     if (events == 0) {

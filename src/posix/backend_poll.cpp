@@ -25,6 +25,18 @@ class PollPoller final : public Poller {
   // cannot grow (ENOMEM), reported against poll.
   const char* controlCall() const noexcept override { return "poll"; }
 
+  // poll() keeps its set in this process: there is no descriptor that
+  // becomes readable when one of the set does. A host polls the set
+  // itself.
+  std::intptr_t backendFd() const noexcept override { return -1; }
+  bool pollDescriptors(std::vector<PollDescriptor>& out) const override {
+    for (const pollfd& entry : fds_) {
+      out.push_back(PollDescriptor{entry.fd, (entry.events & POLLIN) != 0,
+                                   (entry.events & POLLOUT) != 0});
+    }
+    return true;
+  }
+
   int watch(int fd, unsigned events, Watcher* watcher) override {
     if (events == 0) {
       unwatch(fd);

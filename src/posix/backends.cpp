@@ -1,5 +1,5 @@
-// The POSIX backends compiled into this build, and the Poller basics they
-// share.
+// The POSIX backends compiled into this build (DGRAM_BACKENDS chooses them
+// at configure time), and the Poller basics they share.
 // Layer: platform (readiness backends).
 #include <algorithm>
 #include <memory>
@@ -20,7 +20,9 @@ std::vector<std::string_view> platformBackends() {
 #ifdef DGRAM_HAVE_KQUEUE
   names.push_back("kqueue");
 #endif  // DGRAM_HAVE_KQUEUE
+#ifdef DGRAM_HAVE_POLL
   names.push_back("poll");
+#endif  // DGRAM_HAVE_POLL
   return names;
 }
 
@@ -31,7 +33,9 @@ std::unique_ptr<Backend> createPlatformBackend(std::string_view name) {
 #ifdef DGRAM_HAVE_KQUEUE
   if (name == "kqueue") return createKqueuePoller();
 #endif  // DGRAM_HAVE_KQUEUE
+#ifdef DGRAM_HAVE_POLL
   if (name == "poll") return createPollPoller();
+#endif  // DGRAM_HAVE_POLL
   return nullptr;
 }
 

@@ -3,6 +3,7 @@
 // Layer: platform (readiness backends).
 #pragma once
 
+#include <netdb.h>  // hostent, from c-ares' hosts-file reader
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -48,6 +48,20 @@ class Poller : public Backend {
   }
 #endif  // DGRAM_HAVE_RECVMMSG
 
+  /// A signal channel this poller watches (posix/signal_source.cpp).
+  std::unique_ptr<SignalSource> createSignalSource(LoopCore& loop,
+                                                   SignalSink& sink,
+                                                   SysError& error,
+                                                   const char*& syscall) final;
+
+  /// epoll and kqueue: their one descriptor, which a host can poll.
+  bool pollDescriptors(std::vector<PollDescriptor>& out) const override {
+    std::intptr_t fd = backendFd();
+    if (fd < 0) return false;
+    out.push_back(PollDescriptor{static_cast<int>(fd), true, false});
+    return true;
+  }
+
   // A foreign socket that cannot be registered is polled on a timer by
   // its owner instead (see Backend::watchForeign).
   bool watchForeign(std::intptr_t socket, unsigned events,

@@ -112,6 +112,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         receiving_(false),
         flushScheduled_(false),
         gso_(false),
+        probeUnsegmented_(false),
         gro_(false),
         pktinfo_(false),
         tos_(false),
@@ -460,15 +461,22 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
             last.destination.port == next.destination.port);
   }
 
-  // The kernel refused to segment (no checksum offload: EIO; a segment
-  // too large for the path: EINVAL; an old kernel): GSO goes off for good
-  // and the same datagrams are sent again one by one.
-  bool refusedSegmenting(SysError error, unsigned datagrams) {
-    if (datagrams < 2) return false;
+  // A segmented run failed with an error the kernel gives when it will
+  // not segment (no checksum offload: EIO; a segment too large for the
+  // path: EINVAL; an old kernel). A run also gets its datagrams' own
+  // errors, though (a source address the host does not have: EINVAL),
+  // which say nothing about segmenting: so this is only a suspicion. The
+  // rule: GSO goes off for good only on evidence that segmentation itself
+  // failed, that is when the run's first datagram, sent again on its own
+  // (the next call, probeUnsegmented_), goes through. If it fails too, the
+  // error is that datagram's and GSO stays on. Returns whether the run is
+  // to be sent again.
+  bool suspectSegmenting(SysError error, unsigned datagrams) {
+    if (datagrams < 2 || !gso_) return false;
     if (!(error.is(Errc::kEIO) || error.is(Errc::kEINVAL) ||
           error.is(Errc::kENOTSUP) || error.is(Errc::kENOPROTOOPT)))
       return false;
-    gso_ = false;
+    probeUnsegmented_ = true;
     return true;
   }
 
@@ -483,8 +491,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     unsigned datagrams[kSendBatch];  // per message
     unsigned count = 0;
     std::size_t used = 0;  // iov entries
+    // The probe (see suspectSegmenting) is the first datagram alone.
+    const bool probe = probeUnsegmented_;
+    if (probe) probeUnsegmented_ = false;
+    const bool segment = gso_ && !probe;
+    const unsigned limit = probe ? 1 : kSendBatch;
     SendRequest* request = &queue_.front();
-    while (request && count < kSendBatch && used < kMaxDatagramsPerCall) {
+    while (request && count < limit && used < kMaxDatagramsPerCall) {
       msghdr& header = messages[count].msg_hdr;
       messages[count] = mmsghdr{};
       if (request->hasDestination) {
@@ -493,7 +506,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       }
       header.msg_iov = &iov[used];
       const SendRequest* first = request;
-      const std::size_t segment = request->size;
+      const std::size_t segmentSize = request->size;
       std::size_t bytes = 0;
       unsigned run = 0;
       for (;;) {
@@ -505,8 +518,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         ++run;
         bytes += request->size;
         SendRequest* next = request->next;
-        bool joins = gso_ && next && used < kMaxDatagramsPerCall &&
-                     joinsRun(*request, *next, segment, run, bytes);
+        bool joins = segment && next && used < kMaxDatagramsPerCall &&
+                     joinsRun(*request, *next, segmentSize, run, bytes);
         request = next;
         if (!joins) break;
       }
@@ -517,7 +530,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         metadata::setSource(controls, socketFamily(), *first);
         if (run > 1)
           offload::setSegmentSize(controls,
-                                  static_cast<std::uint16_t>(segment));
+                                  static_cast<std::uint16_t>(segmentSize));
       }
       datagrams[count] = run;
       ++count;
@@ -531,11 +544,17 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     if (sent < 0) {
       // Nothing was taken: the error is the oldest message's.
       SysError err = sendFailure();
-      if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS)) return err;
-      if (refusedSegmenting(err, datagrams[0])) return {};
+      if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS)) {
+        probeUnsegmented_ = probe;  // the probe is still to be made
+        return err;
+      }
+      if (suspectSegmenting(err, datagrams[0])) return {};
       queue_.complete(events_, err);
       return {};
     }
+    // The datagram went through alone where its run failed: the kernel
+    // does not segment for this socket.
+    if (probe) gso_ = false;
     // The kernel took the first `sent` messages.
     for (int i = 0; i < sent; ++i)
       for (unsigned j = 0; j < datagrams[i]; ++j)
@@ -552,7 +571,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           err != 0) {
         SysError parked = sysErrorFromErrno(err);
         if (parked.is(Errc::kENOBUFS)) return parked;  // it waits, as ever
-        if (refusedSegmenting(parked, datagrams[sent])) return {};
+        if (suspectSegmenting(parked, datagrams[sent])) return {};
         queue_.complete(events_, parked);
       }
     }
@@ -734,13 +753,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   std::uint8_t family_ = static_cast<std::uint8_t>(Family::IPv4);
   std::uint8_t watched_ = 0;  ///< kReadable | kWritable being watched
   bool receiving_ : 1;
-  bool flushScheduled_ : 1;  ///< atTurnEnd will flush the queue
-  bool gso_ : 1;             ///< segmented sends asked for, and not refused
-  bool gro_ : 1;             ///< the kernel may coalesce what it hands over
-  bool pktinfo_ : 1;         ///< datagrams say where they arrived
-  bool tos_ : 1;             ///< datagrams carry their TOS byte
-  bool control_ : 1;         ///< gro_ || pktinfo_ || tos_, asked per read
-  bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
+  bool flushScheduled_ : 1;    ///< atTurnEnd will flush the queue
+  bool gso_ : 1;               ///< segmented sends asked for, and not refused
+  bool probeUnsegmented_ : 1;  ///< a run failed: try its first datagram alone
+  bool gro_ : 1;               ///< the kernel may coalesce what it hands over
+  bool pktinfo_ : 1;           ///< datagrams say where they arrived
+  bool tos_ : 1;               ///< datagrams carry their TOS byte
+  bool control_ : 1;           ///< gro_ || pktinfo_ || tos_, asked per read
+  bool blocked_ : 1;           ///< the kernel said EAGAIN: wait for writability
 };
 
 }  // namespace

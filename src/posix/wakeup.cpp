@@ -18,39 +18,59 @@
 namespace dgram::detail {
 
 Wakeup::Wakeup() {
+  SysError error;
+  if (const char* syscall = open(error)) throw errnoException(error, syscall);
+}
+
+Wakeup::Wakeup(SysError& error, const char*& syscall) noexcept {
+  syscall = open(error);
+}
+
+const char* Wakeup::open(SysError& error) noexcept {
 #ifdef __linux__
   readFd_ = writeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (readFd_ < 0) throw errnoException(sysErrorFromErrno(errno), "eventfd");
+  if (readFd_ < 0) {
+    error = sysErrorFromErrno(errno);
+    return "eventfd";
+  }
 #else
   int fds[2];
-  if (::pipe(fds) != 0) throw errnoException(sysErrorFromErrno(errno), "pipe");
+  if (::pipe(fds) != 0) {
+    error = sysErrorFromErrno(errno);
+    return "pipe";
+  }
   for (int fd : fds) {
     // A blocking pipe would hang signal() once full, or drain() forever.
     int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
         ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-      int error = errno;
+      error = sysErrorFromErrno(errno);
       ::close(fds[0]);
       ::close(fds[1]);
-      throw errnoException(sysErrorFromErrno(error), "fcntl");
+      return "fcntl";
     }
   }
   readFd_ = fds[0];
   writeFd_ = fds[1];
 #endif  // __linux__
+  return nullptr;
 }
 
 Wakeup::~Wakeup() {
-  if (writeFd_ != readFd_) ::close(writeFd_);
-  ::close(readFd_);
+  if (writeFd_ >= 0 && writeFd_ != readFd_) ::close(writeFd_);
+  if (readFd_ >= 0) ::close(readFd_);
 }
 
 void Wakeup::signal() noexcept {
   // eventfd wants exactly 8 bytes; a pipe takes any. A full pipe or a
   // saturated counter already means "readable", so errors are ignored.
+  // Called from signal handlers (Loop::stop, signal delivery): errno is
+  // the interrupted code's and is left as it was.
+  const int savedErrno = errno;
   std::uint64_t one = 1;
   ssize_t ignored = ::write(writeFd_, &one, sizeof one);
   (void)ignored;
+  errno = savedErrno;
 }
 
 void Wakeup::drain() noexcept {

@@ -7,8 +7,16 @@
 //   IocpOverlapped, so a dequeued packet leads straight back to the
 //   IocpOperation that started it. The backend knows nothing about sockets.
 // - wait() is one GetQueuedCompletionStatusEx call with the loop's timeout
-//   (the loop computes it from its timers; -1 = INFINITE, 0 = poll). It
-//   dequeues up to kBatch packets and calls each operation back in order.
+//   (the loop computes it from its timers; -1 = INFINITE, 0 = poll; the
+//   latency mode's spin is a run of polls). It dequeues up to kBatch
+//   packets, calls each operation back in order, and says whether it
+//   dispatched any.
+// - A dequeued packet is never reported again (IOCP is not level-
+//   triggered): if a callback throws (a 'message' listener may), the
+//   packets fetched behind it stay in entries_ and the next wait()
+//   dispatches them first, without blocking and before fetching more. The
+//   exception still leaves run() at once, as on POSIX, where the rest of a
+//   read batch is held for the next turn.
 // - wake() posts an empty packet (no OVERLAPPED) with
 //   PostQueuedCompletionStatus. An atomic flag keeps at most one in the
 //   queue however often post()/stop() are called.
@@ -24,15 +32,14 @@
 //   periodic wake-up.
 // - FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is not used: every started
 //   operation gets exactly one packet, which keeps the accounting simple.
-#include <algorithm>
 #include <atomic>
 #include <memory>
-#include <vector>
 
 #include "common/errors.hpp"
 #include "win32/afd_poll.hpp"
 #include "win32/error_map.hpp"
 #include "win32/fault_call.hpp"
+#include "win32/handle_set.hpp"
 #include "win32/iocp.hpp"
 
 namespace dgram::detail {
@@ -55,24 +62,41 @@ class IocpPort final : public IocpBackend {
     // drain below with everything else.
     foreign_.reset();
     // Sockets are closed by now, so what is left in flight is cancelled
-    // and its packets are on their way; orphaned operations free
-    // themselves as they arrive. Bounded: if the system never delivers
-    // them, leak rather than free memory the kernel may still write.
-    for (int round = 0; round < 100 && inFlight_ > 0; ++round)
-      if (dispatch(20) != 0) break;  // a broken port delivers nothing more
+    // and its packets are on their way (or already fetched, behind a
+    // callback that threw); orphaned operations free themselves as they
+    // arrive. Bounded: if the system never delivers them, leak rather than
+    // free memory the kernel may still write.
+    try {
+      ULONG dispatched = 0;
+      for (int round = 0; round < 100 && inFlight_ > 0; ++round)
+        if (dispatch(20, &dispatched) != 0) break;  // a broken port delivers nothing more
+    } catch (...) {
+      // Only orphans are left, and they do not call back: nothing throws
+      // here, but a destructor must not let anything out.
+    }
     ::CloseHandle(port_);
   }
 
   std::string_view name() const noexcept override { return "iocp"; }
 
+  // A host can hold the port, but not wait on it without dequeuing this
+  // loop's packets: nothing here can be polled.
+  std::intptr_t backendFd() const noexcept override {
+    return reinterpret_cast<std::intptr_t>(port_);
+  }
+  bool pollDescriptors(std::vector<PollDescriptor>&) const override {
+    return false;
+  }
+
   bool wait(int timeoutMs) override {
-    ULONG count = 0;
-    if (DWORD error = dispatch(
-            timeoutMs < 0 ? INFINITE : static_cast<DWORD>(timeoutMs), &count)) {
+    ULONG dispatched = 0;
+    if (DWORD error =
+            dispatch(timeoutMs < 0 ? INFINITE : static_cast<DWORD>(timeoutMs),
+                     &dispatched)) {
       throw errnoException(sysErrorFromWinsock(static_cast<int>(error)),
                            "GetQueuedCompletionStatusEx");
     }
-    return count > 0;
+    return dispatched > 0;
   }
 
   void wake() override {
@@ -93,24 +117,24 @@ class IocpPort final : public IocpBackend {
   }
 
   SysError associate(SOCKET socket) override {
-    if (std::find(owned_.begin(), owned_.end(), socket) != owned_.end())
-      return sysErrorFromName("EEXIST");
+    // Recorded first: if the set cannot grow (std::bad_alloc), nothing
+    // was associated.
+    if (!owned_.insert(socket)) return sysErrorFromName("EEXIST");
     HANDLE handle = reinterpret_cast<HANDLE>(socket);
     // The registration of IOCP (epoll_ctl's counterpart); the seam's
     // pollerCtl fails it.
     HANDLE port = faultableWinCall(
         fault::Call::pollerCtl, HANDLE{nullptr},
         [&] { return ::CreateIoCompletionPort(handle, port_, 0, 0); });
-    if (port != port_)
-      return sysErrorFromWinsock(static_cast<int>(::GetLastError()));
-    owned_.push_back(socket);
+    if (port != port_) {
+      int error = static_cast<int>(::GetLastError());
+      owned_.erase(socket);
+      return sysErrorFromWinsock(error);
+    }
     return {};
   }
 
-  void release(SOCKET socket) noexcept override {
-    auto it = std::find(owned_.begin(), owned_.end(), socket);
-    if (it != owned_.end()) owned_.erase(it);
-  }
+  void release(SOCKET socket) noexcept override { owned_.erase(socket); }
 
   void started(IocpOperation&) noexcept override { ++inFlight_; }
 
@@ -127,28 +151,37 @@ class IocpPort final : public IocpBackend {
  private:
   static constexpr ULONG kBatch = 64;
 
-  // Dequeues and dispatches one batch (`*dequeued` says how many
-  // entries, 0 on a timeout). Returns 0, or the error of a port that
-  // cannot be waited on (not a timeout).
-  DWORD dispatch(DWORD timeoutMs, ULONG* dequeued = nullptr) {
-    ULONG count = 0;
-    if (!::GetQueuedCompletionStatusEx(port_, entries_, kBatch, &count,
-                                       timeoutMs, FALSE)) {
-      DWORD error = ::GetLastError();
-      return error == WAIT_TIMEOUT ? 0 : error;
+  // Dispatches the packets left from the last batch (a callback threw
+  // before their turn), or else dequeues and dispatches one batch;
+  // `*dispatched` counts the packets taken on (wake-ups included). Returns
+  // 0, or the error of a port that cannot be waited on (not a timeout).
+  // Throws what a callback throws, with the rest of the batch kept.
+  DWORD dispatch(DWORD timeoutMs, ULONG* dispatched) {
+    if (next_ == fetched_) {
+      ULONG count = 0;
+      if (!::GetQueuedCompletionStatusEx(port_, entries_, kBatch, &count,
+                                         timeoutMs, FALSE)) {
+        DWORD error = ::GetLastError();
+        return error == WAIT_TIMEOUT ? 0 : error;
+      }
+      fetched_ = count;
+      next_ = 0;
     }
-    if (dequeued) *dequeued = count;
-    for (ULONG i = 0; i < count; ++i) {
-      OVERLAPPED* overlapped = entries_[i].lpOverlapped;
-      if (overlapped == nullptr) {
+    *dispatched = fetched_ - next_;
+    while (next_ < fetched_) {
+      // Counted as dispatched before it runs: if its callback throws, the
+      // next call goes on with the one after it.
+      const OVERLAPPED_ENTRY& entry = entries_[next_++];
+      if (entry.lpOverlapped == nullptr) {
         wakePending_.store(false);
         continue;
       }
       --inFlight_;
-      // Valid even if its socket closed earlier in this batch: a closed
-      // socket orphans its operations, it never frees one in flight.
-      IocpOperation::from(overlapped)
-          ->onComplete(entries_[i].dwNumberOfBytesTransferred);
+      // Valid even if its socket closed earlier in this batch, or between
+      // a throw and this call: a closed socket orphans its operations, it
+      // never frees one in flight (its packet is this one).
+      IocpOperation::from(entry.lpOverlapped)
+          ->onComplete(entry.dwNumberOfBytesTransferred);
     }
     return 0;
   }
@@ -156,9 +189,11 @@ class IocpPort final : public IocpBackend {
   HANDLE port_ = nullptr;
   std::atomic<bool> wakePending_{false};
   std::size_t inFlight_ = 0;
-  std::vector<SOCKET> owned_;  ///< sockets of this loop, for EEXIST
+  HandleSet owned_;  ///< sockets of this loop, for EEXIST
   std::unique_ptr<ForeignWatches> foreign_;  ///< c-ares' sockets
   OVERLAPPED_ENTRY entries_[kBatch];
+  ULONG fetched_ = 0;  ///< packets in entries_ from the last dequeue
+  ULONG next_ = 0;     ///< the first of them not yet dispatched
 };
 
 }  // namespace

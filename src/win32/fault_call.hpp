@@ -1,8 +1,8 @@
 // Windows side of the fault-injection seam (common/fault_injection.hpp):
 // wraps a Winsock or Win32 call so that a test can make it fail with a
 // chosen error, set where the caller reads it (WSASetLastError, which
-// GetLastError also returns). Without DGRAM_FAULT_INJECTION it is the
-// plain call.
+// GetLastError also returns), or replaces the status an overlapped call
+// completed with. Without DGRAM_FAULT_INJECTION it is the plain call.
 // Layer: platform (IOCP).
 #pragma once
 
@@ -21,6 +21,13 @@ Result faultableWinCall(fault::Call call, Result failure, RealCall&& real) {
     return failure;
   }
   return real();
+}
+
+/// The status an overlapped call completed with (0 or a WSA error), or the
+/// error armed for `call` instead.
+inline int faultableStatus(fault::Call call, int status) {
+  if (int error = fault::take(call)) return error;
+  return status;
 }
 
 }  // namespace dgram::detail

@@ -66,6 +66,13 @@ class IocpBackend : public Backend {
   /// inside the call that started it.
   virtual void completeLater(IocpOperation& operation) noexcept = 0;
 
+  /// The console's control handler for this loop
+  /// (win32/signal_source.cpp).
+  std::unique_ptr<SignalSource> createSignalSource(LoopCore& loop,
+                                                   SignalSink& sink,
+                                                   SysError& error,
+                                                   const char*& syscall) final;
+
   /// A Winsock UDP socket completing into this port (win32/udp_io.cpp).
   PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
                                  PlatformSocketSpace space) final;

@@ -21,6 +21,23 @@
 //       and has the same shape as the POSIX readiness path (bounded
 //       batches, check the socket's state after every callback).
 //   The price is one extra system call per batch (the peek).
+// - The peek is posted only right after a read said WSAEWOULDBLOCK: when
+//   receiving starts, after a batch that stopped at its bound, after an
+//   error or a listener's exception, the socket queues a packet of its own
+//   ("read now") instead, and reads when it is dequeued. So a peek never
+//   meets a datagram already waiting (a peek that completes at once with
+//   WSAEMSGSIZE is assumed to queue its packet; that now needs a datagram
+//   to land between the two calls), and every peek error is followed by
+//   a real read, which is what takes an ICMP error off the socket: a peek
+//   leaves it queued, and re-peeking at once would return it forever.
+// - Receive errors (udp_errors.hpp): one policy for the peek and the
+//   reads. ICMP errors are reported on a connected socket only; a
+//   cancelled receive is retried; only a dead handle stops receiving.
+//   Anything else is reported and receiving goes on. An error that comes
+//   back with no datagram read and no peek left pending in between is the
+//   same failure: not reported again, and the socket reads again after
+//   kErrorPause rather than at once, so a condition that persists (an
+//   adapter gone) can neither storm 'error' events nor spin the loop.
 // - Sending: WSASendTo on the non-blocking socket first; UDP almost never
 //   blocks, so a send normally completes inside send(). On WSAEWOULDBLOCK
 //   the request is queued (in order, common/send_queue.hpp, which copies
@@ -36,7 +53,17 @@
 //   receive loop for a datagram sent to anyone. SIO_UDP_CONNRESET is off
 //   for unconnected sockets (as Go does); it is on while the socket is
 //   connected, where the error is reported as ECONNREFUSED, the code POSIX
-//   gives (Node on Linux says "recvmsg ECONNREFUSED" there too).
+//   gives (Node on Linux says "recvmsg ECONNREFUSED" there too). The
+//   receive path does not rely on the ioctl (a layered provider may ignore
+//   it): an unconnected socket ignores ICMP errors whatever arrives.
+//   SIO_UDP_NETRESET (a TTL expired in transit as WSAENETRESET, on by
+//   default) is off on every socket; such an error is ignored if it comes.
+// - Sockets are created not inheritable (WSA_FLAG_NO_HANDLE_INHERIT), so a
+//   child process started by another thread meanwhile cannot get one;
+//   Windows 7 before SP1 refuses the flag (WSAEINVAL) and gets
+//   SetHandleInformation afterwards, as adopted sockets do.
+// - FILE_SKIP_SET_EVENT_ON_HANDLE: nobody waits on a socket handle, so the
+//   kernel need not signal it on every completion.
 // - A destination of 0.0.0.0 or :: is sent to the loopback address, as
 //   libuv does on Windows (Windows refuses the any address; POSIX treats
 //   it as "this host").
@@ -54,6 +81,7 @@
 #include "win32/error_map.hpp"
 #include "win32/fault_call.hpp"
 #include "win32/iocp.hpp"
+#include "win32/udp_errors.hpp"
 
 namespace dgram::detail {
 namespace {
@@ -68,6 +96,9 @@ constexpr std::size_t kMaxParts = 64;
 // WSAENOBUFS is waited out like WSAEWOULDBLOCK (queued); an overlapped
 // send that still meets it is retried after a pause, not reported.
 constexpr auto kNoBuffersPause = std::chrono::milliseconds(1);
+// A receive error that persists (the same one again, nothing read in
+// between) is retried after this pause rather than at once.
+constexpr auto kErrorPause = std::chrono::milliseconds(10);
 
 int lastError() {
   return ::WSAGetLastError();
@@ -76,30 +107,26 @@ SysError mapped(int error) {
   return sysErrorFromWinsock(error);
 }
 
-// A UDP socket's ICMP port-unreachable, named as POSIX names it.
-bool isPortUnreachable(int error) {
-  return error == WSAECONNRESET || error == WSAECONNREFUSED ||
-         error == static_cast<int>(ERROR_PORT_UNREACHABLE);
-}
-// Errors of a receive that say nothing about the socket: reported, and
-// receiving goes on.
-bool isTransient(int error) {
-  return error == WSAENOBUFS || error == WSA_NOT_ENOUGH_MEMORY ||
-         error == static_cast<int>(ERROR_NOT_ENOUGH_MEMORY);
-}
-SysError mappedUdp(int error) {
-  if (isPortUnreachable(error)) return sysErrorFromName("ECONNREFUSED");
-  return mapped(error);
-}
-
-// Switches reporting of ICMP port-unreachable as WSAECONNRESET. Best
-// effort: a system without the ioctl (wine) reports such errors as POSIX
-// does, only on connected sockets.
-void setConnReset(SOCKET socket, bool on) {
+// Switches one of the UDP error-reporting ioctls (SIO_UDP_CONNRESET,
+// SIO_UDP_NETRESET). Best effort: wine refuses SIO_UDP_NETRESET, a
+// layered provider may ignore either; the receive path does not depend on
+// them (see the notes above).
+void setUdpReporting(SOCKET socket, DWORD ioctl, bool on) {
   BOOL value = on ? TRUE : FALSE;
   DWORD ignored = 0;
-  ::WSAIoctl(socket, SIO_UDP_CONNRESET, &value, sizeof value, nullptr, 0,
-             &ignored, nullptr, nullptr);
+  ::WSAIoctl(socket, ioctl, &value, sizeof value, nullptr, 0, &ignored, nullptr,
+             nullptr);
+}
+void setConnReset(SOCKET socket, bool on) {
+  setUdpReporting(socket, SIO_UDP_CONNRESET, on);
+}
+
+// Whether `socket` has a peer (an adopted socket may come connected).
+bool hasPeer(SOCKET socket) {
+  sockaddr_storage peer;
+  int length = sizeof peer;
+  return ::getpeername(socket, reinterpret_cast<sockaddr*>(&peer), &length) ==
+         0;
 }
 
 // Windows refuses the any address as a destination; libuv (and so Node)
@@ -121,11 +148,18 @@ class SocketOperation : public IocpOperation {
   // A failure of the call that started it (no packet came from the
   // kernel; the backend queued one by hand).
   int startError = 0;
+  // A packet the socket queued by hand, with no call behind it (a receive
+  // operation's "read now"): succeeded.
+  bool handMade = false;
 
   void onComplete(DWORD bytes) override;
 
   /// The operation's outcome: 0 or a WSA error.
   int result(SOCKET socket) {
+    if (handMade) {
+      handMade = false;
+      return 0;
+    }
     if (startError != 0) {
       int error = startError;
       startError = 0;
@@ -179,10 +213,16 @@ class WinUdpSocket final : public BsdSocket {
 
   SysError open(Family family, const OpenOptions& options) override {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
-    SOCKET socket = faultableWinCall(fault::Call::socket, INVALID_SOCKET, [&] {
-      return ::WSASocketW(domain, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0,
-                          WSA_FLAG_OVERLAPPED);
-    });
+    auto create = [&](DWORD flags) {
+      return faultableWinCall(fault::Call::socket, INVALID_SOCKET, [&] {
+        return ::WSASocketW(domain, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0, flags);
+      });
+    };
+    SOCKET socket = create(WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    // Windows 7 before SP1 does not know the flag (takeOver clears the
+    // inheritance afterwards, as for an adopted socket).
+    if (socket == INVALID_SOCKET && lastError() == WSAEINVAL)
+      socket = create(WSA_FLAG_OVERLAPPED);
     if (socket == INVALID_SOCKET) return mapped(lastError());
     SysError err = bsd::applyOpenOptions(socket, family, options);
     if (!err) err = takeOver(socket);
@@ -221,11 +261,17 @@ class WinUdpSocket final : public BsdSocket {
     if (SysError err = takeOver(socket)) return err;
     family_ = family =
         info.iAddressFamily == AF_INET ? Family::IPv4 : Family::IPv6;
+    // One that comes connected reports ICMP errors as a connected one.
+    if (hasPeer(socket)) {
+      connected_ = true;
+      setConnReset(socket, true);
+    }
     return {};
   }
 
   SysError connect(const Endpoint& remote) override {
     if (SysError err = BsdSocket::connect(remote)) return err;
+    connected_ = true;
     setConnReset(socket_, true);
     return {};
   }
@@ -238,13 +284,28 @@ class WinUdpSocket final : public BsdSocket {
     int length = toSockaddr(Endpoint{anyAddress(family_), 0}, sa);
     if (::connect(socket_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
       return mapped(lastError());
+    connected_ = false;
     setConnReset(socket_, false);
     return {};
   }
 
+  // Older Windows builds (and wine) refuse IPV6_TCLASS as a socket
+  // option with WSAENOPROTOOPT: the feature is missing, which Node's code
+  // for that is ENOTSUP. IPv4's IP_TOS is accepted everywhere (though
+  // without a QoS policy Windows may leave the byte off the wire).
+  SysError setTOS(int tos) override {
+    SysError err = BsdSocket::setTOS(tos);
+    if (family_ == Family::IPv6 && err.is(Errc::kENOPROTOOPT))
+      return sysError(Errc::kENOTSUP);
+    return err;
+  }
+
+  // Reads first (on a packet of its own, from the loop's wait), then
+  // peeks: see the notes on top.
   void startReceiving() override {
     receiving_ = true;
-    if (socket_ != INVALID_SOCKET && !receive_->inFlight) postPeek();
+    if (socket_ != INVALID_SOCKET && !receive_->inFlight && !errorPause_)
+      readSoon();
   }
 
   // The peek in flight stays there (it consumes nothing); its completion
@@ -260,7 +321,7 @@ class WinUdpSocket final : public BsdSocket {
     if (queue_.empty()) {
       int result = sendNow(request);
       if (result != WSAEWOULDBLOCK && result != WSAENOBUFS) {
-        error = result == 0 ? SysError{} : mappedUdp(result);
+        error = result == 0 ? SysError{} : udpErrorCode(result);
         return true;
       }
     }
@@ -272,6 +333,8 @@ class WinUdpSocket final : public BsdSocket {
   void close() override {
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
     retryTimer_ = 0;
+    if (errorPause_) loop_.timers().cancel(errorPause_);
+    errorPause_ = 0;
     if (socket_ == INVALID_SOCKET) return;
     backend_.release(socket_);
     ::closesocket(socket_);  // cancels the operations in flight
@@ -296,19 +359,36 @@ class WinUdpSocket final : public BsdSocket {
 
   // Makes `socket` this object's: non-blocking, not inherited by child
   // processes, completions to this loop's port, no WSAECONNRESET while
-  // unconnected.
+  // unconnected and no WSAENETRESET at all.
+  //
+  // The association comes first: it is what an adopted socket most likely
+  // fails (one made without WSA_FLAG_OVERLAPPED, or already tied to
+  // another completion port: EINVAL), and a refusal then leaves the
+  // caller's socket as it was (blocking, inheritable). A port association
+  // cannot be undone, so a socket that passes it and then fails
+  // non-blocking mode (never seen but through the fault seam) stays tied
+  // to this loop's port.
   SysError takeOver(SOCKET socket) {
+    if (SysError err = backend_.associate(socket)) return err;
     u_long nonBlocking = 1;
     if (faultableWinCall(fault::Call::fcntl, SOCKET_ERROR, [&] {
           return ::ioctlsocket(socket, FIONBIO, &nonBlocking);
-        }) != 0)
-      return mapped(lastError());
+        }) != 0) {
+      int error = lastError();
+      backend_.release(socket);
+      return mapped(error);
+    }
     // Not inheriting is hygiene for child processes, not something this
     // process depends on: a refusal is not worth failing the socket for.
     (void)::SetHandleInformation(reinterpret_cast<HANDLE>(socket),
                                  HANDLE_FLAG_INHERIT, 0);
-    if (SysError err = backend_.associate(socket)) return err;
+    // An optimisation only (see the notes on top): ignored if refused.
+    (void)::SetFileCompletionNotificationModes(reinterpret_cast<HANDLE>(socket),
+                                               FILE_SKIP_SET_EVENT_ON_HANDLE);
     setConnReset(socket, false);
+    setUdpReporting(socket, SIO_UDP_NETRESET, false);
+    connected_ = false;
+    lastError_ = 0;
     if (!receive_) {
       receive_ = new ReceiveOperation;
       send_ = new SendOperation;
@@ -332,6 +412,24 @@ class WinUdpSocket final : public BsdSocket {
 
   // --- receiving ------------------------------------------------------------
 
+  // How a batch of reads ended.
+  enum class Drained {
+    empty,       ///< WSAEWOULDBLOCK: nothing waiting, peek again
+    bounded,     ///< kMaxReadsPerCompletion reads: more may wait
+    failed,      ///< an error was reported: read again soon
+    persisting,  ///< the error reported last came back: pause, then read
+    stopped,     ///< not receiving any more (closed, stopped, dead handle)
+  };
+
+  // Queues the receive operation's packet by hand: the socket reads when
+  // the loop dequeues it (this turn's wait, behind what is already there).
+  void readSoon() {
+    receive_->inFlight = true;
+    receive_->prepare();
+    receive_->handMade = true;
+    backend_.completeLater(*receive_);
+  }
+
   void postPeek() {
     static char none = 0;
     WSABUF buffer{0, &none};
@@ -341,12 +439,15 @@ class WinUdpSocket final : public BsdSocket {
                           receive_->prepare(), nullptr) == 0
                     ? 0
                     : lastError();
-    // A datagram already waiting makes the peek "fail" at once with
-    // WSAEMSGSIZE (it does not fit in zero bytes). That status is only a
-    // warning (STATUS_BUFFER_OVERFLOW), so the port still gets a packet for
-    // it, as for a success: counting it as started keeps one packet per
-    // operation.
+    // A datagram that landed since the read said WSAEWOULDBLOCK makes the
+    // peek "fail" at once with WSAEMSGSIZE (it does not fit in zero
+    // bytes). That status is only a warning (STATUS_BUFFER_OVERFLOW), so
+    // the port still gets a packet for it, as for a success: counting it as
+    // started keeps one packet per operation.
     if (error == 0 || error == WSA_IO_PENDING || error == WSAEMSGSIZE) {
+      // Pending: the socket had nothing, not even an error; what fails
+      // next is a new failure.
+      if (error == WSA_IO_PENDING) lastError_ = 0;
       backend_.started(*receive_);
       return;
     }
@@ -354,12 +455,39 @@ class WinUdpSocket final : public BsdSocket {
     backend_.completeLater(*receive_);
   }
 
+  enum class Failure { ignored, reported, stopped };
+
+  // Reports a receive error as the policy says (udp_errors.hpp), and
+  // remembers it: the same one again is not a new failure.
+  Failure receiveFailed(int error) {
+    lastError_ = error;
+    switch (classifyReceiveError(error)) {
+      case ReceiveFailure::cancelled:
+      case ReceiveFailure::expired:
+        return Failure::ignored;
+      case ReceiveFailure::unreachable:
+        if (!connected_) return Failure::ignored;
+        break;
+      case ReceiveFailure::deadHandle:
+        // Every later call would fail the same way: stop, and say so.
+        receiving_ = false;
+        events_.onReceiveError(udpErrorCode(error));
+        return Failure::stopped;
+      case ReceiveFailure::transient:
+        break;
+    }
+    events_.onReceiveError(udpErrorCode(error));
+    return Failure::reported;
+  }
+
   // Reads what is waiting, at most kMaxReadsPerCompletion datagrams.
-  // Returns false if reading must stop (an error was reported).
-  bool drain() {
+  // `consuming`: the error the peek just completed with (0 if none); the
+  // read that takes it off the socket returns it once more, which is not a
+  // second failure.
+  Drained drain(int consuming) {
     std::uint8_t* arena = loop_.receiveArena(kSlotSize);
     for (int i = 0; i < kMaxReadsPerCompletion; ++i) {
-      if (!receiving_ || socket_ == INVALID_SOCKET) return true;
+      if (!receiving_ || socket_ == INVALID_SOCKET) return Drained::stopped;
       sockaddr_storage from{};
       int fromLength = sizeof from;
       WSABUF buffer{static_cast<ULONG>(kSlotSize),
@@ -373,22 +501,62 @@ class WinUdpSocket final : public BsdSocket {
                                  &fromLength, nullptr, nullptr);
           }) != 0) {
         int error = lastError();
-        if (error == WSAEWOULDBLOCK) return true;
-        if (error == WSAENETRESET) continue;  // TTL expired in transit
-        if (error == WSAEINTR) continue;      // nothing was read: retry
+        if (error == WSAEWOULDBLOCK) return Drained::empty;
         if (error != WSAEMSGSIZE) {
-          events_.onReceiveError(mappedUdp(error));
-          // A shortage of memory passes: the datagrams wait in the
-          // kernel for the next peek, as they do on POSIX.
-          return isPortUnreachable(error) || isTransient(error);
+          if (error == consuming) {
+            consuming = 0;
+            continue;
+          }
+          if (error == lastError_) return Drained::persisting;
+          switch (receiveFailed(error)) {
+            case Failure::ignored:
+              continue;  // nothing was read: the next one
+            case Failure::reported:
+              return Drained::failed;
+            case Failure::stopped:
+              return Drained::stopped;
+          }
         }
         arrival.truncated = true;
         bytes = static_cast<DWORD>(kSlotSize);
       }
+      lastError_ = 0;  // a datagram: whatever failed before is over
       if (!fromSockaddr(&from, arrival.from)) continue;
       events_.onDatagram(arena, bytes, arrival);
     }
-    return true;
+    return Drained::bounded;
+  }
+
+  // After a batch of reads: peek only if the last read found nothing.
+  void receiveNext(Drained drained) {
+    if (!receiving_ || socket_ == INVALID_SOCKET || receive_->inFlight) return;
+    switch (drained) {
+      case Drained::empty:
+        postPeek();
+        break;
+      case Drained::bounded:
+      case Drained::failed:
+        readSoon();
+        break;
+      case Drained::persisting:
+        pauseReceiving();
+        break;
+      case Drained::stopped:
+        break;
+    }
+  }
+
+  // The same error again: read again after kErrorPause, not at once.
+  void pauseReceiving() {
+    errorPause_ = loop_.timers().add(
+        std::chrono::steady_clock::now() + kErrorPause,
+        [this] {
+          // Cancelled by close(), so `this` is alive here.
+          errorPause_ = 0;
+          if (receiving_ && socket_ != INVALID_SOCKET && !receive_->inFlight)
+            readSoon();
+        },
+        false);  // a bound socket keeps the loop alive already
   }
 
   // --- sending --------------------------------------------------------------
@@ -477,37 +645,46 @@ class WinUdpSocket final : public BsdSocket {
   SOCKET socket_ = INVALID_SOCKET;
   Family family_ = Family::IPv4;
   bool receiving_ = false;
+  bool connected_ = false;  ///< has a peer: ICMP errors are reported
   ReceiveOperation* receive_ = nullptr;
   SendOperation* send_ = nullptr;
   std::uint64_t retryTimer_ = 0;  ///< pending WSAENOBUFS retry
+  std::uint64_t errorPause_ = 0;  ///< pending read after a persisting error
+  /// The receive error reported last, until a read gets a datagram or
+  /// WSAEWOULDBLOCK: the same error again is not a new one.
+  int lastError_ = 0;
 };
 
 void WinUdpSocket::peekDone(ReceiveOperation& operation) {
+  // The peek's status, or 0 for a "read now" packet (see readSoon).
+  bool peeked = !operation.handMade;
   int error = operation.result(socket_);
+  if (peeked) error = faultableStatus(fault::Call::receivePeek, error);
   if (!receiving_ || socket_ == INVALID_SOCKET) return;
-  bool again = true;
-  if (error == 0 || error == WSAEMSGSIZE) {
-    // Something is waiting (a peek of zero bytes reports a non-empty
-    // datagram as "message too long").
-    try {
-      again = drain();
-    } catch (...) {
-      // A 'message' listener threw: datagrams are read one at a time, so
-      // none is lost; the peek must go on for the next run.
-      if (receiving_ && socket_ != INVALID_SOCKET && !operation.inFlight)
-        postPeek();
-      throw;
+  try {
+    // WSAEMSGSIZE: a datagram is waiting (it does not fit in zero bytes).
+    int consuming = 0;
+    bool repeated = false;
+    if (error != 0 && error != WSAEMSGSIZE) {
+      // A peek leaves an ICMP error on the socket: the read below takes it
+      // off. The same error as last time, with no datagram and no pending
+      // peek in between, is the same failure: said once.
+      repeated = error == lastError_;
+      if (!repeated && receiveFailed(error) == Failure::stopped) return;
+      consuming = error;
     }
-  } else if (isPortUnreachable(error)) {
-    events_.onReceiveError(mappedUdp(error));
-  } else if (error != WSAENETRESET && error != WSA_OPERATION_ABORTED) {
-    // Anything else would fail again at once: report it and stop.
-    events_.onReceiveError(mapped(error));
-    again = false;
+    Drained drained = drain(consuming);
+    // A peek that keeps failing at once must not be posted again at once.
+    if (repeated && drained == Drained::empty) drained = Drained::persisting;
+    receiveNext(drained);
+  } catch (...) {
+    // A listener threw. Datagrams are read one at a time, so none is lost;
+    // the socket reads again on the next run (more are likely waiting).
+    if (receiving_ && socket_ != INVALID_SOCKET && !operation.inFlight &&
+        !errorPause_)
+      readSoon();
+    throw;
   }
-  // A callback may have closed the socket (or stopped receiving).
-  if (again && receiving_ && socket_ != INVALID_SOCKET && !operation.inFlight)
-    postPeek();
 }
 
 void WinUdpSocket::sendDone(SendOperation& operation) {
@@ -529,7 +706,7 @@ void WinUdpSocket::sendDone(SendOperation& operation) {
     return;
   }
   operation.carrying = nullptr;
-  queue_.complete(events_, error == 0 ? SysError{} : mappedUdp(error));
+  queue_.complete(events_, error == 0 ? SysError{} : udpErrorCode(error));
   // The callback may have closed the socket; then the queue is empty.
   startQueuedSend();
 }

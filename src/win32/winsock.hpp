@@ -15,14 +15,31 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <mswsock.h>
+#include <mstcpip.h>
 #include <windows.h>
 // clang-format on
 
+// The UDP and provider ioctls live in mswsock.h or mstcpip.h depending on
+// the SDK, some behind version guards, and mingw-w64 10 has no
+// SIO_UDP_NETRESET: the documented values where a header lacks them.
+#ifndef SIO_UDP_CONNRESET
+#define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR, 12)
+#endif
+#ifndef SIO_UDP_NETRESET
+#define SIO_UDP_NETRESET _WSAIOW(IOC_VENDOR, 15)
+#endif
+#ifndef SIO_BSP_HANDLE_POLL
+#define SIO_BSP_HANDLE_POLL _WSAIOR(IOC_WS2, 29)
+#endif
+#ifndef SIO_BASE_HANDLE
+#define SIO_BASE_HANDLE _WSAIOR(IOC_WS2, 34)
+#endif
+
 namespace dgram::detail {
 
-/// Starts Winsock once per process (thread-safe) and cleans it up at exit.
-/// Every loop calls it before it touches a socket; throws dgram::Error if
-/// Winsock refuses.
+/// Starts Winsock once per process (thread-safe); never cleans it up (see
+/// winsock.cpp). Every loop calls it before it touches a socket; throws
+/// dgram::Error if Winsock refuses.
 void ensureWinsock();
 
 }  // namespace dgram::detail

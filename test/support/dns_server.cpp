@@ -105,6 +105,21 @@ std::string SilentServer::address() const {
   return "127.0.0.1:" + std::to_string(port_);
 }
 
+std::size_t SilentServer::takeQueries() {
+  auto s = static_cast<SOCKET>(fd_);
+  std::size_t count = 0;
+  for (;;) {
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(s, &readable);
+    timeval none{};
+    if (::select(0, &readable, nullptr, nullptr, &none) <= 0) return count;
+    char query[512];
+    if (::recv(s, query, sizeof query, 0) < 0) return count;
+    ++count;
+  }
+}
+
 }  // namespace test
 
 #else
@@ -268,6 +283,14 @@ SilentServer::~SilentServer() {
 
 std::string SilentServer::address() const {
   return "127.0.0.1:" + std::to_string(port_);
+}
+
+std::size_t SilentServer::takeQueries() {
+  std::size_t count = 0;
+  char query[512];
+  while (::recv(fd_, query, sizeof query, MSG_DONTWAIT) >= 0)
+    ++count;
+  return count;
 }
 
 }  // namespace test

@@ -3,6 +3,7 @@
 // under the test domain, and nothing else (no upstream, no system files).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +47,9 @@ class SilentServer {
   SilentServer(const SilentServer&) = delete;
   SilentServer& operator=(const SilentServer&) = delete;
   std::string address() const;
+  /// How many queries arrived since the last call (they are read, never
+  /// answered).
+  std::size_t takeQueries();
 
  private:
   int fd_ = -1;

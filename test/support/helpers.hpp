@@ -40,6 +40,9 @@ std::shared_ptr<dgram::Socket> makeSocket(dgram::Loop& loop,
 /// Whether this machine has a usable IPv6 loopback (::1).
 bool haveIPv6();
 
+/// CPU time (user + system) this process has used so far, all threads.
+std::chrono::microseconds processCpuTime();
+
 /// Number of open file descriptors of this process (POSIX; open handles on
 /// Windows), -1 if unknown.
 int openFdCount();

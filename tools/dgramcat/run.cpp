@@ -56,7 +56,6 @@ int run(const Options& options) {
   binaryStdio();
   dgram::Loop& loop = dgram::Loop::defaultLoop();
   Session session(options, loop);
-  // Before any thread starts: the threads inherit the blocked signals.
   watchSignals(loop, [&session](const char* name) { session.interrupt(name); });
   int status = 1;
   try {

@@ -1,6 +1,7 @@
 // Ctrl-C and termination: SIGINT and SIGTERM (POSIX) or the console's
-// Ctrl-C and close events (Windows) become a call on the loop thread, so
-// that dgramcat can print its summary and end cleanly.
+// Ctrl-C and Ctrl-Break (Windows) become a call on the loop thread
+// (dgram::Loop::onSignal), so that dgramcat can print its summary and end
+// cleanly.
 #pragma once
 
 #include <functional>
@@ -9,12 +10,13 @@
 
 namespace dgramcat {
 
-/// Call before any other thread starts (POSIX: the signals are blocked in
-/// every thread and one thread waits for them). `onSignal` runs on the
-/// loop thread with the signal's name ("SIGINT").
+/// `onSignal` runs on the loop thread with the signal's name ("SIGINT").
+/// The watchers do not keep the loop alive. A second signal while the
+/// first is being handled ends the process at once.
 void watchSignals(dgram::Loop& loop, std::function<void(const char*)> onSignal);
 
-/// In a child process after fork: the signal mask dgramcat started with.
+/// In a child process after fork: the dispositions dgramcat changed for
+/// itself (SIGPIPE ignored) back to the defaults, which exec keeps.
 void restoreSignalsInChild();
 
 }  // namespace dgramcat
