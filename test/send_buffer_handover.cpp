@@ -49,7 +49,11 @@ TEST_CASE("a handed-over buffer is sent as it was and comes back empty",
   sender->send(std::move(buffer), sink.port, cb);  // localhost
   CHECK(buffer.empty());
   // From inside the loop (queued until the turn ends), twice in a turn.
+  // (A timer's delay is at least 1 ms: the two sends above may be done
+  // before it runs, so the wait below waits for it too.)
+  bool timerRan = false;
   loop.setTimeout(std::chrono::milliseconds(0), [&] {
+    timerRan = true;
     for (char first : {'p', 'x'}) {
       std::vector<std::uint8_t> inTurn = filled(3000, first);
       expected.push_back(textOf(inTurn));
@@ -60,7 +64,7 @@ TEST_CASE("a handed-over buffer is sent as it was and comes back empty",
     CHECK(sender->getSendQueueSize() == 6000);
   });
   REQUIRE(test::runUntil(loop, [&] {
-    return sink.received.size() == expected.size() &&
+    return timerRan && sink.received.size() == expected.size() &&
            results.size() == expected.size();
   }));
   CHECK(sink.received == expected);

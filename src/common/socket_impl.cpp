@@ -608,7 +608,9 @@ void SocketImpl::runPending() {
     }
     try {
       std::visit(Overloaded{
-                     [&](PendingSend& send) { startSend(send.request, send.request->address, true); },
+                     [&](PendingSend& send) {
+                       startSend(send.request, send.request->address, true);
+                     },
                      [&](PendingConnect& connect) {
                        startConnect(connect.port, std::move(connect.address),
                                     std::move(connect.callback), true);

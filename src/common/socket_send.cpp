@@ -380,7 +380,7 @@ void SocketImpl::startSend(OutgoingSend* request, std::string_view host,
   }
   try {
     resolve(request->address, [this, request](const std::optional<Error>& error,
-                                  const IpAddress& ip) {
+                                              const IpAddress& ip) {
       request->resolved = true;
       request->resolvedIp = ip;
       if (error) request->error = error;

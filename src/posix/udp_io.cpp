@@ -387,7 +387,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void atTurnEnd() noexcept {
     flushScheduled_ = false;
     if (waitingToSend()) return;
-    if (queue_.count() != 1 || fd_ < 0) {
+    // flushQueue also retries a read registration the poller refused
+    // (updateInterest): a socket not watched for reading takes it.
+    if (queue_.count() != 1 || fd_ < 0 ||
+        (receiving_ && !(watched_ & kReadable))) {
       flushQueue();
       return;
     }

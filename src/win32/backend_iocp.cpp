@@ -69,7 +69,8 @@ class IocpPort final : public IocpBackend {
     try {
       ULONG dispatched = 0;
       for (int round = 0; round < 100 && inFlight_ > 0; ++round)
-        if (dispatch(20, &dispatched) != 0) break;  // a broken port delivers nothing more
+        if (dispatch(20, &dispatched) != 0)
+          break;  // a broken port delivers nothing more
     } catch (...) {
       // Only orphans are left, and they do not call back: nothing throws
       // here, but a destructor must not let anything out.
