@@ -230,6 +230,36 @@ TEST_CASE("uso: another destination ends a run, and order is kept",
 }
 
 TEST_CASE(
+    "uso: sends a turn collected still leave when the socket closes in "
+    "that turn, in order",
+    "[offload][win32][fault]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  Sink sink(loop, withOffloads(false, false));
+  pretendSegmenting();
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  REQUIRE(sender->kernelFeatures().gso);
+  auto messages = payloads(3, 30, 'k');
+  std::vector<std::optional<dgram::Error>> results;
+  loop.setTimeout(0ms, [&] {
+    for (const auto& m : messages)
+      sender->send(m, sink.port, "127.0.0.1",
+                   [&results](const std::optional<dgram::Error>& err,
+                              std::size_t) { results.push_back(err); });
+    sender->close();
+  });
+  REQUIRE(test::runUntil(loop, [&] {
+    return results.size() == messages.size() &&
+           sink.received.size() == messages.size();
+  }));
+  for (const auto& result : results)
+    CHECK_FALSE(result);
+  CHECK(sink.received == messages);
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE(
     "uso: a segmented send refused with WSAEINVAL turns USO off, and "
     "the run goes again one by one: nothing lost, nothing doubled",
     "[offload][win32][fault]") {

@@ -415,8 +415,13 @@ class WinUdpSocket final : public BsdSocket {
   }
 
   void close() override {
-    if (flushScheduled_) loop_.cancelTurnEnd(this);
-    flushScheduled_ = false;
+    if (flushScheduled_) {
+      // Sends collected for the turn's end (USO) were issued before
+      // close(): they leave now, as they would have without USO.
+      loop_.cancelTurnEnd(this);
+      flushScheduled_ = false;
+      sendCollectedNow();
+    }
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
     retryTimer_ = 0;
     if (errorPause_) loop_.timers().cancel(errorPause_);
@@ -783,6 +788,18 @@ class WinUdpSocket final : public BsdSocket {
                      },
                      this});
     flushScheduled_ = true;
+  }
+
+  // Sends what the turn collected one by one, now (the socket is
+  // closing); stops where the kernel pushes back, or behind a send
+  // already with the kernel (the rest is cancelled by close()).
+  void sendCollectedNow() {
+    while (!queue_.empty() && !send_->inFlight && socket_ != INVALID_SOCKET &&
+           !retryTimer_) {
+      int result = sendNow(queue_.front());
+      if (result == WSAEWOULDBLOCK || result == WSAENOBUFS) return;
+      completeSends(1, result == 0 ? SysError{} : udpErrorCode(result));
+    }
   }
 
   // Whether `next` may follow `last` in one segmented send whose segment
