@@ -28,9 +28,9 @@ namespace dgram::detail::fault {
 /// The system calls that can be made to fail.
 enum class Call : unsigned char {
   socket,     ///< opening a datagram socket
-  sendmsg,    ///< one datagram (sendmsg / WSASendTo)
+  sendmsg,    ///< one datagram (sendmsg / WSASendMsg)
   sendmmsg,   ///< a batch of datagrams
-  recvmmsg,   ///< a batch read (recvmmsg / recvmsg / WSARecvFrom)
+  recvmmsg,   ///< a batch read (recvmmsg / recvmsg / WSARecvMsg)
   pollerCtl,  ///< registering interest (epoll_ctl / kevent / poll set)
   fcntl,      ///< descriptor flags
   /// The status a zero-byte receive peek completed with (IOCP): an armed

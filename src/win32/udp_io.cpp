@@ -7,7 +7,7 @@
 //   One overlapped WSARecv of zero bytes with MSG_PEEK is kept in flight
 //   per receiving socket. Its completion means "a datagram is waiting"
 //   (it consumes nothing); the socket then reads with non-blocking
-//   WSARecvFrom into the loop's shared receive arena until WSAEWOULDBLOCK
+//   WSARecvMsg into the loop's shared receive arena until WSAEWOULDBLOCK
 //   or kMaxReadsPerCompletion, and posts the peek again. Why this and not
 //   N overlapped WSARecvFrom with their own buffers:
 //     * memory: no 64 KiB buffer per receive in flight per socket (N of
