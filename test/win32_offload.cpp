@@ -352,7 +352,7 @@ TEST_CASE("uso: a run that meets WSAENOBUFS is sent again whole after a pause",
 
 TEST_CASE(
     "uro: a coalesced buffer is split at UDP_COALESCED_INFO, each piece "
-    "with the sender and metadata; a listener that throws loses none",
+    "with the sender and metadata, and a listener that throws loses none",
     "[offload][win32][fault]") {
   test::FaultScope scope;
   dgram::Loop loop;
