@@ -47,7 +47,7 @@ TEST_CASE("listeners of different events in one list stay apart",
   CHECK(seen == std::vector<std::string>{"c1"});
 }
 
-TEST_CASE("a throw interrupts only its own event; resume calls the rest",
+TEST_CASE("a throw interrupts only its own event, resume calls the rest",
           "[events][listeners]") {
   EventListeners list;
   std::vector<std::string> seen;

@@ -4,9 +4,12 @@
 // exactly once, and the loop can be run again.
 #include "support/catch.hpp"
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "support/socket_helpers.hpp"
 
@@ -280,4 +283,59 @@ TEST_CASE("a listener that throws leaves every other socket receiving",
   for (auto& receiver : receivers)
     receiver->close();
   CHECK(runCatching(loop, [] { return false; }) == 0);
+}
+
+// Issue 22, item 1, the other way round: one socket's listener throws on
+// every datagram, in batches of six per socket waiting together.
+TEST_CASE(
+    "8 receiving sockets, one throwing 'message' listener: every socket "
+    "keeps receiving",
+    "[exception][receive][completion-batch]") {
+  dgram::Loop loop;
+  constexpr int kSockets = 8;
+  constexpr int kEach = 6;
+  std::vector<int> counts(kSockets, 0);
+  std::vector<std::shared_ptr<dgram::Socket>> receivers;
+  std::vector<int> ports;
+  for (int i = 0; i < kSockets; ++i) {
+    receivers.push_back(test::boundSocket(
+        loop, [&counts, i](dgram::Bytes, const dgram::RemoteInfo&) {
+          ++counts[i];
+          if (i == 0) throw Thrown();
+        }));
+    ports.push_back(receivers.back()->address().port);
+  }
+  auto sender = test::boundSocket(loop);
+  auto sendRound = [&] {
+    for (int i = 0; i < kSockets; ++i)
+      sender->send("x", ports[i], "127.0.0.1");
+  };
+  auto allReached = [&](int want) {
+    for (int count : counts)
+      if (count < want) return false;
+    return true;
+  };
+  // Bounded in time; each throw ends one run of the loop.
+  auto runUntilAll = [&](int want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!allReached(want) && std::chrono::steady_clock::now() < deadline) {
+      try {
+        loop.runOnce(std::chrono::milliseconds(10));
+      } catch (const Thrown&) {
+      }
+    }
+  };
+  for (int round = 0; round < kEach; ++round)
+    sendRound();
+  runUntilAll(kEach);
+  CHECK(counts == std::vector<int>(kSockets, kEach));
+  // And they go on receiving.
+  sendRound();
+  runUntilAll(kEach + 1);
+  CHECK(counts == std::vector<int>(kSockets, kEach + 1));
+  sender->close();
+  for (auto& receiver : receivers)
+    receiver->close();
+  runCatching(loop, [] { return false; });  // until idle
+  CHECK(test::runUntilIdle(loop));
 }

@@ -275,7 +275,7 @@ TEST_CASE("an empty timer callback is refused", "[timer]") {
   CHECK_FALSE(loop.runOnce(0ms));
 }
 
-TEST_CASE("an unref'd timer does not keep the loop alive; ref() again does",
+TEST_CASE("an unref'd timer does not keep the loop alive, and ref() again does",
           "[timer]") {
   dgram::Loop loop;
   int fired = 0;

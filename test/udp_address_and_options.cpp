@@ -122,7 +122,7 @@ TEST_CASE("setBroadcast on a bound socket succeeds both ways", "[options]") {
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("setTTL accepts 1..255 and returns it; outside throws EINVAL",
+TEST_CASE("setTTL accepts 1..255 and returns it, outside throws EINVAL",
           "[options]") {
   dgram::Loop loop;
   auto socket = boundSocket(loop);
@@ -146,7 +146,7 @@ TEST_CASE("setTTL accepts 1..255 and returns it; outside throws EINVAL",
 }
 
 TEST_CASE(
-    "setMulticastTTL accepts 0..255 and returns it; outside throws EINVAL",
+    "setMulticastTTL accepts 0..255 and returns it, outside throws EINVAL",
     "[options]") {
   dgram::Loop loop;
   auto socket = boundSocket(loop);

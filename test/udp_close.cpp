@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 }  // namespace
 
 TEST_CASE(
-    "close emits 'close' once on a later turn; the callback is a 'close' "
+    "close emits 'close' once on a later turn, the callback is a 'close' "
     "listener",
     "[close]") {
   dgram::Loop loop;
@@ -146,7 +146,7 @@ TEST_CASE("close during bind: no 'listening', the bind callback never runs",
 }
 
 TEST_CASE(
-    "close during a bind that waits for its lookup; a late answer is harmless",
+    "close during a bind that waits for its lookup, a late answer is harmless",
     "[close][bind][lookup]") {
   dgram::Loop loop;
   dgram::SocketOptions options;
@@ -273,7 +273,7 @@ TEST_CASE("close from inside the 'connect' listener and callback is safe",
 }
 
 TEST_CASE(
-    "close from inside a send callback is safe; later sends still complete "
+    "close from inside a send callback is safe, later sends still complete "
     "once",
     "[close][send]") {
   dgram::Loop loop;
@@ -326,7 +326,7 @@ TEST_CASE("close from inside an 'error' listener is safe", "[close][error]") {
 }
 
 TEST_CASE(
-    "an open socket stays alive without the caller's shared_ptr; the loop "
+    "an open socket stays alive without the caller's shared_ptr, the loop "
     "lets go after 'close'",
     "[close][lifetime]") {
   dgram::Loop loop;

@@ -127,7 +127,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "connect on a bound socket emits 'connect' once; the callback is a once "
+    "connect on a bound socket emits 'connect' once, the callback is a once "
     "listener",
     "[connect]") {
   dgram::Loop loop;

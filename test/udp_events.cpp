@@ -87,7 +87,7 @@ TEST_CASE("several 'error' listeners all run, in order, and nothing is thrown",
   CHECK(order == std::vector<int>{1, 2});
 }
 
-TEST_CASE("once listeners run once; off removes a listener", "[events]") {
+TEST_CASE("once listeners run once, off removes a listener", "[events]") {
   dgram::Loop loop;
   int onceCount = 0, onCount = 0, removedCount = 0;
   auto receiver = boundSocket(loop);
@@ -113,7 +113,7 @@ TEST_CASE("once listeners run once; off removes a listener", "[events]") {
   CHECK(removedCount == 0);
 }
 
-TEST_CASE("off() of a once listener before it fired; off() of a close callback",
+TEST_CASE("off() of a once listener before it fired, off() of a close callback",
           "[events]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);

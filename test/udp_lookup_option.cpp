@@ -265,7 +265,7 @@ TEST_CASE(
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("a bind lookup failure emits 'error'; the socket is unbound again",
+TEST_CASE("a bind lookup failure emits 'error', the socket is unbound again",
           "[lookup][bind][error]") {
   dgram::Loop loop;
   std::vector<Call> calls;
@@ -293,7 +293,7 @@ TEST_CASE("a bind lookup failure emits 'error'; the socket is unbound again",
 }
 
 TEST_CASE(
-    "a lookup answer after close is ignored; the waiting send is cancelled",
+    "a lookup answer after close is ignored, the waiting send is cancelled",
     "[lookup][close]") {
   dgram::Loop loop;
   int messages = 0;

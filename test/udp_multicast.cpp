@@ -25,7 +25,7 @@ const std::string kGroup = "239.1.2.3";
 }  // namespace
 
 TEST_CASE(
-    "IPv4 multicast reaches both members and no non-member; "
+    "IPv4 multicast reaches both members and no non-member, "
     "dropMembership stops delivery",
     "[multicast][netns]") {
   NETNS_OR_SKIP();
@@ -221,7 +221,7 @@ TEST_CASE("setMulticastTTL(0) keeps a datagram on the sending host",
 }
 
 TEST_CASE(
-    "setMulticastInterface picks the IPv4 interface; 0.0.0.0 gives "
+    "setMulticastInterface picks the IPv4 interface, 0.0.0.0 gives "
     "the choice back to the routing table",
     "[multicast][interface][netns]") {
   NETNS_OR_SKIP();

@@ -205,7 +205,7 @@ TEST_CASE(
   REQUIRE(test::runUntilIdle(loop));
 }
 
-TEST_CASE("setMulticastTTL accepts 0..255 and returns it; outside is EINVAL",
+TEST_CASE("setMulticastTTL accepts 0..255 and returns it, outside is EINVAL",
           "[multicast][errors][ttl]") {
   dgram::Loop loop;
   for (auto type : {dgram::Type::udp4, dgram::Type::udp6}) {

@@ -187,6 +187,96 @@ TEST_CASE("gso: an error that is not a refusal stays with its send",
   CHECK(test::runUntilIdle(loop));
 }
 
+// Issue 21, item 7: a run's own error (here a source address the host
+// does not have, which the kernel refuses for any send) turned GSO off
+// for good, as if the kernel had refused to segment. The run's first
+// datagram is now sent again on its own: only if that succeeds was the
+// segmentation at fault.
+TEST_CASE("gso: a run refused for its own sake keeps GSO on",
+          "[offload][gso][metadata]") {
+  test::FaultScope scope;
+  if (!test::haveIPv6()) {
+    WARN("SKIPPED: no IPv6 loopback");
+    return;
+  }
+  dgram::Loop loop;
+  dgram::SocketOptions sinkOptions;
+  sinkOptions.type = dgram::Type::udp6;
+  auto sinkSocket = test::makeSocket(loop, sinkOptions);
+  std::vector<std::string> received;
+  sinkSocket->on(dgram::message,
+                 [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+                   received.push_back(msg.str());
+                 });
+  test::bindAndWait(loop, *sinkSocket, "::1");
+  const int port = sinkSocket->address().port;
+  dgram::SocketOptions options = withOffloads(true, false);
+  options.type = dgram::Type::udp6;
+  auto sender = test::makeSocket(loop, options);
+  test::bindAndWait(loop, *sender, "::1");
+  if (!kernelSegments(*sender)) return;
+
+  // A run of four equal datagrams from an address the host does not have
+  // (2001:db8::/32 is for documentation): the kernel refuses each of them.
+  std::vector<std::string> results;
+  loop.setTimeout(0ms, [&] {
+    for (int i = 0; i < 4; ++i)
+      sender->send("foreign-source", port, "::1",
+                   dgram::SendFrom("2001:db8::77"),
+                   [&](const std::optional<dgram::Error>& err, std::size_t) {
+                     results.push_back(err ? err->code() : "ok");
+                   });
+  });
+  REQUIRE(test::runUntil(loop, [&] { return results.size() == 4; }));
+  for (const auto& result : results)
+    CHECK(result != "ok");
+  CHECK(sender->kernelFeatures().gso);
+
+  // Still segmenting: a run of ordinary sends leaves in one call.
+  long before = test::sendSyscalls();
+  loop.setTimeout(0ms, [&] {
+    for (int i = 0; i < 4; ++i)
+      sender->send("fine-" + std::to_string(i), port, "::1");
+  });
+  REQUIRE(test::runUntil(loop, [&] { return received.size() == 4; }));
+  CHECK(test::sendSyscalls() - before == 1);
+  CHECK(received ==
+        std::vector<std::string>{"fine-0", "fine-1", "fine-2", "fine-3"});
+  sender->close();
+  sinkSocket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE(
+    "gso: an EINVAL that the run's first datagram alone also gets stays "
+    "with the sends",
+    "[offload][gso][fault]") {
+  // The injected error fails the segmented run and the first datagram
+  // sent again on its own: the datagram's error, not a refusal to
+  // segment.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  auto sender = test::boundSocket(loop, withOffloads(true, false));
+  if (!kernelSegments(*sender)) return;
+  auto messages = payloads(4, 48, 'v');
+  fault::failNth(fault::Call::sendmmsg, 1, EINVAL, 2);
+  Sent sent = sendInOneTurn(loop, *sender, messages,
+                            std::vector<int>(messages.size(), sink.port));
+  REQUIRE(sent.results.size() == 4);
+  REQUIRE(sent.results[0]);
+  CHECK(sent.results[0]->code() == "EINVAL");
+  for (std::size_t i = 1; i < sent.results.size(); ++i)
+    CHECK_FALSE(sent.results[i]);
+  CHECK(sender->kernelFeatures().gso);
+  REQUIRE(test::runUntil(loop, [&] { return sink.received.size() == 3; }));
+  CHECK(sink.received ==
+        std::vector<std::string>(messages.begin() + 1, messages.end()));
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("gro: a coalesced receive is delivered as the datagrams sent",
           "[offload][gro]") {
   test::FaultScope scope;

@@ -77,7 +77,7 @@ TEST_CASE("unbound sockets do not keep the loop alive", "[ref]") {
 }
 
 TEST_CASE(
-    "a bound ref'd socket keeps the loop alive; unref'd it lets run() return",
+    "a bound ref'd socket keeps the loop alive, unref'd it lets run() return",
     "[ref]") {
   dgram::Loop loop;
   auto socket = boundSocket(loop);

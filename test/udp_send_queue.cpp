@@ -196,7 +196,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a bind whose lookup fails emits one 'error'; the queued sends fail once "
+    "a bind whose lookup fails emits one 'error', the queued sends fail once "
     "each",
     "[send][queue][error][lookup]") {
   dgram::Loop loop;
@@ -319,7 +319,7 @@ TEST_CASE("a send waiting for its lookup when the socket closes gets ECANCELED",
 }
 
 TEST_CASE(
-    "close while connect waits for its lookup: no 'connect'; queued "
+    "close while connect waits for its lookup: no 'connect', queued "
     "unconnected sends complete once",
     "[send][queue][close][connect]") {
   dgram::Loop loop;

@@ -40,6 +40,43 @@ struct PollDescriptor {
   bool writable = false;  ///< wait for POLLOUT
 };
 
+/// How a loop waits (see `Loop(const LoopOptions&)` and
+/// `Loop::setOptions`).
+struct LoopOptions {
+  /// Latency mode: the longest time the loop polls for work without
+  /// blocking before it goes to sleep; zero (the default) = off, the loop
+  /// sleeps as soon as it has nothing to do. At most one second.
+  ///
+  /// Why: a sleeping loop is woken by the kernel, and waking a thread that
+  /// sleeps on another core is slow (tens of microseconds in a virtual
+  /// machine, more than the rest of a loopback round trip). A loop that is
+  /// still polling when the reply arrives takes it at once: a ping-pong
+  /// between two cores gets several times faster, and cheaper in CPU too,
+  /// because a few empty polls cost less than a sleep and a wake-up.
+  ///
+  /// What it costs, and how the loop keeps that down: the budget adapts to
+  /// the traffic, starting at zero. A sleep that ended with work soon after
+  /// it began (hot traffic) raises the budget to `maxSpin`; a spin that
+  /// finds work doubles it (up to `maxSpin`); a spin that finds nothing
+  /// halves it, down to zero. So:
+  /// - while traffic is hot, the loop's thread keeps its core busy: up to
+  ///   `maxSpin` of polling per wait, a full core when replies keep coming
+  ///   within it;
+  /// - an idle loop costs nothing: a loop going quiet spends about twice
+  ///   `maxSpin` in all, then sleeps exactly as in the default mode (timers
+  ///   alone never raise the budget);
+  /// - on one core, with the peer on the same core, spinning only delays
+  ///   the peer: a spin that follows a zero budget and finds nothing drops
+  ///   back to zero at once, and each such failure in a row doubles the
+  ///   number of wake-ups before the next try (up to 1024), so the cost
+  ///   falls to about one wasted spin per thousand wake-ups.
+  /// Timers, `post()` and `stop()` behave as in the default mode: a spin
+  /// ends at the next timer's due time and as soon as another thread posts
+  /// or stops. A few tens of microseconds (50 is a good start) cover a
+  /// cross-core round trip on loopback; more only burns CPU on a miss.
+  std::chrono::microseconds maxSpin{0};
+};
+
 /// The event loop: one per thread. It owns the platform backend (epoll,
 /// kqueue, poll or IOCP), timers and the queue of callbacks that run "after
 /// this tick". Sockets and timers are used from the loop's thread only;
@@ -53,6 +90,11 @@ class DGRAM_API Loop {
   /// A loop on a named backend ("epoll", "poll", ...); throws
   /// `dgram::Error` `ERR_INVALID_ARG_VALUE` if it is not compiled in.
   explicit Loop(std::string_view backend);
+  /// A loop on the default backend with `options`; throws `dgram::Error`
+  /// `ERR_OUT_OF_RANGE` if `maxSpin` is negative or over one second.
+  explicit Loop(const LoopOptions& options);
+  /// A loop on a named backend with `options`.
+  Loop(std::string_view backend, const LoopOptions& options);
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
@@ -62,27 +104,49 @@ class DGRAM_API Loop {
   /// The backends compiled into this build, best first.
   static std::vector<std::string_view> availableBackends();
 
-  /// Runs until nothing ref'd is left (no ref'd bound socket, pending
-  /// timer, lookup, queued send or pending callback) or `stop()` is called;
-  /// with nothing ref'd to begin with it returns at once, running nothing
-  /// (not even unref'd timers that are due), as libuv's `uv_run`.
-  /// An 'error' emitted with no listener is thrown from here, and so is an
-  /// exception from any callback. Called from inside a callback of this
-  /// same loop (re-entered), it throws `dgram::Error` `ERR_INVALID_STATE`
-  /// and runs nothing.
+  /// Runs iterations (see `runOnce`) until nothing ref'd is left (no
+  /// ref'd bound socket, pending timer, lookup, queued send or pending
+  /// callback) or `stop()` is called; with nothing ref'd to begin with it
+  /// returns at once, running nothing (not even unref'd timers that are
+  /// due), as libuv's `uv_run`. An 'error' emitted with no listener is
+  /// thrown from here, and so is an exception from any callback. Called
+  /// from inside a callback of this same loop (re-entered), it throws
+  /// `dgram::Error` `ERR_INVALID_STATE` and runs nothing.
   void run();
-  /// One iteration that waits at most `timeout` for I/O (not at all when
-  /// it started with callbacks to run, as libuv's UV_RUN_ONCE); returns
-  /// whether anything ref'd is left. Refuses re-entry as `run()` does.
+  /// One iteration, in this order: the timers that are due, the posted
+  /// jobs (see `post`), the deferred callbacks (the sockets' 'listening',
+  /// send callbacks and the like); the sends issued so far leave (the
+  /// readiness backends batch a phase's sends until here; IOCP hands each
+  /// to the system as it is issued); the wait for I/O, at most `timeout`,
+  /// and its dispatch ('message'...); then the due timers, posted jobs and
+  /// deferred callbacks again, and the sends leave again. The wait does not
+  /// block when the iteration started with callbacks to run (as libuv's
+  /// UV_RUN_ONCE) or one of them threw. Every iteration reaches the wait
+  /// whatever callbacks throw: the first exception stops the phase it came from
+  /// (what it did not run waits for the next iteration), the phases after the
+  /// wait are skipped, and it is thrown when the iteration ends; one from the
+  /// I/O dispatch after it is thrown by the next call, which only polls I/O.
+  /// Returns whether anything ref'd is left. Refuses re-entry as `run()` does.
   bool runOnce(std::chrono::milliseconds timeout);
   /// Makes `run()` return after the current iteration. Thread-safe, and
   /// async-signal-safe: a POSIX signal handler may call it (it takes no
   /// lock and keeps errno). The only call here that is: `post()` and the
   /// rest are not (use `onSignal` to run code on the loop instead).
   void stop();
-  /// Thread-safe: runs `fn` on the loop thread on a later iteration. Safe
-  /// until the loop's destructor starts; the destructor waits for calls in
-  /// progress, so the loop may be destroyed as soon as `fn` has run.
+  /// Thread-safe: runs `fn` on the loop thread in the first posted-jobs
+  /// phase that begins after this call returns, never inside it. An
+  /// iteration has two such phases, after its due timers and after its
+  /// I/O wait, and each runs only the jobs queued when it began. So, as in
+  /// libuv, a job posted from a timer or an I/O callback ('message') runs
+  /// in the same iteration (from a timer, on the readiness backends:
+  /// before the sends that timer issued leave); one posted from a posted
+  /// job or a deferred callback runs in the next such phase (after the I/O
+  /// wait, or in the next iteration), so jobs that post jobs never starve I/O;
+  /// one posted from another thread wakes a waiting loop and runs in that
+  /// iteration. A job that throws: see `runOnce`. Safe until the loop's
+  /// destructor starts; the destructor waits for calls in progress, so the loop
+  /// may be destroyed as soon as `fn` has run (jobs not run then are destroyed
+  /// unrun).
   void post(std::function<void()> fn);
 
   /// Calls `fn` once after `delay` (Node's `setTimeout`). A pending timer
@@ -161,6 +225,13 @@ class DGRAM_API Loop {
 
   /// "epoll", "kqueue", "poll" or "iocp".
   std::string_view backend() const;
+
+  /// Changes the options of this loop (the default loop's, for one), from
+  /// its thread; from the next wait on, the spin starts learning again from
+  /// zero. Throws as the constructor does and changes nothing then.
+  void setOptions(const LoopOptions& options);
+  /// The options in force.
+  LoopOptions options() const;
 
   /// Configures name lookup for every socket of this loop. A server string
   /// that is not an IP address (with an optional port) throws

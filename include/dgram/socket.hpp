@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "dgram/abort.hpp"
@@ -351,6 +352,26 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
             SendCallback cb = {});
   /// `socket.send(msg, port, cb)`.
   void send(ByteView msg, int port, SendCallback cb);
+  /// Beyond Node: `send(msg, port[, address][, cb])` that takes `buffer`
+  /// (a `std::vector<std::uint8_t>` rvalue) over instead of copying it:
+  /// the copy is a cost for large datagrams. On return `buffer` is empty,
+  /// but may hold the capacity of a buffer handed over earlier and sent
+  /// since, so a sender that refills it and sends again allocates
+  /// nothing. A vector that is not an rvalue goes to the copying form.
+  /// Throws as the copying form, and then leaves `buffer` as it was.
+  /// (Templates, so that a braced list of strings never reads as a
+  /// vector's iterator pair.)
+  template <typename V, typename = std::enable_if_t<
+                            std::is_same_v<V, std::vector<std::uint8_t>>>>
+  void send(V&& buffer, int port, Host address = {}, SendCallback cb = {}) {
+    takeAndSend(buffer, true, port, address, std::move(cb));
+  }
+  /// Beyond Node: `send(buffer, port, cb)`, taking `buffer` over.
+  template <typename V, typename = std::enable_if_t<
+                            std::is_same_v<V, std::vector<std::uint8_t>>>>
+  void send(V&& buffer, int port, SendCallback cb) {
+    takeAndSend(buffer, true, port, Host{}, std::move(cb));
+  }
   /// `socket.send(msg, offset, length, port[, address][, cb])`: sends
   /// `length` bytes from `offset`; throws `ERR_BUFFER_OUT_OF_BOUNDS` past
   /// the end, otherwise as `send(msg, port, ...)`.
@@ -383,6 +404,13 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
             SendCallback cb = {});
   void send(std::initializer_list<ByteView> list, SendCallback cb = {});
   void send(const std::vector<Bytes>& list, SendCallback cb = {});
+  /// Beyond Node: the connected `send(msg[, cb])`, taking `buffer` over
+  /// as the unconnected form above does.
+  template <typename V, typename = std::enable_if_t<
+                            std::is_same_v<V, std::vector<std::uint8_t>>>>
+  void send(V&& buffer, SendCallback cb = {}) {
+    takeAndSend(buffer, false, 0, Host{}, std::move(cb));
+  }
   ///@}
 
   // --- close --------------------------------------------------------------
@@ -497,6 +525,10 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
                                                         MessageListener);
   Impl& impl() noexcept;
   const Impl& impl() const noexcept;
+  // The send forms that take a vector over (templates, so that a braced
+  // list of strings never reads as a vector's iterator pair).
+  void takeAndSend(std::vector<std::uint8_t>& buffer, bool hasPort, int port,
+                   Host address, SendCallback cb);
 };
 
 /// `dgram.createSocket('udp4' | 'udp6'[, onMessage])` on the default loop;

@@ -38,8 +38,12 @@ class Backend {
   virtual std::string_view name() const noexcept = 0;
 
   /// Waits at most `timeoutMs` (-1 = forever, 0 = do not block) for I/O
-  /// and dispatches what is ready. Returns early when woken.
-  virtual void wait(int timeoutMs) = 0;
+  /// and dispatches what is ready. Returns early when woken. Returns
+  /// whether anything came (I/O, a completion or a wake-up); false when
+  /// the timeout may have expired (or a signal interrupted the wait), so
+  /// the loop knows when a timer can have come due during the wait, and
+  /// the latency mode's spin stops at the first wait that got something.
+  virtual bool wait(int timeoutMs) = 0;
 
   /// Thread-safe: makes a current or the next `wait` return at once.
   virtual void wake() = 0;

@@ -72,6 +72,11 @@ class EventListeners {
     while (*link && (emitting || (*link)->id < id))
       link = &(*link)->next;
     entry->next = *link;
+    if (link == &head_ && entry->next) {
+      // The new head keeps what the head keeps (not emitting: see above).
+      entry->dirty = entry->next->dirty;
+      entry->next->dirty = false;
+    }
     *link = entry;
   }
 
@@ -79,7 +84,7 @@ class EventListeners {
   bool remove(ListenerId id) {
     for (Entry* entry = head_; entry; entry = entry->next) {
       if (entry->id == id && !entry->removed) {
-        entry->removed = true;
+        markRemoved(*entry);
         compact();
         return true;
       }
@@ -116,7 +121,7 @@ class EventListeners {
   /// in progress returns).
   void clear() noexcept {
     for (Entry* entry = head_; entry; entry = entry->next) {
-      entry->removed = true;
+      markRemoved(*entry);
       entry->pending = false;
     }
     compact();
@@ -177,6 +182,10 @@ class EventListeners {
     bool pending = false;
     /// Emissions in progress; counted in the head entry only.
     std::uint16_t emitting = 0;
+    /// Some entry is removed and not unlinked yet; kept in the head entry
+    /// only (so that an emission that removed nothing skips compact's
+    /// walk).
+    bool dirty = false;
     Entry* next = nullptr;
   };
 
@@ -198,7 +207,7 @@ class EventListeners {
           bool wanted = !entry->removed && (!resuming || entry->pending);
           entry->pending = false;
           if (wanted) {
-            if (entry->once) entry->removed = true;
+            if (entry->once) markRemoved(*entry);
             entry->call(args...);
           }
         }
@@ -218,12 +227,17 @@ class EventListeners {
     compact();
   }
 
+  void markRemoved(Entry& entry) noexcept {
+    entry.removed = true;
+    head_->dirty = true;  // a removed entry means a list, so a head
+  }
+
   // Unlinks and frees removed entries, but never while an emission walks
   // the list (its depth is counted in the head, which stays the head until
   // then). Destroying a listener may free captures that run code, so the
   // list is made consistent before any is destroyed.
   void compact() noexcept {
-    if (!head_ || head_->emitting > 0) return;
+    if (!head_ || head_->emitting > 0 || !head_->dirty) return;
     Entry* dropped = nullptr;
     Entry** link = &head_;
     while (Entry* entry = *link) {
@@ -235,6 +249,7 @@ class EventListeners {
         link = &entry->next;
       }
     }
+    if (head_) head_->dirty = false;  // nothing removed is left
     while (dropped) {
       Entry* next = dropped->next;
       delete dropped;

@@ -4,6 +4,7 @@
 #include "common/loop_core.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <thread>
 #include <utility>
 
@@ -29,16 +30,32 @@ LoopCore::~LoopCore() {
   // post() and stop() wake the backend while holding postedMutex_: taking
   // it here waits for any call still in progress, so none touches the
   // backend after this point (calls that start later break the contract).
-  { std::lock_guard<std::mutex> lock(postedMutex_); }
+  std::vector<std::function<void()>> posted;
+  {
+    std::lock_guard<std::mutex> lock(postedMutex_);
+    posted.swap(posted_);
+  }
   while (stopsInProgress_.load() != 0)
     std::this_thread::yield();
-  // Deferred callbacks may point at sockets: drop them unrun, then let the
-  // sockets go without emitting anything (nobody is running the loop).
-  deferred_.clear();
-  running_.clear();
-  auto sockets = sockets_;
-  for (SocketImpl* socket : sockets)
-    socket->abandon();
+  posted.clear();
+  // Deferred callbacks may point at sockets: they are dropped unrun; then
+  // the sockets are let go without emitting anything (nobody runs the loop
+  // any more). Either may run user destructors (captures) that drop or
+  // close other sockets of this loop, or defer more: so each step starts
+  // from the loop's state as it is then, never from a copy of it (a
+  // socket destroyed meanwhile has left sockets_ by itself), until nothing
+  // is left.
+  for (;;) {
+    if (!deferred_.empty() || !running_.empty()) {
+      std::vector<std::function<void()>> dropped;
+      dropped.swap(deferred_);
+      std::vector<std::function<void()>> droppedRunning;
+      droppedRunning.swap(running_);
+      continue;  // destroyed here, with what they capture
+    }
+    if (sockets_.empty()) break;
+    sockets_.back()->abandon();  // leaves sockets_ first
+  }
 }
 
 void LoopCore::defer(std::function<void()> fn) {
@@ -70,22 +87,20 @@ void LoopCore::stop() {
 
 bool LoopCore::alive() const noexcept {
   return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
-         !deferred_.empty() || postedCount_.load() > 0;
+         !deferred_.empty() || postedCount_.load() > 0 || carried_;
 }
 
 void LoopCore::raiseUnhandled(const Error& error) {
   if (!unhandled_) unhandled_ = error;
 }
 
-void LoopCore::throwPending() {
-  if (!unhandled_) return;
+void LoopCore::throwUnhandled() {
   Error error = std::move(*unhandled_);
   unhandled_.reset();
   throw error;
 }
 
-void LoopCore::runDeferred() {
-  if (deferred_.empty()) return;
+void LoopCore::runDeferredCalls() {
   // Run only what was deferred before this phase began: callbacks that
   // defer more (a send callback that sends again) wait for the next turn,
   // so I/O is never starved.
@@ -112,8 +127,7 @@ void LoopCore::runDeferred() {
     std::vector<std::function<void()>>().swap(running_);
 }
 
-void LoopCore::runPosted() {
-  if (postedCount_.load() == 0) return;
+void LoopCore::runPostedCalls() {
   std::vector<std::function<void()>> posted;
   {
     std::lock_guard<std::mutex> lock(postedMutex_);
@@ -124,21 +138,30 @@ void LoopCore::runPosted() {
   postedCount_.fetch_sub(posted.size());
 }
 
-int LoopCore::pollTimeout(int requestedMs,
-                          std::optional<Timers::Clock::time_point> now) {
+// Inline: runOnce calls it once per turn, the usual turn of a busy loop.
+inline int LoopCore::pollTimeout(int requestedMs,
+                                 std::optional<Timers::Clock::time_point> now) {
   if (!deferred_.empty() || postedCount_.load() > 0 || stopRequested_.load())
     return 0;
   int timeout = requestedMs;
-  if (auto due = timers_.nextDue()) {
+  if (!timers_.empty()) {
     // Only unref'd timers and nothing else ref'd: run() returns rather
     // than wait for them (as libuv's does).
     if (timeout < 0 && timers_.refCount() == 0 && !alive()) return 0;
     // No reading yet this turn: the timer was added after the turn began
     // (by a job posted meanwhile).
     if (!now) now = Timers::Clock::now();
-    auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(*due - *now).count();
-    int untilTimer = static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
+    // Whole milliseconds, rounded up (never early), at most 2^30.
+    long long left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         timers_.earliest() - *now)
+                         .count();
+    constexpr long long kMillisecond = 1000000;
+    constexpr long long kLongest = 1LL << 30;
+    long long ms = left <= 0 ? 0
+                   : left >= kLongest * kMillisecond
+                       ? kLongest
+                       : (left - 1) / kMillisecond + 1;
+    int untilTimer = static_cast<int>(ms);
     if (timeout < 0 || untilTimer < timeout) timeout = untilTimer;
   }
   // Nothing could ever wake a loop with nothing ref'd: do not block.
@@ -158,40 +181,73 @@ int LoopCore::backendTimeout() const {
   return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
 }
 
-void LoopCore::atTurnEnd(TurnEndWork work) {
-  turnEnd_.push_back(work);
+bool LoopCore::spinThenWait(int timeoutMs) {
+  // A turn that must not block (callbacks are waiting) does not spin
+  // either, and teaches the budget nothing.
+  if (timeoutMs == 0) return backend_->wait(0);
+  using Clock = Timers::Clock;
+  const Clock::time_point start = Clock::now();
+  const SpinBudget::Duration budget = spin_.current();
+  if (budget == SpinBudget::Duration::zero()) {
+    bool woken = backend_->wait(timeoutMs);
+    spin_.slept(Clock::now() - start, woken);
+    return woken;
+  }
+  // Poll without blocking until something is dispatched (I/O, or the
+  // wake-up of a post() or stop() from another thread), the budget runs
+  // out, or the wait's timeout (the next timer) comes: a spin never makes
+  // a timer late.
+  const std::optional<Clock::time_point> timeoutAt =
+      timeoutMs > 0 ? std::optional<Clock::time_point>(
+                          start + std::chrono::milliseconds(timeoutMs))
+                    : std::nullopt;
+  const Clock::time_point spinEnd =
+      timeoutAt ? std::min(start + budget, *timeoutAt) : start + budget;
+  Clock::time_point now;
+  do {
+    if (backend_->wait(0)) {
+      spin_.found();
+      return true;
+    }
+    now = Clock::now();
+  } while (now < spinEnd);
+  spin_.missed();
+  // The rest of the timeout, rounded up: the timer is never early.
+  if (timeoutAt) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(*timeoutAt - now);
+    timeoutMs = static_cast<int>(std::max<long long>(left.count(), 0));
+  }
+  return backend_->wait(timeoutMs);
 }
 
 void LoopCore::cancelTurnEnd(void* context) noexcept {
   auto sameContext = [context](const TurnEndWork& work) {
     return work.context == context;
   };
+  // A hole rather than a removal: the first slot stays taken while the
+  // others are (see atTurnEnd).
+  if (sameContext(turnEndFirst_)) turnEndFirst_.context = nullptr;
   turnEnd_.erase(std::remove_if(turnEnd_.begin(), turnEnd_.end(), sameContext),
                  turnEnd_.end());
   for (TurnEndWork& work : turnEndRunning_)
     if (sameContext(work)) work.context = nullptr;
 }
 
-void LoopCore::runTurnEnd() noexcept {
-  if (turnEnd_.empty()) return;
+void LoopCore::runTurnEndWork() noexcept {
+  // Work scheduled while this runs waits for the next turn's end.
+  TurnEndWork first = turnEndFirst_;
+  turnEndFirst_ = TurnEndWork{};
+  if (turnEnd_.empty()) {
+    if (first.context) first.run(first.context);  // the usual turn: one
+    return;
+  }
   turnEndRunning_.swap(turnEnd_);
+  if (first.context) first.run(first.context);
   for (std::size_t i = 0; i < turnEndRunning_.size(); ++i) {
     const TurnEndWork& work = turnEndRunning_[i];
     if (work.context) work.run(work.context);
   }
   turnEndRunning_.clear();
-}
-
-std::optional<Timers::Clock::time_point> LoopCore::runDueTimers() {
-  // The clock is read only while a timer is pending: a loop of sockets
-  // alone reads it never, one with timers once before and once after
-  // waiting (the wait's timeout uses the first reading: the phases in
-  // between take microseconds, and can only make a timer late, as
-  // libuv's cached loop time does, never early).
-  if (timers_.empty()) return std::nullopt;
-  Timers::Clock::time_point now = Timers::Clock::now();
-  timers_.runDue(now);
-  return now;
 }
 
 bool LoopCore::runOnce(int timeoutMs) {
@@ -204,31 +260,57 @@ bool LoopCore::runOnce(int timeoutMs) {
     explicit Iterating(bool& f) : flag(f) { flag = true; }
     ~Iterating() { flag = false; }
   } iterating(iterating_);
-  // Sends issued by callbacks leave together at the end of each phase that
-  // runs callbacks, before the loop waits (or returns): a send never waits
-  // longer than the turn it was issued in, even when a callback throws.
+  // The rule (issue 22, item 4): every iteration reaches the I/O wait,
+  // whatever callbacks throw. Before, a throw ended the iteration at once,
+  // so callbacks that kept throwing (posted jobs reposting themselves)
+  // kept the loop from ever polling. The first exception of the iteration
+  // is kept and thrown when the iteration ends; the phases before the wait
+  // stop at it (what they did not run waits for the next iteration), the
+  // wait does not block, and the phases after it are skipped. An exception
+  // from the I/O dispatch after that one is carried to the next call,
+  // which polls I/O, runs nothing else and throws it.
+  std::exception_ptr failure;
+  if (carried_) failure = std::exchange(carried_, nullptr);
+  std::optional<Timers::Clock::time_point> now;
+  // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
+  // run polls for I/O without blocking. A caller that runs the loop until
+  // a deferred callback happened ('listening' after bind) then sees it
+  // without waiting out its timeout for I/O that may never come.
+  bool hadCallbacks = false;
+  if (!failure) {
+    try {
+      now = runDueTimers();
+      throwPending();
+      hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
+      runPosted();
+      runDeferred();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  // Sends issued by callbacks leave together before the loop waits, and
+  // again before it returns: a send never waits longer than the iteration
+  // it was issued in, even when a callback throws.
+  runTurnEnd();
   try {
-    std::optional<Timers::Clock::time_point> now = runDueTimers();
+    bool dispatched =
+        waitForIo(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
     throwPending();
-    // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
-    // run polls for I/O without blocking. A caller that runs the loop
-    // until a deferred callback happened ('listening' after bind) then
-    // sees it without waiting out its timeout for I/O that may never come.
-    bool hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
-    runPosted();
-    runDeferred();
-    runTurnEnd();
-    backend_->wait(hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
-    throwPending();
-    runDueTimers();
-    throwPending();
-    runPosted();
-    runDeferred();
+    if (!failure) {
+      // After a wait that may have timed out, the timers it waited for run
+      // now. After one that brought I/O, timers that came due meanwhile
+      // run at the start of the next turn, which reads the clock before it
+      // waits: a busy loop reads the clock once per turn, not twice.
+      if (!dispatched) runDueTimers();
+      throwPending();
+      runPosted();
+      runDeferred();
+    }
   } catch (...) {
-    runTurnEnd();
-    throw;
+    (failure ? carried_ : failure) = std::current_exception();
   }
   runTurnEnd();
+  if (failure) std::rethrow_exception(failure);
   return alive();
 }
 
@@ -261,11 +343,9 @@ void LoopCore::setResolverOptions(const ResolverOptions& options) {
   if (resolver_) resolver_->configure(resolverOptions_);
 }
 
-std::uint8_t* LoopCore::receiveArena(std::size_t bytes) {
-  if (arenaSize_ < bytes) {
-    arena_.reset(new std::uint8_t[bytes]);  // default-initialised
-    arenaSize_ = bytes;
-  }
+std::uint8_t* LoopCore::growArena(std::size_t bytes) {
+  arena_.reset(new std::uint8_t[bytes]);  // default-initialised
+  arenaSize_ = bytes;
   return arena_.get();
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "common/backend.hpp"
 #include "common/ip_address.hpp"
 #include "common/resolver.hpp"
+#include "common/spin_budget.hpp"
 #include "common/timers.hpp"
 #include "dgram/error.hpp"
 #include "dgram/loop.hpp"
@@ -60,6 +62,15 @@ class LoopCore {
   void stop();
   bool takeStopRequest() noexcept { return stopRequested_.exchange(false); }
 
+  // --- latency mode -------------------------------------------------------
+  /// The longest spin before a wait blocks (zero = off); the budget starts
+  /// again from zero.
+  void setMaxSpin(std::chrono::nanoseconds maxSpin) noexcept {
+    spin_.setMaximum(maxSpin);
+  }
+  /// The spin's budget and counters (tests read how it adapted).
+  const SpinBudget& spinBudget() const noexcept { return spin_; }
+
   // --- "after this tick" ------------------------------------------------
   /// Runs `fn` on a later turn, in FIFO order with other deferred calls.
   /// A lambda that captures one pointer is stored without allocating.
@@ -75,7 +86,13 @@ class LoopCore {
   /// Runs `work` once before this turn waits for I/O or returns, whichever
   /// comes first. The caller schedules it once until it has run or been
   /// cancelled (the socket keeps that flag; no search here per send).
-  void atTurnEnd(TurnEndWork work);
+  void atTurnEnd(TurnEndWork work) {
+    // Most turns have one (one socket sent): it takes no vector.
+    if (!turnEndFirst_.run)
+      turnEndFirst_ = work;
+    else
+      turnEnd_.push_back(work);
+  }
   /// Forgets the work scheduled by atTurnEnd for `context` (its owner is
   /// closing).
   void cancelTurnEnd(void* context) noexcept;
@@ -117,15 +134,23 @@ class LoopCore {
 
   /// Scratch memory for received datagrams, shared by the loop's sockets
   /// (only one socket reads at a time).
-  std::uint8_t* receiveArena(std::size_t bytes);
+  std::uint8_t* receiveArena(std::size_t bytes) {
+    return arenaSize_ >= bytes ? arena_.get() : growArena(bytes);
+  }
 
   /// Per-datagram caches, shared by the loop's sockets rather than kept in
   /// each (only one socket sends or receives at a time): the last host
   /// text a send parsed, and the last sender a 'message' listener got.
   struct DatagramCaches {
-    std::string host;
+    /// The last host text parsed (one too long for it is not kept: no
+    /// numeric address is that long).
+    IpString host;
     Family hostFamily = Family::IPv4;  ///< the family it was parsed for
     std::optional<IpAddress> hostIp;
+    /// `host` is what formatting `hostIp` gives (no zone): a send to it
+    /// need not keep a copy of the text for its error message.
+    bool hostCanonical = false;
+    /// `remote.address` is always this address's text.
     IpAddress sender;
     IpAddress local;    ///< the last destination reported (recvPktInfo)
     RemoteInfo remote;  ///< what listeners get (a const reference)
@@ -137,20 +162,58 @@ class LoopCore {
   std::uint64_t nextListenerId() noexcept { return nextListenerId_++; }
 
  private:
-  void runDeferred();
-  void runPosted();
-  void runTurnEnd() noexcept;
-  void throwPending();
+  // The phases of a turn. Each is one test when it has nothing to do (the
+  // usual case for most of them, every turn): the work is out of line.
+  void runDeferred() {
+    if (!deferred_.empty()) runDeferredCalls();
+  }
+  void runPosted() {
+    if (postedCount_.load() != 0) runPostedCalls();
+  }
+  void runTurnEnd() noexcept {
+    if (turnEndFirst_.run) runTurnEndWork();
+  }
+  void throwPending() {
+    if (unhandled_) throwUnhandled();
+  }
+  std::uint8_t* growArena(std::size_t bytes);
+  void runDeferredCalls();
+  void runPostedCalls();
+  void runTurnEndWork() noexcept;
+  [[noreturn]] void throwUnhandled();
   /// Runs the timers due now; returns the clock reading it used (none
   /// when no timer is pending).
-  std::optional<Timers::Clock::time_point> runDueTimers();
+  std::optional<Timers::Clock::time_point> runDueTimers() {
+    // The clock is read only while a timer is pending: a loop of sockets
+    // alone reads it never, one with timers once per turn, before waiting
+    // (the wait's timeout uses that reading: the phases in between take
+    // microseconds, and can only make a timer late, as libuv's cached
+    // loop time does, never early), and once more after a wait that may
+    // have timed out.
+    if (timers_.empty()) return std::nullopt;
+    Timers::Clock::time_point now = Timers::Clock::now();
+    if (timers_.anyDue(now)) timers_.runDue(now);
+    return now;
+  }
   int pollTimeout(int requestedMs,
                   std::optional<Timers::Clock::time_point> now);
+  /// The turn's wait for I/O: straight to the backend, or in latency mode
+  /// after a spin. One branch when the mode is off.
+  /// Returns what the backend's wait returns (see Backend::wait).
+  bool waitForIo(int timeoutMs) {
+    if (spin_.enabled()) return spinThenWait(timeoutMs);
+    return backend_->wait(timeoutMs);
+  }
+  bool spinThenWait(int timeoutMs);
 
   std::unique_ptr<Backend> backend_;
+  SpinBudget spin_;  ///< latency mode (off: maximum zero)
   Timers timers_;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::function<void()>> running_;
+  /// The first work scheduled this turn (`run` null: none), then the
+  /// others, only while the first slot is taken.
+  TurnEndWork turnEndFirst_{nullptr, nullptr};
   std::vector<TurnEndWork> turnEnd_;  ///< capacity kept: no allocation
   std::vector<TurnEndWork> turnEndRunning_;
   std::mutex postedMutex_;
@@ -166,6 +229,9 @@ class LoopCore {
   std::size_t handleRefs_ = 0;
   std::size_t requests_ = 0;
   std::optional<Error> unhandled_;
+  /// An exception an iteration could not throw (it had one already):
+  /// thrown by the next (see runOnce).
+  std::exception_ptr carried_;
   std::vector<SocketImpl*> sockets_;
   /// Not zeroed: pages the kernel never writes to are never touched, so
   /// they cost no memory.

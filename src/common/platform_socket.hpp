@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -46,7 +47,21 @@ struct SendRequest {
   SendRequest* next = nullptr;
 
   /// Copies the payload into `storage` (once) and repoints `parts` at it.
-  void own();
+  void own() {
+    if (owned) return;
+    if (parts.size() == 1 && storage.size() == size) {
+      // The steady state: one buffer, and a pooled request whose copy
+      // already has its size.
+      if (size) std::memcpy(storage.data(), parts.front().data(), size);
+      parts.front() = ByteView(storage.data(), size);
+      owned = true;
+      return;
+    }
+    copyPayload();
+  }
+
+ private:
+  void copyPayload();
 };
 
 /// One received datagram as the kernel described it, besides its bytes.
@@ -83,16 +98,23 @@ class SocketEvents {
   /// Another system call the socket depends on failed, e.g. registering
   /// it with the poller (then it would never hear of a datagram):
   /// reported as an 'error' naming `syscall`.
+  /// Both run no user code and never throw (safe from the turn-end work
+  /// and from inside any platform call): the 'error' is emitted on a
+  /// later turn.
   void onSystemError(SysError error, const char* syscall);
   /// A send that the platform had queued finished (or failed).
   void onSendDone(SendRequest* request, SysError error);
   /// The loop the socket belongs to (so that a platform socket need not
   /// keep its own reference).
-  LoopCore& loopCore() const noexcept;
+  LoopCore& loopCore() const noexcept { return loop_; }
 
  protected:
-  SocketEvents() = default;
+  explicit SocketEvents(LoopCore& loop) noexcept : loop_(loop) {}
   ~SocketEvents() = default;
+
+  /// Kept here rather than in the Socket, so that the platform reaches it
+  /// without a call: the Socket's loop.
+  LoopCore& loop_;
 };
 
 enum class BufferKind { receive, send };
@@ -138,8 +160,8 @@ class PlatformSocket {
   /// The kernel features in use (none where the platform has none).
   virtual KernelFeatures features() const noexcept { return {}; }
 
-  /// Closes the system socket. Queued sends complete with ECANCELED
-  /// through `onSendDone` before this returns.
+  /// Closes the system socket, which stops receiving too. Queued sends
+  /// complete with ECANCELED through `onSendDone` before this returns.
   virtual void close() = 0;
   virtual bool isOpen() const noexcept = 0;
 

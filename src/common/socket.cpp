@@ -138,14 +138,18 @@ void Socket::disconnect() {
 // -----------------------------------------------------------------------
 
 void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
-  impl().send(&msg, 1, true, port, address, std::move(cb));
+  impl().sendTo(msg, port, address, std::move(cb));
 }
 void Socket::send(ByteView msg, int port, Host address, const SendFrom& from,
                   SendCallback cb) {
   impl().send(&msg, 1, true, port, address, std::move(cb), &from);
 }
+void Socket::takeAndSend(std::vector<std::uint8_t>& buffer, bool hasPort,
+                         int port, Host address, SendCallback cb) {
+  impl().sendBuffer(buffer, hasPort, port, address, std::move(cb));
+}
 void Socket::send(ByteView msg, int port, SendCallback cb) {
-  impl().send(&msg, 1, true, port, {}, std::move(cb));
+  impl().sendTo(msg, port, {}, std::move(cb));
 }
 void Socket::send(ByteView msg, std::size_t offset, std::size_t length,
                   int port, Host address, SendCallback cb) {

@@ -26,7 +26,7 @@ Overloaded(F...) -> Overloaded<F...>;
 }  // namespace
 
 SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
-    : loop_(coreOf(loop)),
+    : SocketEvents(coreOf(loop)),
       type_(static_cast<std::uint8_t>(options.type)),
       family_(static_cast<std::uint8_t>(
           options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
@@ -59,12 +59,16 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 }
 
 SocketImpl::~SocketImpl() {
-  // Only a socket with nothing to do ends here (or one the loop abandoned):
-  // its descriptor, if any, is released with the platform socket.
-  takePendingBind();
+  // Only a socket with nothing to do ends here (or one the loop abandoned,
+  // which touches nothing of the loop here): its descriptor, if any, is
+  // released with the platform socket, and the loop's count of handles
+  // is never left holding it.
+  dropPendingBind();
   removeAbortListener();
-  if (!abandoned_) loop_.detach(this);
+  if (abandoned_) return;
+  loop_.detach(this);
   dropPlatform();
+  if (holdsHandleRef_) loop_.removeHandleRef();
 }
 
 SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
@@ -75,11 +79,6 @@ SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
   return *pending;
 }
 
-SocketImpl::PendingBind* SocketImpl::pendingBind() noexcept {
-  if (!hasPendingBind_) return nullptr;
-  return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
-}
-
 SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   PendingBind* pending = pendingBind();
   if (!pending) return {};
@@ -87,6 +86,11 @@ SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   pending->~PendingBind();
   hasPendingBind_ = false;
   return taken;
+}
+
+void SocketImpl::destroyPendingBind() noexcept {
+  hasPendingBind_ = false;
+  std::launder(reinterpret_cast<PendingBind*>(ioSpace_))->~PendingBind();
 }
 
 PlatformSocket& SocketImpl::platform() {
@@ -104,19 +108,6 @@ PlatformSocket& SocketImpl::platform() {
     ioPlace_ = IoPlace::onHeap;
   }
   return *socket;
-}
-
-PlatformSocket* SocketImpl::io() const noexcept {
-  auto* space = const_cast<unsigned char*>(ioSpace_);
-  switch (ioPlace_) {
-    case IoPlace::inSpace:
-      return std::launder(reinterpret_cast<PlatformSocket*>(space + ioOffset_));
-    case IoPlace::onHeap:
-      return *std::launder(reinterpret_cast<PlatformSocket**>(space));
-    case IoPlace::none:
-      break;
-  }
-  return nullptr;
 }
 
 void SocketImpl::dropPlatform() noexcept {
@@ -159,33 +150,71 @@ void SocketImpl::removeAbortListener() noexcept {
   rare_->abortListenerId = 0;
 }
 
-void SocketImpl::abandon() {
-  // The loop is going away: nothing may be emitted or deferred any more.
+void SocketImpl::abandon() noexcept {
+  // The loop is going away: nothing may be emitted or deferred any more,
+  // and nothing of the loop may be touched once this returns (the socket
+  // may outlive it; every method then throws, see requireLoop). Releasing
+  // what the user gave runs their captures' destructors, which may drop
+  // this socket's last handle or other sockets of the loop: the socket
+  // lives until the end of this function, and the loop's state is final
+  // before any of that code runs.
+  std::shared_ptr<Socket> hold = token().lock();
+  loop_.detach(this);
   abandoned_ = true;
   closed_ = true;
   removeAbortListener();
-  if (PlatformSocket* socket = io()) socket->close();
-  takePendingBind();
-  loop_.detach(this);
-  auto keep = std::move(self_);
+  if (rare_) {
+    for (LookupId id : rare_->lookups)
+      loop_.resolver().cancel(id);
+    rare_->lookups.clear();
+  }
+  // Queued sends are given back unreported (onSendDone), the descriptor
+  // is closed.
+  dropPlatform();
+  if (holdsHandleRef_) {
+    holdsHandleRef_ = false;
+    loop_.removeHandleRef();
+  }
+  // As at 'close': every listener and callback goes. Work that waited for
+  // the loop is dropped unrun (the loop dropped its deferred calls).
+  releaseCallbacks();
+  if (rare_) {
+    rare_->pending.clear();
+    rare_->ordered.clear();
+  }
+  if (sends_) {
+    for (auto& request : sends_->requests)
+      request->callback = nullptr;
+  }
+  self_.reset();
+  // `hold` goes last, and the socket with it if nobody else holds it.
+}
+
+void SocketImpl::requireLoop() const {
+  if (abandoned_) throw errSocketNotRunning();
+}
+
+Error SocketImpl::refusal(Error error) const {
+  return abandoned_ ? errSocketNotRunning() : std::move(error);
 }
 
 // --- lifetime ---------------------------------------------------------------
 
-bool SocketImpl::busy() const noexcept {
-  if (abandoned_) return false;
-  return tasks_ > 0 || (!closed_ && bindState_ != BindState::unbound);
-}
-
-void SocketImpl::retain() {
-  if (!self_ && busy()) self_ = token().lock();
+void SocketImpl::takeLoopReference() {
+  // As token().lock(), without the weak reference's copy (two atomic
+  // operations): none while the last user reference is going (the
+  // socket is being destroyed).
+  try {
+    self_ = owner().shared_from_this();
+  } catch (const std::bad_weak_ptr&) {
+  }
 }
 
 void SocketImpl::releaseCallbacks() {
   // Captures (often the socket's own shared_ptr, as in the echo idiom) are
   // freed here; anything added from now on could never be called.
   released_ = true;
-  takePendingBind();  // a bind that never finished: its callback
+  dropPendingBind();  // a bind that never finished: its callback
   listeners_.clear();
   if (rare_) {
     rare_->connectCallback = nullptr;
@@ -197,6 +226,7 @@ void SocketImpl::releaseCallbacks() {
 // --- listeners ------------------------------------------------------------
 
 ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;  // after 'close' nothing would call it
   listeners_.add(Event::message, id, std::move(fn), once);
@@ -204,6 +234,7 @@ ListenerId SocketImpl::addMessage(MessageListener fn, bool once) {
 }
 
 ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   listeners_.add(event, id, std::move(fn), once);
@@ -211,6 +242,7 @@ ListenerId SocketImpl::addPlain(Event event, Listener fn, bool once) {
 }
 
 ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
+  requireLoop();
   ListenerId id = loop_.nextListenerId();
   if (released_) return id;
   listeners_.add(Event::error, id, std::move(fn), once);
@@ -218,6 +250,7 @@ ListenerId SocketImpl::addError(ErrorListener fn, bool once) {
 }
 
 bool SocketImpl::removeListener(ListenerId id) {
+  requireLoop();
   return listeners_.remove(id);
 }
 
@@ -246,17 +279,13 @@ void SocketImpl::emitError(const Error& error) {
 
 // --- state checks -----------------------------------------------------------
 
-void SocketImpl::healthCheck() const {
-  if (closed_) throw errSocketNotRunning();
+void SocketImpl::throwNotRunning() {
+  throw errSocketNotRunning();
 }
 
 void SocketImpl::requireBound(const char* syscall) const {
   if (!io() || !io()->isOpen())
     throw errnoException(sysErrorFromName("EBADF"), syscall);
-}
-
-Family SocketImpl::family() const noexcept {
-  return static_cast<Family>(family_);
 }
 
 void SocketImpl::updateHandleRef() {
@@ -270,12 +299,14 @@ void SocketImpl::updateHandleRef() {
 }
 
 void SocketImpl::ref() {
+  requireLoop();
   if (closed_) return;
   refd_ = true;
   updateHandleRef();
 }
 
 void SocketImpl::unref() {
+  requireLoop();
   if (closed_) return;
   refd_ = false;
   updateHandleRef();
@@ -338,12 +369,15 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
     return;
   }
   // A custom lookup (Node's `lookup` option) may answer at once or later;
-  // either way the socket continues on a later turn.
-  LookupCallback done = [this, alive, guarded](
+  // either way the socket continues on a later turn. One that throws
+  // fails the call that asked (the exception goes on to its caller): an
+  // answer it gave before throwing, or gives later, is ignored.
+  auto withdrawn = std::make_shared<bool>(false);
+  LookupCallback done = [this, alive, guarded, withdrawn](
                             const std::optional<Error>& error,
                             std::string_view address, Family family) {
     // May be called at any time, even after the socket ended.
-    if (alive.expired() || closed_) return;
+    if (*withdrawn || alive.expired() || closed_) return;
     std::optional<Error> failure = error;
     IpAddress ip;
     if (!failure) {
@@ -353,23 +387,51 @@ void SocketImpl::resolve(const std::string& host, ResolveCallback then) {
         failure = errnoException(sysErrorFromName("EINVAL"), "getaddrinfo");
       }
     }
-    later([guarded, failure, ip] { guarded(failure, ip); });
+    later([guarded, failure, ip, withdrawn] {
+      if (!*withdrawn) guarded(failure, ip);
+    });
   };
   // A copy: the lookup may release the socket's callbacks (close) while
   // it runs.
   LookupFunction lookup = rare_->lookup;
-  lookup(host, family(), std::move(done));
+  try {
+    lookup(host, family(), std::move(done));
+  } catch (...) {
+    *withdrawn = true;
+    throw;
+  }
 }
 
 // --- bind -------------------------------------------------------------------
 
-void SocketImpl::bind(int port, std::string_view address, Listener cb) {
+// The one way to become bound, whatever asks for it (bind, bind({fd}), a
+// membership on an unbound socket, and connect and a first send through
+// bindImplicitly): startBinding() makes the socket 'binding', which makes
+// it busy, so the loop holds it from then until it closes (see the top of
+// socket_impl.hpp); 'listening' comes on a later turn, through later() or
+// a lookup's answer, where startListening() makes it 'bound'. A call that
+// throws after startBinding() undoes it with abortBinding().
+
+void SocketImpl::startBinding() {
+  bindState_ = BindState::binding;
+  retain();
+}
+
+void SocketImpl::abortBinding() noexcept {
+  takePendingBind();
+  bindState_ = BindState::unbound;
+  // The reference startBinding() took, unless deferred work still needs
+  // it. The caller holds the socket (it was not busy before, so the loop
+  // did not hold it): letting go cannot destroy it here.
+  if (self_ && !busy()) self_.reset();
+}
+
+void SocketImpl::bind(int port, std::string_view address, Listener&& cb) {
   healthCheck();
   if (bindState_ != BindState::unbound) throw errSocketAlreadyBound();
   if (port < 0 || port > 65535) throw errSocketBadPort(port, true, true);
-  bindState_ = BindState::binding;
-  retain();
   PendingBind& pending = holdPendingBind();
+  startBinding();
   // The callback takes its listener id now: 'listening' calls it after
   // the listeners added before this bind and before those added after.
   if (cb) {
@@ -381,10 +443,14 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
   std::optional<IpAddress> numeric;
-  if (address.empty())
+  if (address.empty()) {
     numeric = anyAddress(family());
-  else if (!hasCustomLookup())
-    numeric = parseNumeric(address);
+  } else if (!hasCustomLookup()) {
+    // Through the loop's cache: programs bind many sockets to one address.
+    bool canonical = false;
+    if (const IpAddress* ip = parseNumericCached(address, canonical))
+      numeric = *ip;
+  }
   if (numeric) {
     pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
     later([this] {
@@ -395,14 +461,18 @@ void SocketImpl::bind(int port, std::string_view address, Listener cb) {
     return;
   }
   std::string host(address);
-  resolve(host,
-          [this, port](const std::optional<Error>& error, const IpAddress& ip) {
-            finishBind(error, ip, port);
-          });
+  try {
+    resolve(host,
+            [this, port](const std::optional<Error>& error,
+                         const IpAddress& ip) { finishBind(error, ip, port); });
+  } catch (...) {
+    abortBinding();  // a custom lookup threw: as if bind() never ran
+    throw;
+  }
 }
 
 void SocketImpl::bindImplicitly() {
-  bind(0, {}, {});
+  bind(0, {}, Listener());
 }
 
 SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
@@ -464,8 +534,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
     throw errInvalidFdType(otherType);
   }
   family_ = static_cast<std::uint8_t>(adopted);
-  bindState_ = BindState::binding;
-  retain();
+  startBinding();
   // The platform socket has the space: the callback is a listener now.
   if (cb) addPlain(Event::listening, std::move(cb), true);
   later([this] {
@@ -473,7 +542,7 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb) {
   });
 }
 
-void SocketImpl::startListening(Listener callback, ListenerId callbackId) {
+void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
   bindState_ = BindState::bound;
   io()->startReceiving();
   updateHandleRef();
@@ -527,27 +596,50 @@ void SocketImpl::runPending() {
   if (!rare_) return;
   std::vector<Pending> work = std::move(rare_->pending);
   rare_->pending.clear();
+  bool queued = hasPendingQueue_;
   hasPendingQueue_ = false;
   for (std::size_t i = 0; i < work.size(); ++i) {
     Pending& item = work[i];
     if (closed_ || bindState_ != BindState::bound) {
       // Closed by an earlier item (or a listener): cancel the rest.
-      std::vector<Pending>& pending = rare().pending;
-      pending.insert(pending.end(), std::make_move_iterator(work.begin() + i),
-                     std::make_move_iterator(work.end()));
+      keepPending(work, i, queued);
       cancelPending();
       return;
     }
-    std::visit(Overloaded{
-                   [&](PendingSend& send) { startSend(send.request); },
-                   [&](PendingConnect& connect) {
-                     startConnect(connect.port, std::move(connect.address),
-                                  std::move(connect.callback));
-                   },
-                   [&](PendingClose&) { closeNow(); },
-               },
-               item);
+    try {
+      std::visit(Overloaded{
+                     [&](PendingSend& send) {
+                       startSend(send.request, send.request->address, true);
+                     },
+                     [&](PendingConnect& connect) {
+                       startConnect(connect.port, std::move(connect.address),
+                                    std::move(connect.callback), true);
+                     },
+                     [&](PendingMembership& membership) {
+                       applyQueuedMembership(membership);
+                     },
+                     [&](PendingClose&) { closeNow(); },
+                 },
+                 item);
+    } catch (...) {
+      // A custom lookup threw (its exception leaves the loop): the items
+      // after it run on the next turn, ahead of any queued since.
+      keepPending(work, i + 1, queued);
+      later([this] {
+        if (!closed_ && bindState_ == BindState::bound) runPending();
+      });
+      throw;
+    }
   }
+}
+
+void SocketImpl::keepPending(std::vector<Pending>& work, std::size_t from,
+                             bool queued) {
+  if (from >= work.size()) return;
+  std::vector<Pending>& pending = rare().pending;
+  pending.insert(pending.begin(), std::make_move_iterator(work.begin() + from),
+                 std::make_move_iterator(work.end()));
+  if (queued) hasPendingQueue_ = true;
 }
 
 void SocketImpl::cancelPending() {
@@ -564,6 +656,8 @@ void SocketImpl::cancelPending() {
                      if (connect.callback)
                        cancelConnect(std::move(connect.callback));
                    },
+                   // Nothing to report: the bind's own 'error' says it.
+                   [&](PendingMembership&) {},
                    [&](PendingClose&) { closeRequested = true; },
                },
                item);
@@ -587,11 +681,11 @@ void SocketImpl::connect(int port, std::string_view address,
     hasPendingQueue_ = true;
     return;
   }
-  startConnect(port, std::string(address), std::move(cb));
+  startConnect(port, std::string(address), std::move(cb), false);
 }
 
-void SocketImpl::startConnect(int port, std::string address,
-                              ConnectCallback cb) {
+void SocketImpl::startConnect(int port, std::string address, ConnectCallback cb,
+                              bool queued) {
   if (cb) {
     rare().connectCallback = cb;
     rare_->connectListenerId = addPlain(
@@ -608,7 +702,25 @@ void SocketImpl::startConnect(int port, std::string address,
     });
     return;
   }
-  resolve(address, then);
+  try {
+    resolve(address, then);
+  } catch (...) {
+    // A custom lookup threw: the socket is disconnected again. Called
+    // from connect(), which throws, the callback is never called; queued
+    // behind the bind (connect() returned), it gets ECANCELED, once.
+    withdrawConnect(queued);
+    throw;
+  }
+}
+
+void SocketImpl::withdrawConnect(bool queued) {
+  connectState_ = ConnectState::disconnected;
+  Rare& state = rare();
+  if (state.connectListenerId) listeners_.remove(state.connectListenerId);
+  state.connectListenerId = 0;
+  ConnectCallback cb = std::move(state.connectCallback);
+  state.connectCallback = nullptr;
+  if (queued && cb) cancelConnect(std::move(cb));
 }
 
 void SocketImpl::finishConnect(const std::optional<Error>& lookupFailure,
@@ -670,7 +782,7 @@ void SocketImpl::closeNow() {
   closed_ = true;
   removeAbortListener();
   if (PlatformSocket* socket = io()) {
-    socket->stopReceiving();
+    // Closing stops receiving too (no separate interest change first).
     socket->close();  // queued sends complete with ECANCELED
   }
   if (rare_) cancelRareWork();

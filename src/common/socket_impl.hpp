@@ -14,11 +14,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "common/compiler.hpp"
+#include "common/fifo.hpp"
 #include "common/ip_address.hpp"
 #include "common/listeners.hpp"
 #include "common/loop_core.hpp"
@@ -35,7 +38,13 @@ class LoopCore;
 /// reports on completion (the address and port the user gave).
 struct OutgoingSend : SendRequest {
   SendCallback callback;
-  std::string address;  ///< as given by the user (for error messages)
+  /// The host as given by the user (for error messages and lookups),
+  /// unless `addressIsDestination`.
+  std::string address;
+  /// The host text is what formatting `destination.ip` gives, so it is
+  /// not copied (the steady state: a numeric address, often the sender's
+  /// own text from a 'message' listener's RemoteInfo).
+  bool addressIsDestination = false;
   int port = 0;
   /// Issued on a connected socket (the connected form, no destination).
   /// Decided when send() is called, as Node does: a send to an address
@@ -48,31 +57,6 @@ struct OutgoingSend : SendRequest {
   std::size_t poolIndex = 0;  ///< its slot in SendState::requests
 };
 
-/// A first-in first-out queue over a vector: unlike std::deque (which
-/// allocates even when empty in libstdc++), it costs nothing until used.
-template <typename T>
-class Fifo {
- public:
-  bool empty() const noexcept { return head_ == items_.size(); }
-  std::size_t size() const noexcept { return items_.size() - head_; }
-  T& front() noexcept { return items_[head_]; }
-  void push_back(T item) { items_.push_back(std::move(item)); }
-  void pop_front() {
-    items_[head_] = T{};
-    if (++head_ == items_.size()) clear();
-  }
-  void clear() noexcept {
-    items_.clear();
-    head_ = 0;
-  }
-  T* begin() noexcept { return items_.data() + head_; }
-  T* end() noexcept { return items_.data() + items_.size(); }
-
- private:
-  std::vector<T> items_;
-  std::size_t head_ = 0;
-};
-
 class SocketImpl : private SocketEvents {
  public:
   SocketImpl(const SocketOptions& options, Loop& loop);
@@ -81,8 +65,11 @@ class SocketImpl : private SocketEvents {
   /// Called once by createSocket, when the shared_ptr that owns the
   /// socket exists: listens to the abort signal.
   void attachOwner();
-  /// The loop is being destroyed: release everything without emitting.
-  void abandon();
+  /// The loop is being destroyed: lets go of the loop (detaches, closes
+  /// the descriptor, gives back its counts) and releases every listener
+  /// and callback, without emitting or calling any. May destroy the
+  /// socket (after it is done with it).
+  void abandon() noexcept;
 
   /// The events whose listeners take no argument.
   /// The events (those whose listeners take no argument are 'listening',
@@ -96,14 +83,22 @@ class SocketImpl : private SocketEvents {
   bool removeListener(ListenerId id);
 
   // Node's methods (see socket.hpp).
-  void bind(int port, std::string_view address, Listener cb);
+  void bind(int port, std::string_view address, Listener&& cb);
   void bindFd(std::intptr_t fd, Listener cb);
   void connect(int port, std::string_view address, ConnectCallback cb);
   void disconnect();
   /// `from` (nullptr = none) is SendFrom's source, checked here.
   void send(const ByteView* parts, std::size_t count, bool hasPort, int port,
-            std::string_view address, SendCallback cb,
-            const SendFrom* from = nullptr);
+            std::string_view address, SendCallback&& cb,
+            const SendFrom* from = nullptr,
+            std::vector<std::uint8_t>* buffer = nullptr);
+  /// The forms that take a buffer over (Socket::send with a vector&&):
+  /// as send(), with `buffer` kept by the request instead of copied.
+  void sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort, int port,
+                  std::string_view address, SendCallback&& cb);
+  /// send(msg, port, address, cb), the most common call.
+  void sendTo(const ByteView& msg, int port, std::string_view address,
+              SendCallback&& cb);
   void close(Listener cb);
   AddressInfo address() const;
   AddressInfo remoteAddress() const;
@@ -125,7 +120,11 @@ class SocketImpl : private SocketEvents {
   void ref();
   void unref();
 
-  Loop& loop() const noexcept { return loop_.publicLoop(); }
+  /// The loop; throws ERR_SOCKET_DGRAM_NOT_RUNNING once it is gone.
+  Loop& loop() const {
+    requireLoop();
+    return loop_.publicLoop();
+  }
   /// Its index in the loop's socket list (LoopCore::attach/detach).
   std::uint32_t loopSlot() const noexcept { return loopSlot_; }
   void setLoopSlot(std::uint32_t slot) noexcept { loopSlot_ = slot; }
@@ -149,18 +148,29 @@ class SocketImpl : private SocketEvents {
     std::string address;
     ConnectCallback callback;
   };
+  /// A membership asked for while the bind waits (plain when `source` is
+  /// empty, source-specific otherwise).
+  struct PendingMembership {
+    IpAddress group;
+    std::optional<IpAddress> iface;
+    std::optional<IpAddress> source;
+    bool join;
+    const char* syscall;  ///< Node's name for it, in errors
+  };
   struct PendingClose {};
-  using Pending = std::variant<PendingSend, PendingConnect, PendingClose>;
+  using Pending = std::variant<PendingSend, PendingConnect, PendingMembership,
+                               PendingClose>;
 
   // SocketEvents.
   void onDatagram(const std::uint8_t* data, std::size_t size,
                   const Arrival& arrival);
   void onReceiveError(SysError error);
   void onSystemError(SysError error, const char* syscall);
+  /// Emits a platform error as 'error' on a later turn.
+  void reportLater(SysError error, const char* syscall);
   void onSendDone(SendRequest* request, SysError error);
   void holdDatagram(const std::uint8_t* data, std::size_t size,
                     const Arrival& arrival);
-  LoopCore& loopCore() const noexcept { return loop_; }
   friend class SocketEvents;  // forwards the platform's calls here
 
   // Lifetime (see the top of this file).
@@ -170,9 +180,15 @@ class SocketImpl : private SocketEvents {
   Socket& owner() noexcept;
   /// Sees the socket end: for callbacks that may outlive it.
   std::weak_ptr<Socket> token() noexcept;
-  bool busy() const noexcept;
+  bool busy() const noexcept {
+    if (abandoned_) return false;
+    return tasks_ > 0 || (!closed_ && bindState_ != BindState::unbound);
+  }
   /// Takes the loop's reference if the socket is busy.
-  void retain();
+  void retain() {
+    if (!self_ && busy()) takeLoopReference();
+  }
+  void takeLoopReference();
   /// Runs `fn` on a later turn; the socket lives until it has run.
   template <typename F>
   void later(F fn);
@@ -184,9 +200,19 @@ class SocketImpl : private SocketEvents {
   void releaseCallbacks();
 
   // State checks shared by the methods.
-  void healthCheck() const;
+  /// The rule for a socket whose loop is gone (abandoned): every method
+  /// throws ERR_SOCKET_DGRAM_NOT_RUNNING before it touches anything.
+  /// Those that start with healthCheck() have it there (an abandoned
+  /// socket is closed); the others call this first; send() replaces its
+  /// argument errors through refusal(), off its hot path.
+  void requireLoop() const;
+  Error refusal(Error error) const;
+  void healthCheck() const {
+    if (closed_) throwNotRunning();
+  }
+  [[noreturn]] static void throwNotRunning();
   void requireBound(const char* syscall) const;
-  Family family() const noexcept;
+  Family family() const noexcept { return static_cast<Family>(family_); }
 
   // bind.
   /// What a bind waits with until the socket opens: its callback (a once
@@ -202,7 +228,15 @@ class SocketImpl : private SocketEvents {
   static_assert(sizeof(PendingBind) <= kPlatformSocketSpace &&
                 alignof(PendingBind) <= kPlatformSocketAlign);
   PendingBind& holdPendingBind();
-  PendingBind* pendingBind() noexcept;
+  PendingBind* pendingBind() noexcept {
+    if (!hasPendingBind_) return nullptr;
+    return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  }
+  /// Destroys the PendingBind, if any (its callback with it).
+  void dropPendingBind() noexcept {
+    if (hasPendingBind_) destroyPendingBind();
+  }
+  void destroyPendingBind() noexcept;
   /// Moves the PendingBind out of ioSpace_ (which is free afterwards).
   PendingBind takePendingBind() noexcept;
   /// Builds the platform socket if there is none: in ioSpace_ where it
@@ -210,29 +244,81 @@ class SocketImpl : private SocketEvents {
   /// before it opens the socket).
   PlatformSocket& platform();
   /// The platform socket; nullptr before the socket opens.
-  PlatformSocket* io() const noexcept;
+  PlatformSocket* io() const noexcept {
+    auto* space = const_cast<unsigned char*>(ioSpace_);
+    if (ioPlace_ == IoPlace::inSpace)
+      return std::launder(reinterpret_cast<PlatformSocket*>(space + ioOffset_));
+    if (ioPlace_ == IoPlace::onHeap)
+      return *std::launder(reinterpret_cast<PlatformSocket**>(space));
+    return nullptr;
+  }
   /// Destroys the platform socket (closing its descriptor, if any).
   void dropPlatform() noexcept;
+  /// The one way out of 'unbound' (see bind in socket_impl.cpp).
+  void startBinding();
+  /// Undoes startBinding() for a call that throws before it scheduled
+  /// anything (a custom lookup that throws).
+  void abortBinding() noexcept;
   void bindImplicitly();
   void bindForMembership();
   SysError openAndBind(const IpAddress& ip, int port);
   void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
   /// Becomes 'listening'; `callback` (with its listener id) is a bind
   /// callback that waited in the PendingBind, not yet among the listeners.
-  void startListening(Listener callback = {}, ListenerId callbackId = 0);
+  void startListening(Listener&& callback = Listener(),
+                      ListenerId callbackId = 0);
   void runPending();
+  /// Puts `work` from `from` on back at the front of the pending list
+  /// (`queued`: it held sends or connects, which hold back close()).
+  void keepPending(std::vector<Pending>& work, std::size_t from, bool queued);
   void cancelPending();
 
+  // multicast membership (socket_options.cpp).
+  void requestMembership(PendingMembership membership);
+  SysError applyMembership(const PendingMembership& membership);
+  void applyQueuedMembership(const PendingMembership& membership);
+
   // connect.
-  void startConnect(int port, std::string address, ConnectCallback cb);
+  /// `queued`: it waited behind the bind (connect() has returned).
+  void startConnect(int port, std::string address, ConnectCallback cb,
+                    bool queued);
+  /// Undoes startConnect for a custom lookup that threw.
+  void withdrawConnect(bool queued);
   void finishConnect(const std::optional<Error>& error, const IpAddress& ip,
                      int port, const std::string& address);
   void cancelConnect(ConnectCallback cb);
 
   // send.
   OutgoingSend* acquireRequest();
+  /// The pool is empty: a new request (the send state too, the first time).
+  OutgoingSend* newRequest();
+  /// A request for a send of `parts` to `port` (unless connected).
+  /// `buffer` (a handed-over payload, viewed by the one part) becomes the
+  /// request's copy; nullptr for the copying forms.
+  OutgoingSend* makeSend(const ByteView* parts, std::size_t count, int port,
+                         SendCallback& cb,
+                         std::vector<std::uint8_t>* buffer = nullptr);
+  /// The steady state of a send to a numeric address in the loop's caches,
+  /// on a bound, unconnected socket with nothing waiting: false (having
+  /// done nothing) for any other send.
+  bool sendCached(const ByteView* parts, std::size_t count, int port,
+                  std::string_view address, SendCallback& cb,
+                  std::vector<std::uint8_t>* buffer = nullptr);
+  /// send() with a source to check or before the socket is bound.
+  void sendUnusual(const ByteView* parts, std::size_t count, int port,
+                   std::string_view address, SendCallback& cb,
+                   const SendFrom* from, std::vector<std::uint8_t>* buffer);
   void releaseRequest(OutgoingSend* request);
-  void startSend(OutgoingSend* request);
+  /// releaseRequest() for the usual request: sent, nothing to report.
+  void recycleSent(OutgoingSend* request);
+  /// Sends to `host` (the user's text, or the request's own copy for a
+  /// send that waited for 'listening'); `queued`: it waited behind the
+  /// bind (send() has returned).
+  void startSend(OutgoingSend* request, std::string_view host, bool queued);
+  /// Takes a send whose custom lookup threw back out of the order.
+  void withdrawSend(OutgoingSend* request, bool queued);
+  /// The host text for `request`'s error message.
+  std::string addressText(const OutgoingSend& request) const;
   void sendResolved(OutgoingSend* request, const IpAddress& ip);
   void sendInOrder();
   bool hasCustomLookup() const noexcept { return rare_ && rare_->lookup; }
@@ -240,6 +326,8 @@ class SocketImpl : private SocketEvents {
   void cancelSend(OutgoingSend* request);
   void scheduleCompletions();
   void flushCompletions();
+  /// flushCompletions' callback threw: `rest` waits for the next turn.
+  void keepCompletions(OutgoingSend* rest);
 
   // names.
   /// Resolves a non-empty host for this socket's family, then calls `then`
@@ -247,7 +335,16 @@ class SocketImpl : private SocketEvents {
   /// socket closes first.
   void resolve(const std::string& host, ResolveCallback then);
   std::optional<IpAddress> parseNumeric(std::string_view host) const;
-  std::optional<IpAddress> parseNumericCached(const std::string& host);
+  /// parseNumeric, remembered for the next call with the same text (and
+  /// that knows the text of the sender a listener was just given); sets
+  /// `canonical` when `host` is what formatting the address gives.
+  /// The address is the cache's (valid until the next call), nullptr when
+  /// `host` is not numeric.
+  const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
+  /// The part of parseNumericCached that reads the caches: false when
+  /// `host` is in none of them.
+  bool cachedNumeric(std::string_view host, const IpAddress*& ip,
+                     bool& canonical);
 
   // events.
   void emitError(const Error& error);
@@ -256,6 +353,10 @@ class SocketImpl : private SocketEvents {
   void emitPlain(Event event, bool resume = false);
   void dispatchDatagram(const std::uint8_t* data, std::size_t size,
                         const Arrival& arrival);
+  /// dispatchDatagram's rare cases: a truncated datagram (an 'error';
+  /// returns false), a new sender, metadata. Fills the loop's RemoteInfo
+  /// but its port, size and TOS.
+  DGRAM_NOINLINE bool describeUnusual(const Arrival& arrival);
   void deliverHeld();
   void applyBufferSizes();
   void updateHandleRef();
@@ -273,7 +374,7 @@ class SocketImpl : private SocketEvents {
   // (createSocket uses make_shared); what few sockets use is in Rare,
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
   std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
-  LoopCore& loop_;
+  // (The loop, `loop_`, is SocketEvents'.)
   /// The platform socket's home (see platform_socket_space.hpp), or the
   /// PendingBind's before the socket opens, or, for a platform socket too
   /// large for it, that socket's heap pointer (see ioPlace_).
@@ -375,13 +476,16 @@ void SocketImpl::later(F fn) {
 
 template <typename F>
 void SocketImpl::enter(F&& fn) {
-  // `hold` outlives the release below: the socket ends, if it does, only
-  // when this returns.
-  std::shared_ptr<Socket> hold = self_;
+  // Nothing but the loop's reference can end the socket while `fn` runs
+  // (the user's may go, `self_` stays while busy()), so it is not copied
+  // for the call: letting go of it afterwards, if nothing is left to do,
+  // is the last thing done with the socket.
   struct Settle {
     SocketImpl& socket;
     ~Settle() {
-      if (socket.self_ && !socket.busy()) socket.self_.reset();
+      if (socket.self_ && !socket.busy()) {
+        std::shared_ptr<Socket> last = std::move(socket.self_);
+      }
     }
   } settle{*this};
   fn();
@@ -410,6 +514,8 @@ class Socket::Impl final : public Socket, public detail::SocketImpl {
   using SocketImpl::ref;
   using SocketImpl::remoteAddress;
   using SocketImpl::send;
+  using SocketImpl::sendBuffer;
+  using SocketImpl::sendTo;
   using SocketImpl::setBroadcast;
   using SocketImpl::setMulticastInterface;
   using SocketImpl::setMulticastLoopback;

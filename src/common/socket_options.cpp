@@ -104,15 +104,50 @@ void SocketImpl::setMulticastInterface(std::string_view iface) {
 
 void SocketImpl::bindForMembership() {
   // Node (through libuv) binds an unbound socket to a random port on every
-  // interface before joining; here it also becomes 'listening'.
-  if (bindState_ != BindState::unbound) return;
+  // interface before joining, at once; here it also becomes 'listening',
+  // on a later turn, the way every bind does (startBinding).
   if (SysError err = openAndBind(anyAddress(family()), 0))
     throw errnoException(err, "bind");
-  bindState_ = BindState::binding;
-  std::weak_ptr<Socket> alive = token();
-  loop_.defer([this, alive] {
-    if (!alive.expired() && !closed_) startListening();
+  startBinding();
+  later([this] {
+    if (!closed_) startListening();
   });
+}
+
+SysError SocketImpl::applyMembership(const PendingMembership& membership) {
+  const IpAddress* iface = membership.iface ? &*membership.iface : nullptr;
+  if (membership.source)
+    return io()->sourceMembership(*membership.source, membership.group, iface,
+                                  membership.join);
+  return io()->membership(membership.group, iface, membership.join);
+}
+
+void SocketImpl::requestMembership(PendingMembership membership) {
+  // The platform socket is reached only once it is open and bound: an
+  // unbound socket binds now; one whose bind waits for its turn (or a
+  // lookup) has none yet, and the membership waits behind the bind, in
+  // call order with the sends and connects queued there. It does not
+  // hold back close() as they do (Node's queue is for sends): a socket
+  // closed before it is bound never applies it.
+  if (bindState_ == BindState::unbound) bindForMembership();
+  if (!io() || !io()->isOpen()) {
+    rare().pending.emplace_back(std::move(membership));
+    return;
+  }
+  if (SysError err = applyMembership(membership))
+    throw errnoException(err, membership.syscall);
+}
+
+void SocketImpl::applyQueuedMembership(const PendingMembership& membership) {
+  // Past the call that asked for it: what the kernel refuses is an
+  // 'error', emitted on its own turn (the deferred path, as for every
+  // platform error).
+  if (SysError err = applyMembership(membership)) {
+    Error error = errnoException(err, membership.syscall);
+    later([this, error] {
+      if (!closed_) emitError(error);
+    });
+  }
 }
 
 void SocketImpl::membership(std::string_view group, std::string_view iface,
@@ -130,10 +165,8 @@ void SocketImpl::membership(std::string_view group, std::string_view iface,
     ifaceIp = parseIp(iface, groupIp->family, zoneToIndex);
     if (!ifaceIp) throwEinval(syscall);
   }
-  bindForMembership();
-  if (SysError err =
-          io()->membership(*groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
-    throw errnoException(err, syscall);
+  requestMembership(
+      PendingMembership{*groupIp, ifaceIp, std::nullopt, join, syscall});
 }
 
 void SocketImpl::sourceMembership(std::string_view source,
@@ -152,10 +185,8 @@ void SocketImpl::sourceMembership(std::string_view source,
     ifaceIp = parseIp(iface, family(), zoneToIndex);
     if (!ifaceIp) throwEinval(syscall);
   }
-  bindForMembership();
-  if (SysError err = io()->sourceMembership(
-          *sourceIp, *groupIp, ifaceIp ? &*ifaceIp : nullptr, join))
-    throw errnoException(err, syscall);
+  requestMembership(
+      PendingMembership{*groupIp, ifaceIp, *sourceIp, join, syscall});
 }
 
 int SocketImpl::bufferSize(BufferKind kind, std::optional<int> size) {

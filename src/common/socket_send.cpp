@@ -3,6 +3,7 @@
 // completion queue keeps its capacity, deferred calls capture one pointer).
 // Layer: common state machine.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -27,8 +28,7 @@ constexpr std::size_t kKeptRequests = 64;
 
 }  // namespace
 
-void SendRequest::own() {
-  if (owned) return;
+void SendRequest::copyPayload() {
   storage.resize(size);
   std::size_t offset = 0;
   for (const ByteView& part : parts) {
@@ -44,6 +44,26 @@ namespace {
 
 OutgoingSend* nextOf(const OutgoingSend* request) noexcept {
   return static_cast<OutgoingSend*>(request->next);
+}
+
+// The text compare of the host cache, once per send: an address is a few
+// words, compared here a word at a time rather than by a call to memcmp.
+bool sameText(const IpString& cached, std::string_view text) noexcept {
+  std::size_t size = text.size();
+  if (cached.size() != size) return false;
+  const char* a = cached.c_str();
+  const char* b = text.data();
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t x;
+    std::uint64_t y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < size; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 // SendFrom's address for a socket of `family` (empty: the any-address,
@@ -66,22 +86,79 @@ SocketImpl::SendState& SocketImpl::sendState() {
   return *sends_;
 }
 
-OutgoingSend* SocketImpl::acquireRequest() {
-  SendState& state = sendState();
-  OutgoingSend* request = state.free;
-  if (request) {
-    state.free = nextOf(request);
-    --state.freeCount;
-    if (request->storage.capacity() > kKeptPayload)
-      state.keptLargePayload -= request->storage.capacity();
-  } else {
-    state.requests.push_back(std::make_unique<OutgoingSend>());
-    request = state.requests.back().get();
-    request->poolIndex = state.requests.size() - 1;
-  }
+inline OutgoingSend* SocketImpl::acquireRequest() {
+  SendState* state = sends_.get();
+  OutgoingSend* request = state ? state->free : nullptr;
+  if (!request) return newRequest();
+  state->free = nextOf(request);
+  --state->freeCount;
+  if (request->storage.capacity() > kKeptPayload)
+    state->keptLargePayload -= request->storage.capacity();
   request->next = nullptr;
   loop_.addRequest();
   return request;
+}
+
+OutgoingSend* SocketImpl::newRequest() {
+  SendState& state = sendState();
+  state.requests.push_back(std::make_unique<OutgoingSend>());
+  OutgoingSend* request = state.requests.back().get();
+  request->poolIndex = state.requests.size() - 1;
+  loop_.addRequest();
+  return request;
+}
+
+inline OutgoingSend* SocketImpl::makeSend(const ByteView* parts,
+                                          std::size_t count, int port,
+                                          SendCallback& cb,
+                                          std::vector<std::uint8_t>* buffer) {
+  OutgoingSend* request = acquireRequest();
+  if (count == 1) {
+    request->parts.push_back(*parts);  // released requests keep a slot
+    request->size = parts->size();
+    if (buffer) {
+      // Handed over (`parts` views it): the request keeps it as its copy,
+      // and the caller gets the request's earlier one, emptied.
+      request->storage.swap(*buffer);
+      buffer->clear();
+      request->parts.front() = ByteView(request->storage.data(), request->size);
+      request->owned = true;
+    }
+  } else {
+    request->parts.assign(parts, parts + count);
+    request->size = 0;
+    for (std::size_t i = 0; i < count; ++i)
+      request->size += parts[i].size();
+  }
+  // A released request has none: a swap is a move, and cheaper.
+  if (cb) request->callback.swap(cb);
+  request->toPeer = connectState_ == ConnectState::connected;
+  request->port = request->toPeer ? 0 : port;
+  return request;
+}
+
+inline void SocketImpl::recycleSent(OutgoingSend* request) {
+  // releaseRequest() for a request that went out with nothing to report
+  // (no callback, no error), one datagram in one kept piece, whose copy
+  // the free list keeps: only what such a send sets is reset.
+  SendState& state = *sends_;  // made with the request
+  if (request->error || request->resolved || request->hasSource ||
+      request->parts.capacity() > kKeptParts ||
+      request->storage.capacity() > kKeptPayload ||
+      state.freeCount >= kKeptRequests) {
+    releaseRequest(request);
+    return;
+  }
+  request->result = {};
+  request->parts.clear();
+  request->owned = false;
+  request->hasDestination = false;
+  request->addressIsDestination = false;
+  if (!request->address.empty()) request->address.clear();
+  loop_.removeRequest();
+  request->next = state.free;
+  state.free = request;
+  ++state.freeCount;
 }
 
 void SocketImpl::releaseRequest(OutgoingSend* request) {
@@ -93,6 +170,7 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->hasDestination = false;
   request->hasSource = false;
   request->resolved = false;
+  request->addressIsDestination = false;
   request->address.clear();
   loop_.removeRequest();
   SendState& state = *sends_;  // made with the request
@@ -123,16 +201,100 @@ void SocketImpl::destroyRequest(OutgoingSend* request) {
   requests.pop_back();
 }
 
+inline bool SocketImpl::cachedNumeric(std::string_view host,
+                                      const IpAddress*& ip, bool& canonical) {
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  // A reply from a 'message' listener (`send(msg, rinfo.port,
+  // rinfo.address)`) names the sender by the cache's own text, which was
+  // formatted from `cache.sender`: no need to read it. (A zone would have
+  // to be looked up again, as parsing does: not taken here.)
+  const IpString& senderText = cache.remote.address;
+  if (host.data() == senderText.c_str() && host.size() == senderText.size() &&
+      cache.sender.family == family() && cache.sender.scopeId == 0) {
+    canonical = true;
+    ip = &cache.sender;
+    return true;
+  }
+  // Most programs send to the same few addresses: the last one parsed is
+  // remembered (a string compare costs far less than parsing again).
+  if (sameText(cache.host, host) && cache.hostFamily == family()) {
+    canonical = cache.hostCanonical;
+    ip = cache.hostIp ? &*cache.hostIp : nullptr;
+    return true;
+  }
+  return false;
+}
+
+inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
+                                   int port, std::string_view address,
+                                   SendCallback& cb,
+                                   std::vector<std::uint8_t>* buffer) {
+  if (connectState_ != ConnectState::disconnected ||
+      bindState_ != BindState::bound ||
+      (rare_ && (!rare_->ordered.empty() || rare_->lookup)))
+    return false;
+  const IpAddress* ip = nullptr;
+  bool canonical = false;
+  if (!cachedNumeric(address, ip, canonical) || !ip) return false;
+  OutgoingSend* request = makeSend(parts, count, port, cb, buffer);
+  request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
+  request->hasDestination = true;
+  request->addressIsDestination = canonical;
+  if (!canonical) request->address.assign(address.data(), address.size());
+  SysError error;
+  if (io()->send(*request, error)) {
+    request->result = error;
+    complete(request);
+  }
+  return true;
+}
+
+void SocketImpl::sendTo(const ByteView& msg, int port, std::string_view address,
+                        SendCallback&& cb) {
+  // None of send()'s checks can fail here (not connected, a valid port,
+  // open), so the steady state goes first.
+  if (port >= 1 && port <= 65535 && !closed_ &&
+      sendCached(&msg, 1, port, address, cb))
+    return;
+  send(&msg, 1, true, port, address, std::move(cb));
+}
+
 void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
-                      int port, std::string_view address, SendCallback cb,
-                      const SendFrom* from) {
+                      int port, std::string_view address, SendCallback&& cb,
+                      const SendFrom* from, std::vector<std::uint8_t>* buffer) {
   // The checks and their order are Node's: connection state, port, health.
+  // (A socket whose loop is gone refuses even these: see refusal.)
   if (connectState_ == ConnectState::connected) {
-    if (hasPort || !address.empty()) throw errSocketIsConnected();
+    if (hasPort || !address.empty()) throw refusal(errSocketIsConnected());
   } else if (!hasPort || port < 1 || port > 65535) {
-    throw errSocketBadPort(port, hasPort, false);
+    throw refusal(errSocketBadPort(port, hasPort, false));
   }
   healthCheck();
+  if (from || bindState_ != BindState::bound) {
+    sendUnusual(parts, count, port, address, cb, from, buffer);
+    return;
+  }
+  // The steady state, in one piece: a numeric address used just before
+  // (or the sender a listener was given), nothing waiting ahead.
+  if (sendCached(parts, count, port, address, cb, buffer)) return;
+  startSend(makeSend(parts, count, port, cb, buffer), address, false);
+}
+
+void SocketImpl::sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort,
+                            int port, std::string_view address,
+                            SendCallback&& cb) {
+  ByteView view(buffer.data(), buffer.size());
+  // As sendTo: the steady state first, when none of the checks can fail.
+  if (hasPort && port >= 1 && port <= 65535 && !closed_ &&
+      sendCached(&view, 1, port, address, cb, &buffer))
+    return;
+  send(&view, 1, hasPort, port, address, std::move(cb), nullptr, &buffer);
+}
+
+void SocketImpl::sendUnusual(const ByteView* parts, std::size_t count, int port,
+                             std::string_view address, SendCallback& cb,
+                             const SendFrom* from,
+                             std::vector<std::uint8_t>* buffer) {
   // Beyond Node, so checked last, before anything changes.
   std::optional<IpAddress> source;
   bool hasSource = from && (!from->address.empty() || from->interfaceIndex);
@@ -142,7 +304,7 @@ void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
   }
   if (bindState_ == BindState::unbound) bindImplicitly();
 
-  OutgoingSend* request = acquireRequest();
+  OutgoingSend* request = makeSend(parts, count, port, cb, buffer);
   if (hasSource) {
     request->hasSource = true;
     request->source = *source;
@@ -150,50 +312,60 @@ void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
     request->sourceInterface =
         from->interfaceIndex ? from->interfaceIndex : source->scopeId;
   }
-  request->parts.assign(parts, parts + count);
-  request->size = 0;
-  for (std::size_t i = 0; i < count; ++i)
-    request->size += parts[i].size();
-  request->callback = std::move(cb);
-  request->address.assign(address.data(), address.size());
-  request->toPeer = connectState_ == ConnectState::connected;
-  request->port = request->toPeer ? 0 : port;
-
   if (bindState_ != BindState::bound) {
     // Sent after 'listening'; the caller may reuse its buffer right away.
+    request->address.assign(address.data(), address.size());
     request->own();
     rare().pending.emplace_back(PendingSend{request});
     hasPendingQueue_ = true;
     return;
   }
-  startSend(request);
+  startSend(request, address, false);
 }
 
-std::optional<IpAddress> SocketImpl::parseNumericCached(
-    const std::string& host) {
-  // Most programs send to the same few addresses: the last one parsed is
-  // remembered (a string compare costs far less than parsing again).
+const IpAddress* SocketImpl::parseNumericCached(std::string_view host,
+                                                bool& canonical) {
+  const IpAddress* known = nullptr;
+  if (cachedNumeric(host, known, canonical)) return known;
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
-  if (host == cache.host && cache.hostFamily == family()) return cache.hostIp;
-  cache.hostIp = parseNumeric(host);
-  cache.host = host;
+  std::optional<IpAddress> ip = parseNumeric(host);
+  canonical = ip && ip->scopeId == 0 && toIpString(*ip, indexToZone) == host;
+  cache.host = IpString();  // not cached (too long) unless set below
+  if (host.size() < IpString::kCapacity) cache.host = host;
   cache.hostFamily = family();
-  return cache.hostIp;
+  cache.hostIp = ip;
+  cache.hostCanonical = canonical;
+  return cache.hostIp ? &*cache.hostIp : nullptr;
 }
 
-void SocketImpl::startSend(OutgoingSend* request) {
+std::string SocketImpl::addressText(const OutgoingSend& request) const {
+  if (request.addressIsDestination)
+    return toIpString(request.destination.ip, indexToZone).str();
+  return request.address;
+}
+
+void SocketImpl::startSend(OutgoingSend* request, std::string_view host,
+                           bool queued) {
   if (request->toPeer) {
     request->hasDestination = false;
     sendResolved(request, IpAddress{});
     return;
   }
-  const std::string& host = request->address;
-  std::optional<IpAddress> ip;
+  const IpAddress* ip = nullptr;
+  IpAddress loopback;
+  bool canonical = false;
   if (host.empty()) {
-    ip = loopbackAddress(family());
+    loopback = loopbackAddress(family());
+    ip = &loopback;
   } else if (!hasCustomLookup()) {
-    ip = parseNumericCached(host);
+    ip = parseNumericCached(host, canonical);
   }
+  // The text is kept for the error message, unless the address says it.
+  request->addressIsDestination = canonical;
+  if (canonical)
+    request->destination.ip = *ip;
+  else if (host.data() != request->address.data())
+    request->address.assign(host.data(), host.size());
   if (ip && (!rare_ || rare_->ordered.empty())) {
     sendResolved(request, *ip);  // the steady-state path
     return;
@@ -206,13 +378,31 @@ void SocketImpl::startSend(OutgoingSend* request) {
     request->resolvedIp = *ip;
     return;
   }
-  resolve(host, [this, request](const std::optional<Error>& error,
-                                const IpAddress& ip) {
-    request->resolved = true;
-    request->resolvedIp = ip;
-    if (error) request->error = error;
-    sendInOrder();
-  });
+  try {
+    resolve(request->address, [this, request](const std::optional<Error>& error,
+                                              const IpAddress& ip) {
+      request->resolved = true;
+      request->resolvedIp = ip;
+      if (error) request->error = error;
+      sendInOrder();
+    });
+  } catch (...) {
+    withdrawSend(request, queued);
+    throw;
+  }
+}
+
+void SocketImpl::withdrawSend(OutgoingSend* request, bool queued) {
+  // A custom lookup threw. Called from send(), which throws, the send
+  // leaves no trace: its completion (ECANCELED) has no callback to call,
+  // it only frees the request. Queued behind the bind (send() returned),
+  // its callback gets ECANCELED, once.
+  if (!queued) request->callback = nullptr;
+  if (rare_->ordered.remove(request)) {
+    cancelSend(request);
+    sendInOrder();  // the sends behind it may go now, in order
+  }
+  // Else a close inside the lookup cancelled it already.
 }
 
 void SocketImpl::sendInOrder() {
@@ -304,11 +494,27 @@ void SocketImpl::flushCompletions() {
   state.completedHead = state.completedTail = nullptr;
   while (request) {
     OutgoingSend* rest = nextOf(request);
+    if (!request->error && !request->result && request->callback) {
+      // The usual completion: it went out, and a callback wants to know.
+      // (A swap leaves the request's callback empty, as recycling needs.)
+      SendCallback callback;
+      callback.swap(request->callback);
+      std::size_t bytes = request->size;
+      recycleSent(request);
+      try {
+        callback(std::nullopt, bytes);
+      } catch (...) {
+        keepCompletions(rest);
+        throw;
+      }
+      request = rest;
+      continue;
+    }
     std::optional<Error> error = std::move(request->error);
     bool emitIfUncaught = error.has_value();  // lookup errors are emitted
     if (!error && request->result) {
-      error = exceptionWithHostPort(request->result, "send", request->address,
-                                    request->port);
+      error = exceptionWithHostPort(request->result, "send",
+                                    addressText(*request), request->port);
     }
     SendCallback callback = std::move(request->callback);
     std::size_t bytes = error ? 0 : request->size;
@@ -319,32 +525,40 @@ void SocketImpl::flushCompletions() {
       else if (emitIfUncaught)
         emitError(*error);
     } catch (...) {
-      // Keep the completions not yet delivered, ahead of any since, for
-      // the next turn.
-      if (rest) {
-        OutgoingSend* last = rest;
-        while (nextOf(last))
-          last = nextOf(last);
-        last->next = state.completedHead;
-        if (!state.completedTail) state.completedTail = last;
-        state.completedHead = rest;
-      }
-      scheduleCompletions();
+      keepCompletions(rest);
       throw;
     }
     request = rest;
   }
 }
 
+void SocketImpl::keepCompletions(OutgoingSend* rest) {
+  // A callback threw: the completions not yet delivered wait for the next
+  // turn, ahead of any since.
+  SendState& state = *sends_;
+  if (rest) {
+    OutgoingSend* last = rest;
+    while (nextOf(last))
+      last = nextOf(last);
+    last->next = state.completedHead;
+    if (!state.completedTail) state.completedTail = last;
+    state.completedHead = rest;
+  }
+  scheduleCompletions();
+}
+
 std::size_t SocketImpl::sendQueueSize() const {
+  requireLoop();
   return closed_ || !io() ? 0 : io()->queuedBytes();
 }
 
 std::size_t SocketImpl::sendQueueCount() const {
+  requireLoop();
   return closed_ || !io() ? 0 : io()->queuedCount();
 }
 
 KernelFeatures SocketImpl::kernelFeatures() const {
+  requireLoop();
   return closed_ || !io() ? KernelFeatures{} : io()->features();
 }
 
@@ -388,14 +602,29 @@ void SocketImpl::deliverHeld() {
 
 void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
                                   const Arrival& arrival) {
+  // Senders repeat: the text of the last one is kept rather than
+  // formatted again for every datagram (the loop's cache, shared by its
+  // sockets: only one delivers at a time).
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  RemoteInfo& remote = cache.remote;
+  if (arrival.truncated || arrival.hasLocal ||
+      !(cache.sender == arrival.from.ip) || remote.address.empty() ||
+      !remote.localAddress.empty()) {
+    if (!describeUnusual(arrival)) return;
+  }
+  remote.port = arrival.from.port;
+  remote.size = size;
+  remote.tos = arrival.tos;
+  listeners_.emit(Event::message, ByteView(data, size), remote);
+}
+
+bool SocketImpl::describeUnusual(const Arrival& arrival) {
   if (arrival.truncated) {
     // Never for UDP over IPv4 (the buffer holds the largest datagram);
     // reported rather than delivering a cut message.
     emitError(errnoException(sysErrorFromName("EMSGSIZE"), "recvmsg"));
-    return;
+    return false;
   }
-  // Senders repeat: the text of the last one is kept rather than
-  // formatted again for every datagram.
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
   RemoteInfo& remote = cache.remote;
   const Endpoint& from = arrival.from;
@@ -404,8 +633,6 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
     remote.address = toIpString(from.ip, indexToZone);
     remote.family = from.ip.family;
   }
-  remote.port = from.port;
-  remote.size = size;
   // The metadata asked for (recvPktInfo, recvTos): the same cache, shared
   // by the loop's sockets, so what one reports never shows at another.
   if (arrival.hasLocal) {
@@ -418,18 +645,27 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
     remote.localAddress = IpString();
     remote.interfaceIndex = 0;
   }
-  remote.tos = arrival.tos;
-  listeners_.emit(Event::message, ByteView(data, size), remote);
+  return true;
 }
 
 void SocketImpl::onReceiveError(SysError error) {
-  if (closed_) return;
-  emitError(errnoException(error, "recvmsg"));
+  reportLater(error, "recvmsg");
 }
 
 void SocketImpl::onSystemError(SysError error, const char* syscall) {
+  reportLater(error, syscall);
+}
+
+void SocketImpl::reportLater(SysError error, const char* syscall) {
+  // The rule for platform errors: they reach user code on the deferred
+  // path only, as an 'error' emitted on a turn of its own. The platform
+  // reports them from wherever it is: the turn-end flush (which may not
+  // throw: a throwing 'error' listener there ended the process), the
+  // middle of startListening (whose work a throw there lost), a dispatch.
   if (closed_) return;
-  emitError(errnoException(error, syscall));
+  later([this, error, syscall] {
+    if (!closed_) emitError(errnoException(error, syscall));
+  });
 }
 
 // --- the platform's calls ---------------------------------------------------
@@ -438,7 +674,12 @@ void SocketImpl::onSystemError(SysError error, const char* syscall) {
 
 void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
                               const Arrival& arrival) {
-  static_cast<SocketImpl&>(*this).onDatagram(data, size, arrival);
+  auto& socket = static_cast<SocketImpl&>(*this);
+  if (!socket.closed_ && !socket.rare_) {
+    socket.dispatchDatagram(data, size, arrival);  // the usual socket
+    return;
+  }
+  socket.onDatagram(data, size, arrival);
 }
 
 void SocketEvents::holdDatagram(const std::uint8_t* data, std::size_t size,
@@ -455,11 +696,14 @@ void SocketEvents::onSystemError(SysError error, const char* syscall) {
 }
 
 void SocketEvents::onSendDone(SendRequest* request, SysError error) {
-  static_cast<SocketImpl&>(*this).onSendDone(request, error);
-}
-
-LoopCore& SocketEvents::loopCore() const noexcept {
-  return static_cast<const SocketImpl&>(*this).loopCore();
+  auto& socket = static_cast<SocketImpl&>(*this);
+  auto* outgoing = static_cast<OutgoingSend*>(request);
+  if (!error && !outgoing->callback && !outgoing->error) {
+    // It went out and nobody asks: nothing to report.
+    socket.recycleSent(outgoing);
+    return;
+  }
+  socket.onSendDone(request, error);
 }
 
 }  // namespace dgram::detail

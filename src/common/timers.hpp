@@ -62,6 +62,14 @@ class Timers {
   bool empty() const noexcept { return heap_.empty(); }
   /// The earliest deadline, if any timer is pending.
   std::optional<Clock::time_point> nextDue() const;
+  /// The earliest deadline; only while a timer is pending.
+  Clock::time_point earliest() const noexcept {
+    return slots_[heap_.front()].due;
+  }
+  /// Whether a timer is due at `now` (runDue would run one).
+  bool anyDue(Clock::time_point now) const noexcept {
+    return !heap_.empty() && slots_[heap_.front()].due <= now;
+  }
   /// Runs every timer due at `now`, in deadline order (ties: the order
   /// they were scheduled in). Timers added or moved meanwhile wait for the
   /// next call, so a timer that re-arms itself cannot starve I/O.

@@ -66,12 +66,12 @@ class EpollPoller final : public Poller {
       if (events_[i].data.fd == fd) events_[i].data.fd = -1;
   }
 
-  void wait(int timeoutMs) override {
+  bool wait(int timeoutMs) override {
     int count = ::epoll_wait(epfd_, events_, kBatch, timeoutMs);
     if (count < 0) {
       // EINTR (a signal) is an early return the loop already copes with;
       // anything else means the set itself is broken.
-      if (errno == EINTR) return;
+      if (errno == EINTR) return false;
       throw errnoException(sysErrorFromErrno(errno), "epoll_wait");
     }
     count_ = count;
@@ -97,6 +97,7 @@ class EpollPoller final : public Poller {
       }
     }
     count_ = next_ = 0;
+    return count > 0;
   }
 
  private:

@@ -75,7 +75,7 @@ class KqueuePoller final : public Poller {
         events_[i].ident = static_cast<uintptr_t>(-1);
   }
 
-  void wait(int timeoutMs) override {
+  bool wait(int timeoutMs) override {
     timespec timeout{};
     timespec* limit = nullptr;
     if (timeoutMs >= 0) {
@@ -87,7 +87,7 @@ class KqueuePoller final : public Poller {
     if (count < 0) {
       // EINTR (a signal) is an early return the loop already copes with;
       // anything else means the queue itself is broken.
-      if (errno == EINTR) return;
+      if (errno == EINTR) return false;
       throw errnoException(sysErrorFromErrno(errno), "kevent");
     }
     count_ = count;
@@ -98,6 +98,7 @@ class KqueuePoller final : public Poller {
       throw;
     }
     count_ = next_ = 0;
+    return count > 0;
   }
 
  private:

@@ -79,19 +79,19 @@ class PollPoller final : public Poller {
       if (entry.fd == fd) entry.fd = -1;
   }
 
-  void wait(int timeoutMs) override {
+  bool wait(int timeoutMs) override {
     // Dispatch from a copy: callbacks may watch or unwatch fds meanwhile.
     ready_ = fds_;
     int count = ::poll(ready_.data(), ready_.size(), timeoutMs);
     if (count < 0) {
       ready_.clear();
       // EINTR (a signal) is an early return the loop already copes with.
-      if (errno == EINTR) return;
+      if (errno == EINTR) return false;
       throw errnoException(sysErrorFromErrno(errno), "poll");
     }
     if (count == 0) {
       ready_.clear();
-      return;
+      return false;
     }
     if (ready_[0].revents) wakeup_.drain();
     try {
@@ -112,6 +112,7 @@ class PollPoller final : public Poller {
       throw;
     }
     ready_.clear();
+    return true;
   }
 
  private:

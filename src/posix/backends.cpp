@@ -63,15 +63,15 @@ void Poller::setWatcher(int fd, Watcher* watcher) {
 bool Poller::claim(int fd) {
   auto index = static_cast<std::size_t>(fd);
   if (index >= claimed_.size())
-    claimed_.resize(grownSize(claimed_.size(), index), false);
+    claimed_.resize(grownSize(claimed_.size(), index), 0);
   if (claimed_[index]) return false;
-  claimed_[index] = true;
+  claimed_[index] = 1;
   return true;
 }
 
 void Poller::release(int fd) {
   auto index = static_cast<std::size_t>(fd);
-  if (index < claimed_.size()) claimed_[index] = false;
+  if (index < claimed_.size()) claimed_[index] = 0;
 }
 
 }  // namespace dgram::detail

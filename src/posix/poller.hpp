@@ -80,7 +80,9 @@ class Poller : public Backend {
 
   Wakeup wakeup_;
   std::vector<Watcher*> watchers_;
-  std::vector<bool> claimed_;
+  /// A byte per descriptor rather than a bit: claim and release are
+  /// once per socket, and bit access costs more than the bytes save.
+  std::vector<std::uint8_t> claimed_;
 #ifdef DGRAM_HAVE_RECVMMSG
   std::unique_ptr<ReceiveHeaders> receiveHeaders_;
 #endif  // DGRAM_HAVE_RECVMMSG

@@ -18,6 +18,7 @@
 
 #include "bsd/bsd_socket.hpp"
 #include "bsd/sockaddr.hpp"
+#include "common/compiler.hpp"
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/platform_socket_space.hpp"
@@ -111,6 +112,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         receiving_(false),
         flushScheduled_(false),
         gso_(false),
+        probeUnsegmented_(false),
         gro_(false),
         pktinfo_(false),
         tos_(false),
@@ -197,28 +199,30 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       error = sysError(Errc::kENOTSUP);
       return true;
     }
-    if (queue_.empty() && !loop().inTurn()) {
-      // Issued outside the loop: nothing would flush a batch until the
-      // program runs the loop again, so it leaves now.
-      error = trySend(request);
-      if (error.is(Errc::kENOBUFS)) {
-        pauseForBuffers();
-      } else if (error.is(Errc::kEAGAIN)) {
-        blocked_ = true;
-      } else {
-        return true;
-      }
-      error = {};
-      queue_.push(request);
-      updateInterest();
-      return false;
-    }
+    if (queue_.empty() && !loop().inTurn()) return sendNow(request, error);
     queue_.push(request);
     if (waitingToSend()) return false;  // it leaves with the queue
     if (queue_.count() >= kSendBatch)
       flushQueue();  // a full batch does not wait for the turn's end
     else
       flushAtTurnEnd();
+    return false;
+  }
+
+  // Issued outside the loop: nothing would flush a batch until the
+  // program runs the loop again, so it leaves now.
+  DGRAM_NOINLINE bool sendNow(SendRequest& request, SysError& error) {
+    error = trySend(request);
+    if (error.is(Errc::kENOBUFS)) {
+      pauseForBuffers();
+    } else if (error.is(Errc::kEAGAIN)) {
+      blocked_ = true;
+    } else {
+      return true;
+    }
+    error = {};
+    queue_.push(request);
+    updateInterest();
     return false;
   }
 
@@ -260,17 +264,23 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   SysError trySend(SendRequest& request) {
-    iovec iov[kMaxParts];
-    std::size_t count =
-        request.parts.size() < kMaxParts ? request.parts.size() : kMaxParts;
     if (request.parts.size() > kMaxParts) {
       // More pieces than one sendmsg takes here: send the owned copy.
       request.own();
-      count = request.parts.size();
     }
-    for (std::size_t i = 0; i < count; ++i) {
-      iov[i].iov_base = const_cast<std::uint8_t*>(request.parts[i].data());
-      iov[i].iov_len = request.parts[i].size();
+    iovec iov[kMaxParts];
+    const ByteView* parts = request.parts.data();
+    std::size_t count = request.parts.size();
+    if (count == 1) {
+      // The usual datagram, one piece (every queued one is: it owns its
+      // copy): no loop.
+      iov[0].iov_base = const_cast<std::uint8_t*>(parts->data());
+      iov[0].iov_len = parts->size();
+    } else {
+      for (std::size_t i = 0; i < count; ++i) {
+        iov[i].iov_base = const_cast<std::uint8_t*>(parts[i].data());
+        iov[i].iov_len = parts[i].size();
+      }
     }
     sockaddr_storage sa;
     msghdr message{};
@@ -281,8 +291,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     message.msg_iov = iov;
     message.msg_iovlen = count;
     alignas(cmsghdr) unsigned char control[metadata::kSendSpace];
-    ControlWriter controls(message, control, sizeof control);
-    metadata::setSource(controls, socketFamily(), request);
+    if (request.hasSource) {
+      ControlWriter controls(message, control, sizeof control);
+      metadata::setSource(controls, socketFamily(), request);
+    }
     for (;;) {
       if (faultableCall(fault::Call::sendmsg, [&] {
             return ::sendmsg(fd_, &message, kSendFlags);
@@ -323,6 +335,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   void onReady(unsigned events) override {
+    if (events == kReadable) {  // the usual event
+      if (receiving_) receive();
+      return;
+    }
+    onOtherEvents(events);
+  }
+
+  DGRAM_NOINLINE void onOtherEvents(unsigned events) {
     if ((events & (kReadable | kErrorEvent)) && receiving_) receive();
     if ((events & kErrorEvent) && !receiving_ && fd_ >= 0) clearError();
     if ((events & (kWritable | kErrorEvent)) && fd_ >= 0) flushQueue();
@@ -337,7 +357,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   // Retries the queue after kNoBuffersPause instead of at writability.
-  void pauseForBuffers() {
+  DGRAM_NOINLINE void pauseForBuffers() {
     if (retryTimer_) return;
     retryTimer_ = loop().timers().add(
         std::chrono::steady_clock::now() + kNoBuffersPause,
@@ -364,10 +384,35 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void atTurnEnd() noexcept {
     flushScheduled_ = false;
-    if (!waitingToSend()) flushQueue();
+    if (waitingToSend()) return;
+    // flushQueue also retries a read registration the poller refused
+    // (updateInterest): a socket not watched for reading takes it.
+    if (queue_.count() != 1 || fd_ < 0 ||
+        (receiving_ && !(watched_ & kReadable))) {
+      flushQueue();
+      return;
+    }
+    // The usual turn: one datagram, sent as it is (flushQueue's work for
+    // one: the socket was not waiting, so it watches nothing for sending).
+    SysError err = trySend(queue_.front());
+    if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS))
+      waitToSend(err);
+    else
+      queue_.complete(events_, err);
   }
 
-  void flushQueue() {
+  // The kernel took nothing (EAGAIN or ENOBUFS): the queue waits for
+  // writability, or for the ENOBUFS pause to end.
+  DGRAM_NOINLINE void waitToSend(SysError err) {
+    if (err.is(Errc::kENOBUFS)) {
+      pauseForBuffers();
+      return;
+    }
+    blocked_ = true;
+    updateInterest();
+  }
+
+  DGRAM_NOINLINE void flushQueue() {
     if (retryTimer_) return;  // paused for ENOBUFS
     blocked_ = false;
     while (!queue_.empty() && fd_ >= 0) {
@@ -417,15 +462,22 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
             last.destination.port == next.destination.port);
   }
 
-  // The kernel refused to segment (no checksum offload: EIO; a segment
-  // too large for the path: EINVAL; an old kernel): GSO goes off for good
-  // and the same datagrams are sent again one by one.
-  bool refusedSegmenting(SysError error, unsigned datagrams) {
-    if (datagrams < 2) return false;
+  // A segmented run failed with an error the kernel gives when it will
+  // not segment (no checksum offload: EIO; a segment too large for the
+  // path: EINVAL; an old kernel). A run also gets its datagrams' own
+  // errors, though (a source address the host does not have: EINVAL),
+  // which say nothing about segmenting: so this is only a suspicion. The
+  // rule: GSO goes off for good only on evidence that segmentation itself
+  // failed, that is when the run's first datagram, sent again on its own
+  // (the next call, probeUnsegmented_), goes through. If it fails too, the
+  // error is that datagram's and GSO stays on. Returns whether the run is
+  // to be sent again.
+  bool suspectSegmenting(SysError error, unsigned datagrams) {
+    if (datagrams < 2 || !gso_) return false;
     if (!(error.is(Errc::kEIO) || error.is(Errc::kEINVAL) ||
           error.is(Errc::kENOTSUP) || error.is(Errc::kENOPROTOOPT)))
       return false;
-    gso_ = false;
+    probeUnsegmented_ = true;
     return true;
   }
 
@@ -440,8 +492,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     unsigned datagrams[kSendBatch];  // per message
     unsigned count = 0;
     std::size_t used = 0;  // iov entries
+    // The probe (see suspectSegmenting) is the first datagram alone.
+    const bool probe = probeUnsegmented_;
+    if (probe) probeUnsegmented_ = false;
+    const bool segment = gso_ && !probe;
+    const unsigned limit = probe ? 1 : kSendBatch;
     SendRequest* request = &queue_.front();
-    while (request && count < kSendBatch && used < kMaxDatagramsPerCall) {
+    while (request && count < limit && used < kMaxDatagramsPerCall) {
       msghdr& header = messages[count].msg_hdr;
       messages[count] = mmsghdr{};
       if (request->hasDestination) {
@@ -450,7 +507,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       }
       header.msg_iov = &iov[used];
       const SendRequest* first = request;
-      const std::size_t segment = request->size;
+      const std::size_t segmentSize = request->size;
       std::size_t bytes = 0;
       unsigned run = 0;
       for (;;) {
@@ -462,17 +519,20 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         ++run;
         bytes += request->size;
         SendRequest* next = request->next;
-        bool joins = gso_ && next && used < kMaxDatagramsPerCall &&
-                     joinsRun(*request, *next, segment, run, bytes);
+        bool joins = segment && next && used < kMaxDatagramsPerCall &&
+                     joinsRun(*request, *next, segmentSize, run, bytes);
         request = next;
         if (!joins) break;
       }
       header.msg_iovlen = run;
-      // A run shares its source: the first datagram's says it for all.
-      ControlWriter controls(header, control[count], sizeof control[count]);
-      metadata::setSource(controls, socketFamily(), *first);
-      if (run > 1)
-        offload::setSegmentSize(controls, static_cast<std::uint16_t>(segment));
+      if (first->hasSource || run > 1) {
+        // A run shares its source: the first datagram's says it for all.
+        ControlWriter controls(header, control[count], sizeof control[count]);
+        metadata::setSource(controls, socketFamily(), *first);
+        if (run > 1)
+          offload::setSegmentSize(controls,
+                                  static_cast<std::uint16_t>(segmentSize));
+      }
       datagrams[count] = run;
       ++count;
     }
@@ -485,11 +545,17 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     if (sent < 0) {
       // Nothing was taken: the error is the oldest message's.
       SysError err = sendFailure();
-      if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS)) return err;
-      if (refusedSegmenting(err, datagrams[0])) return {};
+      if (err.is(Errc::kEAGAIN) || err.is(Errc::kENOBUFS)) {
+        probeUnsegmented_ = probe;  // the probe is still to be made
+        return err;
+      }
+      if (suspectSegmenting(err, datagrams[0])) return {};
       queue_.complete(events_, err);
       return {};
     }
+    // The datagram went through alone where its run failed: the kernel
+    // does not segment for this socket.
+    if (probe) gso_ = false;
     // The kernel took the first `sent` messages.
     for (int i = 0; i < sent; ++i)
       for (unsigned j = 0; j < datagrams[i]; ++j)
@@ -506,7 +572,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           err != 0) {
         SysError parked = sysErrorFromErrno(err);
         if (parked.is(Errc::kENOBUFS)) return parked;  // it waits, as ever
-        if (refusedSegmenting(parked, datagrams[sent])) return {};
+        if (suspectSegmenting(parked, datagrams[sent])) return {};
         queue_.complete(events_, parked);
       }
     }
@@ -532,7 +598,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     ReceiveHeaders& headers = poller().receiveHeaders();
     // With GRO the kernel says in a control message where it coalesced;
     // with the metadata options, where each datagram arrived and its TOS.
-    mmsghdr* messages = headers.prepare(arena, wantsControl());
+    const bool plain = !wantsControl();
+    mmsghdr* messages = headers.prepare(arena, !plain);
     int count;
     int interrupted = 0;
     do {
@@ -548,8 +615,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       if (!receiving_ || fd_ < 0) return -1;
       std::size_t done = 0;
       try {
-        deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
-                messages[i].msg_hdr, false, done);
+        if (plain)
+          deliverPlain(messages[i].msg_hdr.msg_iov->iov_base,
+                       messages[i].msg_len, messages[i].msg_hdr, done);
+        else
+          deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
+                  messages[i].msg_hdr, false, done);
       } catch (...) {
         // A listener threw: the rest of the batch (and of a coalesced
         // buffer) is already read, and the arena is shared, so the Socket
@@ -608,6 +679,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // each call, so after a throw it points past the datagram that threw).
   void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
                std::size_t& done) {
+    if (!hold && !wantsControl()) {
+      deliverPlain(data, size, header, done);
+      return;
+    }
     Arrival arrival;
     if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
                       arrival.from))
@@ -628,6 +703,20 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       else
         events_.onDatagram(at, piece, arrival);
     } while (done < length);
+  }
+
+  // deliver() for the usual socket: no control messages, one datagram
+  // per buffer.
+  void deliverPlain(void* data, std::size_t size, const msghdr& header,
+                    std::size_t& done) {
+    Arrival arrival;
+    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
+                      arrival.from))
+      return;
+    arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    done = size < kReceiveSlot ? size : kReceiveSlot;
+    LentDatagram lent(data, done);
+    events_.onDatagram(static_cast<const std::uint8_t*>(data), done, arrival);
   }
 
   // Whether received datagrams come with control messages to read.
@@ -665,12 +754,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   std::uint8_t family_ = static_cast<std::uint8_t>(Family::IPv4);
   std::uint8_t watched_ = 0;  ///< kReadable | kWritable being watched
   bool receiving_ : 1;
-  bool flushScheduled_ : 1;  ///< atTurnEnd will flush the queue
-  bool gso_ : 1;             ///< segmented sends asked for, and not refused
-  bool gro_ : 1;             ///< the kernel may coalesce what it hands over
-  bool pktinfo_ : 1;         ///< datagrams say where they arrived
-  bool tos_ : 1;             ///< datagrams carry their TOS byte
-  bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
+  bool flushScheduled_ : 1;    ///< atTurnEnd will flush the queue
+  bool gso_ : 1;               ///< segmented sends asked for, and not refused
+  bool probeUnsegmented_ : 1;  ///< a run failed: try its first datagram alone
+  bool gro_ : 1;               ///< the kernel may coalesce what it hands over
+  bool pktinfo_ : 1;           ///< datagrams say where they arrived
+  bool tos_ : 1;               ///< datagrams carry their TOS byte
+  bool blocked_ : 1;           ///< the kernel said EAGAIN: wait for writability
 };
 
 }  // namespace

@@ -7,8 +7,10 @@
 //   IocpOverlapped, so a dequeued packet leads straight back to the
 //   IocpOperation that started it. The backend knows nothing about sockets.
 // - wait() is one GetQueuedCompletionStatusEx call with the loop's timeout
-//   (the loop computes it from its timers; -1 = INFINITE, 0 = poll). It
-//   dequeues up to kBatch packets and calls each operation back in order.
+//   (the loop computes it from its timers; -1 = INFINITE, 0 = poll; the
+//   latency mode's spin is a run of polls). It dequeues up to kBatch
+//   packets, calls each operation back in order, and says whether it
+//   dispatched any.
 // - A dequeued packet is never reported again (IOCP is not level-
 //   triggered): if a callback throws (a 'message' listener may), the
 //   packets fetched behind it stay in entries_ and the next wait()
@@ -65,8 +67,10 @@ class IocpPort final : public IocpBackend {
     // arrive. Bounded: if the system never delivers them, leak rather than
     // free memory the kernel may still write.
     try {
+      ULONG dispatched = 0;
       for (int round = 0; round < 100 && inFlight_ > 0; ++round)
-        if (dispatch(20) != 0) break;  // a broken port delivers nothing more
+        if (dispatch(20, &dispatched) != 0)
+          break;  // a broken port delivers nothing more
     } catch (...) {
       // Only orphans are left, and they do not call back: nothing throws
       // here, but a destructor must not let anything out.
@@ -85,12 +89,15 @@ class IocpPort final : public IocpBackend {
     return false;
   }
 
-  void wait(int timeoutMs) override {
-    if (DWORD error = dispatch(timeoutMs < 0 ? INFINITE
-                                             : static_cast<DWORD>(timeoutMs))) {
+  bool wait(int timeoutMs) override {
+    ULONG dispatched = 0;
+    if (DWORD error =
+            dispatch(timeoutMs < 0 ? INFINITE : static_cast<DWORD>(timeoutMs),
+                     &dispatched)) {
       throw errnoException(sysErrorFromWinsock(static_cast<int>(error)),
                            "GetQueuedCompletionStatusEx");
     }
+    return dispatched > 0;
   }
 
   void wake() override {
@@ -146,10 +153,11 @@ class IocpPort final : public IocpBackend {
   static constexpr ULONG kBatch = 64;
 
   // Dispatches the packets left from the last batch (a callback threw
-  // before their turn), or else dequeues and dispatches one batch. Returns
+  // before their turn), or else dequeues and dispatches one batch;
+  // `*dispatched` counts the packets taken on (wake-ups included). Returns
   // 0, or the error of a port that cannot be waited on (not a timeout).
   // Throws what a callback throws, with the rest of the batch kept.
-  DWORD dispatch(DWORD timeoutMs) {
+  DWORD dispatch(DWORD timeoutMs, ULONG* dispatched) {
     if (next_ == fetched_) {
       ULONG count = 0;
       if (!::GetQueuedCompletionStatusEx(port_, entries_, kBatch, &count,
@@ -160,6 +168,7 @@ class IocpPort final : public IocpBackend {
       fetched_ = count;
       next_ = 0;
     }
+    *dispatched = fetched_ - next_;
     while (next_ < fetched_) {
       // Counted as dispatched before it runs: if its callback throws, the
       // next call goes on with the one after it.

@@ -15,6 +15,7 @@
 #else
 #include <dirent.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif  // _WIN32
@@ -77,10 +78,33 @@ int openFdCount() {
   return static_cast<int>(count);
 }
 
+std::chrono::microseconds processCpuTime() {
+  FILETIME created, exited, kernel, user;
+  if (!::GetProcessTimes(::GetCurrentProcess(), &created, &exited, &kernel,
+                         &user))
+    return std::chrono::microseconds(-1);
+  auto ticks = [](const FILETIME& t) {  // 100 ns units
+    return (static_cast<unsigned long long>(t.dwHighDateTime) << 32) |
+           t.dwLowDateTime;
+  };
+  return std::chrono::microseconds((ticks(kernel) + ticks(user)) / 10);
+}
+
 #else
 
 bool underWine() {
   return false;
+}
+
+std::chrono::microseconds processCpuTime() {
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0)
+    return std::chrono::microseconds(-1);
+  auto micros = [](const timeval& t) {
+    return static_cast<long long>(t.tv_sec) * 1000000 + t.tv_usec;
+  };
+  return std::chrono::microseconds(micros(usage.ru_utime) +
+                                   micros(usage.ru_stime));
 }
 
 bool haveIPv6() {

@@ -44,6 +44,9 @@ bool haveIPv6();
 /// Windows where tests say so); false elsewhere.
 bool underWine();
 
+/// CPU time (user + system) this process has used so far, all threads.
+std::chrono::microseconds processCpuTime();
+
 /// Number of open file descriptors of this process (POSIX; open handles on
 /// Windows), -1 if unknown.
 int openFdCount();

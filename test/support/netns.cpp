@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <sstream>
 
@@ -225,6 +226,30 @@ CommandResult Namespace::run(const std::vector<std::string>& argv,
   (void)input;
 #endif  // __linux__
   return result;
+}
+
+void runInside(const Namespace& ns, const std::function<void()>& fn) {
+  std::exception_ptr failure;
+  std::string error;
+  int fd = ns.fd();
+  std::thread inside([&] {
+#ifdef __linux__
+    if (::setns(fd, CLONE_NEWNET) != 0) {
+      error = errnoText("setns");
+      return;
+    }
+#else
+    (void)fd;
+#endif  // __linux__
+    try {
+      fn();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  inside.join();
+  if (!error.empty()) throw std::runtime_error(ns.label() + ": " + error);
+  if (failure) std::rethrow_exception(failure);
 }
 
 void Namespace::ip(const std::vector<std::string>& commands) const {

@@ -74,6 +74,12 @@ class Namespace {
   int fd_ = -1;
 };
 
+/// Runs `fn` on a new thread inside `ns` and waits for it; rethrows what
+/// it throws. Catch2's assertions belong on the calling thread: `fn`
+/// returns (or fills in) what the test checks afterwards. For tests that
+/// drive their own dgram::Loop inside a namespace, start to end.
+void runInside(const Namespace& ns, const std::function<void()>& fn);
+
 /// A set of hosts on LANs (one bridge per LAN in a hub namespace).
 /// Everything is gone once the Lab and the threads inside it are.
 class Lab {

@@ -1,0 +1,311 @@
+// The loop's latency mode (LoopOptions::maxSpin): off by default; an idle
+// loop sleeps; the spin budget rises with traffic and falls to zero
+// without it (read through the loop's counters, not guessed from timing);
+// timers, post() and stop() from another thread end a spin at once.
+#include "support/catch.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/loop_core.hpp"
+#include "dgram/dgram.hpp"
+#include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+dgram::LoopOptions spinning(std::chrono::microseconds maxSpin) {
+  dgram::LoopOptions options;
+  options.maxSpin = maxSpin;
+  return options;
+}
+
+const dgram::detail::SpinBudget& budgetOf(dgram::Loop& loop) {
+  return coreOf(loop).spinBudget();
+}
+
+// A socket that sends a chain of datagrams, to itself or to an echo
+// server: each one received sends the next.
+struct SelfChain {
+  std::shared_ptr<dgram::Socket> socket;
+  int to = 0;  ///< the port the chain goes to; 0 = this socket's own
+  int left = 0;
+  int received = 0;
+
+  explicit SelfChain(dgram::Loop& loop, int port = 0)
+      : socket(
+            test::boundSocket(loop,
+                              [this](dgram::Bytes, const dgram::RemoteInfo&) {
+                                ++received;
+                                if (left > 0) next();
+                              })),
+        to(port != 0 ? port : socket->address().port) {}
+  SelfChain(const SelfChain&) = delete;
+  SelfChain& operator=(const SelfChain&) = delete;
+
+  void next() {
+    --left;
+    socket->send("ping", to, "127.0.0.1");
+  }
+  // Runs `count` datagrams through the loop.
+  void run(dgram::Loop& loop, int count) {
+    int target = received + count;
+    left = count;
+    next();
+    REQUIRE(test::runUntil(loop, [&] { return received >= target; }));
+  }
+};
+
+// An echo server on its own thread and loop: its replies come from
+// outside the tested loop's turns, as a peer's do. (A socket sending to
+// itself is answered within the same dispatch on some backends: IOCP
+// reads the datagram it just sent before it waits again.)
+class EchoThread {
+ public:
+  EchoThread() {
+    thread_ = std::thread([this] {
+      dgram::Loop loop;
+      auto socket = test::makeSocket(loop);
+      socket->on(dgram::message,
+                 [&socket](dgram::Bytes msg, const dgram::RemoteInfo& from) {
+                   socket->send(msg, from.port, from.address);
+                 });
+      socket->bind(0, "127.0.0.1", [&] {
+        std::lock_guard<std::mutex> lock(mutex_);
+        port_ = socket->address().port;
+        loop_ = &loop;
+        ready_.notify_all();
+      });
+      loop.run();  // until the destructor's stop()
+    });
+  }
+  ~EchoThread() {
+    if (dgram::Loop* loop = waitForLoop()) loop->stop();
+    thread_.join();
+  }
+  EchoThread(const EchoThread&) = delete;
+  EchoThread& operator=(const EchoThread&) = delete;
+
+  int port() {
+    waitForLoop();
+    std::lock_guard<std::mutex> lock(mutex_);
+    return port_;
+  }
+
+ private:
+  dgram::Loop* waitForLoop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait_for(lock, 10s, [this] { return loop_ != nullptr; });
+    return loop_;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  int port_ = 0;
+  dgram::Loop* loop_ = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("the latency mode is off unless asked for", "[loop][latency]") {
+  dgram::Loop loop;
+  CHECK(loop.options().maxSpin == 0us);
+  CHECK(dgram::Loop::defaultLoop().options().maxSpin == 0us);
+  SelfChain chain(loop);
+  chain.run(loop, 50);
+  // Hot traffic, yet the loop never spun nor considered it.
+  const auto& counters = budgetOf(loop).counters();
+  CHECK(counters.found == 0);
+  CHECK(counters.missed == 0);
+  CHECK(counters.probes == 0);
+  CHECK(budgetOf(loop).current() == 0ns);
+}
+
+TEST_CASE("loop options are checked and can be changed on a running loop",
+          "[loop][latency]") {
+  dgram::Loop loop(spinning(50us));
+  CHECK(loop.options().maxSpin == 50us);
+  dgram::Loop named(loop.backend(), spinning(1s));
+  CHECK(named.options().maxSpin == 1s);
+  CHECK(named.backend() == loop.backend());
+
+  auto throwsOutOfRange = [](auto&& fn) {
+    try {
+      fn();
+    } catch (const dgram::Error& error) {
+      CHECK(error.code() == "ERR_OUT_OF_RANGE");
+      return true;
+    }
+    return false;
+  };
+  CHECK(throwsOutOfRange([] { dgram::Loop bad(spinning(-1us)); }));
+  CHECK(throwsOutOfRange([&] { loop.setOptions(spinning(1s + 1us)); }));
+  CHECK(loop.options().maxSpin == 50us);  // unchanged by the refusal
+
+  loop.setOptions(spinning(0us));
+  CHECK(loop.options().maxSpin == 0us);
+  loop.setOptions(spinning(200us));
+  CHECK(loop.options().maxSpin == 200us);
+}
+
+TEST_CASE("the spin budget falls to zero without traffic and comes back",
+          "[loop][latency][thread]") {
+  // 100 ms: a spin long enough to catch the next datagram of the chain
+  // where a completion takes milliseconds to arrive (IOCP under wine).
+  dgram::Loop loop(spinning(100ms));
+  EchoThread echo;
+  SelfChain chain(loop, echo.port());
+  const auto& budget = budgetOf(loop);
+  CHECK(budget.current() == 0ns);  // a new loop sleeps
+
+  chain.run(loop, 50);
+  CHECK(budget.counters().probes >= 1);
+  CHECK(budget.counters().found >= 1);
+  CHECK(budget.current() > 0ns);
+
+  // No traffic: every spin (each ends at the 5 ms timeout) finds nothing
+  // and halves the budget; 100 ms reaches zero in 17 spins (below 1 us is
+  // zero).
+  const std::uint64_t missedBefore = budget.counters().missed;
+  for (int turn = 0; turn < 100 && budget.current() > 0ns; ++turn)
+    loop.runOnce(5ms);
+  CHECK(budget.current() == 0ns);
+  const std::uint64_t misses = budget.counters().missed - missedBefore;
+  CHECK(misses >= 1);
+  CHECK(misses <= 17);
+  // At zero the loop sleeps: idle turns spin no more.
+  for (int turn = 0; turn < 5; ++turn)
+    loop.runOnce(5ms);
+  CHECK(budget.counters().missed - missedBefore == misses);
+
+  // Traffic again: a wait that woke for work at once probes, and the
+  // spins find the datagrams.
+  const auto probes = budget.counters().probes;
+  const auto found = budget.counters().found;
+  chain.run(loop, 50);
+  CHECK(budget.counters().probes > probes);
+  CHECK(budget.counters().found > found);
+  CHECK(budget.current() > 0ns);
+}
+
+namespace {
+
+// CPU time of this process over one second of idle turns of `loop`, each
+// waking after 50 ms (a timer's worth of work).
+std::chrono::microseconds idleSecond(dgram::Loop& loop) {
+  const auto cpuBefore = test::processCpuTime();
+  const auto end = Clock::now() + 1s;
+  while (Clock::now() < end)
+    loop.runOnce(50ms);
+  return test::processCpuTime() - cpuBefore;
+}
+
+}  // namespace
+
+TEST_CASE("an idle loop in latency mode sleeps", "[loop][latency]") {
+  SECTION("a loop that never had traffic never spins") {
+    // A spin that did not adapt would take the whole second (less what a
+    // loaded machine leaves it: 0.3 s with seven builds running).
+    dgram::Loop loop(spinning(1s));
+    SelfChain chain(loop);  // a bound socket, silent
+    const auto cpu = idleSecond(loop);
+    INFO("CPU over one idle second: " << cpu.count() << " us");
+    CHECK(cpu < 50ms);  // about zero; generous for a loaded machine
+    CHECK(budgetOf(loop).counters().missed == 0);
+    CHECK(budgetOf(loop).counters().probes == 0);
+  }
+  SECTION("a loop going quiet after traffic spins down, then sleeps") {
+    dgram::Loop loop(spinning(20ms));
+    SelfChain chain(loop);
+    chain.run(loop, 50);
+    REQUIRE(budgetOf(loop).current() > 0ns);
+    const auto missedBefore = budgetOf(loop).counters().missed;
+    const auto cpu = idleSecond(loop);
+    INFO("CPU over one idle second: " << cpu.count() << " us");
+    CHECK(cpu < 150ms);  // at most twice the maximum spin: 40 ms
+    CHECK(budgetOf(loop).current() == 0ns);
+    // 20 ms halves to zero (below 1 us) in 15 spins, then none.
+    CHECK(budgetOf(loop).counters().missed - missedBefore <= 15);
+  }
+}
+
+TEST_CASE("a timer due during a spin fires on time", "[loop][latency]") {
+  dgram::Loop loop(spinning(1s));
+  SelfChain chain(loop);
+  chain.run(loop, 20);
+  const auto& budget = budgetOf(loop);
+  REQUIRE(budget.current() == 1s);
+
+  bool fired = false;
+  std::uint64_t missedAtTimer = 0;
+  const auto start = Clock::now();
+  Clock::duration late{};
+  const std::uint64_t missedBefore = budget.counters().missed;
+  loop.setTimeout(50ms, [&] {
+    fired = true;
+    late = Clock::now() - start - 50ms;
+    missedAtTimer = budget.counters().missed;
+  });
+  // One turn: it spins (nothing comes) until the timer is due, not for
+  // the second the budget allows, and runs the timer.
+  loop.runOnce(5000ms);
+  REQUIRE(fired);
+  CHECK(late >= 0ms);   // never early
+  CHECK(late < 400ms);  // a spin that ignored the timer: 950 ms
+  CHECK(missedAtTimer == missedBefore + 1);  // it was a spin that ended
+}
+
+TEST_CASE("post() from another thread ends a spin at once",
+          "[loop][latency][thread]") {
+  dgram::Loop loop(spinning(1s));
+  SelfChain chain(loop);
+  chain.run(loop, 20);
+  const auto& budget = budgetOf(loop);
+  REQUIRE(budget.current() == 1s);
+  const std::uint64_t foundBefore = budget.counters().found;
+
+  Clock::time_point postedAt{};
+  Clock::time_point ranAt{};
+  std::thread poster([&] {
+    std::this_thread::sleep_for(50ms);
+    postedAt = Clock::now();
+    loop.post([&] { ranAt = Clock::now(); });
+  });
+  // The turn spins (the socket keeps the loop alive, no timer) until the
+  // post's wake-up, which it counts as work found, then runs the job.
+  loop.runOnce(5000ms);
+  poster.join();
+  REQUIRE(ranAt != Clock::time_point{});
+  CHECK(ranAt - postedAt < 400ms);  // a spin deaf to post(): 950 ms
+  CHECK(budget.counters().found == foundBefore + 1);
+}
+
+TEST_CASE("stop() from another thread ends a spinning run() at once",
+          "[loop][latency][thread]") {
+  dgram::Loop loop(spinning(1s));
+  SelfChain chain(loop);
+  chain.run(loop, 20);
+  const auto& budget = budgetOf(loop);
+  REQUIRE(budget.current() == 1s);
+  const std::uint64_t foundBefore = budget.counters().found;
+
+  Clock::time_point stoppedAt{};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(50ms);
+    stoppedAt = Clock::now();
+    loop.stop();
+  });
+  loop.run();  // the bound socket keeps it alive: only stop() ends it
+  const auto returnedAt = Clock::now();
+  stopper.join();
+  CHECK(returnedAt - stoppedAt < 400ms);  // a spin deaf to stop(): 950 ms
+  CHECK(budget.counters().found == foundBefore + 1);
+}
