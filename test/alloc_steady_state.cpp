@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <new>
 #include <vector>
 
@@ -15,6 +16,40 @@
 namespace {
 std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
+
+// A program's sender: `window` sends in flight, each callback (capturing
+// one pointer, as a `[this]` does) issuing the next, until `limit` have
+// completed; the allocations between the `warmUp`-th and the `limit`-th
+// completion are `measured`. `send` issues one send whose callback calls
+// finished().
+struct WindowedSender {
+  std::function<void(WindowedSender&)> send;
+  long window = 0, warmUp = 0, limit = 0;
+  long done = 0, failed = 0;
+  long measured = -1;
+  void issue() { send(*this); }
+  void finished(bool error) {
+    if (error) ++failed;
+    if (++done == warmUp) {
+      allocations = 0;
+      counting = true;
+    }
+    if (done == limit) {
+      counting = false;
+      measured = allocations.load();
+    }
+    if (done <= limit - window) issue();
+  }
+  /// Runs `loop` until measured (20 s at most); false if it was not.
+  bool run(dgram::Loop& loop) {
+    for (long i = 0; i < window; ++i)
+      issue();
+    bool ok = test::runUntil(
+        loop, [&] { return measured >= 0; }, std::chrono::seconds(20));
+    counting = false;
+    return ok;
+  }
+};
 }  // namespace
 
 void* operator new(std::size_t size) {
@@ -217,48 +252,25 @@ TEST_CASE("batched sends with callbacks allocate nothing per datagram",
   int sinkPort = 0;
   sink->bind(0, "127.0.0.1", [&] { sinkPort = sink->address().port; });
   REQUIRE(test::runUntil(loop, [&] { return sinkPort != 0; }));
-  struct Sender {
-    std::shared_ptr<dgram::Socket> socket;
-    dgram::Bytes payload;
-    int port = 0;
-    long done = 0, failed = 0, limit = 0;
-    long warmUp = 0;
-    long measured = -1;
-    void issue() {
-      socket->send(payload, port, "127.0.0.1",
-                   [this](const std::optional<dgram::Error>& err, std::size_t) {
-                     finished(err.has_value());
-                   });
-    }
-    void finished(bool error) {
-      if (error) ++failed;
-      if (++done == warmUp) {
-        allocations = 0;
-        counting = true;
-      }
-      if (done == limit) {
-        counting = false;
-        measured = allocations.load();
-      }
-      if (done <= limit - 64) issue();
-    }
-  } sender;
-  sender.socket = test::makeSocket(loop);
-  sender.payload = dgram::Bytes(payload.data(), payload.size());
-  sender.port = sinkPort;
+  auto socket = test::makeSocket(loop);
+  dgram::Bytes bytes(payload.data(), payload.size());
+  WindowedSender sender;
+  sender.send = [&](WindowedSender& self) {
+    socket->send(bytes, sinkPort, "127.0.0.1",
+                 [&self](const std::optional<dgram::Error>& err, std::size_t) {
+                   self.finished(err.has_value());
+                 });
+  };
+  sender.window = 64;
   sender.warmUp = 1000;
   sender.limit = 6000;
-  for (int i = 0; i < 64; ++i)
-    sender.issue();
-  bool finished = test::runUntil(
-      loop, [&] { return sender.measured >= 0; }, std::chrono::seconds(20));
-  counting = false;
+  bool finished = sender.run(loop);
   INFO("backend " << loop.backend() << ", " << size << " B, done "
                   << sender.done);
   REQUIRE(finished);
   CHECK(sender.measured == 0);
   CHECK(sender.failed == 0);
-  sender.socket->close();
+  socket->close();
   sink->close();
   CHECK(test::runUntilIdle(loop));
 }
@@ -273,47 +285,25 @@ TEST_CASE("handing buffers over to send allocates nothing per datagram",
   int sinkPort = 0;
   sink->bind(0, "127.0.0.1", [&] { sinkPort = sink->address().port; });
   REQUIRE(test::runUntil(loop, [&] { return sinkPort != 0; }));
-  struct Sender {
-    std::shared_ptr<dgram::Socket> socket;
-    std::vector<std::uint8_t> buffer;
-    int port = 0;
-    long done = 0, failed = 0, limit = 0;
-    long warmUp = 0;
-    long measured = -1;
-    void issue() {
-      buffer.resize(8192, 'h');
-      socket->send(std::move(buffer), port, "127.0.0.1",
-                   [this](const std::optional<dgram::Error>& err, std::size_t) {
-                     finished(err.has_value());
-                   });
-    }
-    void finished(bool error) {
-      if (error) ++failed;
-      if (++done == warmUp) {
-        allocations = 0;
-        counting = true;
-      }
-      if (done == limit) {
-        counting = false;
-        measured = allocations.load();
-      }
-      if (done <= limit - 16) issue();
-    }
-  } sender;
-  sender.socket = test::makeSocket(loop);
-  sender.port = sinkPort;
+  auto socket = test::makeSocket(loop);
+  std::vector<std::uint8_t> buffer;
+  WindowedSender sender;
+  sender.send = [&](WindowedSender& self) {
+    buffer.resize(8192, 'h');
+    socket->send(std::move(buffer), sinkPort, "127.0.0.1",
+                 [&self](const std::optional<dgram::Error>& err, std::size_t) {
+                   self.finished(err.has_value());
+                 });
+  };
+  sender.window = 16;
   sender.warmUp = 500;
   sender.limit = 3000;
-  for (int i = 0; i < 16; ++i)
-    sender.issue();
-  bool finished = test::runUntil(
-      loop, [&] { return sender.measured >= 0; }, std::chrono::seconds(20));
-  counting = false;
+  bool finished = sender.run(loop);
   INFO("backend " << loop.backend() << ", done " << sender.done);
   REQUIRE(finished);
   CHECK(sender.measured == 0);
   CHECK(sender.failed == 0);
-  sender.socket->close();
+  socket->close();
   sink->close();
   CHECK(test::runUntilIdle(loop));
 }

@@ -60,8 +60,12 @@ TEST_CASE("a handed-over buffer is sent as it was and comes back empty",
       sender->send(std::move(inTurn), sink.port, "127.0.0.1", cb);
       CHECK(inTurn.empty());
     }
-    CHECK(sender->getSendQueueCount() == 2);
-    CHECK(sender->getSendQueueSize() == 6000);
+    // The readiness backends hold a turn's sends until it ends; IOCP
+    // hands each to the system as it is issued.
+    if (loop.backend() != "iocp") {
+      CHECK(sender->getSendQueueCount() == 2);
+      CHECK(sender->getSendQueueSize() == 6000);
+    }
   });
   REQUIRE(test::runUntil(loop, [&] {
     return timerRan && sink.received.size() == expected.size() &&
