@@ -85,11 +85,6 @@ void LoopCore::stop() {
   stopsInProgress_.fetch_sub(1);
 }
 
-bool LoopCore::alive() const noexcept {
-  return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
-         !deferred_.empty() || postedCount_.load() > 0 || carried_;
-}
-
 void LoopCore::raiseUnhandled(const Error& error) {
   if (!unhandled_) unhandled_ = error;
 }

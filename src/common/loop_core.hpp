@@ -56,8 +56,11 @@ class LoopCore {
   /// and ERR_INVALID_STATE if called from inside an iteration (a callback
   /// of this loop).
   bool runOnce(int timeoutMs);
-  /// Whether anything ref'd is left.
-  bool alive() const noexcept;
+  /// Whether anything ref'd is left (asked at the end of every turn).
+  bool alive() const noexcept {
+    return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
+           !deferred_.empty() || postedCount_.load() > 0 || carried_;
+  }
   /// Thread-safe and async-signal-safe (see loop_core.cpp).
   void stop();
   bool takeStopRequest() noexcept { return stopRequested_.exchange(false); }

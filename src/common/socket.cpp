@@ -137,9 +137,8 @@ void Socket::disconnect() {
 // --- send
 // -----------------------------------------------------------------------
 
-void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
-  impl().sendTo(msg, port, address, std::move(cb));
-}
+// send(msg, port[, address][, cb]), the usual forms: in socket_send.cpp,
+// with the steady state they run (one call less per datagram).
 void Socket::send(ByteView msg, int port, Host address, const SendFrom& from,
                   SendCallback cb) {
   impl().send(&msg, 1, true, port, address, std::move(cb), &from);
@@ -147,9 +146,6 @@ void Socket::send(ByteView msg, int port, Host address, const SendFrom& from,
 void Socket::takeAndSend(std::vector<std::uint8_t>& buffer, bool hasPort,
                          int port, Host address, SendCallback cb) {
   impl().sendBuffer(buffer, hasPort, port, address, std::move(cb));
-}
-void Socket::send(ByteView msg, int port, SendCallback cb) {
-  impl().sendTo(msg, port, {}, std::move(cb));
 }
 void Socket::send(ByteView msg, std::size_t offset, std::size_t length,
                   int port, Host address, SendCallback cb) {

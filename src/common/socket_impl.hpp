@@ -96,7 +96,8 @@ class SocketImpl : private SocketEvents {
   /// as send(), with `buffer` kept by the request instead of copied.
   void sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort, int port,
                   std::string_view address, SendCallback&& cb);
-  /// send(msg, port, address, cb), the most common call.
+  /// send(msg, port, address, cb), the most common call (socket_send.cpp
+  /// only: inline there).
   void sendTo(const ByteView& msg, int port, std::string_view address,
               SendCallback&& cb);
   void close(Listener cb);
@@ -309,6 +310,9 @@ class SocketImpl : private SocketEvents {
                    std::string_view address, SendCallback& cb,
                    const SendFrom* from, std::vector<std::uint8_t>* buffer);
   void releaseRequest(OutgoingSend* request);
+  /// Appends `request` to the completions the next turn reports
+  /// (socket_send.cpp only: inline there).
+  void queueCompletion(OutgoingSend* request);
   /// releaseRequest() for the usual request: sent, nothing to report.
   void recycleSent(OutgoingSend* request);
   /// Sends to `host` (the user's text, or the request's own copy for a

@@ -249,8 +249,8 @@ inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
   return true;
 }
 
-void SocketImpl::sendTo(const ByteView& msg, int port, std::string_view address,
-                        SendCallback&& cb) {
+inline void SocketImpl::sendTo(const ByteView& msg, int port,
+                               std::string_view address, SendCallback&& cb) {
   // None of send()'s checks can fail here (not connected, a valid port,
   // open), so the steady state goes first.
   if (port >= 1 && port <= 65535 && !closed_ &&
@@ -469,6 +469,10 @@ void SocketImpl::complete(OutgoingSend* request) {
     releaseRequest(request);
     return;
   }
+  queueCompletion(request);
+}
+
+inline void SocketImpl::queueCompletion(OutgoingSend* request) {
   SendState& state = *sends_;  // made with the request
   request->next = nullptr;
   if (state.completedTail)
@@ -476,7 +480,10 @@ void SocketImpl::complete(OutgoingSend* request) {
   else
     state.completedHead = request;
   state.completedTail = request;
-  scheduleCompletions();
+  if (!state.completionScheduled) {
+    state.completionScheduled = true;
+    later([this] { flushCompletions(); });
+  }
 }
 
 void SocketImpl::scheduleCompletions() {
@@ -698,12 +705,34 @@ void SocketEvents::onSystemError(SysError error, const char* syscall) {
 void SocketEvents::onSendDone(SendRequest* request, SysError error) {
   auto& socket = static_cast<SocketImpl&>(*this);
   auto* outgoing = static_cast<OutgoingSend*>(request);
-  if (!error && !outgoing->callback && !outgoing->error) {
-    // It went out and nobody asks: nothing to report.
-    socket.recycleSent(outgoing);
-    return;
+  if (!error && !outgoing->error) {
+    if (!outgoing->callback) {
+      // It went out and nobody asks: nothing to report.
+      socket.recycleSent(outgoing);
+      return;
+    }
+    if (!socket.abandoned_) {
+      // It went out and a callback wants to know, on a later turn.
+      outgoing->result = {};
+      socket.queueCompletion(outgoing);
+      return;
+    }
   }
   socket.onSendDone(request, error);
 }
 
 }  // namespace dgram::detail
+
+namespace dgram {
+
+// Socket::send's usual forms (the others are in socket.cpp): here, so that
+// the steady state they start is part of them rather than one call more.
+void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
+  static_cast<Impl&>(*this).sendTo(msg, port, address, std::move(cb));
+}
+
+void Socket::send(ByteView msg, int port, SendCallback cb) {
+  static_cast<Impl&>(*this).sendTo(msg, port, {}, std::move(cb));
+}
+
+}  // namespace dgram

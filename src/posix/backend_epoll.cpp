@@ -86,9 +86,12 @@ class EpollPoller final : public Poller {
       Watcher* watcher = watcherOf(fd);
       if (!watcher) continue;
       std::uint32_t e = event.events;
-      unsigned ready = ((e & EPOLLIN) ? kReadable : 0u) |
-                       ((e & EPOLLOUT) ? kWritable : 0u) |
-                       ((e & (EPOLLERR | EPOLLHUP)) ? kErrorEvent : 0u);
+      // Readable alone is the usual event: one test.
+      unsigned ready =
+          e == EPOLLIN ? kReadable
+                       : ((e & EPOLLIN) ? kReadable : 0u) |
+                             ((e & EPOLLOUT) ? kWritable : 0u) |
+                             ((e & (EPOLLERR | EPOLLHUP)) ? kErrorEvent : 0u);
       try {
         watcher->onReady(ready);
       } catch (...) {

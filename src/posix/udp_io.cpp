@@ -116,6 +116,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         gro_(false),
         pktinfo_(false),
         tos_(false),
+        control_(false),
         blocked_(false) {}
   ~PosixUdpSocket() override { close(); }
 
@@ -132,6 +133,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     gro_ = options.gro && offload::enableCoalescing(fd);
     pktinfo_ = options.recvPktInfo && metadata::enablePktInfo(fd, family);
     tos_ = options.recvTos && metadata::enableTos(fd, family);
+    control_ = gro_ || pktinfo_ || tos_;
     poller().claim(fd);
     fd_ = fd;
     family_ = static_cast<std::uint8_t>(family);
@@ -721,7 +723,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   // Whether received datagrams come with control messages to read.
   bool wantsControl() const noexcept {
-    return gro_ || pktinfo_ || tos_;
+    return control_;
   }
 
   // EAGAIN (and EINTR past kMaxInterrupts) ends the batch quietly; the
@@ -760,6 +762,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool gro_ : 1;               ///< the kernel may coalesce what it hands over
   bool pktinfo_ : 1;           ///< datagrams say where they arrived
   bool tos_ : 1;               ///< datagrams carry their TOS byte
+  bool control_ : 1;           ///< gro_ || pktinfo_ || tos_, asked per read
   bool blocked_ : 1;           ///< the kernel said EAGAIN: wait for writability
 };
 
