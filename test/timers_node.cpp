@@ -337,9 +337,20 @@ TEST_CASE("an interval keeps its id, and clearing it from outside stops it",
   dgram::Loop loop;
   int runs = 0;
   auto iv = loop.setInterval(2ms, [&] { ++runs; });
-  loop.setTimeout(40ms, [&] { iv.close(); });
+  // Cleared from another timer once it has run twice (a fixed 40 ms
+  // deadline failed under load: a turn 40 ms late ran both timers at once,
+  // with one run of the interval).
+  int closedAfter = -1;
+  dgram::Timeout watcher;
+  watcher = loop.setInterval(1ms, [&] {
+    if (runs < 2) return;
+    closedAfter = runs;
+    iv.close();
+    watcher.close();
+  });
   CHECK(test::runUntilIdle(loop));
-  CHECK(runs >= 2);
+  CHECK(closedAfter >= 2);
+  CHECK(runs == closedAfter);  // nothing ran after the clear
   CHECK_FALSE(iv.hasRef());
 }
 

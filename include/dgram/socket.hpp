@@ -108,8 +108,8 @@ struct SocketOptions {
   Loop* loop = nullptr;    ///< nullptr = Loop::defaultLoop()
 
   // Kernel offloads: beyond Node, opt-in; Socket::kernelFeatures() tells which
-  // are active. Linux only: elsewhere (and with kernels that lack them)
-  // turning one on is accepted and changes nothing.
+  // are active. Linux and Windows: elsewhere (and with kernels, drivers or
+  // wine that lack them) turning one on is accepted and changes nothing.
 
   /// GSO (UDP_SEGMENT): consecutive sends of one loop turn to the same
   /// destination and of the same size (the last may be shorter) leave as
@@ -118,19 +118,23 @@ struct SocketOptions {
   /// per-send callbacks are as without it. If the kernel refuses a
   /// segmented send (a device without checksum offload says EIO), GSO is
   /// turned off for the socket and the same datagrams go out one by one.
-  /// Linux only; Windows' equivalent (UDP_SEND_MSG_SIZE) is future work.
+  /// On Windows: USO (a UDP_SEND_MSG_SIZE control message, WSAEINVAL the
+  /// refusal), probed when the socket opens; then, as on Linux, a turn's
+  /// sends leave at its end.
   bool gso = false;
   /// GRO (UDP_GRO): the kernel may hand over several datagrams from one
   /// sender in one buffer; each is still delivered to 'message' as its
-  /// own datagram with the same RemoteInfo. Linux only; Windows'
-  /// equivalent (UDP_RECV_MAX_COALESCED_SIZE) is future work.
+  /// own datagram with the same RemoteInfo. On Windows: URO
+  /// (UDP_RECV_MAX_COALESCED_SIZE, split at UDP_COALESCED_INFO); keep it
+  /// off where a driver may coalesce without saying so.
   bool gro = false;
 
   // Receive metadata: beyond Node, opt-in (each costs a control message
-  // per datagram). Linux, and other POSIX systems that have
-  // IP_PKTINFO / IPV6_RECVPKTINFO and IP_RECVTOS / IPV6_RECVTCLASS;
-  // Windows (WSARecvMsg) is future work. Where missing, asking is accepted
-  // and Socket::kernelFeatures() reports it inactive.
+  // per datagram). Linux, other POSIX systems that have
+  // IP_PKTINFO / IPV6_RECVPKTINFO and IP_RECVTOS / IPV6_RECVTCLASS, and
+  // Windows (WSARecvMsg; IP_RECVTOS on the builds that have it). Where
+  // missing, asking is accepted and Socket::kernelFeatures() reports it
+  // inactive.
 
   /// IP_PKTINFO / IPV6_RECVPKTINFO: RemoteInfo::localAddress and
   /// interfaceIndex say where each datagram arrived.
@@ -346,8 +350,8 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `from.address` is not an IP address of the socket's family (an IPv6
   /// one on a udp4 socket); a source the host does not have fails in `cb`
   /// (`ENETUNREACH` on Linux), as does any source where the platform
-  /// cannot choose one (`ENOTSUP`: Windows for now). `SendFrom()` is a
-  /// plain send.
+  /// cannot choose one (`ENOTSUP`). Linux and Windows (WSASendMsg) choose
+  /// it; wine accepts it and ignores it. `SendFrom()` is a plain send.
   void send(ByteView msg, int port, Host address, const SendFrom& from,
             SendCallback cb = {});
   /// `socket.send(msg, port, cb)`.

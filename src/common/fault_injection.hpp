@@ -28,16 +28,33 @@ namespace dgram::detail::fault {
 /// The system calls that can be made to fail.
 enum class Call : unsigned char {
   socket,     ///< opening a datagram socket
-  sendmsg,    ///< one datagram (sendmsg / WSASendTo)
+  sendmsg,    ///< one datagram (sendmsg / WSASendMsg)
   sendmmsg,   ///< a batch of datagrams
-  recvmmsg,   ///< a batch read (recvmmsg / recvmsg / WSARecvFrom)
+  recvmmsg,   ///< a batch read (recvmmsg / recvmsg / WSARecvMsg)
   pollerCtl,  ///< registering interest (epoll_ctl / kevent / poll set)
   fcntl,      ///< descriptor flags
   /// The status a zero-byte receive peek completed with (IOCP): an armed
   /// fault replaces it, as if the kernel had reported that error.
   receivePeek,
+  /// The probe for segmented sends (Windows: getsockopt
+  /// UDP_SEND_MSG_SIZE). Armed with kSucceed it succeeds without asking
+  /// the kernel, so the USO path can be tested where the system refuses
+  /// it (wine).
+  offloadProbe,
+  /// Turning on coalesced receives (Windows: setsockopt
+  /// UDP_RECV_MAX_COALESCED_SIZE); kSucceed as for offloadProbe.
+  coalesceOption,
+  /// Counted once per datagram read by a socket with coalesced receives
+  /// on (Windows): an armed value is not an error but the segment size
+  /// the kernel would have reported in a UDP_COALESCED_INFO control
+  /// message, which the seam then adds to what the read returned.
+  coalescedInfo,
   count_
 };
+
+/// Armed as the "error" of offloadProbe or coalesceOption: the call
+/// succeeds without reaching the kernel.
+inline constexpr int kSucceed = -1;
 
 #ifdef DGRAM_FAULT_INJECTION
 

@@ -23,6 +23,21 @@ Result faultableWinCall(fault::Call call, Result failure, RealCall&& real) {
   return real();
 }
 
+/// An option call that says whether the system has a feature (an
+/// offload probe): `real()` unless a fault is armed for `call`, which
+/// then decides: fault::kSucceed accepts without asking the system, any
+/// other value refuses with that error (set as the last error).
+template <class RealCall>
+bool faultableProbe(fault::Call call, RealCall&& real) {
+  int armed = fault::take(call);
+  if (armed == fault::kSucceed) return true;
+  if (armed != 0) {
+    ::WSASetLastError(armed);
+    return false;
+  }
+  return real();
+}
+
 /// The status an overlapped call completed with (0 or a WSA error), or the
 /// error armed for `call` instead.
 inline int faultableStatus(fault::Call call, int status) {

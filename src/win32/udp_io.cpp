@@ -7,7 +7,7 @@
 //   One overlapped WSARecv of zero bytes with MSG_PEEK is kept in flight
 //   per receiving socket. Its completion means "a datagram is waiting"
 //   (it consumes nothing); the socket then reads with non-blocking
-//   WSARecvFrom into the loop's shared receive arena until WSAEWOULDBLOCK
+//   WSARecvMsg into the loop's shared receive arena until WSAEWOULDBLOCK
 //   or kMaxReadsPerCompletion, and posts the peek again. Why this and not
 //   N overlapped WSARecvFrom with their own buffers:
 //     * memory: no 64 KiB buffer per receive in flight per socket (N of
@@ -21,6 +21,14 @@
 //       and has the same shape as the POSIX readiness path (bounded
 //       batches, check the socket's state after every callback).
 //   The price is one extra system call per batch (the peek).
+// - Reads go through WSARecvMsg (an extension function: its address is
+//   fetched once per process with SIO_GET_EXTENSION_FUNCTION_POINTER;
+//   WSARecvFrom if a provider has none), so that a datagram's control
+//   messages come with it: where it arrived and its TOS byte
+//   (udp_metadata.hpp), and with URO the segment size of a coalesced
+//   buffer (udp_offload.hpp), which is then delivered as the datagrams it
+//   holds. A socket that asked for none of them reads with no control
+//   buffer.
 // - The peek is posted only right after a read said WSAEWOULDBLOCK: when
 //   receiving starts, after a batch that stopped at its bound, after an
 //   error or a listener's exception, the socket queues a packet of its own
@@ -38,13 +46,23 @@
 //   same failure: not reported again, and the socket reads again after
 //   kErrorPause rather than at once, so a condition that persists (an
 //   adapter gone) can neither storm 'error' events nor spin the loop.
-// - Sending: WSASendTo on the non-blocking socket first; UDP almost never
+// - Sending: WSASendMsg (so that a send can carry its source and a USO
+//   segment size as control messages) on the non-blocking socket first;
+//   UDP almost never
 //   blocks, so a send normally completes inside send(). On WSAEWOULDBLOCK
 //   the request is queued (in order, common/send_queue.hpp, which copies
 //   the payload once) and the head of the queue goes out as an overlapped
-//   WSASendTo from that copy, handed over to the operation (a swap, not a
+//   WSASendMsg from that copy, handed over to the operation (a swap, not a
 //   second copy), so a socket that closes meanwhile never leaves the kernel
 //   reading freed memory.
+// - USO (SocketOptions::gso, where the probe at open says the system has
+//   it): the sends of one loop turn are queued and leave at its end, runs
+//   of equal ones (same destination and source, the last may be shorter)
+//   as one overlapped WSASendMsg over a copy of the run with a
+//   UDP_SEND_MSG_SIZE control message. A run refused with WSAEINVAL (or
+//   WSAEOPNOTSUPP / WSAENOPROTOOPT) turns USO off for good and the same
+//   datagrams go again one by one; any other error is every datagram of
+//   the run's. Without USO, sends leave at once as before.
 // - Closing: closesocket() cancels what is in flight. Operations still in
 //   flight are orphaned (they free themselves when their cancelled packet
 //   arrives); queued sends complete with ECANCELED before close() returns.
@@ -72,6 +90,7 @@
 //   SO_REUSEPORT, so it fails with ENOTSUP.
 #include <chrono>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "bsd/bsd_socket.hpp"
@@ -79,10 +98,13 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/raise.hpp"
+#include "win32/control_messages.hpp"
 #include "win32/error_map.hpp"
 #include "win32/fault_call.hpp"
 #include "win32/iocp.hpp"
 #include "win32/udp_errors.hpp"
+#include "win32/udp_metadata.hpp"
+#include "win32/udp_offload.hpp"
 
 namespace dgram::detail {
 namespace {
@@ -100,6 +122,12 @@ constexpr auto kNoBuffersPause = std::chrono::milliseconds(1);
 // A receive error that persists (the same one again, nothing read in
 // between) is retried after this pause rather than at once.
 constexpr auto kErrorPause = std::chrono::milliseconds(10);
+// Control message room: a read's metadata and URO segment size; a send's
+// source and USO segment size.
+constexpr std::size_t kReceiveControlSpace =
+    metadata::kReceiveSpace + offload::kControlSpace;
+constexpr std::size_t kSendControlSpace =
+    metadata::kSendSpace + offload::kControlSpace;
 
 int lastError() {
   return ::WSAGetLastError();
@@ -128,6 +156,48 @@ bool hasPeer(SOCKET socket) {
   int length = sizeof peer;
   return ::getpeername(socket, reinterpret_cast<sockaddr*>(&peer), &length) ==
          0;
+}
+
+// WSARecvMsg's address, fetched once for the process (the first socket
+// that asks); null if the provider has none, and reads then go through
+// WSARecvFrom without control messages.
+LPFN_WSARECVMSG receiveMessageFunction(SOCKET socket) {
+  static const LPFN_WSARECVMSG function = [socket] {
+    LPFN_WSARECVMSG found = nullptr;
+    GUID id = WSAID_WSARECVMSG;
+    DWORD bytes = 0;
+    if (::WSAIoctl(socket, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id,
+                   &found, sizeof found, &bytes, nullptr, nullptr) != 0)
+      return LPFN_WSARECVMSG{nullptr};
+    return found;
+  }();
+  return function;
+}
+
+// The fault seam's stand-in for a coalescing kernel (tests only): a
+// segment size armed for fault::Call::coalescedInfo is added to the
+// control data a read returned, as UDP_COALESCED_INFO.
+void addArmedCoalescedInfo(WSAMSG& message, char* control,
+                           std::size_t capacity) {
+  int segment = fault::take(fault::Call::coalescedInfo);
+  if (segment <= 0) return;
+  std::size_t used = message.Control.buf ? message.Control.len : 0;
+  used = WSA_CMSGHDR_ALIGN(used);
+  if (used >= capacity) return;
+  WSAMSG added{};
+  ControlWriter writer(added, control + used, capacity - used);
+  DWORD value = static_cast<DWORD>(segment);
+  if (!writer.add(IPPROTO_UDP, UDP_COALESCED_INFO, &value, sizeof value))
+    return;
+  message.Control.buf = control;
+  message.Control.len = static_cast<ULONG>(used + writer.used());
+}
+
+// Whether a refused segmented send of `datagrams` means "no USO here"
+// rather than an error of those datagrams.
+bool refusesSegmenting(int error, std::size_t datagrams) {
+  return datagrams > 1 && (error == WSAEINVAL || error == WSAEOPNOTSUPP ||
+                           error == WSAENOPROTOOPT);
 }
 
 // Windows refuses the any address as a destination; libuv (and so Node)
@@ -192,6 +262,12 @@ class SendOperation final : public SocketOperation {
   const SendRequest* carrying = nullptr;
   sockaddr_storage destination{};
   int destinationLength = 0;
+  /// Queued sends `data` holds: more than one for a USO run.
+  std::size_t datagrams = 1;
+  /// What WSASendMsg reads until the send completes.
+  WSAMSG message{};
+  WSABUF buffer{};
+  alignas(WSACMSGHDR) char control[kSendControlSpace];
 
  private:
   void finished(DWORD bytes) override;
@@ -232,6 +308,7 @@ class WinUdpSocket final : public BsdSocket {
       return err;
     }
     family_ = family;
+    enableFeatures(options);
     return {};
   }
 
@@ -314,12 +391,10 @@ class WinUdpSocket final : public BsdSocket {
   void stopReceiving() override { receiving_ = false; }
 
   bool send(SendRequest& request, SysError& error) override {
-    if (request.hasSource) {
-      // Choosing a source needs WSASendMsg with IP_PKTINFO: future work.
-      error = sysError(Errc::kENOTSUP);
-      return true;
-    }
-    if (queue_.empty()) {
+    // With USO, the sends of a loop turn wait for its end, where runs of
+    // equal ones leave together; otherwise a send leaves at once.
+    bool collect = gso_ && loop_.inTurn();
+    if (queue_.empty() && !collect) {
       int result = sendNow(request);
       if (result != WSAEWOULDBLOCK && result != WSAENOBUFS) {
         error = result == 0 ? SysError{} : udpErrorCode(result);
@@ -327,11 +402,27 @@ class WinUdpSocket final : public BsdSocket {
       }
     }
     queue_.push(request);
-    startQueuedSend();
+    if (collect)
+      flushAtTurnEnd();
+    else
+      startQueuedSend();
     return false;
   }
 
+  KernelFeatures features() const noexcept override {
+    bool open = socket_ != INVALID_SOCKET;
+    return KernelFeatures{gso_ && open, gro_ && open, pktinfo_ && open,
+                          tos_ && open};
+  }
+
   void close() override {
+    if (flushScheduled_) {
+      // Sends collected for the turn's end (USO) were issued before
+      // close(): they leave now, as they would have without USO.
+      loop_.cancelTurnEnd(this);
+      flushScheduled_ = false;
+      sendCollectedNow();
+    }
     if (retryTimer_) loop_.timers().cancel(retryTimer_);
     retryTimer_ = 0;
     if (errorPause_) loop_.timers().cancel(errorPause_);
@@ -390,6 +481,7 @@ class WinUdpSocket final : public BsdSocket {
     setUdpReporting(socket, SIO_UDP_NETRESET, false);
     connected_ = false;
     lastError_ = 0;
+    gso_ = gro_ = pktinfo_ = tos_ = false;  // open() turns on what it asks
     if (!receive_) {
       receive_ = new ReceiveOperation;
       send_ = new SendOperation;
@@ -398,6 +490,22 @@ class WinUdpSocket final : public BsdSocket {
     send_->owner = this;
     socket_ = socket;
     return {};
+  }
+
+  // The features a new socket asked for, where the system has them (the
+  // others stay off and features() says so). Metadata and URO need
+  // WSARecvMsg's control messages.
+  void enableFeatures(const OpenOptions& options) {
+    bool messages = receiveMessageFunction(socket_) != nullptr;
+    if (options.gso)
+      gso_ = faultableProbe(fault::Call::offloadProbe,
+                            [&] { return offload::canSegment(socket_); });
+    if (options.gro && messages)
+      gro_ = faultableProbe(fault::Call::coalesceOption,
+                            [&] { return offload::enableCoalescing(socket_); });
+    pktinfo_ = options.recvPktInfo && messages &&
+               metadata::enablePktInfo(socket_, family_);
+    tos_ = options.recvTos && messages && metadata::enableTos(socket_, family_);
   }
 
   // Frees an operation, or hands it over to itself if it is in flight.
@@ -487,19 +595,29 @@ class WinUdpSocket final : public BsdSocket {
   // second failure.
   Drained drain(int consuming) {
     std::uint8_t* arena = loop_.receiveArena(kSlotSize);
+    LPFN_WSARECVMSG receiveMessage = receiveMessageFunction(socket_);
     for (int i = 0; i < kMaxReadsPerCompletion; ++i) {
       if (!receiving_ || socket_ == INVALID_SOCKET) return Drained::stopped;
       sockaddr_storage from{};
-      int fromLength = sizeof from;
       WSABUF buffer{static_cast<ULONG>(kSlotSize),
                     reinterpret_cast<char*>(arena)};
+      alignas(WSACMSGHDR) char control[kReceiveControlSpace];
+      WSAMSG message{};
+      message.name = reinterpret_cast<sockaddr*>(&from);
+      message.namelen = sizeof from;
+      message.lpBuffers = &buffer;
+      message.dwBufferCount = 1;
+      if (wantsControl()) message.Control = WSABUF{sizeof control, control};
       DWORD bytes = 0;
-      DWORD flags = 0;
       Arrival arrival;
       if (faultableWinCall(fault::Call::recvmmsg, SOCKET_ERROR, [&] {
+            if (receiveMessage)
+              return receiveMessage(socket_, &message, &bytes, nullptr,
+                                    nullptr);
+            DWORD flags = 0;
             return ::WSARecvFrom(socket_, &buffer, 1, &bytes, &flags,
-                                 reinterpret_cast<sockaddr*>(&from),
-                                 &fromLength, nullptr, nullptr);
+                                 message.name, &message.namelen, nullptr,
+                                 nullptr);
           }) != 0) {
         int error = lastError();
         if (error == WSAEWOULDBLOCK) return Drained::empty;
@@ -520,12 +638,75 @@ class WinUdpSocket final : public BsdSocket {
         }
         arrival.truncated = true;
         bytes = static_cast<DWORD>(kSlotSize);
+        message.Control.len = 0;  // not known to be filled in
       }
       lastError_ = 0;  // a datagram: whatever failed before is over
       if (!fromSockaddr(&from, arrival.from)) continue;
-      events_.onDatagram(arena, bytes, arrival);
+      std::size_t segment = 0;
+      if (wantsControl()) {
+        if (gro_) addArmedCoalescedInfo(message, control, sizeof control);
+        readControl(message, arrival, segment);
+      }
+      deliver(arena, bytes, arrival, segment);
     }
     return Drained::bounded;
+  }
+
+  // Whether reads ask for control messages.
+  bool wantsControl() const noexcept { return gro_ || pktinfo_ || tos_; }
+
+  // Reads what a read's control messages say into `arrival`, and with URO
+  // the segment size of a coalesced buffer into `segment`.
+  void readControl(const WSAMSG& message, Arrival& arrival,
+                   std::size_t& segment) const {
+    forEachControlMessage(
+        message.Control.buf, message.Control.len,
+        [&](int level, int type, const unsigned char* data, std::size_t size) {
+          if ((pktinfo_ || tos_) &&
+              metadata::read(family_, level, type, data, size, arrival))
+            return;
+          if (gro_) offload::readSegmentSize(level, type, data, size, segment);
+        });
+    // Only what was asked for (a dual-stack socket may be sent both).
+    if (!pktinfo_) {
+      arrival.hasLocal = false;
+      arrival.local = IpAddress{};
+      arrival.interfaceIndex = 0;
+    }
+    if (!tos_) arrival.tos = -1;
+  }
+
+  // Hands a read's datagram to the Socket, or with URO the datagrams
+  // coalesced into it (`segment` bytes each, the last may be shorter),
+  // each with the same arrival. A listener that throws: the rest of the
+  // buffer is held for the next turn (the arena is shared), then the
+  // exception goes on.
+  void deliver(const std::uint8_t* data, std::size_t size,
+               const Arrival& arrival, std::size_t segment) {
+    if (segment == 0 || segment >= size) {
+      events_.onDatagram(data, size, arrival);
+      return;
+    }
+    std::size_t done = 0;
+    auto next = [&] {
+      std::size_t piece = size - done < segment ? size - done : segment;
+      const std::uint8_t* at = data + done;
+      done += piece;
+      return std::pair<const std::uint8_t*, std::size_t>{at, piece};
+    };
+    DGRAM_TRY {
+      while (done < size) {
+        auto piece = next();
+        events_.onDatagram(piece.first, piece.second, arrival);
+      }
+    }
+    DGRAM_CATCH(...) {
+      while (done < size) {
+        auto piece = next();
+        events_.holdDatagram(piece.first, piece.second, arrival);
+      }
+      DGRAM_RETHROW;
+    }
   }
 
   // After a batch of reads: peek only if the last read found nothing.
@@ -579,35 +760,110 @@ class WinUdpSocket final : public BsdSocket {
       count = 1;
     }
     sockaddr_storage sa;
-    int length = 0;
+    WSAMSG message{};
+    message.lpBuffers = buffers;
+    message.dwBufferCount = count;
     if (request.hasDestination) {
       Endpoint destination = request.destination;
       rewriteAnyDestination(destination);
-      length = toSockaddr(destination, sa);
+      message.namelen = toSockaddr(destination, sa);
+      message.name = reinterpret_cast<sockaddr*>(&sa);
     }
+    alignas(WSACMSGHDR) char control[metadata::kSendSpace];
+    ControlWriter controls(message, control, sizeof control);
+    metadata::setSource(controls, family_, request);
     DWORD sent = 0;
     if (faultableWinCall(fault::Call::sendmsg, SOCKET_ERROR, [&] {
-          return ::WSASendTo(
-              socket_, buffers, count, &sent, 0,
-              length ? reinterpret_cast<sockaddr*>(&sa) : nullptr, length,
-              nullptr, nullptr);
+          return ::WSASendMsg(socket_, &message, 0, &sent, nullptr, nullptr);
         }) == 0)
       return 0;
     return lastError();
   }
 
-  // Starts the head of the queue as an overlapped send, unless one is
-  // already with the kernel.
+  // With USO, the turn's sends leave at its end (see the notes on top).
+  void flushAtTurnEnd() {
+    if (flushScheduled_) return;
+    loop_.atTurnEnd({[](void* self) noexcept {
+                       auto* socket = static_cast<WinUdpSocket*>(self);
+                       socket->flushScheduled_ = false;
+                       socket->startQueuedSend();
+                     },
+                     this});
+    flushScheduled_ = true;
+  }
+
+  // Sends what the turn collected one by one, now (the socket is
+  // closing); stops where the kernel pushes back, or behind a send
+  // already with the kernel (the rest is cancelled by close()).
+  void sendCollectedNow() {
+    while (!queue_.empty() && !send_->inFlight && socket_ != INVALID_SOCKET &&
+           !retryTimer_) {
+      int result = sendNow(queue_.front());
+      if (result == WSAEWOULDBLOCK || result == WSAENOBUFS) return;
+      completeSends(1, result == 0 ? SysError{} : udpErrorCode(result));
+    }
+  }
+
+  // Whether `next` may follow `last` in one segmented send whose segment
+  // size is `segment`: same destination and source, no larger, within the
+  // limits; a shorter datagram ends the run.
+  static bool joinsRun(const SendRequest& last, const SendRequest& next,
+                       std::size_t segment, std::size_t datagrams,
+                       std::size_t bytes) {
+    if (last.size != segment || next.size == 0 || next.size > segment)
+      return false;
+    if (datagrams >= offload::kMaxSegments ||
+        bytes + next.size > offload::kMaxBytes)
+      return false;
+    if (last.hasDestination != next.hasDestination) return false;
+    if (!metadata::sameSource(last, next)) return false;
+    return !last.hasDestination ||
+           (last.destination.ip == next.destination.ip &&
+            last.destination.port == next.destination.port);
+  }
+
+  // How many queued sends, from the head on, leave in the next call: one
+  // without USO.
+  std::size_t runLength() const {
+    const SendRequest* last = &queue_.front();
+    const std::size_t segment = last->size;
+    std::size_t datagrams = 1;
+    std::size_t bytes = last->size;
+    if (!gso_) return 1;
+    while (last->next &&
+           joinsRun(*last, *last->next, segment, datagrams, bytes)) {
+      last = last->next;
+      ++datagrams;
+      bytes += last->size;
+    }
+    return datagrams;
+  }
+
+  // Starts the head of the queue (with USO, the run it begins) as an
+  // overlapped send, unless one is already with the kernel.
   void startQueuedSend() {
     if (queue_.empty() || send_->inFlight || socket_ == INVALID_SOCKET ||
-        retryTimer_)
+        retryTimer_ || completing_)
       return;
     SendRequest& request = queue_.front();
     SendOperation& operation = *send_;
     if (operation.carrying != &request) {
-      // The queue made the request's one copy (own()); the request's parts
-      // keep pointing at the same bytes, now held by the operation.
-      operation.data.swap(request.storage);
+      // Not a retry: the operation takes the payload over.
+      operation.datagrams = runLength();
+      if (operation.datagrams == 1) {
+        // The queue made the request's one copy (own()); the request's
+        // parts keep pointing at the same bytes, now held by the
+        // operation.
+        operation.data.swap(request.storage);
+      } else {
+        // A run: one buffer for all of it (the requests keep theirs).
+        operation.data.clear();
+        const SendRequest* each = &request;
+        for (std::size_t i = 0; i < operation.datagrams; ++i, each = each->next)
+          operation.data.insert(operation.data.end(),
+                                each->parts.front().data(),
+                                each->parts.front().data() + each->size);
+      }
       operation.carrying = &request;
     }
     operation.destinationLength = 0;
@@ -618,27 +874,56 @@ class WinUdpSocket final : public BsdSocket {
           toSockaddr(destination, operation.destination);
     }
     static char none = 0;
-    WSABUF buffer{static_cast<ULONG>(operation.data.size()),
-                  operation.data.empty()
-                      ? &none
-                      : reinterpret_cast<char*>(operation.data.data())};
+    operation.buffer =
+        WSABUF{static_cast<ULONG>(operation.data.size()),
+               operation.data.empty()
+                   ? &none
+                   : reinterpret_cast<char*>(operation.data.data())};
+    operation.message = WSAMSG{};
+    operation.message.lpBuffers = &operation.buffer;
+    operation.message.dwBufferCount = 1;
+    if (operation.destinationLength) {
+      operation.message.name =
+          reinterpret_cast<sockaddr*>(&operation.destination);
+      operation.message.namelen = operation.destinationLength;
+    }
+    ControlWriter controls(operation.message, operation.control,
+                           sizeof operation.control);
+    // A run shares its source: the first datagram's says it for all.
+    metadata::setSource(controls, family_, request);
+    if (operation.datagrams > 1)
+      offload::setSegmentSize(controls,
+                              static_cast<std::uint32_t>(request.size));
     operation.inFlight = true;
-    if (faultableWinCall(
-            fault::Call::sendmsg, SOCKET_ERROR,
-            [&] {
-              return ::WSASendTo(
-                  socket_, &buffer, 1, nullptr, 0,
-                  operation.destinationLength
-                      ? reinterpret_cast<sockaddr*>(&operation.destination)
-                      : nullptr,
-                  operation.destinationLength, operation.prepare(), nullptr);
-            }) == 0 ||
+    if (faultableWinCall(fault::Call::sendmsg, SOCKET_ERROR,
+                         [&] {
+                           return ::WSASendMsg(socket_, &operation.message, 0,
+                                               nullptr, operation.prepare(),
+                                               nullptr);
+                         }) == 0 ||
         lastError() == WSA_IO_PENDING) {
       backend_.started(operation);
       return;
     }
     operation.startError = lastError();
     backend_.completeLater(operation);
+  }
+
+  // Completes the `count` oldest queued sends with `error`. A callback may
+  // close the socket (the queue is then empty) or send again: a new send
+  // waits until the run is done (completing_).
+  void completeSends(std::size_t count, SysError error) {
+    completing_ = true;
+    for (std::size_t i = 0; i < count && !queue_.empty(); ++i) {
+      DGRAM_TRY {
+        queue_.complete(events_, error);
+      }
+      DGRAM_CATCH(...) {
+        completing_ = false;
+        DGRAM_RETHROW;
+      }
+    }
+    completing_ = false;
   }
 
   LoopCore& loop_;
@@ -651,6 +936,12 @@ class WinUdpSocket final : public BsdSocket {
   SendOperation* send_ = nullptr;
   std::uint64_t retryTimer_ = 0;  ///< pending WSAENOBUFS retry
   std::uint64_t errorPause_ = 0;  ///< pending read after a persisting error
+  bool gso_ = false;              ///< USO probed and not refused since
+  bool gro_ = false;             ///< URO on: reads may hold coalesced datagrams
+  bool pktinfo_ = false;         ///< reads say where datagrams arrived
+  bool tos_ = false;             ///< reads carry the TOS / traffic class byte
+  bool flushScheduled_ = false;  ///< the turn's end starts the queue
+  bool completing_ = false;      ///< completing a run (completeSends)
   /// The receive error reported last, until a read gets a datagram or
   /// WSAEWOULDBLOCK: the same error again is not a new one.
   int lastError_ = 0;
@@ -707,9 +998,16 @@ void WinUdpSocket::sendDone(SendOperation& operation) {
         false);  // the queued requests keep the loop alive
     return;
   }
+  std::size_t datagrams = operation.datagrams;
   operation.carrying = nullptr;
-  queue_.complete(events_, error == 0 ? SysError{} : udpErrorCode(error));
-  // The callback may have closed the socket; then the queue is empty.
+  if (error != 0 && refusesSegmenting(error, datagrams)) {
+    // No USO here after all: the same datagrams go again, one by one.
+    gso_ = false;
+    startQueuedSend();
+    return;
+  }
+  completeSends(datagrams, error == 0 ? SysError{} : udpErrorCode(error));
+  // A callback may have closed the socket; then the queue is empty.
   startQueuedSend();
 }
 

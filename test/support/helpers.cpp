@@ -48,6 +48,12 @@ std::shared_ptr<dgram::Socket> makeSocket(dgram::Loop& loop,
 
 #ifdef _WIN32
 
+bool underWine() {
+  // Wine's ntdll exports its version; Windows' has no such function.
+  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  return ntdll && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
 bool haveIPv6() {
   WSADATA data;
   if (::WSAStartup(MAKEWORD(2, 2), &data) != 0) return false;
@@ -85,6 +91,10 @@ std::chrono::microseconds processCpuTime() {
 }
 
 #else
+
+bool underWine() {
+  return false;
+}
 
 std::chrono::microseconds processCpuTime() {
   rusage usage{};

@@ -40,6 +40,10 @@ std::shared_ptr<dgram::Socket> makeSocket(dgram::Loop& loop,
 /// Whether this machine has a usable IPv6 loopback (::1).
 bool haveIPv6();
 
+/// Whether this Windows program runs under wine (which differs from
+/// Windows where tests say so); false elsewhere.
+bool underWine();
+
 /// CPU time (user + system) this process has used so far, all threads.
 std::chrono::microseconds processCpuTime();
 
