@@ -170,11 +170,15 @@ TEST_CASE("dgramcat --reuse-port lets two listeners share a port",
   lab.attach("rx", 0, "lan0", 1);
   const std::string port = std::to_string(kPort);
 
+  // The two listeners must still hold the port when the third binds:
+  // 0.3 s was not enough for three process starts under ASan on a loaded
+  // machine (the third then bound a free port). Each stops 3 s after it
+  // started.
   Dgramcat first(lab.host("rx"),
-                 {"-v", "--reuse-port", "-l", port, "--timeout", "0.3"});
+                 {"-v", "--reuse-port", "-l", port, "--timeout", "3"});
   first.expect("dgramcat: listening on");
   Dgramcat second(lab.host("rx"),
-                  {"-v", "--reuse-port", "-l", port, "--timeout", "0.3"});
+                  {"-v", "--reuse-port", "-l", port, "--timeout", "3"});
   second.expect("dgramcat: listening on");
   Dgramcat third(lab.host("rx"), {"-l", port, "--timeout", "0.3"});
   CHECK(startsWith(third.expect("dgramcat: "), "dgramcat: bind EADDRINUSE"));
