@@ -106,7 +106,9 @@ i686_build() {
               tools/dgramcat.exe; do
     [ -f "$dir/$file" ] || fail "$file not built"
   done
-  i686-w64-mingw32-objdump -f "$dir/test/dgram_tests.exe" | grep -q 'i386' ||
+  # grep without -q reads to the end: with pipefail, -q's early exit could
+  # kill the producer with SIGPIPE and fail the pipeline.
+  i686-w64-mingw32-objdump -f "$dir/test/dgram_tests.exe" | grep 'i386' >/dev/null ||
     fail "dgram_tests.exe is not a 32-bit program"
 }
 
@@ -162,7 +164,8 @@ dll_build() {
     -DCMAKE_EXE_LINKER_FLAGS=-Wl,--no-insert-timestamp
   cmake --build "$consumer" -j "$jobs"
   x86_64-w64-mingw32-objdump -p "$consumer/consumer.exe" |
-    grep -q 'DLL Name: libdgram.dll' || fail "consumer.exe does not use libdgram.dll"
+    grep 'DLL Name: libdgram.dll' >/dev/null ||
+    fail "consumer.exe does not use libdgram.dll"
   cp "$prefix/bin/libdgram.dll" "$consumer/"
   mingw_runtime_dlls | xargs -I{} cp {} "$consumer/"
   x86_64-w64-mingw32-objdump -p "$consumer/consumer.exe" | grep 'DLL Name'
