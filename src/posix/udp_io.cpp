@@ -24,6 +24,7 @@
 #include "common/platform_socket_space.hpp"
 #include "common/raise.hpp"
 #include "common/receive_window.hpp"
+#include "common/segment_run.hpp"
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
@@ -447,23 +448,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
 #ifdef DGRAM_HAVE_SENDMMSG
-  // Whether `next` may follow `last` in one segmented send whose segment
-  // size is `segment`: same destination, no larger, and within the
-  // kernel's limits; a shorter datagram ends the run.
-  static bool joinsRun(const SendRequest& last, const SendRequest& next,
-                       std::size_t segment, std::size_t datagrams,
-                       std::size_t bytes) {
-    if (last.size != segment || next.size == 0 || next.size > segment)
-      return false;
-    if (datagrams >= offload::kMaxSegments ||
-        bytes + next.size > offload::kMaxBytes)
-      return false;
-    if (last.hasDestination != next.hasDestination) return false;
-    if (!metadata::sameSource(last, next)) return false;
-    return !last.hasDestination ||
-           (last.destination.ip == next.destination.ip &&
-            last.destination.port == next.destination.port);
-  }
 
   // A segmented run failed with an error the kernel gives when it will
   // not segment (no checksum offload: EIO; a segment too large for the
@@ -523,7 +507,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         bytes += request->size;
         SendRequest* next = request->next;
         bool joins = segment && next && used < kMaxDatagramsPerCall &&
-                     joinsRun(*request, *next, segmentSize, run, bytes);
+                     joinsSegmentRun(*request, *next, segmentSize, run, bytes,
+                                     offload::kLimits);
         request = next;
         if (!joins) break;
       }

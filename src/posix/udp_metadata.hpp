@@ -94,13 +94,6 @@ inline void setSource(ControlWriter& control, Family family,
 #endif
 }
 
-/// Whether two sends leave from the same source (so GSO may join them).
-inline bool sameSource(const SendRequest& a, const SendRequest& b) noexcept {
-  if (a.hasSource != b.hasSource) return false;
-  return !a.hasSource ||
-         (a.source == b.source && a.sourceInterface == b.sourceInterface);
-}
-
 /// Records where a datagram arrived: `address` (4 or 16 bytes, as the
 /// family says) and the interface index.
 inline void setLocal(Arrival& arrival, Family family, const void* address,

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/segment_run.hpp"
 #include "posix/control_messages.hpp"
 
 #if defined(__linux__)
@@ -34,6 +35,7 @@ namespace dgram::detail::offload {
 /// the UDP payload of the whole (IPv4's largest; IPv6 allows 20 more).
 constexpr std::size_t kMaxSegments = 64;
 constexpr std::size_t kMaxBytes = 65507;
+constexpr SegmentLimits kLimits{kMaxSegments, kMaxBytes};
 
 /// Room for the one int-sized control message each offload uses (a
 /// segment size either way).

@@ -98,6 +98,7 @@
 #include "common/loop_core.hpp"
 #include "common/platform_socket.hpp"
 #include "common/raise.hpp"
+#include "common/segment_run.hpp"
 #include "win32/control_messages.hpp"
 #include "win32/error_map.hpp"
 #include "win32/fault_call.hpp"
@@ -804,24 +805,6 @@ class WinUdpSocket final : public BsdSocket {
     }
   }
 
-  // Whether `next` may follow `last` in one segmented send whose segment
-  // size is `segment`: same destination and source, no larger, within the
-  // limits; a shorter datagram ends the run.
-  static bool joinsRun(const SendRequest& last, const SendRequest& next,
-                       std::size_t segment, std::size_t datagrams,
-                       std::size_t bytes) {
-    if (last.size != segment || next.size == 0 || next.size > segment)
-      return false;
-    if (datagrams >= offload::kMaxSegments ||
-        bytes + next.size > offload::kMaxBytes)
-      return false;
-    if (last.hasDestination != next.hasDestination) return false;
-    if (!metadata::sameSource(last, next)) return false;
-    return !last.hasDestination ||
-           (last.destination.ip == next.destination.ip &&
-            last.destination.port == next.destination.port);
-  }
-
   // How many queued sends, from the head on, leave in the next call: one
   // without USO.
   std::size_t runLength() const {
@@ -830,8 +813,8 @@ class WinUdpSocket final : public BsdSocket {
     std::size_t datagrams = 1;
     std::size_t bytes = last->size;
     if (!gso_) return 1;
-    while (last->next &&
-           joinsRun(*last, *last->next, segment, datagrams, bytes)) {
+    while (last->next && joinsSegmentRun(*last, *last->next, segment, datagrams,
+                                         bytes, offload::kLimits)) {
       last = last->next;
       ++datagrams;
       bytes += last->size;

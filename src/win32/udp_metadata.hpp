@@ -82,13 +82,6 @@ inline void setSource(ControlWriter& control, Family family,
   }
 }
 
-/// Whether two sends leave from the same source (so USO may join them).
-inline bool sameSource(const SendRequest& a, const SendRequest& b) noexcept {
-  if (a.hasSource != b.hasSource) return false;
-  return !a.hasSource ||
-         (a.source == b.source && a.sourceInterface == b.sourceInterface);
-}
-
 /// Records where a datagram arrived: `address` (4 or 16 bytes, as
 /// `addressFamily` says) on a socket of `socketFamily` (an IPv6 socket
 /// reports an IPv4 destination in its IPv4-mapped form).

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/segment_run.hpp"
 #include "win32/control_messages.hpp"
 
 // mingw-w64's headers (10 and 11) lack these; the values are the
@@ -33,6 +34,7 @@ namespace dgram::detail::offload {
 /// (IPv4's largest).
 constexpr std::size_t kMaxSegments = 64;
 constexpr std::size_t kMaxBytes = 65507;
+constexpr SegmentLimits kLimits{kMaxSegments, kMaxBytes};
 /// What a coalesced receive may hold (the largest UDP payload).
 constexpr DWORD kMaxCoalesced = 65507;
 
