@@ -117,8 +117,9 @@ class DGRAM_API Loop {
   /// One iteration, in this order: the timers that are due, the posted
   /// jobs (see `post`), the deferred callbacks (the sockets' 'listening',
   /// send callbacks and the like); the sends issued so far leave (the
-  /// readiness backends batch a phase's sends until here; IOCP hands each
-  /// to the system as it is issued); the wait for I/O, at most `timeout`,
+  /// readiness backends send a socket's first send of a phase at once and
+  /// batch the ones after it until here; IOCP hands each to the system as
+  /// it is issued); the wait for I/O, at most `timeout`,
   /// and its dispatch ('message'...); then the due timers, posted jobs and
   /// deferred callbacks again, and the sends leave again. The wait does not
   /// block when the iteration started with callbacks to run (as libuv's

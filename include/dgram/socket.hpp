@@ -340,9 +340,11 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// 'error'.
   ///
   /// When it leaves: called outside the loop, at once; called from the
-  /// loop (a listener, a callback, a timer, a posted job), at the end of
-  /// that loop turn, together with the turn's other sends (one `sendmmsg`
-  /// on Linux; every 64 sends a batch leaves without waiting). Sends
+  /// loop (a listener, a callback, a timer, a posted job), the socket's
+  /// first send of the turn leaves at once too when nothing waits ahead of
+  /// it, and the ones after it at the end of that loop turn, together (one
+  /// `sendmmsg` on Linux; every 64 sends a batch leaves without waiting;
+  /// with `gso` every send of the turn waits, to be segmented). Sends
   /// leave in call order either way, and `cb` runs on a later turn.
   void send(ByteView msg, int port, Host address = {}, SendCallback cb = {});
   /// Beyond Node: as `send(msg, port, address, cb)`, from the source that

@@ -99,6 +99,18 @@ class LoopCore {
   /// Forgets the work scheduled by atTurnEnd for `context` (its owner is
   /// closing).
   void cancelTurnEnd(void* context) noexcept;
+  /// Whether `socket` may send its datagram at once rather than at the
+  /// turn's end: true for its first send since the turn's last flush (and
+  /// remembered), false for the ones after it, which then batch. Only the
+  /// first few sockets of a turn are remembered; the others batch from
+  /// their first send. (Compared, never dereferenced.)
+  bool firstSendOfTurn(const void* socket) noexcept {
+    for (std::size_t i = 0; i < sentAtOnceCount_; ++i)
+      if (sentAtOnce_[i] == socket) return false;
+    if (sentAtOnceCount_ == kSentAtOnce) return false;
+    sentAtOnce_[sentAtOnceCount_++] = socket;
+    return true;
+  }
 
   // --- timers -------------------------------------------------------------
   Timers& timers() noexcept { return timers_; }
@@ -175,6 +187,7 @@ class LoopCore {
     if (postedCount_.load() != 0) runPostedCalls();
   }
   void runTurnEnd() noexcept {
+    sentAtOnceCount_ = 0;  // the next sends may leave at once again
     if (turnEndFirst_.run) runTurnEndWork();
   }
   void throwPending() {
@@ -230,6 +243,9 @@ class LoopCore {
   static_assert(std::atomic<bool>::is_always_lock_free &&
                 std::atomic<int>::is_always_lock_free);
   bool iterating_ = false;  ///< inside runOnce (loop thread only)
+  static constexpr std::size_t kSentAtOnce = 8;
+  const void* sentAtOnce_[kSentAtOnce];  ///< see firstSendOfTurn
+  std::size_t sentAtOnceCount_ = 0;
   std::size_t handleRefs_ = 0;
   std::size_t requests_ = 0;
   std::optional<Error> unhandled_;

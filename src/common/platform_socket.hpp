@@ -154,6 +154,18 @@ class PlatformSocket {
   /// (`error` says how); false if the platform queued it (after calling
   /// `request.own()`) and will report through `onSendDone`.
   virtual bool send(SendRequest& request, SysError& error) = 0;
+  /// Sends one datagram now, without a request, if the platform would
+  /// send it at once anyway: nothing queued or waiting ahead of it, and no
+  /// batch to join (segmented sends wait for the turn's end). Returns
+  /// true when the kernel took it or refused it (`error` says which),
+  /// false when the datagram must take the `send()` path (it then waits,
+  /// so a kernel that said EAGAIN is not asked twice). The steady state
+  /// of a send without a callback, which needs no request at all.
+  virtual bool sendAtOnce(const ByteView& payload, const Endpoint& to,
+                          SysError& error) {
+    (void)payload, (void)to, (void)error;
+    return false;
+  }
   /// Bytes and requests queued here, not yet taken by the kernel.
   virtual std::size_t queuedBytes() const noexcept = 0;
   virtual std::size_t queuedCount() const noexcept = 0;

@@ -237,13 +237,21 @@ inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
   const IpAddress* ip = nullptr;
   bool canonical = false;
   if (!cachedNumeric(address, ip, canonical) || !ip) return false;
+  SysError error;
+  bool done = false;
+  if (!cb && !buffer && count == 1) {
+    // Nothing to call back and nothing to keep: no request, unless the
+    // kernel refused it (reported as any send's error) or it must wait.
+    done = io()->sendAtOnce(
+        *parts, Endpoint{*ip, static_cast<std::uint16_t>(port)}, error);
+    if (done && !error) return true;
+  }
   OutgoingSend* request = makeSend(parts, count, port, cb, buffer);
   request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
   request->hasDestination = true;
   request->addressIsDestination = canonical;
   if (!canonical) request->address.assign(address.data(), address.size());
-  SysError error;
-  if (io()->send(*request, error)) {
+  if (done || io()->send(*request, error)) {
     request->result = error;
     complete(request);
   }

@@ -203,7 +203,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       error = sysError(Errc::kENOTSUP);
       return true;
     }
-    if (queue_.empty() && !loop().inTurn()) return sendNow(request, error);
+    if (queue_.empty()) return sendFirst(request, error);
     queue_.push(request);
     if (waitingToSend()) return false;  // it leaves with the queue
     if (queue_.count() >= kSendBatch)
@@ -213,10 +213,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return false;
   }
 
-  // Issued outside the loop: nothing would flush a batch until the
-  // program runs the loop again, so it leaves now.
-  DGRAM_NOINLINE bool sendNow(SendRequest& request, SysError& error) {
-    error = trySend(request);
+  bool sendAtOnce(const ByteView& payload, const Endpoint& to,
+                  SysError& error) override {
+    if (!leavesAtOnce()) return false;
+    error = sendMessage(&payload, 1, &to, nullptr);
+    if (!error) return true;
     if (error.is(Errc::kENOBUFS)) {
       pauseForBuffers();
     } else if (error.is(Errc::kEAGAIN)) {
@@ -225,8 +226,41 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       return true;
     }
     error = {};
+    return false;
+  }
+
+  // Whether a send leaves now rather than at the turn's end: nothing is
+  // queued or waiting ahead of it, and inside a turn it is the socket's
+  // first (the turn's later sends batch behind it), has no segmented run
+  // to join and no refused read registration for the turn-end flush to
+  // retry. Outside the loop nothing would flush a batch until the program
+  // runs the loop again.
+  bool leavesAtOnce() noexcept {
+    if (!queue_.empty() || waitingToSend()) return false;
+    return !loop().inTurn() ||
+           (!gso_ && !(receiving_ && !(watched_ & kReadable)) &&
+            loop().firstSendOfTurn(this));
+  }
+
+  // Nothing is queued: the datagram leaves now if it may, else it starts
+  // the queue, which waits for the turn's end or for writability.
+  DGRAM_NOINLINE bool sendFirst(SendRequest& request, SysError& error) {
+    if (leavesAtOnce()) {
+      error = trySend(request);
+      if (error.is(Errc::kENOBUFS)) {
+        pauseForBuffers();
+      } else if (error.is(Errc::kEAGAIN)) {
+        blocked_ = true;
+      } else {
+        return true;
+      }
+      error = {};
+    }
     queue_.push(request);
-    updateInterest();
+    if (waitingToSend())
+      updateInterest();  // blocked with nothing queued until now: watch
+    else
+      flushAtTurnEnd();
     return false;
   }
 
@@ -272,9 +306,16 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       // More pieces than one sendmsg takes here: send the owned copy.
       request.own();
     }
+    return sendMessage(request.parts.data(), request.parts.size(),
+                       request.hasDestination ? &request.destination : nullptr,
+                       request.hasSource ? &request : nullptr);
+  }
+
+  // One sendmsg: the payload's pieces (at most kMaxParts), to `to` (none
+  // on a connected socket), from the source `from` chooses (if any).
+  SysError sendMessage(const ByteView* parts, std::size_t count,
+                       const Endpoint* to, const SendRequest* from) {
     iovec iov[kMaxParts];
-    const ByteView* parts = request.parts.data();
-    std::size_t count = request.parts.size();
     if (count == 1) {
       // The usual datagram, one piece (every queued one is: it owns its
       // copy): no loop.
@@ -288,16 +329,16 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     }
     sockaddr_storage sa;
     msghdr message{};
-    if (request.hasDestination) {
+    if (to) {
       message.msg_name = &sa;
-      message.msg_namelen = toSockaddr(request.destination, sa);
+      message.msg_namelen = toSockaddr(*to, sa);
     }
     message.msg_iov = iov;
     message.msg_iovlen = count;
     alignas(cmsghdr) unsigned char control[metadata::kSendSpace];
-    if (request.hasSource) {
+    if (from) {
       ControlWriter controls(message, control, sizeof control);
-      metadata::setSource(controls, socketFamily(), request);
+      metadata::setSource(controls, socketFamily(), *from);
     }
     for (;;) {
       if (faultableCall(fault::Call::sendmsg, [&] {
