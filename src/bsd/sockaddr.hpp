@@ -11,24 +11,29 @@
 namespace dgram::detail {
 
 /// Fills `out` from `endpoint`; returns the length to pass to the system.
-inline bsd::AddressLength toSockaddr(const Endpoint& endpoint,
+inline bsd::AddressLength toSockaddr(const IpAddress& ip, std::uint16_t port,
                                      sockaddr_storage& out) {
   // Only the part the system reads is cleared: this runs once per send.
-  if (endpoint.ip.family == Family::IPv4) {
+  if (ip.family == Family::IPv4) {
     auto* sa = reinterpret_cast<sockaddr_in*>(&out);
     std::memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
-    sa->sin_port = htons(endpoint.port);
-    std::memcpy(&sa->sin_addr, endpoint.ip.bytes.data(), 4);
+    sa->sin_port = htons(port);
+    std::memcpy(&sa->sin_addr, ip.bytes.data(), 4);
     return static_cast<bsd::AddressLength>(sizeof(sockaddr_in));
   }
   auto* sa = reinterpret_cast<sockaddr_in6*>(&out);
   std::memset(sa, 0, sizeof *sa);
   sa->sin6_family = AF_INET6;
-  sa->sin6_port = htons(endpoint.port);
-  std::memcpy(&sa->sin6_addr, endpoint.ip.bytes.data(), 16);
-  sa->sin6_scope_id = endpoint.ip.scopeId;
+  sa->sin6_port = htons(port);
+  std::memcpy(&sa->sin6_addr, ip.bytes.data(), 16);
+  sa->sin6_scope_id = ip.scopeId;
   return static_cast<bsd::AddressLength>(sizeof(sockaddr_in6));
+}
+
+inline bsd::AddressLength toSockaddr(const Endpoint& endpoint,
+                                     sockaddr_storage& out) {
+  return toSockaddr(endpoint.ip, endpoint.port, out);
 }
 
 /// Reads an AF_INET/AF_INET6 address; returns false for other families.

@@ -28,7 +28,7 @@ namespace dgram::detail::fault {
 /// The system calls that can be made to fail.
 enum class Call : unsigned char {
   socket,     ///< opening a datagram socket
-  sendmsg,    ///< one datagram (sendmsg / WSASendMsg)
+  sendmsg,    ///< one datagram (sendmsg or sendto / WSASendMsg)
   sendmmsg,   ///< a batch of datagrams
   recvmmsg,   ///< a batch read (recvmmsg / recvmsg / WSARecvMsg)
   pollerCtl,  ///< registering interest (epoll_ctl / kevent / poll set)

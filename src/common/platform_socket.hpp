@@ -161,9 +161,9 @@ class PlatformSocket {
   /// false when the datagram must take the `send()` path (it then waits,
   /// so a kernel that said EAGAIN is not asked twice). The steady state
   /// of a send without a callback, which needs no request at all.
-  virtual bool sendAtOnce(const ByteView& payload, const Endpoint& to,
-                          SysError& error) {
-    (void)payload, (void)to, (void)error;
+  virtual bool sendAtOnce(const ByteView& payload, const IpAddress& ip,
+                          std::uint16_t port, SysError& error) {
+    (void)payload, (void)ip, (void)port, (void)error;
     return false;
   }
   /// Bytes and requests queued here, not yet taken by the kernel.

@@ -104,9 +104,17 @@ class SocketImpl : private SocketEvents {
   void sendBuffer(std::vector<std::uint8_t>& buffer, bool hasPort, int port,
                   std::string_view address, SendCallback&& cb);
   /// send(msg, port, address, cb), the most common call (socket_send.cpp
-  /// only: inline there).
+  /// only).
   void sendTo(const ByteView& msg, int port, std::string_view address,
               SendCallback&& cb);
+  /// The steady state of a send without a callback (a reply from a
+  /// 'message' listener, most often): a numeric address in the loop's
+  /// caches, a bound and unconnected socket with nothing waiting, handed
+  /// to the kernel at once with no request (PlatformSocket::sendAtOnce).
+  /// False, having done nothing, for any other send (socket_send.cpp
+  /// only: inline there).
+  bool sendWithoutRequest(const ByteView& msg, int port,
+                          std::string_view address);
   void close(Listener cb, ErrorSink sink = nullptr);
   AddressInfo address(ErrorSink sink = nullptr) const;
   AddressInfo remoteAddress(ErrorSink sink = nullptr) const;

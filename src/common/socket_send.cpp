@@ -237,25 +237,33 @@ inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
   const IpAddress* ip = nullptr;
   bool canonical = false;
   if (!cachedNumeric(address, ip, canonical) || !ip) return false;
-  SysError error;
-  bool done = false;
-  if (!cb && !buffer && count == 1) {
-    // Nothing to call back and nothing to keep: no request, unless the
-    // kernel refused it (reported as any send's error) or it must wait.
-    done = io()->sendAtOnce(
-        *parts, Endpoint{*ip, static_cast<std::uint16_t>(port)}, error);
-    if (done && !error) return true;
-  }
   OutgoingSend* request = makeSend(parts, count, port, cb, buffer);
   request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
   request->hasDestination = true;
   request->addressIsDestination = canonical;
   if (!canonical) request->address.assign(address.data(), address.size());
-  if (done || io()->send(*request, error)) {
+  SysError error;
+  if (io()->send(*request, error)) {
     request->result = error;
     complete(request);
   }
   return true;
+}
+
+inline bool SocketImpl::sendWithoutRequest(const ByteView& msg, int port,
+                                           std::string_view address) {
+  if (port < 1 || port > 65535 || closed_ ||
+      connectState_ != ConnectState::disconnected ||
+      bindState_ != BindState::bound ||
+      (rare_ && (!rare_->ordered.empty() || rare_->lookup)))
+    return false;
+  const IpAddress* ip = nullptr;
+  bool canonical = false;
+  if (!cachedNumeric(address, ip, canonical) || !ip) return false;
+  // Taken or refused, it is done: a send without a callback has no one to
+  // tell of an error (Node drops it too).
+  SysError error;
+  return io()->sendAtOnce(msg, *ip, static_cast<std::uint16_t>(port), error);
 }
 
 inline void SocketImpl::sendTo(const ByteView& msg, int port,
@@ -746,7 +754,9 @@ namespace dgram {
 // Socket::send's usual forms (the others are in socket.cpp): here, so that
 // the steady state they start is part of them rather than one call more.
 void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
-  static_cast<Impl&>(*this).sendTo(msg, port, address, std::move(cb));
+  Impl& impl = static_cast<Impl&>(*this);
+  if (!cb && impl.sendWithoutRequest(msg, port, address)) return;
+  impl.sendTo(msg, port, address, std::move(cb));
 }
 
 void Socket::send(ByteView msg, int port, SendCallback cb) {

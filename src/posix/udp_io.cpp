@@ -213,11 +213,21 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return false;
   }
 
-  bool sendAtOnce(const ByteView& payload, const Endpoint& to,
-                  SysError& error) override {
+  bool sendAtOnce(const ByteView& payload, const IpAddress& ip,
+                  std::uint16_t port, SysError& error) override {
     if (!leavesAtOnce()) return false;
-    error = sendMessage(&payload, 1, &to, nullptr);
-    if (!error) return true;
+    // One piece, a destination, no source: sendto, without a msghdr.
+    sockaddr_storage sa;
+    bsd::AddressLength length = toSockaddr(ip, port, sa);
+    for (;;) {
+      if (faultableCall(fault::Call::sendmsg, [&] {
+            return ::sendto(fd_, payload.data(), payload.size(), kSendFlags,
+                            reinterpret_cast<const sockaddr*>(&sa), length);
+          }) >= 0)
+        return true;
+      if (errno != EINTR) break;
+    }
+    error = sendFailure();
     if (error.is(Errc::kENOBUFS)) {
       pauseForBuffers();
     } else if (error.is(Errc::kEAGAIN)) {
