@@ -35,7 +35,10 @@ expect_match() {
 
 # start_listener NAME ADDRESS ARGS...: runs `dgramcat -v -b ADDRESS -l PORT
 # ARGS...` in the background (ADDRESS "" = no -b) and waits until it is
-# bound. Sets $port and $pid; output in $work/NAME.out, $work/NAME.err.
+# bound. Sets $port and $pid ($pid is timeout(1)'s, which passes a signal
+# on; with timeout_flags=(--foreground) to the listener alone, else to its
+# whole process group as well); output in $work/NAME.out, $work/NAME.err.
+timeout_flags=()
 start_listener() {
   local name=$1 address=$2
   shift 2
@@ -43,7 +46,7 @@ start_listener() {
   [[ -n $address ]] && bind=(-b "$address")
   for _ in {1..10}; do
     port=$((20000 + RANDOM % 40000))
-    timeout 20 "$dgramcat" -v "${bind[@]}" -l "$port" "$@" \
+    timeout "${timeout_flags[@]}" 20 "$dgramcat" -v "${bind[@]}" -l "$port" "$@" \
       >"$work/$name.out" 2>"$work/$name.err" </dev/null &
     pid=$!
     wait_for_line "$work/$name.err" "listening on" "$pid" && return 0
