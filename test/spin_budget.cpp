@@ -183,3 +183,28 @@ TEST_CASE("a peer on another core keeps the budget at its maximum",
   CHECK(atMaximum == 900);
   CHECK(budget.counters().probes == 1);
 }
+
+TEST_CASE("work there at a spin's first poll changes the budget only in a probe",
+          "[spin_budget]") {
+  SpinBudget budget = probed(50us);
+  budget.found();  // the probe paid: spinning
+  REQUIRE(budget.current() == 50us);
+  budget.foundAtOnce();  // a sleep would have returned at once too
+  CHECK(budget.current() == 50us);
+  budget.missed();
+  budget.foundAtOnce();
+  CHECK(budget.current() == 25us);
+  CHECK(budget.counters().atOnce == 2);
+  CHECK(budget.counters().found == 1);
+  CHECK(budget.counters().missed == 1);
+
+  // A probe whose first poll finds the work (a peer on this core answered
+  // before the loop polled) failed: zero again, and the next hot sleeps
+  // wait before another probe.
+  SpinBudget shared = probed(50us);
+  shared.foundAtOnce();
+  CHECK(shared.current() == 0ns);
+  shared.slept(1us, true);  // the holdoff: no probe yet
+  CHECK(shared.current() == 0ns);
+  CHECK(shared.counters().probes == 1);
+}

@@ -58,7 +58,13 @@ struct LoopOptions {
   /// the traffic, starting at zero. A sleep that ended with work soon after
   /// it began (hot traffic) raises the budget to `maxSpin`; a spin that
   /// finds work doubles it (up to `maxSpin`); a spin that finds nothing
-  /// halves it, down to zero. So:
+  /// halves it, down to zero; one whose first poll found work changes
+  /// nothing (it was there before the spin began: a sleep would have
+  /// returned at once too), except that after a raise from zero it counts
+  /// as a failed try. While spinning, the loop mostly reads the socket that was
+  /// readable last directly (one system call per datagram less than a
+  /// wait and a read), and every few polls waits for everything else.
+  /// So:
   /// - while traffic is hot, the loop's thread keeps its core busy: up to
   ///   `maxSpin` of polling per wait, a full core when replies keep coming
   ///   within it;
@@ -66,10 +72,13 @@ struct LoopOptions {
   ///   `maxSpin` in all, then sleeps exactly as in the default mode (timers
   ///   alone never raise the budget);
   /// - on one core, with the peer on the same core, spinning only delays
-  ///   the peer: a spin that follows a zero budget and finds nothing drops
-  ///   back to zero at once, and each such failure in a row doubles the
-  ///   number of wake-ups before the next try (up to 1024), so the cost
-  ///   falls to about one wasted spin per thousand wake-ups.
+  ///   the peer (which runs when this loop sleeps, or preempts it, in
+  ///   which case the reply is there at the first poll): a spin that
+  ///   follows a zero budget and finds nothing, or finds the reply at its
+  ///   first poll, drops back to zero at once,
+  ///   and each such failure in a row doubles the number of wake-ups
+  ///   before the next try (up to 1024), so the cost falls to about one
+  ///   wasted spin per thousand wake-ups.
   /// Timers, `post()` and `stop()` behave as in the default mode: a spin
   /// ends at the next timer's due time and as soon as another thread posts
   /// or stops. A few tens of microseconds (50 is a good start) cover a

@@ -28,6 +28,11 @@ class Watcher {
   virtual ~Watcher() = default;
   /// `events` is a mask of kReadable / kWritable / kErrorEvent.
   virtual void onReady(unsigned events) = 0;
+  /// The latency mode's spin (Backend::spinPoll): reads now, without
+  /// hearing first that it is readable, and dispatches what it read.
+  /// Returns whether anything was dispatched (a datagram, or a read
+  /// error). Only a UDP socket reads this way; other watchers say no.
+  virtual bool readNow() { return false; }
 };
 
 class Backend {
@@ -44,6 +49,14 @@ class Backend {
   /// the loop knows when a timer can have come due during the wait, and
   /// the latency mode's spin stops at the first wait that got something.
   virtual bool wait(int timeoutMs) = 0;
+  /// Poll number `n` (0, 1, ...) of one spin of the latency mode:
+  /// dispatches what is ready without blocking and returns whether
+  /// anything was (as `wait(0)`, which it is unless the backend has a
+  /// cheaper way to ask). Poll 0 always sees everything that is ready.
+  virtual bool spinPoll(unsigned n) {
+    (void)n;
+    return wait(0);
+  }
 
   /// Thread-safe: makes a current or the next `wait` return at once.
   virtual void wake() = 0;

@@ -201,11 +201,18 @@ bool LoopCore::spinThenWait(int timeoutMs) {
   const Clock::time_point spinEnd =
       timeoutAt ? std::min(start + budget, *timeoutAt) : start + budget;
   Clock::time_point now;
+  unsigned polls = 0;
   do {
-    if (backend_->wait(0)) {
-      spin_.found();
+    if (backend_->spinPoll(polls)) {
+      // Work the first poll found was there before the spin began (see
+      // SpinBudget::foundAtOnce).
+      if (polls > 0)
+        spin_.found();
+      else
+        spin_.foundAtOnce();
       return true;
     }
+    ++polls;
     now = Clock::now();
   } while (now < spinEnd);
   spin_.missed();

@@ -73,6 +73,8 @@ class LoopCore {
   }
   /// The spin's budget and counters (tests read how it adapted).
   const SpinBudget& spinBudget() const noexcept { return spin_; }
+  /// Tests put the budget in a known state through this.
+  SpinBudget& spinBudgetForTests() noexcept { return spin_; }
 
   // --- "after this tick" ------------------------------------------------
   /// Runs `fn` on a later turn, in FIFO order with other deferred calls.

@@ -9,6 +9,10 @@
 // peer shares this core (it cannot run while we poll). So:
 // - a spin that finds work doubles the budget (up to the maximum);
 // - a spin that finds nothing halves it, and below kMinimum it is zero;
+// - a spin whose first poll found work changes nothing: the work was there
+//   before it began, so a sleep would have returned at once too (on one
+//   core: the peer preempted this loop and answered before it polled).
+//   Only a probe learns from it: spinning did not help, the probe failed;
 // - at zero the loop sleeps as in the default mode, and a sleep that ended
 //   with work soon after it began (within kProbeWindowFactor maximum
 //   spins: traffic is hot) raises the budget to the maximum again: a probe;
@@ -42,6 +46,7 @@ class SpinBudget {
     std::uint64_t found = 0;   ///< spins that found work
     std::uint64_t missed = 0;  ///< spins that found nothing
     std::uint64_t probes = 0;  ///< times the budget rose from zero
+    std::uint64_t atOnce = 0;  ///< spins whose first poll found work
   };
 
   /// Sets the longest spin; zero turns spinning off. Starts over from a
@@ -74,14 +79,17 @@ class SpinBudget {
   void missed() noexcept {
     ++counters_.missed;
     if (probing_) {
-      probing_ = false;
-      current_ = Duration::zero();
-      if (failedProbes_ < kHoldoffDoublings) ++failedProbes_;
-      holdoff_ = std::uint32_t{1} << failedProbes_;
+      failProbe();
       return;
     }
     current_ /= 2;
     if (current_ < kMinimum) current_ = Duration::zero();
+  }
+
+  /// The spin's first poll found work: it was there before the spin began.
+  void foundAtOnce() noexcept {
+    ++counters_.atOnce;
+    if (probing_) failProbe();
   }
 
   /// The loop slept without spinning (a zero budget) for `asleep`, and
@@ -101,6 +109,15 @@ class SpinBudget {
   }
 
  private:
+  // A probe found nothing that spinning brought: back to zero, and a
+  // longer holdoff before the next.
+  void failProbe() noexcept {
+    probing_ = false;
+    current_ = Duration::zero();
+    if (failedProbes_ < kHoldoffDoublings) ++failedProbes_;
+    holdoff_ = std::uint32_t{1} << failedProbes_;
+  }
+
   // 2^10 = kMaxHoldoff.
   static constexpr std::uint32_t kHoldoffDoublings = 10;
   static_assert(std::uint32_t{1} << kHoldoffDoublings == kMaxHoldoff,

@@ -95,6 +95,7 @@ class EpollPoller final : public Poller {
                        : ((e & EPOLLIN) ? kReadable : 0u) |
                              ((e & EPOLLOUT) ? kWritable : 0u) |
                              ((e & (EPOLLERR | EPOLLHUP)) ? kErrorEvent : 0u);
+      if (ready & kReadable) dispatchedReadable(fd);
       DGRAM_TRY {
         watcher->onReady(ready);
       }

@@ -107,6 +107,7 @@ class PollPoller final : public Poller {
             ((entry.revents & POLLOUT) ? kWritable : 0u) |
             ((entry.revents & (POLLERR | POLLHUP | POLLNVAL)) ? kErrorEvent
                                                               : 0u);
+        if (events & kReadable) dispatchedReadable(entry.fd);
         watcher->onReady(events);
       }
     }

@@ -619,17 +619,23 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 #endif  // DGRAM_HAVE_SENDMMSG
 
-  void receive() {
+  // Returns whether it dispatched anything (a datagram or a read error).
+  bool receive() {
     std::uint8_t* arena = loop().receiveArena(kReceiveBatch * kReceiveSlot);
     for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
-      if (!receiving_ || fd_ < 0) return;
+      if (!receiving_ || fd_ < 0) return round > 0;
       ReceiveWindow window(arena, kReceiveBatch * kReceiveSlot);
       int got = receiveBatch(arena);
       // A short batch emptied the kernel's queue: another read now would
       // only say EAGAIN (one system call per datagram in a ping-pong).
       // The poller is level-triggered, so anything newer is reported.
-      if (got < static_cast<int>(kReceiveBatch)) return;
+      if (got < static_cast<int>(kReceiveBatch)) return round > 0 || got != 0;
     }
+    return true;
+  }
+
+  bool readNow() override {
+    return receiving_ && fd_ >= 0 && receive();
   }
 
 #ifdef DGRAM_HAVE_RECVMMSG
