@@ -322,6 +322,10 @@ class SocketImpl : private SocketEvents {
   OutgoingSend* makeSend(const ByteView* parts, std::size_t count, int port,
                          SendCallback& cb,
                          std::vector<std::uint8_t>* buffer = nullptr);
+  /// The steady state's destination: a numeric address in the loop's
+  /// caches, for a bound, unconnected socket with nothing waiting for a
+  /// lookup; nullptr otherwise (socket_send.cpp only: inline there).
+  const IpAddress* cachedDestination(std::string_view address, bool& canonical);
   /// The steady state of a send to a numeric address in the loop's caches,
   /// on a bound, unconnected socket with nothing waiting: false (having
   /// done nothing) for any other send.

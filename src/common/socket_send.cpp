@@ -226,17 +226,23 @@ inline bool SocketImpl::cachedNumeric(std::string_view host,
   return false;
 }
 
+inline const IpAddress* SocketImpl::cachedDestination(std::string_view address,
+                                                      bool& canonical) {
+  if (connectState_ != ConnectState::disconnected ||
+      bindState_ != BindState::bound ||
+      (rare_ && (!rare_->ordered.empty() || rare_->lookup)))
+    return nullptr;
+  const IpAddress* ip = nullptr;
+  return cachedNumeric(address, ip, canonical) ? ip : nullptr;
+}
+
 inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
                                    int port, std::string_view address,
                                    SendCallback& cb,
                                    std::vector<std::uint8_t>* buffer) {
-  if (connectState_ != ConnectState::disconnected ||
-      bindState_ != BindState::bound ||
-      (rare_ && (!rare_->ordered.empty() || rare_->lookup)))
-    return false;
-  const IpAddress* ip = nullptr;
   bool canonical = false;
-  if (!cachedNumeric(address, ip, canonical) || !ip) return false;
+  const IpAddress* ip = cachedDestination(address, canonical);
+  if (!ip) return false;
   OutgoingSend* request = makeSend(parts, count, port, cb, buffer);
   request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
   request->hasDestination = true;
@@ -252,14 +258,10 @@ inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
 
 inline bool SocketImpl::sendWithoutRequest(const ByteView& msg, int port,
                                            std::string_view address) {
-  if (port < 1 || port > 65535 || closed_ ||
-      connectState_ != ConnectState::disconnected ||
-      bindState_ != BindState::bound ||
-      (rare_ && (!rare_->ordered.empty() || rare_->lookup)))
-    return false;
-  const IpAddress* ip = nullptr;
+  if (port < 1 || port > 65535 || closed_) return false;
   bool canonical = false;
-  if (!cachedNumeric(address, ip, canonical) || !ip) return false;
+  const IpAddress* ip = cachedDestination(address, canonical);
+  if (!ip) return false;
   // Taken or refused, it is done: a send without a callback has no one to
   // tell of an error (Node drops it too).
   SysError error;

@@ -228,15 +228,21 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       if (errno != EINTR) break;
     }
     error = sendFailure();
-    if (error.is(Errc::kENOBUFS)) {
-      pauseForBuffers();
-    } else if (error.is(Errc::kEAGAIN)) {
-      blocked_ = true;
-    } else {
-      return true;
-    }
+    if (!waitsAfter(error)) return true;
     error = {};
     return false;
+  }
+
+  // ENOBUFS and EAGAIN say "not now": the socket waits (an ENOBUFS pause,
+  // or writability), and the datagram with it. Any other result is final.
+  bool waitsAfter(const SysError& error) {
+    if (error.is(Errc::kENOBUFS))
+      pauseForBuffers();
+    else if (error.is(Errc::kEAGAIN))
+      blocked_ = true;
+    else
+      return false;
+    return true;
   }
 
   // Whether a send leaves now rather than at the turn's end: nothing is
@@ -257,13 +263,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   DGRAM_NOINLINE bool sendFirst(SendRequest& request, SysError& error) {
     if (leavesAtOnce()) {
       error = trySend(request);
-      if (error.is(Errc::kENOBUFS)) {
-        pauseForBuffers();
-      } else if (error.is(Errc::kEAGAIN)) {
-        blocked_ = true;
-      } else {
-        return true;
-      }
+      if (!waitsAfter(error)) return true;
       error = {};
     }
     queue_.push(request);
