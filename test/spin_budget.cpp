@@ -184,8 +184,9 @@ TEST_CASE("a peer on another core keeps the budget at its maximum",
   CHECK(budget.counters().probes == 1);
 }
 
-TEST_CASE("work there at a spin's first poll changes the budget only in a probe",
-          "[spin_budget]") {
+TEST_CASE(
+    "work there at a spin's first poll changes the budget only in a probe",
+    "[spin_budget]") {
   SpinBudget budget = probed(50us);
   budget.found();  // the probe paid: spinning
   REQUIRE(budget.current() == 50us);
