@@ -3,7 +3,6 @@
 // Layer: common state machine.
 #include "common/host_text.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 #include "common/idna.hpp"
@@ -118,15 +117,12 @@ std::optional<HostReading> zonedNumber(std::string_view text, Family family,
   // glibc's IPv4 path takes an IPv4-mapped address as its IPv4 part once
   // the zone is read; any other IPv6 text is of the other family, whatever
   // its zone (`::1%` is EAI_ADDRFAMILY, `::ffff:0:81%` ENOTFOUND).
-  static constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0,    0,
-                                                     0, 0, 0, 0, 0xff, 0xff};
-  bool mapped = std::equal(kMappedPrefix, kMappedPrefix + 12, bytes);
-  if (family == Family::IPv4 && !mapped) return refused("EAI_ADDRFAMILY");
+  if (family == Family::IPv4 && !isIPv4Mapped(ip))
+    return refused("EAI_ADDRFAMILY");
   if (!glibcReadsZone(ip, text.substr(percent + 1), zoneToIndex))
     return refused("ENOTFOUND");
   // Node turns getaddrinfo's answer into text without the zone.
-  if (family == Family::IPv4)
-    return found(ipOf(Family::IPv4, bytes + 12), family);
+  if (family == Family::IPv4) return found(unmapIPv4(ip), family);
   return found(ip, family);
 }
 

@@ -414,6 +414,21 @@ IpAddress mapToIPv6(const IpAddress& ipv4) noexcept {
   return out;
 }
 
+bool isIPv4Mapped(const IpAddress& ip) noexcept {
+  static constexpr std::uint8_t kPrefix[12] = {0, 0, 0, 0, 0,    0,
+                                               0, 0, 0, 0, 0xff, 0xff};
+  return ip.family == Family::IPv6 &&
+         std::memcmp(ip.bytes.data(), kPrefix, sizeof kPrefix) == 0;
+}
+
+IpAddress unmapIPv4(const IpAddress& mapped) noexcept {
+  IpAddress out;
+  out.family = Family::IPv4;
+  for (int i = 0; i < 4; ++i)
+    out.bytes[i] = mapped.bytes[12 + i];
+  return out;
+}
+
 std::optional<IpAddress> parseAnyIp(std::string_view text,
                                     ZoneToIndex zoneToIndex) noexcept {
   if (auto ip = parseIp(text, Family::IPv4, zoneToIndex)) return ip;

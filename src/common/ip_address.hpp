@@ -74,6 +74,10 @@ bool isLinkLocalUnicast(const IpAddress& ip) noexcept;
 
 /// The IPv4-mapped IPv6 form of an IPv4 address (::ffff:a.b.c.d).
 IpAddress mapToIPv6(const IpAddress& ipv4) noexcept;
+/// Whether `ip` is an IPv4-mapped IPv6 address (::ffff:a.b.c.d).
+bool isIPv4Mapped(const IpAddress& ip) noexcept;
+/// The IPv4 address an IPv4-mapped one holds (mapToIPv6's inverse).
+IpAddress unmapIPv4(const IpAddress& mapped) noexcept;
 
 /// Parses either family (IPv4 first).
 std::optional<IpAddress> parseAnyIp(std::string_view text,

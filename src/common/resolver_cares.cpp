@@ -144,14 +144,9 @@ class CaresResolver final : public Resolver {
     if (family == Family::IPv6) return std::nullopt;
     auto v6 = hostsFileEntry(name, Family::IPv6);
     if (!v6) return std::nullopt;
-    static constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0,    0,
-                                                       0, 0, 0, 0, 0xff, 0xff};
-    IpAddress ip = loopbackAddress(Family::IPv4);
-    if (std::memcmp(v6->bytes.data(), kMappedPrefix, 12) == 0) {
-      std::memcpy(ip.bytes.data(), v6->bytes.data() + 12, 4);
-      return ip;
-    }
-    if (*v6 == loopbackAddress(Family::IPv6)) return ip;
+    if (isIPv4Mapped(*v6)) return unmapIPv4(*v6);
+    if (*v6 == loopbackAddress(Family::IPv6))
+      return loopbackAddress(Family::IPv4);
     return std::nullopt;
   }
 

@@ -219,14 +219,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // One piece, a destination, no source: sendto, without a msghdr.
     sockaddr_storage sa;
     bsd::AddressLength length = toSockaddr(ip, port, sa);
-    for (;;) {
-      if (faultableCall(fault::Call::sendmsg, [&] {
-            return ::sendto(fd_, payload.data(), payload.size(), kSendFlags,
-                            reinterpret_cast<const sockaddr*>(&sa), length);
-          }) >= 0)
-        return true;
-      if (errno != EINTR) break;
-    }
+    if (sentOne([&] {
+          return ::sendto(fd_, payload.data(), payload.size(), kSendFlags,
+                          reinterpret_cast<const sockaddr*>(&sa), length);
+        }))
+      return true;
     error = sendFailure();
     if (!waitsAfter(error)) return true;
     error = {};
@@ -350,14 +347,20 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       ControlWriter controls(message, control, sizeof control);
       metadata::setSource(controls, socketFamily(), *from);
     }
-    for (;;) {
-      if (faultableCall(fault::Call::sendmsg, [&] {
-            return ::sendmsg(fd_, &message, kSendFlags);
-          }) >= 0)
-        return {};
-      if (errno != EINTR) break;
-    }
+    if (sentOne([&] { return ::sendmsg(fd_, &message, kSendFlags); }))
+      return {};
     return sendFailure();
+  }
+
+  // One datagram's system call (`call`: sendto or sendmsg) through the
+  // fault seam, made again at once when a signal interrupts it. Whether
+  // the kernel took it; if not, errno says why.
+  template <typename Call>
+  static bool sentOne(Call&& call) {
+    for (;;) {
+      if (faultableCall(fault::Call::sendmsg, call) >= 0) return true;
+      if (errno != EINTR) return false;
+    }
   }
 
   void updateInterest() {

@@ -54,24 +54,16 @@ inline bool enableTos(SOCKET socket, Family family) {
          !bsd::setIntOption(socket, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
 }
 
-/// Whether `address` is an IPv4-mapped IPv6 address (::ffff:a.b.c.d).
-inline bool isMapped(const IpAddress& address) noexcept {
-  static const unsigned char prefix[12] = {0, 0, 0, 0, 0,    0,
-                                           0, 0, 0, 0, 0xff, 0xff};
-  return address.family == Family::IPv6 &&
-         std::memcmp(address.bytes.data(), prefix, sizeof prefix) == 0;
-}
-
 /// Attaches the source `request` names (if any) to the message `control`
 /// writes, for a socket of `family`.
 inline void setSource(ControlWriter& control, Family family,
                       const SendRequest& request) {
   if (!request.hasSource) return;
   const IpAddress& source = request.source;
-  if (family == Family::IPv4 || isMapped(source)) {
+  const bool mapped = isIPv4Mapped(source);
+  if (family == Family::IPv4 || mapped) {
     IN_PKTINFO info{};
-    std::memcpy(&info.ipi_addr,
-                source.bytes.data() + (isMapped(source) ? 12 : 0), 4);
+    std::memcpy(&info.ipi_addr, source.bytes.data() + (mapped ? 12 : 0), 4);
     info.ipi_ifindex = request.sourceInterface;
     control.add(IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
   } else {
@@ -88,16 +80,13 @@ inline void setSource(ControlWriter& control, Family family,
 inline void setLocal(Arrival& arrival, Family socketFamily,
                      Family addressFamily, const void* address,
                      std::uint32_t interfaceIndex) {
-  arrival.local = IpAddress{};
-  arrival.local.family = socketFamily;
-  if (addressFamily == Family::IPv4 && socketFamily == Family::IPv6) {
-    arrival.local.bytes[10] = 0xff;
-    arrival.local.bytes[11] = 0xff;
-    std::memcpy(arrival.local.bytes.data() + 12, address, 4);
-  } else {
-    std::memcpy(arrival.local.bytes.data(), address,
-                addressFamily == Family::IPv4 ? 4 : 16);
-  }
+  IpAddress local;
+  local.family = addressFamily;
+  std::memcpy(local.bytes.data(), address,
+              addressFamily == Family::IPv4 ? 4 : 16);
+  arrival.local = addressFamily == Family::IPv4 && socketFamily == Family::IPv6
+                      ? mapToIPv6(local)
+                      : local;
   arrival.interfaceIndex = interfaceIndex;
   arrival.hasLocal = true;
 }
