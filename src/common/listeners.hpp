@@ -7,8 +7,9 @@
 // callbacks kept as listeners still run once).
 //
 // Footprint: most of a socket's events have no listener, so all of them
-// share one list, and the whole emitter is one pointer (the head of a
-// singly linked list); an entry is one allocation, the listener's own: no
+// share one list, and the whole emitter is two pointers (the head and the
+// tail of a singly linked list: the tail is where an emission stops, known
+// without a walk); an entry is one allocation, the listener's own: no
 // vector that grows, no side table of ids. An emission walks past the
 // other events' entries (a socket has a handful). What an emission needs
 // to remember lives in the entries (a `pending` flag for "not reached")
@@ -55,10 +56,8 @@ class EventListeners {
   template <typename Fn>
   void add(EventKind kind, ListenerId id, Fn fn, bool once) {
     auto* entry = new Entry(kind, id, std::move(fn), once);
-    Entry** link = &head_;
-    while (*link)
-      link = &(*link)->next;
-    *link = entry;
+    (tail_ ? tail_->next : head_) = entry;
+    tail_ = entry;
   }
 
   /// Adds a listener at the place its id gives it (ids grow with
@@ -79,6 +78,7 @@ class EventListeners {
       entry->next->dirty = false;
     }
     *link = entry;
+    if (!entry->next) tail_ = entry;
   }
 
   /// Removes the listener `id`, of whichever event.
@@ -196,9 +196,7 @@ class EventListeners {
     if (!first) return;
     // Entries added by a listener go after `last`: this emission stops
     // there. Nothing is unlinked while it walks (see compact).
-    Entry* last = first;
-    while (last->next)
-      last = last->next;
+    Entry* last = tail_;
     ++first->emitting;
     Entry* entry = first;
     DGRAM_TRY {
@@ -239,15 +237,17 @@ class EventListeners {
   // then). Destroying a listener may free captures that run code, so the
   // list is made consistent before any is destroyed.
   void compact() noexcept {
-    if (!head_ || head_->emitting > 0 || !head_->dirty) return;
+    if (!head_ || !head_->dirty || head_->emitting > 0) return;
     Entry* dropped = nullptr;
     Entry** link = &head_;
+    tail_ = nullptr;
     while (Entry* entry = *link) {
       if (entry->removed) {
         *link = entry->next;
         entry->next = dropped;
         dropped = entry;
       } else {
+        tail_ = entry;
         link = &entry->next;
       }
     }
@@ -260,6 +260,7 @@ class EventListeners {
   }
 
   Entry* head_ = nullptr;
+  Entry* tail_ = nullptr;  ///< the last entry (null with no entries)
 };
 
 }  // namespace dgram::detail

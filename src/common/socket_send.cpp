@@ -761,6 +761,12 @@ void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
   impl.sendTo(msg, port, address, std::move(cb));
 }
 
+void Socket::send(ByteView msg, int port, Host address) {
+  Impl& impl = static_cast<Impl&>(*this);
+  if (!impl.sendWithoutRequest(msg, port, address))
+    impl.sendTo(msg, port, address, {});
+}
+
 void Socket::send(ByteView msg, int port, SendCallback cb) {
   static_cast<Impl&>(*this).sendTo(msg, port, {}, std::move(cb));
 }
