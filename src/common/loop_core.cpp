@@ -61,6 +61,7 @@ LoopCore::~LoopCore() {
 
 void LoopCore::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));
+  pending_ |= kDeferredPending;
 }
 
 void LoopCore::post(std::function<void()> fn) {
@@ -87,12 +88,15 @@ void LoopCore::stop() {
 }
 
 void LoopCore::raiseUnhandled(const Error& error) {
-  if (!unhandled_) unhandled_ = error;
+  if (unhandled_) return;
+  unhandled_ = error;
+  pending_ |= kUnhandledPending;
 }
 
 void LoopCore::throwUnhandled() {
   Error error = std::move(*unhandled_);
   unhandled_.reset();
+  pending_ &= ~kUnhandledPending;
   detail::throwError(error);
 }
 
@@ -101,6 +105,7 @@ void LoopCore::runDeferredCalls() {
   // defer more (a send callback that sends again) wait for the next turn,
   // so I/O is never starved.
   running_.swap(deferred_);
+  pending_ &= ~kDeferredPending;  // set again by what they defer
   std::size_t i = 0;
   DGRAM_TRY {
     for (; i < running_.size(); ++i) {
@@ -113,6 +118,7 @@ void LoopCore::runDeferredCalls() {
     deferred_.insert(deferred_.begin(),
                      std::make_move_iterator(running_.begin() + i + 1),
                      std::make_move_iterator(running_.end()));
+    if (!deferred_.empty()) pending_ |= kDeferredPending;
     running_.clear();
     DGRAM_RETHROW;
   }
@@ -138,7 +144,8 @@ void LoopCore::runPostedCalls() {
 // Inline: runOnce calls it once per turn, the usual turn of a busy loop.
 inline int LoopCore::pollTimeout(int requestedMs,
                                  std::optional<Timers::Clock::time_point> now) {
-  if (!deferred_.empty() || postedCount_.load() > 0 || stopRequested_.load())
+  if ((pending_ & kDeferredPending) || postedCount_.load() > 0 ||
+      stopRequested_.load())
     return 0;
   int timeout = requestedMs;
   if (!timers_.empty()) {
@@ -241,6 +248,7 @@ void LoopCore::runTurnEndWork() noexcept {
   // Work scheduled while this runs waits for the next turn's end.
   TurnEndWork first = turnEndFirst_;
   turnEndFirst_ = TurnEndWork{};
+  pending_ &= ~kTurnEndPending;
   if (turnEnd_.empty()) {
     if (first.context) first.run(first.context);  // the usual turn: one
     return;
@@ -254,11 +262,53 @@ void LoopCore::runTurnEndWork() noexcept {
   turnEndRunning_.clear();
 }
 
+void LoopCore::throwReentered() {
+  detail::throwError(errLoopReentered());
+}
+
+bool LoopCore::beforeWait(std::exception_ptr& failure,
+                          std::optional<Timers::Clock::time_point> now) {
+  bool hadCallbacks = false;
+  if (pending_ & kCarriedPending) {
+    failure = std::exchange(carried_, nullptr);
+    pending_ &= ~kCarriedPending;
+  } else {
+    DGRAM_TRY {
+      if (now && timers_.anyDue(*now)) timers_.runDue(*now);
+      throwPending();
+      hadCallbacks = (pending_ & kDeferredPending) || postedCount_.load() > 0;
+      runPosted();
+      runDeferred();
+    }
+    DGRAM_CATCH(...) {
+      failure = std::current_exception();
+    }
+  }
+  // Sends issued by callbacks leave together before the loop waits (and
+  // again before it returns): a send never waits longer than the
+  // iteration it was issued in, even when a callback throws.
+  runTurnEnd();
+  return hadCallbacks;
+}
+
+void LoopCore::afterWait(bool dispatched, const std::exception_ptr& failure) {
+  throwPending();
+  if (failure) return;
+  // After a wait that may have timed out, the timers it waited for run
+  // now. After one that brought I/O, timers that came due meanwhile run
+  // at the start of the next turn, which reads the clock before it waits:
+  // a busy loop reads the clock once per turn, not twice.
+  if (!dispatched) runTimersDueNow();
+  throwPending();
+  runPosted();
+  runDeferred();
+}
+
 bool LoopCore::runOnce(int timeoutMs) {
   // Running the loop from one of its own callbacks would re-run the
   // deferred callback in progress (and dispatch a batch of events from
   // inside itself) until the stack overflows: refuse it.
-  if (iterating_) detail::throwError(errLoopReentered());
+  if (iterating_) throwReentered();
   struct Iterating {
     bool& flag;
     explicit Iterating(bool& f) : flag(f) { flag = true; }
@@ -274,46 +324,38 @@ bool LoopCore::runOnce(int timeoutMs) {
   // from the I/O dispatch after that one is carried to the next call,
   // which polls I/O, runs nothing else and throws it.
   std::exception_ptr failure;
-  if (carried_) failure = std::exchange(carried_, nullptr);
+  // The clock is read only while a timer is pending: a loop of sockets
+  // alone reads it never, one with timers once per turn, before waiting
+  // (the wait's timeout uses that reading: the phases in between take
+  // microseconds, and can only make a timer late, as libuv's cached loop
+  // time does, never early), and once more after a wait that may have
+  // timed out.
   std::optional<Timers::Clock::time_point> now;
+  if (!timers_.empty()) now = Timers::Clock::now();
   // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
   // run polls for I/O without blocking. A caller that runs the loop until
   // a deferred callback happened ('listening' after bind) then sees it
   // without waiting out its timeout for I/O that may never come.
   bool hadCallbacks = false;
-  if (!failure) {
-    DGRAM_TRY {
-      now = runDueTimers();
-      throwPending();
-      hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
-      runPosted();
-      runDeferred();
-    }
-    DGRAM_CATCH(...) {
-      failure = std::current_exception();
-    }
-  }
-  // Sends issued by callbacks leave together before the loop waits, and
-  // again before it returns: a send never waits longer than the iteration
-  // it was issued in, even when a callback throws.
-  runTurnEnd();
+  // The usual turn of a busy loop has nothing to do before its wait (no
+  // callback waiting, no timer due): that takes one test, the phases are
+  // out of line.
+  if (busy() || (now && timers_.anyDue(*now)))
+    hadCallbacks = beforeWait(failure, now);
   DGRAM_TRY {
     bool dispatched =
         waitForIo(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
-    throwPending();
-    if (!failure) {
-      // After a wait that may have timed out, the timers it waited for run
-      // now. After one that brought I/O, timers that came due meanwhile
-      // run at the start of the next turn, which reads the clock before it
-      // waits: a busy loop reads the clock once per turn, not twice.
-      if (!dispatched) runDueTimers();
-      throwPending();
-      runPosted();
-      runDeferred();
-    }
+    // Likewise after the wait: I/O that scheduled nothing leaves the turn
+    // with nothing to do.
+    if (!dispatched || busy()) afterWait(dispatched, failure);
   }
   DGRAM_CATCH(...) {
-    (failure ? carried_ : failure) = std::current_exception();
+    if (failure) {
+      carried_ = std::current_exception();
+      pending_ |= kCarriedPending;
+    } else {
+      failure = std::current_exception();
+    }
   }
   runTurnEnd();
   if (failure) std::rethrow_exception(failure);

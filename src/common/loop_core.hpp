@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/backend.hpp"
+#include "common/compiler.hpp"
 #include "common/ip_address.hpp"
 #include "common/resolver.hpp"
 #include "common/spin_budget.hpp"
@@ -92,6 +93,7 @@ class LoopCore {
   /// comes first. The caller schedules it once until it has run or been
   /// cancelled (the socket keeps that flag; no search here per send).
   void atTurnEnd(TurnEndWork work) {
+    pending_ |= kTurnEndPending;
     // Most turns have one (one socket sent): it takes no vector.
     if (!turnEndFirst_.run)
       turnEndFirst_ = work;
@@ -180,39 +182,53 @@ class LoopCore {
   std::uint64_t nextListenerId() noexcept { return nextListenerId_++; }
 
  private:
-  // The phases of a turn. Each is one test when it has nothing to do (the
-  // usual case for most of them, every turn): the work is out of line.
+  // Work of the loop thread waiting for a phase of the turn, one bit per
+  // kind, set where it is scheduled and cleared where it is taken: a turn
+  // with nothing but I/O to do (the usual turn of a busy loop) sees that
+  // in one test of this word and of the posted count (posted work comes
+  // from other threads) instead of one per phase.
+  enum : unsigned {
+    kDeferredPending = 1u,   ///< deferred_ is not empty
+    kTurnEndPending = 2u,    ///< atTurnEnd work is scheduled
+    kUnhandledPending = 4u,  ///< unhandled_ holds an error
+    kCarriedPending = 8u,    ///< carried_ holds an exception
+  };
+  /// Whether a phase other than the timers and the I/O wait has work.
+  bool busy() const noexcept { return (pending_ | postedCount_.load()) != 0; }
+  // The phases of a turn. Each is one test when it has nothing to do: the
+  // work is out of line.
   void runDeferred() {
-    if (!deferred_.empty()) runDeferredCalls();
+    if (pending_ & kDeferredPending) runDeferredCalls();
   }
   void runPosted() {
     if (postedCount_.load() != 0) runPostedCalls();
   }
   void runTurnEnd() noexcept {
     sentAtOnceCount_ = 0;  // the next sends may leave at once again
-    if (turnEndFirst_.run) runTurnEndWork();
+    if (pending_ & kTurnEndPending) runTurnEndWork();
   }
   void throwPending() {
-    if (unhandled_) throwUnhandled();
+    if (pending_ & kUnhandledPending) throwUnhandled();
   }
+  /// The phases before the wait of a turn that starts busy or with a timer
+  /// due; returns whether it started with callbacks to run.
+  DGRAM_NOINLINE bool beforeWait(std::exception_ptr& failure,
+                                 std::optional<Timers::Clock::time_point> now);
+  /// The phases after the wait of a turn that the wait left busy, or whose
+  /// wait may have timed out.
+  DGRAM_NOINLINE void afterWait(bool dispatched,
+                                const std::exception_ptr& failure);
+  [[noreturn]] DGRAM_NOINLINE void throwReentered();
   std::uint8_t* growArena(std::size_t bytes);
   void runDeferredCalls();
   void runPostedCalls();
   void runTurnEndWork() noexcept;
   [[noreturn]] void throwUnhandled();
-  /// Runs the timers due now; returns the clock reading it used (none
-  /// when no timer is pending).
-  std::optional<Timers::Clock::time_point> runDueTimers() {
-    // The clock is read only while a timer is pending: a loop of sockets
-    // alone reads it never, one with timers once per turn, before waiting
-    // (the wait's timeout uses that reading: the phases in between take
-    // microseconds, and can only make a timer late, as libuv's cached
-    // loop time does, never early), and once more after a wait that may
-    // have timed out.
-    if (timers_.empty()) return std::nullopt;
+  /// After a wait that may have timed out: runs the timers due now.
+  void runTimersDueNow() {
+    if (timers_.empty()) return;
     Timers::Clock::time_point now = Timers::Clock::now();
     if (timers_.anyDue(now)) timers_.runDue(now);
-    return now;
   }
   int pollTimeout(int requestedMs,
                   std::optional<Timers::Clock::time_point> now);
@@ -245,6 +261,7 @@ class LoopCore {
   static_assert(std::atomic<bool>::is_always_lock_free &&
                 std::atomic<int>::is_always_lock_free);
   bool iterating_ = false;  ///< inside runOnce (loop thread only)
+  unsigned pending_ = 0;    ///< k...Pending bits (loop thread only)
   static constexpr std::size_t kSentAtOnce = 8;
   const void* sentAtOnce_[kSentAtOnce];  ///< see firstSendOfTurn
   std::size_t sentAtOnceCount_ = 0;
