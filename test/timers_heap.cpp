@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <iterator>
+#include <map>
 #include <random>
 #include <vector>
 
@@ -87,6 +89,65 @@ TEST_CASE("rescheduling moves a timer in place", "[timer]") {
   timers.runDue(base + 25ms);
   CHECK(fired == std::vector<char>{'b', 'a'});
   CHECK_FALSE(timers.reschedule(a, base));  // fired: nothing to move
+}
+
+TEST_CASE("the earliest deadline stays right through every heap change",
+          "[timer]") {
+  // The loop reads earliest() and anyDue() every turn, which the heap
+  // keeps rather than finds: after each add, cancel, reschedule and run
+  // they must agree with the deadlines actually pending.
+  Timers timers;
+  const auto base = Timers::Clock::now();
+  std::mt19937 random(4242);
+  std::map<std::uint64_t, Timers::Clock::time_point> pending;
+  auto pick = [&] {
+    auto it = pending.begin();
+    std::advance(it, random() % pending.size());
+    return it->first;
+  };
+  for (int step = 0; step < 3000; ++step) {
+    auto due = base + std::chrono::microseconds(random() % 100000);
+    switch (random() % 5) {
+      case 0:
+      case 1:
+        pending[timers.add(due, [] {})] = due;
+        break;
+      case 2:
+        if (pending.empty()) break;
+        {
+          auto id = pick();
+          CHECK(timers.cancel(id));
+          pending.erase(id);
+        }
+        break;
+      case 3:
+        if (pending.empty()) break;
+        {
+          auto id = pick();
+          CHECK(timers.reschedule(id, due));
+          pending[id] = due;
+        }
+        break;
+      default: {
+        auto now = base + std::chrono::microseconds(random() % 20000);
+        timers.runDue(now);
+        for (auto it = pending.begin(); it != pending.end();)
+          it = it->second <= now ? pending.erase(it) : std::next(it);
+        break;
+      }
+    }
+    REQUIRE(timers.empty() == pending.empty());
+    if (pending.empty()) {
+      CHECK_FALSE(timers.anyDue(base + std::chrono::hours(1)));
+      continue;
+    }
+    auto earliest = pending.begin()->second;
+    for (const auto& entry : pending)
+      earliest = std::min(earliest, entry.second);
+    REQUIRE(timers.earliest() == earliest);
+    CHECK(timers.anyDue(earliest));
+    CHECK_FALSE(timers.anyDue(earliest - std::chrono::nanoseconds(1)));
+  }
 }
 
 TEST_CASE("a timer that re-arms itself with no delay waits for the next turn",

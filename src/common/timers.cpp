@@ -177,6 +177,9 @@ bool Timers::before(std::uint32_t a, std::uint32_t b) const noexcept {
 void Timers::place(std::size_t position, std::uint32_t slot) noexcept {
   heap_[position] = slot;
   slots_[slot].heapIndex = static_cast<std::uint32_t>(position);
+  // Every move to the top passes here (sifts end with a `place`, also of
+  // an entry whose deadline changed in place).
+  if (position == 0) earliest_ = slots_[slot].due;
 }
 
 void Timers::siftUp(std::size_t position) noexcept {

@@ -63,12 +63,10 @@ class Timers {
   /// The earliest deadline, if any timer is pending.
   std::optional<Clock::time_point> nextDue() const;
   /// The earliest deadline; only while a timer is pending.
-  Clock::time_point earliest() const noexcept {
-    return slots_[heap_.front()].due;
-  }
+  Clock::time_point earliest() const noexcept { return earliest_; }
   /// Whether a timer is due at `now` (runDue would run one).
   bool anyDue(Clock::time_point now) const noexcept {
-    return !heap_.empty() && slots_[heap_.front()].due <= now;
+    return !heap_.empty() && earliest_ <= now;
   }
   /// Runs every timer due at `now`, in deadline order (ties: the order
   /// they were scheduled in). Timers added or moved meanwhile wait for the
@@ -120,6 +118,9 @@ class Timers {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;  ///< slot indices ready for reuse
   std::vector<std::uint32_t> heap_;  ///< slot indices, earliest first
+  /// The deadline of heap_'s first entry, kept by `place` and `unlink`:
+  /// the loop asks for it every turn, one load rather than three.
+  Clock::time_point earliest_{};
   std::uint32_t firstGeneration_ = 0;
   std::uint64_t nextSequence_ = 1;
   std::uint64_t issued_ = 0;
