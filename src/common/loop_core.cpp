@@ -144,17 +144,12 @@ void LoopCore::runPostedCalls() {
 // Inline: runOnce calls it once per turn, the usual turn of a busy loop.
 inline int LoopCore::pollTimeout(int requestedMs,
                                  std::optional<Timers::Clock::time_point> now) {
-  if ((pending_ & kDeferredPending) || postedCount_.load() > 0 ||
-      stopRequested_.load())
-    return 0;
+  if (stopRequested_.load()) return 0;
   int timeout = requestedMs;
-  if (!timers_.empty()) {
+  if (now) {
     // Only unref'd timers and nothing else ref'd: run() returns rather
     // than wait for them (as libuv's does).
     if (timeout < 0 && timers_.refCount() == 0 && !alive()) return 0;
-    // No reading yet this turn: the timer was added after the turn began
-    // (by a job posted meanwhile).
-    if (!now) now = Timers::Clock::now();
     // Whole milliseconds, rounded up (never early), at most 2^30.
     long long left = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          timers_.earliest() - *now)
@@ -266,8 +261,62 @@ void LoopCore::throwReentered() {
   detail::throwError(errLoopReentered());
 }
 
-bool LoopCore::beforeWait(std::exception_ptr& failure,
-                          std::optional<Timers::Clock::time_point> now) {
+bool LoopCore::runOnce(int timeoutMs) {
+  // Running the loop from one of its own callbacks would re-run the
+  // deferred callback in progress (and dispatch a batch of events from
+  // inside itself) until the stack overflows: refuse it.
+  if (iterating_) throwReentered();
+  struct Iterating {
+    bool& flag;
+    explicit Iterating(bool& f) : flag(f) { flag = true; }
+    ~Iterating() { flag = false; }
+  } iterating(iterating_);
+  // The clock is read only while a timer is pending: a loop of sockets
+  // alone reads it never, one with timers once per turn, before waiting
+  // (the wait's timeout uses that reading: the phases in between take
+  // microseconds, and can only make a timer late, as libuv's cached loop
+  // time does, never early), and once more after a wait that may have
+  // timed out.
+  std::optional<Timers::Clock::time_point> now;
+  if (!timers_.empty()) now = Timers::Clock::now();
+  if (busy() || (now && timers_.anyDue(*now))) return busyTurn(timeoutMs, now);
+  // The usual turn of a busy loop: nothing to do before the wait (one
+  // test said so), and after it only when the dispatch scheduled work or
+  // the wait may have timed out. Work posted from another thread since
+  // that test wakes the wait. The rules are busyTurn's, with no
+  // exception yet.
+  DGRAM_TRY {
+    bool dispatched = waitForIo(pollTimeout(timeoutMs, now));
+    if (!dispatched || busy()) afterWait(dispatched, false);
+  }
+  DGRAM_CATCH(...) {
+    failQuietTurn(std::current_exception());
+  }
+  runTurnEnd();
+  return alive();
+}
+
+void LoopCore::failQuietTurn(std::exception_ptr failure) {
+  runTurnEnd();
+  std::rethrow_exception(failure);
+}
+
+bool LoopCore::busyTurn(int timeoutMs,
+                        std::optional<Timers::Clock::time_point> now) {
+  // The rule (issue 22, item 4): every iteration reaches the I/O wait,
+  // whatever callbacks throw. Before, a throw ended the iteration at once,
+  // so callbacks that kept throwing (posted jobs reposting themselves)
+  // kept the loop from ever polling. The first exception of the iteration
+  // is kept and thrown when the iteration ends; the phases before the wait
+  // stop at it (what they did not run waits for the next iteration), the
+  // wait does not block, and the phases after it are skipped. An exception
+  // from the I/O dispatch after that one is carried to the next call,
+  // which polls I/O, runs nothing else and throws it.
+  std::exception_ptr failure;
+  // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
+  // run polls for I/O without blocking. A caller that runs the loop until
+  // a deferred callback happened ('listening' after bind) then sees it
+  // without waiting out its timeout for I/O that may never come.
   bool hadCallbacks = false;
   if (pending_ & kCarriedPending) {
     failure = std::exchange(carried_, nullptr);
@@ -284,70 +333,23 @@ bool LoopCore::beforeWait(std::exception_ptr& failure,
       failure = std::current_exception();
     }
   }
-  // Sends issued by callbacks leave together before the loop waits (and
-  // again before it returns): a send never waits longer than the
-  // iteration it was issued in, even when a callback throws.
+  // Sends issued by callbacks leave together before the loop waits, and
+  // again before it returns: a send never waits longer than the iteration
+  // it was issued in, even when a callback throws.
   runTurnEnd();
-  return hadCallbacks;
-}
-
-void LoopCore::afterWait(bool dispatched, const std::exception_ptr& failure) {
-  throwPending();
-  if (failure) return;
-  // After a wait that may have timed out, the timers it waited for run
-  // now. After one that brought I/O, timers that came due meanwhile run
-  // at the start of the next turn, which reads the clock before it waits:
-  // a busy loop reads the clock once per turn, not twice.
-  if (!dispatched) runTimersDueNow();
-  throwPending();
-  runPosted();
-  runDeferred();
-}
-
-bool LoopCore::runOnce(int timeoutMs) {
-  // Running the loop from one of its own callbacks would re-run the
-  // deferred callback in progress (and dispatch a batch of events from
-  // inside itself) until the stack overflows: refuse it.
-  if (iterating_) throwReentered();
-  struct Iterating {
-    bool& flag;
-    explicit Iterating(bool& f) : flag(f) { flag = true; }
-    ~Iterating() { flag = false; }
-  } iterating(iterating_);
-  // The rule (issue 22, item 4): every iteration reaches the I/O wait,
-  // whatever callbacks throw. Before, a throw ended the iteration at once,
-  // so callbacks that kept throwing (posted jobs reposting themselves)
-  // kept the loop from ever polling. The first exception of the iteration
-  // is kept and thrown when the iteration ends; the phases before the wait
-  // stop at it (what they did not run waits for the next iteration), the
-  // wait does not block, and the phases after it are skipped. An exception
-  // from the I/O dispatch after that one is carried to the next call,
-  // which polls I/O, runs nothing else and throws it.
-  std::exception_ptr failure;
-  // The clock is read only while a timer is pending: a loop of sockets
-  // alone reads it never, one with timers once per turn, before waiting
-  // (the wait's timeout uses that reading: the phases in between take
-  // microseconds, and can only make a timer late, as libuv's cached loop
-  // time does, never early), and once more after a wait that may have
-  // timed out.
-  std::optional<Timers::Clock::time_point> now;
-  if (!timers_.empty()) now = Timers::Clock::now();
-  // As libuv's UV_RUN_ONCE: an iteration that starts with callbacks to
-  // run polls for I/O without blocking. A caller that runs the loop until
-  // a deferred callback happened ('listening' after bind) then sees it
-  // without waiting out its timeout for I/O that may never come.
-  bool hadCallbacks = false;
-  // The usual turn of a busy loop has nothing to do before its wait (no
-  // callback waiting, no timer due): that takes one test, the phases are
-  // out of line.
-  if (busy() || (now && timers_.anyDue(*now)))
-    hadCallbacks = beforeWait(failure, now);
+  // Callbacks waiting (deferred by the phases above, or posted meanwhile)
+  // make the wait a poll.
+  const bool poll = failure || hadCallbacks || (pending_ & kDeferredPending) ||
+                    postedCount_.load() > 0;
+  // The callbacks may have set the first timer (read the clock for it)
+  // or cleared the last.
+  if (timers_.empty())
+    now.reset();
+  else if (!now)
+    now = Timers::Clock::now();
   DGRAM_TRY {
-    bool dispatched =
-        waitForIo(failure || hadCallbacks ? 0 : pollTimeout(timeoutMs, now));
-    // Likewise after the wait: I/O that scheduled nothing leaves the turn
-    // with nothing to do.
-    if (!dispatched || busy()) afterWait(dispatched, failure);
+    bool dispatched = waitForIo(poll ? 0 : pollTimeout(timeoutMs, now));
+    if (!dispatched || busy()) afterWait(dispatched, failure != nullptr);
   }
   DGRAM_CATCH(...) {
     if (failure) {
@@ -360,6 +362,19 @@ bool LoopCore::runOnce(int timeoutMs) {
   runTurnEnd();
   if (failure) std::rethrow_exception(failure);
   return alive();
+}
+
+void LoopCore::afterWait(bool dispatched, bool failed) {
+  throwPending();
+  if (failed) return;
+  // After a wait that may have timed out, the timers it waited for run
+  // now. After one that brought I/O, timers that came due meanwhile run
+  // at the start of the next turn, which reads the clock before it waits:
+  // a busy loop reads the clock once per turn, not twice.
+  if (!dispatched) runTimersDueNow();
+  throwPending();
+  runPosted();
+  runDeferred();
 }
 
 void LoopCore::attach(SocketImpl* socket) {

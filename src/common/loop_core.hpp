@@ -210,14 +210,16 @@ class LoopCore {
   void throwPending() {
     if (pending_ & kUnhandledPending) throwUnhandled();
   }
-  /// The phases before the wait of a turn that starts busy or with a timer
-  /// due; returns whether it started with callbacks to run.
-  DGRAM_NOINLINE bool beforeWait(std::exception_ptr& failure,
-                                 std::optional<Timers::Clock::time_point> now);
+  /// A turn that starts with work before its wait (callbacks, a timer
+  /// due, a carried exception, turn-end work): every phase.
+  DGRAM_NOINLINE bool busyTurn(int timeoutMs,
+                               std::optional<Timers::Clock::time_point> now);
   /// The phases after the wait of a turn that the wait left busy, or whose
-  /// wait may have timed out.
-  DGRAM_NOINLINE void afterWait(bool dispatched,
-                                const std::exception_ptr& failure);
+  /// wait may have timed out; `failed`: the turn has an exception already.
+  DGRAM_NOINLINE void afterWait(bool dispatched, bool failed);
+  /// A turn without work before its wait whose dispatch threw: ends the
+  /// turn and throws `failure`.
+  [[noreturn]] DGRAM_NOINLINE void failQuietTurn(std::exception_ptr failure);
   [[noreturn]] DGRAM_NOINLINE void throwReentered();
   std::uint8_t* growArena(std::size_t bytes);
   void runDeferredCalls();
@@ -230,6 +232,10 @@ class LoopCore {
     Timers::Clock::time_point now = Timers::Clock::now();
     if (timers_.anyDue(now)) timers_.runDue(now);
   }
+  /// The wait's timeout when no callback is waiting: `requestedMs`, or
+  /// less when a timer comes sooner; 0 on a stop, or when nothing could
+  /// ever end the wait. `now` is this turn's clock reading, there exactly
+  /// when a timer is pending.
   int pollTimeout(int requestedMs,
                   std::optional<Timers::Clock::time_point> now);
   /// The turn's wait for I/O: straight to the backend, or in latency mode
