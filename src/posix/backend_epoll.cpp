@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <memory>
 
+#include "common/compiler.hpp"
 #include "common/errors.hpp"
 #include "common/raise.hpp"
 #include "posix/errno_map.hpp"
@@ -63,32 +64,33 @@ class EpollPoller final : public Poller {
     // closed, which removes it from the set anyway: nothing to report.
     (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
     // Its events later in this batch are void: a descriptor opened by a
-    // callback may get the same number before they are dispatched.
-    for (int i = next_; i < count_; ++i)
+    // callback may get the same number before they are dispatched. (The
+    // whole batch is searched: voiding events already dispatched changes
+    // nothing, and the dispatch need not say where it is.)
+    for (int i = 0; i < count_; ++i)
       if (events_[i].data.fd == fd) events_[i].data.fd = -1;
   }
 
   bool wait(int timeoutMs) override {
-    int count = ::epoll_wait(epfd_, events_, kBatch, timeoutMs);
-    if (count < 0) {
-      // EINTR (a signal) is an early return the loop already copes with;
-      // anything else means the set itself is broken.
-      if (errno == EINTR) return false;
-      detail::throwError(
-          errnoException(sysErrorFromErrno(errno), "epoll_wait"));
-    }
+    const int count = ::epoll_wait(epfd_, events_, kBatch, timeoutMs);
+    if (count <= 0) return count == 0 ? false : waitFailed();
     count_ = count;
-    for (next_ = 0; next_ < count_;) {
-      const epoll_event& event = events_[next_++];
-      int fd = event.data.fd;
-      if (fd < 0) continue;  // invalidated by unwatch
-      if (fd == wakeup_.fd()) {
+    const int wakeupFd = wakeup_.fd();
+    for (int i = 0; i < count; ++i) {
+      const epoll_event& event = events_[i];
+      const int fd = event.data.fd;
+      if (fd == wakeupFd) {
         wakeup_.drain();
         continue;
       }
-      Watcher* watcher = watcherOf(fd);
-      if (!watcher) continue;
-      std::uint32_t e = event.events;
+      // One unsigned test skips an event voided by unwatch (-1) as well
+      // as a descriptor never watched.
+      if (static_cast<std::size_t>(static_cast<unsigned>(fd)) >=
+          watchers_.size())
+        continue;
+      Watcher* watcher = watchers_[static_cast<std::size_t>(fd)];
+      if (!watcher) continue;  // unwatched meanwhile
+      const std::uint32_t e = event.events;
       // Readable alone is the usual event: one test.
       unsigned ready =
           e == EPOLLIN ? kReadable
@@ -100,16 +102,23 @@ class EpollPoller final : public Poller {
         watcher->onReady(ready);
       }
       DGRAM_CATCH(...) {
-        count_ = next_ = 0;
+        count_ = 0;
         DGRAM_RETHROW;
       }
     }
-    count_ = next_ = 0;
-    return count > 0;
+    count_ = 0;
+    return true;
   }
 
  private:
   static constexpr int kBatch = 64;
+
+  /// epoll_wait failed: EINTR (a signal) is an early return the loop
+  /// already copes with; anything else means the set itself is broken.
+  DGRAM_NOINLINE bool waitFailed() {
+    if (errno == EINTR) return false;
+    detail::throwError(errnoException(sysErrorFromErrno(errno), "epoll_wait"));
+  }
 
   int control(int op, int fd, epoll_event* event) {
     return faultableCall(fault::Call::pollerCtl,
@@ -119,7 +128,6 @@ class EpollPoller final : public Poller {
   int epfd_ = -1;
   epoll_event events_[kBatch];
   int count_ = 0;  ///< events in the batch being dispatched
-  int next_ = 0;   ///< the next of them to dispatch
 };
 
 }  // namespace
