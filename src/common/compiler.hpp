@@ -10,3 +10,12 @@
 #else
 #define DGRAM_NOINLINE __attribute__((noinline))
 #endif
+
+/// Inlines a function into each of its (few) callers, where the compiler
+/// would keep one out-of-line copy: the loop's turn, so that run() pays
+/// one call and one register save per run rather than per turn.
+#if defined(_MSC_VER)
+#define DGRAM_ALWAYS_INLINE __forceinline
+#else
+#define DGRAM_ALWAYS_INLINE inline __attribute__((always_inline))
+#endif

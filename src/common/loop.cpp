@@ -61,16 +61,7 @@ std::vector<std::string_view> Loop::availableBackends() {
 }
 
 void Loop::run() {
-  // Nothing ref'd: no turn at all, as libuv's uv_run (a turn would still
-  // fire unref'd timers that are due).
-  if (!core_->alive()) {
-    core_->takeStopRequest();
-    return;
-  }
-  while (core_->runOnce(-1)) {
-    if (core_->takeStopRequest()) return;
-  }
-  core_->takeStopRequest();
+  core_->run();
 }
 
 bool Loop::runOnce(std::chrono::milliseconds timeout) {

@@ -261,16 +261,19 @@ void LoopCore::throwReentered() {
   detail::throwError(errLoopReentered());
 }
 
-bool LoopCore::runOnce(int timeoutMs) {
-  // Running the loop from one of its own callbacks would re-run the
-  // deferred callback in progress (and dispatch a batch of events from
-  // inside itself) until the stack overflows: refuse it.
-  if (iterating_) throwReentered();
-  struct Iterating {
-    bool& flag;
-    explicit Iterating(bool& f) : flag(f) { flag = true; }
-    ~Iterating() { flag = false; }
-  } iterating(iterating_);
+namespace {
+
+// Marks the loop thread as inside the loop (LoopCore::inTurn) while it
+// lives.
+struct Iterating {
+  bool& flag;
+  explicit Iterating(bool& f) : flag(f) { flag = true; }
+  ~Iterating() { flag = false; }
+};
+
+}  // namespace
+
+DGRAM_ALWAYS_INLINE bool LoopCore::turn(int timeoutMs) {
   // The clock is read only while a timer is pending: a loop of sockets
   // alone reads it never, one with timers once per turn, before waiting
   // (the wait's timeout uses that reading: the phases in between take
@@ -294,6 +297,31 @@ bool LoopCore::runOnce(int timeoutMs) {
   }
   runTurnEnd();
   return alive();
+}
+
+bool LoopCore::runOnce(int timeoutMs) {
+  // Running the loop from one of its own callbacks would re-run the
+  // deferred callback in progress (and dispatch a batch of events from
+  // inside itself) until the stack overflows: refuse it.
+  if (iterating_) throwReentered();
+  Iterating iterating(iterating_);
+  return turn(timeoutMs);
+}
+
+void LoopCore::run() {
+  // Nothing ref'd: no turn at all, as libuv's uv_run (a turn would still
+  // fire unref'd timers that are due).
+  if (!alive()) {
+    takeStopRequest();
+    return;
+  }
+  if (iterating_) throwReentered();
+  // One guard for the whole run: between turns no callback runs.
+  Iterating iterating(iterating_);
+  while (turn(-1)) {
+    if (takeStopRequest()) return;
+  }
+  takeStopRequest();
 }
 
 void LoopCore::failQuietTurn(std::exception_ptr failure) {

@@ -57,6 +57,9 @@ class LoopCore {
   /// and ERR_INVALID_STATE if called from inside an iteration (a callback
   /// of this loop).
   bool runOnce(int timeoutMs);
+  /// Loop::run(): turns until nothing ref'd is left or stop() is called
+  /// (the stop request is taken). Throws as runOnce does.
+  void run();
   /// Whether anything ref'd is left (asked at the end of every turn).
   bool alive() const noexcept {
     return handleRefs_ > 0 || requests_ > 0 || timers_.refCount() > 0 ||
@@ -64,7 +67,10 @@ class LoopCore {
   }
   /// Thread-safe and async-signal-safe (see loop_core.cpp).
   void stop();
-  bool takeStopRequest() noexcept { return stopRequested_.exchange(false); }
+  bool takeStopRequest() noexcept {
+    // A plain load first: the usual answer (no stop) writes nothing.
+    return stopRequested_.load() && stopRequested_.exchange(false);
+  }
 
   // --- latency mode -------------------------------------------------------
   /// The longest spin before a wait blocks (zero = off); the budget starts
@@ -210,6 +216,8 @@ class LoopCore {
   void throwPending() {
     if (pending_ & kUnhandledPending) throwUnhandled();
   }
+  /// One turn (runOnce and run, inside the re-entry guard).
+  DGRAM_ALWAYS_INLINE bool turn(int timeoutMs);
   /// A turn that starts with work before its wait (callbacks, a timer
   /// due, a carried exception, turn-end work): every phase.
   DGRAM_NOINLINE bool busyTurn(int timeoutMs,
