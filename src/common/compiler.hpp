@@ -10,12 +10,3 @@
 #else
 #define DGRAM_NOINLINE __attribute__((noinline))
 #endif
-
-/// Folds a small per-datagram step into its one hot caller even where the
-/// step has other (rare) callers too: each call saved is a prologue and an
-/// epilogue less per datagram.
-#if defined(_MSC_VER)
-#define DGRAM_ALWAYS_INLINE __forceinline
-#else
-#define DGRAM_ALWAYS_INLINE inline __attribute__((always_inline))
-#endif
