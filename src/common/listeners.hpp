@@ -7,14 +7,14 @@
 // callbacks kept as listeners still run once).
 //
 // Footprint: most of a socket's events have no listener, so all of them
-// share one list, and the whole emitter is two pointers (the head and the
-// tail of a singly linked list: the tail is where an emission stops, known
-// without a walk); an entry is one allocation, the listener's own: no
+// share one list, and the whole emitter is one pointer (the head of a
+// singly linked list); an entry is one allocation, the listener's own: no
 // vector that grows, no side table of ids. An emission walks past the
 // other events' entries (a socket has a handful). What an emission needs
 // to remember lives in the entries (a `pending` flag for "not reached")
 // and in the head entry (the emission depth, of any event: the head is
-// never unlinked while an emission walks the list).
+// never unlinked while an emission walks the list; and the last entry,
+// where an emission stops, so that it need not walk there first).
 // Layer: common state machine.
 #pragma once
 
@@ -56,8 +56,10 @@ class EventListeners {
   template <typename Fn>
   void add(EventKind kind, ListenerId id, Fn fn, bool once) {
     auto* entry = new Entry(kind, id, std::move(fn), once);
-    (tail_ ? tail_->next : head_) = entry;
-    tail_ = entry;
+    if (head_)
+      head_->last = head_->last->next = entry;
+    else
+      head_ = entry->last = entry;
   }
 
   /// Adds a listener at the place its id gives it (ids grow with
@@ -72,13 +74,17 @@ class EventListeners {
     while (*link && (emitting || (*link)->id < id))
       link = &(*link)->next;
     entry->next = *link;
-    if (link == &head_ && entry->next) {
+    if (link == &head_) {
       // The new head keeps what the head keeps (not emitting: see above).
-      entry->dirty = entry->next->dirty;
-      entry->next->dirty = false;
+      entry->last = entry->next ? entry->next->last : entry;
+      if (entry->next) {
+        entry->dirty = entry->next->dirty;
+        entry->next->dirty = false;
+      }
+    } else if (!entry->next) {
+      head_->last = entry;
     }
     *link = entry;
-    if (!entry->next) tail_ = entry;
   }
 
   /// Removes the listener `id`, of whichever event.
@@ -188,6 +194,8 @@ class EventListeners {
     /// walk).
     bool dirty = false;
     Entry* next = nullptr;
+    /// The list's last entry; kept in the head entry only.
+    Entry* last = nullptr;
   };
 
   template <typename... Args>
@@ -196,7 +204,7 @@ class EventListeners {
     if (!first) return;
     // Entries added by a listener go after `last`: this emission stops
     // there. Nothing is unlinked while it walks (see compact).
-    Entry* last = tail_;
+    Entry* last = first->last;
     ++first->emitting;
     Entry* entry = first;
     DGRAM_TRY {
@@ -239,19 +247,22 @@ class EventListeners {
   void compact() noexcept {
     if (!head_ || !head_->dirty || head_->emitting > 0) return;
     Entry* dropped = nullptr;
+    Entry* kept = nullptr;
     Entry** link = &head_;
-    tail_ = nullptr;
     while (Entry* entry = *link) {
       if (entry->removed) {
         *link = entry->next;
         entry->next = dropped;
         dropped = entry;
       } else {
-        tail_ = entry;
+        kept = entry;
         link = &entry->next;
       }
     }
-    if (head_) head_->dirty = false;  // nothing removed is left
+    if (head_) {
+      head_->dirty = false;  // nothing removed is left
+      head_->last = kept;
+    }
     while (dropped) {
       Entry* next = dropped->next;
       delete dropped;
@@ -260,7 +271,6 @@ class EventListeners {
   }
 
   Entry* head_ = nullptr;
-  Entry* tail_ = nullptr;  ///< the last entry (null with no entries)
 };
 
 }  // namespace dgram::detail
