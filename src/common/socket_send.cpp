@@ -671,9 +671,8 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
   // sockets: only one delivers at a time).
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
   RemoteInfo& remote = cache.remote;
-  if (arrival.truncated || arrival.hasLocal ||
-      !(cache.sender == arrival.from.ip) || remote.address.empty() ||
-      !remote.localAddress.empty()) {
+  if (arrival.truncated || arrival.hasLocal || !cache.plainSender ||
+      !(cache.sender == arrival.from.ip)) {
     if (!describeUnusual(arrival)) return;
   }
   remote.port = arrival.from.port;
@@ -709,6 +708,7 @@ bool SocketImpl::describeUnusual(const Arrival& arrival) {
     remote.localAddress = IpString();
     remote.interfaceIndex = 0;
   }
+  cache.plainSender = !arrival.hasLocal;
   return true;
 }
 
