@@ -178,6 +178,9 @@ class LoopCore {
     bool hostCanonical = false;
     /// `remote.address` is always this address's text.
     IpAddress sender;
+    /// `remote` describes a datagram from `sender` with no metadata: the
+    /// next such datagram changes only its port, size and TOS.
+    bool plainSender = false;
     IpAddress local;    ///< the last destination reported (recvPktInfo)
     RemoteInfo remote;  ///< what listeners get (a const reference)
   };
