@@ -649,15 +649,27 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // each batch, its listeners may have closed it or paused it.
   bool receive() {
     std::uint8_t* arena = loop().receiveArena(kReceiveBatch * kReceiveSlot);
-    for (int round = 0;;) {
+    int got;
+    {
       ReceiveWindow window(arena, kReceiveBatch * kReceiveSlot);
-      int got = receiveBatch(arena);
-      // A short batch emptied the kernel's queue: another read now would
-      // only say EAGAIN (one system call per datagram in a ping-pong).
-      // The poller is level-triggered, so anything newer is reported.
-      if (got < static_cast<int>(kReceiveBatch)) return round > 0 || got != 0;
-      if (++round == kMaxBatchesPerEvent || !receiving_ || fd_ < 0) return true;
+      got = receiveBatch(arena);
     }
+    // A short batch emptied the kernel's queue: another read now would
+    // only say EAGAIN (one system call per datagram in a ping-pong).
+    // The poller is level-triggered, so anything newer is reported.
+    if (got < static_cast<int>(kReceiveBatch)) return got != 0;
+    return receiveMore(arena);
+  }
+
+  // receive() after a full batch: more batches, up to kMaxBatchesPerEvent
+  // in all, while the socket is receiving and open.
+  DGRAM_NOINLINE bool receiveMore(std::uint8_t* arena) {
+    for (int round = 1; round < kMaxBatchesPerEvent && receiving_ && fd_ >= 0;
+         ++round) {
+      ReceiveWindow window(arena, kReceiveBatch * kReceiveSlot);
+      if (receiveBatch(arena) < static_cast<int>(kReceiveBatch)) break;
+    }
+    return true;
   }
 
   bool readNow() override {
@@ -671,28 +683,67 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // with the metadata options, where each datagram arrived and its TOS.
     const bool plain = !wantsControl();
     mmsghdr* messages = headers.prepare(arena, !plain);
-    int count;
-    int interrupted = 0;
-    do {
-      count = faultableCall(fault::Call::recvmmsg, [&] {
-        return ::recvmmsg(fd_, messages, kReceiveBatch, MSG_DONTWAIT, nullptr);
-      });
-    } while (count < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
+    int count = faultableCall(fault::Call::recvmmsg, [&] {
+      return ::recvmmsg(fd_, messages, kReceiveBatch, MSG_DONTWAIT, nullptr);
+    });
+    if (count < 0) count = readAgain(messages);
     headers.used(count);
     // From here on each datagram is open only to its own listeners.
     closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
-    if (count < 0) return readFailed();
+    if (count <= 0) return count < 0 ? readFailed() : 0;
+    if (!plain) return deliverBatch(messages, count);
+    // The usual socket. Every datagram but the last is delivered under a
+    // guard that holds the rest of the batch if its listener throws; the
+    // last has nothing behind it to hold (a plain buffer is one datagram),
+    // so a ping-pong's one datagram goes without the guard.
+    const int last = count - 1;
+    if (last > 0 && !deliverLeading(messages, last)) return -1;
+    std::size_t done = 0;
+    deliverPlain(messages[last].msg_hdr, messages[last].msg_len, done);
+    return count;
+  }
+
+  // A plain batch's datagrams before its last, `last` of them, each under
+  // the guard. False when a listener closed or paused the socket.
+  DGRAM_NOINLINE bool deliverLeading(const mmsghdr* messages, int last) {
+    for (int i = 0; i < last; ++i) {
+      std::size_t done = 0;
+      DGRAM_TRY {
+        deliverPlain(messages[i].msg_hdr, messages[i].msg_len, done);
+      }
+      DGRAM_CATCH(...) {
+        holdRest(messages, i + 1, last + 1);
+        DGRAM_RETHROW;
+      }
+      // Its listener may have closed or paused the socket.
+      if (!receiving_ || fd_ < 0) return false;
+    }
+    return true;
+  }
+
+  // A read interrupted by a signal (retried, kMaxInterrupts times at
+  // most) or failed: the count it finally gave, or -1 with errno set.
+  DGRAM_NOINLINE int readAgain(mmsghdr* messages) {
+    int count = -1;
+    for (int interrupted = 1;
+         count < 0 && errno == EINTR && interrupted < kMaxInterrupts;
+         ++interrupted) {
+      count = faultableCall(fault::Call::recvmmsg, [&] {
+        return ::recvmmsg(fd_, messages, kReceiveBatch, MSG_DONTWAIT, nullptr);
+      });
+    }
+    return count;
+  }
+
+  // receiveBatch for a socket with control messages (GRO, metadata).
+  DGRAM_NOINLINE int deliverBatch(mmsghdr* messages, int count) {
     for (int i = 0; i < count; ++i) {
       // The datagram before may have closed or paused the socket.
       if (i > 0 && (!receiving_ || fd_ < 0)) return -1;
       std::size_t done = 0;
       DGRAM_TRY {
-        if (plain)
-          deliverPlain(messages[i].msg_hdr.msg_iov->iov_base,
-                       messages[i].msg_len, messages[i].msg_hdr, done);
-        else
-          deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
-                  messages[i].msg_hdr, false, done);
+        deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
+                messages[i].msg_hdr, false, done);
       }
       DGRAM_CATCH(...) {
         // A listener threw: the rest of the batch (and of a coalesced
@@ -701,15 +752,21 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         if (done < messages[i].msg_len)
           deliver(messages[i].msg_hdr.msg_iov->iov_base, messages[i].msg_len,
                   messages[i].msg_hdr, true, done);
-        for (int j = i + 1; j < count; ++j) {
-          std::size_t none = 0;
-          deliver(messages[j].msg_hdr.msg_iov->iov_base, messages[j].msg_len,
-                  messages[j].msg_hdr, true, none);
-        }
+        holdRest(messages, i + 1, count);
         DGRAM_RETHROW;
       }
     }
     return count;
+  }
+
+  // A listener threw: the batch's datagrams from `from` on are already
+  // read, and the arena is shared, so the Socket keeps copies for later.
+  DGRAM_NOINLINE void holdRest(const mmsghdr* messages, int from, int count) {
+    for (int j = from; j < count; ++j) {
+      std::size_t none = 0;
+      deliver(messages[j].msg_hdr.msg_iov->iov_base, messages[j].msg_len,
+              messages[j].msg_hdr, true, none);
+    }
   }
 #else
   int receiveBatch(std::uint8_t* arena) {
@@ -753,7 +810,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
                std::size_t& done) {
     if (!hold && !wantsControl()) {
-      deliverPlain(data, size, header, done);
+      deliverPlain(header, size, done);
       return;
     }
     Arrival arrival;
@@ -780,14 +837,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   // deliver() for the usual socket: no control messages, one datagram
   // per buffer.
-  void deliverPlain(void* data, std::size_t size, const msghdr& header,
-                    std::size_t& done) {
+  void deliverPlain(const msghdr& header, std::size_t size, std::size_t& done) {
     Arrival arrival;
     if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
                       arrival.from))
       return;
     arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
     done = size < kReceiveSlot ? size : kReceiveSlot;
+    void* data = header.msg_iov->iov_base;
     LentDatagram lent(data, done);
     events_.onDatagram(static_cast<const std::uint8_t*>(data), done, arrival);
   }
@@ -802,7 +859,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // else (ECONNREFUSED from an
   // ICMP error on a connected socket) is reported, and reading goes on at
   // the next readiness.
-  int readFailed() {
+  DGRAM_NOINLINE int readFailed() {
     int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return 0;
     events_.onReceiveError(sysErrorFromErrno(err));
