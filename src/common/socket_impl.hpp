@@ -17,6 +17,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -211,6 +212,17 @@ class SocketImpl : private SocketEvents {
   /// Runs `fn` on a later turn; the socket lives until it has run.
   template <typename F>
   void later(F fn);
+  /// Whether later() can carry `F` in a DeferredCall (no std::function):
+  /// one pointer's worth of plain data.
+  template <typename F>
+  static constexpr bool fitsDeferredCall() {
+    return sizeof(F) <= sizeof(void*) && alignof(F) <= alignof(void*) &&
+           std::is_trivially_copyable_v<F> &&
+           std::is_trivially_destructible_v<F>;
+  }
+  /// The DeferredCall's function for later(): `data` holds the lambda.
+  template <typename F>
+  static void runLater(void* context, void* data);
   /// Wraps a call from the loop: lets go of the loop's reference afterwards
   /// if nothing is left to do (which may destroy the socket, after `fn`).
   template <typename F>
@@ -496,13 +508,31 @@ template <typename F>
 void SocketImpl::later(F fn) {
   ++tasks_;
   retain();
-  // Captures stay small: `this` plus what `fn` holds (one pointer for the
-  // per-datagram completions, which then defer without allocating).
-  loop_.defer([this, fn = std::move(fn)]() mutable {
-    enter([&] {
-      --tasks_;
-      fn();
+  if constexpr (fitsDeferredCall<F>()) {
+    // The usual step (a lambda that captures `this`): no std::function,
+    // the lambda's bytes travel in the call (as std::function keeps such
+    // a lambda in place, without allocating).
+    DeferredCall call{&runLater<F>, this, nullptr};
+    new (&call.data) F(std::move(fn));
+    loop_.defer(call);
+  } else {
+    // Captures stay small: `this` plus what `fn` holds.
+    loop_.defer([this, fn = std::move(fn)]() mutable {
+      enter([&] {
+        --tasks_;
+        fn();
+      });
     });
+  }
+}
+
+template <typename F>
+void SocketImpl::runLater(void* context, void* data) {
+  auto* socket = static_cast<SocketImpl*>(context);
+  F& fn = *std::launder(reinterpret_cast<F*>(&data));
+  socket->enter([&] {
+    --socket->tasks_;
+    fn();
   });
 }
 
