@@ -37,24 +37,22 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       refd_(true),
       holdsHandleRef_(false),
       hasPendingQueue_(false),
-      hasPendingBind_(false),
-      reuseAddr_(options.reuseAddr),
-      reusePort_(options.reusePort),
-      ipv6Only_(options.ipv6Only),
-      gso_(options.gso),
-      gro_(options.gro),
-      recvPktInfo_(options.recvPktInfo),
-      recvTos_(options.recvTos) {
+      hasPendingBind_(false) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     detail::throwError(errSocketBadBufferSize());
   // Only what is set is kept: most sockets have none of these.
   if (options.lookup || options.signal || options.recvBufferSize > 0 ||
-      options.sendBufferSize > 0) {
+      options.sendBufferSize > 0 || options.reuseAddr || options.reusePort ||
+      options.ipv6Only || options.gso || options.gro || options.recvPktInfo ||
+      options.recvTos) {
     Rare& state = rare();
     state.lookup = options.lookup;
     state.signal = options.signal;
     state.recvBufferSize = options.recvBufferSize;
     state.sendBufferSize = options.sendBufferSize;
+    state.open = OpenOptions{
+        options.reuseAddr, options.reusePort,   options.ipv6Only, options.gso,
+        options.gro,       options.recvPktInfo, options.recvTos};
   }
   loop_.attach(this);
 }
@@ -494,9 +492,9 @@ SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
   if (!io() || !io()->isOpen()) {
-    OpenOptions options{reuseAddr_, reusePort_,   ipv6Only_, gso_,
-                        gro_,       recvPktInfo_, recvTos_};
-    if (SysError err = platform().open(family(), options)) {
+    static constexpr OpenOptions kDefaults{};
+    if (SysError err =
+            platform().open(family(), rare_ ? rare_->open : kDefaults)) {
       dropPlatform();
       return err;
     }

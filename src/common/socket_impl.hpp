@@ -450,14 +450,6 @@ class SocketImpl : private SocketEvents {
   bool holdsHandleRef_ : 1;
   bool hasPendingQueue_ : 1;
   bool hasPendingBind_ : 1;  ///< a PendingBind is in ioSpace_
-  // createSocket's options for open() (OpenOptions, a bit each).
-  bool reuseAddr_ : 1;
-  bool reusePort_ : 1;
-  bool ipv6Only_ : 1;
-  bool gso_ : 1;
-  bool gro_ : 1;
-  bool recvPktInfo_ : 1;
-  bool recvTos_ : 1;
 
   /// State few sockets ever use, allocated by rare() on first use.
   struct Rare {
@@ -466,6 +458,9 @@ class SocketImpl : private SocketEvents {
     std::uint64_t abortListenerId = 0;
     int recvBufferSize = 0;  ///< createSocket's, applied once bound
     int sendBufferSize = 0;
+    /// createSocket's options for open(): all off (the defaults) unless
+    /// kept here.
+    OpenOptions open;
     ConnectCallback connectCallback;  ///< of the connect in progress
     ListenerId connectListenerId = 0;
     std::vector<Pending> pending;  ///< waiting for 'listening'

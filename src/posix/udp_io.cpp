@@ -130,16 +130,24 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       ::close(fd);
       return err;
     }
+    // A new socket has every feature off (the constructor's): most are
+    // opened without asking for any.
+    if (options.gso || options.gro || options.recvPktInfo || options.recvTos)
+      enableFeatures(fd, family, options);
+    poller().claim(fd);
+    fd_ = fd;
+    family_ = static_cast<std::uint8_t>(family);
+    return {};
+  }
+
+  DGRAM_NOINLINE void enableFeatures(int fd, Family family,
+                                     const OpenOptions& options) {
     // Features the kernel lacks are simply not used (features() says so).
     gso_ = options.gso && offload::canSegment(fd);
     gro_ = options.gro && offload::enableCoalescing(fd);
     pktinfo_ = options.recvPktInfo && metadata::enablePktInfo(fd, family);
     tos_ = options.recvTos && metadata::enableTos(fd, family);
     control_ = gro_ || pktinfo_ || tos_;
-    poller().claim(fd);
-    fd_ = fd;
-    family_ = static_cast<std::uint8_t>(family);
-    return {};
   }
 
   SysError adopt(std::intptr_t handle, Family& family,
