@@ -143,8 +143,8 @@ void SocketImpl::attachOwner() {
   });
 }
 
-void SocketImpl::removeAbortListener() noexcept {
-  if (!rare_ || !rare_->abortListenerId) return;
+void SocketImpl::dropAbortListener() noexcept {
+  if (!rare_->abortListenerId) return;
   rare_->signal.removeListener(rare_->abortListenerId);
   rare_->abortListenerId = 0;
 }
@@ -595,9 +595,8 @@ void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
   runPending();
 }
 
-void SocketImpl::applyBufferSizes() {
+void SocketImpl::applyBufferSizeOptions() {
   // Sizes from createSocket's options apply once there is a socket.
-  if (!rare_) return;
   for (auto [kind, size] :
        {std::pair{BufferKind::receive, rare_->recvBufferSize},
         std::pair{BufferKind::send, rare_->sendBufferSize}}) {
@@ -607,8 +606,7 @@ void SocketImpl::applyBufferSizes() {
   }
 }
 
-void SocketImpl::runPending() {
-  if (!rare_) return;
+void SocketImpl::runPendingWork() {
   std::vector<Pending> work = std::move(rare_->pending);
   rare_->pending.clear();
   bool queued = hasPendingQueue_;
@@ -834,7 +832,8 @@ void SocketImpl::cancelRareWork() {
 
 void SocketImpl::finishClose() {
   DGRAM_TRY {
-    emitPlain(Event::close);
+    // Most sockets have no 'close' listener: nothing to emit.
+    if (!listeners_.empty(Event::close)) emitPlain(Event::close);
   }
   DGRAM_CATCH(...) {
     // The skipped 'close' listeners run next turn, then all are released.

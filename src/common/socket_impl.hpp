@@ -303,7 +303,11 @@ class SocketImpl : private SocketEvents {
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener&& callback = Listener(),
                       ListenerId callbackId = 0);
-  void runPending();
+  /// Runs the work that waited for 'listening' (none without Rare).
+  void runPending() {
+    if (rare_) runPendingWork();
+  }
+  void runPendingWork();
   /// Puts `work` from `from` on back at the front of the pending list
   /// (`queued`: it held sends or connects, which hold back close()).
   void keepPending(std::vector<Pending>& work, std::size_t from, bool queued);
@@ -402,14 +406,20 @@ class SocketImpl : private SocketEvents {
   /// but its port, size and TOS.
   DGRAM_NOINLINE bool describeUnusual(const Arrival& arrival);
   void deliverHeld();
-  void applyBufferSizes();
+  void applyBufferSizes() {
+    if (rare_) applyBufferSizeOptions();
+  }
+  void applyBufferSizeOptions();
   void updateHandleRef();
   void closeNow();
   void finishClose();
   /// closeNow's part for the rare state: lookups, sends waiting for them,
   /// work waiting for 'listening', a connect in progress, held datagrams.
   void cancelRareWork();
-  void removeAbortListener() noexcept;
+  void removeAbortListener() noexcept {
+    if (rare_) dropAbortListener();
+  }
+  void dropAbortListener() noexcept;
   void finishRelease();
   void destroyRequest(OutgoingSend* request);
 

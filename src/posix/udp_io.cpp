@@ -120,7 +120,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         tos_(false),
         control_(false),
         blocked_(false) {}
-  ~PosixUdpSocket() override { close(); }
+  ~PosixUdpSocket() override {
+    // Usually closed already (SocketImpl::closeNow): nothing left to do.
+    if (fd_ >= 0 || flushScheduled_ || retryTimer_) close();
+  }
 
   SysError open(Family family, const OpenOptions& options) override {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
@@ -299,7 +302,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     receiving_ = false;
     blocked_ = false;
     // Whatever the kernel never took is cancelled, in order.
-    queue_.failAll(events_, sysError(Errc::kECANCELED));
+    if (!queue_.empty()) queue_.failAll(events_, sysError(Errc::kECANCELED));
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
