@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/compiler.hpp"
+
 namespace dgram::detail {
 
 /// A call deferred without a std::function: `run(context, data)`. Plain
@@ -87,7 +89,7 @@ class DeferredQueue {
     DeferredCall calls[kBlockCalls];
   };
 
-  void addBlock() {
+  DGRAM_NOINLINE void addBlock() {
     Block* block = spare_;
     if (block) {
       spare_ = block->next;
