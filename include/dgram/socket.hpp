@@ -346,7 +346,12 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `sendmmsg` on Linux; every 64 sends a batch leaves without waiting;
   /// with `gso` every send of the turn waits, to be segmented). Sends
   /// leave in call order either way, and `cb` runs on a later turn.
-  void send(ByteView msg, int port, Host address = {}, SendCallback cb = {});
+  ///@{
+  void send(ByteView msg, int port, Host address, SendCallback cb);
+  /// (Without `cb`, its own overload: no empty callback is built and
+  /// destroyed around every call of an echo's steady state.)
+  void send(ByteView msg, int port, Host address = {});
+  ///@}
   /// Beyond Node: as `send(msg, port, address, cb)`, from the source that
   /// `from` names (see SendFrom). Throws `ERR_INVALID_ARG_VALUE` when
   /// `from.address` is not an IP address of the socket's family (an IPv6

@@ -13,7 +13,8 @@
 // other events' entries (a socket has a handful). What an emission needs
 // to remember lives in the entries (a `pending` flag for "not reached")
 // and in the head entry (the emission depth, of any event: the head is
-// never unlinked while an emission walks the list).
+// never unlinked while an emission walks the list; and the last entry,
+// where an emission stops, so that it need not walk there first).
 // Layer: common state machine.
 #pragma once
 
@@ -55,10 +56,10 @@ class EventListeners {
   template <typename Fn>
   void add(EventKind kind, ListenerId id, Fn fn, bool once) {
     auto* entry = new Entry(kind, id, std::move(fn), once);
-    Entry** link = &head_;
-    while (*link)
-      link = &(*link)->next;
-    *link = entry;
+    if (head_)
+      head_->last = head_->last->next = entry;
+    else
+      head_ = entry->last = entry;
   }
 
   /// Adds a listener at the place its id gives it (ids grow with
@@ -73,10 +74,15 @@ class EventListeners {
     while (*link && (emitting || (*link)->id < id))
       link = &(*link)->next;
     entry->next = *link;
-    if (link == &head_ && entry->next) {
+    if (link == &head_) {
       // The new head keeps what the head keeps (not emitting: see above).
-      entry->dirty = entry->next->dirty;
-      entry->next->dirty = false;
+      entry->last = entry->next ? entry->next->last : entry;
+      if (entry->next) {
+        entry->dirty = entry->next->dirty;
+        entry->next->dirty = false;
+      }
+    } else if (!entry->next) {
+      head_->last = entry;
     }
     *link = entry;
   }
@@ -188,6 +194,8 @@ class EventListeners {
     /// walk).
     bool dirty = false;
     Entry* next = nullptr;
+    /// The list's last entry; kept in the head entry only.
+    Entry* last = nullptr;
   };
 
   template <typename... Args>
@@ -196,9 +204,7 @@ class EventListeners {
     if (!first) return;
     // Entries added by a listener go after `last`: this emission stops
     // there. Nothing is unlinked while it walks (see compact).
-    Entry* last = first;
-    while (last->next)
-      last = last->next;
+    Entry* last = first->last;
     ++first->emitting;
     Entry* entry = first;
     DGRAM_TRY {
@@ -239,8 +245,9 @@ class EventListeners {
   // then). Destroying a listener may free captures that run code, so the
   // list is made consistent before any is destroyed.
   void compact() noexcept {
-    if (!head_ || head_->emitting > 0 || !head_->dirty) return;
+    if (!head_ || !head_->dirty || head_->emitting > 0) return;
     Entry* dropped = nullptr;
+    Entry* kept = nullptr;
     Entry** link = &head_;
     while (Entry* entry = *link) {
       if (entry->removed) {
@@ -248,10 +255,14 @@ class EventListeners {
         entry->next = dropped;
         dropped = entry;
       } else {
+        kept = entry;
         link = &entry->next;
       }
     }
-    if (head_) head_->dirty = false;  // nothing removed is left
+    if (head_) {
+      head_->dirty = false;  // nothing removed is left
+      head_->last = kept;
+    }
     while (dropped) {
       Entry* next = dropped->next;
       delete dropped;

@@ -104,6 +104,9 @@ class SocketEvents {
   void onSystemError(SysError error, const char* syscall);
   /// A send that the platform had queued finished (or failed).
   void onSendDone(SendRequest* request, SysError error);
+  /// A sendAtOnce() datagram that waits: the Socket makes it a request
+  /// and hands it to PlatformSocket::send.
+  void sendLater(ByteView payload, const IpAddress& ip, std::uint16_t port);
   /// The loop the socket belongs to (so that a platform socket need not
   /// keep its own reference).
   LoopCore& loopCore() const noexcept { return loop_; }
@@ -154,18 +157,16 @@ class PlatformSocket {
   /// (`error` says how); false if the platform queued it (after calling
   /// `request.own()`) and will report through `onSendDone`.
   virtual bool send(SendRequest& request, SysError& error) = 0;
-  /// Sends one datagram now, without a request, if the platform would
-  /// send it at once anyway: nothing queued or waiting ahead of it, and no
-  /// batch to join (segmented sends wait for the turn's end). Returns
-  /// true when the kernel took it or refused it (`error` says which),
-  /// false when the datagram must take the `send()` path (it then waits,
-  /// so a kernel that said EAGAIN is not asked twice). The steady state
-  /// of a send without a callback, which needs no request at all.
-  virtual bool sendAtOnce(const ByteView& payload, const IpAddress& ip,
-                          std::uint16_t port, SysError& error) {
-    (void)payload, (void)ip, (void)port, (void)error;
-    return false;
-  }
+  /// A datagram without a callback, to a destination the Socket has
+  /// checked: the steady state of a reply from a 'message' listener. The
+  /// platform sends it now, without a request, when it would send it at
+  /// once anyway (nothing queued or waiting ahead of it, no batch to
+  /// join); otherwise, or when the kernel says "not now" (it then waits,
+  /// so a kernel that said EAGAIN is not asked twice), it hands it back
+  /// through SocketEvents::sendLater. A final error is dropped: nobody
+  /// asked to hear of it (Node drops it too).
+  virtual void sendAtOnce(ByteView payload, const IpAddress& ip,
+                          std::uint16_t port) = 0;
   /// Bytes and requests queued here, not yet taken by the kernel.
   virtual std::size_t queuedBytes() const noexcept = 0;
   virtual std::size_t queuedCount() const noexcept = 0;

@@ -109,13 +109,22 @@ class SocketImpl : private SocketEvents {
   void sendTo(const ByteView& msg, int port, std::string_view address,
               SendCallback&& cb);
   /// The steady state of a send without a callback (a reply from a
-  /// 'message' listener, most often): a numeric address in the loop's
-  /// caches, a bound and unconnected socket with nothing waiting, handed
-  /// to the kernel at once with no request (PlatformSocket::sendAtOnce).
-  /// False, having done nothing, for any other send (socket_send.cpp
-  /// only: inline there).
-  bool sendWithoutRequest(const ByteView& msg, int port,
-                          std::string_view address);
+  /// 'message' listener, most often): a valid port, and a numeric address
+  /// in the loop's caches in its canonical text, for a bound, unconnected
+  /// open socket with nothing waiting. The destination then goes to
+  /// PlatformSocket::sendAtOnce; nullptr, for any other send, says to
+  /// take sendTo (socket_send.cpp only: inline there).
+  const IpAddress* steadyDestination(int port, std::string_view address);
+  void sendSteady(ByteView msg, const IpAddress& ip, std::uint16_t port) {
+    io()->sendAtOnce(msg, ip, port);
+  }
+  /// send(msg, port, address) off the steady state.
+  void sendWithoutCallback(const ByteView& msg, int port,
+                           std::string_view address);
+  /// What PlatformSocket::sendAtOnce hands back (SocketEvents::sendLater):
+  /// a request to the checked destination.
+  void sendLater(const ByteView& payload, const IpAddress& ip,
+                 std::uint16_t port);
   void close(Listener cb, ErrorSink sink = nullptr);
   AddressInfo address(ErrorSink sink = nullptr) const;
   AddressInfo remoteAddress(ErrorSink sink = nullptr) const;

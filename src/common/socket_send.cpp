@@ -256,16 +256,34 @@ inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
   return true;
 }
 
-inline bool SocketImpl::sendWithoutRequest(const ByteView& msg, int port,
-                                           std::string_view address) {
-  if (port < 1 || port > 65535 || closed_) return false;
+inline const IpAddress* SocketImpl::steadyDestination(
+    int port, std::string_view address) {
+  if (port < 1 || port > 65535 || closed_) return nullptr;
   bool canonical = false;
   const IpAddress* ip = cachedDestination(address, canonical);
-  if (!ip) return false;
-  // Taken or refused, it is done: a send without a callback has no one to
-  // tell of an error (Node drops it too).
+  // A request keeps the caller's text where it is not the canonical one
+  // (for the errors that name it): not this path's.
+  return canonical ? ip : nullptr;
+}
+
+DGRAM_NOINLINE void SocketImpl::sendWithoutCallback(const ByteView& msg,
+                                                    int port,
+                                                    std::string_view address) {
+  sendTo(msg, port, address, SendCallback());
+}
+
+void SocketImpl::sendLater(const ByteView& payload, const IpAddress& ip,
+                           std::uint16_t port) {
+  SendCallback none;
+  OutgoingSend* request = makeSend(&payload, 1, port, none);
+  request->destination = Endpoint{ip, port};
+  request->hasDestination = true;
+  request->addressIsDestination = true;
   SysError error;
-  return io()->sendAtOnce(msg, *ip, static_cast<std::uint16_t>(port), error);
+  if (io()->send(*request, error)) {
+    request->result = error;
+    complete(request);
+  }
 }
 
 inline void SocketImpl::sendTo(const ByteView& msg, int port,
@@ -717,6 +735,11 @@ void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
   socket.onDatagram(data, size, arrival);
 }
 
+void SocketEvents::sendLater(ByteView payload, const IpAddress& ip,
+                             std::uint16_t port) {
+  static_cast<SocketImpl&>(*this).sendLater(payload, ip, port);
+}
+
 void SocketEvents::holdDatagram(const std::uint8_t* data, std::size_t size,
                                 const Arrival& arrival) {
   static_cast<SocketImpl&>(*this).holdDatagram(data, size, arrival);
@@ -756,9 +779,16 @@ namespace dgram {
 // Socket::send's usual forms (the others are in socket.cpp): here, so that
 // the steady state they start is part of them rather than one call more.
 void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
+  if (!cb) return send(msg, port, address);
+  static_cast<Impl&>(*this).sendTo(msg, port, address, std::move(cb));
+}
+
+void Socket::send(ByteView msg, int port, Host address) {
+  // Both calls are the function's last: no registers to keep across them.
   Impl& impl = static_cast<Impl&>(*this);
-  if (!cb && impl.sendWithoutRequest(msg, port, address)) return;
-  impl.sendTo(msg, port, address, std::move(cb));
+  if (const detail::IpAddress* ip = impl.steadyDestination(port, address))
+    return impl.sendSteady(msg, *ip, static_cast<std::uint16_t>(port));
+  impl.sendWithoutCallback(msg, port, address);
 }
 
 void Socket::send(ByteView msg, int port, SendCallback cb) {

@@ -38,11 +38,16 @@ class ReceiveHeaders {
   mmsghdr* prepare(std::uint8_t* arena, bool withControl) noexcept {
     if (arena != arena_ || withControl != withControl_) {
       build(arena, withControl);
+    } else if (withControl) {
+      for (int i = 0; i < dirty_; ++i)
+        reset(static_cast<std::size_t>(i));
     } else {
-      for (std::size_t i = 0; i < dirty_; ++i)
-        reset(i);
+      // No control room: its length stays 0, only the address's is set
+      // back (the usual socket).
+      for (int i = 0; i < dirty_; ++i)
+        messages_[i].msg_hdr.msg_namelen = sizeof from_[i];
     }
-    dirty_ = kReceiveBatch;  // until used() says how many were filled
+    dirty_ = static_cast<int>(kReceiveBatch);  // until used() says more
     return messages_;
   }
 
@@ -50,8 +55,8 @@ class ReceiveHeaders {
   /// writes nothing into a message it did not fill; one more is set back
   /// all the same, in case a failing one was touched.
   void used(int count) noexcept {
-    std::size_t filled = count > 0 ? static_cast<std::size_t>(count) : 0;
-    dirty_ = filled < kReceiveBatch ? filled + 1 : kReceiveBatch;
+    if (count < static_cast<int>(kReceiveBatch))
+      dirty_ = count < 0 ? 1 : count + 1;
   }
 
  private:
@@ -80,7 +85,7 @@ class ReceiveHeaders {
   sockaddr_storage from_[kReceiveBatch];
   alignas(cmsghdr) unsigned char control_[kReceiveBatch][kReceiveControlSpace];
   std::uint8_t* arena_ = nullptr;  ///< not built yet while null
-  std::size_t dirty_ = 0;          ///< messages to set back before a call
+  int dirty_ = 0;                  ///< messages to set back before a call
   bool withControl_ = false;
 };
 #endif  // DGRAM_HAVE_RECVMMSG

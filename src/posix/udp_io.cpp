@@ -224,9 +224,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return false;
   }
 
-  bool sendAtOnce(const ByteView& payload, const IpAddress& ip,
-                  std::uint16_t port, SysError& error) override {
-    if (!leavesAtOnce()) return false;
+  void sendAtOnce(ByteView payload, const IpAddress& ip,
+                  std::uint16_t port) override {
+    if (!leavesAtOnce()) return events_.sendLater(payload, ip, port);
     // One piece, a destination, no source: sendto, without a msghdr.
     sockaddr_storage sa;
     bsd::AddressLength length = toSockaddr(ip, port, sa);
@@ -234,11 +234,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           return ::sendto(fd_, payload.data(), payload.size(), kSendFlags,
                           reinterpret_cast<const sockaddr*>(&sa), length);
         }))
-      return true;
-    error = sendFailure();
-    if (!waitsAfter(error)) return true;
-    error = {};
-    return false;
+      return;
+    sendAtOnceFailed(payload, ip, port);
+  }
+
+  // The kernel refused it: dropped, unless it said "not now".
+  DGRAM_NOINLINE void sendAtOnceFailed(ByteView payload, const IpAddress& ip,
+                                       std::uint16_t port) {
+    if (waitsAfter(sendFailure())) events_.sendLater(payload, ip, port);
   }
 
   // ENOBUFS and EAGAIN say "not now": the socket waits (an ENOBUFS pause,
@@ -405,14 +408,15 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void onReady(unsigned events) override {
     if (events == kReadable) {  // the usual event
-      if (receiving_) receive();
+      if (receiving_ && fd_ >= 0) receive();
       return;
     }
     onOtherEvents(events);
   }
 
   DGRAM_NOINLINE void onOtherEvents(unsigned events) {
-    if ((events & (kReadable | kErrorEvent)) && receiving_) receive();
+    if ((events & (kReadable | kErrorEvent)) && receiving_ && fd_ >= 0)
+      receive();
     if ((events & kErrorEvent) && !receiving_ && fd_ >= 0) clearError();
     if ((events & (kWritable | kErrorEvent)) && fd_ >= 0) flushQueue();
   }
@@ -634,18 +638,19 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 #endif  // DGRAM_HAVE_SENDMMSG
 
   // Returns whether it dispatched anything (a datagram or a read error).
+  // The caller has checked that the socket is receiving and open; after
+  // each batch, its listeners may have closed it or paused it.
   bool receive() {
     std::uint8_t* arena = loop().receiveArena(kReceiveBatch * kReceiveSlot);
-    for (int round = 0; round < kMaxBatchesPerEvent; ++round) {
-      if (!receiving_ || fd_ < 0) return round > 0;
+    for (int round = 0;;) {
       ReceiveWindow window(arena, kReceiveBatch * kReceiveSlot);
       int got = receiveBatch(arena);
       // A short batch emptied the kernel's queue: another read now would
       // only say EAGAIN (one system call per datagram in a ping-pong).
       // The poller is level-triggered, so anything newer is reported.
       if (got < static_cast<int>(kReceiveBatch)) return round > 0 || got != 0;
+      if (++round == kMaxBatchesPerEvent || !receiving_ || fd_ < 0) return true;
     }
-    return true;
   }
 
   bool readNow() override {
@@ -671,7 +676,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
     if (count < 0) return readFailed();
     for (int i = 0; i < count; ++i) {
-      if (!receiving_ || fd_ < 0) return -1;
+      // The datagram before may have closed or paused the socket.
+      if (i > 0 && (!receiving_ || fd_ < 0)) return -1;
       std::size_t done = 0;
       DGRAM_TRY {
         if (plain)

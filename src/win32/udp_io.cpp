@@ -391,6 +391,12 @@ class WinUdpSocket final : public BsdSocket {
   // is ignored while not receiving.
   void stopReceiving() override { receiving_ = false; }
 
+  // Overlapped sends complete on the port: every send takes a request.
+  void sendAtOnce(ByteView payload, const IpAddress& ip,
+                  std::uint16_t port) override {
+    events_.sendLater(payload, ip, port);
+  }
+
   bool send(SendRequest& request, SysError& error) override {
     // With USO, the sends of a loop turn wait for its end, where runs of
     // equal ones leave together; otherwise a send leaves at once.
