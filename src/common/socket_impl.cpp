@@ -464,7 +464,7 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   }
   if (numeric) {
     pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
-    later([this] {
+    laterInline([this] {
       if (closed_) return;
       const Endpoint& target = pendingBind()->target;
       finishBind(std::nullopt, target.ip, target.port);
@@ -806,7 +806,7 @@ void SocketImpl::closeNow() {
   }
   if (rare_) cancelRareWork();
   updateHandleRef();
-  later([this] { finishClose(); });
+  laterInline([this] { finishClose(); });
 }
 
 void SocketImpl::cancelRareWork() {

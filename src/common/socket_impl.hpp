@@ -229,6 +229,25 @@ class SocketImpl : private SocketEvents {
            std::is_trivially_copyable_v<F> &&
            std::is_trivially_destructible_v<F>;
   }
+  /// later() for the socket's once-a-life steps ('listening' after bind,
+  /// 'close'), with the plain path inline: there the call saved counts,
+  /// where per-datagram callers (a send's completion) keep short code.
+  template <typename F>
+  void laterInline(F fn) {
+    static_assert(fitsDeferredCall<F>());
+    DeferredCall call{&runLater<F>, this, nullptr};
+    new (&call.data) F(std::move(fn));
+    ++tasks_;
+    retain();
+    loop_.defer(call);
+  }
+  /// later()'s plain path, out of line: the per-datagram callers that
+  /// may defer (a send's completion) stay short.
+  DGRAM_NOINLINE void deferStep(const DeferredCall& call) {
+    ++tasks_;
+    retain();
+    loop_.defer(call);
+  }
   /// The DeferredCall's function for later(): `data` holds the lambda.
   template <typename F>
   static void runLater(void* context, void* data);
@@ -520,16 +539,16 @@ class SocketImpl : private SocketEvents {
 
 template <typename F>
 void SocketImpl::later(F fn) {
-  ++tasks_;
-  retain();
   if constexpr (fitsDeferredCall<F>()) {
     // The usual step (a lambda that captures `this`): no std::function,
     // the lambda's bytes travel in the call (as std::function keeps such
     // a lambda in place, without allocating).
     DeferredCall call{&runLater<F>, this, nullptr};
     new (&call.data) F(std::move(fn));
-    loop_.defer(call);
+    deferStep(call);
   } else {
+    ++tasks_;
+    retain();
     // Captures stay small: `this` plus what `fn` holds.
     loop_.defer([this, fn = std::move(fn)]() mutable {
       enter([&] {
