@@ -93,3 +93,47 @@ TEST_CASE("a listener inserted by id lands among the others of its event",
   CHECK(list.empty(EventKind::listening));
   CHECK(list.empty(EventKind::message));
 }
+
+TEST_CASE(
+    "an emission reaches the last listener whatever came and went before it",
+    "[events][listeners]") {
+  // The head entry keeps where the list ends (an emission stops there
+  // without walking to it): added at the end, inserted at the head or
+  // last, the last or the head removed, the list cleared and refilled.
+  EventListeners list;
+  std::vector<int> seen;
+  auto listener = [&](int n) {
+    return dgram::Listener([&seen, n] { seen.push_back(n); });
+  };
+  auto emitted = [&] {
+    seen.clear();
+    list.emit(EventKind::listening);
+    return seen;
+  };
+  list.add(EventKind::listening, 2, listener(2), false);
+  list.insert(EventKind::listening, 1, listener(1), false);  // new head
+  CHECK(emitted() == std::vector<int>{1, 2});
+  list.add(EventKind::listening, 3, listener(3), false);
+  CHECK(emitted() == std::vector<int>{1, 2, 3});
+  CHECK(list.remove(3));  // the last
+  list.add(EventKind::listening, 4, listener(4), false);
+  CHECK(emitted() == std::vector<int>{1, 2, 4});
+  list.insert(EventKind::listening, 9, listener(9), false);  // at the end
+  CHECK(emitted() == std::vector<int>{1, 2, 4, 9});
+  CHECK(list.remove(1));  // the head
+  list.add(EventKind::listening, 10, listener(10), false);
+  CHECK(emitted() == std::vector<int>{2, 4, 9, 10});
+  // One added by a listener waits for the next emission.
+  list.add(EventKind::listening, 11, dgram::Listener([&] {
+             seen.push_back(11);
+             list.add(EventKind::listening, 12, listener(12), false);
+           }),
+           true);
+  CHECK(emitted() == std::vector<int>{2, 4, 9, 10, 11});
+  CHECK(emitted() == std::vector<int>{2, 4, 9, 10, 12});
+  list.clear();
+  CHECK(emitted().empty());
+  list.add(EventKind::listening, 13, listener(13), false);
+  list.add(EventKind::listening, 14, listener(14), false);
+  CHECK(emitted() == std::vector<int>{13, 14});
+}

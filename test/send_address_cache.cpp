@@ -167,3 +167,50 @@ TEST_CASE("a reply to rinfo.address reaches its sender, also from a copy",
   echo->close();
   CHECK(test::runUntilIdle(loop));
 }
+
+TEST_CASE("hosts whose texts differ in one byte are never taken for the last",
+          "[send][cache]") {
+  // The cache compares texts a word at a time: pairs of loopback addresses
+  // of each length a udp4 host can have here, that differ in their last
+  // byte or in one before it. Both sinks listen on the same port, so a
+  // datagram sent to the wrong one of a pair is seen arriving there.
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"127.0.0.1", "127.0.0.2"},
+      {"127.1.0.1", "127.2.0.1"},
+      {"127.0.0.11", "127.0.0.12"},
+      {"127.0.0.101", "127.0.0.102"},
+      {"127.10.20.31", "127.10.20.32"},
+      {"127.100.20.31", "127.200.20.31"},
+      {"127.100.200.31", "127.100.200.32"},
+      {"127.100.200.101", "127.100.200.102"},
+      {"127.100.200.101", "127.101.200.101"}};
+  dgram::Loop loop;
+  auto sender = test::boundSocket(loop);
+  for (const auto& [first, second] : pairs) {
+    INFO(first << " / " << second);
+    std::vector<std::string> atFirst, atSecond;
+    auto sinkFirst = test::makeSocket(
+        loop, {}, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+          atFirst.push_back(msg.str());
+        });
+    test::bindAndWait(loop, *sinkFirst, first);
+    int port = sinkFirst->address().port;
+    auto sinkSecond = test::makeSocket(
+        loop, {}, [&](dgram::Bytes msg, const dgram::RemoteInfo&) {
+          atSecond.push_back(msg.str());
+        });
+    bool listening = false;
+    sinkSecond->bind(port, second, [&] { listening = true; });
+    REQUIRE(test::runUntil(loop, [&] { return listening; }));
+    for (const char* which : {"1", "2", "1", "2"})
+      sender->send(which, port, which[0] == '1' ? first : second);
+    REQUIRE(test::runUntil(
+        loop, [&] { return atFirst.size() + atSecond.size() == 4; }));
+    CHECK(atFirst == std::vector<std::string>{"1", "1"});
+    CHECK(atSecond == std::vector<std::string>{"2", "2"});
+    sinkFirst->close();
+    sinkSecond->close();
+  }
+  sender->close();
+  CHECK(test::runUntilIdle(loop));
+}

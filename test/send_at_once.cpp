@@ -149,4 +149,47 @@ TEST_CASE("a refused first send fails in its callback, on a later turn",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE("a large datagram leaves at once after the turn's first send",
+          "[send][at-once]") {
+  // Batching it would cost a copy of its payload (an allocation, for the
+  // largest) to save one system call; it still never overtakes a send
+  // queued ahead of it.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  auto sender = test::boundSocket(loop);
+  const std::string large(3000, 'L');
+  long callsForLarge = -1;
+  std::size_t queuedAfterLarge = 99, queuedAfterSmall = 99, queuedBehind = 99;
+  bool fired = false;
+  int results = 0;
+  auto counted = [&](const std::optional<dgram::Error>& err, std::size_t) {
+    if (!err) ++results;
+  };
+  loop.setTimeout(std::chrono::milliseconds(0), [&] {
+    sender->send("first", sink.port, "127.0.0.1");  // at once, as ever
+    long before = test::sendSyscalls();
+    sender->send(large, sink.port, "127.0.0.1", counted);
+    callsForLarge = test::sendSyscalls() - before;
+    queuedAfterLarge = sender->getSendQueueCount();
+    sender->send("small", sink.port, "127.0.0.1");  // batched
+    queuedAfterSmall = sender->getSendQueueCount();
+    sender->send(large, sink.port, "127.0.0.1", counted);  // behind it
+    queuedBehind = sender->getSendQueueCount();
+    fired = true;
+  });
+  REQUIRE(
+      test::runUntil(loop, [&] { return fired && sink.received.size() == 4; }));
+  CHECK(callsForLarge == 1);
+  CHECK(queuedAfterLarge == 0);
+  CHECK(queuedAfterSmall == 1);
+  CHECK(queuedBehind == 2);
+  CHECK(sink.received ==
+        std::vector<std::string>{"first", large, "small", large});
+  REQUIRE(test::runUntil(loop, [&] { return results == 2; }));
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 #endif  // DGRAM_FAULT_INJECTION && !_WIN32

@@ -344,7 +344,8 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// first send of the turn leaves at once too when nothing waits ahead of
   /// it, and the ones after it at the end of that loop turn, together (one
   /// `sendmmsg` on Linux; every 64 sends a batch leaves without waiting;
-  /// with `gso` every send of the turn waits, to be segmented). Sends
+  /// a datagram over 2 KiB leaves at once whenever nothing waits ahead of
+  /// it; with `gso` every send of the turn waits, to be segmented). Sends
   /// leave in call order either way, and `cb` runs on a later turn.
   ///@{
   void send(ByteView msg, int port, Host address, SendCallback cb);

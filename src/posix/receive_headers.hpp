@@ -23,6 +23,7 @@ namespace dgram::detail {
 /// arena's 64 slots of 64 KiB are address space: only the pages datagrams
 /// land in are ever touched.
 constexpr std::size_t kReceiveBatch = 64;
+static_assert(kReceiveBatch >= 2, "ReceiveHeaders::prepare sets two back");
 constexpr std::size_t kReceiveSlot = 65536;
 /// Control message room per datagram: a GRO segment size, where it
 /// arrived and its TOS byte.
@@ -43,8 +44,11 @@ class ReceiveHeaders {
         reset(static_cast<std::size_t>(i));
     } else {
       // No control room: its length stays 0, only the address's is set
-      // back (the usual socket).
-      for (int i = 0; i < dirty_; ++i)
+      // back (the usual socket). The usual call filled one message: its
+      // header and the next are set back without a loop.
+      messages_[0].msg_hdr.msg_namelen = sizeof from_[0];
+      messages_[1].msg_hdr.msg_namelen = sizeof from_[1];
+      for (int i = 2; i < dirty_; ++i)
         messages_[i].msg_hdr.msg_namelen = sizeof from_[i];
     }
     dirty_ = static_cast<int>(kReceiveBatch);  // until used() says more
