@@ -417,6 +417,8 @@ class SocketImpl : private SocketEvents {
   /// The address is the cache's (valid until the next call), nullptr when
   /// `host` is not numeric.
   const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
+  /// parseNumericCached's miss: parses `host` and caches the result.
+  const IpAddress* parseAndCache(std::string_view host, bool& canonical);
   /// The part of parseNumericCached that reads the caches: false when
   /// `host` is in none of them.
   bool cachedNumeric(std::string_view host, const IpAddress*& ip,
