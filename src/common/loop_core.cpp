@@ -16,9 +16,9 @@
 namespace dgram::detail {
 namespace {
 
-// Deferred calls whose queue capacity is kept between turns (32 bytes
-// each).
-constexpr std::size_t kKeptDeferredCapacity = 1024;
+// std::function calls whose queue capacity is kept between turns (32
+// bytes each).
+constexpr std::size_t kKeptFunctionCapacity = 1024;
 
 }  // namespace
 
@@ -47,12 +47,14 @@ LoopCore::~LoopCore() {
   // socket destroyed meanwhile has left sockets_ by itself), until nothing
   // is left.
   for (;;) {
-    if (!deferred_.empty() || !running_.empty()) {
+    if (!deferred_.empty() || !functions_.empty()) {
+      // The plain calls own nothing; the std::functions' captures are
+      // destroyed here.
+      deferred_.clear();
       std::vector<std::function<void()>> dropped;
-      dropped.swap(deferred_);
-      std::vector<std::function<void()>> droppedRunning;
-      droppedRunning.swap(running_);
-      continue;  // destroyed here, with what they capture
+      dropped.swap(functions_);
+      functionsTaken_ = 0;
+      continue;
     }
     if (sockets_.empty()) break;
     sockets_.back()->abandon();  // leaves sockets_ first
@@ -60,7 +62,8 @@ LoopCore::~LoopCore() {
 }
 
 void LoopCore::defer(std::function<void()> fn) {
-  deferred_.push_back(std::move(fn));
+  functions_.push_back(std::move(fn));
+  deferred_.push(DeferredCall{nullptr, nullptr, nullptr});
   pending_ |= kDeferredPending;
 }
 
@@ -103,31 +106,42 @@ void LoopCore::throwUnhandled() {
 void LoopCore::runDeferredCalls() {
   // Run only what was deferred before this phase began: callbacks that
   // defer more (a send callback that sends again) wait for the next turn,
-  // so I/O is never starved.
-  running_.swap(deferred_);
+  // so I/O is never starved. Each call leaves the queue before it runs:
+  // if it throws, the calls not yet run stay in front, ahead of anything
+  // deferred since.
   pending_ &= ~kDeferredPending;  // set again by what they defer
-  std::size_t i = 0;
-  DGRAM_TRY {
-    for (; i < running_.size(); ++i) {
-      running_[i]();
-      throwPending();
+  struct Done {
+    LoopCore& loop;
+    // The std::functions taken go; those deferred meanwhile move to the
+    // front (few: only this phase's).
+    ~Done() {
+      // A throw leaves the calls not yet run in the queue.
+      if (!loop.deferred_.empty()) loop.pending_ |= kDeferredPending;
+      std::vector<std::function<void()>>& functions = loop.functions_;
+      if (loop.functionsTaken_ == 0) return;
+      functions.erase(functions.begin(),
+                      functions.begin() +
+                          static_cast<std::ptrdiff_t>(loop.functionsTaken_));
+      loop.functionsTaken_ = 0;
+      // A burst must not leave its queue's memory behind for the loop's
+      // lifetime; a queue of the usual size keeps its capacity, so the
+      // steady state allocates nothing.
+      if (functions.empty() && functions.capacity() > kKeptFunctionCapacity)
+        std::vector<std::function<void()>>().swap(functions);
     }
+  } done{*this};
+  for (std::size_t count = deferred_.size(); count > 0; --count) {
+    const DeferredCall call = deferred_.pop();
+    if (call.run) {
+      call.run(call.context, call.data);
+    } else {
+      // Moved out first: the call may defer more, which may move the
+      // vector's contents.
+      std::function<void()> fn = std::move(functions_[functionsTaken_++]);
+      fn();
+    }
+    throwPending();
   }
-  DGRAM_CATCH(...) {
-    // Keep the callbacks not yet run, ahead of anything deferred since.
-    deferred_.insert(deferred_.begin(),
-                     std::make_move_iterator(running_.begin() + i + 1),
-                     std::make_move_iterator(running_.end()));
-    if (!deferred_.empty()) pending_ |= kDeferredPending;
-    running_.clear();
-    DGRAM_RETHROW;
-  }
-  running_.clear();
-  // A burst (thousands of sockets bound in one turn) must not leave its
-  // queue's memory behind for the loop's lifetime; a queue of the usual
-  // size keeps its capacity, so the steady state allocates nothing.
-  if (running_.capacity() > kKeptDeferredCapacity)
-    std::vector<std::function<void()>>().swap(running_);
 }
 
 void LoopCore::runPostedCalls() {

@@ -18,6 +18,7 @@
 
 #include "common/backend.hpp"
 #include "common/compiler.hpp"
+#include "common/deferred_queue.hpp"
 #include "common/ip_address.hpp"
 #include "common/resolver.hpp"
 #include "common/spin_budget.hpp"
@@ -87,6 +88,11 @@ class LoopCore {
   /// Runs `fn` on a later turn, in FIFO order with other deferred calls.
   /// A lambda that captures one pointer is stored without allocating.
   void defer(std::function<void()> fn);
+  /// The same, in the same order, for a call that needs no std::function.
+  void defer(const DeferredCall& call) {
+    deferred_.push(call);
+    pending_ |= kDeferredPending;
+  }
   /// Thread-safe defer. Safe until the destructor starts, which waits for
   /// calls in progress (as it does for stop()).
   void post(std::function<void()> fn);
@@ -261,8 +267,12 @@ class LoopCore {
   std::unique_ptr<Backend> backend_;
   SpinBudget spin_;  ///< latency mode (off: maximum zero)
   Timers timers_;
-  std::vector<std::function<void()>> deferred_;
-  std::vector<std::function<void()>> running_;
+  /// The deferred calls in order. An entry with no `run` stands for the
+  /// next of functions_ (calls that need a std::function), so both kinds
+  /// keep one order while the usual one stays plain data.
+  DeferredQueue deferred_;
+  std::vector<std::function<void()>> functions_;
+  std::size_t functionsTaken_ = 0;  ///< of functions_, run or running
   /// The first work scheduled this turn (`run` null: none), then the
   /// others, only while the first slot is taken.
   TurnEndWork turnEndFirst_{nullptr, nullptr};

@@ -37,24 +37,22 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       refd_(true),
       holdsHandleRef_(false),
       hasPendingQueue_(false),
-      hasPendingBind_(false),
-      reuseAddr_(options.reuseAddr),
-      reusePort_(options.reusePort),
-      ipv6Only_(options.ipv6Only),
-      gso_(options.gso),
-      gro_(options.gro),
-      recvPktInfo_(options.recvPktInfo),
-      recvTos_(options.recvTos) {
+      hasPendingBind_(false) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     detail::throwError(errSocketBadBufferSize());
   // Only what is set is kept: most sockets have none of these.
   if (options.lookup || options.signal || options.recvBufferSize > 0 ||
-      options.sendBufferSize > 0) {
+      options.sendBufferSize > 0 || options.reuseAddr || options.reusePort ||
+      options.ipv6Only || options.gso || options.gro || options.recvPktInfo ||
+      options.recvTos) {
     Rare& state = rare();
     state.lookup = options.lookup;
     state.signal = options.signal;
     state.recvBufferSize = options.recvBufferSize;
     state.sendBufferSize = options.sendBufferSize;
+    state.open = OpenOptions{
+        options.reuseAddr, options.reusePort,   options.ipv6Only, options.gso,
+        options.gro,       options.recvPktInfo, options.recvTos};
   }
   loop_.attach(this);
 }
@@ -145,8 +143,8 @@ void SocketImpl::attachOwner() {
   });
 }
 
-void SocketImpl::removeAbortListener() noexcept {
-  if (!rare_ || !rare_->abortListenerId) return;
+void SocketImpl::dropAbortListener() noexcept {
+  if (!rare_->abortListenerId) return;
   rare_->signal.removeListener(rare_->abortListenerId);
   rare_->abortListenerId = 0;
 }
@@ -466,7 +464,7 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   }
   if (numeric) {
     pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
-    later([this] {
+    laterInline([this] {
       if (closed_) return;
       const Endpoint& target = pendingBind()->target;
       finishBind(std::nullopt, target.ip, target.port);
@@ -494,9 +492,9 @@ SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
   if (!io() || !io()->isOpen()) {
-    OpenOptions options{reuseAddr_, reusePort_,   ipv6Only_, gso_,
-                        gro_,       recvPktInfo_, recvTos_};
-    if (SysError err = platform().open(family(), options)) {
+    static constexpr OpenOptions kDefaults{};
+    if (SysError err =
+            platform().open(family(), rare_ ? rare_->open : kDefaults)) {
       dropPlatform();
       return err;
     }
@@ -597,9 +595,8 @@ void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
   runPending();
 }
 
-void SocketImpl::applyBufferSizes() {
+void SocketImpl::applyBufferSizeOptions() {
   // Sizes from createSocket's options apply once there is a socket.
-  if (!rare_) return;
   for (auto [kind, size] :
        {std::pair{BufferKind::receive, rare_->recvBufferSize},
         std::pair{BufferKind::send, rare_->sendBufferSize}}) {
@@ -609,8 +606,7 @@ void SocketImpl::applyBufferSizes() {
   }
 }
 
-void SocketImpl::runPending() {
-  if (!rare_) return;
+void SocketImpl::runPendingWork() {
   std::vector<Pending> work = std::move(rare_->pending);
   rare_->pending.clear();
   bool queued = hasPendingQueue_;
@@ -810,7 +806,7 @@ void SocketImpl::closeNow() {
   }
   if (rare_) cancelRareWork();
   updateHandleRef();
-  later([this] { finishClose(); });
+  laterInline([this] { finishClose(); });
 }
 
 void SocketImpl::cancelRareWork() {
@@ -836,7 +832,8 @@ void SocketImpl::cancelRareWork() {
 
 void SocketImpl::finishClose() {
   DGRAM_TRY {
-    emitPlain(Event::close);
+    // Most sockets have no 'close' listener: nothing to emit.
+    if (!listeners_.empty(Event::close)) emitPlain(Event::close);
   }
   DGRAM_CATCH(...) {
     // The skipped 'close' listeners run next turn, then all are released.

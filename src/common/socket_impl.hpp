@@ -17,6 +17,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -220,6 +221,36 @@ class SocketImpl : private SocketEvents {
   /// Runs `fn` on a later turn; the socket lives until it has run.
   template <typename F>
   void later(F fn);
+  /// Whether later() can carry `F` in a DeferredCall (no std::function):
+  /// one pointer's worth of plain data.
+  template <typename F>
+  static constexpr bool fitsDeferredCall() {
+    return sizeof(F) <= sizeof(void*) && alignof(F) <= alignof(void*) &&
+           std::is_trivially_copyable_v<F> &&
+           std::is_trivially_destructible_v<F>;
+  }
+  /// later() for the socket's once-a-life steps ('listening' after bind,
+  /// 'close'), with the plain path inline: there the call saved counts,
+  /// where per-datagram callers (a send's completion) keep short code.
+  template <typename F>
+  void laterInline(F fn) {
+    static_assert(fitsDeferredCall<F>());
+    DeferredCall call{&runLater<F>, this, nullptr};
+    new (&call.data) F(std::move(fn));
+    ++tasks_;
+    retain();
+    loop_.defer(call);
+  }
+  /// later()'s plain path, out of line: the per-datagram callers that
+  /// may defer (a send's completion) stay short.
+  DGRAM_NOINLINE void deferStep(const DeferredCall& call) {
+    ++tasks_;
+    retain();
+    loop_.defer(call);
+  }
+  /// The DeferredCall's function for later(): `data` holds the lambda.
+  template <typename F>
+  static void runLater(void* context, void* data);
   /// Wraps a call from the loop: lets go of the loop's reference afterwards
   /// if nothing is left to do (which may destroy the socket, after `fn`).
   template <typename F>
@@ -300,7 +331,11 @@ class SocketImpl : private SocketEvents {
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener&& callback = Listener(),
                       ListenerId callbackId = 0);
-  void runPending();
+  /// Runs the work that waited for 'listening' (none without Rare).
+  void runPending() {
+    if (rare_) runPendingWork();
+  }
+  void runPendingWork();
   /// Puts `work` from `from` on back at the front of the pending list
   /// (`queued`: it held sends or connects, which hold back close()).
   void keepPending(std::vector<Pending>& work, std::size_t from, bool queued);
@@ -382,6 +417,8 @@ class SocketImpl : private SocketEvents {
   /// The address is the cache's (valid until the next call), nullptr when
   /// `host` is not numeric.
   const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
+  /// parseNumericCached's miss: parses `host` and caches the result.
+  const IpAddress* parseAndCache(std::string_view host, bool& canonical);
   /// The part of parseNumericCached that reads the caches: false when
   /// `host` is in none of them.
   bool cachedNumeric(std::string_view host, const IpAddress*& ip,
@@ -399,14 +436,20 @@ class SocketImpl : private SocketEvents {
   /// but its port, size and TOS.
   DGRAM_NOINLINE bool describeUnusual(const Arrival& arrival);
   void deliverHeld();
-  void applyBufferSizes();
+  void applyBufferSizes() {
+    if (rare_) applyBufferSizeOptions();
+  }
+  void applyBufferSizeOptions();
   void updateHandleRef();
   void closeNow();
   void finishClose();
   /// closeNow's part for the rare state: lookups, sends waiting for them,
   /// work waiting for 'listening', a connect in progress, held datagrams.
   void cancelRareWork();
-  void removeAbortListener() noexcept;
+  void removeAbortListener() noexcept {
+    if (rare_) dropAbortListener();
+  }
+  void dropAbortListener() noexcept;
   void finishRelease();
   void destroyRequest(OutgoingSend* request);
 
@@ -447,14 +490,6 @@ class SocketImpl : private SocketEvents {
   bool holdsHandleRef_ : 1;
   bool hasPendingQueue_ : 1;
   bool hasPendingBind_ : 1;  ///< a PendingBind is in ioSpace_
-  // createSocket's options for open() (OpenOptions, a bit each).
-  bool reuseAddr_ : 1;
-  bool reusePort_ : 1;
-  bool ipv6Only_ : 1;
-  bool gso_ : 1;
-  bool gro_ : 1;
-  bool recvPktInfo_ : 1;
-  bool recvTos_ : 1;
 
   /// State few sockets ever use, allocated by rare() on first use.
   struct Rare {
@@ -463,6 +498,9 @@ class SocketImpl : private SocketEvents {
     std::uint64_t abortListenerId = 0;
     int recvBufferSize = 0;  ///< createSocket's, applied once bound
     int sendBufferSize = 0;
+    /// createSocket's options for open(): all off (the defaults) unless
+    /// kept here.
+    OpenOptions open;
     ConnectCallback connectCallback;  ///< of the connect in progress
     ListenerId connectListenerId = 0;
     std::vector<Pending> pending;  ///< waiting for 'listening'
@@ -503,15 +541,33 @@ class SocketImpl : private SocketEvents {
 
 template <typename F>
 void SocketImpl::later(F fn) {
-  ++tasks_;
-  retain();
-  // Captures stay small: `this` plus what `fn` holds (one pointer for the
-  // per-datagram completions, which then defer without allocating).
-  loop_.defer([this, fn = std::move(fn)]() mutable {
-    enter([&] {
-      --tasks_;
-      fn();
+  if constexpr (fitsDeferredCall<F>()) {
+    // The usual step (a lambda that captures `this`): no std::function,
+    // the lambda's bytes travel in the call (as std::function keeps such
+    // a lambda in place, without allocating).
+    DeferredCall call{&runLater<F>, this, nullptr};
+    new (&call.data) F(std::move(fn));
+    deferStep(call);
+  } else {
+    ++tasks_;
+    retain();
+    // Captures stay small: `this` plus what `fn` holds.
+    loop_.defer([this, fn = std::move(fn)]() mutable {
+      enter([&] {
+        --tasks_;
+        fn();
+      });
     });
+  }
+}
+
+template <typename F>
+void SocketImpl::runLater(void* context, void* data) {
+  auto* socket = static_cast<SocketImpl*>(context);
+  F& fn = *std::launder(reinterpret_cast<F*>(&data));
+  socket->enter([&] {
+    --socket->tasks_;
+    fn();
   });
 }
 

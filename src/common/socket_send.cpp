@@ -380,6 +380,13 @@ const IpAddress* SocketImpl::parseNumericCached(std::string_view host,
                                                 bool& canonical) {
   const IpAddress* known = nullptr;
   if (cachedNumeric(host, known, canonical)) return known;
+  return parseAndCache(host, canonical);
+}
+
+// Out of line: a hit in the cache (the usual call) saves no registers for
+// the parse.
+DGRAM_NOINLINE const IpAddress* SocketImpl::parseAndCache(
+    std::string_view host, bool& canonical) {
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
   std::optional<IpAddress> ip = parseNumeric(host);
   canonical = ip && ip->scopeId == 0 && toIpString(*ip, indexToZone) == host;

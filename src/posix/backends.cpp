@@ -51,27 +51,13 @@ std::size_t grownSize(std::size_t size, std::size_t index) {
 
 }  // namespace
 
-void Poller::setWatcher(int fd, Watcher* watcher) {
-  auto index = static_cast<std::size_t>(fd);
-  if (index >= watchers_.size()) {
-    if (watcher == nullptr) return;
-    watchers_.resize(grownSize(watchers_.size(), index), nullptr);
-  }
+void Poller::growWatchers(std::size_t index, Watcher* watcher) {
+  watchers_.resize(grownSize(watchers_.size(), index), nullptr);
   watchers_[index] = watcher;
 }
 
-bool Poller::claim(int fd) {
-  auto index = static_cast<std::size_t>(fd);
-  if (index >= claimed_.size())
-    claimed_.resize(grownSize(claimed_.size(), index), 0);
-  if (claimed_[index]) return false;
-  claimed_[index] = 1;
-  return true;
-}
-
-void Poller::release(int fd) {
-  auto index = static_cast<std::size_t>(fd);
-  if (index < claimed_.size()) claimed_[index] = 0;
+void Poller::growClaimed(std::size_t index) {
+  claimed_.resize(grownSize(claimed_.size(), index), 0);
 }
 
 }  // namespace dgram::detail

@@ -50,8 +50,17 @@ class Poller : public Backend {
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).
-  bool claim(int fd);
-  void release(int fd);
+  bool claim(int fd) {
+    auto index = static_cast<std::size_t>(fd);
+    if (index >= claimed_.size()) growClaimed(index);
+    if (claimed_[index]) return false;
+    claimed_[index] = 1;
+    return true;
+  }
+  void release(int fd) noexcept {
+    auto index = static_cast<std::size_t>(fd);
+    if (index < claimed_.size()) claimed_[index] = 0;
+  }
 
 #ifdef DGRAM_HAVE_RECVMMSG
   /// The headers this loop's sockets read batches through (one socket
@@ -90,7 +99,13 @@ class Poller : public Backend {
                ? watchers_[fd]
                : nullptr;
   }
-  void setWatcher(int fd, Watcher* watcher);
+  void setWatcher(int fd, Watcher* watcher) {
+    auto index = static_cast<std::size_t>(fd);
+    if (index < watchers_.size())
+      watchers_[index] = watcher;
+    else if (watcher)
+      growWatchers(index, watcher);
+  }
 
   /// Notes the descriptor whose readability was dispatched last (see
   /// spinPoll). Looked up again by number when used: its watcher may be
@@ -101,6 +116,14 @@ class Poller : public Backend {
 
   Wakeup wakeup_;
   static constexpr unsigned kSpinWaitEvery = 8;
+
+ private:
+  // The tables' growth, out of line (descriptors mostly rise, and the
+  // tables double).
+  void growWatchers(std::size_t index, Watcher* watcher);
+  void growClaimed(std::size_t index);
+
+ protected:
   int hotFd_ = -1;
   std::vector<Watcher*> watchers_;
   /// A byte per descriptor rather than a bit: claim and release are

@@ -127,7 +127,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         tos_(false),
         control_(false),
         blocked_(false) {}
-  ~PosixUdpSocket() override { close(); }
+  ~PosixUdpSocket() override {
+    // Usually closed already (SocketImpl::closeNow): nothing left to do.
+    if (fd_ >= 0 || flushScheduled_ || retryTimer_) close();
+  }
 
   SysError open(Family family, const OpenOptions& options) override {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
@@ -137,16 +140,24 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       ::close(fd);
       return err;
     }
+    // A new socket has every feature off (the constructor's): most are
+    // opened without asking for any.
+    if (options.gso || options.gro || options.recvPktInfo || options.recvTos)
+      enableFeatures(fd, family, options);
+    poller().claim(fd);
+    fd_ = fd;
+    family_ = static_cast<std::uint8_t>(family);
+    return {};
+  }
+
+  DGRAM_NOINLINE void enableFeatures(int fd, Family family,
+                                     const OpenOptions& options) {
     // Features the kernel lacks are simply not used (features() says so).
     gso_ = options.gso && offload::canSegment(fd);
     gro_ = options.gro && offload::enableCoalescing(fd);
     pktinfo_ = options.recvPktInfo && metadata::enablePktInfo(fd, family);
     tos_ = options.recvTos && metadata::enableTos(fd, family);
     control_ = gro_ || pktinfo_ || tos_;
-    poller().claim(fd);
-    fd_ = fd;
-    family_ = static_cast<std::uint8_t>(family);
-    return {};
   }
 
   SysError adopt(std::intptr_t handle, Family& family,
@@ -312,7 +323,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     receiving_ = false;
     blocked_ = false;
     // Whatever the kernel never took is cancelled, in order.
-    queue_.failAll(events_, sysError(Errc::kECANCELED));
+    if (!queue_.empty()) queue_.failAll(events_, sysError(Errc::kECANCELED));
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }

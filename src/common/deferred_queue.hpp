@@ -1,0 +1,127 @@
+// DeferredQueue: the loop's deferred calls ("after this tick"), first in
+// first out, in blocks of plain entries. A burst (thousands of sockets
+// bound in one turn) adds blocks and never moves what is queued: a vector
+// that doubled would copy every entry again at each growth, which cost
+// more than the push itself. Emptied blocks are kept for reuse up to a
+// bound, so the steady state allocates nothing and a burst does not keep
+// its memory for the loop's lifetime.
+// Layer: common state machine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/compiler.hpp"
+
+namespace dgram::detail {
+
+/// A call deferred without a std::function: `run(context, data)`. Plain
+/// data, so the queue copies it as bytes and it allocates nothing (a
+/// socket's own steps, see SocketImpl::later). It owns nothing: dropped
+/// unrun (the loop is destroyed first), it leaves nothing to free. An
+/// entry with no `run` stands for the loop's next std::function call.
+struct DeferredCall {
+  void (*run)(void* context, void* data);
+  void* context;
+  void* data;
+};
+
+class DeferredQueue {
+ public:
+  DeferredQueue() = default;
+  DeferredQueue(const DeferredQueue&) = delete;
+  DeferredQueue& operator=(const DeferredQueue&) = delete;
+  ~DeferredQueue() {
+    clear();
+    while (spare_) {
+      Block* next = spare_->next;
+      delete spare_;
+      spare_ = next;
+    }
+  }
+
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+
+  void push(const DeferredCall& call) {
+    if (!tail_ || tail_->end == kBlockCalls) addBlock();
+    tail_->calls[tail_->end++] = call;
+    ++size_;
+  }
+
+  /// Takes the first call out (the queue must not be empty).
+  DeferredCall pop() noexcept {
+    Block* block = head_;
+    DeferredCall call = block->calls[block->begin++];
+    --size_;
+    if (block->begin == block->end) {
+      if (block == tail_) {
+        block->begin = block->end = 0;  // the only block: reused in place
+      } else {
+        head_ = block->next;
+        retire(block);
+      }
+    }
+    return call;
+  }
+
+  /// Drops every call unrun.
+  void clear() noexcept {
+    while (head_) {
+      Block* next = head_->next;
+      retire(head_);
+      head_ = next;
+    }
+    tail_ = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  // 256 entries (6 KiB) a block, so that a burst of ten thousand sockets
+  // costs 40 allocations (0.004 a socket); at most kKeptBlocks emptied
+  // blocks are kept (24 KiB).
+  static constexpr std::uint32_t kBlockCalls = 256;
+  static constexpr std::uint32_t kKeptBlocks = 4;
+
+  struct Block {
+    Block* next = nullptr;
+    std::uint32_t begin = 0;  ///< the first call not yet taken
+    std::uint32_t end = 0;    ///< one past the last call pushed
+    DeferredCall calls[kBlockCalls];
+  };
+
+  DGRAM_NOINLINE void addBlock() {
+    Block* block = spare_;
+    if (block) {
+      spare_ = block->next;
+      --spareCount_;
+      block->next = nullptr;
+      block->begin = block->end = 0;
+    } else {
+      block = new Block;
+    }
+    if (tail_)
+      tail_->next = block;
+    else
+      head_ = block;
+    tail_ = block;
+  }
+
+  void retire(Block* block) noexcept {
+    if (spareCount_ == kKeptBlocks) {
+      delete block;
+      return;
+    }
+    block->next = spare_;
+    spare_ = block;
+    ++spareCount_;
+  }
+
+  Block* head_ = nullptr;
+  Block* tail_ = nullptr;
+  Block* spare_ = nullptr;
+  std::size_t size_ = 0;
+  std::uint32_t spareCount_ = 0;
+};
+
+}  // namespace dgram::detail
