@@ -37,18 +37,7 @@ dgram::SocketOptions answeringAtOnce() {
 /// runOnce until `done()`, counting Thrown; bounded in turns and time.
 template <typename Pred>
 int runCatching(dgram::Loop& loop, Pred done) {
-  int thrown = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (int i = 0;
-       i < 1000 && !done() && std::chrono::steady_clock::now() < deadline;
-       ++i) {
-    try {
-      loop.runOnce(std::chrono::milliseconds(10));
-    } catch (const Thrown&) {
-      ++thrown;
-    }
-  }
-  return thrown;
+  return test::runCatching<Thrown>(loop, done, false);
 }
 
 using Order = std::vector<std::string>;

@@ -23,18 +23,7 @@ struct Thrown : std::runtime_error {
 /// and time.
 template <typename Pred>
 int runCatching(dgram::Loop& loop, Pred done) {
-  int thrown = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (int i = 0;
-       i < 1000 && !done() && std::chrono::steady_clock::now() < deadline;
-       ++i) {
-    try {
-      if (!loop.runOnce(std::chrono::milliseconds(10))) break;  // idle
-    } catch (const Thrown&) {
-      ++thrown;
-    }
-  }
-  return thrown;
+  return test::runCatching<Thrown>(loop, done, true);
 }
 
 }  // namespace

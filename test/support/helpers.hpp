@@ -29,6 +29,25 @@ bool runUntil(dgram::Loop& loop, Pred done,
   return done();
 }
 
+/// Runs `loop` until `done()`, counting the exceptions of type E that its
+/// runOnce throws; bounded in turns (1000) and time (5 s). With
+/// `untilIdle`, it also stops once the loop has nothing ref'd left.
+template <typename E, typename Pred>
+int runCatching(dgram::Loop& loop, Pred done, bool untilIdle) {
+  int thrown = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (int i = 0;
+       i < 1000 && !done() && std::chrono::steady_clock::now() < deadline;
+       ++i) {
+    try {
+      if (!loop.runOnce(std::chrono::milliseconds(10)) && untilIdle) break;
+    } catch (const E&) {
+      ++thrown;
+    }
+  }
+  return thrown;
+}
+
 /// createSocket on `loop`.
 std::shared_ptr<dgram::Socket> makeSocket(dgram::Loop& loop,
                                           dgram::Type type = dgram::Type::udp4,
