@@ -52,7 +52,8 @@ constexpr std::size_t kMaxParts = 64;
 // message headers stay on the stack.
 constexpr std::size_t kSendBatch = 64;
 // Datagrams per sendmmsg when GSO joins runs of them into one message.
-constexpr std::size_t kMaxDatagramsPerCall = 256;
+// (Unused where the system has no sendmmsg.)
+[[maybe_unused]] constexpr std::size_t kMaxDatagramsPerCall = 256;
 // A read interrupted by a signal is retried at once, this many times at
 // most; then the batch ends and the next readiness event retries.
 constexpr int kMaxInterrupts = 8;
@@ -895,14 +896,15 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   std::uint8_t family_ = static_cast<std::uint8_t>(Family::IPv4);
   std::uint8_t watched_ = 0;  ///< kReadable | kWritable being watched
   bool receiving_ : 1;
-  bool flushScheduled_ : 1;    ///< atTurnEnd will flush the queue
-  bool gso_ : 1;               ///< segmented sends asked for, and not refused
-  bool probeUnsegmented_ : 1;  ///< a run failed: try its first datagram alone
-  bool gro_ : 1;               ///< the kernel may coalesce what it hands over
-  bool pktinfo_ : 1;           ///< datagrams say where they arrived
-  bool tos_ : 1;               ///< datagrams carry their TOS byte
-  bool control_ : 1;           ///< gro_ || pktinfo_ || tos_, asked per read
-  bool blocked_ : 1;           ///< the kernel said EAGAIN: wait for writability
+  bool flushScheduled_ : 1;  ///< atTurnEnd will flush the queue
+  bool gso_ : 1;             ///< segmented sends asked for, and not refused
+  /// A run failed: try its first datagram alone (sendmmsg only).
+  [[maybe_unused]] bool probeUnsegmented_ : 1;
+  bool gro_ : 1;      ///< the kernel may coalesce what it hands over
+  bool pktinfo_ : 1;  ///< datagrams say where they arrived
+  bool tos_ : 1;      ///< datagrams carry their TOS byte
+  bool control_ : 1;  ///< gro_ || pktinfo_ || tos_, asked per read
+  bool blocked_ : 1;  ///< the kernel said EAGAIN: wait for writability
 };
 
 }  // namespace
