@@ -156,8 +156,10 @@ void LoopCore::runPostedCalls() {
 }
 
 // Inline: runOnce calls it once per turn, the usual turn of a busy loop.
-inline int LoopCore::pollTimeout(int requestedMs,
-                                 std::optional<Timers::Clock::time_point> now) {
+// `now` by reference: a copy of an empty optional reads its unset value,
+// which g++ -Os reports as maybe-uninitialized.
+inline int LoopCore::pollTimeout(
+    int requestedMs, const std::optional<Timers::Clock::time_point>& now) {
   if (stopRequested_.load()) return 0;
   int timeout = requestedMs;
   if (now) {

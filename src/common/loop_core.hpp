@@ -254,7 +254,7 @@ class LoopCore {
   /// ever end the wait. `now` is this turn's clock reading, there exactly
   /// when a timer is pending.
   int pollTimeout(int requestedMs,
-                  std::optional<Timers::Clock::time_point> now);
+                  const std::optional<Timers::Clock::time_point>& now);
   /// The turn's wait for I/O: straight to the backend, or in latency mode
   /// after a spin. One branch when the mode is off.
   /// Returns what the backend's wait returns (see Backend::wait).
