@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "common/compiler.hpp"
 
@@ -34,11 +35,7 @@ class DeferredQueue {
   DeferredQueue& operator=(const DeferredQueue&) = delete;
   ~DeferredQueue() {
     clear();
-    while (spare_) {
-      Block* next = spare_->next;
-      delete spare_;
-      spare_ = next;
-    }
+    delete spare_;
   }
 
   bool empty() const noexcept { return size_ == 0; }
@@ -79,8 +76,9 @@ class DeferredQueue {
   }
 
  private:
-  // 256 entries (6 KiB) in the usual block, the one a steady loop reuses;
-  // at most kKeptBlocks emptied ones are kept (24 KiB). A burst (ten
+  // 256 entries (6 KiB) in the usual block, which an empty queue keeps
+  // for reuse; there is one at most (a burst continues in large ones, and
+  // the queue starts in the kept one again once it is empty). A burst (ten
   // thousand sockets bound in one turn) continues in large blocks of
   // 8,192 entries (192 KiB), freed as soon as they are emptied: blocks
   // that size get a mapping of their own from the C library (glibc maps
@@ -90,7 +88,6 @@ class DeferredQueue {
   // thousand).
   static constexpr std::uint32_t kBlockCalls = 256;
   static constexpr std::uint32_t kLargeBlockCalls = 8192;
-  static constexpr std::uint32_t kKeptBlocks = 4;
 
   struct Block {
     explicit Block(std::uint32_t size)
@@ -107,9 +104,7 @@ class DeferredQueue {
     if (tail_) {
       block = new Block(kLargeBlockCalls);  // a burst
     } else if (spare_) {
-      block = spare_;
-      spare_ = block->next;
-      --spareCount_;
+      block = std::exchange(spare_, nullptr);
       block->next = nullptr;
       block->begin = block->end = 0;
     } else {
@@ -123,20 +118,16 @@ class DeferredQueue {
   }
 
   void retire(Block* block) noexcept {
-    if (block->capacity != kBlockCalls || spareCount_ == kKeptBlocks) {
+    if (block->capacity == kBlockCalls && !spare_)
+      spare_ = block;
+    else
       delete block;
-      return;
-    }
-    block->next = spare_;
-    spare_ = block;
-    ++spareCount_;
   }
 
   Block* head_ = nullptr;
   Block* tail_ = nullptr;
-  Block* spare_ = nullptr;
+  Block* spare_ = nullptr;  ///< the usual block, kept while unused
   std::size_t size_ = 0;
-  std::uint32_t spareCount_ = 0;
 };
 
 }  // namespace dgram::detail

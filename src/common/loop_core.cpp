@@ -64,7 +64,6 @@ LoopCore::~LoopCore() {
 void LoopCore::defer(std::function<void()> fn) {
   functions_.push_back(std::move(fn));
   deferred_.push(DeferredCall{nullptr, nullptr, nullptr});
-  pending_ |= kDeferredPending;
 }
 
 void LoopCore::post(std::function<void()> fn) {
@@ -109,14 +108,11 @@ void LoopCore::runDeferredCalls() {
   // so I/O is never starved. Each call leaves the queue before it runs:
   // if it throws, the calls not yet run stay in front, ahead of anything
   // deferred since.
-  pending_ &= ~kDeferredPending;  // set again by what they defer
   struct Done {
     LoopCore& loop;
     // The std::functions taken go; those deferred meanwhile move to the
     // front (few: only this phase's).
     ~Done() {
-      // A throw leaves the calls not yet run in the queue.
-      if (!loop.deferred_.empty()) loop.pending_ |= kDeferredPending;
       std::vector<std::function<void()>>& functions = loop.functions_;
       if (loop.functionsTaken_ == 0) return;
       functions.erase(functions.begin(),
@@ -369,7 +365,7 @@ bool LoopCore::busyTurn(int timeoutMs,
     DGRAM_TRY {
       if (now && timers_.anyDue(*now)) timers_.runDue(*now);
       throwPending();
-      hadCallbacks = (pending_ & kDeferredPending) || postedCount_.load() > 0;
+      hadCallbacks = !deferred_.empty() || postedCount_.load() > 0;
       runPosted();
       runDeferred();
     }
@@ -383,8 +379,8 @@ bool LoopCore::busyTurn(int timeoutMs,
   runTurnEnd();
   // Callbacks waiting (deferred by the phases above, or posted meanwhile)
   // make the wait a poll.
-  const bool poll = failure || hadCallbacks || (pending_ & kDeferredPending) ||
-                    postedCount_.load() > 0;
+  const bool poll =
+      failure || hadCallbacks || !deferred_.empty() || postedCount_.load() > 0;
   // The callbacks may have set the first timer (read the clock for it)
   // or cleared the last.
   if (timers_.empty())

@@ -89,10 +89,7 @@ class LoopCore {
   /// A lambda that captures one pointer is stored without allocating.
   void defer(std::function<void()> fn);
   /// The same, in the same order, for a call that needs no std::function.
-  void defer(const DeferredCall& call) {
-    deferred_.push(call);
-    pending_ |= kDeferredPending;
-  }
+  void defer(const DeferredCall& call) { deferred_.push(call); }
   /// Thread-safe defer. Safe until the destructor starts, which waits for
   /// calls in progress (as it does for stop()).
   void post(std::function<void()> fn);
@@ -200,20 +197,23 @@ class LoopCore {
   // Work of the loop thread waiting for a phase of the turn, one bit per
   // kind, set where it is scheduled and cleared where it is taken: a turn
   // with nothing but I/O to do (the usual turn of a busy loop) sees that
-  // in one test of this word and of the posted count (posted work comes
-  // from other threads) instead of one per phase.
+  // in one test of this word, the deferred queue's size and the posted
+  // count (posted work comes from other threads) instead of one per
+  // phase. (The queue's size is its own: a bit for it would have to
+  // follow every push, pop and throw.)
   enum : unsigned {
-    kDeferredPending = 1u,   ///< deferred_ is not empty
-    kTurnEndPending = 2u,    ///< atTurnEnd work is scheduled
-    kUnhandledPending = 4u,  ///< unhandled_ holds an error
-    kCarriedPending = 8u,    ///< carried_ holds an exception
+    kTurnEndPending = 1u,    ///< atTurnEnd work is scheduled
+    kUnhandledPending = 2u,  ///< unhandled_ holds an error
+    kCarriedPending = 4u,    ///< carried_ holds an exception
   };
   /// Whether a phase other than the timers and the I/O wait has work.
-  bool busy() const noexcept { return (pending_ | postedCount_.load()) != 0; }
+  bool busy() const noexcept {
+    return (pending_ | deferred_.size() | postedCount_.load()) != 0;
+  }
   // The phases of a turn. Each is one test when it has nothing to do: the
   // work is out of line.
   void runDeferred() {
-    if (pending_ & kDeferredPending) runDeferredCalls();
+    if (!deferred_.empty()) runDeferredCalls();
   }
   void runPosted() {
     if (postedCount_.load() != 0) runPostedCalls();

@@ -234,9 +234,19 @@ class SocketImpl : private SocketEvents {
   /// where per-datagram callers (a send's completion) keep short code.
   template <typename F>
   void laterInline(F fn) {
+    deferStepInline(deferredCallOf(std::move(fn)));
+  }
+  /// The DeferredCall that runs `fn` (which fitsDeferredCall) for this
+  /// socket: the lambda's bytes travel in `data`.
+  template <typename F>
+  DeferredCall deferredCallOf(F fn) {
     static_assert(fitsDeferredCall<F>());
     DeferredCall call{&runLater<F>, this, nullptr};
     new (&call.data) F(std::move(fn));
+    return call;
+  }
+  /// Defers `call`; the socket lives until it has run.
+  void deferStepInline(const DeferredCall& call) {
     ++tasks_;
     retain();
     loop_.defer(call);
@@ -244,9 +254,7 @@ class SocketImpl : private SocketEvents {
   /// later()'s plain path, out of line: the per-datagram callers that
   /// may defer (a send's completion) stay short.
   DGRAM_NOINLINE void deferStep(const DeferredCall& call) {
-    ++tasks_;
-    retain();
-    loop_.defer(call);
+    deferStepInline(call);
   }
   /// The DeferredCall's function for later(): `data` holds the lambda.
   template <typename F>
@@ -376,6 +384,10 @@ class SocketImpl : private SocketEvents {
   bool sendCached(const ByteView* parts, std::size_t count, int port,
                   std::string_view address, SendCallback& cb,
                   std::vector<std::uint8_t>* buffer = nullptr);
+  /// Hands `request` to the platform for `ip`:`port` (`canonical`: the
+  /// caller's text is the address's own, so the request keeps none).
+  void sendRequestTo(OutgoingSend* request, const IpAddress& ip,
+                     std::uint16_t port, bool canonical);
   /// send() with a source to check or before the socket is bound.
   void sendUnusual(const ByteView* parts, std::size_t count, int port,
                    std::string_view address, SendCallback& cb,
@@ -545,9 +557,7 @@ void SocketImpl::later(F fn) {
     // The usual step (a lambda that captures `this`): no std::function,
     // the lambda's bytes travel in the call (as std::function keeps such
     // a lambda in place, without allocating).
-    DeferredCall call{&runLater<F>, this, nullptr};
-    new (&call.data) F(std::move(fn));
-    deferStep(call);
+    deferStep(deferredCallOf(std::move(fn)));
   } else {
     ++tasks_;
     retain();

@@ -255,16 +255,22 @@ inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
   const IpAddress* ip = cachedDestination(address, canonical);
   if (!ip) return false;
   OutgoingSend* request = makeSend(parts, count, port, cb, buffer);
-  request->destination = Endpoint{*ip, static_cast<std::uint16_t>(port)};
+  if (!canonical) request->address.assign(address.data(), address.size());
+  sendRequestTo(request, *ip, static_cast<std::uint16_t>(port), canonical);
+  return true;
+}
+
+inline void SocketImpl::sendRequestTo(OutgoingSend* request,
+                                      const IpAddress& ip, std::uint16_t port,
+                                      bool canonical) {
+  request->destination = Endpoint{ip, port};
   request->hasDestination = true;
   request->addressIsDestination = canonical;
-  if (!canonical) request->address.assign(address.data(), address.size());
   SysError error;
   if (io()->send(*request, error)) {
     request->result = error;
     complete(request);
   }
-  return true;
 }
 
 inline const IpAddress* SocketImpl::steadyDestination(
@@ -286,15 +292,7 @@ DGRAM_NOINLINE void SocketImpl::sendWithoutCallback(const ByteView& msg,
 void SocketImpl::sendLater(const ByteView& payload, const IpAddress& ip,
                            std::uint16_t port) {
   SendCallback none;
-  OutgoingSend* request = makeSend(&payload, 1, port, none);
-  request->destination = Endpoint{ip, port};
-  request->hasDestination = true;
-  request->addressIsDestination = true;
-  SysError error;
-  if (io()->send(*request, error)) {
-    request->result = error;
-    complete(request);
-  }
+  sendRequestTo(makeSend(&payload, 1, port, none), ip, port, true);
 }
 
 inline void SocketImpl::sendTo(const ByteView& msg, int port,
@@ -385,8 +383,8 @@ const IpAddress* SocketImpl::parseNumericCached(std::string_view host,
 
 // Out of line: a hit in the cache (the usual call) saves no registers for
 // the parse.
-DGRAM_NOINLINE const IpAddress* SocketImpl::parseAndCache(
-    std::string_view host, bool& canonical) {
+DGRAM_NOINLINE const IpAddress* SocketImpl::parseAndCache(std::string_view host,
+                                                          bool& canonical) {
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
   std::optional<IpAddress> ip = parseNumeric(host);
   canonical = ip && ip->scopeId == 0 && toIpString(*ip, indexToZone) == host;

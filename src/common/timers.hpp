@@ -118,8 +118,8 @@ class Timers {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;  ///< slot indices ready for reuse
   std::vector<std::uint32_t> heap_;  ///< slot indices, earliest first
-  /// The deadline of heap_'s first entry, kept by `place` and `unlink`:
-  /// the loop asks for it every turn, one load rather than three.
+  /// The deadline of heap_'s first entry (while there is one), kept by
+  /// `place`: the loop asks for it every turn, one load rather than three.
   Clock::time_point earliest_{};
   std::uint32_t firstGeneration_ = 0;
   std::uint64_t nextSequence_ = 1;

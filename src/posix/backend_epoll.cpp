@@ -83,13 +83,8 @@ class EpollPoller final : public Poller {
         wakeup_.drain();
         continue;
       }
-      // One unsigned test skips an event voided by unwatch (-1) as well
-      // as a descriptor never watched.
-      if (static_cast<std::size_t>(static_cast<unsigned>(fd)) >=
-          watchers_.size())
-        continue;
-      Watcher* watcher = watchers_[static_cast<std::size_t>(fd)];
-      if (!watcher) continue;  // unwatched meanwhile
+      Watcher* watcher = watcherOf(fd);
+      if (!watcher) continue;  // voided by unwatch, or unwatched meanwhile
       const std::uint32_t e = event.events;
       // Readable alone is the usual event: one test.
       unsigned ready =

@@ -93,11 +93,12 @@ class Poller : public Backend {
   }
 
  protected:
-  /// The watcher of `fd`, or nullptr if it was unwatched meanwhile.
+  /// The watcher of `fd`, or nullptr if it was unwatched meanwhile, or
+  /// never watched, or `fd` is -1 (an event voided by unwatch): one
+  /// unsigned test covers the negative descriptors too.
   Watcher* watcherOf(int fd) const noexcept {
-    return fd >= 0 && static_cast<std::size_t>(fd) < watchers_.size()
-               ? watchers_[fd]
-               : nullptr;
+    auto index = static_cast<std::size_t>(static_cast<unsigned>(fd));
+    return index < watchers_.size() ? watchers_[index] : nullptr;
   }
   void setWatcher(int fd, Watcher* watcher) {
     auto index = static_cast<std::size_t>(fd);

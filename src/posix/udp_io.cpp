@@ -40,7 +40,7 @@ namespace {
 // datagrams per event; libuv uses the same kind of bound).
 constexpr int kMaxBatchesPerEvent = 8;
 // From this size on, a datagram is not batched behind the turn's first
-// send (see largeLeavesAtOnce). Measured with the bench's send test
+// send (see leavesAtOnce). Measured with the bench's send test
 // (window 256, CPU per datagram): at 1200 bytes batching costs less, from
 // 2 to 4 KiB the two cost the same, at 8 KiB leaving at once costs a
 // quarter less (the queued copy is an allocation there: the request pool
@@ -234,7 +234,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void sendAtOnce(ByteView payload, const IpAddress& ip,
                   std::uint16_t port) override {
-    if (!leavesAtOnce()) return events_.sendLater(payload, ip, port);
+    if (!leavesAtOnce(payload.size()))
+      return events_.sendLater(payload, ip, port);
     // One piece, a destination, no source: sendto, without a msghdr.
     sockaddr_storage sa;
     bsd::AddressLength length = toSockaddr(ip, port, sa);
@@ -264,34 +265,26 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return true;
   }
 
-  // Whether a send leaves now rather than at the turn's end: nothing is
-  // queued or waiting ahead of it, and inside a turn it is the socket's
-  // first (the turn's later sends batch behind it), has no segmented run
-  // to join and no refused read registration for the turn-end flush to
-  // retry. Outside the loop nothing would flush a batch until the program
-  // runs the loop again.
-  bool leavesAtOnce() noexcept {
+  // Whether a send of `size` bytes leaves now rather than at the turn's
+  // end: nothing is queued or waiting ahead of it, and inside a turn it
+  // has no segmented run to join and no refused read registration for the
+  // turn-end flush to retry, and it is the socket's first of the turn (the
+  // turn's later sends batch behind it) or large. A large one batched
+  // would save a system call but cost a copy of its payload (a queued
+  // send owns its bytes), which at that size costs as much, or more.
+  // Outside the loop nothing would flush a batch until the program runs
+  // the loop again.
+  bool leavesAtOnce(std::size_t size) noexcept {
     if (!queue_.empty() || waitingToSend()) return false;
-    return !loop().inTurn() ||
-           (!gso_ && !(receiving_ && !(watched_ & kReadable)) &&
-            loop().firstSendOfTurn(this));
-  }
-
-  // A large datagram leaves at once whenever nothing waits ahead of it
-  // and there is no segmented run to join, even after the turn's first
-  // send: joining a batch would save it a system call but cost it a copy
-  // of its payload (a queued send owns its bytes), which for a datagram
-  // of this size costs as much as the call, or more.
-  bool largeLeavesAtOnce() const noexcept {
-    return queue_.empty() && !waitingToSend() && !gso_ &&
-           !(receiving_ && !(watched_ & kReadable));
+    if (!loop().inTurn()) return true;
+    if (gso_ || (receiving_ && !(watched_ & kReadable))) return false;
+    return size >= kLargeDatagram || loop().firstSendOfTurn(this);
   }
 
   // Nothing is queued: the datagram leaves now if it may, else it starts
   // the queue, which waits for the turn's end or for writability.
   DGRAM_NOINLINE bool sendFirst(SendRequest& request, SysError& error) {
-    if ((request.size >= kLargeDatagram && largeLeavesAtOnce()) ||
-        leavesAtOnce()) {
+    if (leavesAtOnce(request.size)) {
       error = trySend(request);
       if (!waitsAfter(error)) return true;
       error = {};
