@@ -28,6 +28,7 @@
 #include "posix/errno_map.hpp"
 #include "posix/fault_call.hpp"
 #include "posix/poller.hpp"
+#include "posix/receive_pace.hpp"
 #include "posix/udp_metadata.hpp"
 #include "posix/udp_offload.hpp"
 
@@ -127,7 +128,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         pktinfo_(false),
         tos_(false),
         control_(false),
-        blocked_(false) {}
+        blocked_(false),
+        pace_(0) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) close();
@@ -688,10 +690,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // with the metadata options, where each datagram arrived and its TOS.
     const bool plain = !wantsControl();
     mmsghdr* messages = headers.prepare(arena, !plain);
+    // One datagram, or a batch (posix/receive_pace.hpp).
+    const unsigned pace = pace_;
+    const unsigned ask = receive_pace::readsSingly(pace) ? 1 : kReceiveBatch;
     int count = faultableCall(fault::Call::recvmmsg, [&] {
-      return ::recvmmsg(fd_, messages, kReceiveBatch, MSG_DONTWAIT, nullptr);
+      return ::recvmmsg(fd_, messages, ask, MSG_DONTWAIT, nullptr);
     });
-    if (count < 0) count = readAgain(messages);
+    if (count < 0) count = readAgain(messages, ask);
+    pace_ = receive_pace::after(pace, count) & kPaceMask;
     headers.used(count);
     // From here on each datagram is open only to its own listeners.
     closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
@@ -728,13 +734,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   // A read interrupted by a signal (retried, kMaxInterrupts times at
   // most) or failed: the count it finally gave, or -1 with errno set.
-  DGRAM_NOINLINE int readAgain(mmsghdr* messages) {
+  DGRAM_NOINLINE int readAgain(mmsghdr* messages, unsigned ask) {
     int count = -1;
     for (int interrupted = 1;
          count < 0 && errno == EINTR && interrupted < kMaxInterrupts;
          ++interrupted) {
       count = faultableCall(fault::Call::recvmmsg, [&] {
-        return ::recvmmsg(fd_, messages, kReceiveBatch, MSG_DONTWAIT, nullptr);
+        return ::recvmmsg(fd_, messages, ask, MSG_DONTWAIT, nullptr);
       });
     }
     return count;
@@ -775,9 +781,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 #else
   int receiveBatch(std::uint8_t* arena) {
+    // One datagram, or until EAGAIN (posix/receive_pace.hpp).
+    const unsigned pace = pace_;
+    const std::size_t ask = receive_pace::readsSingly(pace) ? 1 : kReceiveBatch;
     int count = 0;
-    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
-      if (!receiving_ || fd_ < 0) return -1;
+    for (std::size_t i = 0; i < ask; ++i) {
+      if (!receiving_ || fd_ < 0) break;
       sockaddr_storage from;
       openReceiveMemory(arena, kReceiveSlot);  // each read reuses slot 0
       iovec iov{arena, kReceiveSlot};
@@ -799,12 +808,16 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         });
       } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
       closeReceiveMemory(arena, kReceiveSlot);
-      if (size < 0) return count > 0 ? count : readFailed();
+      if (size < 0) {
+        pace_ = receive_pace::after(pace, count) & kPaceMask;
+        return count > 0 ? count : readFailed();
+      }
+      ++count;
       std::size_t done = 0;
       deliver(arena, static_cast<std::size_t>(size), message, false, done);
-      ++count;
     }
-    return count;
+    pace_ = receive_pace::after(pace, count) & kPaceMask;
+    return receiving_ && fd_ >= 0 ? count : -1;
   }
 #endif  // DGRAM_HAVE_RECVMMSG
 
@@ -898,6 +911,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool tos_ : 1;      ///< datagrams carry their TOS byte
   bool control_ : 1;  ///< gro_ || pktinfo_ || tos_, asked per read
   bool blocked_ : 1;  ///< the kernel said EAGAIN: wait for writability
+  /// Datagrams per read: one or a batch (posix/receive_pace.hpp).
+  unsigned pace_ : 5;
+  static constexpr unsigned kPaceMask = 31;
+  static_assert(receive_pace::kLastState <= kPaceMask, "pace_ holds it");
 };
 
 }  // namespace

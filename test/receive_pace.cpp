@@ -1,0 +1,87 @@
+// How many datagrams a socket asks for per read (posix/receive_pace.hpp):
+// one at a time once its reads keep finding one (a ping-pong), a batch
+// again within a bounded number of reads once datagrams queue up (a
+// flood). Counted in read system calls (the fault seam counts them).
+#include "support/catch.hpp"
+
+#include <string>
+
+#include "common/fault_injection.hpp"
+#include "support/fault_scope.hpp"
+#include "support/socket_helpers.hpp"
+
+// The counts below are recvmmsg calls (a batch per call): Linux.
+#if defined(DGRAM_FAULT_INJECTION) && defined(__linux__)
+
+#include "posix/receive_pace.hpp"
+
+namespace fault = dgram::detail::fault;
+namespace pace = dgram::detail::receive_pace;
+
+namespace {
+
+// Sends `count` datagrams to `port` outside the loop: each leaves at once
+// (a send outside a loop turn is not batched), so all of them wait in the
+// receiver's kernel queue before its next read. 100 small datagrams fit
+// in the smallest default receive buffer.
+void sendBurst(dgram::Socket& sender, int port, int count) {
+  for (int i = 0; i < count; ++i)
+    sender.send(std::to_string(i), port, "127.0.0.1");
+}
+
+}  // namespace
+
+TEST_CASE(
+    "after a ping-pong a socket reads singly, and a backlog brings "
+    "batches back within a bounded number of reads",
+    "[receive][performance]") {
+  test::FaultScope scope;
+  dgram::Loop loop;
+  // kSinglesToSwitch reads that find one datagram switch the pong to
+  // single reads; the round trip after them is its first single read, so
+  // its next probe is kProbeEvery - 1 reads away.
+  constexpr int kRoundTrips = pace::kSinglesToSwitch + 1;
+  constexpr int kBurst = 100;
+  int received = 0;
+  bool echo = true;
+  auto pong = test::boundSocket(loop);
+  pong->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+    ++received;
+    if (echo) pong->send(msg, r.port, r.address);
+  });
+  auto ping = test::boundSocket(loop);
+  int trips = 0;
+  const int pongPort = pong->address().port;
+  ping->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
+    if (++trips < kRoundTrips) ping->send("p", pongPort, "127.0.0.1");
+  });
+  ping->send("p", pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return trips == kRoundTrips; }));
+  echo = false;
+
+  // Every read of the ping-pong found one datagram: the socket now reads
+  // one at a time, and a backlog waits for the next probe.
+  received = 0;
+  long before = fault::calls(fault::Call::recvmmsg);
+  sendBurst(*ping, pongPort, kBurst);
+  REQUIRE(test::runUntil(loop, [&] { return received == kBurst; }));
+  long reads = fault::calls(fault::Call::recvmmsg) - before;
+  INFO("backlog after the ping-pong: " << kBurst << " datagrams in " << reads
+                                       << " reads");
+  // kProbeEvery - 1 single reads, the probe's batch of 64, the rest.
+  CHECK(reads == static_cast<long>(pace::kProbeEvery) + 1);
+
+  // The probe found many: batches again, 64 datagrams and the rest.
+  received = 0;
+  before = fault::calls(fault::Call::recvmmsg);
+  sendBurst(*ping, pongPort, kBurst);
+  REQUIRE(test::runUntil(loop, [&] { return received == kBurst; }));
+  reads = fault::calls(fault::Call::recvmmsg) - before;
+  INFO("second backlog: " << kBurst << " datagrams in " << reads << " reads");
+  CHECK(reads == 2);
+  ping->close();
+  pong->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+#endif  // DGRAM_FAULT_INJECTION && __linux__
