@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "bsd/sockaddr.hpp"
+#include "common/platform_socket.hpp"
 #include "posix/udp_metadata.hpp"
 #include "posix/udp_offload.hpp"
 
@@ -51,16 +53,27 @@ class ReceiveHeaders {
       for (int i = 2; i < dirty_; ++i)
         messages_[i].msg_hdr.msg_namelen = sizeof from_[i];
     }
-    dirty_ = static_cast<int>(kReceiveBatch);  // until used() says more
     return messages_;
+  }
+
+  /// What a plain datagram (a socket without control messages) says
+  /// besides its bytes, read from its header: null for a sender of another
+  /// family than IPv4 and IPv6. Valid until the next call. One Arrival is
+  /// kept here and only the sender and the truncation flag are written
+  /// into it: the rest (metadata, never asked for) keeps its defaults, so
+  /// a datagram's description is not built from zero each time.
+  const Arrival* describePlain(const msghdr& header) noexcept {
+    if (!fromSockaddr(header.msg_name, plain_.from)) return nullptr;
+    plain_.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    return &plain_;
   }
 
   /// The last recvmmsg filled `count` messages (or failed: -1). The kernel
   /// writes nothing into a message it did not fill; one more is set back
   /// all the same, in case a failing one was touched.
   void used(int count) noexcept {
-    if (count < static_cast<int>(kReceiveBatch))
-      dirty_ = count < 0 ? 1 : count + 1;
+    constexpr int kAll = static_cast<int>(kReceiveBatch);
+    dirty_ = count >= kAll ? kAll : count < 0 ? 1 : count + 1;
   }
 
  private:
@@ -88,6 +101,7 @@ class ReceiveHeaders {
   iovec iov_[kReceiveBatch];
   sockaddr_storage from_[kReceiveBatch];
   alignas(cmsghdr) unsigned char control_[kReceiveBatch][kReceiveControlSpace];
+  Arrival plain_;                  ///< see describePlain
   std::uint8_t* arena_ = nullptr;  ///< not built yet while null
   int dirty_ = 0;                  ///< messages to set back before a call
   bool withControl_ = false;

@@ -43,6 +43,7 @@ constexpr unsigned after(unsigned state, int got) noexcept {
   return got > 1 ? 0 : state;
 }
 
+static_assert(kLastState <= 255, "a byte holds the state");
 static_assert(!readsSingly(0) && readsSingly(after(kSinglesToSwitch - 1, 1)),
               "kSinglesToSwitch reads of one datagram switch to single reads");
 static_assert(!readsSingly(kLastState) && after(kLastState, 2) == 0 &&

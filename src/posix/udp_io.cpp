@@ -120,6 +120,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
   explicit PosixUdpSocket(SocketEvents& events)
       : BsdSocket(events),
+        family_(static_cast<std::uint8_t>(Family::IPv4)),
         receiving_(false),
         flushScheduled_(false),
         gso_(false),
@@ -128,8 +129,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         pktinfo_(false),
         tos_(false),
         control_(false),
-        blocked_(false),
-        pace_(0) {}
+        blocked_(false) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) close();
@@ -697,7 +697,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       return ::recvmmsg(fd_, messages, ask, MSG_DONTWAIT, nullptr);
     });
     if (count < 0) count = readAgain(messages, ask);
-    pace_ = receive_pace::after(pace, count) & kPaceMask;
+    pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, count));
     headers.used(count);
     // From here on each datagram is open only to its own listeners.
     closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
@@ -708,19 +708,20 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // last has nothing behind it to hold (a plain buffer is one datagram),
     // so a ping-pong's one datagram goes without the guard.
     const int last = count - 1;
-    if (last > 0 && !deliverLeading(messages, last)) return -1;
+    if (last > 0 && !deliverLeading(headers, messages, last)) return -1;
     std::size_t done = 0;
-    deliverPlain(messages[last].msg_hdr, messages[last].msg_len, done);
+    deliverPlain(headers, messages[last], done);
     return count;
   }
 
   // A plain batch's datagrams before its last, `last` of them, each under
   // the guard. False when a listener closed or paused the socket.
-  DGRAM_NOINLINE bool deliverLeading(const mmsghdr* messages, int last) {
+  DGRAM_NOINLINE bool deliverLeading(ReceiveHeaders& headers,
+                                     const mmsghdr* messages, int last) {
     for (int i = 0; i < last; ++i) {
       std::size_t done = 0;
       DGRAM_TRY {
-        deliverPlain(messages[i].msg_hdr, messages[i].msg_len, done);
+        deliverPlain(headers, messages[i], done);
       }
       DGRAM_CATCH(...) {
         holdRest(messages, i + 1, last + 1);
@@ -779,6 +780,19 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
               messages[j].msg_hdr, true, none);
     }
   }
+
+  // Hands the datagram in `message` to the Socket: for the usual socket
+  // (no control messages, one datagram per buffer).
+  void deliverPlain(ReceiveHeaders& headers, const mmsghdr& message,
+                    std::size_t& done) {
+    const Arrival* arrival = headers.describePlain(message.msg_hdr);
+    if (!arrival) return;
+    const std::size_t size = message.msg_len;
+    done = size < kReceiveSlot ? size : kReceiveSlot;
+    void* data = message.msg_hdr.msg_iov->iov_base;
+    LentDatagram lent(data, done);
+    events_.onDatagram(static_cast<const std::uint8_t*>(data), done, *arrival);
+  }
 #else
   int receiveBatch(std::uint8_t* arena) {
     // One datagram, or until EAGAIN (posix/receive_pace.hpp).
@@ -809,14 +823,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
       closeReceiveMemory(arena, kReceiveSlot);
       if (size < 0) {
-        pace_ = receive_pace::after(pace, count) & kPaceMask;
+        pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, count));
         return count > 0 ? count : readFailed();
       }
       ++count;
       std::size_t done = 0;
       deliver(arena, static_cast<std::size_t>(size), message, false, done);
     }
-    pace_ = receive_pace::after(pace, count) & kPaceMask;
+    pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, count));
     return receiving_ && fd_ >= 0 ? count : -1;
   }
 #endif  // DGRAM_HAVE_RECVMMSG
@@ -827,10 +841,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // each call, so after a throw it points past the datagram that threw).
   void deliver(void* data, std::size_t size, const msghdr& header, bool hold,
                std::size_t& done) {
-    if (!hold && !wantsControl()) {
-      deliverPlain(header, size, done);
-      return;
-    }
     Arrival arrival;
     if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
                       arrival.from))
@@ -851,20 +861,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       else
         events_.onDatagram(at, piece, arrival);
     } while (done < length);
-  }
-
-  // deliver() for the usual socket: no control messages, one datagram
-  // per buffer.
-  void deliverPlain(const msghdr& header, std::size_t size, std::size_t& done) {
-    Arrival arrival;
-    if (!fromSockaddr(static_cast<const sockaddr*>(header.msg_name),
-                      arrival.from))
-      return;
-    arrival.truncated = (header.msg_flags & MSG_TRUNC) != 0;
-    done = size < kReceiveSlot ? size : kReceiveSlot;
-    void* data = header.msg_iov->iov_base;
-    LentDatagram lent(data, done);
-    events_.onDatagram(static_cast<const std::uint8_t*>(data), done, arrival);
   }
 
   // Whether received datagrams come with control messages to read.
@@ -897,10 +893,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   std::uint64_t retryTimer_ = 0;  ///< pending ENOBUFS retry
   int fd_ = -1;
-  // A byte for the family and one bit per flag: the flags are set in the
-  // constructor (C++17 bit-fields take no default member initializers).
-  std::uint8_t family_ = static_cast<std::uint8_t>(Family::IPv4);
+  /// Datagrams per read: one or a batch (posix/receive_pace.hpp). A
+  /// whole byte: it is read and written on every read.
+  std::uint8_t pace_ = 0;
   std::uint8_t watched_ = 0;  ///< kReadable | kWritable being watched
+  // One bit per flag and for the family: set in the constructor (C++17
+  // bit-fields take no default member initializers).
+  std::uint8_t family_ : 1;
   bool receiving_ : 1;
   bool flushScheduled_ : 1;  ///< atTurnEnd will flush the queue
   bool gso_ : 1;             ///< segmented sends asked for, and not refused
@@ -911,10 +910,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool tos_ : 1;      ///< datagrams carry their TOS byte
   bool control_ : 1;  ///< gro_ || pktinfo_ || tos_, asked per read
   bool blocked_ : 1;  ///< the kernel said EAGAIN: wait for writability
-  /// Datagrams per read: one or a batch (posix/receive_pace.hpp).
-  unsigned pace_ : 5;
-  static constexpr unsigned kPaceMask = 31;
-  static_assert(receive_pace::kLastState <= kPaceMask, "pace_ holds it");
 };
 
 }  // namespace
