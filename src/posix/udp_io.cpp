@@ -120,7 +120,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
   explicit PosixUdpSocket(SocketEvents& events)
       : BsdSocket(events),
-        family_(static_cast<std::uint8_t>(Family::IPv4)),
         receiving_(false),
         flushScheduled_(false),
         gso_(false),
@@ -129,7 +128,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         pktinfo_(false),
         tos_(false),
         control_(false),
-        blocked_(false) {}
+        blocked_(false),
+        family_(static_cast<std::uint8_t>(Family::IPv4)) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) close();
@@ -899,17 +899,17 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   std::uint8_t watched_ = 0;  ///< kReadable | kWritable being watched
   // One bit per flag and for the family: set in the constructor (C++17
   // bit-fields take no default member initializers).
-  std::uint8_t family_ : 1;
   bool receiving_ : 1;
   bool flushScheduled_ : 1;  ///< atTurnEnd will flush the queue
   bool gso_ : 1;             ///< segmented sends asked for, and not refused
   /// A run failed: try its first datagram alone (sendmmsg only).
   [[maybe_unused]] bool probeUnsegmented_ : 1;
-  bool gro_ : 1;      ///< the kernel may coalesce what it hands over
-  bool pktinfo_ : 1;  ///< datagrams say where they arrived
-  bool tos_ : 1;      ///< datagrams carry their TOS byte
-  bool control_ : 1;  ///< gro_ || pktinfo_ || tos_, asked per read
-  bool blocked_ : 1;  ///< the kernel said EAGAIN: wait for writability
+  bool gro_ : 1;             ///< the kernel may coalesce what it hands over
+  bool pktinfo_ : 1;         ///< datagrams say where they arrived
+  bool tos_ : 1;             ///< datagrams carry their TOS byte
+  bool control_ : 1;         ///< gro_ || pktinfo_ || tos_, asked per read
+  bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
+  std::uint8_t family_ : 1;  ///< a Family (rarely read: after the flags)
 };
 
 }  // namespace
