@@ -57,14 +57,15 @@ class ReceiveHeaders {
   }
 
   /// What a plain datagram (a socket without control messages) says
-  /// besides its bytes, read from its header: null for a sender of another
-  /// family than IPv4 and IPv6. Valid until the next call. One Arrival is
-  /// kept here and only the sender and the truncation flag are written
-  /// into it: the rest (metadata, never asked for) keeps its defaults, so
-  /// a datagram's description is not built from zero each time.
-  const Arrival* describePlain(const msghdr& header) noexcept {
-    if (!fromSockaddr(header.msg_name, plain_.from)) return nullptr;
-    plain_.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+  /// besides its bytes: its sender (`name`, as the kernel wrote it) and
+  /// whether it was cut. Null for a sender of another family than IPv4
+  /// and IPv6. Valid until the next call. One Arrival is kept here and
+  /// only these two are written into it: the rest (metadata, never asked
+  /// for) keeps its defaults, so a datagram's description is not built
+  /// from zero each time.
+  const Arrival* describePlain(const void* name, bool truncated) noexcept {
+    if (!fromSockaddr(name, plain_.from)) return nullptr;
+    plain_.truncated = truncated;
     return &plain_;
   }
 
