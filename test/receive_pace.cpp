@@ -4,6 +4,7 @@
 // flood). Counted in read system calls (the fault seam counts them).
 #include "support/catch.hpp"
 
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,60 @@ TEST_CASE(
   CHECK_FALSE(failed);
   CHECK(texts == std::vector<std::string>{std::to_string(kLargest)});
   CHECK(ports == std::vector<int>{ping->address().port});
+  ping->close();
+  pong->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE(
+    "a single read interrupted by a signal is retried, and one that "
+    "fails is reported once",
+    "[receive][fault]") {
+  // Single reads are their own system call (recvfrom): its EINTR retry
+  // and its error report are the batch read's.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  std::vector<std::string> texts;
+  std::vector<std::string> errors;
+  auto pong = test::boundSocket(loop);
+  auto ping = test::boundSocket(loop);
+  const int pongPort = pong->address().port;
+  bool echo = true;
+  pong->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+    if (echo)
+      pong->send(msg, r.port, r.address);
+    else
+      texts.push_back(msg.str());
+  });
+  pong->on(dgram::error, [&](const dgram::Error& e) {
+    errors.push_back(e.code() + " " + e.syscall());
+  });
+  int trips = 0;
+  ping->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
+    if (++trips < static_cast<int>(pace::kSinglesToSwitch) + 1)
+      ping->send("p", pongPort, "127.0.0.1");
+  });
+  ping->send("p", pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] {
+    return trips == static_cast<int>(pace::kSinglesToSwitch) + 1;
+  }));
+  echo = false;
+  // The pong reads singly now (its next probe is kProbeEvery - 1 reads
+  // away): three interruptions, then the read.
+  fault::failNth(fault::Call::recvmmsg, 1, EINTR, 3);
+  long before = fault::calls(fault::Call::recvmmsg);
+  ping->send("one", pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return texts.size() == 1; }));
+  CHECK(fault::calls(fault::Call::recvmmsg) - before == 4);
+  CHECK(errors.empty());
+  // A failure: one 'error' (syscall recvmsg, as Node names it), and the
+  // datagram is read at the next readiness.
+  fault::failNth(fault::Call::recvmmsg, 1, ENOMEM);
+  ping->send("two", pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop,
+                         [&] { return texts.size() == 2 && !errors.empty(); }));
+  CHECK(errors == std::vector<std::string>{"ENOMEM recvmsg"});
+  CHECK(texts == std::vector<std::string>{"one", "two"});
   ping->close();
   pong->close();
   CHECK(test::runUntilIdle(loop));
