@@ -397,8 +397,12 @@ class SocketImpl : private SocketEvents {
   /// Appends `request` to the completions the next turn reports
   /// (socket_send.cpp only: inline there).
   void queueCompletion(OutgoingSend* request);
+  /// Completes a chain of requests the kernel took (SocketEvents::onSent).
+  void completeSent(OutgoingSend* request);
   /// releaseRequest() for the usual request: sent, nothing to report.
   void recycleSent(OutgoingSend* request);
+  /// recycleSent() for a request whose callback has been called.
+  void recycleCalled(OutgoingSend* request);
   /// Sends to `host` (the user's text, or the request's own copy for a
   /// send that waited for 'listening'); `queued`: it waited behind the
   /// bind (send() has returned).

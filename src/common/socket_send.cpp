@@ -142,8 +142,13 @@ inline OutgoingSend* SocketImpl::makeSend(const ByteView* parts,
     for (std::size_t i = 0; i < count; ++i)
       request->size += parts[i].size();
   }
-  // A released request has none: a swap is a move, and cheaper.
-  if (cb) request->callback.swap(cb);
+  // A released request has none, so the callback is moved in by
+  // construction (a move-assignment or a swap would build a temporary
+  // or exchange both): it stays there until its completion calls it.
+  if (cb) {
+    request->callback.~SendCallback();
+    new (&request->callback) SendCallback(std::move(cb));
+  }
   request->toPeer = connectState_ == ConnectState::connected;
   request->port = request->toPeer ? 0 : port;
   return request;
@@ -171,6 +176,13 @@ inline void SocketImpl::recycleSent(OutgoingSend* request) {
   request->next = state.free;
   state.free = request;
   ++state.freeCount;
+}
+
+inline void SocketImpl::recycleCalled(OutgoingSend* request) {
+  // Destroyed here rather than by a later reuse: its captures (often the
+  // socket's own shared_ptr) go when it has run, as Node lets them go.
+  request->callback = nullptr;
+  recycleSent(request);
 }
 
 void SocketImpl::releaseRequest(OutgoingSend* request) {
@@ -522,6 +534,41 @@ void SocketImpl::onSendDone(SendRequest* request, SysError error) {
   complete(outgoing);
 }
 
+void SocketImpl::completeSent(OutgoingSend* request) {
+  // A batch the kernel took, in one pass: what onSendDone does for each
+  // datagram without an error. Runs no user code (callbacks wait for the
+  // deferred flush; a request without one holds nothing of the user's).
+  if (abandoned_) {
+    while (request) {
+      OutgoingSend* next = nextOf(request);
+      releaseRequest(request);
+      request = next;
+    }
+    return;
+  }
+  SendState& state = *sends_;  // made with the requests
+  OutgoingSend* tail = state.completedTail;
+  while (request) {
+    OutgoingSend* next = nextOf(request);
+    if (!request->callback && !request->error) {
+      recycleSent(request);  // nobody asks: nothing to report
+    } else {
+      // Its callback runs on a later turn, after those queued before.
+      request->result = {};
+      if (tail)
+        tail->next = request;
+      else
+        state.completedHead = request;
+      tail = request;
+    }
+    request = next;
+  }
+  if (!tail) return;
+  tail->next = nullptr;
+  state.completedTail = tail;
+  scheduleCompletions();
+}
+
 void SocketImpl::complete(OutgoingSend* request) {
   // A send without a callback that went out has nothing left to report.
   if (!request->callback && !request->error && !request->result) {
@@ -562,18 +609,19 @@ void SocketImpl::flushCompletions() {
     OutgoingSend* rest = nextOf(request);
     if (!request->error && !request->result && request->callback) {
       // The usual completion: it went out, and a callback wants to know.
-      // (A swap leaves the request's callback empty, as recycling needs.)
-      SendCallback callback;
-      callback.swap(request->callback);
-      std::size_t bytes = request->size;
-      recycleSent(request);
+      // The callback is called where it is, not moved out first; the
+      // request returns to the pool after the call (sends from the
+      // callback take other requests), which also destroys it. The
+      // socket lives through the call (enter()), and so does its pool.
       DGRAM_TRY {
-        callback(std::nullopt, bytes);
+        request->callback(std::nullopt, request->size);
       }
       DGRAM_CATCH(...) {
+        recycleCalled(request);
         keepCompletions(rest);
         DGRAM_RETHROW;
       }
+      recycleCalled(request);
       request = rest;
       continue;
     }
@@ -749,6 +797,11 @@ void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
     return;
   }
   socket.onDatagram(data, size, arrival);
+}
+
+void SocketEvents::onSent(SendRequest* first) {
+  static_cast<SocketImpl&>(*this).completeSent(
+      static_cast<OutgoingSend*>(first));
 }
 
 void SocketEvents::sendLater(ByteView payload, const IpAddress& ip,

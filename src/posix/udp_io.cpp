@@ -566,7 +566,30 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     const bool segment = gso_ && !probe;
     const unsigned limit = probe ? 1 : kSendBatch;
     SendRequest* request = &queue_.front();
-    while (request && count < limit && used < kMaxDatagramsPerCall) {
+    if (!segment) {
+      // The usual batch: one message per datagram, no runs to look for.
+      for (; request && count < limit; request = request->next) {
+        msghdr& header = messages[count].msg_hdr;
+        header = msghdr{};  // (some C libraries pad it: all of it cleared)
+        if (request->hasDestination) {
+          header.msg_name = &names[count];
+          header.msg_namelen = toSockaddr(request->destination, names[count]);
+        }
+        // A queued request owns its payload: one part (SendQueue::push).
+        const ByteView& payload = request->parts.front();
+        iov[count].iov_base = const_cast<std::uint8_t*>(payload.data());
+        iov[count].iov_len = payload.size();
+        header.msg_iov = &iov[count];
+        header.msg_iovlen = 1;
+        if (request->hasSource) {
+          ControlWriter controls(header, control[count], sizeof control[count]);
+          metadata::setSource(controls, socketFamily(), *request);
+        }
+        datagrams[count] = 1;
+        ++count;
+      }
+    }
+    while (segment && request && count < limit && used < kMaxDatagramsPerCall) {
       msghdr& header = messages[count].msg_hdr;
       messages[count] = mmsghdr{};
       if (request->hasDestination) {
@@ -625,10 +648,15 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // The datagram went through alone where its run failed: the kernel
     // does not segment for this socket.
     if (probe) gso_ = false;
-    // The kernel took the first `sent` messages.
-    for (int i = 0; i < sent; ++i)
-      for (unsigned j = 0; j < datagrams[i]; ++j)
-        queue_.complete(events_, {});
+    // The kernel took the first `sent` messages: their datagrams complete
+    // together.
+    std::size_t taken = static_cast<std::size_t>(sent);
+    if (segment) {
+      taken = 0;
+      for (int i = 0; i < sent; ++i)
+        taken += datagrams[i];
+    }
+    if (taken) queue_.completeSent(events_, taken);
     if (static_cast<unsigned>(sent) < count && !queue_.empty()) {
       // It stopped early: on EAGAIN, or on an error for the next message
       // that some Linux kernels park in SO_ERROR (where a later call would
