@@ -118,6 +118,10 @@ class SocketImpl : private SocketEvents {
   void sendSteady(ByteView msg, const IpAddress& ip, std::uint16_t port) {
     io()->sendAtOnce(msg, ip, port);
   }
+  /// The steady state of a send with a callback: as above, but through a
+  /// request, which keeps the callback until the send completes.
+  void sendSteady(const ByteView& msg, const IpAddress& ip, std::uint16_t port,
+                  SendCallback& cb);
   /// send(msg, port, address) off the steady state.
   void sendWithoutCallback(const ByteView& msg, int port,
                            std::string_view address);

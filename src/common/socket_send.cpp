@@ -66,8 +66,13 @@ bool sameText(const IpString& cached, std::string_view text) noexcept {
   const char* a = cached.c_str();
   const char* b = text.data();
   if (size >= 8) {
-    for (std::size_t i = 0; i + 8 < size; i += 8)
-      if (!sameWord<std::uint64_t>(a + i, b + i)) return false;
+    // Up to 16 characters (every IPv4 address from "1.0.0.10" on), two
+    // words and no loop.
+    if (!sameWord<std::uint64_t>(a, b)) return false;
+    if (size > 16) {
+      for (std::size_t i = 8; i + 8 < size; i += 8)
+        if (!sameWord<std::uint64_t>(a + i, b + i)) return false;
+    }
     return sameWord<std::uint64_t>(a + size - 8, b + size - 8);
   }
   if (size >= 4)
@@ -311,10 +316,38 @@ inline void SocketImpl::sendTo(const ByteView& msg, int port,
                                std::string_view address, SendCallback&& cb) {
   // None of send()'s checks can fail here (not connected, a valid port,
   // open), so the steady state goes first.
+  if (const IpAddress* ip = steadyDestination(port, address)) {
+    sendSteady(msg, *ip, static_cast<std::uint16_t>(port), cb);
+    return;
+  }
   if (port >= 1 && port <= 65535 && !closed_ &&
       sendCached(&msg, 1, port, address, cb))
     return;
   send(&msg, 1, true, port, address, std::move(cb));
+}
+
+inline void SocketImpl::sendSteady(const ByteView& msg, const IpAddress& ip,
+                                   std::uint16_t port, SendCallback& cb) {
+  // makeSend() and sendRequestTo() for what steadyDestination() found: one
+  // piece, an unconnected socket, a destination whose text is its own.
+  OutgoingSend* request = acquireRequest();
+  request->parts.push_back(msg);  // released requests keep a slot
+  request->size = msg.size();
+  // A released request has no callback: this one is moved in by
+  // construction and stays until its completion calls it.
+  request->callback.~SendCallback();
+  new (&request->callback) SendCallback(std::move(cb));
+  request->toPeer = false;
+  request->port = port;
+  request->destination.ip = ip;
+  request->destination.port = port;
+  request->hasDestination = true;
+  request->addressIsDestination = true;
+  SysError error;
+  if (io()->send(*request, error)) {
+    request->result = error;
+    complete(request);
+  }
 }
 
 void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
