@@ -638,6 +638,8 @@ void SocketImpl::flushCompletions() {
   // Completions that callbacks cause from here on wait for the next turn.
   OutgoingSend* request = state.completedHead;
   state.completedHead = state.completedTail = nullptr;
+  // The usual completion's error argument, built once for the pass.
+  const std::optional<Error> sent;
   while (request) {
     OutgoingSend* rest = nextOf(request);
     if (!request->error && !request->result && request->callback) {
@@ -647,7 +649,7 @@ void SocketImpl::flushCompletions() {
       // callback take other requests), which also destroys it. The
       // socket lives through the call (enter()), and so does its pool.
       DGRAM_TRY {
-        request->callback(std::nullopt, request->size);
+        request->callback(sent, request->size);
       }
       DGRAM_CATCH(...) {
         recycleCalled(request);
