@@ -223,3 +223,43 @@ TEST_CASE("closing from a batch's callback completes every send once",
   sink.socket->close();
   CHECK(test::runUntilIdle(loop));
 }
+
+TEST_CASE(
+    "a batch's callbacks all run when the first drops the socket's last "
+    "reference",
+    "[send][batch][completion][close]") {
+  // The callbacks are called where their requests keep them, in the
+  // socket's pool: the socket (and the pool) must outlive the pass even
+  // when a callback closes it and lets go of the program's last handle.
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  auto sender = test::boundSocket(loop);
+  std::weak_ptr<dgram::Socket> watch = sender;
+  std::vector<int> order;
+  bool fired = false;
+  loop.setTimeout(0ms, [&] {
+    for (int i = 0; i < kSends; ++i)
+      sender->send(
+          payloadOf(i), sink.port, "127.0.0.1",
+          [&, i](const std::optional<dgram::Error>& err, std::size_t bytes) {
+            CHECK_FALSE(err);
+            CHECK(bytes == payloadOf(i).size());
+            order.push_back(i);
+            if (i == 0) {
+              sender->close();
+              sender.reset();
+            }
+          });
+    fired = true;
+  });
+  REQUIRE(test::runUntil(loop, [&] {
+    return fired && order.size() == static_cast<std::size_t>(kSends);
+  }));
+  std::vector<int> expected;
+  for (int i = 0; i < kSends; ++i)
+    expected.push_back(i);
+  CHECK(order == expected);
+  REQUIRE(test::runUntil(loop, [&] { return watch.expired(); }));
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
