@@ -557,7 +557,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     sockaddr_storage names[kSendBatch];
     alignas(cmsghdr) unsigned char
         control[kSendBatch][offload::kControlSpace + metadata::kSendSpace];
-    unsigned datagrams[kSendBatch];  // per message
+    unsigned datagrams[kSendBatch];  // per message (with GSO; else 1)
     unsigned count = 0;
     std::size_t used = 0;  // iov entries
     // The probe (see suspectSegmenting) is the first datagram alone.
@@ -568,7 +568,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     SendRequest* request = &queue_.front();
     if (!segment) {
       // The usual batch: one message per datagram, no runs to look for.
-      for (; request && count < limit; request = request->next) {
+      const std::size_t queued = queue_.count();
+      const unsigned messageCount =
+          queued < limit ? static_cast<unsigned>(queued) : limit;
+      for (; count < messageCount; request = request->next) {
         msghdr& header = messages[count].msg_hdr;
         header = msghdr{};  // (some C libraries pad it: all of it cleared)
         if (request->hasDestination) {
@@ -585,7 +588,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           ControlWriter controls(header, control[count], sizeof control[count]);
           metadata::setSource(controls, socketFamily(), *request);
         }
-        datagrams[count] = 1;
         ++count;
       }
     }
@@ -641,7 +643,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         probeUnsegmented_ = probe;  // the probe is still to be made
         return err;
       }
-      if (suspectSegmenting(err, datagrams[0])) return {};
+      if (suspectSegmenting(err, segment ? datagrams[0] : 1)) return {};
       queue_.complete(events_, err);
       return {};
     }
@@ -669,7 +671,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           err != 0) {
         SysError parked = sysErrorFromErrno(err);
         if (parked.is(Errc::kENOBUFS)) return parked;  // it waits, as ever
-        if (suspectSegmenting(parked, datagrams[sent])) return {};
+        if (suspectSegmenting(parked, segment ? datagrams[sent] : 1)) return {};
         queue_.complete(events_, parked);
       }
     }
