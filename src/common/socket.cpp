@@ -199,6 +199,10 @@ Socket& Socket::close(Listener cb) {
   impl().close(std::move(cb));
   return *this;
 }
+Socket& Socket::close() {
+  impl().close();
+  return *this;
+}
 AddressInfo Socket::address() const {
   return impl().address();
 }
@@ -413,12 +417,22 @@ Type Socket::type() const {
 // --- createSocket
 // ---------------------------------------------------------------
 
-std::shared_ptr<Socket> createSocket(const SocketOptions& options,
-                                     MessageListener onMessage) {
+std::shared_ptr<Socket> createSocket(const SocketOptions& options) {
   Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
   // One allocation: the control block, the Socket and its state.
   auto socket = std::make_shared<Socket::Impl>(options, loop);
-  if (onMessage) socket->addMessage(std::move(onMessage), false);
+  socket->attachOwner();
+  return socket;
+}
+
+std::shared_ptr<Socket> createSocket(const SocketOptions& options,
+                                     MessageListener onMessage) {
+  if (!onMessage) return createSocket(options);
+  Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
+  auto socket = std::make_shared<Socket::Impl>(options, loop);
+  // Listening before the abort signal is heard (a signal aborted already
+  // closes the socket at once).
+  socket->addMessage(std::move(onMessage), false);
   socket->attachOwner();
   return socket;
 }

@@ -94,8 +94,11 @@ void SocketImpl::destroyPendingBind() noexcept {
 
 PlatformSocket& SocketImpl::platform() {
   if (PlatformSocket* existing = io()) return *existing;
-  PlatformSocketPtr made = loop_.backend().createSocket(
-      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_});
+  return keepPlatform(loop_.backend().createSocket(
+      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}));
+}
+
+PlatformSocket& SocketImpl::keepPlatform(PlatformSocketPtr made) {
   bool inSpace = made.inPlace();
   PlatformSocket* socket = made.release();
   if (inSpace) {
@@ -295,16 +298,6 @@ bool SocketImpl::requireBound(const char* syscall, ErrorSink sink) const {
   return true;
 }
 
-void SocketImpl::updateHandleRef() {
-  bool want = !closed_ && refd_ && bindState_ == BindState::bound;
-  if (want == holdsHandleRef_) return;
-  holdsHandleRef_ = want;
-  if (want)
-    loop_.addHandleRef();
-  else
-    loop_.removeHandleRef();
-}
-
 void SocketImpl::ref() {
   requireLoop();
   if (closed_) return;
@@ -465,9 +458,7 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   if (numeric) {
     pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
     laterInline([this] {
-      if (closed_) return;
-      const Endpoint& target = pendingBind()->target;
-      finishBind(std::nullopt, target.ip, target.port);
+      if (!closed_) bindToTarget();
     });
     return;
   }
@@ -487,23 +478,35 @@ void SocketImpl::bindImplicitly() {
   bind(0, {}, Listener());
 }
 
-SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
+SysError SocketImpl::openAndBind(const IpAddress& ip, int port, bool receive) {
   if (ip.family != family()) return sysErrorFromName("EINVAL");
+  static constexpr OpenOptions kDefaults{};
+  const OpenOptions& options = rare_ ? rare_->open : kDefaults;
+  Endpoint local{ip, static_cast<std::uint16_t>(port)};
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
+  if (receive && !io()) {
+    // The usual bind: one call to the backend builds, opens, binds and
+    // starts receiving.
+    SysError err;
+    PlatformSocketPtr made = loop_.backend().createBound(
+        loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, family(),
+        options, local, err);
+    if (err) return err;
+    keepPlatform(std::move(made));
+    return {};
+  }
   if (!io() || !io()->isOpen()) {
-    static constexpr OpenOptions kDefaults{};
-    if (SysError err =
-            platform().open(family(), rare_ ? rare_->open : kDefaults)) {
+    if (SysError err = platform().open(family(), options)) {
       dropPlatform();
       return err;
     }
   }
-  if (SysError err =
-          io()->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
+  if (SysError err = io()->bind(local)) {
     dropPlatform();
     return err;
   }
+  if (receive) io()->startReceiving();
   return {};
 }
 
@@ -514,25 +517,41 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   PendingBind pending = takePendingBind();
   std::optional<Error> failure = lookupFailure;
   if (!failure) {
-    if (SysError err = openAndBind(ip, port)) {
-      failure = exceptionWithHostPort(err, "bind",
-                                      toIpString(ip, indexToZone).str(), port);
-    }
+    if (SysError err = openAndBind(ip, port, true))
+      failure = bindError(err, ip, port);
   }
-  if (failure) {
-    bindState_ = BindState::unbound;
-    pending.callback = nullptr;  // an error removes the bind callback
-    DGRAM_TRY {
-      emitError(*failure);
-    }
-    DGRAM_CATCH(...) {
-      cancelPending();  // their callbacks still run, once
-      DGRAM_RETHROW;
-    }
-    cancelPending();
-    return;
+  if (failure) return failBind(*failure, pending);
+  startListening(std::move(pending.callback), pending.callbackId);
+}
+
+void SocketImpl::bindToTarget() {
+  // finishBind for a target known when bind() was called, which waits in
+  // the PendingBind: nothing to copy out first, nothing looked up.
+  PendingBind pending = takePendingBind();
+  if (SysError err =
+          openAndBind(pending.target.ip, pending.target.port, true)) {
+    return failBind(bindError(err, pending.target.ip, pending.target.port),
+                    pending);
   }
   startListening(std::move(pending.callback), pending.callbackId);
+}
+
+Error SocketImpl::bindError(SysError err, const IpAddress& ip, int port) const {
+  return exceptionWithHostPort(err, "bind", toIpString(ip, indexToZone).str(),
+                               port);
+}
+
+void SocketImpl::failBind(const Error& failure, PendingBind& pending) {
+  bindState_ = BindState::unbound;
+  pending.callback = nullptr;  // an error removes the bind callback
+  DGRAM_TRY {
+    emitError(failure);
+  }
+  DGRAM_CATCH(...) {
+    cancelPending();  // their callbacks still run, once
+    DGRAM_RETHROW;
+  }
+  cancelPending();
 }
 
 void SocketImpl::bindFd(std::intptr_t fd, Listener cb, ErrorSink sink) {
@@ -552,13 +571,15 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb, ErrorSink sink) {
   // The platform socket has the space: the callback is a listener now.
   if (cb) addPlain(Event::listening, std::move(cb), true);
   later([this] {
-    if (!closed_) startListening();
+    if (closed_) return;
+    io()->startReceiving();
+    startListening();
   });
 }
 
 void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
+  // (The platform socket receives already: openAndBind, bindFd.)
   bindState_ = BindState::bound;
-  io()->startReceiving();
   updateHandleRef();
   bool emitted = false;
   DGRAM_TRY {
@@ -790,6 +811,15 @@ void SocketImpl::close(Listener cb, ErrorSink sink) {
   if (cb) addPlain(Event::close, std::move(cb), false);
   if (hasPendingQueue_) {
     // Node closes only after the sends queued behind the bind went out.
+    rare().pending.emplace_back(PendingClose{});
+    return;
+  }
+  closeNow();
+}
+
+void SocketImpl::close() {
+  healthCheck();
+  if (hasPendingQueue_) {
     rare().pending.emplace_back(PendingClose{});
     return;
   }

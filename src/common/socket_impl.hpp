@@ -126,6 +126,8 @@ class SocketImpl : private SocketEvents {
   void sendLater(const ByteView& payload, const IpAddress& ip,
                  std::uint16_t port);
   void close(Listener cb, ErrorSink sink = nullptr);
+  /// close() without a callback, raising (Socket::close()).
+  void close();
   AddressInfo address(ErrorSink sink = nullptr) const;
   AddressInfo remoteAddress(ErrorSink sink = nullptr) const;
   void membership(std::string_view group, std::string_view iface, bool join,
@@ -315,6 +317,8 @@ class SocketImpl : private SocketEvents {
   /// fits. Not while a PendingBind holds the space (bind takes it out
   /// before it opens the socket).
   PlatformSocket& platform();
+  /// Keeps `made` as the platform socket (built in ioSpace_ or not).
+  PlatformSocket& keepPlatform(PlatformSocketPtr made);
   /// The platform socket; nullptr before the socket opens.
   PlatformSocket* io() const noexcept {
     auto* space = const_cast<unsigned char*>(ioSpace_);
@@ -333,8 +337,18 @@ class SocketImpl : private SocketEvents {
   void abortBinding() noexcept;
   void bindImplicitly();
   bool bindForMembership(ErrorSink sink);
-  SysError openAndBind(const IpAddress& ip, int port);
+  /// Opens the platform socket (building it if need be), binds it and,
+  /// with `receive`, starts receiving; on failure it is dropped again.
+  SysError openAndBind(const IpAddress& ip, int port, bool receive);
   void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
+  /// The deferred step of a bind whose target waits in the PendingBind.
+  void bindToTarget();
+  /// The 'error' of a bind to `ip`:`port` the system refused.
+  DGRAM_NOINLINE Error bindError(SysError err, const IpAddress& ip,
+                                 int port) const;
+  /// A bind failed (`failure` is its 'error'): the socket is unbound again,
+  /// without the bind's callback, and what waited for it is cancelled.
+  DGRAM_NOINLINE void failBind(const Error& failure, PendingBind& pending);
   /// Becomes 'listening'; `callback` (with its listener id) is a bind
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener&& callback = Listener(),
@@ -452,7 +466,17 @@ class SocketImpl : private SocketEvents {
     if (rare_) applyBufferSizeOptions();
   }
   void applyBufferSizeOptions();
-  void updateHandleRef();
+  /// Holds a handle reference on the loop exactly while the socket is
+  /// open, bound and ref'd (inline: twice in every socket's life).
+  void updateHandleRef() {
+    bool want = !closed_ && refd_ && bindState_ == BindState::bound;
+    if (want == holdsHandleRef_) return;
+    holdsHandleRef_ = want;
+    if (want)
+      loop_.addHandleRef();
+    else
+      loop_.removeHandleRef();
+  }
   void closeNow();
   void finishClose();
   /// closeNow's part for the rare state: lookups, sends waiting for them,

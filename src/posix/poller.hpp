@@ -47,6 +47,12 @@ class Poller : public Backend {
   /// A POSIX UDP socket watched by this poller (posix/udp_io.cpp).
   PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
                                  PlatformSocketSpace space) final;
+  /// Backend::createBound with the POSIX socket's own calls (no virtual
+  /// call between them).
+  PlatformSocketPtr createBound(LoopCore& loop, SocketEvents& events,
+                                PlatformSocketSpace space, Family family,
+                                const OpenOptions& options,
+                                const Endpoint& local, SysError& error) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).

@@ -130,16 +130,21 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         blocked_(false) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
-    if (fd_ >= 0 || flushScheduled_ || retryTimer_) close();
+    if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
   }
+  DGRAM_NOINLINE void closeLate() { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
     int fd = openDatagramSocket(domain);
     if (fd < 0) return lastError();
-    if (SysError err = bsd::applyOpenOptions(fd, family, options)) {
-      ::close(fd);
-      return err;
+    // An IPv4 socket with neither reuse option (most) has none to set
+    // (IPv6 ones always set IPV6_V6ONLY: the system's default varies).
+    if (options.reuseAddr || options.reusePort || family != Family::IPv4) {
+      if (SysError err = bsd::applyOpenOptions(fd, family, options)) {
+        ::close(fd);
+        return err;
+      }
     }
     // A new socket has every feature off (the constructor's): most are
     // opened without asking for any.
@@ -298,16 +303,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   void close() override {
-    if (flushScheduled_) {
-      // Sends waiting for the end of the turn were issued before close():
-      // they leave now, as they would have had they left at once (a bound
-      // socket's send reaches the kernel before Node's close() returns).
-      loop().cancelTurnEnd(this);
-      flushScheduled_ = false;
-      if (fd_ >= 0 && !waitingToSend()) flushQueue();
-    }
-    if (retryTimer_) loop().timers().cancel(retryTimer_);
-    retryTimer_ = 0;
+    if (flushScheduled_ || retryTimer_) stopSending();
     if (fd_ < 0) return;
     if (watched_) poller().unwatch(fd_);
     watched_ = 0;
@@ -318,6 +314,20 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     blocked_ = false;
     // Whatever the kernel never took is cancelled, in order.
     if (!queue_.empty()) queue_.failAll(events_, sysError(Errc::kECANCELED));
+  }
+
+  // close()'s part for a socket with sends waiting (few are closed so).
+  DGRAM_NOINLINE void stopSending() {
+    if (flushScheduled_) {
+      // Sends waiting for the end of the turn were issued before close():
+      // they leave now, as they would have had they left at once (a bound
+      // socket's send reaches the kernel before Node's close() returns).
+      loop().cancelTurnEnd(this);
+      flushScheduled_ = false;
+      if (fd_ >= 0 && !waitingToSend()) flushQueue();
+    }
+    if (retryTimer_) loop().timers().cancel(retryTimer_);
+    retryTimer_ = 0;
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
@@ -912,6 +922,21 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
                                        PlatformSocketSpace space) {
   (void)loop;  // the socket asks its events for it (PosixUdpSocket::loop)
   return makePlatformSocket<PosixUdpSocket>(space, events);
+}
+
+PlatformSocketPtr Poller::createBound(LoopCore& loop, SocketEvents& events,
+                                      PlatformSocketSpace space, Family family,
+                                      const OpenOptions& options,
+                                      const Endpoint& local, SysError& error) {
+  (void)loop;
+  PlatformSocketPtr made = makePlatformSocket<PosixUdpSocket>(space, events);
+  // The type is known (final): the calls below are direct ones.
+  auto& socket = static_cast<PosixUdpSocket&>(*made);
+  error = socket.open(family, options);
+  if (!error) error = socket.bind(local);
+  if (error) return {};  // `made` goes, closing the descriptor
+  socket.startReceiving();
+  return made;
 }
 
 }  // namespace dgram::detail
