@@ -70,12 +70,12 @@ SocketImpl::~SocketImpl() {
   if (holdsHandleRef_) loop_.removeHandleRef();
 }
 
-SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
+void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,
+                                 const Endpoint& target) {
   // Only an unbound socket binds, and it has no platform socket (a failed
   // open or bind drops it): the space is free.
-  auto* pending = new (ioSpace_) PendingBind{};
+  new (ioSpace_) PendingBind{std::move(callback), callbackId, target};
   hasPendingBind_ = true;
-  return *pending;
 }
 
 SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
@@ -434,29 +434,29 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
     return void(fail(sink, errSocketAlreadyBound()));
   if (port < 0 || port > 65535)
     return void(fail(sink, errSocketBadPort(port, true, true)));
-  PendingBind& pending = holdPendingBind();
-  startBinding();
-  // The callback takes its listener id now: 'listening' calls it after
-  // the listeners added before this bind and before those added after.
-  if (cb) {
-    pending.callback = std::move(cb);
-    pending.callbackId = loop_.nextListenerId();
-  }
   // No address or a numeric one (the common case) needs no lookup: the
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
-  std::optional<IpAddress> numeric;
+  Endpoint target{IpAddress{}, static_cast<std::uint16_t>(port)};
+  bool known = false;
   if (address.empty()) {
-    numeric = anyAddress(family());
+    target.ip = anyAddress(family());
+    known = true;
   } else if (!hasCustomLookup()) {
     // Through the loop's cache: programs bind many sockets to one address.
     bool canonical = false;
-    if (const IpAddress* ip = parseNumericCached(address, canonical))
-      numeric = *ip;
+    if (const IpAddress* ip = parseNumericCached(address, canonical)) {
+      target.ip = *ip;
+      known = true;
+    }
   }
-  if (numeric) {
-    pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
+  // The callback takes its listener id now: 'listening' calls it after
+  // the listeners added before this bind and before those added after.
+  ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
+  holdPendingBind(std::move(cb), callbackId, target);
+  startBinding();
+  if (known) {
     laterInline([this] {
       if (!closed_) bindToTarget();
     });
@@ -589,9 +589,11 @@ void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
     if (callback && listeners_.empty(Event::listening)) {
       // The usual case, a bind callback and no 'listening' listener: it
       // is called as the list would call it, without joining the list (a
-      // once listener; one that throws leaves nothing to resume).
-      Listener once = std::move(callback);
-      once();
+      // once listener; one that throws leaves nothing to resume). It is
+      // the caller's (the PendingBind it took), so it stays while it runs
+      // whatever it does to the socket; it goes once it has run.
+      callback();
+      callback = nullptr;
     } else {
       if (callback)
         listeners_.insert(Event::listening, callbackId, std::move(callback),

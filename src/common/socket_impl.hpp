@@ -301,7 +301,8 @@ class SocketImpl : private SocketEvents {
   };
   static_assert(sizeof(PendingBind) <= kPlatformSocketSpace &&
                 alignof(PendingBind) <= kPlatformSocketAlign);
-  PendingBind& holdPendingBind();
+  void holdPendingBind(Listener&& callback, ListenerId callbackId,
+                       const Endpoint& target);
   PendingBind* pendingBind() noexcept {
     if (!hasPendingBind_) return nullptr;
     return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
