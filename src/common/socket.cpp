@@ -7,6 +7,7 @@
 #include "common/errors.hpp"
 #include "common/raise.hpp"
 #include "common/socket_impl.hpp"
+#include "common/socket_memory.hpp"
 
 namespace dgram {
 namespace {
@@ -419,8 +420,10 @@ Type Socket::type() const {
 
 std::shared_ptr<Socket> createSocket(const SocketOptions& options) {
   Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
-  // One allocation: the control block, the Socket and its state.
-  auto socket = std::make_shared<Socket::Impl>(options, loop);
+  // One allocation: the control block, the Socket and its state, from the
+  // sockets' own pool (common/socket_memory.hpp).
+  auto socket = std::allocate_shared<Socket::Impl>(
+      detail::SocketAllocator<Socket::Impl>(), options, loop);
   socket->attachOwner();
   return socket;
 }
@@ -429,7 +432,8 @@ std::shared_ptr<Socket> createSocket(const SocketOptions& options,
                                      MessageListener onMessage) {
   if (!onMessage) return createSocket(options);
   Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
-  auto socket = std::make_shared<Socket::Impl>(options, loop);
+  auto socket = std::allocate_shared<Socket::Impl>(
+      detail::SocketAllocator<Socket::Impl>(), options, loop);
   // Listening before the abort signal is heard (a signal aborted already
   // closes the socket at once).
   socket->addMessage(std::move(onMessage), false);

@@ -1,0 +1,159 @@
+// BlockPool: slabs of equal blocks for createSocket (see socket_memory.hpp).
+// Layer: common state machine.
+#include "common/socket_memory.hpp"
+
+#include <mutex>
+#include <new>
+#include <thread>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define DGRAM_SOCKET_BLOCKS_FROM_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DGRAM_SOCKET_BLOCKS_FROM_HEAP 1
+#endif
+#endif
+
+namespace dgram::detail {
+namespace {
+
+// A slab's size: a few pages, for a few dozen socket blocks (below the
+// size the C library maps on its own, so slabs come from its heap).
+constexpr std::size_t kSlabBytes = 16 * 1024 - 64;
+
+constexpr std::size_t roundUp(std::size_t n, std::size_t to) noexcept {
+  return (n + to - 1) / to * to;
+}
+
+}  // namespace
+
+// A block: its header (the slab it belongs to while in use, the next free
+// block while free), then what the caller asked for.
+union BlockHeader {
+  void* slab;
+  BlockHeader* next;
+};
+constexpr std::size_t kHeaderBytes = 8;
+static_assert(sizeof(BlockHeader) <= kHeaderBytes &&
+              kHeaderBytes % BlockPool::kBlockAlign == 0);
+
+struct BlockPool::Slab {
+  Slab* prev = nullptr;  ///< in open_
+  Slab* next = nullptr;
+  BlockHeader* free = nullptr;  ///< blocks given back, to give out again
+  std::size_t used = 0;         ///< blocks given out
+  std::size_t carved = 0;       ///< blocks cut from the front so far
+
+  unsigned char* blocks() noexcept {
+    return reinterpret_cast<unsigned char*>(this) +
+           roundUp(sizeof(Slab), kBlockAlign);
+  }
+};
+
+BlockPool::BlockPool(std::size_t size) noexcept
+    : stride_(roundUp(kHeaderBytes + size, kBlockAlign)),
+      blocksPerSlab_((kSlabBytes - roundUp(sizeof(Slab), kBlockAlign)) /
+                     stride_) {}
+
+BlockPool::~BlockPool() {
+  while (Slab* slab = open_) {
+    unlink(slab);
+    ::operator delete(slab);
+  }
+  ::operator delete(spare_);
+}
+
+void* BlockPool::allocate() {
+#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  return ::operator new(stride_ - kHeaderBytes);
+#else
+  std::lock_guard<SpinLock> guard(lock_);
+  Slab* slab = open_;
+  if (!slab) {
+    slab = spare_ ? spare_ : newSlab();
+    spare_ = nullptr;
+    link(slab);
+  }
+  BlockHeader* block = slab->free;
+  if (block)
+    slab->free = block->next;
+  else
+    block = reinterpret_cast<BlockHeader*>(slab->blocks() +
+                                           slab->carved++ * stride_);
+  block->slab = slab;
+  if (++slab->used == blocksPerSlab_) unlink(slab);  // full
+  return reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
+
+void BlockPool::deallocate(void* payload) noexcept {
+#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  ::operator delete(payload);
+#else
+  auto* block = reinterpret_cast<BlockHeader*>(
+      static_cast<unsigned char*>(payload) - kHeaderBytes);
+  auto* slab = static_cast<Slab*>(block->slab);
+  std::lock_guard<SpinLock> guard(lock_);
+  bool wasFull = slab->used == blocksPerSlab_;
+  block->next = slab->free;
+  slab->free = block;
+  if (--slab->used == 0) {
+    // Empty: back to the heap, unless it is the one kept.
+    if (!wasFull) unlink(slab);
+    if (!spare_) {
+      slab->free = nullptr;
+      slab->carved = 0;
+      spare_ = slab;
+      return;
+    }
+    --slabs_;
+    ::operator delete(slab);
+    return;
+  }
+  if (wasFull) link(slab);
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
+
+void BlockPool::SpinLock::waitUnlocked() noexcept {
+  // Another thread is inside allocate() or deallocate(): it is out within
+  // a few dozen instructions, unless it was preempted there.
+  while (held_.load(std::memory_order_relaxed))
+    std::this_thread::yield();
+}
+
+bool BlockPool::usesSlabs() noexcept {
+#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  return false;
+#else
+  return true;
+#endif
+}
+
+std::size_t BlockPool::slabCount() const {
+  std::lock_guard<SpinLock> guard(lock_);
+  return slabs_;
+}
+
+BlockPool::Slab* BlockPool::newSlab() {
+  Slab* slab = new (::operator new(kSlabBytes)) Slab;
+  ++slabs_;
+  return slab;
+}
+
+void BlockPool::link(Slab* slab) noexcept {
+  slab->prev = nullptr;
+  slab->next = open_;
+  if (open_) open_->prev = slab;
+  open_ = slab;
+}
+
+void BlockPool::unlink(Slab* slab) noexcept {
+  if (slab->prev)
+    slab->prev->next = slab->next;
+  else
+    open_ = slab->next;
+  if (slab->next) slab->next->prev = slab->prev;
+  slab->prev = slab->next = nullptr;
+}
+
+}  // namespace dgram::detail
