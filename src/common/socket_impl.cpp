@@ -71,10 +71,11 @@ SocketImpl::~SocketImpl() {
 }
 
 void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,
-                                 const Endpoint& target) {
+                                 const IpAddress* ip, std::uint16_t port) {
   // Only an unbound socket binds, and it has no platform socket (a failed
   // open or bind drops it): the space is free.
-  new (ioSpace_) PendingBind{std::move(callback), callbackId, target};
+  new (ioSpace_) PendingBind{std::move(callback), callbackId,
+                             ip ? Endpoint{*ip, port} : Endpoint{}};
   hasPendingBind_ = true;
 }
 
@@ -438,23 +439,21 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
-  Endpoint target{IpAddress{}, static_cast<std::uint16_t>(port)};
-  bool known = false;
+  IpAddress any;
+  const IpAddress* known = nullptr;
   if (address.empty()) {
-    target.ip = anyAddress(family());
-    known = true;
+    any = anyAddress(family());
+    known = &any;
   } else if (!hasCustomLookup()) {
     // Through the loop's cache: programs bind many sockets to one address.
     bool canonical = false;
-    if (const IpAddress* ip = parseNumericCached(address, canonical)) {
-      target.ip = *ip;
-      known = true;
-    }
+    known = parseNumericCached(address, canonical);
   }
   // The callback takes its listener id now: 'listening' calls it after
   // the listeners added before this bind and before those added after.
   ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
-  holdPendingBind(std::move(cb), callbackId, target);
+  holdPendingBind(std::move(cb), callbackId, known,
+                  static_cast<std::uint16_t>(port));
   startBinding();
   if (known) {
     laterInline([this] {
@@ -478,11 +477,10 @@ void SocketImpl::bindImplicitly() {
   bind(0, {}, Listener());
 }
 
-SysError SocketImpl::openAndBind(const IpAddress& ip, int port, bool receive) {
-  if (ip.family != family()) return sysErrorFromName("EINVAL");
+SysError SocketImpl::openAndBind(const Endpoint& local, bool receive) {
+  if (local.ip.family != family()) return sysErrorFromName("EINVAL");
   static constexpr OpenOptions kDefaults{};
   const OpenOptions& options = rare_ ? rare_->open : kDefaults;
-  Endpoint local{ip, static_cast<std::uint16_t>(port)};
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
   if (receive && !io()) {
@@ -517,7 +515,8 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   PendingBind pending = takePendingBind();
   std::optional<Error> failure = lookupFailure;
   if (!failure) {
-    if (SysError err = openAndBind(ip, port, true))
+    if (SysError err =
+            openAndBind(Endpoint{ip, static_cast<std::uint16_t>(port)}, true))
       failure = bindError(err, ip, port);
   }
   if (failure) return failBind(*failure, pending);
@@ -528,8 +527,7 @@ void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
   // the PendingBind: nothing to copy out first, nothing looked up.
   PendingBind pending = takePendingBind();
-  if (SysError err =
-          openAndBind(pending.target.ip, pending.target.port, true)) {
+  if (SysError err = openAndBind(pending.target, true)) {
     return failBind(bindError(err, pending.target.ip, pending.target.port),
                     pending);
   }

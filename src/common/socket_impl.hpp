@@ -301,8 +301,9 @@ class SocketImpl : private SocketEvents {
   };
   static_assert(sizeof(PendingBind) <= kPlatformSocketSpace &&
                 alignof(PendingBind) <= kPlatformSocketAlign);
+  /// Builds the PendingBind (its target when known: `ip`, `port`).
   void holdPendingBind(Listener&& callback, ListenerId callbackId,
-                       const Endpoint& target);
+                       const IpAddress* ip, std::uint16_t port);
   PendingBind* pendingBind() noexcept {
     if (!hasPendingBind_) return nullptr;
     return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
@@ -340,7 +341,7 @@ class SocketImpl : private SocketEvents {
   bool bindForMembership(ErrorSink sink);
   /// Opens the platform socket (building it if need be), binds it and,
   /// with `receive`, starts receiving; on failure it is dropped again.
-  SysError openAndBind(const IpAddress& ip, int port, bool receive);
+  SysError openAndBind(const Endpoint& local, bool receive);
   void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
   /// The deferred step of a bind whose target waits in the PendingBind.
   void bindToTarget();

@@ -115,7 +115,7 @@ bool SocketImpl::bindForMembership(ErrorSink sink) {
   // interface before joining, at once; here it also becomes 'listening',
   // on a later turn, the way every bind does (startBinding).
   // It receives from 'listening' on, as every bind.
-  if (SysError err = openAndBind(anyAddress(family()), 0, false))
+  if (SysError err = openAndBind(Endpoint{anyAddress(family()), 0}, false))
     return fail(sink, errnoException(err, "bind"));
   startBinding();
   later([this] {
