@@ -38,23 +38,26 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       holdsHandleRef_(false),
       hasPendingQueue_(false),
       hasPendingBind_(false) {
+  // Only what is set is kept: most sockets have none of these.
+  if ((options.recvBufferSize | options.sendBufferSize) != 0 ||
+      options.lookup || options.signal || options.reuseAddr ||
+      options.reusePort || options.ipv6Only || options.gso || options.gro ||
+      options.recvPktInfo || options.recvTos)
+    keepOptions(options);
+  loop_.attach(this);
+}
+
+void SocketImpl::keepOptions(const SocketOptions& options) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     detail::throwError(errSocketBadBufferSize());
-  // Only what is set is kept: most sockets have none of these.
-  if (options.lookup || options.signal || options.recvBufferSize > 0 ||
-      options.sendBufferSize > 0 || options.reuseAddr || options.reusePort ||
-      options.ipv6Only || options.gso || options.gro || options.recvPktInfo ||
-      options.recvTos) {
-    Rare& state = rare();
-    state.lookup = options.lookup;
-    state.signal = options.signal;
-    state.recvBufferSize = options.recvBufferSize;
-    state.sendBufferSize = options.sendBufferSize;
-    state.open = OpenOptions{
-        options.reuseAddr, options.reusePort,   options.ipv6Only, options.gso,
-        options.gro,       options.recvPktInfo, options.recvTos};
-  }
-  loop_.attach(this);
+  Rare& state = rare();
+  state.lookup = options.lookup;
+  state.signal = options.signal;
+  state.recvBufferSize = options.recvBufferSize;
+  state.sendBufferSize = options.sendBufferSize;
+  state.open = OpenOptions{
+      options.reuseAddr, options.reusePort,   options.ipv6Only, options.gso,
+      options.gro,       options.recvPktInfo, options.recvTos};
 }
 
 SocketImpl::~SocketImpl() {
@@ -823,11 +826,14 @@ void SocketImpl::close() {
     rare().pending.emplace_back(PendingClose{});
     return;
   }
-  closeNow();
+  closeOpen();
 }
 
 void SocketImpl::closeNow() {
-  if (closed_) return;
+  if (!closed_) closeOpen();
+}
+
+void SocketImpl::closeOpen() {
   closed_ = true;
   removeAbortListener();
   if (PlatformSocket* socket = io()) {

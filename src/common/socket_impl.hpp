@@ -267,6 +267,9 @@ class SocketImpl : private SocketEvents {
   void enter(F&& fn);
   /// After 'close': drops every listener and callback held.
   void releaseCallbacks();
+  /// The constructor's part for a socket with options set: checks the
+  /// buffer sizes and keeps the options in Rare.
+  DGRAM_NOINLINE void keepOptions(const SocketOptions& options);
 
   // State checks shared by the methods.
   /// The rule for a socket whose loop is gone (abandoned): every method
@@ -479,7 +482,10 @@ class SocketImpl : private SocketEvents {
     else
       loop_.removeHandleRef();
   }
+  /// Closes now (nothing if closed already).
   void closeNow();
+  /// closeNow() for an open socket (close()'s usual path, inline there).
+  DGRAM_ALWAYS_INLINE void closeOpen();
   void finishClose();
   /// closeNow's part for the rare state: lookups, sends waiting for them,
   /// work waiting for 'listening', a connect in progress, held datagrams.
