@@ -116,6 +116,18 @@ PlatformSocket& SocketImpl::keepPlatform(PlatformSocketPtr made) {
   return *socket;
 }
 
+SysError SocketImpl::buildBound(const Endpoint& local,
+                                const OpenOptions& options) {
+  // The usual bind: one call to the backend builds, opens, binds and
+  // starts receiving.
+  SysError err;
+  PlatformSocketPtr made = loop_.backend().createBound(
+      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, family(),
+      options, local, err);
+  if (!err) keepPlatform(std::move(made));
+  return err;
+}
+
 void SocketImpl::dropPlatform() noexcept {
   PlatformSocket* socket = io();
   IoPlace place = ioPlace_;
@@ -486,17 +498,7 @@ SysError SocketImpl::openAndBind(const Endpoint& local, bool receive) {
   const OpenOptions& options = rare_ ? rare_->open : kDefaults;
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
-  if (receive && !io()) {
-    // The usual bind: one call to the backend builds, opens, binds and
-    // starts receiving.
-    SysError err;
-    PlatformSocketPtr made = loop_.backend().createBound(
-        loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, family(),
-        options, local, err);
-    if (err) return err;
-    keepPlatform(std::move(made));
-    return {};
-  }
+  if (receive && !io()) return buildBound(local, options);
   if (!io() || !io()->isOpen()) {
     if (SysError err = platform().open(family(), options)) {
       dropPlatform();
@@ -530,7 +532,14 @@ void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
   // the PendingBind: nothing to copy out first, nothing looked up.
   PendingBind pending = takePendingBind();
-  if (SysError err = openAndBind(pending.target, true)) {
+  // An unbound socket has no platform socket (the PendingBind had its
+  // space): the backend builds it, bound.
+  static constexpr OpenOptions kDefaults{};
+  SysError err =
+      pending.target.ip.family != family()
+          ? sysErrorFromName("EINVAL")
+          : buildBound(pending.target, rare_ ? rare_->open : kDefaults);
+  if (err) {
     return failBind(bindError(err, pending.target.ip, pending.target.port),
                     pending);
   }

@@ -323,7 +323,11 @@ class SocketImpl : private SocketEvents {
   /// before it opens the socket).
   PlatformSocket& platform();
   /// Keeps `made` as the platform socket (built in ioSpace_ or not).
-  PlatformSocket& keepPlatform(PlatformSocketPtr made);
+  DGRAM_ALWAYS_INLINE PlatformSocket& keepPlatform(PlatformSocketPtr made);
+  /// Builds the platform socket (there is none) opened with `options`,
+  /// bound to `local` and receiving; nothing is left if that fails.
+  DGRAM_ALWAYS_INLINE SysError buildBound(const Endpoint& local,
+                                          const OpenOptions& options);
   /// The platform socket; nullptr before the socket opens.
   PlatformSocket* io() const noexcept {
     auto* space = const_cast<unsigned char*>(ioSpace_);
