@@ -17,9 +17,11 @@
 namespace dgram::detail {
 namespace {
 
-// A slab's size: a few pages, for a few dozen socket blocks (below the
-// size the C library maps on its own, so slabs come from its heap).
-constexpr std::size_t kSlabBytes = 16 * 1024 - 64;
+// A slab's size at most: a few pages, for about 180 socket blocks (below
+// the size the C library maps on its own, so slabs come from its heap). A
+// slab takes only what its blocks fill: a socket costs its block and its
+// share of one slab header (a malloc'd block cost a chunk header).
+constexpr std::size_t kSlabBytes = 32 * 1024 - 64;
 
 constexpr std::size_t roundUp(std::size_t n, std::size_t to) noexcept {
   return (n + to - 1) / to * to;
@@ -53,7 +55,9 @@ struct BlockPool::Slab {
 BlockPool::BlockPool(std::size_t size) noexcept
     : stride_(roundUp(kHeaderBytes + size, kBlockAlign)),
       blocksPerSlab_((kSlabBytes - roundUp(sizeof(Slab), kBlockAlign)) /
-                     stride_) {}
+                     stride_),
+      slabBytes_(roundUp(sizeof(Slab), kBlockAlign) +
+                 blocksPerSlab_ * stride_) {}
 
 BlockPool::~BlockPool() {
   while (Slab* slab = open_) {
@@ -135,7 +139,7 @@ std::size_t BlockPool::slabCount() const {
 }
 
 BlockPool::Slab* BlockPool::newSlab() {
-  Slab* slab = new (::operator new(kSlabBytes)) Slab;
+  Slab* slab = new (::operator new(slabBytes_)) Slab;
   ++slabs_;
   return slab;
 }
