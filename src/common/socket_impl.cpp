@@ -117,7 +117,7 @@ PlatformSocket& SocketImpl::keepPlatform(PlatformSocketPtr made) {
 }
 
 SysError SocketImpl::buildBound(const Endpoint& local,
-                                const OpenOptions& options) {
+                                const OpenOptions* options) {
   // The usual bind: one call to the backend builds, opens, binds and
   // starts receiving.
   SysError err;
@@ -498,7 +498,8 @@ SysError SocketImpl::openAndBind(const Endpoint& local, bool receive) {
   const OpenOptions& options = rare_ ? rare_->open : kDefaults;
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
-  if (receive && !io()) return buildBound(local, options);
+  if (receive && !io())
+    return buildBound(local, rare_ ? &rare_->open : nullptr);
   if (!io() || !io()->isOpen()) {
     if (SysError err = platform().open(family(), options)) {
       dropPlatform();
@@ -534,11 +535,10 @@ void SocketImpl::bindToTarget() {
   PendingBind pending = takePendingBind();
   // An unbound socket has no platform socket (the PendingBind had its
   // space): the backend builds it, bound.
-  static constexpr OpenOptions kDefaults{};
   SysError err =
       pending.target.ip.family != family()
           ? sysErrorFromName("EINVAL")
-          : buildBound(pending.target, rare_ ? rare_->open : kDefaults);
+          : buildBound(pending.target, rare_ ? &rare_->open : nullptr);
   if (err) {
     return failBind(bindError(err, pending.target.ip, pending.target.port),
                     pending);

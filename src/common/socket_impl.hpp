@@ -324,10 +324,11 @@ class SocketImpl : private SocketEvents {
   PlatformSocket& platform();
   /// Keeps `made` as the platform socket (built in ioSpace_ or not).
   DGRAM_ALWAYS_INLINE PlatformSocket& keepPlatform(PlatformSocketPtr made);
-  /// Builds the platform socket (there is none) opened with `options`,
-  /// bound to `local` and receiving; nothing is left if that fails.
+  /// Builds the platform socket (there is none) opened with `options`
+  /// (nullptr: none set), bound to `local` and receiving; nothing is left
+  /// if that fails.
   DGRAM_ALWAYS_INLINE SysError buildBound(const Endpoint& local,
-                                          const OpenOptions& options);
+                                          const OpenOptions* options);
   /// The platform socket; nullptr before the socket opens.
   PlatformSocket* io() const noexcept {
     auto* space = const_cast<unsigned char*>(ioSpace_);

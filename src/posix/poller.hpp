@@ -51,7 +51,7 @@ class Poller : public Backend {
   /// call between them).
   PlatformSocketPtr createBound(LoopCore& loop, SocketEvents& events,
                                 PlatformSocketSpace space, Family family,
-                                const OpenOptions& options,
+                                const OpenOptions* options,
                                 const Endpoint& local, SysError& error) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already

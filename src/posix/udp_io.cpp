@@ -135,25 +135,61 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   DGRAM_NOINLINE void closeLate() { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
+    return openWith(poller(), family, &options);
+  }
+
+  // open() with `options`, nullptr for none set (most sockets).
+  SysError openWith(Poller& poller, Family family, const OpenOptions* options) {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
     int fd = openDatagramSocket(domain);
     if (fd < 0) return lastError();
-    // An IPv4 socket with neither reuse option (most) has none to set
-    // (IPv6 ones always set IPV6_V6ONLY: the system's default varies).
-    if (options.reuseAddr || options.reusePort || family != Family::IPv4) {
-      if (SysError err = bsd::applyOpenOptions(fd, family, options)) {
+    // An IPv4 socket without options (most) has none to set (IPv6 ones
+    // always set IPV6_V6ONLY: the system's default varies).
+    if (options || family != Family::IPv4) {
+      if (SysError err = applyOptions(fd, family, options)) {
         ::close(fd);
         return err;
       }
+    }
+    poller.claim(fd);
+    fd_ = fd;
+    family_ = static_cast<std::uint8_t>(family);
+    return {};
+  }
+
+  DGRAM_NOINLINE SysError applyOptions(int fd, Family family,
+                                       const OpenOptions* given) {
+    static constexpr OpenOptions kNone{};
+    const OpenOptions& options = given ? *given : kNone;
+    if (options.reuseAddr || options.reusePort || family != Family::IPv4) {
+      if (SysError err = bsd::applyOpenOptions(fd, family, options)) return err;
     }
     // A new socket has every feature off (the constructor's): most are
     // opened without asking for any.
     if (options.gso || options.gro || options.recvPktInfo || options.recvTos)
       enableFeatures(fd, family, options);
-    poller().claim(fd);
-    fd_ = fd;
-    family_ = static_cast<std::uint8_t>(family);
     return {};
+  }
+
+  // bind() for a socket just opened (the usual bind, Poller::createBound):
+  // the call itself, without BsdSocket's layer.
+  SysError bindOpened(const Endpoint& local) {
+    sockaddr_storage sa;
+    bsd::AddressLength length = toSockaddr(local, sa);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
+      return lastError();
+    return {};
+  }
+
+  // startReceiving() for a socket just bound: nothing was watched, nothing
+  // waits to be sent.
+  void startReceivingOpened(Poller& poller) {
+    receiving_ = true;
+    if (int error = poller.watch(fd_, kReadable, this)) {
+      registrationFailed(kReadable, sysErrorFromErrno(error));
+      return;
+    }
+    watched_ = kReadable;
   }
 
   DGRAM_NOINLINE void enableFeatures(int fd, Family family,
@@ -926,16 +962,17 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
 
 PlatformSocketPtr Poller::createBound(LoopCore& loop, SocketEvents& events,
                                       PlatformSocketSpace space, Family family,
-                                      const OpenOptions& options,
+                                      const OpenOptions* options,
                                       const Endpoint& local, SysError& error) {
   (void)loop;
   PlatformSocketPtr made = makePlatformSocket<PosixUdpSocket>(space, events);
-  // The type is known (final): the calls below are direct ones.
+  // The type is known (final) and the poller is this one: the calls below
+  // are direct ones.
   auto& socket = static_cast<PosixUdpSocket&>(*made);
-  error = socket.open(family, options);
-  if (!error) error = socket.bind(local);
+  error = socket.openWith(*this, family, options);
+  if (!error) error = socket.bindOpened(local);
   if (error) return {};  // `made` goes, closing the descriptor
-  socket.startReceiving();
+  socket.startReceivingOpened(*this);
   return made;
 }
 
