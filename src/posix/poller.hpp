@@ -106,6 +106,13 @@ class Poller : public Backend {
     auto index = static_cast<std::size_t>(static_cast<unsigned>(fd));
     return index < watchers_.size() ? watchers_[index] : nullptr;
   }
+  /// Forgets `fd`'s watcher; false if it had none.
+  bool forgetWatcher(int fd) noexcept {
+    auto index = static_cast<std::size_t>(static_cast<unsigned>(fd));
+    if (index >= watchers_.size() || !watchers_[index]) return false;
+    watchers_[index] = nullptr;
+    return true;
+  }
   void setWatcher(int fd, Watcher* watcher) {
     auto index = static_cast<std::size_t>(fd);
     if (index < watchers_.size())

@@ -341,9 +341,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   void close() override {
     if (flushScheduled_ || retryTimer_) stopSending();
     if (fd_ < 0) return;
-    if (watched_) poller().unwatch(fd_);
+    Poller& poller = this->poller();
+    if (watched_) poller.unwatch(fd_);
     watched_ = 0;
-    poller().release(fd_);
+    poller.release(fd_);
     ::close(fd_);
     fd_ = -1;
     receiving_ = false;
