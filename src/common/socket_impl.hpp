@@ -504,7 +504,8 @@ class SocketImpl : private SocketEvents {
 
   // Footprint (issue 11): what every socket needs is inline, in one
   // allocation with the public Socket and the shared_ptr's control block
-  // (createSocket uses make_shared); what few sockets use is in Rare,
+  // (createSocket uses allocate_shared, from the sockets' pool:
+  // socket_memory.hpp); what few sockets use is in Rare,
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
   std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
   // (The loop, `loop_`, is SocketEvents'.)
@@ -640,7 +641,7 @@ void SocketImpl::enter(F&& fn) {
 namespace dgram {
 
 /// The public Socket and its state machine in one object, so that one
-/// make_shared allocates both and the control block. Socket's members
+/// allocate_shared allocates both and the control block. Socket's members
 /// reach the state machine by a static_cast (Socket::impl()).
 class Socket::Impl final : public Socket, public detail::SocketImpl {
  public:
