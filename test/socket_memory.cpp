@@ -92,7 +92,7 @@ TEST_CASE("empty slabs go back to the heap but one", "[memory]") {
 }
 
 TEST_CASE("threads share the pool, a block freed by another thread",
-          "[memory][threads]") {
+          "[memory][thread]") {
   BlockPool pool(kBlock);
   constexpr int kThreads = 4;
   constexpr int kRounds = 2000;
