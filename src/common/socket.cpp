@@ -4,6 +4,7 @@
 // Layer: public API.
 #include "dgram/socket.hpp"
 
+#include "common/compiler.hpp"
 #include "common/errors.hpp"
 #include "common/raise.hpp"
 #include "common/socket_impl.hpp"
@@ -50,10 +51,13 @@ class Views {
 
 Socket::~Socket() = default;
 
-Socket::Impl& Socket::impl() noexcept {
+// Inline, here where every caller is: position-independent code would
+// otherwise call an exported function through its symbol (in case another
+// library replaced it), a call per public method for a static_cast.
+DGRAM_ALWAYS_INLINE Socket::Impl& Socket::impl() noexcept {
   return static_cast<Impl&>(*this);
 }
-const Socket::Impl& Socket::impl() const noexcept {
+DGRAM_ALWAYS_INLINE const Socket::Impl& Socket::impl() const noexcept {
   return static_cast<const Impl&>(*this);
 }
 
