@@ -305,8 +305,10 @@ class SocketImpl : private SocketEvents {
   static_assert(sizeof(PendingBind) <= kPlatformSocketSpace &&
                 alignof(PendingBind) <= kPlatformSocketAlign);
   /// Builds the PendingBind (its target when known: `ip`, `port`).
-  void holdPendingBind(Listener&& callback, ListenerId callbackId,
-                       const IpAddress* ip, std::uint16_t port);
+  DGRAM_ALWAYS_INLINE void holdPendingBind(Listener&& callback,
+                                           ListenerId callbackId,
+                                           const IpAddress* ip,
+                                           std::uint16_t port);
   PendingBind* pendingBind() noexcept {
     if (!hasPendingBind_) return nullptr;
     return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
@@ -351,8 +353,10 @@ class SocketImpl : private SocketEvents {
   /// with `receive`, starts receiving; on failure it is dropped again.
   SysError openAndBind(const Endpoint& local, bool receive);
   void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
-  /// The deferred step of a bind whose target waits in the PendingBind.
-  void bindToTarget();
+  /// The deferred step of a bind whose target waits in the PendingBind
+  /// (inline in it: position-independent code calls a function with
+  /// external linkage through its symbol otherwise).
+  DGRAM_ALWAYS_INLINE void bindToTarget();
   /// The 'error' of a bind to `ip`:`port` the system refused.
   DGRAM_NOINLINE Error bindError(SysError err, const IpAddress& ip,
                                  int port) const;
@@ -491,7 +495,8 @@ class SocketImpl : private SocketEvents {
   void closeNow();
   /// closeNow() for an open socket (close()'s usual path, inline there).
   DGRAM_ALWAYS_INLINE void closeOpen();
-  void finishClose();
+  /// The deferred step of close() (inline in it, as bindToTarget).
+  DGRAM_ALWAYS_INLINE void finishClose();
   /// closeNow's part for the rare state: lookups, sends waiting for them,
   /// work waiting for 'listening', a connect in progress, held datagrams.
   void cancelRareWork();
