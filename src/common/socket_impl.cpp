@@ -543,7 +543,7 @@ void SocketImpl::bindToTarget() {
     return failBind(bindError(err, pending.target.ip, pending.target.port),
                     pending);
   }
-  startListening(std::move(pending.callback), pending.callbackId);
+  listen(std::move(pending.callback), pending.callbackId);
 }
 
 Error SocketImpl::bindError(SysError err, const IpAddress& ip, int port) const {
@@ -588,6 +588,10 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb, ErrorSink sink) {
 }
 
 void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
+  listen(std::move(callback), callbackId);
+}
+
+void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
   // (The platform socket receives already: openAndBind, bindFd.)
   bindState_ = BindState::bound;
   updateHandleRef();

@@ -367,6 +367,8 @@ class SocketImpl : private SocketEvents {
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener&& callback = Listener(),
                       ListenerId callbackId = 0);
+  /// startListening's body, inline in bindToTarget (the usual bind).
+  DGRAM_ALWAYS_INLINE void listen(Listener&& callback, ListenerId callbackId);
   /// Runs the work that waited for 'listening' (none without Rare).
   void runPending() {
     if (rare_) runPendingWork();
