@@ -127,7 +127,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         pktinfo_(false),
         tos_(false),
         control_(false),
-        blocked_(false) {}
+        blocked_(false),
+        lonelyEvents_(0),
+        sinceProbe_(0) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
@@ -821,9 +823,39 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     }
   }
 #else
+  // Without recvmmsg a read takes one datagram, and only a read that
+  // fails (EAGAIN) says the queue is empty. Reading until then costs a
+  // ping-pong a second read per datagram; reading one per readiness event
+  // costs a flood a wait per datagram. So a socket whose last
+  // kLonelyEvents events each found one datagram reads one per event,
+  // except every kProbeEvery-th event, which reads on as before: a flood
+  // is seen within kProbeEvery events (finding more than one ends the
+  // rhythm), and a ping-pong pays one read more per kProbeEvery datagrams.
+  // (The poller is level-triggered: what a read leaves is reported.)
+  static constexpr unsigned kLonelyEvents = 4;
+  static constexpr unsigned kProbeEvery = 16;
+
   int receiveBatch(std::uint8_t* arena) {
+    std::size_t limit = kReceiveBatch;
+    if (lonelyEvents_ >= kLonelyEvents) {
+      sinceProbe_ = (sinceProbe_ + 1) % kProbeEvery;
+      if (sinceProbe_ != 0) limit = 1;  // else this event probes
+    }
+    int count = readEach(arena, limit);
+    if (limit > 1 && count == 1) {
+      // One datagram, then a failed read (EAGAIN): a lonely event.
+      if (lonelyEvents_ < kLonelyEvents) lonelyEvents_ = lonelyEvents_ + 1;
+    } else if (count > 1) {
+      lonelyEvents_ = 0;
+      sinceProbe_ = 0;
+    }
+    return count;
+  }
+
+  // Reads and delivers up to `limit` datagrams, one recvmsg each.
+  int readEach(std::uint8_t* arena, std::size_t limit) {
     int count = 0;
-    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
+    for (std::size_t i = 0; i < limit; ++i) {
       if (!receiving_ || fd_ < 0) return -1;
       sockaddr_storage from;
       openReceiveMemory(arena, kReceiveSlot);  // each read reuses slot 0
@@ -945,6 +977,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool tos_ : 1;      ///< datagrams carry their TOS byte
   bool control_ : 1;  ///< gro_ || pktinfo_ || tos_, asked per read
   bool blocked_ : 1;  ///< the kernel said EAGAIN: wait for writability
+  // The read rhythm of a build without recvmmsg (see receiveBatch).
+  [[maybe_unused]] unsigned char lonelyEvents_ : 3;  ///< to kLonelyEvents
+  [[maybe_unused]] unsigned char sinceProbe_ : 4;    ///< below kProbeEvery
 };
 
 }  // namespace

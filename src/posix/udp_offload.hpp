@@ -41,9 +41,12 @@ constexpr SegmentLimits kLimits{kMaxSegments, kMaxBytes};
 /// segment size either way).
 constexpr std::size_t kControlSpace = 32;
 
-/// Whether the kernel can segment sends on `fd` (Linux 4.18 and later).
+/// Whether sends on `fd` can be segmented: the kernel can (Linux 4.18 and
+/// later) and this build makes runs of datagrams to segment, which only
+/// the sendmmsg path does (a build without it sends each datagram alone,
+/// so GSO would be reported active and never used).
 inline bool canSegment(int fd) {
-#ifdef DGRAM_HAVE_UDP_OFFLOAD
+#if defined(DGRAM_HAVE_UDP_OFFLOAD) && defined(DGRAM_HAVE_SENDMMSG)
   int size = 0;
   socklen_t length = sizeof size;
   return ::getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &length) == 0;

@@ -16,6 +16,20 @@ struct FaultScope {
   FaultScope& operator=(const FaultScope&) = delete;
 };
 
+/// Whether this build hands several datagrams to one system call
+/// (sendmmsg, recvmmsg: Linux, the BSDs). Without them (macOS) each
+/// datagram takes its own sendmsg or recvmsg.
+#ifdef DGRAM_HAVE_SENDMMSG
+constexpr bool kBatchedSends = true;
+#else
+constexpr bool kBatchedSends = false;
+#endif
+#ifdef DGRAM_HAVE_RECVMMSG
+constexpr bool kBatchedReads = true;
+#else
+constexpr bool kBatchedReads = false;
+#endif
+
 /// System calls that sent datagrams since the last reset (sendmsg and
 /// sendmmsg alike).
 inline long sendSyscalls() {
