@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/backend.hpp"
+#include "posix/descriptor_table.hpp"
 #include "posix/receive_headers.hpp"
 #include "posix/wakeup.hpp"
 
@@ -139,10 +140,10 @@ class Poller : public Backend {
 
  protected:
   int hotFd_ = -1;
-  std::vector<Watcher*> watchers_;
+  DescriptorTable<Watcher*> watchers_;
   /// A byte per descriptor rather than a bit: claim and release are
   /// once per socket, and bit access costs more than the bytes save.
-  std::vector<std::uint8_t> claimed_;
+  DescriptorTable<std::uint8_t> claimed_;
 #ifdef DGRAM_HAVE_RECVMMSG
   std::unique_ptr<ReceiveHeaders> receiveHeaders_;
 #endif  // DGRAM_HAVE_RECVMMSG
