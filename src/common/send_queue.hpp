@@ -61,6 +61,25 @@ class SendQueue {
     events.onSendDone(request, error);
   }
 
+  /// Removes the `taken` oldest sends, which the kernel took, and reports
+  /// them to `events` as sent, in one call for the whole run (a sendmmsg
+  /// batch), oldest first through `next`.
+  void completeSent(SocketEvents& events, std::size_t taken) {
+    SendRequest* first = head_;
+    SendRequest* last = first;
+    std::size_t bytes = last->size;
+    for (std::size_t i = 1; i < taken; ++i) {
+      last = last->next;
+      bytes += last->size;
+    }
+    head_ = last->next;
+    if (!head_) tail_ = nullptr;
+    last->next = nullptr;
+    count_ -= taken;
+    bytes_ -= bytes;
+    events.onSent(first);
+  }
+
   /// Completes every queued send with `error`, oldest first (ECANCELED
   /// when the socket closes).
   void failAll(SocketEvents& events, SysError error) {

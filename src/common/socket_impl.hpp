@@ -118,6 +118,10 @@ class SocketImpl : private SocketEvents {
   void sendSteady(ByteView msg, const IpAddress& ip, std::uint16_t port) {
     io()->sendAtOnce(msg, ip, port);
   }
+  /// The steady state of a send with a callback: as above, but through a
+  /// request, which keeps the callback until the send completes.
+  void sendSteady(const ByteView& msg, const IpAddress& ip, std::uint16_t port,
+                  SendCallback& cb);
   /// send(msg, port, address) off the steady state.
   void sendWithoutCallback(const ByteView& msg, int port,
                            std::string_view address);
@@ -427,8 +431,12 @@ class SocketImpl : private SocketEvents {
   /// Appends `request` to the completions the next turn reports
   /// (socket_send.cpp only: inline there).
   void queueCompletion(OutgoingSend* request);
+  /// Completes a chain of requests the kernel took (SocketEvents::onSent).
+  void completeSent(OutgoingSend* request);
   /// releaseRequest() for the usual request: sent, nothing to report.
   void recycleSent(OutgoingSend* request);
+  /// recycleSent() for a request whose callback has been called.
+  void recycleCalled(OutgoingSend* request);
   /// Sends to `host` (the user's text, or the request's own copy for a
   /// send that waited for 'listening'); `queued`: it waited behind the
   /// bind (send() has returned).

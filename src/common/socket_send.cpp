@@ -66,8 +66,13 @@ bool sameText(const IpString& cached, std::string_view text) noexcept {
   const char* a = cached.c_str();
   const char* b = text.data();
   if (size >= 8) {
-    for (std::size_t i = 0; i + 8 < size; i += 8)
-      if (!sameWord<std::uint64_t>(a + i, b + i)) return false;
+    // Up to 16 characters (every IPv4 address from "1.0.0.10" on), two
+    // words and no loop.
+    if (!sameWord<std::uint64_t>(a, b)) return false;
+    if (size > 16) {
+      for (std::size_t i = 8; i + 8 < size; i += 8)
+        if (!sameWord<std::uint64_t>(a + i, b + i)) return false;
+    }
     return sameWord<std::uint64_t>(a + size - 8, b + size - 8);
   }
   if (size >= 4)
@@ -142,8 +147,13 @@ inline OutgoingSend* SocketImpl::makeSend(const ByteView* parts,
     for (std::size_t i = 0; i < count; ++i)
       request->size += parts[i].size();
   }
-  // A released request has none: a swap is a move, and cheaper.
-  if (cb) request->callback.swap(cb);
+  // A released request has none, so the callback is moved in by
+  // construction (a move-assignment or a swap would build a temporary
+  // or exchange both): it stays there until its completion calls it.
+  if (cb) {
+    request->callback.~SendCallback();
+    new (&request->callback) SendCallback(std::move(cb));
+  }
   request->toPeer = connectState_ == ConnectState::connected;
   request->port = request->toPeer ? 0 : port;
   return request;
@@ -171,6 +181,13 @@ inline void SocketImpl::recycleSent(OutgoingSend* request) {
   request->next = state.free;
   state.free = request;
   ++state.freeCount;
+}
+
+inline void SocketImpl::recycleCalled(OutgoingSend* request) {
+  // Destroyed here rather than by a later reuse: its captures (often the
+  // socket's own shared_ptr) go when it has run, as Node lets them go.
+  request->callback = nullptr;
+  recycleSent(request);
 }
 
 void SocketImpl::releaseRequest(OutgoingSend* request) {
@@ -299,10 +316,38 @@ inline void SocketImpl::sendTo(const ByteView& msg, int port,
                                std::string_view address, SendCallback&& cb) {
   // None of send()'s checks can fail here (not connected, a valid port,
   // open), so the steady state goes first.
+  if (const IpAddress* ip = steadyDestination(port, address)) {
+    sendSteady(msg, *ip, static_cast<std::uint16_t>(port), cb);
+    return;
+  }
   if (port >= 1 && port <= 65535 && !closed_ &&
       sendCached(&msg, 1, port, address, cb))
     return;
   send(&msg, 1, true, port, address, std::move(cb));
+}
+
+inline void SocketImpl::sendSteady(const ByteView& msg, const IpAddress& ip,
+                                   std::uint16_t port, SendCallback& cb) {
+  // makeSend() and sendRequestTo() for what steadyDestination() found: one
+  // piece, an unconnected socket, a destination whose text is its own.
+  OutgoingSend* request = acquireRequest();
+  request->parts.push_back(msg);  // released requests keep a slot
+  request->size = msg.size();
+  // A released request has no callback: this one is moved in by
+  // construction and stays until its completion calls it.
+  request->callback.~SendCallback();
+  new (&request->callback) SendCallback(std::move(cb));
+  request->toPeer = false;
+  request->port = port;
+  request->destination.ip = ip;
+  request->destination.port = port;
+  request->hasDestination = true;
+  request->addressIsDestination = true;
+  SysError error;
+  if (io()->send(*request, error)) {
+    request->result = error;
+    complete(request);
+  }
 }
 
 void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
@@ -522,6 +567,41 @@ void SocketImpl::onSendDone(SendRequest* request, SysError error) {
   complete(outgoing);
 }
 
+void SocketImpl::completeSent(OutgoingSend* request) {
+  // A batch the kernel took, in one pass: what onSendDone does for each
+  // datagram without an error. Runs no user code (callbacks wait for the
+  // deferred flush; a request without one holds nothing of the user's).
+  if (abandoned_) {
+    while (request) {
+      OutgoingSend* next = nextOf(request);
+      releaseRequest(request);
+      request = next;
+    }
+    return;
+  }
+  SendState& state = *sends_;  // made with the requests
+  OutgoingSend* tail = state.completedTail;
+  while (request) {
+    OutgoingSend* next = nextOf(request);
+    if (!request->callback && !request->error) {
+      recycleSent(request);  // nobody asks: nothing to report
+    } else {
+      // Its callback runs on a later turn, after those queued before.
+      request->result = {};
+      if (tail)
+        tail->next = request;
+      else
+        state.completedHead = request;
+      tail = request;
+    }
+    request = next;
+  }
+  if (!tail) return;
+  tail->next = nullptr;
+  state.completedTail = tail;
+  scheduleCompletions();
+}
+
 void SocketImpl::complete(OutgoingSend* request) {
   // A send without a callback that went out has nothing left to report.
   if (!request->callback && !request->error && !request->result) {
@@ -558,22 +638,25 @@ void SocketImpl::flushCompletions() {
   // Completions that callbacks cause from here on wait for the next turn.
   OutgoingSend* request = state.completedHead;
   state.completedHead = state.completedTail = nullptr;
+  // The usual completion's error argument, built once for the pass.
+  const std::optional<Error> sent;
   while (request) {
     OutgoingSend* rest = nextOf(request);
     if (!request->error && !request->result && request->callback) {
       // The usual completion: it went out, and a callback wants to know.
-      // (A swap leaves the request's callback empty, as recycling needs.)
-      SendCallback callback;
-      callback.swap(request->callback);
-      std::size_t bytes = request->size;
-      recycleSent(request);
+      // The callback is called where it is, not moved out first; the
+      // request returns to the pool after the call (sends from the
+      // callback take other requests), which also destroys it. The
+      // socket lives through the call (enter()), and so does its pool.
       DGRAM_TRY {
-        callback(std::nullopt, bytes);
+        request->callback(sent, request->size);
       }
       DGRAM_CATCH(...) {
+        recycleCalled(request);
         keepCompletions(rest);
         DGRAM_RETHROW;
       }
+      recycleCalled(request);
       request = rest;
       continue;
     }
@@ -749,6 +832,11 @@ void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
     return;
   }
   socket.onDatagram(data, size, arrival);
+}
+
+void SocketEvents::onSent(SendRequest* first) {
+  static_cast<SocketImpl&>(*this).completeSent(
+      static_cast<OutgoingSend*>(first));
 }
 
 void SocketEvents::sendLater(ByteView payload, const IpAddress& ip,

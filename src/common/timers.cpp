@@ -221,6 +221,7 @@ void Timers::unlink(std::uint32_t index) noexcept {
   std::size_t position = slot.heapIndex;
   std::uint32_t last = heap_.back();
   heap_.pop_back();
+  if (heap_.empty()) earliest_ = Clock::time_point::max();
   if (position < heap_.size()) {
     // The last entry fills the hole and moves whichever way it must.
     place(position, last);

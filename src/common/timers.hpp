@@ -66,7 +66,7 @@ class Timers {
   Clock::time_point earliest() const noexcept { return earliest_; }
   /// Whether a timer is due at `now` (runDue would run one).
   bool anyDue(Clock::time_point now) const noexcept {
-    return !heap_.empty() && earliest_ <= now;
+    return earliest_ <= now;  // never with no timer pending (see earliest_)
   }
   /// Runs every timer due at `now`, in deadline order (ties: the order
   /// they were scheduled in). Timers added or moved meanwhile wait for the
@@ -118,9 +118,10 @@ class Timers {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;  ///< slot indices ready for reuse
   std::vector<std::uint32_t> heap_;  ///< slot indices, earliest first
-  /// The deadline of heap_'s first entry (while there is one), kept by
-  /// `place`: the loop asks for it every turn, one load rather than three.
-  Clock::time_point earliest_{};
+  /// The deadline of heap_'s first entry, kept by `place`, and the end of
+  /// time while the heap is empty (unlink): the loop asks whether a timer
+  /// is due every turn, one compare rather than a load of the heap too.
+  Clock::time_point earliest_ = Clock::time_point::max();
   std::uint32_t firstGeneration_ = 0;
   std::uint64_t nextSequence_ = 1;
   std::uint64_t issued_ = 0;

@@ -606,7 +606,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     sockaddr_storage names[kSendBatch];
     alignas(cmsghdr) unsigned char
         control[kSendBatch][offload::kControlSpace + metadata::kSendSpace];
-    unsigned datagrams[kSendBatch];  // per message
+    unsigned datagrams[kSendBatch];  // per message (with GSO; else 1)
     unsigned count = 0;
     std::size_t used = 0;  // iov entries
     // The probe (see suspectSegmenting) is the first datagram alone.
@@ -615,7 +615,32 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     const bool segment = gso_ && !probe;
     const unsigned limit = probe ? 1 : kSendBatch;
     SendRequest* request = &queue_.front();
-    while (request && count < limit && used < kMaxDatagramsPerCall) {
+    if (!segment) {
+      // The usual batch: one message per datagram, no runs to look for.
+      const std::size_t queued = queue_.count();
+      const unsigned messageCount =
+          queued < limit ? static_cast<unsigned>(queued) : limit;
+      for (; count < messageCount; request = request->next) {
+        msghdr& header = messages[count].msg_hdr;
+        header = msghdr{};  // (some C libraries pad it: all of it cleared)
+        if (request->hasDestination) {
+          header.msg_name = &names[count];
+          header.msg_namelen = toSockaddr(request->destination, names[count]);
+        }
+        // A queued request owns its payload: one part (SendQueue::push).
+        const ByteView& payload = request->parts.front();
+        iov[count].iov_base = const_cast<std::uint8_t*>(payload.data());
+        iov[count].iov_len = payload.size();
+        header.msg_iov = &iov[count];
+        header.msg_iovlen = 1;
+        if (request->hasSource) {
+          ControlWriter controls(header, control[count], sizeof control[count]);
+          metadata::setSource(controls, socketFamily(), *request);
+        }
+        ++count;
+      }
+    }
+    while (segment && request && count < limit && used < kMaxDatagramsPerCall) {
       msghdr& header = messages[count].msg_hdr;
       messages[count] = mmsghdr{};
       if (request->hasDestination) {
@@ -667,17 +692,22 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         probeUnsegmented_ = probe;  // the probe is still to be made
         return err;
       }
-      if (suspectSegmenting(err, datagrams[0])) return {};
+      if (suspectSegmenting(err, segment ? datagrams[0] : 1)) return {};
       queue_.complete(events_, err);
       return {};
     }
     // The datagram went through alone where its run failed: the kernel
     // does not segment for this socket.
     if (probe) gso_ = false;
-    // The kernel took the first `sent` messages.
-    for (int i = 0; i < sent; ++i)
-      for (unsigned j = 0; j < datagrams[i]; ++j)
-        queue_.complete(events_, {});
+    // The kernel took the first `sent` messages: their datagrams complete
+    // together.
+    std::size_t taken = static_cast<std::size_t>(sent);
+    if (segment) {
+      taken = 0;
+      for (int i = 0; i < sent; ++i)
+        taken += datagrams[i];
+    }
+    if (taken) queue_.completeSent(events_, taken);
     if (static_cast<unsigned>(sent) < count && !queue_.empty()) {
       // It stopped early: on EAGAIN, or on an error for the next message
       // that some Linux kernels park in SO_ERROR (where a later call would
@@ -690,7 +720,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           err != 0) {
         SysError parked = sysErrorFromErrno(err);
         if (parked.is(Errc::kENOBUFS)) return parked;  // it waits, as ever
-        if (suspectSegmenting(parked, datagrams[sent])) return {};
+        if (suspectSegmenting(parked, segment ? datagrams[sent] : 1)) return {};
         queue_.complete(events_, parked);
       }
     }
