@@ -40,7 +40,7 @@ static_assert(sizeof(BlockHeader) <= kHeaderBytes &&
               kHeaderBytes % BlockPool::kBlockAlign == 0);
 
 struct BlockPool::Slab {
-  Slab* prev = nullptr;  ///< in open_
+  Slab* prev = nullptr;  ///< in open_ or full_
   Slab* next = nullptr;
   BlockHeader* free = nullptr;  ///< blocks given back, to give out again
   std::size_t used = 0;         ///< blocks given out
@@ -60,9 +60,11 @@ BlockPool::BlockPool(std::size_t size) noexcept
                  blocksPerSlab_ * stride_) {}
 
 BlockPool::~BlockPool() {
-  while (Slab* slab = open_) {
-    unlink(slab);
-    ::operator delete(slab);
+  for (Slab** list : {&open_, &full_}) {
+    while (Slab* slab = *list) {
+      unlink(*list, slab);
+      ::operator delete(slab);
+    }
   }
   ::operator delete(spare_);
 }
@@ -76,7 +78,7 @@ void* BlockPool::allocate() {
   if (!slab) {
     slab = spare_ ? spare_ : newSlab();
     spare_ = nullptr;
-    link(slab);
+    link(open_, slab);
   }
   BlockHeader* block = slab->free;
   if (block)
@@ -85,7 +87,10 @@ void* BlockPool::allocate() {
     block = reinterpret_cast<BlockHeader*>(slab->blocks() +
                                            slab->carved++ * stride_);
   block->slab = slab;
-  if (++slab->used == blocksPerSlab_) unlink(slab);  // full
+  if (++slab->used == blocksPerSlab_) {  // full
+    unlink(open_, slab);
+    link(full_, slab);
+  }
   return reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
 #endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 }
@@ -103,7 +108,7 @@ void BlockPool::deallocate(void* payload) noexcept {
   slab->free = block;
   if (--slab->used == 0) {
     // Empty: back to the heap, unless it is the one kept.
-    if (!wasFull) unlink(slab);
+    unlink(wasFull ? full_ : open_, slab);
     if (!spare_) {
       slab->free = nullptr;
       slab->carved = 0;
@@ -114,7 +119,10 @@ void BlockPool::deallocate(void* payload) noexcept {
     ::operator delete(slab);
     return;
   }
-  if (wasFull) link(slab);
+  if (wasFull) {  // it has a free block again
+    unlink(full_, slab);
+    link(open_, slab);
+  }
 #endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 }
 
@@ -144,18 +152,18 @@ BlockPool::Slab* BlockPool::newSlab() {
   return slab;
 }
 
-void BlockPool::link(Slab* slab) noexcept {
+void BlockPool::link(Slab*& list, Slab* slab) noexcept {
   slab->prev = nullptr;
-  slab->next = open_;
-  if (open_) open_->prev = slab;
-  open_ = slab;
+  slab->next = list;
+  if (list) list->prev = slab;
+  list = slab;
 }
 
-void BlockPool::unlink(Slab* slab) noexcept {
+void BlockPool::unlink(Slab*& list, Slab* slab) noexcept {
   if (slab->prev)
     slab->prev->next = slab->next;
   else
-    open_ = slab->next;
+    list = slab->next;
   if (slab->next) slab->next->prev = slab->prev;
   slab->prev = slab->next = nullptr;
 }

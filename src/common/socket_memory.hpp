@@ -62,8 +62,8 @@ class BlockPool {
  private:
   struct Slab;
   Slab* newSlab();
-  void link(Slab* slab) noexcept;
-  void unlink(Slab* slab) noexcept;
+  void link(Slab*& list, Slab* slab) noexcept;
+  void unlink(Slab*& list, Slab* slab) noexcept;
 
   /// Held for a few instructions at a time (see the top of this file).
   class SpinLock {
@@ -85,8 +85,11 @@ class BlockPool {
   std::size_t blocksPerSlab_;  ///< blocks a slab holds
   std::size_t slabBytes_;      ///< a slab's size
   Slab* open_ = nullptr;       ///< slabs with a free block, a list
-  Slab* spare_ = nullptr;      ///< one empty slab, kept
-  std::size_t slabs_ = 0;      ///< slabs held, the spare included
+  /// Slabs without one, a list: every slab stays reachable from the pool
+  /// (a leak checker sees a socket alive at exit as reachable).
+  Slab* full_ = nullptr;
+  Slab* spare_ = nullptr;  ///< one empty slab, kept
+  std::size_t slabs_ = 0;  ///< slabs held, the spare included
 };
 
 /// The pool for blocks of `Size` bytes, made on first use and never
