@@ -190,3 +190,99 @@ TEST_CASE("heap returns to baseline after a burst of sockets",
   CHECK(after < baseline + 64 * 1024);
 }
 #endif
+
+#ifdef __linux__
+#include <pthread.h>
+#include <sched.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+namespace dgram::detail {
+// The pool's lock, held by a test as allocate() would hold it.
+struct BlockPoolProbe {
+  static void lock(BlockPool& pool) { pool.lock_.lock(); }
+  static void unlock(BlockPool& pool) { pool.lock_.unlock(); }
+};
+}  // namespace dgram::detail
+
+namespace {
+
+// Runs the calling thread on `cpu` under SCHED_FIFO at `priority`; false
+// where the system refuses (no CAP_SYS_NICE, an RT budget of 0).
+bool realTimeOn(int cpu, int priority) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+    return false;
+  sched_param param{};
+  param.sched_priority = priority;
+  return pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a real-time thread waiting for the pool's lock lets a "
+    "lower-priority holder on its processor finish",
+    "[memory][thread]") {
+  // The holder takes the lock and wakes the waiter, of higher priority on
+  // the same processor, which preempts it at once and finds the lock
+  // taken. Yielding gives the processor only to threads of the waiter's
+  // priority: the holder would never run again. The wait must sleep.
+  if (!BlockPool::usesSlabs()) {
+    WARN("SKIPPED: blocks come from the heap in this build (no lock)");
+    return;
+  }
+  BlockPool pool(kBlock);
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool go = false;
+  std::atomic<int> refused{0};
+  std::atomic<bool> allocated{false};
+  std::atomic<bool> ready{false};
+  std::atomic<pthread_t> waiterThread{};
+  std::thread waiter([&] {
+    waiterThread = pthread_self();
+    if (!realTimeOn(0, 2)) ++refused;
+    std::unique_lock<std::mutex> hold(mutex);
+    ready = true;
+    wake.wait(hold, [&] { return go; });
+    hold.unlock();
+    pool.deallocate(pool.allocate());  // the lock is held: waits
+    allocated = true;
+  });
+  std::thread holder([&] {
+    if (!realTimeOn(0, 1)) ++refused;
+    while (!ready)
+      std::this_thread::yield();
+    dgram::detail::BlockPoolProbe::lock(pool);
+    {
+      std::lock_guard<std::mutex> hold(mutex);
+      go = true;
+    }
+    wake.notify_one();  // the waiter preempts this thread here
+    dgram::detail::BlockPoolProbe::unlock(pool);
+  });
+  // Bounded: a waiter that never lets the holder run is taken off real
+  // time after 10 s, so that the test ends (and fails) rather than hangs.
+  auto start = std::chrono::steady_clock::now();
+  while (!allocated &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(10))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const bool inTime = allocated.load();
+  if (!inTime) {
+    sched_param normal{};
+    pthread_setschedparam(waiterThread.load(), SCHED_OTHER, &normal);
+  }
+  holder.join();
+  waiter.join();
+  if (refused > 0) {
+    WARN("SKIPPED: SCHED_FIFO or processor affinity refused here");
+    return;
+  }
+  CHECK(inTime);
+}
+#endif  // __linux__

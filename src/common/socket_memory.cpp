@@ -2,6 +2,7 @@
 // Layer: common state machine.
 #include "common/socket_memory.hpp"
 
+#include <chrono>
 #include <mutex>
 #include <new>
 #include <thread>
@@ -128,9 +129,19 @@ void BlockPool::deallocate(void* payload) noexcept {
 
 void BlockPool::SpinLock::waitUnlocked() noexcept {
   // Another thread is inside allocate() or deallocate(): it is out within
-  // a few dozen instructions, unless it was preempted there.
-  while (held_.load(std::memory_order_relaxed))
-    std::this_thread::yield();
+  // a few dozen instructions, unless it was preempted there. Yielding lets
+  // it run again, except where it cannot: a yield gives the processor only
+  // to threads of the caller's priority or above, so a real-time thread
+  // (SCHED_FIFO) waiting for a lower-priority holder on its processor
+  // would yield to itself forever. After kYields a wait sleeps, which
+  // lets any holder run.
+  constexpr unsigned kYields = 64;
+  for (unsigned waits = 0; held_.load(std::memory_order_relaxed); ++waits) {
+    if (waits < kYields)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
 }
 
 bool BlockPool::usesSlabs() noexcept {

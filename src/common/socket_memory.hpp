@@ -12,13 +12,13 @@
 //
 // Process-wide, behind one lock: a socket may outlive its loop, and its
 // last reference may go on another thread than the one that made it. The
-// lock is held for a few dozen instructions, so it spins (yielding) rather
-// than being a mutex, whose lock and unlock cost three times the pool's
-// own work. A
-// slab goes back to the heap as soon as its last block does (one empty
-// slab is kept, so that a program that makes and closes one socket at a
-// time does not allocate a slab each time), so memory returns to its
-// baseline after a burst. Blocks are never moved.
+// lock is held for a few dozen instructions, so it spins (yielding, then
+// sleeping: see waitUnlocked) rather than being a mutex, whose lock and
+// unlock cost three times the pool's own work. A slab goes back to the
+// heap as soon as its last block does (one empty slab is kept, so that a
+// program that makes and closes one socket at a time does not allocate a
+// slab each time), so memory returns to its baseline after a burst.
+// Blocks are never moved.
 //
 // Builds with AddressSanitizer take each block from the heap instead, so
 // that a socket used after it was freed is still reported.
@@ -60,6 +60,7 @@ class BlockPool {
   std::size_t blocksPerSlab() const noexcept { return blocksPerSlab_; }
 
  private:
+  friend struct BlockPoolProbe;  // the tests hold the lock (socket_memory)
   struct Slab;
   Slab* newSlab();
   void link(Slab*& list, Slab* slab) noexcept;
