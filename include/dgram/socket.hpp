@@ -429,7 +429,10 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   /// `socket.close([cb])`: closes (after the sends queued behind a pending
   /// bind), cancels what waits (`ECANCELED`), emits 'close' and calls `cb`.
   /// Throws `ERR_SOCKET_DGRAM_NOT_RUNNING` if already closed.
-  Socket& close(Listener cb = {});
+  Socket& close(Listener cb);
+  /// `socket.close()`: as `close(cb)` without a callback (no empty
+  /// Listener built and destroyed by every caller).
+  Socket& close();
 
   // --- addresses ------------------------------------------------------------
   /// `socket.address()`: the local address. Throws `EBADF` (syscall
@@ -612,6 +615,7 @@ class DGRAM_API Socket : public std::enable_shared_from_this<Socket> {
   Socket() = default;
   friend DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions&,
                                                         MessageListener);
+  friend DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions&);
   Impl& impl() noexcept;
   const Impl& impl() const noexcept;
   // The send forms that take a vector over (templates, so that a braced
@@ -632,7 +636,10 @@ DGRAM_API std::shared_ptr<Socket> createSocket(Type type,
 /// `ERR_SOCKET_BAD_BUFFER_SIZE` for a negative buffer size; a socket made
 /// with an already-aborted `signal` is closed at once.
 DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions& options,
-                                               MessageListener onMessage = {});
+                                               MessageListener onMessage);
+/// `dgram.createSocket(options)`: as above without a 'message' listener
+/// (no empty MessageListener built and destroyed by every caller).
+DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions& options);
 /// `createSocket(options, onMessage)`, the error returned: nullptr and
 /// `error` set (`ERR_SOCKET_BAD_BUFFER_SIZE`) where that one throws.
 DGRAM_API std::shared_ptr<Socket> createSocket(const SocketOptions& options,

@@ -4,9 +4,11 @@
 // Layer: public API.
 #include "dgram/socket.hpp"
 
+#include "common/compiler.hpp"
 #include "common/errors.hpp"
 #include "common/raise.hpp"
 #include "common/socket_impl.hpp"
+#include "common/socket_memory.hpp"
 
 namespace dgram {
 namespace {
@@ -49,10 +51,13 @@ class Views {
 
 Socket::~Socket() = default;
 
-Socket::Impl& Socket::impl() noexcept {
+// Inline, here where every caller is: position-independent code would
+// otherwise call an exported function through its symbol (in case another
+// library replaced it), a call per public method for a static_cast.
+DGRAM_ALWAYS_INLINE Socket::Impl& Socket::impl() noexcept {
   return static_cast<Impl&>(*this);
 }
-const Socket::Impl& Socket::impl() const noexcept {
+DGRAM_ALWAYS_INLINE const Socket::Impl& Socket::impl() const noexcept {
   return static_cast<const Impl&>(*this);
 }
 
@@ -197,6 +202,10 @@ void Socket::send(const std::vector<Bytes>& list, SendCallback cb) {
 
 Socket& Socket::close(Listener cb) {
   impl().close(std::move(cb));
+  return *this;
+}
+Socket& Socket::close() {
+  impl().close();
   return *this;
 }
 AddressInfo Socket::address() const {
@@ -413,12 +422,25 @@ Type Socket::type() const {
 // --- createSocket
 // ---------------------------------------------------------------
 
+std::shared_ptr<Socket> createSocket(const SocketOptions& options) {
+  Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
+  // One allocation: the control block, the Socket and its state, from the
+  // sockets' own pool (common/socket_memory.hpp).
+  auto socket = std::allocate_shared<Socket::Impl>(
+      detail::SocketAllocator<Socket::Impl>(), options, loop);
+  socket->attachOwner();
+  return socket;
+}
+
 std::shared_ptr<Socket> createSocket(const SocketOptions& options,
                                      MessageListener onMessage) {
+  if (!onMessage) return createSocket(options);
   Loop& loop = options.loop ? *options.loop : Loop::defaultLoop();
-  // One allocation: the control block, the Socket and its state.
-  auto socket = std::make_shared<Socket::Impl>(options, loop);
-  if (onMessage) socket->addMessage(std::move(onMessage), false);
+  auto socket = std::allocate_shared<Socket::Impl>(
+      detail::SocketAllocator<Socket::Impl>(), options, loop);
+  // Listening before the abort signal is heard (a signal aborted already
+  // closes the socket at once).
+  socket->addMessage(std::move(onMessage), false);
   socket->attachOwner();
   return socket;
 }

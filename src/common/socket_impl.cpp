@@ -38,23 +38,26 @@ SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       holdsHandleRef_(false),
       hasPendingQueue_(false),
       hasPendingBind_(false) {
+  // Only what is set is kept: most sockets have none of these.
+  if ((options.recvBufferSize | options.sendBufferSize) != 0 ||
+      options.lookup || options.signal || options.reuseAddr ||
+      options.reusePort || options.ipv6Only || options.gso || options.gro ||
+      options.recvPktInfo || options.recvTos)
+    keepOptions(options);
+  loop_.attach(this);
+}
+
+void SocketImpl::keepOptions(const SocketOptions& options) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     detail::throwError(errSocketBadBufferSize());
-  // Only what is set is kept: most sockets have none of these.
-  if (options.lookup || options.signal || options.recvBufferSize > 0 ||
-      options.sendBufferSize > 0 || options.reuseAddr || options.reusePort ||
-      options.ipv6Only || options.gso || options.gro || options.recvPktInfo ||
-      options.recvTos) {
-    Rare& state = rare();
-    state.lookup = options.lookup;
-    state.signal = options.signal;
-    state.recvBufferSize = options.recvBufferSize;
-    state.sendBufferSize = options.sendBufferSize;
-    state.open = OpenOptions{
-        options.reuseAddr, options.reusePort,   options.ipv6Only, options.gso,
-        options.gro,       options.recvPktInfo, options.recvTos};
-  }
-  loop_.attach(this);
+  Rare& state = rare();
+  state.lookup = options.lookup;
+  state.signal = options.signal;
+  state.recvBufferSize = options.recvBufferSize;
+  state.sendBufferSize = options.sendBufferSize;
+  state.open = OpenOptions{
+      options.reuseAddr, options.reusePort,   options.ipv6Only, options.gso,
+      options.gro,       options.recvPktInfo, options.recvTos};
 }
 
 SocketImpl::~SocketImpl() {
@@ -70,12 +73,13 @@ SocketImpl::~SocketImpl() {
   if (holdsHandleRef_) loop_.removeHandleRef();
 }
 
-SocketImpl::PendingBind& SocketImpl::holdPendingBind() {
+void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,
+                                 const IpAddress* ip, std::uint16_t port) {
   // Only an unbound socket binds, and it has no platform socket (a failed
   // open or bind drops it): the space is free.
-  auto* pending = new (ioSpace_) PendingBind{};
+  new (ioSpace_) PendingBind{std::move(callback), callbackId,
+                             ip ? Endpoint{*ip, port} : Endpoint{}};
   hasPendingBind_ = true;
-  return *pending;
 }
 
 SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
@@ -94,8 +98,11 @@ void SocketImpl::destroyPendingBind() noexcept {
 
 PlatformSocket& SocketImpl::platform() {
   if (PlatformSocket* existing = io()) return *existing;
-  PlatformSocketPtr made = loop_.backend().createSocket(
-      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_});
+  return keepPlatform(loop_.backend().createSocket(
+      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}));
+}
+
+PlatformSocket& SocketImpl::keepPlatform(PlatformSocketPtr made) {
   bool inSpace = made.inPlace();
   PlatformSocket* socket = made.release();
   if (inSpace) {
@@ -107,6 +114,18 @@ PlatformSocket& SocketImpl::platform() {
     ioPlace_ = IoPlace::onHeap;
   }
   return *socket;
+}
+
+SysError SocketImpl::buildBound(const Endpoint& local,
+                                const OpenOptions* options) {
+  // The usual bind: one call to the backend builds, opens, binds and
+  // starts receiving.
+  SysError err;
+  PlatformSocketPtr made = loop_.backend().createBound(
+      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, family(),
+      options, local, err);
+  if (!err) keepPlatform(std::move(made));
+  return err;
 }
 
 void SocketImpl::dropPlatform() noexcept {
@@ -295,16 +314,6 @@ bool SocketImpl::requireBound(const char* syscall, ErrorSink sink) const {
   return true;
 }
 
-void SocketImpl::updateHandleRef() {
-  bool want = !closed_ && refd_ && bindState_ == BindState::bound;
-  if (want == holdsHandleRef_) return;
-  holdsHandleRef_ = want;
-  if (want)
-    loop_.addHandleRef();
-  else
-    loop_.removeHandleRef();
-}
-
 void SocketImpl::ref() {
   requireLoop();
   if (closed_) return;
@@ -441,33 +450,29 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
     return void(fail(sink, errSocketAlreadyBound()));
   if (port < 0 || port > 65535)
     return void(fail(sink, errSocketBadPort(port, true, true)));
-  PendingBind& pending = holdPendingBind();
-  startBinding();
-  // The callback takes its listener id now: 'listening' calls it after
-  // the listeners added before this bind and before those added after.
-  if (cb) {
-    pending.callback = std::move(cb);
-    pending.callbackId = loop_.nextListenerId();
-  }
   // No address or a numeric one (the common case) needs no lookup: the
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
-  std::optional<IpAddress> numeric;
+  IpAddress any;
+  const IpAddress* known = nullptr;
   if (address.empty()) {
-    numeric = anyAddress(family());
+    any = anyAddress(family());
+    known = &any;
   } else if (!hasCustomLookup()) {
     // Through the loop's cache: programs bind many sockets to one address.
     bool canonical = false;
-    if (const IpAddress* ip = parseNumericCached(address, canonical))
-      numeric = *ip;
+    known = parseNumericCached(address, canonical);
   }
-  if (numeric) {
-    pending.target = Endpoint{*numeric, static_cast<std::uint16_t>(port)};
+  // The callback takes its listener id now: 'listening' calls it after
+  // the listeners added before this bind and before those added after.
+  ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
+  holdPendingBind(std::move(cb), callbackId, known,
+                  static_cast<std::uint16_t>(port));
+  startBinding();
+  if (known) {
     laterInline([this] {
-      if (closed_) return;
-      const Endpoint& target = pendingBind()->target;
-      finishBind(std::nullopt, target.ip, target.port);
+      if (!closed_) bindToTarget();
     });
     return;
   }
@@ -487,23 +492,25 @@ void SocketImpl::bindImplicitly() {
   bind(0, {}, Listener());
 }
 
-SysError SocketImpl::openAndBind(const IpAddress& ip, int port) {
-  if (ip.family != family()) return sysErrorFromName("EINVAL");
+SysError SocketImpl::openAndBind(const Endpoint& local, bool receive) {
+  if (local.ip.family != family()) return sysErrorFromName("EINVAL");
+  static constexpr OpenOptions kDefaults{};
+  const OpenOptions& options = rare_ ? rare_->open : kDefaults;
   // A platform socket that failed to open or bind is dropped (closing its
   // descriptor): the space is free for the next bind's PendingBind.
+  if (receive && !io())
+    return buildBound(local, rare_ ? &rare_->open : nullptr);
   if (!io() || !io()->isOpen()) {
-    static constexpr OpenOptions kDefaults{};
-    if (SysError err =
-            platform().open(family(), rare_ ? rare_->open : kDefaults)) {
+    if (SysError err = platform().open(family(), options)) {
       dropPlatform();
       return err;
     }
   }
-  if (SysError err =
-          io()->bind(Endpoint{ip, static_cast<std::uint16_t>(port)})) {
+  if (SysError err = io()->bind(local)) {
     dropPlatform();
     return err;
   }
+  if (receive) io()->startReceiving();
   return {};
 }
 
@@ -514,25 +521,47 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   PendingBind pending = takePendingBind();
   std::optional<Error> failure = lookupFailure;
   if (!failure) {
-    if (SysError err = openAndBind(ip, port)) {
-      failure = exceptionWithHostPort(err, "bind",
-                                      toIpString(ip, indexToZone).str(), port);
-    }
+    if (SysError err =
+            openAndBind(Endpoint{ip, static_cast<std::uint16_t>(port)}, true))
+      failure = bindError(err, ip, port);
   }
-  if (failure) {
-    bindState_ = BindState::unbound;
-    pending.callback = nullptr;  // an error removes the bind callback
-    DGRAM_TRY {
-      emitError(*failure);
-    }
-    DGRAM_CATCH(...) {
-      cancelPending();  // their callbacks still run, once
-      DGRAM_RETHROW;
-    }
-    cancelPending();
-    return;
-  }
+  if (failure) return failBind(*failure, pending);
   startListening(std::move(pending.callback), pending.callbackId);
+}
+
+void SocketImpl::bindToTarget() {
+  // finishBind for a target known when bind() was called, which waits in
+  // the PendingBind: nothing to copy out first, nothing looked up.
+  PendingBind pending = takePendingBind();
+  // An unbound socket has no platform socket (the PendingBind had its
+  // space): the backend builds it, bound.
+  SysError err =
+      pending.target.ip.family != family()
+          ? sysErrorFromName("EINVAL")
+          : buildBound(pending.target, rare_ ? &rare_->open : nullptr);
+  if (err) {
+    return failBind(bindError(err, pending.target.ip, pending.target.port),
+                    pending);
+  }
+  listen(std::move(pending.callback), pending.callbackId);
+}
+
+Error SocketImpl::bindError(SysError err, const IpAddress& ip, int port) const {
+  return exceptionWithHostPort(err, "bind", toIpString(ip, indexToZone).str(),
+                               port);
+}
+
+void SocketImpl::failBind(const Error& failure, PendingBind& pending) {
+  bindState_ = BindState::unbound;
+  pending.callback = nullptr;  // an error removes the bind callback
+  DGRAM_TRY {
+    emitError(failure);
+  }
+  DGRAM_CATCH(...) {
+    cancelPending();  // their callbacks still run, once
+    DGRAM_RETHROW;
+  }
+  cancelPending();
 }
 
 void SocketImpl::bindFd(std::intptr_t fd, Listener cb, ErrorSink sink) {
@@ -552,13 +581,19 @@ void SocketImpl::bindFd(std::intptr_t fd, Listener cb, ErrorSink sink) {
   // The platform socket has the space: the callback is a listener now.
   if (cb) addPlain(Event::listening, std::move(cb), true);
   later([this] {
-    if (!closed_) startListening();
+    if (closed_) return;
+    io()->startReceiving();
+    startListening();
   });
 }
 
 void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
+  listen(std::move(callback), callbackId);
+}
+
+void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
+  // (The platform socket receives already: openAndBind, bindFd.)
   bindState_ = BindState::bound;
-  io()->startReceiving();
   updateHandleRef();
   bool emitted = false;
   DGRAM_TRY {
@@ -568,9 +603,11 @@ void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
     if (callback && listeners_.empty(Event::listening)) {
       // The usual case, a bind callback and no 'listening' listener: it
       // is called as the list would call it, without joining the list (a
-      // once listener; one that throws leaves nothing to resume).
-      Listener once = std::move(callback);
-      once();
+      // once listener; one that throws leaves nothing to resume). It is
+      // the caller's (the PendingBind it took), so it stays while it runs
+      // whatever it does to the socket; it goes once it has run.
+      callback();
+      callback = nullptr;
     } else {
       if (callback)
         listeners_.insert(Event::listening, callbackId, std::move(callback),
@@ -796,8 +833,20 @@ void SocketImpl::close(Listener cb, ErrorSink sink) {
   closeNow();
 }
 
+void SocketImpl::close() {
+  healthCheck();
+  if (hasPendingQueue_) {
+    rare().pending.emplace_back(PendingClose{});
+    return;
+  }
+  closeOpen();
+}
+
 void SocketImpl::closeNow() {
-  if (closed_) return;
+  if (!closed_) closeOpen();
+}
+
+void SocketImpl::closeOpen() {
   closed_ = true;
   removeAbortListener();
   if (PlatformSocket* socket = io()) {

@@ -130,6 +130,8 @@ class SocketImpl : private SocketEvents {
   void sendLater(const ByteView& payload, const IpAddress& ip,
                  std::uint16_t port);
   void close(Listener cb, ErrorSink sink = nullptr);
+  /// close() without a callback, raising (Socket::close()).
+  void close();
   AddressInfo address(ErrorSink sink = nullptr) const;
   AddressInfo remoteAddress(ErrorSink sink = nullptr) const;
   void membership(std::string_view group, std::string_view iface, bool join,
@@ -269,6 +271,9 @@ class SocketImpl : private SocketEvents {
   void enter(F&& fn);
   /// After 'close': drops every listener and callback held.
   void releaseCallbacks();
+  /// The constructor's part for a socket with options set: checks the
+  /// buffer sizes and keeps the options in Rare.
+  DGRAM_NOINLINE void keepOptions(const SocketOptions& options);
 
   // State checks shared by the methods.
   /// The rule for a socket whose loop is gone (abandoned): every method
@@ -303,7 +308,11 @@ class SocketImpl : private SocketEvents {
   };
   static_assert(sizeof(PendingBind) <= kPlatformSocketSpace &&
                 alignof(PendingBind) <= kPlatformSocketAlign);
-  PendingBind& holdPendingBind();
+  /// Builds the PendingBind (its target when known: `ip`, `port`).
+  DGRAM_ALWAYS_INLINE void holdPendingBind(Listener&& callback,
+                                           ListenerId callbackId,
+                                           const IpAddress* ip,
+                                           std::uint16_t port);
   PendingBind* pendingBind() noexcept {
     if (!hasPendingBind_) return nullptr;
     return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
@@ -319,6 +328,13 @@ class SocketImpl : private SocketEvents {
   /// fits. Not while a PendingBind holds the space (bind takes it out
   /// before it opens the socket).
   PlatformSocket& platform();
+  /// Keeps `made` as the platform socket (built in ioSpace_ or not).
+  DGRAM_ALWAYS_INLINE PlatformSocket& keepPlatform(PlatformSocketPtr made);
+  /// Builds the platform socket (there is none) opened with `options`
+  /// (nullptr: none set), bound to `local` and receiving; nothing is left
+  /// if that fails.
+  DGRAM_ALWAYS_INLINE SysError buildBound(const Endpoint& local,
+                                          const OpenOptions* options);
   /// The platform socket; nullptr before the socket opens.
   PlatformSocket* io() const noexcept {
     auto* space = const_cast<unsigned char*>(ioSpace_);
@@ -337,12 +353,26 @@ class SocketImpl : private SocketEvents {
   void abortBinding() noexcept;
   void bindImplicitly();
   bool bindForMembership(ErrorSink sink);
-  SysError openAndBind(const IpAddress& ip, int port);
+  /// Opens the platform socket (building it if need be), binds it and,
+  /// with `receive`, starts receiving; on failure it is dropped again.
+  SysError openAndBind(const Endpoint& local, bool receive);
   void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
+  /// The deferred step of a bind whose target waits in the PendingBind
+  /// (inline in it: position-independent code calls a function with
+  /// external linkage through its symbol otherwise).
+  DGRAM_ALWAYS_INLINE void bindToTarget();
+  /// The 'error' of a bind to `ip`:`port` the system refused.
+  DGRAM_NOINLINE Error bindError(SysError err, const IpAddress& ip,
+                                 int port) const;
+  /// A bind failed (`failure` is its 'error'): the socket is unbound again,
+  /// without the bind's callback, and what waited for it is cancelled.
+  DGRAM_NOINLINE void failBind(const Error& failure, PendingBind& pending);
   /// Becomes 'listening'; `callback` (with its listener id) is a bind
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener&& callback = Listener(),
                       ListenerId callbackId = 0);
+  /// startListening's body, inline in bindToTarget (the usual bind).
+  DGRAM_ALWAYS_INLINE void listen(Listener&& callback, ListenerId callbackId);
   /// Runs the work that waited for 'listening' (none without Rare).
   void runPending() {
     if (rare_) runPendingWork();
@@ -460,9 +490,23 @@ class SocketImpl : private SocketEvents {
     if (rare_) applyBufferSizeOptions();
   }
   void applyBufferSizeOptions();
-  void updateHandleRef();
+  /// Holds a handle reference on the loop exactly while the socket is
+  /// open, bound and ref'd (inline: twice in every socket's life).
+  void updateHandleRef() {
+    bool want = !closed_ && refd_ && bindState_ == BindState::bound;
+    if (want == holdsHandleRef_) return;
+    holdsHandleRef_ = want;
+    if (want)
+      loop_.addHandleRef();
+    else
+      loop_.removeHandleRef();
+  }
+  /// Closes now (nothing if closed already).
   void closeNow();
-  void finishClose();
+  /// closeNow() for an open socket (close()'s usual path, inline there).
+  DGRAM_ALWAYS_INLINE void closeOpen();
+  /// The deferred step of close() (inline in it, as bindToTarget).
+  DGRAM_ALWAYS_INLINE void finishClose();
   /// closeNow's part for the rare state: lookups, sends waiting for them,
   /// work waiting for 'listening', a connect in progress, held datagrams.
   void cancelRareWork();
@@ -475,7 +519,8 @@ class SocketImpl : private SocketEvents {
 
   // Footprint (issue 11): what every socket needs is inline, in one
   // allocation with the public Socket and the shared_ptr's control block
-  // (createSocket uses make_shared); what few sockets use is in Rare,
+  // (createSocket uses allocate_shared, from the sockets' pool:
+  // socket_memory.hpp); what few sockets use is in Rare,
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
   std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
   // (The loop, `loop_`, is SocketEvents'.)
@@ -611,7 +656,7 @@ void SocketImpl::enter(F&& fn) {
 namespace dgram {
 
 /// The public Socket and its state machine in one object, so that one
-/// make_shared allocates both and the control block. Socket's members
+/// allocate_shared allocates both and the control block. Socket's members
 /// reach the state machine by a static_cast (Socket::impl()).
 class Socket::Impl final : public Socket, public detail::SocketImpl {
  public:

@@ -114,11 +114,14 @@ bool SocketImpl::bindForMembership(ErrorSink sink) {
   // Node (through libuv) binds an unbound socket to a random port on every
   // interface before joining, at once; here it also becomes 'listening',
   // on a later turn, the way every bind does (startBinding).
-  if (SysError err = openAndBind(anyAddress(family()), 0))
+  // It receives from 'listening' on, as every bind.
+  if (SysError err = openAndBind(Endpoint{anyAddress(family()), 0}, false))
     return fail(sink, errnoException(err, "bind"));
   startBinding();
   later([this] {
-    if (!closed_) startListening();
+    if (closed_) return;
+    io()->startReceiving();
+    startListening();
   });
   return true;
 }

@@ -58,8 +58,7 @@ class EpollPoller final : public Poller {
   }
 
   void unwatch(int fd) override {
-    if (!watcherOf(fd)) return;
-    setWatcher(fd, nullptr);
+    if (!forgetWatcher(fd)) return;
     // Cannot fail for a registered, open fd; and the fd is about to be
     // closed, which removes it from the set anyway: nothing to report.
     (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);

@@ -1,7 +1,6 @@
 // The POSIX backends compiled into this build (DGRAM_BACKENDS chooses them
 // at configure time), and the Poller basics they share.
 // Layer: platform (readiness backends).
-#include <algorithm>
 #include <memory>
 
 #include "posix/poller.hpp"
@@ -39,25 +38,15 @@ std::unique_ptr<Backend> createPlatformBackend(std::string_view name) {
   return nullptr;
 }
 
-namespace {
-
-// The tables indexed by descriptor grow to twice their size (at least 64
-// entries) rather than to the one descriptor asked for: descriptors mostly
-// come in rising order, and growing by one entry cost a resize for every
-// socket opened.
-std::size_t grownSize(std::size_t size, std::size_t index) {
-  return std::max({index + 1, 2 * size, std::size_t{64}});
-}
-
-}  // namespace
-
+// The tables indexed by descriptor grow to twice their size (see
+// posix/descriptor_table.hpp).
 void Poller::growWatchers(std::size_t index, Watcher* watcher) {
-  watchers_.resize(grownSize(watchers_.size(), index), nullptr);
+  watchers_.growFor(index);
   watchers_[index] = watcher;
 }
 
 void Poller::growClaimed(std::size_t index) {
-  claimed_.resize(grownSize(claimed_.size(), index), 0);
+  claimed_.growFor(index);
 }
 
 }  // namespace dgram::detail

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/backend.hpp"
+#include "posix/descriptor_table.hpp"
 #include "posix/receive_headers.hpp"
 #include "posix/wakeup.hpp"
 
@@ -47,6 +48,12 @@ class Poller : public Backend {
   /// A POSIX UDP socket watched by this poller (posix/udp_io.cpp).
   PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
                                  PlatformSocketSpace space) final;
+  /// Backend::createBound with the POSIX socket's own calls (no virtual
+  /// call between them).
+  PlatformSocketPtr createBound(LoopCore& loop, SocketEvents& events,
+                                PlatformSocketSpace space, Family family,
+                                const OpenOptions* options,
+                                const Endpoint& local, SysError& error) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).
@@ -100,6 +107,13 @@ class Poller : public Backend {
     auto index = static_cast<std::size_t>(static_cast<unsigned>(fd));
     return index < watchers_.size() ? watchers_[index] : nullptr;
   }
+  /// Forgets `fd`'s watcher; false if it had none.
+  bool forgetWatcher(int fd) noexcept {
+    auto index = static_cast<std::size_t>(static_cast<unsigned>(fd));
+    if (index >= watchers_.size() || !watchers_[index]) return false;
+    watchers_[index] = nullptr;
+    return true;
+  }
   void setWatcher(int fd, Watcher* watcher) {
     auto index = static_cast<std::size_t>(fd);
     if (index < watchers_.size())
@@ -126,10 +140,10 @@ class Poller : public Backend {
 
  protected:
   int hotFd_ = -1;
-  std::vector<Watcher*> watchers_;
+  DescriptorTable<Watcher*> watchers_;
   /// A byte per descriptor rather than a bit: claim and release are
   /// once per socket, and bit access costs more than the bytes save.
-  std::vector<std::uint8_t> claimed_;
+  DescriptorTable<std::uint8_t> claimed_;
 #ifdef DGRAM_HAVE_RECVMMSG
   std::unique_ptr<ReceiveHeaders> receiveHeaders_;
 #endif  // DGRAM_HAVE_RECVMMSG

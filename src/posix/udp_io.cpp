@@ -132,25 +132,66 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         family_(static_cast<std::uint8_t>(Family::IPv4)) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
-    if (fd_ >= 0 || flushScheduled_ || retryTimer_) close();
+    if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
   }
+  DGRAM_NOINLINE void closeLate() { close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
+    return openWith(poller(), family, &options);
+  }
+
+  // open() with `options`, nullptr for none set (most sockets).
+  SysError openWith(Poller& poller, Family family, const OpenOptions* options) {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
     int fd = openDatagramSocket(domain);
     if (fd < 0) return lastError();
-    if (SysError err = bsd::applyOpenOptions(fd, family, options)) {
-      ::close(fd);
-      return err;
+    // An IPv4 socket without options (most) has none to set (IPv6 ones
+    // always set IPV6_V6ONLY: the system's default varies).
+    if (options || family != Family::IPv4) {
+      if (SysError err = applyOptions(fd, family, options)) {
+        ::close(fd);
+        return err;
+      }
+    }
+    poller.claim(fd);
+    fd_ = fd;
+    family_ = static_cast<std::uint8_t>(family);
+    return {};
+  }
+
+  DGRAM_NOINLINE SysError applyOptions(int fd, Family family,
+                                       const OpenOptions* given) {
+    static constexpr OpenOptions kNone{};
+    const OpenOptions& options = given ? *given : kNone;
+    if (options.reuseAddr || options.reusePort || family != Family::IPv4) {
+      if (SysError err = bsd::applyOpenOptions(fd, family, options)) return err;
     }
     // A new socket has every feature off (the constructor's): most are
     // opened without asking for any.
     if (options.gso || options.gro || options.recvPktInfo || options.recvTos)
       enableFeatures(fd, family, options);
-    poller().claim(fd);
-    fd_ = fd;
-    family_ = static_cast<std::uint8_t>(family);
     return {};
+  }
+
+  // bind() for a socket just opened (the usual bind, Poller::createBound):
+  // the call itself, without BsdSocket's layer.
+  SysError bindOpened(const Endpoint& local) {
+    sockaddr_storage sa;
+    bsd::AddressLength length = toSockaddr(local, sa);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
+      return lastError();
+    return {};
+  }
+
+  // startReceiving() for a socket just bound: nothing was watched, nothing
+  // waits to be sent.
+  void startReceivingOpened(Poller& poller) {
+    receiving_ = true;
+    if (int error = poller.watch(fd_, kReadable, this)) {
+      registrationFailed(kReadable, sysErrorFromErrno(error));
+      return;
+    }
+    watched_ = kReadable;
   }
 
   DGRAM_NOINLINE void enableFeatures(int fd, Family family,
@@ -300,6 +341,22 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   void close() override {
+    if (flushScheduled_ || retryTimer_) stopSending();
+    if (fd_ < 0) return;
+    Poller& poller = this->poller();
+    if (watched_) poller.unwatch(fd_);
+    watched_ = 0;
+    poller.release(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    receiving_ = false;
+    blocked_ = false;
+    // Whatever the kernel never took is cancelled, in order.
+    if (!queue_.empty()) queue_.failAll(events_, sysError(Errc::kECANCELED));
+  }
+
+  // close()'s part for a socket with sends waiting (few are closed so).
+  DGRAM_NOINLINE void stopSending() {
     if (flushScheduled_) {
       // Sends waiting for the end of the turn were issued before close():
       // they leave now, as they would have had they left at once (a bound
@@ -310,16 +367,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     }
     if (retryTimer_) loop().timers().cancel(retryTimer_);
     retryTimer_ = 0;
-    if (fd_ < 0) return;
-    if (watched_) poller().unwatch(fd_);
-    watched_ = 0;
-    poller().release(fd_);
-    ::close(fd_);
-    fd_ = -1;
-    receiving_ = false;
-    blocked_ = false;
-    // Whatever the kernel never took is cancelled, in order.
-    if (!queue_.empty()) queue_.failAll(events_, sysError(Errc::kECANCELED));
   }
 
   bool isOpen() const noexcept override { return fd_ >= 0; }
@@ -1006,6 +1053,22 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
                                        PlatformSocketSpace space) {
   (void)loop;  // the socket asks its events for it (PosixUdpSocket::loop)
   return makePlatformSocket<PosixUdpSocket>(space, events);
+}
+
+PlatformSocketPtr Poller::createBound(LoopCore& loop, SocketEvents& events,
+                                      PlatformSocketSpace space, Family family,
+                                      const OpenOptions* options,
+                                      const Endpoint& local, SysError& error) {
+  (void)loop;
+  PlatformSocketPtr made = makePlatformSocket<PosixUdpSocket>(space, events);
+  // The type is known (final) and the poller is this one: the calls below
+  // are direct ones.
+  auto& socket = static_cast<PosixUdpSocket&>(*made);
+  error = socket.openWith(*this, family, options);
+  if (!error) error = socket.bindOpened(local);
+  if (error) return {};  // `made` goes, closing the descriptor
+  socket.startReceivingOpened(*this);
+  return made;
 }
 
 }  // namespace dgram::detail

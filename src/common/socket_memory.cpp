@@ -1,0 +1,182 @@
+// BlockPool: slabs of equal blocks for createSocket (see socket_memory.hpp).
+// Layer: common state machine.
+#include "common/socket_memory.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define DGRAM_SOCKET_BLOCKS_FROM_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DGRAM_SOCKET_BLOCKS_FROM_HEAP 1
+#endif
+#endif
+
+namespace dgram::detail {
+namespace {
+
+// A slab's size at most: a few pages, for about 180 socket blocks (below
+// the size the C library maps on its own, so slabs come from its heap). A
+// slab takes only what its blocks fill: a socket costs its block and its
+// share of one slab header (a malloc'd block cost a chunk header).
+constexpr std::size_t kSlabBytes = 32 * 1024 - 64;
+
+constexpr std::size_t roundUp(std::size_t n, std::size_t to) noexcept {
+  return (n + to - 1) / to * to;
+}
+
+}  // namespace
+
+// A block: its header (the slab it belongs to while in use, the next free
+// block while free), then what the caller asked for.
+union BlockHeader {
+  void* slab;
+  BlockHeader* next;
+};
+constexpr std::size_t kHeaderBytes = 8;
+static_assert(sizeof(BlockHeader) <= kHeaderBytes &&
+              kHeaderBytes % BlockPool::kBlockAlign == 0);
+
+struct BlockPool::Slab {
+  Slab* prev = nullptr;  ///< in open_ or full_
+  Slab* next = nullptr;
+  BlockHeader* free = nullptr;  ///< blocks given back, to give out again
+  std::size_t used = 0;         ///< blocks given out
+  std::size_t carved = 0;       ///< blocks cut from the front so far
+
+  unsigned char* blocks() noexcept {
+    return reinterpret_cast<unsigned char*>(this) +
+           roundUp(sizeof(Slab), kBlockAlign);
+  }
+};
+
+BlockPool::BlockPool(std::size_t size) noexcept
+    : stride_(roundUp(kHeaderBytes + size, kBlockAlign)),
+      blocksPerSlab_((kSlabBytes - roundUp(sizeof(Slab), kBlockAlign)) /
+                     stride_),
+      slabBytes_(roundUp(sizeof(Slab), kBlockAlign) +
+                 blocksPerSlab_ * stride_) {}
+
+BlockPool::~BlockPool() {
+  for (Slab** list : {&open_, &full_}) {
+    while (Slab* slab = *list) {
+      unlink(*list, slab);
+      ::operator delete(slab);
+    }
+  }
+  ::operator delete(spare_);
+}
+
+void* BlockPool::allocate() {
+#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  return ::operator new(stride_ - kHeaderBytes);
+#else
+  std::lock_guard<SpinLock> guard(lock_);
+  Slab* slab = open_;
+  if (!slab) {
+    slab = spare_ ? spare_ : newSlab();
+    spare_ = nullptr;
+    link(open_, slab);
+  }
+  BlockHeader* block = slab->free;
+  if (block)
+    slab->free = block->next;
+  else
+    block = reinterpret_cast<BlockHeader*>(slab->blocks() +
+                                           slab->carved++ * stride_);
+  block->slab = slab;
+  if (++slab->used == blocksPerSlab_) {  // full
+    unlink(open_, slab);
+    link(full_, slab);
+  }
+  return reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
+
+void BlockPool::deallocate(void* payload) noexcept {
+#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  ::operator delete(payload);
+#else
+  auto* block = reinterpret_cast<BlockHeader*>(
+      static_cast<unsigned char*>(payload) - kHeaderBytes);
+  auto* slab = static_cast<Slab*>(block->slab);
+  std::lock_guard<SpinLock> guard(lock_);
+  bool wasFull = slab->used == blocksPerSlab_;
+  block->next = slab->free;
+  slab->free = block;
+  if (--slab->used == 0) {
+    // Empty: back to the heap, unless it is the one kept.
+    unlink(wasFull ? full_ : open_, slab);
+    if (!spare_) {
+      slab->free = nullptr;
+      slab->carved = 0;
+      spare_ = slab;
+      return;
+    }
+    --slabs_;
+    ::operator delete(slab);
+    return;
+  }
+  if (wasFull) {  // it has a free block again
+    unlink(full_, slab);
+    link(open_, slab);
+  }
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
+
+void BlockPool::SpinLock::waitUnlocked() noexcept {
+  // Another thread is inside allocate() or deallocate(): it is out within
+  // a few dozen instructions, unless it was preempted there. Yielding lets
+  // it run again, except where it cannot: a yield gives the processor only
+  // to threads of the caller's priority or above, so a real-time thread
+  // (SCHED_FIFO) waiting for a lower-priority holder on its processor
+  // would yield to itself forever. After kYields a wait sleeps, which
+  // lets any holder run.
+  constexpr unsigned kYields = 64;
+  for (unsigned waits = 0; held_.load(std::memory_order_relaxed); ++waits) {
+    if (waits < kYields)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+bool BlockPool::usesSlabs() noexcept {
+#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  return false;
+#else
+  return true;
+#endif
+}
+
+std::size_t BlockPool::slabCount() const {
+  std::lock_guard<SpinLock> guard(lock_);
+  return slabs_;
+}
+
+BlockPool::Slab* BlockPool::newSlab() {
+  Slab* slab = new (::operator new(slabBytes_)) Slab;
+  ++slabs_;
+  return slab;
+}
+
+void BlockPool::link(Slab*& list, Slab* slab) noexcept {
+  slab->prev = nullptr;
+  slab->next = list;
+  if (list) list->prev = slab;
+  list = slab;
+}
+
+void BlockPool::unlink(Slab*& list, Slab* slab) noexcept {
+  if (slab->prev)
+    slab->prev->next = slab->next;
+  else
+    list = slab->next;
+  if (slab->next) slab->next->prev = slab->prev;
+  slab->prev = slab->next = nullptr;
+}
+
+}  // namespace dgram::detail

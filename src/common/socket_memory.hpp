@@ -1,0 +1,133 @@
+// Where createSocket's one allocation comes from: the Socket, its state,
+// its platform socket and the shared_ptr's control block, in one block.
+//
+// Why not the C library's malloc: every socket's block has the same size,
+// and in a burst (thousands of sockets created, bound, later closed) glibc
+// cuts each from the top of the heap and, when freed, merges each with the
+// freed neighbour before it: about 350 instructions a socket, more than the
+// rest of its creation, bind and close together. Here the blocks of one
+// size come from slabs of about 180, each block remembering its slab: a
+// block is taken from a free list or cut from the slab's unused end, and
+// given back to its slab's free list.
+//
+// Process-wide, behind one lock: a socket may outlive its loop, and its
+// last reference may go on another thread than the one that made it. The
+// lock is held for a few dozen instructions, so it spins (yielding, then
+// sleeping: see waitUnlocked) rather than being a mutex, whose lock and
+// unlock cost three times the pool's own work. A slab goes back to the
+// heap as soon as its last block does (one empty slab is kept, so that a
+// program that makes and closes one socket at a time does not allocate a
+// slab each time), so memory returns to its baseline after a burst.
+// Blocks are never moved.
+//
+// Builds with AddressSanitizer take each block from the heap instead, so
+// that a socket used after it was freed is still reported.
+// Layer: common state machine.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace dgram::detail {
+
+/// Blocks of one size (fixed when the pool is made), in slabs.
+class BlockPool {
+ public:
+  /// A pool of blocks of `size` bytes, aligned for any object whose
+  /// alignment is at most kBlockAlign.
+  explicit BlockPool(std::size_t size) noexcept;
+  BlockPool(const BlockPool&) = delete;
+  BlockPool& operator=(const BlockPool&) = delete;
+  /// Never called for the pools socketBlockPool makes (they are never
+  /// destroyed: a socket may be freed during the program's exit, after
+  /// static destructors ran). Frees the slabs (all blocks must be free).
+  ~BlockPool();
+
+  static constexpr std::size_t kBlockAlign = 8;
+
+  /// A block (throws std::bad_alloc as operator new does).
+  void* allocate();
+  /// Gives back a block allocate() returned.
+  void deallocate(void* block) noexcept;
+
+  /// For tests: slabs held now (the kept empty one included).
+  std::size_t slabCount() const;
+  /// Whether blocks come from slabs (false under AddressSanitizer: from
+  /// the heap one by one).
+  static bool usesSlabs() noexcept;
+  /// Blocks per slab.
+  std::size_t blocksPerSlab() const noexcept { return blocksPerSlab_; }
+
+ private:
+  friend struct BlockPoolProbe;  // the tests hold the lock (socket_memory)
+  struct Slab;
+  Slab* newSlab();
+  void link(Slab*& list, Slab* slab) noexcept;
+  void unlink(Slab*& list, Slab* slab) noexcept;
+
+  /// Held for a few instructions at a time (see the top of this file).
+  class SpinLock {
+   public:
+    void lock() noexcept {
+      while (held_.exchange(true, std::memory_order_acquire))
+        waitUnlocked();
+    }
+    void unlock() noexcept { held_.store(false, std::memory_order_release); }
+
+   private:
+    void waitUnlocked() noexcept;
+    std::atomic<bool> held_{false};
+  };
+  static_assert(std::atomic<bool>::is_always_lock_free);
+
+  mutable SpinLock lock_;
+  std::size_t stride_;         ///< a block with its slab pointer
+  std::size_t blocksPerSlab_;  ///< blocks a slab holds
+  std::size_t slabBytes_;      ///< a slab's size
+  Slab* open_ = nullptr;       ///< slabs with a free block, a list
+  /// Slabs without one, a list: every slab stays reachable from the pool
+  /// (a leak checker sees a socket alive at exit as reachable).
+  Slab* full_ = nullptr;
+  Slab* spare_ = nullptr;  ///< one empty slab, kept
+  std::size_t slabs_ = 0;  ///< slabs held, the spare included
+};
+
+/// The pool for blocks of `Size` bytes, made on first use and never
+/// destroyed.
+template <std::size_t Size>
+BlockPool& socketBlockPool() {
+  static BlockPool* pool = new BlockPool(Size);
+  return *pool;
+}
+
+/// The allocator createSocket's allocate_shared takes its one block from
+/// (see above): the control block and the object it holds, of one size.
+template <typename T>
+struct SocketAllocator {
+  using value_type = T;
+  SocketAllocator() = default;
+  template <typename U>
+  SocketAllocator(const SocketAllocator<U>&) noexcept {}  // NOLINT: rebind
+
+  T* allocate(std::size_t n) {
+    static_assert(alignof(T) <= BlockPool::kBlockAlign);
+    if (n != 1) return static_cast<T*>(::operator new(n * sizeof(T)));
+    return static_cast<T*>(socketBlockPool<sizeof(T)>().allocate());
+  }
+  void deallocate(T* block, std::size_t n) noexcept {
+    if (n != 1) return ::operator delete(block);
+    socketBlockPool<sizeof(T)>().deallocate(block);
+  }
+
+  template <typename U>
+  bool operator==(const SocketAllocator<U>&) const noexcept {
+    return true;
+  }
+  template <typename U>
+  bool operator!=(const SocketAllocator<U>&) const noexcept {
+    return false;
+  }
+};
+
+}  // namespace dgram::detail
