@@ -7,33 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "support/heap_usage.hpp"
 #include "support/socket_helpers.hpp"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DGRAM_TEST_ASAN 1
-#endif
-#endif
-#ifdef __SANITIZE_ADDRESS__
-#define DGRAM_TEST_ASAN 1
-#endif
-
-#if defined(DGRAM_TEST_ASAN)
-// The ASan runtime's count (declared here: g++ ships no header for it).
-extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
-#define DGRAM_TEST_HEAP 1
-static std::size_t heapInUse() {
-  return __sanitizer_get_current_allocated_bytes();
-}
-#elif defined(__GLIBC__)
-#include <malloc.h>
-#define DGRAM_TEST_HEAP 1
-static std::size_t heapInUse() {
-  // Large blocks are mmapped by glibc, counted apart (hblkhd).
-  struct mallinfo2 info = mallinfo2();
-  return info.uordblks + info.hblkhd;
-}
-#endif
 
 #ifdef DGRAM_TEST_HEAP
 
@@ -52,13 +27,13 @@ TEST_CASE("heap returns to baseline after 2,000 queued 60 KB sends",
   s->send(payload, port, "127.0.0.1",
           [&](const std::optional<dgram::Error>&, std::size_t) { ++done; });
   REQUIRE(test::runUntil(loop, [&] { return done == 1; }));
-  std::size_t baseline = heapInUse();
+  std::size_t baseline = test::heapInUse();
   // Behind a lookup ("localhost"), every send is queued with a copy.
   for (int i = 0; i < kSends; ++i) {
     s->send(payload, port, "localhost",
             [&](const std::optional<dgram::Error>&, std::size_t) { ++done; });
   }
-  std::size_t peak = heapInUse();
+  std::size_t peak = test::heapInUse();
   if (peak == 0) {
     // The allocator is not glibc's (valgrind replaces it): no counters.
     WARN("SKIPPED: the heap counters read 0 (running under valgrind?)");
@@ -70,7 +45,7 @@ TEST_CASE("heap returns to baseline after 2,000 queued 60 KB sends",
   CHECK(peak > baseline + kSends * payload.size() / 2);  // really queued
   REQUIRE(test::runUntil(
       loop, [&] { return done == 1 + kSends; }, std::chrono::seconds(20)));
-  std::size_t after = heapInUse();
+  std::size_t after = test::heapInUse();
   INFO("baseline " << baseline << " peak " << peak << " after " << after);
   CHECK(after < baseline + 1024 * 1024);
   s->close();
@@ -88,7 +63,7 @@ TEST_CASE("heap returns to baseline after a burst of deferred calls",
   int ran = 0;
   loop.post([&ran] { ++ran; });  // lazily created loop state, warmed up
   loop.runOnce(0ms);
-  std::size_t baseline = heapInUse();
+  std::size_t baseline = test::heapInUse();
   if (baseline == 0) {
     WARN("SKIPPED: the heap counters read 0 (running under valgrind?)");
     return;
@@ -100,7 +75,7 @@ TEST_CASE("heap returns to baseline after a burst of deferred calls",
     loop.runOnce(0ms);
   REQUIRE(ran == 1 + kCalls);
   loop.runOnce(0ms);
-  std::size_t after = heapInUse();
+  std::size_t after = test::heapInUse();
   INFO("baseline " << baseline << " after " << after);
   CHECK(after < baseline + 64 * 1024);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/socket_memory.hpp"
+#include "support/heap_usage.hpp"
 #include "support/socket_helpers.hpp"
 
 namespace {
@@ -136,17 +137,7 @@ TEST_CASE("threads share the pool, a block freed by another thread",
   if (BlockPool::usesSlabs()) CHECK(pool.slabCount() <= 1);
 }
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DGRAM_TEST_ASAN 1
-#endif
-#endif
-#ifdef __SANITIZE_ADDRESS__
-#define DGRAM_TEST_ASAN 1
-#endif
-
-#if defined(__GLIBC__) && !defined(DGRAM_TEST_ASAN)
-#include <malloc.h>
+#if defined(DGRAM_TEST_HEAP) && !defined(DGRAM_TEST_ASAN)
 
 TEST_CASE("heap returns to baseline after a burst of sockets",
           "[memory][footprint]") {
@@ -161,11 +152,7 @@ TEST_CASE("heap returns to baseline after a burst of sockets",
     warm->close();
     REQUIRE(test::runUntilIdle(loop));
   }
-  auto heapInUse = [] {
-    struct mallinfo2 info = mallinfo2();
-    return info.uordblks + info.hblkhd;
-  };
-  std::size_t baseline = heapInUse();
+  std::size_t baseline = test::heapInUse();
   if (baseline == 0) {
     WARN("SKIPPED: the heap counters read 0 (running under valgrind?)");
     return;
@@ -179,12 +166,12 @@ TEST_CASE("heap returns to baseline after a burst of sockets",
   }
   REQUIRE(test::runUntil(
       loop, [&] { return bound == kSockets; }, std::chrono::seconds(30)));
-  std::size_t peak = heapInUse();
+  std::size_t peak = test::heapInUse();
   for (auto& socket : sockets)
     socket->close();
   REQUIRE(test::runUntilIdle(loop));
   sockets.clear();
-  std::size_t after = heapInUse();
+  std::size_t after = test::heapInUse();
   INFO("baseline " << baseline << " peak " << peak << " after " << after);
   CHECK(peak > baseline + kSockets * 150);  // really held
   CHECK(after < baseline + 64 * 1024);
