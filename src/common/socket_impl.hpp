@@ -437,6 +437,8 @@ class SocketImpl : private SocketEvents {
   void recycleSent(OutgoingSend* request);
   /// recycleSent() for a request whose callback has been called.
   void recycleCalled(OutgoingSend* request);
+  /// Moves `cb` into a released request (which holds none).
+  void takeCallback(OutgoingSend* request, SendCallback& cb);
   /// Sends to `host` (the user's text, or the request's own copy for a
   /// send that waited for 'listening'); `queued`: it waited behind the
   /// bind (send() has returned).

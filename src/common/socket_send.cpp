@@ -147,13 +147,7 @@ inline OutgoingSend* SocketImpl::makeSend(const ByteView* parts,
     for (std::size_t i = 0; i < count; ++i)
       request->size += parts[i].size();
   }
-  // A released request has none, so the callback is moved in by
-  // construction (a move-assignment or a swap would build a temporary
-  // or exchange both): it stays there until its completion calls it.
-  if (cb) {
-    request->callback.~SendCallback();
-    new (&request->callback) SendCallback(std::move(cb));
-  }
+  if (cb) takeCallback(request, cb);
   request->toPeer = connectState_ == ConnectState::connected;
   request->port = request->toPeer ? 0 : port;
   return request;
@@ -181,6 +175,14 @@ inline void SocketImpl::recycleSent(OutgoingSend* request) {
   request->next = state.free;
   state.free = request;
   ++state.freeCount;
+}
+
+inline void SocketImpl::takeCallback(OutgoingSend* request, SendCallback& cb) {
+  // A released request has none, so the callback is moved in by
+  // construction (a move-assignment or a swap would build a temporary
+  // or exchange both): it stays there until its completion calls it.
+  request->callback.~SendCallback();
+  new (&request->callback) SendCallback(std::move(cb));
 }
 
 inline void SocketImpl::recycleCalled(OutgoingSend* request) {
@@ -280,7 +282,8 @@ inline bool SocketImpl::sendCached(const ByteView* parts, std::size_t count,
 inline void SocketImpl::sendRequestTo(OutgoingSend* request,
                                       const IpAddress& ip, std::uint16_t port,
                                       bool canonical) {
-  request->destination = Endpoint{ip, port};
+  request->destination.ip = ip;
+  request->destination.port = port;
   request->hasDestination = true;
   request->addressIsDestination = canonical;
   SysError error;
@@ -333,21 +336,10 @@ inline void SocketImpl::sendSteady(const ByteView& msg, const IpAddress& ip,
   OutgoingSend* request = acquireRequest();
   request->parts.push_back(msg);  // released requests keep a slot
   request->size = msg.size();
-  // A released request has no callback: this one is moved in by
-  // construction and stays until its completion calls it.
-  request->callback.~SendCallback();
-  new (&request->callback) SendCallback(std::move(cb));
+  takeCallback(request, cb);
   request->toPeer = false;
   request->port = port;
-  request->destination.ip = ip;
-  request->destination.port = port;
-  request->hasDestination = true;
-  request->addressIsDestination = true;
-  SysError error;
-  if (io()->send(*request, error)) {
-    request->result = error;
-    complete(request);
-  }
+  sendRequestTo(request, ip, port, true);
 }
 
 void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
