@@ -28,9 +28,14 @@ class LoopCore;
 /// the steady state allocates nothing); the platform holds it from
 /// `send()` until it reports completion.
 struct SendRequest {
-  /// The payload in pieces (one datagram). Points at the caller's memory
-  /// during `send()`; `own()` copies it when it must outlive the call.
-  std::vector<ByteView> parts;
+  /// The payload of a send in one piece (the usual one, and every owned
+  /// copy), kept in the request itself: no vector to fill and clear per
+  /// send. Points at the caller's memory during `send()`; `own()` copies
+  /// it when it must outlive the call.
+  ByteView payload;
+  /// The pieces of a send of several (a list of buffers), until `own()`
+  /// joins them; empty otherwise, and then `payload` is the datagram.
+  std::vector<ByteView> pieces;
   std::vector<std::uint8_t> storage;
   bool owned = false;
   Endpoint destination;
@@ -46,14 +51,23 @@ struct SendRequest {
   /// of requests never allocate.
   SendRequest* next = nullptr;
 
-  /// Copies the payload into `storage` (once) and repoints `parts` at it.
+  /// The payload's pieces: `partCount()` views from `parts()`.
+  const ByteView* parts() const noexcept {
+    return pieces.empty() ? &payload : pieces.data();
+  }
+  std::size_t partCount() const noexcept {
+    return pieces.empty() ? 1 : pieces.size();
+  }
+
+  /// Copies the payload into `storage` (once) and repoints `payload` at
+  /// it (one piece from then on).
   void own() {
     if (owned) return;
-    if (parts.size() == 1 && storage.size() == size) {
+    if (pieces.empty() && storage.size() == size) {
       // The steady state: one buffer, and a pooled request whose copy
       // already has its size.
-      if (size) std::memcpy(storage.data(), parts.front().data(), size);
-      parts.front() = ByteView(storage.data(), size);
+      if (size) std::memcpy(storage.data(), payload.data(), size);
+      payload = ByteView(storage.data(), size);
       owned = true;
       return;
     }

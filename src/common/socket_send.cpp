@@ -32,12 +32,14 @@ constexpr std::size_t kKeptRequests = 64;
 void SendRequest::copyPayload() {
   storage.resize(size);
   std::size_t offset = 0;
-  for (const ByteView& part : parts) {
-    if (part.size())
-      std::memcpy(storage.data() + offset, part.data(), part.size());
-    offset += part.size();
+  const ByteView* each = parts();
+  for (std::size_t i = 0, count = partCount(); i < count; ++i) {
+    if (each[i].size())
+      std::memcpy(storage.data() + offset, each[i].data(), each[i].size());
+    offset += each[i].size();
   }
-  parts.assign(1, ByteView(storage.data(), size));
+  pieces.clear();
+  payload = ByteView(storage.data(), size);
   owned = true;
 }
 
@@ -131,18 +133,21 @@ inline OutgoingSend* SocketImpl::makeSend(const ByteView* parts,
                                           std::vector<std::uint8_t>* buffer) {
   OutgoingSend* request = acquireRequest();
   if (count == 1) {
-    request->parts.push_back(*parts);  // released requests keep a slot
+    request->payload = *parts;
     request->size = parts->size();
     if (buffer) {
       // Handed over (`parts` views it): the request keeps it as its copy,
       // and the caller gets the request's earlier one, emptied.
       request->storage.swap(*buffer);
       buffer->clear();
-      request->parts.front() = ByteView(request->storage.data(), request->size);
+      request->payload = ByteView(request->storage.data(), request->size);
       request->owned = true;
     }
+  } else if (count == 0) {
+    request->payload = ByteView();  // an empty datagram
+    request->size = 0;
   } else {
-    request->parts.assign(parts, parts + count);
+    request->pieces.assign(parts, parts + count);
     request->size = 0;
     for (std::size_t i = 0; i < count; ++i)
       request->size += parts[i].size();
@@ -159,14 +164,13 @@ inline void SocketImpl::recycleSent(OutgoingSend* request) {
   // the free list keeps: only what such a send sets is reset.
   SendState& state = *sends_;  // made with the request
   if (request->error || request->resolved || request->hasSource ||
-      request->parts.capacity() > kKeptParts ||
+      request->pieces.capacity() != 0 ||
       request->storage.capacity() > kKeptPayload ||
       state.freeCount >= kKeptRequests) {
     releaseRequest(request);
     return;
   }
   request->result = {};
-  request->parts.clear();
   request->owned = false;
   request->hasDestination = false;
   request->addressIsDestination = false;
@@ -196,7 +200,7 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->callback = nullptr;
   request->error.reset();
   request->result = {};
-  request->parts.clear();
+  request->pieces.clear();
   request->owned = false;
   request->hasDestination = false;
   request->hasSource = false;
@@ -216,8 +220,8 @@ void SocketImpl::releaseRequest(OutgoingSend* request) {
     else
       std::vector<std::uint8_t>().swap(request->storage);
   }
-  if (request->parts.capacity() > kKeptParts)
-    std::vector<ByteView>().swap(request->parts);
+  if (request->pieces.capacity() > kKeptParts)
+    std::vector<ByteView>().swap(request->pieces);
   request->next = state.free;
   state.free = request;
   ++state.freeCount;
@@ -334,7 +338,7 @@ inline void SocketImpl::sendSteady(const ByteView& msg, const IpAddress& ip,
   // makeSend() and sendRequestTo() for what steadyDestination() found: one
   // piece, an unconnected socket, a destination whose text is its own.
   OutgoingSend* request = acquireRequest();
-  request->parts.push_back(msg);  // released requests keep a slot
+  request->payload = msg;
   request->size = msg.size();
   takeCallback(request, cb);
   request->toPeer = false;

@@ -384,11 +384,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   SysError trySend(SendRequest& request) {
-    if (request.parts.size() > kMaxParts) {
+    if (request.partCount() > kMaxParts) {
       // More pieces than one sendmsg takes here: send the owned copy.
       request.own();
     }
-    return sendMessage(request.parts.data(), request.parts.size(),
+    return sendMessage(request.parts(), request.partCount(),
                        request.hasDestination ? &request.destination : nullptr,
                        request.hasSource ? &request : nullptr);
   }
@@ -628,7 +628,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
           header.msg_namelen = toSockaddr(request->destination, names[count]);
         }
         // A queued request owns its payload: one part (SendQueue::push).
-        const ByteView& payload = request->parts.front();
+        const ByteView& payload = request->payload;
         iov[count].iov_base = const_cast<std::uint8_t*>(payload.data());
         iov[count].iov_len = payload.size();
         header.msg_iov = &iov[count];
@@ -654,7 +654,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       unsigned run = 0;
       for (;;) {
         // A queued request owns its payload: one part (SendQueue::push).
-        const ByteView& payload = request->parts.front();
+        const ByteView& payload = request->payload;
         iov[used].iov_base = const_cast<std::uint8_t*>(payload.data());
         iov[used].iov_len = payload.size();
         ++used;

@@ -753,12 +753,13 @@ class WinUdpSocket final : public BsdSocket {
   // Returns 0, WSAEWOULDBLOCK or another WSA error.
   int sendNow(SendRequest& request) {
     WSABUF buffers[kMaxParts];
-    if (request.parts.size() > kMaxParts) request.own();
-    DWORD count = static_cast<DWORD>(request.parts.size());
+    if (request.partCount() > kMaxParts) request.own();
+    DWORD count = static_cast<DWORD>(request.partCount());
+    const ByteView* parts = request.parts();
     for (DWORD i = 0; i < count; ++i) {
-      buffers[i].buf = reinterpret_cast<char*>(
-          const_cast<std::uint8_t*>(request.parts[i].data()));
-      buffers[i].len = static_cast<ULONG>(request.parts[i].size());
+      buffers[i].buf =
+          reinterpret_cast<char*>(const_cast<std::uint8_t*>(parts[i].data()));
+      buffers[i].len = static_cast<ULONG>(parts[i].size());
     }
     if (count == 0) {
       // A zero-length datagram still needs one (empty) buffer.
@@ -841,7 +842,7 @@ class WinUdpSocket final : public BsdSocket {
       operation.datagrams = runLength();
       if (operation.datagrams == 1) {
         // The queue made the request's one copy (own()); the request's
-        // parts keep pointing at the same bytes, now held by the
+        // payload keeps pointing at the same bytes, now held by the
         // operation.
         operation.data.swap(request.storage);
       } else {
@@ -849,9 +850,8 @@ class WinUdpSocket final : public BsdSocket {
         operation.data.clear();
         const SendRequest* each = &request;
         for (std::size_t i = 0; i < operation.datagrams; ++i, each = each->next)
-          operation.data.insert(operation.data.end(),
-                                each->parts.front().data(),
-                                each->parts.front().data() + each->size);
+          operation.data.insert(operation.data.end(), each->payload.data(),
+                                each->payload.data() + each->size);
       }
       operation.carrying = &request;
     }

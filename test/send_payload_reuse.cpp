@@ -1,0 +1,101 @@
+// The caller may reuse its buffer as soon as send() returns, whichever
+// form it called: one buffer, a slice of one, a list of pieces (braced or
+// a vector of Bytes), an empty list. Sends of one loop turn after the
+// first are queued (they leave together at the turn's end), so each has
+// to keep a copy of its bytes; and the requests that carry them are
+// pooled, so a request that carried a list of pieces carries a single
+// buffer next, and the other way round. Here every buffer is overwritten
+// right after its send() returns, and the receiver must see each datagram
+// as it was at the call, in call order.
+#include "support/catch.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/socket_helpers.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Enough sends from one turn to fill a sendmmsg batch (64) and start the
+// next, and to cycle every request through the pool a few times.
+constexpr int kRounds = 30;
+
+// What round `i` sends, form by form, and what the receiver must see.
+std::string text(int i, char tag) {
+  return std::string(static_cast<std::size_t>(3 + i % 7), tag) +
+         std::to_string(i);
+}
+
+}  // namespace
+
+TEST_CASE("every send form copies what it queues: buffers reused at once",
+          "[send][batch][queue]") {
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  const int port = sink.port;
+  auto sender = test::boundSocket(loop);
+  std::vector<std::string> expected;
+  int callbacks = 0;
+  auto counted = [&callbacks](const std::optional<dgram::Error>& err,
+                              std::size_t) {
+    CHECK_FALSE(err);
+    ++callbacks;
+  };
+  bool fired = false;
+  loop.setTimeout(0ms, [&] {
+    std::string scratch;
+    std::string head;
+    std::string tail;
+    for (int i = 0; i < kRounds; ++i) {
+      // One buffer.
+      scratch = text(i, 'a');
+      expected.push_back(scratch);
+      sender->send(scratch, port, "127.0.0.1", counted);
+      scratch.assign(scratch.size(), '#');
+      // A slice of one.
+      scratch = "<<" + text(i, 'b') + ">>";
+      expected.push_back(scratch.substr(2, scratch.size() - 4));
+      sender->send(scratch, 2, scratch.size() - 4, port, "127.0.0.1", counted);
+      scratch.assign(scratch.size(), '#');
+      // A braced list of pieces, joined into one datagram.
+      head = text(i, 'c');
+      tail = text(i, 'd');
+      expected.push_back(head + tail);
+      sender->send({head, tail}, port, "127.0.0.1", counted);
+      head.assign(head.size(), '#');
+      tail.assign(tail.size(), '#');
+      // A vector of Bytes (each views the caller's memory).
+      head = text(i, 'e');
+      tail = text(i, 'f');
+      expected.push_back(head + tail + head);
+      sender->send(
+          std::vector<dgram::Bytes>{dgram::Bytes(head.data(), head.size()),
+                                    dgram::Bytes(tail.data(), tail.size()),
+                                    dgram::Bytes(head.data(), head.size())},
+          port, "127.0.0.1", counted);
+      head.assign(head.size(), '#');
+      tail.assign(tail.size(), '#');
+      // No pieces at all: an empty datagram.
+      expected.push_back("");
+      sender->send(std::initializer_list<dgram::ByteView>{}, port, "127.0.0.1",
+                   counted);
+    }
+    // All but the first are still queued here: their copies are what
+    // will leave.
+    CHECK(sender->getSendQueueCount() >= 1);
+    CHECK(callbacks == 0);  // never inside send()
+    fired = true;
+  });
+  REQUIRE(test::runUntil(loop, [&] {
+    return fired && callbacks == static_cast<int>(expected.size()) &&
+           sink.received.size() == expected.size();
+  }));
+  CHECK(sink.received == expected);
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
