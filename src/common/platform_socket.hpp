@@ -118,10 +118,10 @@ class SocketEvents {
   void onSystemError(SysError error, const char* syscall);
   /// A send that the platform had queued finished (or failed).
   void onSendDone(SendRequest* request, SysError error);
-  /// Queued sends the kernel took, oldest first, linked through `next`
-  /// (nullptr after the last): onSendDone without an error for each, in
-  /// one call for a whole batch.
-  void onSent(SendRequest* first);
+  /// Queued sends the kernel took, oldest first, `first` to `last`
+  /// linked through `next` (nullptr after the last): onSendDone without
+  /// an error for each, in one call for a whole batch.
+  void onSent(SendRequest* first, SendRequest* last);
   /// A sendAtOnce() datagram that waits: the Socket makes it a request
   /// and hands it to PlatformSocket::send.
   void sendLater(ByteView payload, const IpAddress& ip, std::uint16_t port);

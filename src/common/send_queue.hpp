@@ -77,7 +77,7 @@ class SendQueue {
     last->next = nullptr;
     count_ -= taken;
     bytes_ -= bytes;
-    events.onSent(first);
+    events.onSent(first, last);
   }
 
   /// Completes every queued send with `error`, oldest first (ECANCELED

@@ -431,8 +431,9 @@ class SocketImpl : private SocketEvents {
   /// Appends `request` to the completions the next turn reports
   /// (socket_send.cpp only: inline there).
   void queueCompletion(OutgoingSend* request);
-  /// Completes a chain of requests the kernel took (SocketEvents::onSent).
-  void completeSent(OutgoingSend* request);
+  /// Completes a chain of requests the kernel took, `first` to `last`
+  /// (SocketEvents::onSent).
+  void completeSent(OutgoingSend* first, OutgoingSend* last);
   /// releaseRequest() for the usual request: sent, nothing to report.
   void recycleSent(OutgoingSend* request);
   /// recycleSent() for a request whose callback has been called.

@@ -563,38 +563,29 @@ void SocketImpl::onSendDone(SendRequest* request, SysError error) {
   complete(outgoing);
 }
 
-void SocketImpl::completeSent(OutgoingSend* request) {
-  // A batch the kernel took, in one pass: what onSendDone does for each
-  // datagram without an error. Runs no user code (callbacks wait for the
-  // deferred flush; a request without one holds nothing of the user's).
+void SocketImpl::completeSent(OutgoingSend* first, OutgoingSend* last) {
+  // A batch the kernel took, in one step: what onSendDone does for each
+  // datagram without an error. Runs no user code: the whole chain joins
+  // the completed ones, whose flush calls the callbacks on a later turn
+  // and recycles the requests without one (nothing to report), so the
+  // batch is walked once, there. (A queued request's result is still
+  // the empty one it was acquired with: only a send that finished before
+  // it was queued, or one the platform reports through onSendDone, has
+  // another.)
   if (abandoned_) {
-    while (request) {
-      OutgoingSend* next = nextOf(request);
-      releaseRequest(request);
-      request = next;
+    while (first) {
+      OutgoingSend* next = nextOf(first);
+      releaseRequest(first);
+      first = next;
     }
     return;
   }
   SendState& state = *sends_;  // made with the requests
-  OutgoingSend* tail = state.completedTail;
-  while (request) {
-    OutgoingSend* next = nextOf(request);
-    if (!request->callback && !request->error) {
-      recycleSent(request);  // nobody asks: nothing to report
-    } else {
-      // Its callback runs on a later turn, after those queued before.
-      request->result = {};
-      if (tail)
-        tail->next = request;
-      else
-        state.completedHead = request;
-      tail = request;
-    }
-    request = next;
-  }
-  if (!tail) return;
-  tail->next = nullptr;
-  state.completedTail = tail;
+  if (state.completedTail)
+    state.completedTail->next = first;
+  else
+    state.completedHead = first;
+  state.completedTail = last;
   scheduleCompletions();
 }
 
@@ -638,7 +629,13 @@ void SocketImpl::flushCompletions() {
   const std::optional<Error> sent;
   while (request) {
     OutgoingSend* rest = nextOf(request);
-    if (!request->error && !request->result && request->callback) {
+    if (!request->error && !request->result) {
+      if (!request->callback) {
+        // It went out (in a batch) and nobody asks.
+        recycleSent(request);
+        request = rest;
+        continue;
+      }
       // The usual completion: it went out, and a callback wants to know.
       // The callback is called where it is, not moved out first; the
       // request returns to the pool after the call (sends from the
@@ -830,9 +827,9 @@ void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
   socket.onDatagram(data, size, arrival);
 }
 
-void SocketEvents::onSent(SendRequest* first) {
+void SocketEvents::onSent(SendRequest* first, SendRequest* last) {
   static_cast<SocketImpl&>(*this).completeSent(
-      static_cast<OutgoingSend*>(first));
+      static_cast<OutgoingSend*>(first), static_cast<OutgoingSend*>(last));
 }
 
 void SocketEvents::sendLater(ByteView payload, const IpAddress& ip,
