@@ -160,17 +160,19 @@ inline OutgoingSend* SocketImpl::makeSend(const ByteView* parts,
 
 inline void SocketImpl::recycleSent(OutgoingSend* request) {
   // releaseRequest() for a request that went out with nothing to report
-  // (no callback, no error), one datagram in one kept piece, whose copy
-  // the free list keeps: only what such a send sets is reset.
+  // (no callback left, no error), one datagram in one kept piece, whose
+  // copy the free list keeps: only what such a send sets is reset. Every
+  // caller has seen that it has neither an error nor a result (the
+  // kernel took it), and a request that went out waits for no lookup
+  // (sendInOrder clears `resolved` before sending): those three are as
+  // releaseRequest leaves them.
   SendState& state = *sends_;  // made with the request
-  if (request->error || request->resolved || request->hasSource ||
-      request->pieces.capacity() != 0 ||
+  if (request->hasSource || request->pieces.capacity() != 0 ||
       request->storage.capacity() > kKeptPayload ||
       state.freeCount >= kKeptRequests) {
     releaseRequest(request);
     return;
   }
-  request->result = {};
   request->owned = false;
   request->hasDestination = false;
   request->addressIsDestination = false;
