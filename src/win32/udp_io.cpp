@@ -761,11 +761,11 @@ class WinUdpSocket final : public BsdSocket {
           reinterpret_cast<char*>(const_cast<std::uint8_t*>(parts[i].data()));
       buffers[i].len = static_cast<ULONG>(parts[i].size());
     }
-    if (count == 0) {
-      // A zero-length datagram still needs one (empty) buffer.
+    if (count == 1 && !buffers[0].buf) {
+      // A zero-length datagram (an empty list of pieces among them) still
+      // gets a buffer that points somewhere.
       static char none = 0;
-      buffers[0] = WSABUF{0, &none};
-      count = 1;
+      buffers[0].buf = &none;
     }
     sockaddr_storage sa;
     WSAMSG message{};
