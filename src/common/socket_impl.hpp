@@ -123,8 +123,7 @@ class SocketImpl : private SocketEvents {
   void sendSteady(const ByteView& msg, const IpAddress& ip, std::uint16_t port,
                   SendCallback& cb);
   /// send(msg, port, address) off the steady state.
-  void sendWithoutCallback(const ByteView& msg, int port,
-                           std::string_view address);
+  void sendWithoutCallback(ByteView msg, int port, std::string_view address);
   /// What PlatformSocket::sendAtOnce hands back (SocketEvents::sendLater):
   /// a request to the checked destination.
   void sendLater(const ByteView& payload, const IpAddress& ip,
@@ -206,6 +205,10 @@ class SocketImpl : private SocketEvents {
   void onSendDone(SendRequest* request, SysError error);
   void holdDatagram(const std::uint8_t* data, std::size_t size,
                     const Arrival& arrival);
+  /// SocketEvents::onDatagramFromLast for a socket that is closed or has
+  /// rare state: as onDatagram, with the Arrival the loop's cache gives.
+  DGRAM_NOINLINE void onDatagramFromLast(const std::uint8_t* data,
+                                         std::size_t size);
   friend class SocketEvents;  // forwards the platform's calls here
 
   // Lifetime (see the top of this file).
