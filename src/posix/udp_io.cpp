@@ -788,14 +788,14 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // Inlined into onReady even though its batch path is long: a ping-pong's
   // single read then runs in onReady's frame (one call and frame fewer).
   DGRAM_ALWAYS_INLINE int receiveBatch(std::uint8_t* arena) {
-    ReceiveHeaders& headers = poller().receiveHeaders();
     // With GRO the kernel says in a control message where it coalesced;
     // with the metadata options, where each datagram arrived and its TOS.
     const bool plain = !wantsControl();
     // One datagram, or a batch (posix/receive_pace.hpp).
     const unsigned pace = pace_;
     const bool single = receive_pace::readsSingly(pace);
-    if (single && plain) return receiveOne(headers, arena, pace);
+    if (single && plain) return receiveOne(arena, pace);
+    ReceiveHeaders& headers = poller().receiveHeaders();
     mmsghdr* messages = headers.prepare(arena, !plain);
     const unsigned ask = single ? 1 : kReceiveBatch;
     int count = faultableCall(fault::Call::recvmmsg, [&] {
@@ -826,7 +826,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // header to copy in: C echo on one core, 8 alternating rounds, median
   // CPU per echo: recvfrom 1,911 ns, recvmsg 1,947, recvmmsg of one 1,973)
   // and leaves the batch headers as they are.
-  int receiveOne(ReceiveHeaders& headers, std::uint8_t* arena, unsigned pace) {
+  int receiveOne(std::uint8_t* arena, unsigned pace) {
     sockaddr_storage from;
     socklen_t length = sizeof from;
     auto* name = reinterpret_cast<sockaddr*>(&from);
@@ -842,14 +842,17 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // The slot holds the largest UDP payload and one byte more: a datagram
     // that fills it was cut.
     const auto received = static_cast<std::size_t>(size);
+    // From the sender the loop's listeners were told of last (a peer's
+    // datagrams come in a row): nothing of its description but the size
+    // changes, so none is built.
     if (senderKey(&from) == loop().datagramCaches().senderKey &&
         received < kReceiveSlot) {
       LentDatagram lent(arena, received);
       events_.onDatagramFromLast(arena, received);
       return 1;
     }
-    const Arrival* arrival =
-        headers.describePlain(&from, received >= kReceiveSlot);
+    const Arrival* arrival = poller().receiveHeaders().describePlain(
+        &from, received >= kReceiveSlot);
     if (!arrival) return 1;
     const std::size_t done = received < kReceiveSlot ? received : kReceiveSlot;
     LentDatagram lent(arena, done);
@@ -916,6 +919,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
                     std::size_t& done) {
     const std::size_t size = message.msg_len;
     void* data = message.msg_hdr.msg_iov->iov_base;
+    // As in receiveOne: the last sender described, nothing to describe.
     if (senderKey(message.msg_hdr.msg_name) ==
             loop().datagramCaches().senderKey &&
         size < kReceiveSlot) {
