@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "common/bytes_access.hpp"
+#include "common/compiler.hpp"
 #include "common/raise.hpp"
 #include "dgram/socket.hpp"
 
@@ -118,10 +119,13 @@ class EventListeners {
   /// only listener (the usual case) is called without walking the list.
   /// The emission is counted as emit()'s is, so that a listener removed
   /// by its own call lives until the call returns.
-  void emitMessage(const ByteView& msg, const RemoteInfo& rinfo) {
+  /// (Inlined: the caller's frame holds the call, and the walk, which
+  /// needs more registers, is out of line.)
+  DGRAM_ALWAYS_INLINE void emitMessage(const ByteView& msg,
+                                       const RemoteInfo& rinfo) {
     Entry* first = head_;
     Entry* sole = first ? first->soleMessage : nullptr;
-    if (!sole) return run(EventKind::message, false, msg, rinfo);
+    if (!sole) return emitMessages(msg, rinfo);
     ++first->emitting;
     sole->pending = false;  // a new emission forgets an interrupted one
     DGRAM_TRY {
@@ -134,6 +138,12 @@ class EventListeners {
     }
     --first->emitting;
     compact();
+  }
+
+  /// emitMessage's walk, for no listener or several.
+  DGRAM_NOINLINE void emitMessages(const ByteView& msg,
+                                   const RemoteInfo& rinfo) {
+    run(EventKind::message, false, msg, rinfo);
   }
 
   /// Calls the listeners of `kind` that an emission interrupted by a throw
