@@ -141,8 +141,9 @@ class EventListeners {
   }
 
   /// emitMessage's walk, for no listener or several.
-  DGRAM_NOINLINE void emitMessages(const ByteView& msg,
-                                   const RemoteInfo& rinfo) {
+  /// (The bytes come by value: a reference would have the caller store
+  /// them in memory for every datagram, for this call's sake.)
+  DGRAM_NOINLINE void emitMessages(ByteView msg, const RemoteInfo& rinfo) {
     run(EventKind::message, false, msg, rinfo);
   }
 

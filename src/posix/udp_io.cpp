@@ -284,20 +284,30 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
                   std::uint16_t port) override {
     if (!leavesAtOnce(payload.size()))
       return events_.sendLater(payload, ip, port);
-    // One piece, a destination, no source: sendto, without a msghdr.
-    sockaddr_storage sa;
-    bsd::AddressLength length = toSockaddr(ip, port, sa);
-    if (sentOne([&] {
-          return ::sendto(fd_, payload.data(), payload.size(), kSendFlags,
-                          reinterpret_cast<const sockaddr*>(&sa), length);
-        }))
-      return;
-    sendAtOnceFailed(payload, ip, port);
+    if (!sentTo(payload, ip, port)) sendAtOnceFailed(payload, ip, port);
   }
 
-  // The kernel refused it: dropped, unless it said "not now".
+  // One piece, a destination, no source: one sendto, without a msghdr,
+  // through the fault seam. Whether the kernel took it; if not, errno
+  // says why. (Not retried here on EINTR: a retry in the usual path keeps
+  // every argument of the call alive across it, in registers saved and
+  // restored on every send.)
+  DGRAM_ALWAYS_INLINE bool sentTo(ByteView payload, const IpAddress& ip,
+                                  std::uint16_t port) {
+    sockaddr_storage sa;
+    bsd::AddressLength length = toSockaddr(ip, port, sa);
+    return faultableCall(fault::Call::sendmsg, [&] {
+             return ::sendto(fd_, payload.data(), payload.size(), kSendFlags,
+                             reinterpret_cast<const sockaddr*>(&sa), length);
+           }) >= 0;
+  }
+
+  // The kernel refused it: sent again at once if a signal interrupted it,
+  // else dropped, unless it said "not now".
   DGRAM_NOINLINE void sendAtOnceFailed(ByteView payload, const IpAddress& ip,
                                        std::uint16_t port) {
+    while (errno == EINTR)
+      if (sentTo(payload, ip, port)) return;
     if (waitsAfter(sendFailure())) events_.sendLater(payload, ip, port);
   }
 
