@@ -57,6 +57,16 @@ class EpollPoller final : public Poller {
     return 0;
   }
 
+  int watchNewReadable(int fd, Watcher* watcher) override {
+    // Added, never modified: no interest to merge, no watcher to look up.
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    if (control(EPOLL_CTL_ADD, fd, &event) != 0) return errno;
+    setWatcher(fd, watcher);
+    return 0;
+  }
+
   void unwatch(int fd) override {
     if (!forgetWatcher(fd)) return;
     // Cannot fail for a registered, open fd; and the fd is about to be

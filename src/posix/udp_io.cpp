@@ -187,7 +187,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // waits to be sent.
   void startReceivingOpened(Poller& poller) {
     receiving_ = true;
-    if (int error = poller.watch(fd_, kReadable, this)) {
+    if (int error = poller.watchNewReadable(fd_, this)) {
       registrationFailed(kReadable, sysErrorFromErrno(error));
       return;
     }
