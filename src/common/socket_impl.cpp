@@ -243,6 +243,10 @@ void SocketImpl::takeLoopReference() {
 }
 
 void SocketImpl::releaseCallbacks() {
+  releaseHeld();
+}
+
+void SocketImpl::releaseHeld() {
   // Captures (often the socket's own shared_ptr, as in the echo idiom) are
   // freed here; anything added from now on could never be called.
   released_ = true;
@@ -897,7 +901,7 @@ void SocketImpl::finishClose() {
     later([this] { finishRelease(); });
     DGRAM_RETHROW;
   }
-  releaseCallbacks();
+  releaseHeld();
   // Nothing left to do: the loop's reference goes when this call returns
   // (see enter), and the socket with it if the user dropped theirs.
 }

@@ -276,6 +276,8 @@ class SocketImpl : private SocketEvents {
   void enter(F&& fn);
   /// After 'close': drops every listener and callback held.
   void releaseCallbacks();
+  /// releaseCallbacks()'s body (inline in the 'close' step).
+  DGRAM_ALWAYS_INLINE void releaseHeld();
   /// The constructor's part for a socket with options set: checks the
   /// buffer sizes and keeps the options in Rare.
   DGRAM_NOINLINE void keepOptions(const SocketOptions& options);
