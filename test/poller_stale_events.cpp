@@ -1,6 +1,7 @@
 // A descriptor closed and reused inside one batch of events must not get
 // the old descriptor's events: unwatching an fd drops its events still
-// pending in the batch being dispatched (epoll, kqueue and poll).
+// pending in the batch being dispatched (epoll, kqueue and poll). Nor does
+// the latency mode's spin read through a watcher that stopped watching.
 #include "support/catch.hpp"
 
 #ifndef _WIN32
@@ -11,8 +12,10 @@
 #include <chrono>
 
 #include "common/loop_core.hpp"
+#include "dgram/dgram.hpp"
 #include "posix/poller.hpp"
 #include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
 
 using namespace std::chrono_literals;
 
@@ -107,6 +110,43 @@ TEST_CASE("a descriptor reused inside one batch gets none of the old events",
   ::close(pair.reusedPeer);
   for (int fd : pair.peers)
     ::close(fd);
+}
+
+TEST_CASE("a socket closed by its own listener is not read by a later spin",
+          "[loop][backend][latency]") {
+  // The spin reads the watcher that was readable last without asking the
+  // poller first. That watcher is held by address (epoll hands it back
+  // with each event), so closing the socket must make the spin forget it:
+  // here the socket's memory is gone before the next spin (ASan would
+  // report the read).
+  dgram::LoopOptions options;
+  options.maxSpin = std::chrono::milliseconds(20);
+  dgram::Loop loop(options);
+  auto& poller = static_cast<dgram::detail::Poller&>(coreOf(loop).backend());
+  int received = 0;
+  std::shared_ptr<dgram::Socket> socket;
+  socket = test::boundSocket(loop, [&](dgram::Bytes, const dgram::RemoteInfo&) {
+    ++received;
+    CHECK(poller.spinTarget() != nullptr);
+    socket->close();
+    CHECK(poller.spinTarget() == nullptr);
+  });
+  auto peer = test::boundSocket(loop);
+  peer->send("x", socket->address().port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return received == 1; }));
+  std::weak_ptr<dgram::Socket> gone = socket;
+  socket.reset();
+  REQUIRE(test::runUntil(loop, [&] { return gone.expired(); }));
+  // Spin at the maximum: its polls between waits read the remembered
+  // watcher directly, if there still were one.
+  dgram::detail::SpinBudget& budget = coreOf(loop).spinBudgetForTests();
+  budget.setMaximum(budget.maximum());
+  budget.slept(std::chrono::microseconds(1), true);
+  budget.found();
+  loop.runOnce(std::chrono::milliseconds(30));
+  CHECK(poller.spinTarget() == nullptr);
+  peer->close();
+  CHECK(test::runUntilIdle(loop));
 }
 
 #endif  // _WIN32

@@ -24,9 +24,10 @@ class EpollPoller final : public Poller {
     if (epfd_ < 0)
       detail::throwError(
           errnoException(sysErrorFromErrno(errno), "epoll_create1"));
+    // The wake-up is the one registration without a watcher (see wait).
     epoll_event event{};
     event.events = EPOLLIN;
-    event.data.fd = wakeup_.fd();
+    event.data.ptr = nullptr;
     if (control(EPOLL_CTL_ADD, wakeup_.fd(), &event) != 0) {
       // A loop that cannot be woken would miss post() and stop().
       int error = errno;
@@ -50,9 +51,13 @@ class EpollPoller final : public Poller {
     epoll_event event{};
     event.events = ((events & kReadable) ? EPOLLIN : 0u) |
                    ((events & kWritable) ? EPOLLOUT : 0u);
-    event.data.fd = fd;
-    int op = watcherOf(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    // The event carries the watcher itself: the dispatch needs no
+    // lookup by descriptor.
+    event.data.ptr = watcher;
+    Watcher* old = watcherOf(fd);
+    int op = old ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (control(op, fd, &event) != 0) return errno;
+    if (old != watcher) voidEventsOf(old);
     setWatcher(fd, watcher);
     return 0;
   }
@@ -68,32 +73,26 @@ class EpollPoller final : public Poller {
   }
 
   void unwatch(int fd) override {
-    if (!forgetWatcher(fd)) return;
+    Watcher* old = forgetWatcher(fd);
+    if (!old) return;
     // Cannot fail for a registered, open fd; and the fd is about to be
     // closed, which removes it from the set anyway: nothing to report.
     (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-    // Its events later in this batch are void: a descriptor opened by a
-    // callback may get the same number before they are dispatched. (The
-    // whole batch is searched: voiding events already dispatched changes
-    // nothing, and the dispatch need not say where it is.)
-    for (int i = 0; i < count_; ++i)
-      if (events_[i].data.fd == fd) events_[i].data.fd = -1;
+    voidEventsOf(old);
   }
 
   bool wait(int timeoutMs) override {
     const int count = ::epoll_wait(epfd_, events_, kBatch, timeoutMs);
     if (count <= 0) return count == 0 ? false : waitFailed();
     count_ = count;
-    const int wakeupFd = wakeup_.fd();
     for (int i = 0; i < count; ++i) {
       const epoll_event& event = events_[i];
-      const int fd = event.data.fd;
-      if (fd == wakeupFd) {
-        wakeup_.drain();
+      auto* watcher = static_cast<Watcher*>(event.data.ptr);
+      if (!watcher) {
+        // The wake-up, or an event voided by unwatch (no events left).
+        if (event.events) wakeup_.drain();
         continue;
       }
-      Watcher* watcher = watcherOf(fd);
-      if (!watcher) continue;  // voided by unwatch, or unwatched meanwhile
       const std::uint32_t e = event.events;
       // Readable alone is the usual event: one test.
       unsigned ready =
@@ -101,7 +100,7 @@ class EpollPoller final : public Poller {
                        : ((e & EPOLLIN) ? kReadable : 0u) |
                              ((e & EPOLLOUT) ? kWritable : 0u) |
                              ((e & (EPOLLERR | EPOLLHUP)) ? kErrorEvent : 0u);
-      if (ready & kReadable) dispatchedReadable(fd);
+      if (ready & kReadable) dispatchedReadable(watcher);
       DGRAM_TRY {
         watcher->onReady(ready);
       }
@@ -122,6 +121,21 @@ class EpollPoller final : public Poller {
   DGRAM_NOINLINE bool waitFailed() {
     if (errno == EINTR) return false;
     detail::throwError(errnoException(sysErrorFromErrno(errno), "epoll_wait"));
+  }
+
+  /// The events of `watcher` later in this batch are void: it is gone or
+  /// watches no more, and its descriptor's number may be reused by a
+  /// callback before they are dispatched. (The whole batch is searched:
+  /// voiding events already dispatched changes nothing, and the dispatch
+  /// need not say where it is.)
+  void voidEventsOf(Watcher* watcher) noexcept {
+    if (!watcher) return;
+    for (int i = 0; i < count_; ++i) {
+      if (events_[i].data.ptr == watcher) {
+        events_[i].data.ptr = nullptr;
+        events_[i].events = 0;
+      }
+    }
   }
 
   int control(int op, int fd, epoll_event* event) {

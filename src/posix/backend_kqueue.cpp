@@ -127,7 +127,7 @@ class KqueuePoller final : public Poller {
       // also sets it for a pending UDP error such as ECONNREFUSED, which it
       // reads, and so clears, with SO_ERROR; BSD and macOS leave it pending.)
       if (events_[i].flags & (EV_ERROR | EV_EOF)) ready |= kErrorEvent;
-      if (ready & kReadable) dispatchedReadable(fd);
+      if (ready & kReadable) dispatchedReadable(watcher);
       watcher->onReady(ready);
     }
   }

@@ -107,7 +107,7 @@ class PollPoller final : public Poller {
             ((entry.revents & POLLOUT) ? kWritable : 0u) |
             ((entry.revents & (POLLERR | POLLHUP | POLLNVAL)) ? kErrorEvent
                                                               : 0u);
-        if (events & kReadable) dispatchedReadable(entry.fd);
+        if (events & kReadable) dispatchedReadable(watcher);
         watcher->onReady(events);
       }
     }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "common/backend.hpp"
@@ -44,12 +45,13 @@ class Poller : public Backend {
   /// kSpinWaitEvery-th one wait instead, for everything else: other
   /// sockets, post(), stop().
   bool spinPoll(unsigned n) final {
-    if (n % kSpinWaitEvery != 0) {
-      Watcher* hot = watcherOf(hotFd_);
-      return hot && hot->readNow();
-    }
+    if (n % kSpinWaitEvery != 0) return hot_ && hot_->readNow();
     return wait(0);
   }
+
+  /// The watcher the spin reads directly (tests look: it is forgotten
+  /// when that watcher stops watching).
+  const Watcher* spinTarget() const noexcept { return hot_; }
 
   /// A POSIX UDP socket watched by this poller (posix/udp_io.cpp).
   PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
@@ -113,26 +115,29 @@ class Poller : public Backend {
     auto index = static_cast<std::size_t>(static_cast<unsigned>(fd));
     return index < watchers_.size() ? watchers_[index] : nullptr;
   }
-  /// Forgets `fd`'s watcher; false if it had none.
-  bool forgetWatcher(int fd) noexcept {
+  /// Forgets `fd`'s watcher and returns it (nullptr if it had none).
+  Watcher* forgetWatcher(int fd) noexcept {
     auto index = static_cast<std::size_t>(static_cast<unsigned>(fd));
-    if (index >= watchers_.size() || !watchers_[index]) return false;
-    watchers_[index] = nullptr;
-    return true;
+    if (index >= watchers_.size()) return nullptr;
+    Watcher* old = std::exchange(watchers_[index], nullptr);
+    if (old == hot_) hot_ = nullptr;
+    return old;
   }
   void setWatcher(int fd, Watcher* watcher) {
     auto index = static_cast<std::size_t>(fd);
-    if (index < watchers_.size())
+    if (index < watchers_.size()) {
+      if (watchers_[index] == hot_ && watcher != hot_) hot_ = nullptr;
       watchers_[index] = watcher;
-    else if (watcher)
+    } else if (watcher) {
       growWatchers(index, watcher);
+    }
   }
 
-  /// Notes the descriptor whose readability was dispatched last (see
-  /// spinPoll). Looked up again by number when used: its watcher may be
-  /// gone by then.
-  void dispatchedReadable(int fd) noexcept {
-    hotFd_ = fd;
+  /// Notes the watcher whose readability was dispatched last (see
+  /// spinPoll). Forgotten when it stops watching (forgetWatcher,
+  /// setWatcher), so the spin never reads through a watcher that is gone.
+  void dispatchedReadable(Watcher* watcher) noexcept {
+    hot_ = watcher;
   }
 
   Wakeup wakeup_;
@@ -145,7 +150,7 @@ class Poller : public Backend {
   void growClaimed(std::size_t index);
 
  protected:
-  int hotFd_ = -1;
+  Watcher* hot_ = nullptr;
   DescriptorTable<Watcher*> watchers_;
   /// A byte per descriptor rather than a bit: claim and release are
   /// once per socket, and bit access costs more than the bytes save.
