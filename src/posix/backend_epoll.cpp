@@ -63,10 +63,12 @@ class EpollPoller final : public Poller {
   }
 
   int watchNewReadable(int fd, Watcher* watcher) override {
-    // Added, never modified: no interest to merge, no watcher to look up.
+    // Added, never modified: no interest to merge, no earlier watcher to
+    // look up or whose events to void. The event carries the watcher, as
+    // in watch().
     epoll_event event{};
     event.events = EPOLLIN;
-    event.data.fd = fd;
+    event.data.ptr = watcher;
     if (control(EPOLL_CTL_ADD, fd, &event) != 0) return errno;
     setWatcher(fd, watcher);
     return 0;
