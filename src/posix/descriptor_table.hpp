@@ -7,11 +7,12 @@
 // under the C library's mapping threshold (128 KiB in glibc), so a burst
 // of sockets paid for zeroing and copying each doubled table (18 to 30
 // instructions a socket in the bench's bursts of a thousand, depending on
-// the doublings a burst crosses), and every page of it became resident. Fresh
-// anonymous pages are zero already, and a page is resident only once a
-// descriptor on it is used; on Linux a growth moves the mapping (mremap)
-// instead of copying it. The entries are plain data whose zero bytes are the
-// empty value (a null pointer, a 0 flag). Layer: platform (readiness backends).
+// the doublings a burst crosses), and every page of it became resident.
+// Fresh anonymous pages are zero already, and a page is resident only once
+// a descriptor on it is used; on Linux a growth moves the mapping (mremap)
+// instead of copying it. The entries are plain data whose zero bytes are
+// the empty value (a null pointer, a 0 flag).
+// Layer: platform (readiness backends).
 #pragma once
 
 #include <sys/mman.h>
