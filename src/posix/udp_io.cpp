@@ -192,7 +192,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // waits to be sent.
   void startReceivingOpened(Poller& poller) {
     receiving_ = true;
-    if (int error = poller.watch(fd_, kReadable, this)) {
+    if (int error = poller.watchNewReadable(fd_, this)) {
       registrationFailed(kReadable, sysErrorFromErrno(error));
       return;
     }
