@@ -75,6 +75,41 @@ TEST_CASE("each socket's first send of a turn leaves at once",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE("a first send interrupted by a signal is made again at once",
+          "[send][at-once][fault]") {
+  // The callback-less send's retry is out of line (its usual path keeps
+  // no argument for it): three interruptions, then the kernel takes it,
+  // all inside send(), and nothing is reported.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  auto sender = test::boundSocket(loop);
+  int errors = 0;
+  sender->on(dgram::error, [&](const dgram::Error&) { ++errors; });
+  long callsInSend = -1;
+  std::size_t queued = 99;
+  bool fired = false;
+  loop.setTimeout(std::chrono::milliseconds(0), [&] {
+    fault::failNth(fault::Call::sendmsg, 1, EINTR, 3);
+    long before = test::sendSyscalls();
+    sender->send("again", sink.port, "127.0.0.1");  // no callback
+    callsInSend = test::sendSyscalls() - before;
+    queued = sender->getSendQueueCount();
+    fired = true;
+  });
+  REQUIRE(
+      test::runUntil(loop, [&] { return fired && sink.received.size() == 1; }));
+  CHECK(callsInSend == 4);  // three interrupted, the fourth taken
+  CHECK(queued == 0);
+  CHECK(sink.received == std::vector<std::string>{"again"});
+  test::settle(loop);
+  CHECK(errors == 0);
+  CHECK(sink.received.size() == 1);
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("a first send that meets EAGAIN waits for writability, tried once",
           "[send][at-once][fault]") {
   test::FaultScope scope;

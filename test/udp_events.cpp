@@ -3,9 +3,11 @@
 // (reference M4, B4; the events rules of include/dgram/socket.hpp).
 #include "support/catch.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -235,5 +237,95 @@ TEST_CASE("an 'error' listener removed with off() no longer catches errors",
   CHECK(caught == 0);
   socket->close();
   holder->close();
+  REQUIRE(test::runUntilIdle(loop));
+}
+
+TEST_CASE(
+    "an only 'message' listener that adds, removes or closes in the middle "
+    "of a burst",
+    "[events][message]") {
+  // A socket's only 'message' listener is called without the walk: the
+  // burst's later datagrams must see what it changed, as Node's emitter
+  // does (a listener added now hears the next datagram, not this one).
+  dgram::Loop loop;
+  auto receiver = boundSocket(loop);
+  auto sender = boundSocket(loop);
+  const int port = receiver->address().port;
+  constexpr int kBurst = 20;
+  std::vector<std::string> first, second;
+  bool closed = false;
+  receiver->on(dgram::close, [&] { closed = true; });
+  auto burst = [&] {
+    for (int i = 0; i < kBurst; ++i)
+      sender->send(std::to_string(i), port, "127.0.0.1");
+  };
+
+  SECTION("adds a second listener at the first datagram") {
+    receiver->on(dgram::message, [&](dgram::Bytes m, const dgram::RemoteInfo&) {
+      first.push_back(m.str());
+      if (first.size() == 1)
+        receiver->on(dgram::message,
+                     [&](dgram::Bytes m2, const dgram::RemoteInfo&) {
+                       second.push_back(m2.str());
+                     });
+    });
+    burst();
+    REQUIRE(test::runUntil(
+        loop, [&] { return second.size() == std::size_t{kBurst - 1}; }));
+    CHECK(first.size() == std::size_t{kBurst});
+    CHECK(second.front() == first[1]);
+  }
+  SECTION("removes itself at the third datagram, after adding another") {
+    dgram::ListenerId self = 0;
+    self = receiver->on(
+        dgram::message, [&](dgram::Bytes m, const dgram::RemoteInfo&) {
+          first.push_back(m.str());
+          if (first.size() == 3) {
+            receiver->on(dgram::message,
+                         [&](dgram::Bytes m2, const dgram::RemoteInfo&) {
+                           second.push_back(m2.str());
+                         });
+            CHECK(receiver->off(self));
+          }
+        });
+    burst();
+    REQUIRE(test::runUntil(
+        loop, [&] { return second.size() == std::size_t{kBurst - 3}; }));
+    CHECK(first.size() == 3);
+    CHECK(second.front() == "3");
+  }
+  SECTION("closes the socket at the second datagram") {
+    receiver->on(dgram::message, [&](dgram::Bytes m, const dgram::RemoteInfo&) {
+      first.push_back(m.str());
+      if (first.size() == 2) receiver->close();
+    });
+    burst();
+    REQUIRE(test::runUntil(loop, [&] { return closed; }));
+    test::settle(loop);
+    CHECK(first.size() == 2);
+  }
+  SECTION("throws at the first datagram: the rest still arrive, in order") {
+    receiver->on(dgram::message, [&](dgram::Bytes m, const dgram::RemoteInfo&) {
+      first.push_back(m.str());
+      if (first.size() == 1) throw std::runtime_error("thrown");
+    });
+    burst();
+    int thrown = 0;
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (first.size() < std::size_t{kBurst} &&
+           std::chrono::steady_clock::now() < deadline) {
+      try {
+        loop.runOnce(10ms);
+      } catch (const std::runtime_error&) {
+        ++thrown;
+      }
+    }
+    CHECK(thrown == 1);
+    REQUIRE(first.size() == std::size_t{kBurst});
+    for (int i = 0; i < kBurst; ++i)
+      CHECK(first[i] == std::to_string(i));
+  }
+  sender->close();
+  if (!closed) receiver->close();
   REQUIRE(test::runUntilIdle(loop));
 }

@@ -14,7 +14,9 @@
 // to remember lives in the entries (a `pending` flag for "not reached")
 // and in the head entry (the emission depth, of any event: the head is
 // never unlinked while an emission walks the list; and the last entry,
-// where an emission stops, so that it need not walk there first).
+// where an emission stops, so that it need not walk there first; and the
+// 'message' listener when it is the event's only one, which a datagram
+// then reaches without the walk).
 // Layer: common state machine.
 #pragma once
 
@@ -24,6 +26,7 @@
 #include <utility>
 
 #include "common/bytes_access.hpp"
+#include "common/compiler.hpp"
 #include "common/raise.hpp"
 #include "dgram/socket.hpp"
 
@@ -60,6 +63,7 @@ class EventListeners {
       head_->last = head_->last->next = entry;
     else
       head_ = entry->last = entry;
+    findSoleMessage();
   }
 
   /// Adds a listener at the place its id gives it (ids grow with
@@ -85,6 +89,7 @@ class EventListeners {
       head_->last = entry;
     }
     *link = entry;
+    findSoleMessage();
   }
 
   /// Removes the listener `id`, of whichever event.
@@ -108,6 +113,38 @@ class EventListeners {
   template <typename... Args>
   void emit(EventKind kind, const Args&... args) {
     run(kind, false, args...);
+  }
+
+  /// emit() of 'message', which a busy socket makes once per datagram: its
+  /// only listener (the usual case) is called without walking the list.
+  /// The emission is counted as emit()'s is, so that a listener removed
+  /// by its own call lives until the call returns.
+  /// (Inlined: the caller's frame holds the call, and the walk, which
+  /// needs more registers, is out of line.)
+  DGRAM_ALWAYS_INLINE void emitMessage(const ByteView& msg,
+                                       const RemoteInfo& rinfo) {
+    Entry* first = head_;
+    Entry* sole = first ? first->soleMessage : nullptr;
+    if (!sole) return emitMessages(msg, rinfo);
+    ++first->emitting;
+    sole->pending = false;  // a new emission forgets an interrupted one
+    DGRAM_TRY {
+      sole->call(msg, rinfo);
+    }
+    DGRAM_CATCH(...) {
+      --first->emitting;
+      compact();
+      DGRAM_RETHROW;
+    }
+    --first->emitting;
+    compact();
+  }
+
+  /// emitMessage's walk, for no listener or several.
+  /// (The bytes come by value: a reference would have the caller store
+  /// them in memory for every datagram, for this call's sake.)
+  DGRAM_NOINLINE void emitMessages(ByteView msg, const RemoteInfo& rinfo) {
+    run(EventKind::message, false, msg, rinfo);
   }
 
   /// Calls the listeners of `kind` that an emission interrupted by a throw
@@ -196,6 +233,9 @@ class EventListeners {
     Entry* next = nullptr;
     /// The list's last entry; kept in the head entry only.
     Entry* last = nullptr;
+    /// The only 'message' listener, when there is exactly one and it is
+    /// not a once-listener (else null); kept in the head entry only.
+    Entry* soleMessage = nullptr;
   };
 
   template <typename... Args>
@@ -238,6 +278,20 @@ class EventListeners {
   void markRemoved(Entry& entry) noexcept {
     entry.removed = true;
     head_->dirty = true;  // a removed entry means a list, so a head
+    if (head_->soleMessage == &entry) head_->soleMessage = nullptr;
+  }
+
+  // Sets the head's soleMessage after the list changed. (A listener
+  // removed makes it null at once; another one left alone by the removal
+  // becomes the sole one when the removed entry is unlinked.)
+  void findSoleMessage() noexcept {
+    Entry* sole = nullptr;
+    for (Entry* entry = head_; entry; entry = entry->next) {
+      if (entry->kind != EventKind::message || entry->removed) continue;
+      if (sole || entry->once) return void(head_->soleMessage = nullptr);
+      sole = entry;
+    }
+    if (head_) head_->soleMessage = sole;
   }
 
   // Unlinks and frees removed entries, but never while an emission walks
@@ -263,6 +317,7 @@ class EventListeners {
       head_->dirty = false;  // nothing removed is left
       head_->last = kept;
     }
+    findSoleMessage();
     while (dropped) {
       Entry* next = dropped->next;
       delete dropped;

@@ -186,6 +186,9 @@ class LoopCore {
     bool plainSender = false;
     IpAddress local;    ///< the last destination reported (recvPktInfo)
     RemoteInfo remote;  ///< what listeners get (a const reference)
+    /// The platform's key for the sender `remote` describes, when it
+    /// described a datagram that had one (Arrival::senderKey), else 0.
+    std::uint64_t senderKey = 0;
   };
   DatagramCaches& datagramCaches() noexcept { return caches_; }
 

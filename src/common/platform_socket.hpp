@@ -88,6 +88,10 @@ struct Arrival {
   bool hasLocal = false;
   bool truncated = false;  ///< larger than the buffer it was read into
   std::int16_t tos = -1;   ///< TOS / traffic class (recvTos); -1 = none
+  /// The platform's short name for the sender (its address and port) of a
+  /// datagram that is whole and has no metadata, or 0 (none given): see
+  /// SocketEvents::onDatagramFromLast.
+  std::uint64_t senderKey = 0;
 };
 
 /// What the platform reports back to the Socket. Called on the loop
@@ -100,6 +104,12 @@ class SocketEvents {
   /// A datagram arrived. `data` is valid during the call only.
   void onDatagram(const std::uint8_t* data, std::size_t size,
                   const Arrival& arrival);
+  /// onDatagram for a datagram that is whole, has no metadata, and comes
+  /// from the sender of the datagram the loop's sockets described last:
+  /// the platform found its key (Arrival::senderKey) equal to the loop's
+  /// (LoopCore::DatagramCaches::senderKey). Nothing of the description
+  /// but the size changes, so none is built.
+  void onDatagramFromLast(const std::uint8_t* data, std::size_t size);
   /// A datagram read in the same batch as one whose delivery threw (a
   /// 'message' listener's exception): the Socket keeps a copy and
   /// delivers it on a later turn, before anything read after it. The

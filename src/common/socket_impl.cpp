@@ -60,6 +60,16 @@ void SocketImpl::keepOptions(const SocketOptions& options) {
       options.gro,       options.recvPktInfo, options.recvTos};
 }
 
+void SocketImpl::destroyPlatform() noexcept {
+  PlatformSocket* socket = io();
+  IoPlace place = ioPlace_;
+  ioPlace_ = IoPlace::none;
+  if (place == IoPlace::inSpace)
+    socket->~PlatformSocket();
+  else if (place == IoPlace::onHeap)
+    delete socket;
+}
+
 SocketImpl::~SocketImpl() {
   // Only a socket with nothing to do ends here (or one the loop abandoned,
   // which touches nothing of the loop here): its descriptor, if any, is
@@ -69,7 +79,7 @@ SocketImpl::~SocketImpl() {
   removeAbortListener();
   if (abandoned_) return;
   loop_.detach(this);
-  dropPlatform();
+  destroyPlatform();
   if (holdsHandleRef_) loop_.removeHandleRef();
 }
 
@@ -82,13 +92,17 @@ void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,
   hasPendingBind_ = true;
 }
 
-SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
-  PendingBind* pending = pendingBind();
-  if (!pending) return {};
+SocketImpl::PendingBind SocketImpl::takeHeldBind() noexcept {
+  auto* pending = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
   PendingBind taken = std::move(*pending);
   pending->~PendingBind();
   hasPendingBind_ = false;
   return taken;
+}
+
+SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
+  if (!hasPendingBind_) return {};
+  return takeHeldBind();
 }
 
 void SocketImpl::destroyPendingBind() noexcept {
@@ -129,13 +143,7 @@ SysError SocketImpl::buildBound(const Endpoint& local,
 }
 
 void SocketImpl::dropPlatform() noexcept {
-  PlatformSocket* socket = io();
-  IoPlace place = ioPlace_;
-  ioPlace_ = IoPlace::none;
-  if (place == IoPlace::inSpace)
-    socket->~PlatformSocket();
-  else if (place == IoPlace::onHeap)
-    delete socket;
+  destroyPlatform();
 }
 
 SocketImpl::Rare& SocketImpl::rare() {
@@ -149,8 +157,8 @@ std::weak_ptr<Socket> SocketImpl::token() noexcept {
   return owner().weak_from_this();
 }
 
-void SocketImpl::attachOwner() {
-  if (!rare_ || !rare_->signal) return;
+void SocketImpl::listenToAbortSignal() {
+  if (!rare_->signal) return;
   const AbortSignal& signal = rare_->signal;
   if (signal.aborted()) {
     close({});
@@ -235,6 +243,10 @@ void SocketImpl::takeLoopReference() {
 }
 
 void SocketImpl::releaseCallbacks() {
+  releaseHeld();
+}
+
+void SocketImpl::releaseHeld() {
   // Captures (often the socket's own shared_ptr, as in the echo idiom) are
   // freed here; anything added from now on could never be called.
   released_ = true;
@@ -532,7 +544,7 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
 void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
   // the PendingBind: nothing to copy out first, nothing looked up.
-  PendingBind pending = takePendingBind();
+  PendingBind pending = takeHeldBind();
   // An unbound socket has no platform socket (the PendingBind had its
   // space): the backend builds it, bound.
   SysError err =
@@ -889,7 +901,7 @@ void SocketImpl::finishClose() {
     later([this] { finishRelease(); });
     DGRAM_RETHROW;
   }
-  releaseCallbacks();
+  releaseHeld();
   // Nothing left to do: the loop's reference goes when this call returns
   // (see enter), and the socket with it if the user dropped theirs.
 }

@@ -66,8 +66,11 @@ class SocketImpl : private SocketEvents {
   ~SocketImpl();
 
   /// Called once by createSocket, when the shared_ptr that owns the
-  /// socket exists: listens to the abort signal.
-  void attachOwner();
+  /// socket exists: listens to the abort signal (inline: most sockets
+  /// have no options, so nothing to do).
+  void attachOwner() {
+    if (rare_) listenToAbortSignal();
+  }
   /// The loop is being destroyed: lets go of the loop (detaches, closes
   /// the descriptor, gives back its counts) and releases every listener
   /// and callback, without emitting or calling any. May destroy the
@@ -123,8 +126,7 @@ class SocketImpl : private SocketEvents {
   void sendSteady(const ByteView& msg, const IpAddress& ip, std::uint16_t port,
                   SendCallback& cb);
   /// send(msg, port, address) off the steady state.
-  void sendWithoutCallback(const ByteView& msg, int port,
-                           std::string_view address);
+  void sendWithoutCallback(ByteView msg, int port, std::string_view address);
   /// What PlatformSocket::sendAtOnce hands back (SocketEvents::sendLater):
   /// a request to the checked destination.
   void sendLater(const ByteView& payload, const IpAddress& ip,
@@ -206,6 +208,10 @@ class SocketImpl : private SocketEvents {
   void onSendDone(SendRequest* request, SysError error);
   void holdDatagram(const std::uint8_t* data, std::size_t size,
                     const Arrival& arrival);
+  /// SocketEvents::onDatagramFromLast for a socket that is closed or has
+  /// rare state: as onDatagram, with the Arrival the loop's cache gives.
+  DGRAM_NOINLINE void onDatagramFromLast(const std::uint8_t* data,
+                                         std::size_t size);
   friend class SocketEvents;  // forwards the platform's calls here
 
   // Lifetime (see the top of this file).
@@ -213,6 +219,8 @@ class SocketImpl : private SocketEvents {
   /// createSocket made, which is that Socket (Socket lets this class name
   /// its Impl, so no virtual call and no vtable pointer are needed).
   Socket& owner() noexcept;
+  /// attachOwner() for a socket with options kept in Rare.
+  void listenToAbortSignal();
   /// Sees the socket end: for callbacks that may outlive it.
   std::weak_ptr<Socket> token() noexcept;
   bool busy() const noexcept {
@@ -271,6 +279,8 @@ class SocketImpl : private SocketEvents {
   void enter(F&& fn);
   /// After 'close': drops every listener and callback held.
   void releaseCallbacks();
+  /// releaseCallbacks()'s body (inline in the 'close' step).
+  DGRAM_ALWAYS_INLINE void releaseHeld();
   /// The constructor's part for a socket with options set: checks the
   /// buffer sizes and keeps the options in Rare.
   DGRAM_NOINLINE void keepOptions(const SocketOptions& options);
@@ -324,6 +334,8 @@ class SocketImpl : private SocketEvents {
   void destroyPendingBind() noexcept;
   /// Moves the PendingBind out of ioSpace_ (which is free afterwards).
   PendingBind takePendingBind() noexcept;
+  /// takePendingBind() where there is one (inline in bindToTarget).
+  DGRAM_ALWAYS_INLINE PendingBind takeHeldBind() noexcept;
   /// Builds the platform socket if there is none: in ioSpace_ where it
   /// fits. Not while a PendingBind holds the space (bind takes it out
   /// before it opens the socket).
@@ -346,6 +358,8 @@ class SocketImpl : private SocketEvents {
   }
   /// Destroys the platform socket (closing its descriptor, if any).
   void dropPlatform() noexcept;
+  /// dropPlatform()'s body (inline in the destructor).
+  DGRAM_ALWAYS_INLINE void destroyPlatform() noexcept;
   /// The one way out of 'unbound' (see bind in socket_impl.cpp).
   void startBinding();
   /// Undoes startBinding() for a call that throws before it scheduled

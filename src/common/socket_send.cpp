@@ -309,8 +309,7 @@ inline const IpAddress* SocketImpl::steadyDestination(
   return canonical ? ip : nullptr;
 }
 
-DGRAM_NOINLINE void SocketImpl::sendWithoutCallback(const ByteView& msg,
-                                                    int port,
+DGRAM_NOINLINE void SocketImpl::sendWithoutCallback(ByteView msg, int port,
                                                     std::string_view address) {
   sendTo(msg, port, address, SendCallback());
 }
@@ -761,7 +760,18 @@ void SocketImpl::dispatchDatagram(const std::uint8_t* data, std::size_t size,
   remote.port = arrival.from.port;
   remote.size = size;
   remote.tos = arrival.tos;
-  listeners_.emit(Event::message, ByteView(data, size), remote);
+  cache.senderKey = arrival.senderKey;
+  listeners_.emitMessage(ByteView(data, size), remote);
+}
+
+void SocketImpl::onDatagramFromLast(const std::uint8_t* data,
+                                    std::size_t size) {
+  const LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  Arrival arrival;
+  arrival.from.ip = cache.sender;
+  arrival.from.port = static_cast<std::uint16_t>(cache.remote.port);
+  arrival.senderKey = cache.senderKey;
+  onDatagram(data, size, arrival);
 }
 
 bool SocketImpl::describeUnusual(const Arrival& arrival) {
@@ -827,6 +837,20 @@ void SocketEvents::onDatagram(const std::uint8_t* data, std::size_t size,
     return;
   }
   socket.onDatagram(data, size, arrival);
+}
+
+void SocketEvents::onDatagramFromLast(const std::uint8_t* data,
+                                      std::size_t size) {
+  auto& socket = static_cast<SocketImpl&>(*this);
+  if (!socket.closed_ && !socket.rare_) {
+    // The usual socket: its listeners get the loop's description as it is
+    // (sender, port, no metadata), with this datagram's size.
+    RemoteInfo& remote = socket.loop_.datagramCaches().remote;
+    remote.size = size;
+    socket.listeners_.emitMessage(ByteView(data, size), remote);
+    return;
+  }
+  socket.onDatagramFromLast(data, size);
 }
 
 void SocketEvents::onSent(SendRequest* first, SendRequest* last) {

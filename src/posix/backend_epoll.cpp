@@ -62,6 +62,18 @@ class EpollPoller final : public Poller {
     return 0;
   }
 
+  int watchNewReadable(int fd, Watcher* watcher) override {
+    // Added, never modified: no interest to merge, no earlier watcher to
+    // look up or whose events to void. The event carries the watcher, as
+    // in watch().
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = watcher;
+    if (control(EPOLL_CTL_ADD, fd, &event) != 0) return errno;
+    setWatcher(fd, watcher);
+    return 0;
+  }
+
   void unwatch(int fd) override {
     Watcher* old = forgetWatcher(fd);
     if (!old) return;

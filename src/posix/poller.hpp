@@ -23,6 +23,12 @@ class Poller : public Backend {
   /// errno of the registration call that failed (`controlCall()`), in
   /// which case what was watched before is unchanged.
   virtual int watch(int fd, unsigned events, Watcher* watcher) = 0;
+  /// watch(fd, kReadable, watcher) for a descriptor just opened, which
+  /// nothing of this poller watches (a closed descriptor's number is
+  /// unwatched before it is closed): the usual bind's registration.
+  virtual int watchNewReadable(int fd, Watcher* watcher) {
+    return watch(fd, kReadable, watcher);
+  }
   /// Stops watching `fd` and drops its events still pending in the batch
   /// being dispatched, so a descriptor that reuses the number in this
   /// batch does not get them (call before closing the fd).

@@ -10,8 +10,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <netinet/in.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "bsd/sockaddr.hpp"
 #include "common/platform_socket.hpp"
@@ -31,6 +34,19 @@ constexpr std::size_t kReceiveSlot = 65536;
 /// arrived and its TOS byte.
 constexpr std::size_t kReceiveControlSpace =
     offload::kControlSpace + metadata::kReceiveSpace;
+
+/// A sender's key (Arrival::senderKey) as a plain datagram's address
+/// `name` gives it: for IPv4, the first 8 bytes of its sockaddr_in (the
+/// family, the port and the address), which no sender of another family
+/// matches. (IPv6 senders get none: their address is longer.)
+inline std::uint64_t senderKey(const void* name) noexcept {
+  static_assert(sizeof(sockaddr_in) >= 8 &&
+                    offsetof(sockaddr_in, sin_addr) + sizeof(in_addr) <= 8,
+                "family, port and address fit in a key");
+  std::uint64_t key;
+  std::memcpy(&key, name, sizeof key);
+  return key;
+}
 
 #ifdef DGRAM_HAVE_RECVMMSG
 class ReceiveHeaders {
@@ -66,6 +82,9 @@ class ReceiveHeaders {
   const Arrival* describePlain(const void* name, bool truncated) noexcept {
     if (!fromSockaddr(name, plain_.from)) return nullptr;
     plain_.truncated = truncated;
+    plain_.senderKey = truncated || plain_.from.ip.family != Family::IPv4
+                           ? 0
+                           : senderKey(name);
     return &plain_;
   }
 

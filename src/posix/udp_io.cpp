@@ -58,6 +58,11 @@ constexpr std::size_t kSendBatch = 64;
 // A read interrupted by a signal is retried at once, this many times at
 // most; then the batch ends and the next readiness event retries.
 constexpr int kMaxInterrupts = 8;
+// T itself, where a template does not deduce it (std::type_identity).
+template <class T>
+struct Same {
+  using type = T;
+};
 // ENOBUFS (an interface queue is full) is waited out like EAGAIN, but the
 // socket may poll writable all along (BSD; Linux with a full qdisc), so
 // waiting for writability would spin: it is retried after a pause.
@@ -187,7 +192,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // waits to be sent.
   void startReceivingOpened(Poller& poller) {
     receiving_ = true;
-    if (int error = poller.watch(fd_, kReadable, this)) {
+    if (int error = poller.watchNewReadable(fd_, this)) {
       registrationFailed(kReadable, sysErrorFromErrno(error));
       return;
     }
@@ -279,20 +284,30 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
                   std::uint16_t port) override {
     if (!leavesAtOnce(payload.size()))
       return events_.sendLater(payload, ip, port);
-    // One piece, a destination, no source: sendto, without a msghdr.
-    sockaddr_storage sa;
-    bsd::AddressLength length = toSockaddr(ip, port, sa);
-    if (sentOne([&] {
-          return ::sendto(fd_, payload.data(), payload.size(), kSendFlags,
-                          reinterpret_cast<const sockaddr*>(&sa), length);
-        }))
-      return;
-    sendAtOnceFailed(payload, ip, port);
+    if (!sentTo(payload, ip, port)) sendAtOnceFailed(payload, ip, port);
   }
 
-  // The kernel refused it: dropped, unless it said "not now".
+  // One piece, a destination, no source: one sendto, without a msghdr,
+  // through the fault seam. Whether the kernel took it; if not, errno
+  // says why. (Not retried here on EINTR: a retry in the usual path keeps
+  // every argument of the call alive across it, in registers saved and
+  // restored on every send.)
+  DGRAM_ALWAYS_INLINE bool sentTo(ByteView payload, const IpAddress& ip,
+                                  std::uint16_t port) {
+    sockaddr_storage sa;
+    bsd::AddressLength length = toSockaddr(ip, port, sa);
+    return faultableCall(fault::Call::sendmsg, [&] {
+             return ::sendto(fd_, payload.data(), payload.size(), kSendFlags,
+                             reinterpret_cast<const sockaddr*>(&sa), length);
+           }) >= 0;
+  }
+
+  // The kernel refused it: sent again at once if a signal interrupted it,
+  // else dropped, unless it said "not now".
   DGRAM_NOINLINE void sendAtOnceFailed(ByteView payload, const IpAddress& ip,
                                        std::uint16_t port) {
+    while (errno == EINTR)
+      if (sentTo(payload, ip, port)) return;
     if (waitsAfter(sendFailure())) events_.sendLater(payload, ip, port);
   }
 
@@ -760,24 +775,44 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return receiving_ && fd_ >= 0 && receive();
   }
 
+  // A read system call (recvfrom, recvmsg or recvmmsg) that failed, made
+  // again with the same arguments while a signal interrupts it,
+  // kMaxInterrupts times in all at most: what it finally returned, or -1
+  // with errno set. (The first try is made where the read is, with its
+  // arguments at hand: passing them through a helper would keep them
+  // alive across the call, which costs the usual read. A failed read
+  // writes none of its results, so they are still as the first try set
+  // them, the address lengths included.)
+  template <class Result, class... Params>
+  DGRAM_NOINLINE static Result readAgain(Result (*read)(Params...),
+                                         typename Same<Params>::type... args) {
+    Result got = -1;
+    for (int interrupted = 1;
+         got < 0 && errno == EINTR && interrupted < kMaxInterrupts;
+         ++interrupted)
+      got = faultableCall(fault::Call::recvmmsg, [&] { return read(args...); });
+    return got;
+  }
+
 #ifdef DGRAM_HAVE_RECVMMSG
   // Inlined into onReady even though its batch path is long: a ping-pong's
   // single read then runs in onReady's frame (one call and frame fewer).
   DGRAM_ALWAYS_INLINE int receiveBatch(std::uint8_t* arena) {
-    ReceiveHeaders& headers = poller().receiveHeaders();
     // With GRO the kernel says in a control message where it coalesced;
     // with the metadata options, where each datagram arrived and its TOS.
     const bool plain = !wantsControl();
     // One datagram, or a batch (posix/receive_pace.hpp).
     const unsigned pace = pace_;
     const bool single = receive_pace::readsSingly(pace);
-    if (single && plain) return receiveOne(headers, arena, pace);
+    if (single && plain) return receiveOne(arena, pace);
+    ReceiveHeaders& headers = poller().receiveHeaders();
     mmsghdr* messages = headers.prepare(arena, !plain);
     const unsigned ask = single ? 1 : kReceiveBatch;
     int count = faultableCall(fault::Call::recvmmsg, [&] {
       return ::recvmmsg(fd_, messages, ask, MSG_DONTWAIT, nullptr);
     });
-    if (count < 0) count = readAgain(messages, ask);
+    if (count < 0)
+      count = readAgain(::recvmmsg, fd_, messages, ask, MSG_DONTWAIT, nullptr);
     pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, count));
     headers.used(count);
     // From here on each datagram is open only to its own listeners.
@@ -801,45 +836,38 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // header to copy in: C echo on one core, 8 alternating rounds, median
   // CPU per echo: recvfrom 1,911 ns, recvmsg 1,947, recvmmsg of one 1,973)
   // and leaves the batch headers as they are.
-  int receiveOne(ReceiveHeaders& headers, std::uint8_t* arena, unsigned pace) {
+  int receiveOne(std::uint8_t* arena, unsigned pace) {
     sockaddr_storage from;
     socklen_t length = sizeof from;
+    auto* name = reinterpret_cast<sockaddr*>(&from);
     ssize_t size = faultableCall(fault::Call::recvmmsg, [&] {
-      return ::recvfrom(fd_, arena, kReceiveSlot, MSG_DONTWAIT,
-                        reinterpret_cast<sockaddr*>(&from), &length);
+      return ::recvfrom(fd_, arena, kReceiveSlot, MSG_DONTWAIT, name, &length);
     });
-    if (size < 0) size = readOneAgain(arena, from, length);
+    if (size < 0)
+      size = readAgain(::recvfrom, fd_, arena, kReceiveSlot, MSG_DONTWAIT, name,
+                       &length);
     pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, 1));
     closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
     if (size < 0) return readFailed();
     // The slot holds the largest UDP payload and one byte more: a datagram
     // that fills it was cut.
     const auto received = static_cast<std::size_t>(size);
-    const Arrival* arrival =
-        headers.describePlain(&from, received >= kReceiveSlot);
+    // From the sender the loop's listeners were told of last (a peer's
+    // datagrams come in a row): nothing of its description but the size
+    // changes, so none is built.
+    if (senderKey(&from) == loop().datagramCaches().senderKey &&
+        received < kReceiveSlot) {
+      LentDatagram lent(arena, received);
+      events_.onDatagramFromLast(arena, received);
+      return 1;
+    }
+    const Arrival* arrival = poller().receiveHeaders().describePlain(
+        &from, received >= kReceiveSlot);
     if (!arrival) return 1;
     const std::size_t done = received < kReceiveSlot ? received : kReceiveSlot;
     LentDatagram lent(arena, done);
     events_.onDatagram(arena, done, *arrival);
     return 1;
-  }
-
-  // receiveOne's read, interrupted by a signal: retried (kMaxInterrupts
-  // times at most). The size it finally gave, or -1 with errno set.
-  DGRAM_NOINLINE ssize_t readOneAgain(std::uint8_t* arena,
-                                      sockaddr_storage& from,
-                                      socklen_t& length) {
-    ssize_t size = -1;
-    for (int interrupted = 1;
-         size < 0 && errno == EINTR && interrupted < kMaxInterrupts;
-         ++interrupted) {
-      length = sizeof from;
-      size = faultableCall(fault::Call::recvmmsg, [&] {
-        return ::recvfrom(fd_, arena, kReceiveSlot, MSG_DONTWAIT,
-                          reinterpret_cast<sockaddr*>(&from), &length);
-      });
-    }
-    return size;
   }
 
   // A plain batch's datagrams before its last, `last` of them, each under
@@ -859,20 +887,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       if (!receiving_ || fd_ < 0) return false;
     }
     return true;
-  }
-
-  // A read interrupted by a signal (retried, kMaxInterrupts times at
-  // most) or failed: the count it finally gave, or -1 with errno set.
-  DGRAM_NOINLINE int readAgain(mmsghdr* messages, unsigned ask) {
-    int count = -1;
-    for (int interrupted = 1;
-         count < 0 && errno == EINTR && interrupted < kMaxInterrupts;
-         ++interrupted) {
-      count = faultableCall(fault::Call::recvmmsg, [&] {
-        return ::recvmmsg(fd_, messages, ask, MSG_DONTWAIT, nullptr);
-      });
-    }
-    return count;
   }
 
   // receiveBatch for a socket with control messages (GRO, metadata).
@@ -913,12 +927,21 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // (no control messages, one datagram per buffer).
   void deliverPlain(ReceiveHeaders& headers, const mmsghdr& message,
                     std::size_t& done) {
+    const std::size_t size = message.msg_len;
+    void* data = message.msg_hdr.msg_iov->iov_base;
+    // As in receiveOne: the last sender described, nothing to describe.
+    if (senderKey(message.msg_hdr.msg_name) ==
+            loop().datagramCaches().senderKey &&
+        size < kReceiveSlot) {
+      done = size;
+      LentDatagram lent(data, size);
+      events_.onDatagramFromLast(static_cast<const std::uint8_t*>(data), size);
+      return;
+    }
     const Arrival* arrival = headers.describePlain(
         message.msg_hdr.msg_name, (message.msg_hdr.msg_flags & MSG_TRUNC) != 0);
     if (!arrival) return;
-    const std::size_t size = message.msg_len;
     done = size < kReceiveSlot ? size : kReceiveSlot;
-    void* data = message.msg_hdr.msg_iov->iov_base;
     LentDatagram lent(data, done);
     events_.onDatagram(static_cast<const std::uint8_t*>(data), done, *arrival);
   }
@@ -943,13 +966,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         message.msg_control = control;
         message.msg_controllen = sizeof control;
       }
-      ssize_t size;
-      int interrupted = 0;
-      do {
-        size = faultableCall(fault::Call::recvmmsg, [&] {
-          return ::recvmsg(fd_, &message, MSG_DONTWAIT);
-        });
-      } while (size < 0 && errno == EINTR && ++interrupted < kMaxInterrupts);
+      ssize_t size = faultableCall(fault::Call::recvmmsg, [&] {
+        return ::recvmsg(fd_, &message, MSG_DONTWAIT);
+      });
+      if (size < 0) size = readAgain(::recvmsg, fd_, &message, MSG_DONTWAIT);
       closeReceiveMemory(arena, kReceiveSlot);
       if (size < 0) {
         pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, count));

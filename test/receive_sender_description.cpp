@@ -1,0 +1,179 @@
+// The RemoteInfo a 'message' listener gets is the loop's, kept from one
+// datagram to the next: a datagram from the sender described last changes
+// only its size (posix: the sender's key, Arrival::senderKey). These tests
+// change what is to be described under it: other senders and ports,
+// another socket of the loop with metadata, a socket with rare state, a
+// batch and single reads.
+#include "support/catch.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/helpers.hpp"
+#include "support/socket_helpers.hpp"
+
+namespace {
+
+struct Seen {
+  std::string data;
+  dgram::RemoteInfo rinfo;
+};
+
+// A bound socket that keeps every datagram with the RemoteInfo it came
+// with (a copy: the listener's reference is the loop's).
+struct Keeper {
+  std::vector<Seen> seen;
+  std::shared_ptr<dgram::Socket> socket;
+  int port = 0;
+  Keeper(dgram::Loop& loop, dgram::SocketOptions options,
+         const std::string& address = "127.0.0.1") {
+    options.loop = &loop;
+    socket = dgram::createSocket(
+        options, [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+          seen.push_back({msg.str(), rinfo});
+        });
+    test::bindAndWait(loop, *socket, address);
+    port = socket->address().port;
+  }
+  Keeper(const Keeper&) = delete;
+  Keeper& operator=(const Keeper&) = delete;
+};
+
+std::shared_ptr<dgram::Socket> boundOn(dgram::Loop& loop,
+                                       const std::string& address) {
+  auto socket = test::makeSocket(loop);
+  test::bindAndWait(loop, *socket, address);
+  return socket;
+}
+
+// Each payload names its sender ("<index>:<padding>", of varying length):
+// every datagram's description must be its own sender's and size.
+void checkDescribed(const std::vector<Seen>& seen,
+                    const std::vector<std::shared_ptr<dgram::Socket>>& from) {
+  for (const Seen& got : seen) {
+    INFO(got.data);
+    const std::size_t index = std::stoul(got.data.substr(0, 1));
+    REQUIRE(index < from.size());
+    const dgram::AddressInfo sender = from[index]->address();
+    CHECK(got.rinfo.address == sender.address);
+    CHECK(got.rinfo.port == sender.port);
+    CHECK(got.rinfo.family == dgram::Family::IPv4);
+    CHECK(got.rinfo.size == got.data.size());
+    CHECK(got.rinfo.localAddress.empty());
+    CHECK(got.rinfo.tos == -1);
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "each datagram is described by its own sender as senders and ports "
+    "alternate, in batches and in single reads",
+    "[receive][rinfo]") {
+  dgram::Loop loop;
+  Keeper receiver(loop, dgram::SocketOptions{});
+  // Two ports of one address, and another address where the system has
+  // all of 127/8 on loopback (macOS has 127.0.0.1 alone; under wine a
+  // socket bound to 127.0.0.2 sends from 127.0.0.1): there, a third port.
+#ifdef __linux__
+  const char* const other = "127.0.0.2";
+#else
+  const char* const other = "127.0.0.1";
+#endif
+  std::vector<std::shared_ptr<dgram::Socket>> from = {
+      boundOn(loop, "127.0.0.1"), boundOn(loop, "127.0.0.1"),
+      boundOn(loop, other)};
+  const std::vector<int> order = {0, 0, 1, 1, 0, 2, 2, 0, 1, 2, 0, 0};
+  auto payload = [](int index, std::size_t i) {
+    return std::to_string(index) + ":" + std::string(i % 7, 'x');
+  };
+
+  SECTION("sent together, read in batches") {
+    for (std::size_t i = 0; i < order.size(); ++i)
+      from[order[i]]->send(payload(order[i], i), receiver.port, "127.0.0.1");
+    REQUIRE(test::runUntil(
+        loop, [&] { return receiver.seen.size() == order.size(); }));
+  }
+  SECTION("one at a time, read singly") {
+    // One datagram per turn: after a few the socket reads one at a time
+    // (posix/receive_pace.hpp), each through its own short path.
+    for (int round = 0; round < 3; ++round) {
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const std::size_t before = receiver.seen.size();
+        from[order[i]]->send(payload(order[i], i), receiver.port, "127.0.0.1");
+        REQUIRE(test::runUntil(
+            loop, [&] { return receiver.seen.size() == before + 1; }));
+        CHECK(receiver.seen.back().data == payload(order[i], i));
+      }
+    }
+  }
+  checkDescribed(receiver.seen, from);
+  receiver.socket->close();
+  for (auto& socket : from)
+    socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE(
+    "a datagram with metadata on another socket between two of one sender "
+    "leaves none in the plain socket's description",
+    "[receive][rinfo][metadata]") {
+  dgram::Loop loop;
+  Keeper plain(loop, dgram::SocketOptions{});
+  dgram::SocketOptions options;
+  options.recvPktInfo = true;
+  Keeper withMetadata(loop, options);
+  if (!withMetadata.socket->kernelFeatures().recvPktInfo) {
+    WARN("SKIPPED: no IP_PKTINFO on this platform");
+  } else {
+    auto sender = boundOn(loop, "127.0.0.1");
+    // The sender's datagrams to both, one per turn, alternating.
+    for (int i = 0; i < 6; ++i) {
+      Keeper& to = i % 2 ? withMetadata : plain;
+      const std::size_t before = to.seen.size();
+      sender->send("0:" + std::to_string(i), to.port, "127.0.0.1");
+      REQUIRE(
+          test::runUntil(loop, [&] { return to.seen.size() == before + 1; }));
+    }
+    REQUIRE(plain.seen.size() == 3);
+    checkDescribed(plain.seen, {sender});
+    REQUIRE(withMetadata.seen.size() == 3);
+    for (const Seen& got : withMetadata.seen) {
+      CHECK(got.rinfo.localAddress == "127.0.0.1");
+      CHECK(got.rinfo.port == sender->address().port);
+    }
+    sender->close();
+  }
+  plain.socket->close();
+  withMetadata.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE(
+    "a socket with rare state (connected, with a callback) is described the "
+    "sender another socket of the loop just described",
+    "[receive][rinfo]") {
+  dgram::Loop loop;
+  Keeper first(loop, dgram::SocketOptions{});
+  Keeper connected(loop, dgram::SocketOptions{});
+  auto sender = boundOn(loop, "127.0.0.1");
+  bool isConnected = false;
+  connected.socket->connect(sender->address().port, "127.0.0.1",
+                            [&] { isConnected = true; });
+  REQUIRE(test::runUntil(loop, [&] { return isConnected; }));
+  for (int i = 0; i < 6; ++i) {
+    Keeper& to = i % 2 ? connected : first;
+    const std::size_t before = to.seen.size();
+    sender->send("0:" + std::string(static_cast<std::size_t>(i), 'y'), to.port,
+                 "127.0.0.1");
+    REQUIRE(test::runUntil(loop, [&] { return to.seen.size() == before + 1; }));
+  }
+  checkDescribed(first.seen, {sender});
+  checkDescribed(connected.seen, {sender});
+  CHECK(connected.seen.size() == 3);
+  first.socket->close();
+  connected.socket->close();
+  sender->close();
+  CHECK(test::runUntilIdle(loop));
+}
