@@ -15,31 +15,6 @@
 
 namespace {
 
-struct Seen {
-  std::string data;
-  dgram::RemoteInfo rinfo;
-};
-
-// A bound socket that keeps every datagram with the RemoteInfo it came
-// with (a copy: the listener's reference is the loop's).
-struct Keeper {
-  std::vector<Seen> seen;
-  std::shared_ptr<dgram::Socket> socket;
-  int port = 0;
-  Keeper(dgram::Loop& loop, dgram::SocketOptions options,
-         const std::string& address = "127.0.0.1") {
-    options.loop = &loop;
-    socket = dgram::createSocket(
-        options, [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
-          seen.push_back({msg.str(), rinfo});
-        });
-    test::bindAndWait(loop, *socket, address);
-    port = socket->address().port;
-  }
-  Keeper(const Keeper&) = delete;
-  Keeper& operator=(const Keeper&) = delete;
-};
-
 std::shared_ptr<dgram::Socket> boundOn(dgram::Loop& loop,
                                        const std::string& address) {
   auto socket = test::makeSocket(loop);
@@ -49,9 +24,9 @@ std::shared_ptr<dgram::Socket> boundOn(dgram::Loop& loop,
 
 // Each payload names its sender ("<index>:<padding>", of varying length):
 // every datagram's description must be its own sender's and size.
-void checkDescribed(const std::vector<Seen>& seen,
+void checkDescribed(const std::vector<test::Arrived>& seen,
                     const std::vector<std::shared_ptr<dgram::Socket>>& from) {
-  for (const Seen& got : seen) {
+  for (const test::Arrived& got : seen) {
     INFO(got.data);
     const std::size_t index = std::stoul(got.data.substr(0, 1));
     REQUIRE(index < from.size());
@@ -72,7 +47,7 @@ TEST_CASE(
     "alternate, in batches and in single reads",
     "[receive][rinfo]") {
   dgram::Loop loop;
-  Keeper receiver(loop, dgram::SocketOptions{});
+  test::Recorder receiver(loop, dgram::SocketOptions{});
   // Two ports of one address, and another address where the system has
   // all of 127/8 on loopback (macOS has 127.0.0.1 alone; under wine a
   // socket bound to 127.0.0.2 sends from 127.0.0.1): there, a third port.
@@ -93,22 +68,22 @@ TEST_CASE(
     for (std::size_t i = 0; i < order.size(); ++i)
       from[order[i]]->send(payload(order[i], i), receiver.port, "127.0.0.1");
     REQUIRE(test::runUntil(
-        loop, [&] { return receiver.seen.size() == order.size(); }));
+        loop, [&] { return receiver.arrived.size() == order.size(); }));
   }
   SECTION("one at a time, read singly") {
     // One datagram per turn: after a few the socket reads one at a time
     // (posix/receive_pace.hpp), each through its own short path.
     for (int round = 0; round < 3; ++round) {
       for (std::size_t i = 0; i < order.size(); ++i) {
-        const std::size_t before = receiver.seen.size();
+        const std::size_t before = receiver.arrived.size();
         from[order[i]]->send(payload(order[i], i), receiver.port, "127.0.0.1");
         REQUIRE(test::runUntil(
-            loop, [&] { return receiver.seen.size() == before + 1; }));
-        CHECK(receiver.seen.back().data == payload(order[i], i));
+            loop, [&] { return receiver.arrived.size() == before + 1; }));
+        CHECK(receiver.arrived.back().data == payload(order[i], i));
       }
     }
   }
-  checkDescribed(receiver.seen, from);
+  checkDescribed(receiver.arrived, from);
   receiver.socket->close();
   for (auto& socket : from)
     socket->close();
@@ -120,26 +95,26 @@ TEST_CASE(
     "leaves none in the plain socket's description",
     "[receive][rinfo][metadata]") {
   dgram::Loop loop;
-  Keeper plain(loop, dgram::SocketOptions{});
+  test::Recorder plain(loop, dgram::SocketOptions{});
   dgram::SocketOptions options;
   options.recvPktInfo = true;
-  Keeper withMetadata(loop, options);
+  test::Recorder withMetadata(loop, options);
   if (!withMetadata.socket->kernelFeatures().recvPktInfo) {
     WARN("SKIPPED: no IP_PKTINFO on this platform");
   } else {
     auto sender = boundOn(loop, "127.0.0.1");
     // The sender's datagrams to both, one per turn, alternating.
     for (int i = 0; i < 6; ++i) {
-      Keeper& to = i % 2 ? withMetadata : plain;
-      const std::size_t before = to.seen.size();
+      test::Recorder& to = i % 2 ? withMetadata : plain;
+      const std::size_t before = to.arrived.size();
       sender->send("0:" + std::to_string(i), to.port, "127.0.0.1");
-      REQUIRE(
-          test::runUntil(loop, [&] { return to.seen.size() == before + 1; }));
+      REQUIRE(test::runUntil(loop,
+                             [&] { return to.arrived.size() == before + 1; }));
     }
-    REQUIRE(plain.seen.size() == 3);
-    checkDescribed(plain.seen, {sender});
-    REQUIRE(withMetadata.seen.size() == 3);
-    for (const Seen& got : withMetadata.seen) {
+    REQUIRE(plain.arrived.size() == 3);
+    checkDescribed(plain.arrived, {sender});
+    REQUIRE(withMetadata.arrived.size() == 3);
+    for (const test::Arrived& got : withMetadata.arrived) {
       CHECK(got.rinfo.localAddress == "127.0.0.1");
       CHECK(got.rinfo.port == sender->address().port);
     }
@@ -155,23 +130,24 @@ TEST_CASE(
     "sender another socket of the loop just described",
     "[receive][rinfo]") {
   dgram::Loop loop;
-  Keeper first(loop, dgram::SocketOptions{});
-  Keeper connected(loop, dgram::SocketOptions{});
+  test::Recorder first(loop, dgram::SocketOptions{});
+  test::Recorder connected(loop, dgram::SocketOptions{});
   auto sender = boundOn(loop, "127.0.0.1");
   bool isConnected = false;
   connected.socket->connect(sender->address().port, "127.0.0.1",
                             [&] { isConnected = true; });
   REQUIRE(test::runUntil(loop, [&] { return isConnected; }));
   for (int i = 0; i < 6; ++i) {
-    Keeper& to = i % 2 ? connected : first;
-    const std::size_t before = to.seen.size();
+    test::Recorder& to = i % 2 ? connected : first;
+    const std::size_t before = to.arrived.size();
     sender->send("0:" + std::string(static_cast<std::size_t>(i), 'y'), to.port,
                  "127.0.0.1");
-    REQUIRE(test::runUntil(loop, [&] { return to.seen.size() == before + 1; }));
+    REQUIRE(
+        test::runUntil(loop, [&] { return to.arrived.size() == before + 1; }));
   }
-  checkDescribed(first.seen, {sender});
-  checkDescribed(connected.seen, {sender});
-  CHECK(connected.seen.size() == 3);
+  checkDescribed(first.arrived, {sender});
+  checkDescribed(connected.arrived, {sender});
+  CHECK(connected.arrived.size() == 3);
   first.socket->close();
   connected.socket->close();
   sender->close();

@@ -38,32 +38,6 @@ dgram::SocketOptions withMetadata(dgram::Type type, bool pktinfo, bool tos) {
   return options;
 }
 
-// One datagram as a listener saw it.
-struct Arrived {
-  std::string data;
-  dgram::RemoteInfo rinfo;
-};
-
-// A socket bound to `address` that keeps what it receives. Not movable:
-// its listener points at it.
-struct Recorder {
-  std::vector<Arrived> arrived;
-  std::shared_ptr<dgram::Socket> socket;
-  int port = 0;
-  Recorder(dgram::Loop& loop, dgram::SocketOptions options,
-           const std::string& address) {
-    options.loop = &loop;
-    socket = dgram::createSocket(
-        options, [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
-          arrived.push_back({msg.str(), rinfo});
-        });
-    test::bindAndWait(loop, *socket, address);
-    port = socket->address().port;
-  }
-  Recorder(const Recorder&) = delete;
-  Recorder& operator=(const Recorder&) = delete;
-};
-
 // Whether this platform reports where datagrams arrive; tests that need
 // it say so when not.
 bool reportsPktInfo(dgram::Socket& socket) {
@@ -117,7 +91,7 @@ unsigned loopbackIndex() {
 TEST_CASE("metadata: off unless asked for, and then nothing is reported",
           "[metadata]") {
   dgram::Loop loop;
-  Recorder plain(loop, dgram::SocketOptions{}, "127.0.0.1");
+  test::Recorder plain(loop, dgram::SocketOptions{}, "127.0.0.1");
   CHECK_FALSE(plain.socket->kernelFeatures().recvPktInfo);
   CHECK_FALSE(plain.socket->kernelFeatures().recvTos);
   auto sender = test::boundSocket(loop);
@@ -148,7 +122,8 @@ TEST_CASE(
   if (test::haveIPv6()) kinds.push_back({dgram::Type::udp6, "::"});
   for (const auto& kind : kinds) {
     INFO(kind.second);
-    Recorder socket(loop, withMetadata(kind.first, true, true), kind.second);
+    test::Recorder socket(loop, withMetadata(kind.first, true, true),
+                          kind.second);
     dgram::KernelFeatures features = socket.socket->kernelFeatures();
 #if defined(__linux__) || defined(_WIN32)
     CHECK(features.recvPktInfo);
@@ -176,8 +151,9 @@ TEST_CASE(
     "receive buffers), each gets only what it asked for",
     "[metadata]") {
   dgram::Loop loop;
-  Recorder with(loop, withMetadata(dgram::Type::udp4, true, true), "0.0.0.0");
-  Recorder without(loop, dgram::SocketOptions{}, "127.0.0.1");
+  test::Recorder with(loop, withMetadata(dgram::Type::udp4, true, true),
+                      "0.0.0.0");
+  test::Recorder without(loop, dgram::SocketOptions{}, "127.0.0.1");
   auto sender = test::boundSocket(loop);
   sender->setTOS(0x2a);
   const bool active = with.socket->kernelFeatures().recvPktInfo &&
@@ -195,12 +171,12 @@ TEST_CASE(
       return with.arrived.size() == want && without.arrived.size() == want;
     }));
   }
-  for (const Arrived& got : without.arrived) {
+  for (const test::Arrived& got : without.arrived) {
     CHECK(got.rinfo.localAddress.empty());
     CHECK(got.rinfo.interfaceIndex == 0);
     CHECK(got.rinfo.tos == -1);
   }
-  for (const Arrived& got : with.arrived) {
+  for (const test::Arrived& got : with.arrived) {
     CHECK(got.rinfo.localAddress == (active ? "127.0.0.2" : ""));
     CHECK(got.rinfo.tos == (active ? 0x2a : -1));
   }
@@ -213,8 +189,8 @@ TEST_CASE(
 TEST_CASE("pktinfo: the address a datagram was sent to, and its interface",
           "[metadata][pktinfo]") {
   dgram::Loop loop;
-  Recorder server(loop, withMetadata(dgram::Type::udp4, true, false),
-                  "0.0.0.0");
+  test::Recorder server(loop, withMetadata(dgram::Type::udp4, true, false),
+                        "0.0.0.0");
   auto client = test::boundSocket(loop);
   if (!reportsPktInfo(*server.socket)) {
     // Inactive: datagrams still arrive, without the metadata.
@@ -227,7 +203,7 @@ TEST_CASE("pktinfo: the address a datagram was sent to, and its interface",
     for (const char* to : {"127.0.0.2", "127.0.0.3", "127.0.0.1"})
       client->send(to, server.port, to);
     REQUIRE(test::runUntil(loop, [&] { return server.arrived.size() == 3; }));
-    for (const Arrived& got : server.arrived) {
+    for (const test::Arrived& got : server.arrived) {
       INFO(got.data);
       CHECK(got.rinfo.localAddress == got.data);
       CHECK(got.rinfo.interfaceIndex == loopbackIndex());
@@ -246,7 +222,7 @@ TEST_CASE(
     "address that was asked",
     "[metadata][pktinfo]") {
   dgram::Loop loop;
-  Recorder client(loop, dgram::SocketOptions{}, "127.0.0.1");
+  test::Recorder client(loop, dgram::SocketOptions{}, "127.0.0.1");
   auto server =
       test::makeSocket(loop, withMetadata(dgram::Type::udp4, true, false));
   server->on(
@@ -265,7 +241,7 @@ TEST_CASE(
   client.socket->send("to .3", port, "127.0.0.3");
   REQUIRE(test::runUntil(loop, [&] { return client.arrived.size() == 2; }));
   const bool honoured = sourceHonoured();
-  for (const Arrived& got : client.arrived) {
+  for (const test::Arrived& got : client.arrived) {
     INFO(got.data);
     CHECK(got.rinfo.port == port);
     if (honoured)
@@ -282,7 +258,7 @@ TEST_CASE(
     "IPv4-mapped addresses, and answers from them",
     "[metadata][pktinfo]") {
   dgram::Loop loop;
-  Recorder client(loop, dgram::SocketOptions{}, "127.0.0.1");
+  test::Recorder client(loop, dgram::SocketOptions{}, "127.0.0.1");
   auto server =
       test::makeSocket(loop, withMetadata(dgram::Type::udp6, true, false));
   server->on(
@@ -310,7 +286,7 @@ TEST_CASE(
   for (bool gso : {false, true}) {
     DYNAMIC_SECTION("gso " << gso) {
       dgram::Loop loop;
-      Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
+      test::Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
       dgram::SocketOptions options =
           withMetadata(dgram::Type::udp4, true, false);
       options.gso = gso;
@@ -364,7 +340,8 @@ TEST_CASE(
     return;
   }
   dgram::Loop loop;
-  Recorder server(loop, withMetadata(dgram::Type::udp6, true, false), "::");
+  test::Recorder server(loop, withMetadata(dgram::Type::udp6, true, false),
+                        "::");
   dgram::SocketOptions clientOptions;
   clientOptions.type = dgram::Type::udp6;
   auto client = test::makeSocket(loop, clientOptions);
@@ -395,7 +372,7 @@ TEST_CASE(
 #endif  // _WIN32
   test::FaultScope scope;
   dgram::Loop loop;
-  Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
+  test::Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
   auto sender =
       test::makeSocket(loop, withMetadata(dgram::Type::udp4, true, false));
   test::bindAndWait(loop, *sender);
@@ -428,7 +405,7 @@ TEST_CASE(
     "throws, and nothing is sent",
     "[metadata][pktinfo]") {
   dgram::Loop loop;
-  Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
+  test::Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
   auto sender = test::boundSocket(loop);
   bool called = false;
   dgram::SendCallback cb = [&](const std::optional<dgram::Error>&,
@@ -457,7 +434,7 @@ TEST_CASE(
     "callback, and the socket goes on",
     "[metadata][pktinfo]") {
   dgram::Loop loop;
-  Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
+  test::Recorder sink(loop, dgram::SocketOptions{}, "127.0.0.1");
   auto sender =
       test::makeSocket(loop, withMetadata(dgram::Type::udp4, true, false));
   test::bindAndWait(loop, *sender);
@@ -556,7 +533,8 @@ TEST_CASE(
   for (const Case& c : cases) {
     DYNAMIC_SECTION(c.bindTo << " <- " << c.sendTo) {
       dgram::Loop loop;
-      Recorder receiver(loop, withMetadata(c.receiver, false, true), c.bindTo);
+      test::Recorder receiver(loop, withMetadata(c.receiver, false, true),
+                              c.bindTo);
       dgram::SocketOptions senderOptions;
       senderOptions.type = c.sender;
       auto sender = test::makeSocket(loop, senderOptions);
@@ -601,7 +579,7 @@ TEST_CASE(
   dgram::Loop loop;
   dgram::SocketOptions options = withMetadata(dgram::Type::udp4, true, true);
   options.gro = true;
-  Recorder sink(loop, options, "0.0.0.0");
+  test::Recorder sink(loop, options, "0.0.0.0");
   bool throwOnce = true;
   sink.socket->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
     if (sink.arrived.size() == 2 && throwOnce) {

@@ -58,6 +58,33 @@ struct Collector {
   Collector& operator=(const Collector&) = delete;
 };
 
+/// One datagram as a listener saw it (the RemoteInfo copied: the
+/// listener's reference is the loop's, reused for the next datagram).
+struct Arrived {
+  std::string data;
+  dgram::RemoteInfo rinfo;
+};
+
+/// A socket made with `options` and bound to `address` that keeps every
+/// datagram with its RemoteInfo. Not movable: its listener points at it.
+struct Recorder {
+  std::vector<Arrived> arrived;
+  std::shared_ptr<dgram::Socket> socket;
+  int port = 0;
+  Recorder(dgram::Loop& loop, dgram::SocketOptions options,
+           const std::string& address = "127.0.0.1") {
+    options.loop = &loop;
+    socket = dgram::createSocket(
+        options, [this](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+          arrived.push_back({msg.str(), rinfo});
+        });
+    bindAndWait(loop, *socket, address);
+    port = socket->address().port;
+  }
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+};
+
 /// The dgram::Error that `f` throws; fails the test if it throws none.
 template <typename F>
 dgram::Error thrownBy(F&& f) {
