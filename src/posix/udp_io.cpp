@@ -852,11 +852,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // The slot holds the largest UDP payload and one byte more: a datagram
     // that fills it was cut.
     const auto received = static_cast<std::size_t>(size);
-    // From the sender the loop's listeners were told of last (a peer's
-    // datagrams come in a row): nothing of its description but the size
-    // changes, so none is built.
-    if (senderKey(&from) == loop().datagramCaches().senderKey &&
-        received < kReceiveSlot) {
+    if (fromLastSender(&from, received)) {
       LentDatagram lent(arena, received);
       events_.onDatagramFromLast(arena, received);
       return 1;
@@ -868,6 +864,15 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     LentDatagram lent(arena, done);
     events_.onDatagram(arena, done, *arrival);
     return 1;
+  }
+
+  // Whether a datagram read whole from `name` comes from the sender the
+  // loop's listeners were told of last (a peer's datagrams come in a
+  // row): then nothing of its description but the size changes, and none
+  // is built (SocketEvents::onDatagramFromLast).
+  bool fromLastSender(const void* name, std::size_t size) {
+    return senderKey(name) == loop().datagramCaches().senderKey &&
+           size < kReceiveSlot;
   }
 
   // A plain batch's datagrams before its last, `last` of them, each under
@@ -929,10 +934,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
                     std::size_t& done) {
     const std::size_t size = message.msg_len;
     void* data = message.msg_hdr.msg_iov->iov_base;
-    // As in receiveOne: the last sender described, nothing to describe.
-    if (senderKey(message.msg_hdr.msg_name) ==
-            loop().datagramCaches().senderKey &&
-        size < kReceiveSlot) {
+    if (fromLastSender(message.msg_hdr.msg_name, size)) {
       done = size;
       LentDatagram lent(data, size);
       events_.onDatagramFromLast(static_cast<const std::uint8_t*>(data), size);
