@@ -29,7 +29,8 @@ namespace dgram::detail {
 /// land in are ever touched.
 constexpr std::size_t kReceiveBatch = 64;
 static_assert(kReceiveBatch >= 2, "ReceiveHeaders::prepare sets two back");
-constexpr std::size_t kReceiveSlot = 65536;
+constexpr unsigned kReceiveSlotShift = 16;
+constexpr std::size_t kReceiveSlot = std::size_t{1} << kReceiveSlotShift;
 /// Control message room per datagram: a GRO segment size, where it
 /// arrived and its TOS byte.
 constexpr std::size_t kReceiveControlSpace =
@@ -86,6 +87,20 @@ class ReceiveHeaders {
                            ? 0
                            : senderKey(name);
     return &plain_;
+  }
+
+  /// The first `count` datagrams of the batch `prepare` made headers for,
+  /// as SocketEvents::onDatagramsFromLast reads them: in the arena's slots,
+  /// their sizes and senders in these headers.
+  DatagramRun run(int count) const noexcept {
+    return DatagramRun{
+        arena_,
+        kReceiveSlotShift,
+        reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
+        sizeof messages_[0],
+        reinterpret_cast<const std::uint8_t*>(&from_[0]),
+        sizeof from_[0],
+        count};
   }
 
   /// The last recvmmsg filled `count` messages (or failed: -1). The kernel
