@@ -67,6 +67,8 @@ class ReceiveHeaders {
       // header and the next are set back without a loop.
       messages_[0].msg_hdr.msg_namelen = sizeof from_[0];
       messages_[1].msg_hdr.msg_namelen = sizeof from_[1];
+      // (Unrolled: under a flood this runs for every datagram.)
+#pragma GCC unroll 4
       for (int i = 2; i < dirty_; ++i)
         messages_[i].msg_hdr.msg_namelen = sizeof from_[i];
     }
