@@ -94,15 +94,10 @@ class ReceiveHeaders {
   /// The first `count` datagrams of the batch `prepare` made headers for,
   /// as SocketEvents::onDatagramsFromLast reads them: in the arena's slots,
   /// their sizes and senders in these headers.
-  DatagramRun run(int count) const noexcept {
-    return DatagramRun{
-        arena_,
-        kReceiveSlotShift,
-        reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
-        sizeof messages_[0],
-        reinterpret_cast<const std::uint8_t*>(&from_[0]),
-        sizeof from_[0],
-        count};
+  /// (Kept built, with the arena: only the count changes per batch.)
+  const DatagramRun& run(int count) noexcept {
+    run_.count = count;
+    return run_;
   }
 
   /// The last recvmmsg filled `count` messages (or failed: -1). The kernel
@@ -117,6 +112,14 @@ class ReceiveHeaders {
   void build(std::uint8_t* arena, bool withControl) noexcept {
     arena_ = arena;
     withControl_ = withControl;
+    run_ = DatagramRun{
+        arena,
+        kReceiveSlotShift,
+        reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
+        sizeof messages_[0],
+        reinterpret_cast<const std::uint8_t*>(&from_[0]),
+        sizeof from_[0],
+        0};
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       iov_[i] = iovec{arena + i * kReceiveSlot, kReceiveSlot};
       messages_[i] = mmsghdr{};
@@ -139,6 +142,7 @@ class ReceiveHeaders {
   sockaddr_storage from_[kReceiveBatch];
   alignas(cmsghdr) unsigned char control_[kReceiveBatch][kReceiveControlSpace];
   Arrival plain_;                  ///< see describePlain
+  DatagramRun run_{};              ///< see run
   std::uint8_t* arena_ = nullptr;  ///< not built yet while null
   int dirty_ = 0;                  ///< messages to set back before a call
   bool withControl_ = false;

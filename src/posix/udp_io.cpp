@@ -878,21 +878,40 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // the last sender in one call each (SocketEvents::onDatagramsFromLast,
   // no call per datagram), any other the general way. If a listener
   // throws, the rest of the batch is held. The batch's size, or -1 when a
-  // listener closed or paused the socket.
+  // listener closed or paused the socket. (The usual batch is one run: the
+  // rest is out of line, so that this frame stays small.)
   DGRAM_NOINLINE int deliverRun(ReceiveHeaders& headers,
                                 const mmsghdr* messages, int count) {
-    const DatagramRun run = headers.run(count);
     int thrown = 0;  // the datagram whose listener threw
-    int next = 0;
+    int next;
     DGRAM_TRY {
-      while ((next = events_.onDatagramsFromLast(run, next, thrown)) < count) {
-        // Stopped early: a listener may have closed or paused the socket.
+      next = events_.onDatagramsFromLast(headers.run(count), 0, thrown);
+    }
+    DGRAM_CATCH(...) {
+      holdRest(messages, thrown + 1, count);
+      DGRAM_RETHROW;
+    }
+    if (next == count) return count;
+    return deliverRest(headers, messages, count, next);
+  }
+
+  // deliverRun from datagram `next` on, which did not continue the run
+  // before it (another sender, or the socket closed or paused).
+  DGRAM_NOINLINE int deliverRest(ReceiveHeaders& headers,
+                                 const mmsghdr* messages, int count, int next) {
+    const DatagramRun& run = headers.run(count);
+    int thrown = 0;  // the datagram whose listener threw
+    DGRAM_TRY {
+      for (;;) {
+        // A listener may have closed or paused the socket.
         if (!receiving_ || fd_ < 0) return -1;
         std::size_t done = 0;
         thrown = next;
         deliverPlain(headers, messages[next], done);
         if (++next == count) break;
         if (!receiving_ || fd_ < 0) return -1;
+        next = events_.onDatagramsFromLast(run, next, thrown);
+        if (next == count) break;
       }
     }
     DGRAM_CATCH(...) {
