@@ -91,6 +91,34 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a socket with rare state (a receive buffer size) reads a batch of "
+    "alternating senders, each datagram described by its own",
+    "[receive][rinfo]") {
+  // Its runs from one sender go the usual socket's way while no datagram
+  // is held (SocketEvents::onDatagramsFromLast).
+  dgram::Loop loop;
+  dgram::SocketOptions options;
+  options.recvBufferSize = 1 << 18;
+  test::Recorder receiver(loop, options);
+  std::vector<std::shared_ptr<dgram::Socket>> from = {
+      boundOn(loop, "127.0.0.1"), boundOn(loop, "127.0.0.1")};
+  const std::vector<int> order = {0, 0, 0, 1, 1, 0, 1, 0, 0, 1};
+  for (std::size_t i = 0; i < order.size(); ++i)
+    from[order[i]]->send(std::to_string(order[i]) + ":" + std::string(i, 'z'),
+                         receiver.port, "127.0.0.1");
+  REQUIRE(test::runUntil(
+      loop, [&] { return receiver.arrived.size() == order.size(); }));
+  checkDescribed(receiver.arrived, from);
+  for (std::size_t i = 0; i < order.size(); ++i)
+    CHECK(receiver.arrived[i].data ==
+          std::to_string(order[i]) + ":" + std::string(i, 'z'));
+  receiver.socket->close();
+  for (auto& socket : from)
+    socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE(
     "a datagram with metadata on another socket between two of one sender "
     "leaves none in the plain socket's description",
     "[receive][rinfo][metadata]") {

@@ -135,6 +135,46 @@ TEST_CASE("off() of a once listener before it fired, off() of a close callback",
   CHECK(removed == 0);
 }
 
+TEST_CASE(
+    "'message' listeners changed in the middle of a batch: each change "
+    "holds from the batch's next datagram",
+    "[events][receive]") {
+  // One batch of eight datagrams from one sender (a flood's shape). On '2'
+  // the only listener removes itself and adds two ('once' among them), on
+  // '4' the new one closes the socket: the rest of the batch, already
+  // read, reaches no listener.
+  dgram::Loop loop;
+  auto receiver = test::makeSocket(loop);
+  std::string seen;
+  dgram::ListenerId first = 0;
+  first = receiver->on(dgram::message, [&](dgram::Bytes msg,
+                                           const dgram::RemoteInfo& rinfo) {
+    CHECK(rinfo.size == msg.size());
+    seen += "A" + msg.str();
+    if (msg.str() != "2") return;
+    receiver->off(first);
+    receiver->on(dgram::message, [&](dgram::Bytes again,
+                                     const dgram::RemoteInfo&) {
+      seen += "B" + again.str();
+      if (again.str() == "4") receiver->close();
+    });
+    receiver->once(dgram::message, [&](dgram::Bytes again,
+                                       const dgram::RemoteInfo&) {
+      seen += "C" + again.str();
+    });
+  });
+  test::bindAndWait(loop, *receiver, "127.0.0.1");
+  auto sender = boundSocket(loop);
+  // Sent outside a turn, each at once: all are queued before the read.
+  for (char c = '0'; c < '8'; ++c)
+    sender->send(std::string(1, c), receiver->address().port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return seen.size() >= 12; }));
+  test::settle(loop);
+  CHECK(seen == "A0A1A2B3C3B4");
+  sender->close();
+  REQUIRE(test::runUntilIdle(loop));
+}
+
 TEST_CASE("a listener removing a later listener during an emit", "[events]") {
   // EventEmitter calls the listeners registered when the emit began; this
   // only pins that nothing crashes and each listener runs at most once.

@@ -136,8 +136,10 @@ class EventListeners {
       compact();
       DGRAM_RETHROW;
     }
-    --first->emitting;
-    compact();
+    // `first` is still the head (no entry is unlinked while the head
+    // counts an emission): compact()'s test, without reading the head
+    // again.
+    if (--first->emitting == 0 && first->dirty) compactAfterEmit();
   }
 
   /// emitMessage's walk, for no listener or several.
@@ -274,6 +276,10 @@ class EventListeners {
     --first->emitting;
     compact();
   }
+
+  /// compact() after the emission that removed something (out of line:
+  /// an emission's caller rarely gets there).
+  DGRAM_NOINLINE void compactAfterEmit() noexcept { compact(); }
 
   void markRemoved(Entry& entry) noexcept {
     entry.removed = true;

@@ -94,6 +94,24 @@ struct Arrival {
   std::uint64_t senderKey = 0;
 };
 
+/// The datagrams a batch read into equal slots, as the kernel described
+/// them, for SocketEvents::onDatagramsFromLast: datagram i's bytes are at
+/// `data + (i << slotShift)`, its size is the `unsigned` at `sizes + i *
+/// sizeStride`, and its sender's key (Arrival::senderKey) is the 8 bytes
+/// at `keys + i * keyStride`. A size of a whole slot or more says the
+/// datagram was cut. (Strides let the platform point into its own
+/// headers: nothing is copied out of them. Slots come in powers of two,
+/// so that a position in the run converts to an index by a shift.)
+struct DatagramRun {
+  const std::uint8_t* data;
+  unsigned slotShift;
+  const std::uint8_t* sizes;
+  std::size_t sizeStride;
+  const std::uint8_t* keys;
+  std::size_t keyStride;
+  int count;
+};
+
 /// What the platform reports back to the Socket. Called on the loop
 /// thread, from the backend's dispatch; the Socket may close itself from
 /// any of them. The Socket's state machine (common/socket_impl.hpp) is the
@@ -110,6 +128,15 @@ class SocketEvents {
   /// (LoopCore::DatagramCaches::senderKey). Nothing of the description
   /// but the size changes, so none is built.
   void onDatagramFromLast(const std::uint8_t* data, std::size_t size);
+  /// onDatagramFromLast for the datagrams of `run` from `from` on, in
+  /// order, in one call, while each is whole and from the sender the loop
+  /// described last, and the socket is the usual one (open, no rare
+  /// state). Returns the index of the first datagram not delivered
+  /// (`run.count` when all were); the platform delivers that one the
+  /// general way (onDatagram) and may call again for the next. If a
+  /// listener throws, `thrown` is the index of its datagram (the platform
+  /// then holds the rest: holdDatagram).
+  int onDatagramsFromLast(const DatagramRun& run, int from, int& thrown);
   /// A datagram read in the same batch as one whose delivery threw (a
   /// 'message' listener's exception): the Socket keeps a copy and
   /// delivers it on a later turn, before anything read after it. The

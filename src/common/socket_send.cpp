@@ -10,6 +10,7 @@
 #include "common/errors.hpp"
 #include "common/loop_core.hpp"
 #include "common/raise.hpp"
+#include "common/receive_window.hpp"
 #include "common/socket_impl.hpp"
 
 namespace dgram::detail {
@@ -851,6 +852,50 @@ void SocketEvents::onDatagramFromLast(const std::uint8_t* data,
     return;
   }
   socket.onDatagramFromLast(data, size);
+}
+
+int SocketEvents::onDatagramsFromLast(const DatagramRun& run, int from,
+                                      int& thrown) {
+  auto& socket = static_cast<SocketImpl&>(*this);
+  LoopCore::DatagramCaches& cache = socket.loop_.datagramCaches();
+  // Per datagram, what onDatagramFromLast's usual path does, without a
+  // call from the platform for each (a batch under a flood is mostly a
+  // run of these). The run is walked by pointers, in registers across the
+  // listener's call, rather than by an index into the platform's headers.
+  const std::size_t keyStride = run.keyStride;
+  const std::size_t sizeStride = run.sizeStride;
+  const std::size_t slot = std::size_t{1} << run.slotShift;
+  const auto at = static_cast<std::size_t>(from);
+  const std::uint8_t* key = run.keys + at * keyStride;
+  const std::uint8_t* sizeAt = run.sizes + at * sizeStride;
+  const std::uint8_t* data = run.data + (at << run.slotShift);
+  const std::uint8_t* const end =
+      run.data + (static_cast<std::size_t>(run.count) << run.slotShift);
+  // A socket with rare state delivers as the usual one unless datagrams
+  // are held (SocketImpl::onDatagram): then they go first. None is held
+  // during the run: only a listener's throw, which ends it, holds any.
+  if (socket.rare_ && !socket.rare_->held.empty()) return from;
+  DGRAM_TRY {
+    for (; data != end; key += keyStride, sizeAt += sizeStride, data += slot) {
+      // The datagram before may have closed the socket.
+      if (socket.closed_) break;
+      std::uint64_t sender;
+      std::memcpy(&sender, key, sizeof sender);
+      unsigned size;
+      std::memcpy(&size, sizeAt, sizeof size);
+      if (sender != cache.senderKey || size >= slot) break;
+      LentDatagram lent(data, size);
+      cache.remote.size = size;
+      socket.listeners_.emitMessage(ByteView(data, size), cache.remote);
+    }
+  }
+  DGRAM_CATCH(...) {
+    thrown = static_cast<int>(static_cast<std::size_t>(data - run.data) >>
+                              run.slotShift);
+    DGRAM_RETHROW;
+  }
+  return static_cast<int>(static_cast<std::size_t>(data - run.data) >>
+                          run.slotShift);
 }
 
 void SocketEvents::onSent(SendRequest* first, SendRequest* last) {

@@ -29,7 +29,8 @@ namespace dgram::detail {
 /// land in are ever touched.
 constexpr std::size_t kReceiveBatch = 64;
 static_assert(kReceiveBatch >= 2, "ReceiveHeaders::prepare sets two back");
-constexpr std::size_t kReceiveSlot = 65536;
+constexpr unsigned kReceiveSlotShift = 16;
+constexpr std::size_t kReceiveSlot = std::size_t{1} << kReceiveSlotShift;
 /// Control message room per datagram: a GRO segment size, where it
 /// arrived and its TOS byte.
 constexpr std::size_t kReceiveControlSpace =
@@ -66,6 +67,8 @@ class ReceiveHeaders {
       // header and the next are set back without a loop.
       messages_[0].msg_hdr.msg_namelen = sizeof from_[0];
       messages_[1].msg_hdr.msg_namelen = sizeof from_[1];
+      // (Unrolled: under a flood this runs for every datagram.)
+#pragma GCC unroll 4
       for (int i = 2; i < dirty_; ++i)
         messages_[i].msg_hdr.msg_namelen = sizeof from_[i];
     }
@@ -88,6 +91,15 @@ class ReceiveHeaders {
     return &plain_;
   }
 
+  /// The first `count` datagrams of the batch `prepare` made headers for,
+  /// as SocketEvents::onDatagramsFromLast reads them: in the arena's slots,
+  /// their sizes and senders in these headers.
+  /// (Kept built, with the arena: only the count changes per batch.)
+  const DatagramRun& run(int count) noexcept {
+    run_.count = count;
+    return run_;
+  }
+
   /// The last recvmmsg filled `count` messages (or failed: -1). The kernel
   /// writes nothing into a message it did not fill; one more is set back
   /// all the same, in case a failing one was touched.
@@ -100,6 +112,14 @@ class ReceiveHeaders {
   void build(std::uint8_t* arena, bool withControl) noexcept {
     arena_ = arena;
     withControl_ = withControl;
+    run_ = DatagramRun{
+        arena,
+        kReceiveSlotShift,
+        reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
+        sizeof messages_[0],
+        reinterpret_cast<const std::uint8_t*>(&from_[0]),
+        sizeof from_[0],
+        0};
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       iov_[i] = iovec{arena + i * kReceiveSlot, kReceiveSlot};
       messages_[i] = mmsghdr{};
@@ -122,6 +142,7 @@ class ReceiveHeaders {
   sockaddr_storage from_[kReceiveBatch];
   alignas(cmsghdr) unsigned char control_[kReceiveBatch][kReceiveControlSpace];
   Arrival plain_;                  ///< see describePlain
+  DatagramRun run_{};              ///< see run
   std::uint8_t* arena_ = nullptr;  ///< not built yet while null
   int dirty_ = 0;                  ///< messages to set back before a call
   bool withControl_ = false;

@@ -819,14 +819,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
     if (count <= 0) return count < 0 ? readFailed() : 0;
     if (!plain) return deliverBatch(messages, count);
-    // The usual socket. Every datagram but the last is delivered under a
-    // guard that holds the rest of the batch if its listener throws; the
-    // last has nothing behind it to hold (a plain buffer is one datagram),
-    // so a ping-pong's one datagram goes without the guard.
-    const int last = count - 1;
-    if (last > 0 && !deliverLeading(headers, messages, last)) return -1;
+    // The usual socket. A batch of several is delivered under a guard
+    // that holds the rest of it if a listener throws; one datagram has
+    // nothing behind it to hold (a plain buffer is one datagram), so a
+    // ping-pong's goes without the guard.
+    if (count > 1) return deliverRun(headers, messages, count);
     std::size_t done = 0;
-    deliverPlain(headers, messages[last], done);
+    deliverPlain(headers, messages[0], done);
     return count;
   }
 
@@ -875,23 +874,51 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
            size < kReceiveSlot;
   }
 
-  // A plain batch's datagrams before its last, `last` of them, each under
-  // the guard. False when a listener closed or paused the socket.
-  DGRAM_NOINLINE bool deliverLeading(ReceiveHeaders& headers,
-                                     const mmsghdr* messages, int last) {
-    for (int i = 0; i < last; ++i) {
-      std::size_t done = 0;
-      DGRAM_TRY {
-        deliverPlain(headers, messages[i], done);
-      }
-      DGRAM_CATCH(...) {
-        holdRest(messages, i + 1, last + 1);
-        DGRAM_RETHROW;
-      }
-      // Its listener may have closed or paused the socket.
-      if (!receiving_ || fd_ < 0) return false;
+  // A plain batch of several datagrams: the runs of those whole and from
+  // the last sender in one call each (SocketEvents::onDatagramsFromLast,
+  // no call per datagram), any other the general way. If a listener
+  // throws, the rest of the batch is held. The batch's size, or -1 when a
+  // listener closed or paused the socket. (The usual batch is one run: the
+  // rest is out of line, so that this frame stays small.)
+  DGRAM_NOINLINE int deliverRun(ReceiveHeaders& headers,
+                                const mmsghdr* messages, int count) {
+    int thrown = 0;  // the datagram whose listener threw
+    int next;
+    DGRAM_TRY {
+      next = events_.onDatagramsFromLast(headers.run(count), 0, thrown);
     }
-    return true;
+    DGRAM_CATCH(...) {
+      holdRest(messages, thrown + 1, count);
+      DGRAM_RETHROW;
+    }
+    if (next == count) return count;
+    return deliverRest(headers, messages, count, next);
+  }
+
+  // deliverRun from datagram `next` on, which did not continue the run
+  // before it (another sender, or the socket closed or paused).
+  DGRAM_NOINLINE int deliverRest(ReceiveHeaders& headers,
+                                 const mmsghdr* messages, int count, int next) {
+    const DatagramRun& run = headers.run(count);
+    int thrown = 0;  // the datagram whose listener threw
+    DGRAM_TRY {
+      for (;;) {
+        // A listener may have closed or paused the socket.
+        if (!receiving_ || fd_ < 0) return -1;
+        std::size_t done = 0;
+        thrown = next;
+        deliverPlain(headers, messages[next], done);
+        if (++next == count) break;
+        if (!receiving_ || fd_ < 0) return -1;
+        next = events_.onDatagramsFromLast(run, next, thrown);
+        if (next == count) break;
+      }
+    }
+    DGRAM_CATCH(...) {
+      holdRest(messages, thrown + 1, count);
+      DGRAM_RETHROW;
+    }
+    return count;
   }
 
   // receiveBatch for a socket with control messages (GRO, metadata).
