@@ -252,11 +252,13 @@ void SocketImpl::releaseHeld() {
   released_ = true;
   dropPendingBind();  // a bind that never finished: its callback
   listeners_.clear();
-  if (rare_) {
-    rare_->connectCallback = nullptr;
-    rare_->lookup = nullptr;
-    rare_->held.clear();
-  }
+  if (rare_) releaseRare();
+}
+
+void SocketImpl::releaseRare() {
+  rare_->connectCallback = nullptr;
+  rare_->lookup = nullptr;
+  rare_->held.clear();
 }
 
 // --- listeners ------------------------------------------------------------
@@ -481,13 +483,21 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
   holdPendingBind(std::move(cb), callbackId, known,
                   static_cast<std::uint16_t>(port));
-  startBinding();
   if (known) {
-    laterInline([this] {
-      if (!closed_) bindToTarget();
-    });
+    // startBinding() and later() for a socket that is open (healthy()
+    // said so), hence busy once binding: the loop's reference is taken
+    // unless held already, the step is counted and queued.
+    bindState_ = BindState::binding;
+    if (!self_) takeLoopReference();
+    ++tasks_;
+    loop_.defer(DeferredCall{&bindStep, this, nullptr});
     return;
   }
+  bindByName(port, address);
+}
+
+void SocketImpl::bindByName(int port, std::string_view address) {
+  startBinding();
   std::string host(address);
   DGRAM_TRY {
     resolve(host,
@@ -539,6 +549,13 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   }
   if (failure) return failBind(*failure, pending);
   startListening(std::move(pending.callback), pending.callbackId);
+}
+
+void SocketImpl::bindStep(void* context, void*) {
+  auto& socket = *static_cast<SocketImpl*>(context);
+  Settle settle{socket};
+  --socket.tasks_;
+  if (!socket.closed_) socket.bindToTarget();
 }
 
 void SocketImpl::bindToTarget() {
@@ -866,8 +883,13 @@ void SocketImpl::closeOpen() {
     socket->close();  // queued sends complete with ECANCELED
   }
   if (rare_) cancelRareWork();
-  updateHandleRef();
-  laterInline([this] { finishClose(); });
+  // updateHandleRef() for a closed socket: it holds none.
+  if (holdsHandleRef_) {
+    holdsHandleRef_ = false;
+    loop_.removeHandleRef();
+  }
+  // later(finishClose), in the step's own function.
+  deferStepInline(DeferredCall{&closeStep, this, nullptr});
 }
 
 void SocketImpl::cancelRareWork() {
@@ -891,10 +913,20 @@ void SocketImpl::cancelRareWork() {
   rare_->held.clear();
 }
 
+void SocketImpl::closeStep(void* context, void*) {
+  auto& socket = *static_cast<SocketImpl*>(context);
+  Settle settle{socket};
+  --socket.tasks_;
+  // Most sockets have no 'close' listener: nothing to emit.
+  if (!socket.listeners_.empty(Event::close)) return socket.finishClose();
+  socket.releaseHeld();
+  // Nothing left to do: the loop's reference goes as this call returns
+  // (`settle`), and the socket with it if the user dropped theirs.
+}
+
 void SocketImpl::finishClose() {
   DGRAM_TRY {
-    // Most sockets have no 'close' listener: nothing to emit.
-    if (!listeners_.empty(Event::close)) emitPlain(Event::close);
+    emitPlain(Event::close);
   }
   DGRAM_CATCH(...) {
     // The skipped 'close' listeners run next turn, then all are released.
@@ -902,8 +934,6 @@ void SocketImpl::finishClose() {
     DGRAM_RETHROW;
   }
   releaseHeld();
-  // Nothing left to do: the loop's reference goes when this call returns
-  // (see enter), and the socket with it if the user dropped theirs.
 }
 
 void SocketImpl::finishRelease() {
