@@ -26,27 +26,6 @@ Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 
-SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
-    : SocketEvents(coreOf(loop)),
-      type_(static_cast<std::uint8_t>(options.type)),
-      family_(static_cast<std::uint8_t>(
-          options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
-      released_(false),
-      closed_(false),
-      abandoned_(false),
-      refd_(true),
-      holdsHandleRef_(false),
-      hasPendingQueue_(false),
-      hasPendingBind_(false) {
-  // Only what is set is kept: most sockets have none of these.
-  if ((options.recvBufferSize | options.sendBufferSize) != 0 ||
-      options.lookup || options.signal || options.reuseAddr ||
-      options.reusePort || options.ipv6Only || options.gso || options.gro ||
-      options.recvPktInfo || options.recvTos)
-    keepOptions(options);
-  loop_.attach(this);
-}
-
 void SocketImpl::keepOptions(const SocketOptions& options) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     detail::throwError(errSocketBadBufferSize());

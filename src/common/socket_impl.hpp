@@ -720,4 +720,46 @@ inline Socket& SocketImpl::owner() noexcept {
   return static_cast<Socket::Impl&>(*this);
 }
 
+// Inline in createSocket, its only caller (through Socket::Impl).
+inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
+    : SocketEvents(coreOf(loop)),
+      type_(static_cast<std::uint8_t>(options.type)),
+      family_(static_cast<std::uint8_t>(
+          options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
+      released_(false),
+      closed_(false),
+      abandoned_(false),
+      refd_(true),
+      holdsHandleRef_(false),
+      hasPendingQueue_(false),
+      hasPendingBind_(false) {
+  // Only what is set is kept: most sockets have none of these. (The flags
+  // are or'ed, not tested one by one: most sockets test them all.)
+  bool flags = options.reuseAddr | options.reusePort | options.ipv6Only |
+               options.gso | options.gro | options.recvPktInfo |
+               options.recvTos;
+  if ((options.recvBufferSize | options.sendBufferSize) != 0 || flags ||
+      options.lookup || options.signal)
+    keepOptions(options);
+  loop_.attach(this);
+}
+
+// LoopCore's socket list, here where SocketImpl is known: inline in the
+// socket's constructor and destructor, its only callers.
+inline void LoopCore::attach(SocketImpl* socket) {
+  socket->setLoopSlot(static_cast<std::uint32_t>(sockets_.size()));
+  sockets_.push_back(socket);
+}
+
+inline void LoopCore::detach(SocketImpl* socket) {
+  // O(1): the socket knows its slot, and the last socket takes it (the
+  // order is of no use: the destructor abandons them all). Closing 10,000
+  // sockets used to spend most of its user time finding and erasing.
+  std::uint32_t slot = socket->loopSlot();
+  if (slot >= sockets_.size() || sockets_[slot] != socket) return;
+  sockets_[slot] = sockets_.back();
+  sockets_[slot]->setLoopSlot(slot);
+  sockets_.pop_back();
+}
+
 }  // namespace dgram::detail
