@@ -29,6 +29,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/compiler.hpp"
+
 namespace dgram::detail {
 
 /// Blocks of one size (fixed when the pool is made), in slabs.
@@ -63,6 +65,17 @@ class BlockPool {
   friend struct BlockPoolProbe;  // the tests hold the lock (socket_memory)
   struct Slab;
   Slab* newSlab();
+  // The parts of allocate() and deallocate() that change the slab lists,
+  // out of line so that the usual call keeps no register saved. Each is
+  // called with the lock held and unlocks it.
+  /// allocate() with no slab open: a spare or new one.
+  DGRAM_NOINLINE void* allocateInNewSlab();
+  /// allocate() just took the last block of `slab`: it becomes full.
+  DGRAM_NOINLINE void* filled(Slab* slab, void* payload) noexcept;
+  /// deallocate() gave a block back to `slab`, which was full or is empty.
+  DGRAM_NOINLINE void slabChanged(Slab* slab, bool wasFull) noexcept;
+  /// A block of `slab`, which has one (with the lock held).
+  void* takeBlock(Slab* slab) noexcept;
   void link(Slab*& list, Slab* slab) noexcept;
   void unlink(Slab*& list, Slab* slab) noexcept;
 
@@ -70,12 +83,13 @@ class BlockPool {
   class SpinLock {
    public:
     void lock() noexcept {
-      while (held_.exchange(true, std::memory_order_acquire))
-        waitUnlocked();
+      if (held_.exchange(true, std::memory_order_acquire)) lockContended();
     }
     void unlock() noexcept { held_.store(false, std::memory_order_release); }
 
    private:
+    /// lock() found it held: waits, then takes it.
+    DGRAM_NOINLINE void lockContended() noexcept;
     void waitUnlocked() noexcept;
     std::atomic<bool> held_{false};
   };
