@@ -26,6 +26,9 @@ Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 
+SocketImpl::Rare::~Rare() = default;
+SocketImpl::SendState::~SendState() = default;
+
 void SocketImpl::keepOptions(const SocketOptions& options) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     detail::throwError(errSocketBadBufferSize());

@@ -613,6 +613,9 @@ class SocketImpl : private SocketEvents {
       Arrival arrival;
     };
     Fifo<HeldDatagram> held;
+    /// Out of line (socket_impl.cpp): the socket's destructor, which
+    /// finds none in most sockets, keeps a small frame.
+    DGRAM_NOINLINE ~Rare();
   };
   Rare& rare();
   std::unique_ptr<Rare> rare_;
@@ -632,6 +635,8 @@ class SocketImpl : private SocketEvents {
     /// one (bounded: see releaseRequest).
     std::size_t keptLargePayload = 0;
     bool completionScheduled = false;
+    /// Out of line, as ~Rare.
+    DGRAM_NOINLINE ~SendState();
   };
   SendState& sendState();
   std::unique_ptr<SendState> sends_;
