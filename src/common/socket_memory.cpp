@@ -16,19 +16,6 @@
 #endif
 
 namespace dgram::detail {
-namespace {
-
-// A slab's size at most: a few pages, for about 180 socket blocks (below
-// the size the C library maps on its own, so slabs come from its heap). A
-// slab takes only what its blocks fill: a socket costs its block and its
-// share of one slab header (a malloc'd block cost a chunk header).
-constexpr std::size_t kSlabBytes = 32 * 1024 - 64;
-
-constexpr std::size_t roundUp(std::size_t n, std::size_t to) noexcept {
-  return (n + to - 1) / to * to;
-}
-
-}  // namespace
 
 // A block: its header (the slab it belongs to while in use, the next free
 // block while free), then what the caller asked for.
@@ -36,9 +23,6 @@ union BlockHeader {
   void* slab;
   BlockHeader* next;
 };
-constexpr std::size_t kHeaderBytes = 8;
-static_assert(sizeof(BlockHeader) <= kHeaderBytes &&
-              kHeaderBytes % BlockPool::kBlockAlign == 0);
 
 struct BlockPool::Slab {
   Slab* prev = nullptr;  ///< in open_ or full_
@@ -48,17 +32,9 @@ struct BlockPool::Slab {
   std::size_t carved = 0;       ///< blocks cut from the front so far
 
   unsigned char* blocks() noexcept {
-    return reinterpret_cast<unsigned char*>(this) +
-           roundUp(sizeof(Slab), kBlockAlign);
+    return reinterpret_cast<unsigned char*>(this) + kSlabHeaderBytes;
   }
 };
-
-BlockPool::BlockPool(std::size_t size) noexcept
-    : stride_(roundUp(kHeaderBytes + size, kBlockAlign)),
-      blocksPerSlab_((kSlabBytes - roundUp(sizeof(Slab), kBlockAlign)) /
-                     stride_),
-      slabBytes_(roundUp(sizeof(Slab), kBlockAlign) +
-                 blocksPerSlab_ * stride_) {}
 
 BlockPool::~BlockPool() {
   for (Slab** list : {&open_, &full_}) {
@@ -189,6 +165,10 @@ std::size_t BlockPool::slabCount() const {
 }
 
 BlockPool::Slab* BlockPool::newSlab() {
+  // The header sizes the constructor (in the header) counts with.
+  static_assert(sizeof(BlockHeader) <= kHeaderBytes &&
+                kHeaderBytes % kBlockAlign == 0);
+  static_assert(roundUp(sizeof(Slab), kBlockAlign) == kSlabHeaderBytes);
   Slab* slab = new (::operator new(slabBytes_)) Slab;
   ++slabs_;
   return slab;

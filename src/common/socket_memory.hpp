@@ -37,8 +37,12 @@ namespace dgram::detail {
 class BlockPool {
  public:
   /// A pool of blocks of `size` bytes, aligned for any object whose
-  /// alignment is at most kBlockAlign.
-  explicit BlockPool(std::size_t size) noexcept;
+  /// alignment is at most kBlockAlign. (A constant expression: the pools
+  /// socketBlockPool uses are made before the program runs.)
+  explicit constexpr BlockPool(std::size_t size) noexcept
+      : stride_(roundUp(kHeaderBytes + size, kBlockAlign)),
+        blocksPerSlab_((kSlabBytes - kSlabHeaderBytes) / stride_),
+        slabBytes_(kSlabHeaderBytes + blocksPerSlab_ * stride_) {}
   BlockPool(const BlockPool&) = delete;
   BlockPool& operator=(const BlockPool&) = delete;
   /// Never called for the pools socketBlockPool makes (they are never
@@ -63,6 +67,20 @@ class BlockPool {
 
  private:
   friend struct BlockPoolProbe;  // the tests hold the lock (socket_memory)
+  static constexpr std::size_t roundUp(std::size_t n, std::size_t to) noexcept {
+    return (n + to - 1) / to * to;
+  }
+  /// A slab's size at most: a few pages, for about 180 socket blocks
+  /// (below the size the C library maps on its own, so slabs come from its
+  /// heap). A slab takes only what its blocks fill: a socket costs its
+  /// block and its share of one slab header (a malloc'd block cost a chunk
+  /// header).
+  static constexpr std::size_t kSlabBytes = 32 * 1024 - 64;
+  /// A block's header: the slab it belongs to while in use, the next free
+  /// block while free (socket_memory.cpp).
+  static constexpr std::size_t kHeaderBytes = 8;
+  /// A slab's header, before its blocks (socket_memory.cpp checks it).
+  static constexpr std::size_t kSlabHeaderBytes = 40;
   struct Slab;
   Slab* newSlab();
   // The parts of allocate() and deallocate() that change the slab lists,
@@ -107,12 +125,24 @@ class BlockPool {
   std::size_t slabs_ = 0;  ///< slabs held, the spare included
 };
 
-/// The pool for blocks of `Size` bytes, made on first use and never
-/// destroyed.
+/// A BlockPool that is never destroyed (see socketBlockPool).
+union ImmortalBlockPool {
+  explicit constexpr ImmortalBlockPool(std::size_t size) noexcept
+      : pool(size) {}
+  ~ImmortalBlockPool() {}  // `pool` stays
+  BlockPool pool;
+};
+
+/// The storage of socketBlockPool<Size>: initialised as a constant, before
+/// any code runs, so no call tests a guard (a function's static would).
+template <std::size_t Size>
+inline ImmortalBlockPool socketBlockPoolStorage{Size};
+
+/// The pool for blocks of `Size` bytes, never destroyed: a socket may be
+/// freed during the program's exit, after static destructors ran.
 template <std::size_t Size>
 BlockPool& socketBlockPool() {
-  static BlockPool* pool = new BlockPool(Size);
-  return *pool;
+  return socketBlockPoolStorage<Size>.pool;
 }
 
 /// The allocator createSocket's allocate_shared takes its one block from
