@@ -93,7 +93,7 @@ class BlockPool {
   /// deallocate() gave a block back to `slab`, which was full or is empty.
   DGRAM_NOINLINE void slabChanged(Slab* slab, bool wasFull) noexcept;
   /// A block of `slab`, which has one (with the lock held).
-  void* takeBlock(Slab* slab) noexcept;
+  DGRAM_ALWAYS_INLINE void* takeBlock(Slab* slab) noexcept;
   void link(Slab*& list, Slab* slab) noexcept;
   void unlink(Slab*& list, Slab* slab) noexcept;
 
