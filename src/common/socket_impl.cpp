@@ -116,10 +116,10 @@ SysError SocketImpl::buildBound(const Endpoint& local,
                                 const OpenOptions* options) {
   // The usual bind: one call to the backend builds, opens, binds and
   // starts receiving.
-  SysError err;
-  PlatformSocketPtr made = loop_.backend().createBound(
-      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, family(),
-      options, local, err);
+  PlatformSocketPtr made;
+  SysError err = loop_.backend().createBound(
+      *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, options, local,
+      made);
   if (!err) keepPlatform(std::move(made));
   return err;
 }

@@ -1083,20 +1083,21 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
   return makePlatformSocket<PosixUdpSocket>(space, events);
 }
 
-PlatformSocketPtr Poller::createBound(LoopCore& loop, SocketEvents& events,
-                                      PlatformSocketSpace space, Family family,
-                                      const OpenOptions* options,
-                                      const Endpoint& local, SysError& error) {
-  (void)loop;
-  PlatformSocketPtr made = makePlatformSocket<PosixUdpSocket>(space, events);
+SysError Poller::createBound(SocketEvents& events, PlatformSocketSpace space,
+                             const OpenOptions* options, const Endpoint& local,
+                             PlatformSocketPtr& made) {
+  made = makePlatformSocket<PosixUdpSocket>(space, events);
   // The type is known (final) and the poller is this one: the calls below
   // are direct ones.
   auto& socket = static_cast<PosixUdpSocket&>(*made);
-  error = socket.openWith(*this, family, options);
+  SysError error = socket.openWith(*this, local.ip.family, options);
   if (!error) error = socket.bindOpened(local);
-  if (error) return {};  // `made` goes, closing the descriptor
+  if (error) {
+    made.reset();  // closing the descriptor
+    return error;
+  }
   socket.startReceivingOpened(*this);
-  return made;
+  return {};
 }
 
 }  // namespace dgram::detail
