@@ -79,8 +79,11 @@ class BlockPool {
   /// A block's header: the slab it belongs to while in use, the next free
   /// block while free (socket_memory.cpp).
   static constexpr std::size_t kHeaderBytes = 8;
-  /// A slab's header, before its blocks (socket_memory.cpp checks it).
-  static constexpr std::size_t kSlabHeaderBytes = 40;
+  /// A slab's header, before its blocks: three pointers and two counts
+  /// (socket_memory.cpp checks it against the Slab itself).
+  static constexpr std::size_t kSlabHeaderBytes =
+      (3 * sizeof(void*) + 2 * sizeof(std::size_t) + kBlockAlign - 1) /
+      kBlockAlign * kBlockAlign;
   struct Slab;
   Slab* newSlab();
   // The parts of allocate() and deallocate() that change the slab lists,
