@@ -67,24 +67,28 @@ class Backend {
   /// It is built in `space` when it fits there (see makePlatformSocket).
   virtual PlatformSocketPtr createSocket(LoopCore& loop, SocketEvents& events,
                                          PlatformSocketSpace space) = 0;
-  /// The usual bind in one call: createSocket, then open it for `family`
-  /// with `options` (nullptr: none set, as for most sockets), bind it to
-  /// `local` and start receiving. On failure nothing is left (no socket,
-  /// no descriptor) and `error` says what the system refused. A backend
-  /// may override it to make the same calls without the virtual calls
-  /// between them (one socket type, known).
-  virtual PlatformSocketPtr createBound(LoopCore& loop, SocketEvents& events,
-                                        PlatformSocketSpace space,
-                                        Family family,
-                                        const OpenOptions* options,
-                                        const Endpoint& local,
-                                        SysError& error) {
-    PlatformSocketPtr socket = createSocket(loop, events, space);
-    error = socket->open(family, options ? *options : OpenOptions{});
-    if (!error) error = socket->bind(local);
-    if (error) return {};  // `socket` goes, closing its descriptor
-    socket->startReceiving();
-    return socket;
+  /// The usual bind in one call: createSocket, then open it for the
+  /// family of `local` with `options` (nullptr: none set, as for most
+  /// sockets), bind it to `local` and start receiving; `made` is the
+  /// socket. On failure nothing is left (no socket, no descriptor) and the
+  /// error says what the system refused. A backend may override it to make
+  /// the same calls without the virtual calls between them (one socket
+  /// type, known). (The family is the address's, which the caller
+  /// checked; the socket is returned through `made` so that the error
+  /// travels in a register.)
+  virtual SysError createBound(SocketEvents& events, PlatformSocketSpace space,
+                               const OpenOptions* options,
+                               const Endpoint& local, PlatformSocketPtr& made) {
+    made = createSocket(events.loopCore(), events, space);
+    SysError error =
+        made->open(local.ip.family, options ? *options : OpenOptions{});
+    if (!error) error = made->bind(local);
+    if (error) {
+      made.reset();  // closing its descriptor
+      return error;
+    }
+    made->startReceiving();
+    return {};
   }
 
   /// This loop's half of `Loop::onSignal`, reporting to `sink` on the

@@ -50,17 +50,10 @@ class DeferredQueue {
   /// Takes the first call out (the queue must not be empty).
   DeferredCall pop() noexcept {
     Block* block = head_;
-    DeferredCall call = block->calls[block->begin++];
+    const DeferredCall& first = block->calls[block->begin++];
+    DeferredCall call{first.run, first.context, first.data};
     --size_;
-    if (block->begin == block->end) {
-      if (block == tail_ && block->capacity == kBlockCalls) {
-        block->begin = block->end = 0;  // the only block: reused in place
-      } else {
-        head_ = block->next;  // a burst's last large block goes too
-        if (block == tail_) tail_ = nullptr;
-        retire(block);
-      }
-    }
+    if (block->begin == block->end) emptied(block);
     return call;
   }
 
@@ -98,6 +91,18 @@ class DeferredQueue {
     std::uint32_t begin = 0;  ///< the first call not yet taken
     std::uint32_t end = 0;    ///< one past the last call pushed
   };
+
+  /// pop() took the last call of `block`, the first (out of line: the
+  /// caller's loop keeps the call it took in registers).
+  DGRAM_NOINLINE void emptied(Block* block) noexcept {
+    if (block == tail_ && block->capacity == kBlockCalls) {
+      block->begin = block->end = 0;  // the only block: reused in place
+    } else {
+      head_ = block->next;  // a burst's last large block goes too
+      if (block == tail_) tail_ = nullptr;
+      retire(block);
+    }
+  }
 
   DGRAM_NOINLINE void addBlock() {
     Block* block = nullptr;

@@ -417,22 +417,6 @@ void LoopCore::afterWait(bool dispatched, bool failed) {
   runDeferred();
 }
 
-void LoopCore::attach(SocketImpl* socket) {
-  socket->setLoopSlot(static_cast<std::uint32_t>(sockets_.size()));
-  sockets_.push_back(socket);
-}
-
-void LoopCore::detach(SocketImpl* socket) {
-  // O(1): the socket knows its slot, and the last socket takes it (the
-  // order is of no use: the destructor abandons them all). Closing 10,000
-  // sockets used to spend most of its user time finding and erasing.
-  std::uint32_t slot = socket->loopSlot();
-  if (slot >= sockets_.size() || sockets_[slot] != socket) return;
-  sockets_[slot] = sockets_.back();
-  sockets_[slot]->setLoopSlot(slot);
-  sockets_.pop_back();
-}
-
 Resolver& LoopCore::resolver() {
   if (!resolver_) {
     resolver_ = createDefaultResolver(*this);

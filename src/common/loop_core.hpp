@@ -151,9 +151,10 @@ class LoopCore {
   void raiseUnhandled(const Error& error);
 
   // --- sockets ------------------------------------------------------------
-  /// Open sockets, so the loop can close them if it is destroyed first.
-  void attach(SocketImpl* socket);
-  void detach(SocketImpl* socket);
+  /// Open sockets, so the loop can close them if it is destroyed first
+  /// (inline, in socket_impl.hpp).
+  inline void attach(SocketImpl* socket);
+  inline void detach(SocketImpl* socket);
 
   /// The loop's name resolver, created on first use.
   Resolver& resolver();

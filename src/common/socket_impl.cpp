@@ -26,26 +26,8 @@ Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 
-SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
-    : SocketEvents(coreOf(loop)),
-      type_(static_cast<std::uint8_t>(options.type)),
-      family_(static_cast<std::uint8_t>(
-          options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
-      released_(false),
-      closed_(false),
-      abandoned_(false),
-      refd_(true),
-      holdsHandleRef_(false),
-      hasPendingQueue_(false),
-      hasPendingBind_(false) {
-  // Only what is set is kept: most sockets have none of these.
-  if ((options.recvBufferSize | options.sendBufferSize) != 0 ||
-      options.lookup || options.signal || options.reuseAddr ||
-      options.reusePort || options.ipv6Only || options.gso || options.gro ||
-      options.recvPktInfo || options.recvTos)
-    keepOptions(options);
-  loop_.attach(this);
-}
+SocketImpl::Rare::~Rare() = default;
+SocketImpl::SendState::~SendState() = default;
 
 void SocketImpl::keepOptions(const SocketOptions& options) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
@@ -134,10 +116,10 @@ SysError SocketImpl::buildBound(const Endpoint& local,
                                 const OpenOptions* options) {
   // The usual bind: one call to the backend builds, opens, binds and
   // starts receiving.
-  SysError err;
-  PlatformSocketPtr made = loop_.backend().createBound(
-      loop_, *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, family(),
-      options, local, err);
+  PlatformSocketPtr made;
+  SysError err = loop_.backend().createBound(
+      *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, options, local,
+      made);
   if (!err) keepPlatform(std::move(made));
   return err;
 }
@@ -252,11 +234,13 @@ void SocketImpl::releaseHeld() {
   released_ = true;
   dropPendingBind();  // a bind that never finished: its callback
   listeners_.clear();
-  if (rare_) {
-    rare_->connectCallback = nullptr;
-    rare_->lookup = nullptr;
-    rare_->held.clear();
-  }
+  if (rare_) releaseRare();
+}
+
+void SocketImpl::releaseRare() {
+  rare_->connectCallback = nullptr;
+  rare_->lookup = nullptr;
+  rare_->held.clear();
 }
 
 // --- listeners ------------------------------------------------------------
@@ -481,13 +465,21 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
   holdPendingBind(std::move(cb), callbackId, known,
                   static_cast<std::uint16_t>(port));
-  startBinding();
   if (known) {
-    laterInline([this] {
-      if (!closed_) bindToTarget();
-    });
+    // startBinding() and later() for a socket that is open (healthy()
+    // said so), hence busy once binding: the loop's reference is taken
+    // unless held already, the step is counted and queued.
+    bindState_ = BindState::binding;
+    if (!self_) takeLoopReference();
+    ++tasks_;
+    loop_.defer(DeferredCall{&bindStep, this, nullptr});
     return;
   }
+  bindByName(port, address);
+}
+
+void SocketImpl::bindByName(int port, std::string_view address) {
+  startBinding();
   std::string host(address);
   DGRAM_TRY {
     resolve(host,
@@ -539,6 +531,13 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
   }
   if (failure) return failBind(*failure, pending);
   startListening(std::move(pending.callback), pending.callbackId);
+}
+
+void SocketImpl::bindStep(void* context, void*) {
+  auto& socket = *static_cast<SocketImpl*>(context);
+  Settle settle{socket};
+  --socket.tasks_;
+  if (!socket.closed_) socket.bindToTarget();
 }
 
 void SocketImpl::bindToTarget() {
@@ -866,8 +865,13 @@ void SocketImpl::closeOpen() {
     socket->close();  // queued sends complete with ECANCELED
   }
   if (rare_) cancelRareWork();
-  updateHandleRef();
-  laterInline([this] { finishClose(); });
+  // updateHandleRef() for a closed socket: it holds none.
+  if (holdsHandleRef_) {
+    holdsHandleRef_ = false;
+    loop_.removeHandleRef();
+  }
+  // later(finishClose), in the step's own function.
+  deferStepInline(DeferredCall{&closeStep, this, nullptr});
 }
 
 void SocketImpl::cancelRareWork() {
@@ -891,10 +895,20 @@ void SocketImpl::cancelRareWork() {
   rare_->held.clear();
 }
 
+void SocketImpl::closeStep(void* context, void*) {
+  auto& socket = *static_cast<SocketImpl*>(context);
+  Settle settle{socket};
+  --socket.tasks_;
+  // Most sockets have no 'close' listener: nothing to emit.
+  if (!socket.listeners_.empty(Event::close)) return socket.finishClose();
+  socket.releaseHeld();
+  // Nothing left to do: the loop's reference goes as this call returns
+  // (`settle`), and the socket with it if the user dropped theirs.
+}
+
 void SocketImpl::finishClose() {
   DGRAM_TRY {
-    // Most sockets have no 'close' listener: nothing to emit.
-    if (!listeners_.empty(Event::close)) emitPlain(Event::close);
+    emitPlain(Event::close);
   }
   DGRAM_CATCH(...) {
     // The skipped 'close' listeners run next turn, then all are released.
@@ -902,8 +916,6 @@ void SocketImpl::finishClose() {
     DGRAM_RETHROW;
   }
   releaseHeld();
-  // Nothing left to do: the loop's reference goes when this call returns
-  // (see enter), and the socket with it if the user dropped theirs.
 }
 
 void SocketImpl::finishRelease() {

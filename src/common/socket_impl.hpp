@@ -243,13 +243,6 @@ class SocketImpl : private SocketEvents {
            std::is_trivially_copyable_v<F> &&
            std::is_trivially_destructible_v<F>;
   }
-  /// later() for the socket's once-a-life steps ('listening' after bind,
-  /// 'close'), with the plain path inline: there the call saved counts,
-  /// where per-datagram callers (a send's completion) keep short code.
-  template <typename F>
-  void laterInline(F fn) {
-    deferStepInline(deferredCallOf(std::move(fn)));
-  }
   /// The DeferredCall that runs `fn` (which fitsDeferredCall) for this
   /// socket: the lambda's bytes travel in `data`.
   template <typename F>
@@ -259,7 +252,9 @@ class SocketImpl : private SocketEvents {
     new (&call.data) F(std::move(fn));
     return call;
   }
-  /// Defers `call`; the socket lives until it has run.
+  /// Defers `call`; the socket lives until it has run. (Inline for the
+  /// socket's once-a-life steps, bindStep and closeStep, whose functions
+  /// run what later() would run, in one frame.)
   void deferStepInline(const DeferredCall& call) {
     ++tasks_;
     retain();
@@ -277,10 +272,22 @@ class SocketImpl : private SocketEvents {
   /// if nothing is left to do (which may destroy the socket, after `fn`).
   template <typename F>
   void enter(F&& fn);
+  /// enter()'s end, as a scope: its destructor lets go of the loop's
+  /// reference if nothing is left to do.
+  struct Settle {
+    SocketImpl& socket;
+    DGRAM_ALWAYS_INLINE ~Settle() {
+      if (socket.self_ && !socket.busy()) {
+        std::shared_ptr<Socket> last = std::move(socket.self_);
+      }
+    }
+  };
   /// After 'close': drops every listener and callback held.
   void releaseCallbacks();
   /// releaseCallbacks()'s body (inline in the 'close' step).
   DGRAM_ALWAYS_INLINE void releaseHeld();
+  /// releaseHeld()'s part for a socket with rare state.
+  DGRAM_NOINLINE void releaseRare();
   /// The constructor's part for a socket with options set: checks the
   /// buffer sizes and keeps the options in Rare.
   DGRAM_NOINLINE void keepOptions(const SocketOptions& options);
@@ -366,6 +373,9 @@ class SocketImpl : private SocketEvents {
   /// anything (a custom lookup that throws).
   void abortBinding() noexcept;
   void bindImplicitly();
+  /// bind()'s part for a host to look up (out of line: the usual bind, to
+  /// no address or a numeric one, then keeps a smaller frame).
+  DGRAM_NOINLINE void bindByName(int port, std::string_view address);
   bool bindForMembership(ErrorSink sink);
   /// Opens the platform socket (building it if need be), binds it and,
   /// with `receive`, starts receiving; on failure it is dropped again.
@@ -375,6 +385,9 @@ class SocketImpl : private SocketEvents {
   /// (inline in it: position-independent code calls a function with
   /// external linkage through its symbol otherwise).
   DGRAM_ALWAYS_INLINE void bindToTarget();
+  /// The DeferredCall function of that step (`context`: the socket): as
+  /// later() would run it, in one frame.
+  static void bindStep(void* context, void* unused);
   /// The 'error' of a bind to `ip`:`port` the system refused.
   DGRAM_NOINLINE Error bindError(SysError err, const IpAddress& ip,
                                  int port) const;
@@ -522,8 +535,11 @@ class SocketImpl : private SocketEvents {
   void closeNow();
   /// closeNow() for an open socket (close()'s usual path, inline there).
   DGRAM_ALWAYS_INLINE void closeOpen();
-  /// The deferred step of close() (inline in it, as bindToTarget).
-  DGRAM_ALWAYS_INLINE void finishClose();
+  /// The deferred step of close(), a DeferredCall function (`context`:
+  /// the socket): 'close', then the listeners and callbacks go.
+  static void closeStep(void* context, void* unused);
+  /// closeStep() for a socket with 'close' listeners: emits 'close'.
+  DGRAM_NOINLINE void finishClose();
   /// closeNow's part for the rare state: lookups, sends waiting for them,
   /// work waiting for 'listening', a connect in progress, held datagrams.
   void cancelRareWork();
@@ -597,6 +613,9 @@ class SocketImpl : private SocketEvents {
       Arrival arrival;
     };
     Fifo<HeldDatagram> held;
+    /// Out of line (socket_impl.cpp): the socket's destructor, which
+    /// finds none in most sockets, keeps a small frame.
+    DGRAM_NOINLINE ~Rare();
   };
   Rare& rare();
   std::unique_ptr<Rare> rare_;
@@ -616,6 +635,8 @@ class SocketImpl : private SocketEvents {
     /// one (bounded: see releaseRequest).
     std::size_t keptLargePayload = 0;
     bool completionScheduled = false;
+    /// Out of line, as ~Rare.
+    DGRAM_NOINLINE ~SendState();
   };
   SendState& sendState();
   std::unique_ptr<SendState> sends_;
@@ -657,14 +678,7 @@ void SocketImpl::enter(F&& fn) {
   // (the user's may go, `self_` stays while busy()), so it is not copied
   // for the call: letting go of it afterwards, if nothing is left to do,
   // is the last thing done with the socket.
-  struct Settle {
-    SocketImpl& socket;
-    ~Settle() {
-      if (socket.self_ && !socket.busy()) {
-        std::shared_ptr<Socket> last = std::move(socket.self_);
-      }
-    }
-  } settle{*this};
+  Settle settle{*this};
   fn();
 }
 
@@ -709,6 +723,48 @@ namespace dgram::detail {
 
 inline Socket& SocketImpl::owner() noexcept {
   return static_cast<Socket::Impl&>(*this);
+}
+
+// Inline in createSocket, its only caller (through Socket::Impl).
+inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
+    : SocketEvents(coreOf(loop)),
+      type_(static_cast<std::uint8_t>(options.type)),
+      family_(static_cast<std::uint8_t>(
+          options.type == Type::udp4 ? Family::IPv4 : Family::IPv6)),
+      released_(false),
+      closed_(false),
+      abandoned_(false),
+      refd_(true),
+      holdsHandleRef_(false),
+      hasPendingQueue_(false),
+      hasPendingBind_(false) {
+  // Only what is set is kept: most sockets have none of these. (The flags
+  // are or'ed, not tested one by one: most sockets test them all.)
+  bool flags = options.reuseAddr | options.reusePort | options.ipv6Only |
+               options.gso | options.gro | options.recvPktInfo |
+               options.recvTos;
+  if ((options.recvBufferSize | options.sendBufferSize) != 0 || flags ||
+      options.lookup || options.signal)
+    keepOptions(options);
+  loop_.attach(this);
+}
+
+// LoopCore's socket list, here where SocketImpl is known: inline in the
+// socket's constructor and destructor, its only callers.
+inline void LoopCore::attach(SocketImpl* socket) {
+  socket->setLoopSlot(static_cast<std::uint32_t>(sockets_.size()));
+  sockets_.push_back(socket);
+}
+
+inline void LoopCore::detach(SocketImpl* socket) {
+  // O(1): the socket knows its slot, and the last socket takes it (the
+  // order is of no use: the destructor abandons them all). Closing 10,000
+  // sockets used to spend most of its user time finding and erasing.
+  std::uint32_t slot = socket->loopSlot();
+  if (slot >= sockets_.size() || sockets_[slot] != socket) return;
+  sockets_[slot] = sockets_.back();
+  sockets_[slot]->setLoopSlot(slot);
+  sockets_.pop_back();
 }
 
 }  // namespace dgram::detail

@@ -16,19 +16,6 @@
 #endif
 
 namespace dgram::detail {
-namespace {
-
-// A slab's size at most: a few pages, for about 180 socket blocks (below
-// the size the C library maps on its own, so slabs come from its heap). A
-// slab takes only what its blocks fill: a socket costs its block and its
-// share of one slab header (a malloc'd block cost a chunk header).
-constexpr std::size_t kSlabBytes = 32 * 1024 - 64;
-
-constexpr std::size_t roundUp(std::size_t n, std::size_t to) noexcept {
-  return (n + to - 1) / to * to;
-}
-
-}  // namespace
 
 // A block: its header (the slab it belongs to while in use, the next free
 // block while free), then what the caller asked for.
@@ -36,9 +23,6 @@ union BlockHeader {
   void* slab;
   BlockHeader* next;
 };
-constexpr std::size_t kHeaderBytes = 8;
-static_assert(sizeof(BlockHeader) <= kHeaderBytes &&
-              kHeaderBytes % BlockPool::kBlockAlign == 0);
 
 struct BlockPool::Slab {
   Slab* prev = nullptr;  ///< in open_ or full_
@@ -48,17 +32,9 @@ struct BlockPool::Slab {
   std::size_t carved = 0;       ///< blocks cut from the front so far
 
   unsigned char* blocks() noexcept {
-    return reinterpret_cast<unsigned char*>(this) +
-           roundUp(sizeof(Slab), kBlockAlign);
+    return reinterpret_cast<unsigned char*>(this) + kSlabHeaderBytes;
   }
 };
-
-BlockPool::BlockPool(std::size_t size) noexcept
-    : stride_(roundUp(kHeaderBytes + size, kBlockAlign)),
-      blocksPerSlab_((kSlabBytes - roundUp(sizeof(Slab), kBlockAlign)) /
-                     stride_),
-      slabBytes_(roundUp(sizeof(Slab), kBlockAlign) +
-                 blocksPerSlab_ * stride_) {}
 
 BlockPool::~BlockPool() {
   for (Slab** list : {&open_, &full_}) {
@@ -74,13 +50,17 @@ void* BlockPool::allocate() {
 #ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
   return ::operator new(stride_ - kHeaderBytes);
 #else
-  std::lock_guard<SpinLock> guard(lock_);
+  lock_.lock();
   Slab* slab = open_;
-  if (!slab) {
-    slab = spare_ ? spare_ : newSlab();
-    spare_ = nullptr;
-    link(open_, slab);
-  }
+  if (!slab) return allocateInNewSlab();
+  void* payload = takeBlock(slab);
+  if (slab->used == blocksPerSlab_) return filled(slab, payload);
+  lock_.unlock();
+  return payload;
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
+
+void* BlockPool::takeBlock(Slab* slab) noexcept {
   BlockHeader* block = slab->free;
   if (block)
     slab->free = block->next;
@@ -88,26 +68,49 @@ void* BlockPool::allocate() {
     block = reinterpret_cast<BlockHeader*>(slab->blocks() +
                                            slab->carved++ * stride_);
   block->slab = slab;
-  if (++slab->used == blocksPerSlab_) {  // full
+  ++slab->used;
+  return reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
+}
+
+void* BlockPool::allocateInNewSlab() {
+  std::lock_guard<SpinLock> guard(lock_, std::adopt_lock);
+  Slab* slab = spare_ ? spare_ : newSlab();  // may throw: unlocked
+  spare_ = nullptr;
+  link(open_, slab);
+  void* payload = takeBlock(slab);
+  if (slab->used == blocksPerSlab_) {  // a slab of one block
     unlink(open_, slab);
     link(full_, slab);
   }
-  return reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
-#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  return payload;
+}
+
+void* BlockPool::filled(Slab* slab, void* payload) noexcept {
+  unlink(open_, slab);
+  link(full_, slab);
+  lock_.unlock();
+  return payload;
 }
 
 void BlockPool::deallocate(void* payload) noexcept {
 #ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
   ::operator delete(payload);
 #else
+  lock_.lock();
   auto* block = reinterpret_cast<BlockHeader*>(
       static_cast<unsigned char*>(payload) - kHeaderBytes);
   auto* slab = static_cast<Slab*>(block->slab);
-  std::lock_guard<SpinLock> guard(lock_);
   bool wasFull = slab->used == blocksPerSlab_;
   block->next = slab->free;
   slab->free = block;
-  if (--slab->used == 0) {
+  if (--slab->used == 0 || wasFull) return slabChanged(slab, wasFull);
+  lock_.unlock();
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
+
+void BlockPool::slabChanged(Slab* slab, bool wasFull) noexcept {
+  std::lock_guard<SpinLock> guard(lock_, std::adopt_lock);
+  if (slab->used == 0) {
     // Empty: back to the heap, unless it is the one kept.
     unlink(wasFull ? full_ : open_, slab);
     if (!spare_) {
@@ -120,11 +123,15 @@ void BlockPool::deallocate(void* payload) noexcept {
     ::operator delete(slab);
     return;
   }
-  if (wasFull) {  // it has a free block again
-    unlink(full_, slab);
-    link(open_, slab);
-  }
-#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  // It was full: it has a free block again.
+  unlink(full_, slab);
+  link(open_, slab);
+}
+
+void BlockPool::SpinLock::lockContended() noexcept {
+  do
+    waitUnlocked();
+  while (held_.exchange(true, std::memory_order_acquire));
 }
 
 void BlockPool::SpinLock::waitUnlocked() noexcept {
@@ -158,6 +165,10 @@ std::size_t BlockPool::slabCount() const {
 }
 
 BlockPool::Slab* BlockPool::newSlab() {
+  // The header sizes the constructor (in the header) counts with.
+  static_assert(sizeof(BlockHeader) <= kHeaderBytes &&
+                kHeaderBytes % kBlockAlign == 0);
+  static_assert(roundUp(sizeof(Slab), kBlockAlign) == kSlabHeaderBytes);
   Slab* slab = new (::operator new(slabBytes_)) Slab;
   ++slabs_;
   return slab;

@@ -29,14 +29,20 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/compiler.hpp"
+
 namespace dgram::detail {
 
 /// Blocks of one size (fixed when the pool is made), in slabs.
 class BlockPool {
  public:
   /// A pool of blocks of `size` bytes, aligned for any object whose
-  /// alignment is at most kBlockAlign.
-  explicit BlockPool(std::size_t size) noexcept;
+  /// alignment is at most kBlockAlign. (A constant expression: the pools
+  /// socketBlockPool uses are made before the program runs.)
+  explicit constexpr BlockPool(std::size_t size) noexcept
+      : stride_(roundUp(kHeaderBytes + size, kBlockAlign)),
+        blocksPerSlab_((kSlabBytes - kSlabHeaderBytes) / stride_),
+        slabBytes_(kSlabHeaderBytes + blocksPerSlab_ * stride_) {}
   BlockPool(const BlockPool&) = delete;
   BlockPool& operator=(const BlockPool&) = delete;
   /// Never called for the pools socketBlockPool makes (they are never
@@ -61,8 +67,36 @@ class BlockPool {
 
  private:
   friend struct BlockPoolProbe;  // the tests hold the lock (socket_memory)
+  static constexpr std::size_t roundUp(std::size_t n, std::size_t to) noexcept {
+    return (n + to - 1) / to * to;
+  }
+  /// A slab's size at most: a few pages, for about 180 socket blocks
+  /// (below the size the C library maps on its own, so slabs come from its
+  /// heap). A slab takes only what its blocks fill: a socket costs its
+  /// block and its share of one slab header (a malloc'd block cost a chunk
+  /// header).
+  static constexpr std::size_t kSlabBytes = 32 * 1024 - 64;
+  /// A block's header: the slab it belongs to while in use, the next free
+  /// block while free (socket_memory.cpp).
+  static constexpr std::size_t kHeaderBytes = 8;
+  /// A slab's header, before its blocks: three pointers and two counts
+  /// (socket_memory.cpp checks it against the Slab itself).
+  static constexpr std::size_t kSlabHeaderBytes =
+      (3 * sizeof(void*) + 2 * sizeof(std::size_t) + kBlockAlign - 1) /
+      kBlockAlign * kBlockAlign;
   struct Slab;
   Slab* newSlab();
+  // The parts of allocate() and deallocate() that change the slab lists,
+  // out of line so that the usual call keeps no register saved. Each is
+  // called with the lock held and unlocks it.
+  /// allocate() with no slab open: a spare or new one.
+  DGRAM_NOINLINE void* allocateInNewSlab();
+  /// allocate() just took the last block of `slab`: it becomes full.
+  DGRAM_NOINLINE void* filled(Slab* slab, void* payload) noexcept;
+  /// deallocate() gave a block back to `slab`, which was full or is empty.
+  DGRAM_NOINLINE void slabChanged(Slab* slab, bool wasFull) noexcept;
+  /// A block of `slab`, which has one (with the lock held).
+  DGRAM_ALWAYS_INLINE void* takeBlock(Slab* slab) noexcept;
   void link(Slab*& list, Slab* slab) noexcept;
   void unlink(Slab*& list, Slab* slab) noexcept;
 
@@ -70,12 +104,13 @@ class BlockPool {
   class SpinLock {
    public:
     void lock() noexcept {
-      while (held_.exchange(true, std::memory_order_acquire))
-        waitUnlocked();
+      if (held_.exchange(true, std::memory_order_acquire)) lockContended();
     }
     void unlock() noexcept { held_.store(false, std::memory_order_release); }
 
    private:
+    /// lock() found it held: waits, then takes it.
+    DGRAM_NOINLINE void lockContended() noexcept;
     void waitUnlocked() noexcept;
     std::atomic<bool> held_{false};
   };
@@ -93,12 +128,24 @@ class BlockPool {
   std::size_t slabs_ = 0;  ///< slabs held, the spare included
 };
 
-/// The pool for blocks of `Size` bytes, made on first use and never
-/// destroyed.
+/// A BlockPool that is never destroyed (see socketBlockPool).
+union ImmortalBlockPool {
+  explicit constexpr ImmortalBlockPool(std::size_t size) noexcept
+      : pool(size) {}
+  ~ImmortalBlockPool() {}  // `pool` stays
+  BlockPool pool;
+};
+
+/// The storage of socketBlockPool<Size>: initialised as a constant, before
+/// any code runs, so no call tests a guard (a function's static would).
+template <std::size_t Size>
+inline ImmortalBlockPool socketBlockPoolStorage{Size};
+
+/// The pool for blocks of `Size` bytes, never destroyed: a socket may be
+/// freed during the program's exit, after static destructors ran.
 template <std::size_t Size>
 BlockPool& socketBlockPool() {
-  static BlockPool* pool = new BlockPool(Size);
-  return *pool;
+  return socketBlockPoolStorage<Size>.pool;
 }
 
 /// The allocator createSocket's allocate_shared takes its one block from

@@ -58,10 +58,9 @@ class Poller : public Backend {
                                  PlatformSocketSpace space) final;
   /// Backend::createBound with the POSIX socket's own calls (no virtual
   /// call between them).
-  PlatformSocketPtr createBound(LoopCore& loop, SocketEvents& events,
-                                PlatformSocketSpace space, Family family,
-                                const OpenOptions* options,
-                                const Endpoint& local, SysError& error) final;
+  SysError createBound(SocketEvents& events, PlatformSocketSpace space,
+                       const OpenOptions* options, const Endpoint& local,
+                       PlatformSocketPtr& made) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).
