@@ -292,8 +292,12 @@ inline void SocketImpl::sendRequestTo(OutgoingSend* request,
   request->destination.port = port;
   request->hasDestination = true;
   request->addressIsDestination = canonical;
+  // The usual send of a busy turn joins the queue the platform keeps open
+  // (no source is chosen here): no virtual call.
+  PlatformSocket* platform = io();
+  if (platform->sendQueue().joinIfOpen(*request)) return;
   SysError error;
-  if (io()->send(*request, error)) {
+  if (platform->send(*request, error)) {
     request->result = error;
     complete(request);
   }
