@@ -193,11 +193,17 @@ class SendQueue {
   /// the queue (see open()); false, having done nothing, otherwise. Only
   /// for a request without a chosen source (the platform's send checks
   /// that one).
+  /// Whether joinIfOpen takes a request now.
+  bool isOpen() const noexcept { return open_ != 0; }
   bool joinIfOpen(SendRequest& request) {
     if (open_ == 0) return false;
+    joinOpen(request);
+    return true;
+  }
+  /// joinIfOpen() where isOpen() was just seen true.
+  void joinOpen(SendRequest& request) {
     push(request);
     --open_;
-    return true;
   }
   /// Opens `places` for joinIfOpen (0 closes them): the platform's promise
   /// that the next `places` sends, pushed as they are, are all its send()

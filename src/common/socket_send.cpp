@@ -187,7 +187,8 @@ inline void SocketImpl::takeCallback(OutgoingSend* request, SendCallback& cb) {
   // A released request has none, so the callback is moved in by
   // construction (a move-assignment or a swap would build a temporary
   // or exchange both): it stays there until its completion calls it.
-  request->callback.~SendCallback();
+  // The empty one is built over without its destructor, which would do
+  // nothing (and be a call: the usual send makes none but the copy).
   new (&request->callback) SendCallback(std::move(cb));
 }
 
@@ -349,6 +350,46 @@ inline void SocketImpl::sendSteady(const ByteView& msg, const IpAddress& ip,
   request->toPeer = false;
   request->port = port;
   sendRequestTo(request, ip, port, true);
+}
+
+DGRAM_ALWAYS_INLINE bool SocketImpl::joinSteady(const ByteView& msg,
+                                                const IpAddress& ip,
+                                                std::uint16_t port,
+                                                SendCallback& cb) {
+  // acquireRequest(), sendSteady() and SendQueue::push() for the send of a
+  // busy turn, with their choices made: its only call is the copy, made
+  // last, so that the usual send needs no stack frame of its own.
+  SendState* state = sends_.get();
+  OutgoingSend* request = state ? state->free : nullptr;
+  const std::size_t size = msg.size();
+  if (!request || request->storage.size() != size || size == 0 ||
+      request->storage.capacity() > kKeptPayload)
+    return false;
+  SendQueue& queue = io()->sendQueue();
+  if (!queue.isOpen()) return false;
+  state->free = nextOf(request);
+  --state->freeCount;
+  loop_.addRequest();
+  std::uint8_t* copy = request->storage.data();
+  request->payload = ByteView(copy, size);
+  request->size = size;
+  request->owned = true;
+  takeCallback(request, cb);
+  request->toPeer = false;
+  request->port = port;
+  request->destination.ip = ip;
+  request->destination.port = port;
+  request->hasDestination = true;
+  request->addressIsDestination = true;
+  queue.joinOpen(*request);
+  std::memcpy(copy, msg.data(), size);
+  return true;
+}
+
+DGRAM_NOINLINE void SocketImpl::sendToOther(ByteView msg, int port,
+                                            std::string_view address,
+                                            SendCallback& cb) {
+  sendTo(msg, port, address, std::move(cb));
 }
 
 void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
@@ -907,7 +948,13 @@ namespace dgram {
 // the steady state they start is part of them rather than one call more.
 void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
   if (!cb) return send(msg, port, address);
-  static_cast<Impl&>(*this).sendTo(msg, port, address, std::move(cb));
+  // The usual send of a busy turn joins the queue; the others go on out
+  // of line (so that this one needs no stack frame).
+  Impl& impl = static_cast<Impl&>(*this);
+  if (const detail::IpAddress* ip = impl.steadyDestination(port, address)) {
+    if (impl.joinSteady(msg, *ip, static_cast<std::uint16_t>(port), cb)) return;
+  }
+  impl.sendToOther(msg, port, address, cb);
 }
 
 void Socket::send(ByteView msg, int port, Host address) {
