@@ -949,7 +949,8 @@ namespace dgram {
 void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
   if (!cb) return send(msg, port, address);
   // The usual send of a busy turn joins the queue; the others go on out
-  // of line (so that this one needs no stack frame).
+  // of line (so that this path keeps no registers for calls it does not
+  // make: its only call is the copy, its last step).
   Impl& impl = static_cast<Impl&>(*this);
   if (const detail::IpAddress* ip = impl.steadyDestination(port, address)) {
     if (impl.joinSteady(msg, *ip, static_cast<std::uint16_t>(port), cb)) return;
