@@ -150,3 +150,62 @@ TEST_CASE("a callback's next send copies its bytes too: buffer reused at once",
   sink.socket->close();
   CHECK(test::runUntilIdle(loop));
 }
+
+TEST_CASE("a pooled request keeps nothing of how its last send was queued",
+          "[send][batch][queue][completion]") {
+  // A request that joined a waiting batch the shortest way (equal sends
+  // of a busy turn: the pool knows it holds one piece and a small copy)
+  // is recycled as such; when it carries a list of pieces next, sent at
+  // once and so never copied, it must be recycled as that, or the send
+  // after it would find the old pieces.
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  auto sender = test::boundSocket(loop);
+  std::vector<std::string> expected;
+  int done = 0;
+  auto counted = [&done](const std::optional<dgram::Error>& err, std::size_t) {
+    CHECK_FALSE(err);
+    ++done;
+  };
+  constexpr int kEqual = 10;
+  auto sendEqual = [&](char tag) {
+    for (int i = 0; i < kEqual; ++i) {
+      std::string buffer = text(i, tag);
+      buffer.resize(16, '.');
+      expected.push_back(buffer);
+      sender->send(buffer, sink.port, "127.0.0.1", counted);
+    }
+  };
+  auto turn = [&](const std::function<void()>& work) {
+    bool ran = false;
+    int before = done;
+    std::size_t sent = expected.size();
+    loop.setTimeout(0ms, [&] {
+      work();
+      ran = true;
+    });
+    REQUIRE(test::runUntil(loop, [&] {
+      return ran && done == before + static_cast<int>(expected.size() - sent) &&
+             sink.received.size() == expected.size();
+    }));
+  };
+  // The first turn fills the pool with requests, the next gives each a
+  // 16-byte copy, and in the third all but the first two (the one that
+  // leaves at once and the one that starts the batch) join the batch from
+  // the pool: the last of them is the pool's next.
+  for (char tag : {'a', 'b', 'c'})
+    turn([&] { sendEqual(tag); });
+  turn([&] {
+    std::string head = "list-head";
+    std::string tail = "list-tail";
+    expected.push_back(head + tail);
+    sender->send({head, tail}, sink.port, "127.0.0.1", counted);
+    head.assign(head.size(), '#');
+    tail.assign(tail.size(), '#');
+  });
+  turn([&] { sendEqual('d'); });
+  CHECK(sink.received == expected);
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}

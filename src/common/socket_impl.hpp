@@ -53,6 +53,9 @@ struct OutgoingSend : SendRequest {
   /// Decided when send() is called, as Node does: a send to an address
   /// issued while a connect() waits keeps that address.
   bool toPeer = false;
+  /// Queued by SocketImpl::joinSteady: one piece, no source, a copy the
+  /// pool keeps (what recycleSent would check otherwise).
+  bool joined = false;
   std::optional<Error> error;  ///< set when it failed before the kernel
   SysError result;             ///< the kernel's answer
   bool resolved = false;       ///< its destination is known (or failed)

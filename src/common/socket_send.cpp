@@ -166,13 +166,16 @@ inline void SocketImpl::recycleSent(OutgoingSend* request) {
   // kernel took it), and a request that went out waits for no lookup
   // (sendInOrder clears `resolved` before sending): those three are as
   // releaseRequest leaves them.
+  // A request joinSteady() queued is known to be such a one already.
   SendState& state = *sends_;  // made with the request
-  if (request->hasSource || request->pieces.capacity() != 0 ||
-      request->storage.capacity() > kKeptPayload ||
+  if ((!request->joined &&
+       (request->hasSource || request->pieces.capacity() != 0 ||
+        request->storage.capacity() > kKeptPayload)) ||
       state.freeCount >= kKeptRequests) {
     releaseRequest(request);
     return;
   }
+  request->joined = false;
   request->owned = false;
   request->hasDestination = false;
   request->addressIsDestination = false;
@@ -201,6 +204,7 @@ inline void SocketImpl::recycleCalled(OutgoingSend* request) {
 
 void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->callback = nullptr;
+  request->joined = false;
   request->error.reset();
   request->result = {};
   request->pieces.clear();
@@ -381,6 +385,7 @@ DGRAM_ALWAYS_INLINE bool SocketImpl::joinSteady(const ByteView& msg,
   request->destination.port = port;
   request->hasDestination = true;
   request->addressIsDestination = true;
+  request->joined = true;
   queue.joinOpen(*request);
   std::memcpy(copy, msg.data(), size);
   return true;
