@@ -10,7 +10,6 @@
 
 #include "support/catch.hpp"
 
-#include "common/send_queue.hpp"
 #include "support/helpers.hpp"
 
 namespace {

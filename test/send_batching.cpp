@@ -110,6 +110,77 @@ TEST_CASE("sends of one turn are queued until the turn ends, in order",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE(
+    "a full batch leaves from inside send() and a new turn's first at once",
+    "[send][batch][queue]") {
+  // While sends wait for the turn's end the Socket queues them itself,
+  // without asking the platform (SendQueue::joinIfOpen): that must stop
+  // at the send that fills a sendmmsg batch (64), which leaves from
+  // inside send(), and once the queue is empty again, so that the first
+  // send of the next turn still leaves at once.
+  test::FaultScope scope;
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  auto sender = test::boundSocket(loop);
+  constexpr int kBatch = 64;
+  constexpr int kSends = 1 + kBatch + 5;
+  std::vector<std::size_t> queued;
+  std::vector<long> calls;
+  int done = 0;
+  auto counted = [&done](const std::optional<dgram::Error>& err, std::size_t) {
+    CHECK_FALSE(err);
+    ++done;
+  };
+  bool firstTurn = false;
+  loop.setTimeout(0ms, [&] {
+    long before = test::sendSyscalls();
+    for (int i = 0; i < kSends; ++i) {
+      sender->send(std::to_string(i), sink.port, "127.0.0.1", counted);
+      queued.push_back(sender->getSendQueueCount());
+      calls.push_back(test::sendSyscalls() - before);
+    }
+    firstTurn = true;
+  });
+  REQUIRE(test::runUntil(loop, [&] { return firstTurn; }));
+  for (int i = 0; i < kSends; ++i) {
+    INFO("after send " << i);
+    // The first left at once; the batch behind it filled up and left
+    // with the 65th; the rest waited for the turn's end.
+    std::size_t expected = i == 0        ? 0
+                           : i < kBatch  ? static_cast<std::size_t>(i)
+                           : i == kBatch ? 0
+                                         : static_cast<std::size_t>(i - kBatch);
+    CHECK(queued[static_cast<std::size_t>(i)] == expected);
+  }
+  CHECK(calls[0] == 1);
+  CHECK(calls[kBatch - 1] == 1);
+  CHECK(calls[kBatch] == (test::kBatchedSends ? 2 : 1 + kBatch));
+  CHECK(calls[kSends - 1] == calls[kBatch]);
+  CHECK(sender->getSendQueueCount() == 0);  // the rest left at the turn's end
+  std::size_t queuedNext = 99;
+  long callsNext = -1;
+  bool secondTurn = false;
+  loop.setTimeout(0ms, [&] {
+    long before = test::sendSyscalls();
+    sender->send("next", sink.port, "127.0.0.1", counted);
+    queuedNext = sender->getSendQueueCount();
+    callsNext = test::sendSyscalls() - before;
+    secondTurn = true;
+  });
+  REQUIRE(test::runUntil(loop, [&] {
+    return secondTurn && done == kSends + 1 &&
+           sink.received.size() == static_cast<std::size_t>(kSends + 1);
+  }));
+  CHECK(queuedNext == 0);
+  CHECK(callsNext == 1);
+  for (int i = 0; i < kSends; ++i)
+    CHECK(sink.received[static_cast<std::size_t>(i)] == std::to_string(i));
+  CHECK(sink.received.back() == "next");
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("a send issued outside the loop leaves at once", "[send][batch]") {
   test::FaultScope scope;
   dgram::Loop loop;

@@ -10,6 +10,7 @@
 #include "support/catch.hpp"
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,115 @@ TEST_CASE("every send form copies what it queues: buffers reused at once",
     return fired && callbacks == static_cast<int>(expected.size()) &&
            sink.received.size() == expected.size();
   }));
+  CHECK(sink.received == expected);
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("a callback's next send copies its bytes too: buffer reused at once",
+          "[send][batch][queue][completion]") {
+  // The usual sender: a window of sends in flight, each callback issuing
+  // the next, all of one size, from one buffer that is overwritten right
+  // after send() returns. Such a send, made while a batch waits, takes a
+  // pooled request whose copy already has its size (the shortest path of
+  // all, Socket::send's own): its bytes are copied all the same.
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  auto sender = test::boundSocket(loop);
+  // A window the receiver keeps up with (one read a turn takes a batch),
+  // so that no datagram is dropped on the way.
+  constexpr int kWindow = 16;
+  constexpr int kTotal = 400;
+  constexpr std::size_t kSize = 48;
+  std::string buffer;
+  std::vector<std::string> expected;
+  int issued = 0;
+  int done = 0;
+  std::function<void()> issue = [&] {
+    int i = issued++;
+    buffer = text(i, 'a' + i % 26);
+    buffer.resize(kSize, '.');
+    expected.push_back(buffer);
+    sender->send(
+        buffer, sink.port, "127.0.0.1",
+        [&](const std::optional<dgram::Error>& err, std::size_t bytes) {
+          CHECK_FALSE(err);
+          CHECK(bytes == kSize);
+          ++done;
+          if (issued < kTotal) issue();
+        });
+    buffer.assign(kSize, '#');
+  };
+  loop.setTimeout(0ms, [&] {
+    for (int i = 0; i < kWindow; ++i)
+      issue();
+  });
+  bool finished = test::runUntil(loop, [&] {
+    return done == kTotal &&
+           sink.received.size() == static_cast<std::size_t>(kTotal);
+  });
+  INFO("callbacks " << done << ", received " << sink.received.size());
+  REQUIRE(finished);
+  CHECK(sink.received == expected);
+  sender->close();
+  sink.socket->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+TEST_CASE("a pooled request keeps nothing of how its last send was queued",
+          "[send][batch][queue][completion]") {
+  // A request that joined a waiting batch the shortest way (equal sends
+  // of a busy turn: the pool knows it holds one piece and a small copy)
+  // is recycled as such; when it carries a list of pieces next, sent at
+  // once and so never copied, it must be recycled as that, or the send
+  // after it would find the old pieces.
+  dgram::Loop loop;
+  test::Collector sink(loop);
+  auto sender = test::boundSocket(loop);
+  std::vector<std::string> expected;
+  int done = 0;
+  auto counted = [&done](const std::optional<dgram::Error>& err, std::size_t) {
+    CHECK_FALSE(err);
+    ++done;
+  };
+  constexpr int kEqual = 10;
+  auto sendEqual = [&](char tag) {
+    for (int i = 0; i < kEqual; ++i) {
+      std::string buffer = text(i, tag);
+      buffer.resize(16, '.');
+      expected.push_back(buffer);
+      sender->send(buffer, sink.port, "127.0.0.1", counted);
+    }
+  };
+  auto turn = [&](const std::function<void()>& work) {
+    bool ran = false;
+    int before = done;
+    std::size_t sent = expected.size();
+    loop.setTimeout(0ms, [&] {
+      work();
+      ran = true;
+    });
+    REQUIRE(test::runUntil(loop, [&] {
+      return ran && done == before + static_cast<int>(expected.size() - sent) &&
+             sink.received.size() == expected.size();
+    }));
+  };
+  // The first turn fills the pool with requests, the next gives each a
+  // 16-byte copy, and in the third all but the first two (the one that
+  // leaves at once and the one that starts the batch) join the batch from
+  // the pool: the last of them is the pool's next.
+  for (char tag : {'a', 'b', 'c'})
+    turn([&] { sendEqual(tag); });
+  turn([&] {
+    std::string head = "list-head";
+    std::string tail = "list-tail";
+    expected.push_back(head + tail);
+    sender->send({head, tail}, sink.port, "127.0.0.1", counted);
+    head.assign(head.size(), '#');
+    tail.assign(tail.size(), '#');
+  });
+  turn([&] { sendEqual('d'); });
   CHECK(sink.received == expected);
   sender->close();
   sink.socket->close();

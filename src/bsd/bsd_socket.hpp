@@ -9,7 +9,6 @@
 
 #include "bsd/platform.hpp"
 #include "common/platform_socket.hpp"
-#include "common/send_queue.hpp"
 
 namespace dgram::detail {
 
@@ -53,9 +52,6 @@ class BsdSocket : public PlatformSocket {
  protected:
   /// The Socket this reports to.
   SocketEvents& events_;
-  /// Sends the kernel did not take at once, in call order; both platforms
-  /// fill and drain it their own way (common/send_queue.hpp).
-  SendQueue queue_;
 
   /// The open system socket, and the family it was opened (or adopted)
   /// with.

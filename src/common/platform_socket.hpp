@@ -175,6 +175,133 @@ class SocketEvents {
   LoopCore& loop_;
 };
 
+/// The ordered queue of sends a platform socket has not handed to the
+/// kernel yet, shared by src/posix and src/win32: they differ in how they
+/// drain it (batches at the end of a loop turn or at writability, vs one
+/// overlapped send at a time), not in what it guarantees: sends complete in
+/// call order, and a close completes every one still queued with ECANCELED
+/// before it returns. It makes no system call and names no system type:
+/// it is this seam's own bookkeeping, kept in the PlatformSocket (below) so
+/// that the Socket reaches it without a virtual call (joinIfOpen).
+///
+/// It is an intrusive list (through SendRequest::next), so queueing never
+/// allocates, and an empty queue costs four words.
+class SendQueue {
+ public:
+  SendQueue() noexcept = default;
+  SendQueue(const SendQueue&) = delete;
+  SendQueue& operator=(const SendQueue&) = delete;
+
+  bool empty() const noexcept { return head_ == nullptr; }
+  /// Payload bytes and sends queued (Node's sendQueueSize / Count).
+  std::size_t bytes() const noexcept { return bytes_; }
+  std::size_t count() const noexcept { return count_; }
+  /// The oldest send, the next to go out; the ones after it follow
+  /// `next` (nullptr after the newest).
+  SendRequest& front() const noexcept { return *head_; }
+
+  /// Queues `request` behind the others. Its payload is copied once here:
+  /// the caller may reuse its buffer as soon as send() returns.
+  void push(SendRequest& request) {
+    request.own();
+    request.next = nullptr;
+    if (tail_)
+      tail_->next = &request;
+    else
+      head_ = &request;
+    tail_ = &request;
+    ++count_;
+    bytes_ += request.size;
+  }
+
+  /// push() done by the Socket itself, without PlatformSocket::send (a
+  /// virtual call, and the platform's checks): true while the platform
+  /// keeps places open, that is while a send would do nothing but join
+  /// the queue (see open()); false, having done nothing, otherwise. Only
+  /// for a request without a chosen source (the platform's send checks
+  /// that one).
+  /// Whether joinIfOpen takes a request now.
+  bool isOpen() const noexcept { return open_ != 0; }
+  bool joinIfOpen(SendRequest& request) {
+    if (open_ == 0) return false;
+    joinOpen(request);
+    return true;
+  }
+  /// joinIfOpen() where isOpen() was just seen true.
+  void joinOpen(SendRequest& request) {
+    push(request);
+    --open_;
+  }
+  /// Opens `places` for joinIfOpen (0 closes them): the platform's promise
+  /// that the next `places` sends, pushed as they are, are all its send()
+  /// would do with them (its flush is scheduled, or it waits for the
+  /// kernel, and they fit in the batch it sends). A send leaving the queue
+  /// closes them, so they are open only while it is not empty, and the
+  /// platform decides again.
+  void open(std::uint32_t places) noexcept { open_ = places; }
+
+  /// Removes the oldest send and reports it to `events` as done with
+  /// `error`. The report may close the socket, which finds the queue
+  /// already without it.
+  void complete(SocketEvents& events, SysError error) {
+    SendRequest* request = head_;
+    head_ = request->next;
+    if (!head_) tail_ = nullptr;
+    request->next = nullptr;
+    open_ = 0;
+    --count_;
+    bytes_ -= request->size;
+    events.onSendDone(request, error);
+  }
+
+  /// Removes the `taken` oldest sends, which the kernel took, and reports
+  /// them to `events` as sent, in one call for the whole run (a sendmmsg
+  /// batch), oldest first through `next`.
+  void completeSent(SocketEvents& events, std::size_t taken) {
+    SendRequest* first = head_;
+    if (taken == count_) {
+      // The usual batch: the whole queue, nothing to walk (the newest
+      // request's `next` is nullptr already).
+      SendRequest* last = tail_;
+      head_ = tail_ = nullptr;
+      count_ = open_ = 0;
+      bytes_ = 0;
+      events.onSent(first, last);
+      return;
+    }
+    SendRequest* last = first;
+    std::size_t bytes = last->size;
+    for (std::size_t i = 1; i < taken; ++i) {
+      last = last->next;
+      bytes += last->size;
+    }
+    head_ = last->next;
+    if (!head_) tail_ = nullptr;
+    last->next = nullptr;
+    open_ = 0;
+    count_ -= static_cast<std::uint32_t>(taken);
+    bytes_ -= bytes;
+    events.onSent(first, last);
+  }
+
+  /// Completes every queued send with `error`, oldest first (ECANCELED
+  /// when the socket closes).
+  void failAll(SocketEvents& events, SysError error) {
+    while (!empty())
+      complete(events, error);
+  }
+
+ private:
+  SendRequest* head_ = nullptr;
+  SendRequest* tail_ = nullptr;
+  std::size_t bytes_ = 0;
+  // Half a word each, so that the open places cost no word of their own
+  // (a socket's every word counts: bench `sockets` mode). Four billion
+  // queued sends would need far more memory than any process has.
+  std::uint32_t count_ = 0;
+  std::uint32_t open_ = 0;  ///< see open()
+};
+
 enum class BufferKind { receive, send };
 
 /// Options applied when the socket is created.
@@ -191,6 +318,11 @@ struct OpenOptions {
 class PlatformSocket {
  public:
   virtual ~PlatformSocket() = default;
+
+  /// Sends not yet handed to the kernel (see SendQueue). The Socket pushes
+  /// onto it itself while the platform keeps places open
+  /// (SendQueue::joinIfOpen); everything else is the platform's.
+  SendQueue& sendQueue() noexcept { return queue_; }
 
   /// Creates the system socket for `family`.
   virtual SysError open(Family family, const OpenOptions& options) = 0;
@@ -248,6 +380,11 @@ class PlatformSocket {
                                     bool join) = 0;
   /// Sets the buffer size when `size` > 0, then reads it back into `size`.
   virtual SysError bufferSize(BufferKind kind, int& size) = 0;
+
+ protected:
+  /// Sends the kernel did not take at once, in call order; each platform
+  /// fills and drains it its own way.
+  SendQueue queue_;
 };
 
 /// The alignment of the space a Socket lends its platform socket: one

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "common/send_queue.hpp"
+#include "common/platform_socket.hpp"
 
 namespace dgram::detail {
 

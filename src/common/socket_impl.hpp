@@ -53,6 +53,9 @@ struct OutgoingSend : SendRequest {
   /// Decided when send() is called, as Node does: a send to an address
   /// issued while a connect() waits keeps that address.
   bool toPeer = false;
+  /// Queued by SocketImpl::joinSteady: one piece, no source, a copy the
+  /// pool keeps (what recycleSent would check otherwise).
+  bool joined = false;
   std::optional<Error> error;  ///< set when it failed before the kernel
   SysError result;             ///< the kernel's answer
   bool resolved = false;       ///< its destination is known (or failed)
@@ -125,6 +128,14 @@ class SocketImpl : private SocketEvents {
   /// request, which keeps the callback until the send completes.
   void sendSteady(const ByteView& msg, const IpAddress& ip, std::uint16_t port,
                   SendCallback& cb);
+  /// sendSteady() for a send that only joins the queue the platform keeps
+  /// open, in a pooled request whose copy has its size: false, having
+  /// done nothing, for any other (socket_send.cpp only: inline there).
+  bool joinSteady(const ByteView& msg, const IpAddress& ip, std::uint16_t port,
+                  SendCallback& cb);
+  /// sendTo() out of line, for Socket::send's other sends.
+  void sendToOther(ByteView msg, int port, std::string_view address,
+                   SendCallback& cb);
   /// send(msg, port, address) off the steady state.
   void sendWithoutCallback(ByteView msg, int port, std::string_view address);
   /// What PlatformSocket::sendAtOnce hands back (SocketEvents::sendLater):

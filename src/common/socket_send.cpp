@@ -167,13 +167,16 @@ inline void SocketImpl::recycleSent(OutgoingSend* request) {
   // kernel took it), and a request that went out waits for no lookup
   // (sendInOrder clears `resolved` before sending): those three are as
   // releaseRequest leaves them.
+  // A request joinSteady() queued is known to be such a one already.
   SendState& state = *sends_;  // made with the request
-  if (request->hasSource || request->pieces.capacity() != 0 ||
-      request->storage.capacity() > kKeptPayload ||
+  if ((!request->joined &&
+       (request->hasSource || request->pieces.capacity() != 0 ||
+        request->storage.capacity() > kKeptPayload)) ||
       state.freeCount >= kKeptRequests) {
     releaseRequest(request);
     return;
   }
+  request->joined = false;
   request->owned = false;
   request->hasDestination = false;
   request->addressIsDestination = false;
@@ -188,7 +191,8 @@ inline void SocketImpl::takeCallback(OutgoingSend* request, SendCallback& cb) {
   // A released request has none, so the callback is moved in by
   // construction (a move-assignment or a swap would build a temporary
   // or exchange both): it stays there until its completion calls it.
-  request->callback.~SendCallback();
+  // The empty one is built over without its destructor, which would do
+  // nothing (and be a call: the usual send makes none but the copy).
   new (&request->callback) SendCallback(std::move(cb));
 }
 
@@ -201,6 +205,7 @@ inline void SocketImpl::recycleCalled(OutgoingSend* request) {
 
 void SocketImpl::releaseRequest(OutgoingSend* request) {
   request->callback = nullptr;
+  request->joined = false;
   request->error.reset();
   request->result = {};
   request->pieces.clear();
@@ -293,8 +298,12 @@ inline void SocketImpl::sendRequestTo(OutgoingSend* request,
   request->destination.port = port;
   request->hasDestination = true;
   request->addressIsDestination = canonical;
+  // The usual send of a busy turn joins the queue the platform keeps open
+  // (no source is chosen here): no virtual call.
+  PlatformSocket* platform = io();
+  if (platform->sendQueue().joinIfOpen(*request)) return;
   SysError error;
-  if (io()->send(*request, error)) {
+  if (platform->send(*request, error)) {
     request->result = error;
     complete(request);
   }
@@ -346,6 +355,47 @@ inline void SocketImpl::sendSteady(const ByteView& msg, const IpAddress& ip,
   request->toPeer = false;
   request->port = port;
   sendRequestTo(request, ip, port, true);
+}
+
+DGRAM_ALWAYS_INLINE bool SocketImpl::joinSteady(const ByteView& msg,
+                                                const IpAddress& ip,
+                                                std::uint16_t port,
+                                                SendCallback& cb) {
+  // acquireRequest(), sendSteady() and SendQueue::push() for the send of a
+  // busy turn, with their choices made: its only call is the copy, made
+  // last, so that the usual send needs no stack frame of its own.
+  SendState* state = sends_.get();
+  OutgoingSend* request = state ? state->free : nullptr;
+  const std::size_t size = msg.size();
+  if (!request || request->storage.size() != size || size == 0 ||
+      request->storage.capacity() > kKeptPayload)
+    return false;
+  SendQueue& queue = io()->sendQueue();
+  if (!queue.isOpen()) return false;
+  state->free = nextOf(request);
+  --state->freeCount;
+  loop_.addRequest();
+  std::uint8_t* copy = request->storage.data();
+  request->payload = ByteView(copy, size);
+  request->size = size;
+  request->owned = true;
+  takeCallback(request, cb);
+  request->toPeer = false;
+  request->port = port;
+  request->destination.ip = ip;
+  request->destination.port = port;
+  request->hasDestination = true;
+  request->addressIsDestination = true;
+  request->joined = true;
+  queue.joinOpen(*request);
+  std::memcpy(copy, msg.data(), size);
+  return true;
+}
+
+DGRAM_NOINLINE void SocketImpl::sendToOther(ByteView msg, int port,
+                                            std::string_view address,
+                                            SendCallback& cb) {
+  sendTo(msg, port, address, std::move(cb));
 }
 
 void SocketImpl::send(const ByteView* parts, std::size_t count, bool hasPort,
@@ -948,7 +998,14 @@ namespace dgram {
 // the steady state they start is part of them rather than one call more.
 void Socket::send(ByteView msg, int port, Host address, SendCallback cb) {
   if (!cb) return send(msg, port, address);
-  static_cast<Impl&>(*this).sendTo(msg, port, address, std::move(cb));
+  // The usual send of a busy turn joins the queue; the others go on out
+  // of line (so that this path keeps no registers for calls it does not
+  // make: its only call is the copy, its last step).
+  Impl& impl = static_cast<Impl&>(*this);
+  if (const detail::IpAddress* ip = impl.steadyDestination(port, address)) {
+    if (impl.joinSteady(msg, *ip, static_cast<std::uint16_t>(port), cb)) return;
+  }
+  impl.sendToOther(msg, port, address, cb);
 }
 
 void Socket::send(ByteView msg, int port, Host address) {

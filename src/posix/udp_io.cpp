@@ -272,12 +272,28 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     }
     if (queue_.empty()) return sendFirst(request, error);
     queue_.push(request);
-    if (waitingToSend()) return false;  // it leaves with the queue
-    if (queue_.count() >= kSendBatch)
-      flushQueue();  // a full batch does not wait for the turn's end
-    else
+    if (!waitingToSend()) {  // else it leaves with the queue
+      if (queue_.count() >= kSendBatch) {
+        flushQueue();  // a full batch does not wait for the turn's end
+        return false;
+      }
       flushAtTurnEnd();
+    }
+    keepQueueOpen();
     return false;
+  }
+
+  // After a push that waits (for the turn's end, or for the kernel): the
+  // next sends would only join the queue, so the Socket may push them
+  // itself (SendQueue::joinIfOpen), up to the one that fills the batch,
+  // which comes here and sends it. A send leaving the queue closes the
+  // places again (SendQueue::complete and completeSent), so they are open
+  // only while this holds.
+  void keepQueueOpen() noexcept {
+    std::size_t count = queue_.count();
+    if (count != 0 && count < kSendBatch - 1 &&
+        (flushScheduled_ || waitingToSend()))
+      queue_.open(static_cast<std::uint32_t>(kSendBatch - 1 - count));
   }
 
   void sendAtOnce(ByteView payload, const IpAddress& ip,
@@ -352,6 +368,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
       updateInterest();  // blocked with nothing queued until now: watch
     else
       flushAtTurnEnd();
+    keepQueueOpen();
     return false;
   }
 

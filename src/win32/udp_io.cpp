@@ -50,11 +50,11 @@
 //   segment size as control messages) on the non-blocking socket first;
 //   UDP almost never
 //   blocks, so a send normally completes inside send(). On WSAEWOULDBLOCK
-//   the request is queued (in order, common/send_queue.hpp, which copies
-//   the payload once) and the head of the queue goes out as an overlapped
-//   WSASendMsg from that copy, handed over to the operation (a swap, not a
-//   second copy), so a socket that closes meanwhile never leaves the kernel
-//   reading freed memory.
+//   the request is queued (in order, in the SendQueue of
+//   common/platform_socket.hpp, which copies the payload once) and the
+//   head of the queue goes out as an overlapped WSASendMsg from that copy,
+//   handed over to the operation (a swap, not a second copy), so a socket
+//   that closes meanwhile never leaves the kernel reading freed memory.
 // - USO (SocketOptions::gso, where the probe at open says the system has
 //   it): the sends of one loop turn are queued and leave at its end, runs
 //   of equal ones (same destination and source, the last may be shorter)
