@@ -214,14 +214,14 @@ class SendQueue {
     bytes_ += request.size;
   }
 
+  /// Whether joinIfOpen takes a request now.
+  bool isOpen() const noexcept { return open_ != 0; }
   /// push() done by the Socket itself, without PlatformSocket::send (a
   /// virtual call, and the platform's checks): true while the platform
   /// keeps places open, that is while a send would do nothing but join
   /// the queue (see open()); false, having done nothing, otherwise. Only
   /// for a request without a chosen source (the platform's send checks
   /// that one).
-  /// Whether joinIfOpen takes a request now.
-  bool isOpen() const noexcept { return open_ != 0; }
   bool joinIfOpen(SendRequest& request) {
     if (open_ == 0) return false;
     joinOpen(request);
