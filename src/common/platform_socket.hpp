@@ -337,8 +337,9 @@ class PlatformSocket {
   virtual SysError localAddress(Endpoint& out) const = 0;
   virtual SysError remoteAddress(Endpoint& out) const = 0;
 
+  /// Starts reading datagrams; reading stops only at close() (Node has
+  /// no way to pause a socket's 'message' events).
   virtual void startReceiving() = 0;
-  virtual void stopReceiving() = 0;
 
   /// Hands a datagram to the kernel. Returns true if it finished now
   /// (`error` says how); false if the platform queued it (after calling

@@ -1,5 +1,6 @@
 // SocketImpl: lifecycle, bind, connect, close and events. The send path is
-// in socket_send.cpp, addresses and options in socket_options.cpp.
+// in socket_send.cpp, the receive path in socket_receive.cpp, addresses and
+// options in socket_options.cpp.
 // Layer: common state machine.
 #include "common/socket_impl.hpp"
 

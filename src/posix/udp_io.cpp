@@ -260,10 +260,6 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     receiving_ = true;
     updateInterest();
   }
-  void stopReceiving() override {
-    receiving_ = false;
-    updateInterest();
-  }
 
   bool send(SendRequest& request, SysError& error) override {
     if (request.hasSource && !metadata::canChooseSource()) {

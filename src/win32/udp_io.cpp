@@ -387,10 +387,6 @@ class WinUdpSocket final : public BsdSocket {
       readSoon();
   }
 
-  // The peek in flight stays there (it consumes nothing); its completion
-  // is ignored while not receiving.
-  void stopReceiving() override { receiving_ = false; }
-
   // Overlapped sends complete on the port: every send takes a request.
   void sendAtOnce(ByteView payload, const IpAddress& ip,
                   std::uint16_t port) override {
