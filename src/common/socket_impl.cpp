@@ -861,8 +861,15 @@ void SocketImpl::closeOpen() {
   closed_ = true;
   removeAbortListener();
   if (PlatformSocket* socket = io()) {
-    // Closing stops receiving too (no separate interest change first).
-    socket->close();  // queued sends complete with ECANCELED
+    // Closing stops receiving too (no separate interest change first);
+    // queued sends complete with ECANCELED. A platform socket in ioSpace_
+    // that leaves its destructor nothing to do (a POSIX one) is not
+    // destroyed: its storage goes with the socket's, and the socket's
+    // destructor makes no virtual call. (Its calls in progress, if a
+    // listener closed the socket, still find it: nothing reuses ioSpace_
+    // once closed.)
+    if (socket->close() && ioPlace_ == IoPlace::inSpace)
+      ioPlace_ = IoPlace::none;
   }
   if (rare_) cancelRareWork();
   // updateHandleRef() for a closed socket: it holds none.
