@@ -844,13 +844,13 @@ void SocketImpl::close(Listener cb, ErrorSink sink) {
   closeNow();
 }
 
-void SocketImpl::close() {
+Socket& SocketImpl::close() {
   healthCheck();
-  if (hasPendingQueue_) {
+  if (hasPendingQueue_)
     rare().pending.emplace_back(PendingClose{});
-    return;
-  }
-  closeOpen();
+  else
+    closeOpen();
+  return owner();
 }
 
 void SocketImpl::closeNow() {
@@ -904,6 +904,17 @@ void SocketImpl::cancelRareWork() {
 
 void SocketImpl::closeStep(void* context, void*) {
   auto& socket = *static_cast<SocketImpl*>(context);
+  if (socket.listeners_.none() && !socket.rare_ && !socket.hasPendingBind_) {
+    // The usual socket by now (its bind callback went once called): no
+    // listener, no rare state, no bind that never finished, so nothing to
+    // emit or release. Settle's test, for a closed socket (the loop runs
+    // no step of an abandoned one): busy while work it deferred waits.
+    socket.released_ = true;
+    if (--socket.tasks_ == 0) {
+      std::shared_ptr<Socket> last = std::move(socket.self_);
+    }
+    return;
+  }
   Settle settle{socket};
   --socket.tasks_;
   // Most sockets have no 'close' listener: nothing to emit.

@@ -143,8 +143,9 @@ class SocketImpl : private SocketEvents {
   void sendLater(const ByteView& payload, const IpAddress& ip,
                  std::uint16_t port);
   void close(Listener cb, ErrorSink sink = nullptr);
-  /// close() without a callback, raising (Socket::close()).
-  void close();
+  /// close() without a callback, raising (Socket::close()); returns the
+  /// Socket, which Socket::close() returns (so it only jumps here).
+  Socket& close();
   AddressInfo address(ErrorSink sink = nullptr) const;
   AddressInfo remoteAddress(ErrorSink sink = nullptr) const;
   void membership(std::string_view group, std::string_view iface, bool join,
