@@ -101,3 +101,47 @@ TEST_CASE("deferred queue: clear drops every call, the queue works after",
   pushThenPop(queue, next, expected, 700, 700);
   CHECK(queue.empty());
 }
+
+TEST_CASE("deferred queue: a run in place takes what it ran, also when cut",
+          "[loop][deferred]") {
+  // The loop's way (LoopCore::runDeferredCalls): the front calls of a
+  // block, counted out one by one, taken up to where the run got; a run
+  // cut short (a call threw) leaves the rest in front, ahead of the calls
+  // pushed during the run.
+  DeferredQueue queue;
+  std::size_t next = 0;
+  std::size_t expected = 0;
+  for (std::size_t i = 0; i < 700; ++i)
+    queue.push(callFor(next++));
+  int runs = 0;
+  while (!queue.empty()) {
+    std::size_t count = queue.size();
+    while (count > 0) {
+      DeferredQueue::Span span = queue.front(count);
+      REQUIRE(span.first != span.last);
+      count -= static_cast<std::size_t>(span.last - span.first);
+      DeferredCall* at = span.first;
+      bool cut = false;
+      while (at != span.last) {
+        CHECK(numberOf(*at++) == expected++);
+        queue.countOut();
+        // Each call defers another for a while (the block fills and a
+        // large one follows); every seventh run stops after a call.
+        if (next < 5000) queue.push(callFor(next++));
+        if (++runs % 7 == 0) {
+          cut = true;
+          break;
+        }
+      }
+      queue.takenUpTo(at);
+      CHECK(queue.size() == next - expected);
+      if (cut) break;
+    }
+  }
+  CHECK(expected == next);
+  CHECK(next == 5000);
+  // And the queue starts again after it emptied so.
+  std::size_t again = next;
+  pushThenPop(queue, next, again, 300, 300);
+  CHECK(queue.empty());
+}

@@ -59,6 +59,29 @@ class DeferredQueue {
     return call;
   }
 
+  /// The calls at the front that are in one block, at most `count` of
+  /// them (`count` <= size()), for a caller that runs them in place (the
+  /// loop): it counts each out (countOut) as it takes it, before running
+  /// it, and says how far it got (takenUpTo) when it is done or a call
+  /// threw; nothing else may take calls meanwhile. The run then needs no
+  /// bookkeeping per call but the count.
+  struct Span {
+    DeferredCall* first;
+    DeferredCall* last;
+  };
+  Span front(std::size_t count) const noexcept {
+    // A head block before the tail is full; the tail's calls are size()
+    // (no more than `count` are asked for): its end bounds both.
+    auto inBlock = static_cast<std::size_t>(popEnd_ - popAt_);
+    return Span{popAt_, popAt_ + (count < inBlock ? count : inBlock)};
+  }
+  void countOut() noexcept { --size_; }
+  /// The calls before `at` (of the last front()) are taken.
+  void takenUpTo(DeferredCall* at) noexcept {
+    popAt_ = at;
+    if (size_ == 0 || popAt_ == popEnd_) emptied();
+  }
+
   /// Drops every call unrun.
   void clear() noexcept {
     while (head_) {
@@ -95,8 +118,9 @@ class DeferredQueue {
     std::uint32_t capacity;
   };
 
-  /// pop() emptied the queue or took the head block's last place (out of
-  /// line: the caller's loop keeps the call it took in registers).
+  /// pop() or takenUpTo() emptied the queue or took the head block's last
+  /// place (out of line: the caller's loop keeps the call it took in
+  /// registers).
   DGRAM_NOINLINE void emptied() noexcept {
     Block* block = head_;
     if (block != tail_) {
