@@ -52,7 +52,7 @@ void SocketImpl::destroyPlatform() noexcept {
     delete socket;
 }
 
-SocketImpl::~SocketImpl() {
+void SocketImpl::destroyUnusual() noexcept {
   // Only a socket with nothing to do ends here (or one the loop abandoned,
   // which touches nothing of the loop here): its descriptor, if any, is
   // released with the platform socket, and the loop's count of handles

@@ -375,6 +375,9 @@ class SocketImpl : private SocketEvents {
       return *std::launder(reinterpret_cast<PlatformSocket**>(space));
     return nullptr;
   }
+  /// The destructor's part for a socket that holds more than its place
+  /// in the loop's list (out of line: most sockets end without).
+  DGRAM_NOINLINE void destroyUnusual() noexcept;
   /// Destroys the platform socket (closing its descriptor, if any).
   void dropPlatform() noexcept;
   /// dropPlatform()'s body (inline in the destructor).
@@ -759,6 +762,18 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       options.lookup || options.signal)
     keepOptions(options);
   loop_.attach(this);
+}
+
+// Inline where the socket is destroyed (the shared_ptr's dispose): most
+// sockets end closed and released (or never bound), with nothing but
+// their place in the loop's list to give back.
+inline SocketImpl::~SocketImpl() {
+  if (!hasPendingBind_ && !abandoned_ && !holdsHandleRef_ &&
+      ioPlace_ == IoPlace::none && !rare_) {
+    loop_.detach(this);
+    return;
+  }
+  destroyUnusual();
 }
 
 // LoopCore's socket list, here where SocketImpl is known: inline in the
