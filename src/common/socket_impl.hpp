@@ -553,9 +553,13 @@ class SocketImpl : private SocketEvents {
   /// The deferred step of close(), a DeferredCall function (`context`:
   /// the socket): 'close', then the listeners and callbacks go.
   static void closeStep(void* context, void* unused);
+  /// closeStep() for a socket with listeners, rare state or an unfinished
+  /// bind (out of line: the usual step keeps no frame).
+  DGRAM_NOINLINE static void closeStepWithWork(SocketImpl& socket);
   /// closeStep() for a socket with 'close' listeners: emits 'close'.
   DGRAM_NOINLINE void finishClose();
-  /// closeNow's part for the rare state: lookups, sends waiting for them,
+  /// closeNow's part for the rare state: the abort signal's listener,
+  /// lookups, sends waiting for them,
   /// work waiting for 'listening', a connect in progress, held datagrams.
   void cancelRareWork();
   void removeAbortListener() noexcept {
