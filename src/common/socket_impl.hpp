@@ -769,11 +769,11 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 }
 
 // Inline where the socket is destroyed (the shared_ptr's dispose): most
-// sockets end closed and released (or never bound), with nothing but
-// their place in the loop's list to give back.
+// sockets end released (their close step ran: no unfinished bind, no
+// handle reference; a POSIX platform socket went at close()), with
+// nothing but their place in the loop's list to give back.
 inline SocketImpl::~SocketImpl() {
-  if (!hasPendingBind_ && !abandoned_ && !holdsHandleRef_ &&
-      ioPlace_ == IoPlace::none && !rare_) {
+  if (released_ && !abandoned_ && ioPlace_ == IoPlace::none && !rare_) {
     loop_.detach(this);
     return;
   }
