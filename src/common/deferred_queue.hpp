@@ -41,20 +41,45 @@ class DeferredQueue {
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }
 
+  // The ends of the blocks in use are kept as pointers, so a push or a
+  // pop is one comparison and a copy (no block header to read first).
   void push(const DeferredCall& call) {
-    if (!tail_ || tail_->end == tail_->capacity) addBlock();
-    tail_->calls[tail_->end++] = call;
+    if (pushAt_ == pushEnd_) addBlock();  // full, or no block yet
+    *pushAt_++ = call;
     ++size_;
   }
 
   /// Takes the first call out (the queue must not be empty).
   DeferredCall pop() noexcept {
-    Block* block = head_;
-    const DeferredCall& first = block->calls[block->begin++];
+    const DeferredCall& first = *popAt_++;
     DeferredCall call{first.run, first.context, first.data};
-    --size_;
-    if (block->begin == block->end) emptied(block);
+    // The head block is done when the queue is empty (the only block) or
+    // its last place is taken (a block before the tail is full).
+    if (--size_ == 0 || popAt_ == popEnd_) emptied();
     return call;
+  }
+
+  /// The calls at the front that are in one block, at most `count` of
+  /// them (`count` <= size()), for a caller that runs them in place (the
+  /// loop): it counts each out (countOut) as it takes it, before running
+  /// it, and says how far it got (takenUpTo) when it is done or a call
+  /// threw; nothing else may take calls meanwhile. The run then needs no
+  /// bookkeeping per call but the count.
+  struct Span {
+    DeferredCall* first;
+    DeferredCall* last;
+  };
+  Span front(std::size_t count) const noexcept {
+    // A head block before the tail is full; the tail's calls are size()
+    // (no more than `count` are asked for): its end bounds both.
+    auto inBlock = static_cast<std::size_t>(popEnd_ - popAt_);
+    return Span{popAt_, popAt_ + (count < inBlock ? count : inBlock)};
+  }
+  void countOut() noexcept { --size_; }
+  /// The calls before `at` (of the last front()) are taken.
+  void takenUpTo(DeferredCall* at) noexcept {
+    popAt_ = at;
+    if (size_ == 0 || popAt_ == popEnd_) emptied();
   }
 
   /// Drops every call unrun.
@@ -65,6 +90,7 @@ class DeferredQueue {
       head_ = next;
     }
     tail_ = nullptr;
+    pushAt_ = pushEnd_ = popAt_ = popEnd_ = nullptr;
     size_ = 0;
   }
 
@@ -85,22 +111,28 @@ class DeferredQueue {
   struct Block {
     explicit Block(std::uint32_t size)
         : calls(new DeferredCall[size]), capacity(size) {}
+    DeferredCall* begin() const noexcept { return calls.get(); }
+    DeferredCall* end() const noexcept { return calls.get() + capacity; }
     Block* next = nullptr;
     std::unique_ptr<DeferredCall[]> calls;
     std::uint32_t capacity;
-    std::uint32_t begin = 0;  ///< the first call not yet taken
-    std::uint32_t end = 0;    ///< one past the last call pushed
   };
 
-  /// pop() took the last call of `block`, the first (out of line: the
-  /// caller's loop keeps the call it took in registers).
-  DGRAM_NOINLINE void emptied(Block* block) noexcept {
-    if (block == tail_ && block->capacity == kBlockCalls) {
-      block->begin = block->end = 0;  // the only block: reused in place
-    } else {
-      head_ = block->next;  // a burst's last large block goes too
-      if (block == tail_) tail_ = nullptr;
+  /// pop() or takenUpTo() emptied the queue or took the head block's last
+  /// place (out of line: the caller's loop keeps the call it took in
+  /// registers).
+  DGRAM_NOINLINE void emptied() noexcept {
+    Block* block = head_;
+    if (block != tail_) {
+      // A full block before the tail: the next one is the head now.
+      head_ = block->next;
       retire(block);
+      popAt_ = head_->begin();
+      popEnd_ = head_->end();
+    } else if (block->capacity == kBlockCalls) {
+      popAt_ = pushAt_ = block->begin();  // the only block: reused in place
+    } else {
+      clear();  // a burst's last large block goes too
     }
   }
 
@@ -111,15 +143,19 @@ class DeferredQueue {
     } else if (spare_) {
       block = std::exchange(spare_, nullptr);
       block->next = nullptr;
-      block->begin = block->end = 0;
     } else {
       block = new Block(kBlockCalls);
     }
-    if (tail_)
+    if (tail_) {
       tail_->next = block;
-    else
+    } else {
       head_ = block;
+      popAt_ = block->begin();
+      popEnd_ = block->end();
+    }
     tail_ = block;
+    pushAt_ = block->begin();
+    pushEnd_ = block->end();
   }
 
   void retire(Block* block) noexcept {
@@ -131,7 +167,11 @@ class DeferredQueue {
 
   Block* head_ = nullptr;
   Block* tail_ = nullptr;
-  Block* spare_ = nullptr;  ///< the usual block, kept while unused
+  Block* spare_ = nullptr;           ///< the usual block, kept while unused
+  DeferredCall* pushAt_ = nullptr;   ///< the tail's next free place
+  DeferredCall* pushEnd_ = nullptr;  ///< the tail's end
+  DeferredCall* popAt_ = nullptr;    ///< the head's first call not yet taken
+  DeferredCall* popEnd_ = nullptr;   ///< the head's end
   std::size_t size_ = 0;
 };
 

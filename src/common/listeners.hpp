@@ -104,6 +104,9 @@ class EventListeners {
     return false;
   }
 
+  /// No listener of any event (nor one removed during an emission).
+  bool none() const noexcept { return head_ == nullptr; }
+
   bool empty(EventKind kind) const noexcept {
     for (const Entry* entry = head_; entry; entry = entry->next)
       if (entry->kind == kind && !entry->removed) return false;

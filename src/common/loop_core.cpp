@@ -126,17 +126,32 @@ void LoopCore::runDeferredCalls() {
         std::vector<std::function<void()>>().swap(functions);
     }
   } done{*this};
-  for (std::size_t count = deferred_.size(); count > 0; --count) {
-    const DeferredCall call = deferred_.pop();
-    if (call.run) {
-      call.run(call.context, call.data);
-    } else {
-      // Moved out first: the call may defer more, which may move the
-      // vector's contents.
-      std::function<void()> fn = std::move(functions_[functionsTaken_++]);
-      fn();
+  // The calls run where they are queued, a block's worth at a time; each
+  // is counted out before it runs, and the queue learns how far the run
+  // got once, after the block's calls (or a throw: `taken`).
+  struct Taken {
+    DeferredQueue& queue;
+    DeferredCall* at;
+    ~Taken() { queue.takenUpTo(at); }
+  };
+  for (std::size_t count = deferred_.size(); count > 0;) {
+    const DeferredQueue::Span span = deferred_.front(count);
+    count -= static_cast<std::size_t>(span.last - span.first);
+    Taken taken{deferred_, span.first};
+    while (taken.at != span.last) {
+      // The entry stays where it is until takenUpTo: read in place.
+      const DeferredCall& call = *taken.at++;
+      deferred_.countOut();
+      if (auto* run = call.run) {
+        run(call.context, call.data);
+      } else {
+        // Moved out first: the call may defer more, which may move the
+        // vector's contents.
+        std::function<void()> fn = std::move(functions_[functionsTaken_++]);
+        fn();
+      }
+      throwPending();
     }
-    throwPending();
   }
 }
 

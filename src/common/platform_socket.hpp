@@ -363,7 +363,13 @@ class PlatformSocket {
 
   /// Closes the system socket, which stops receiving too. Queued sends
   /// complete with ECANCELED through `onSendDone` before this returns.
-  virtual void close() = 0;
+  /// Returns true when that leaves the destructor nothing to do (no
+  /// descriptor, nothing scheduled, no member that owns anything): the
+  /// owner may then let the storage go with its own, without the virtual
+  /// call (C++ lets an object's lifetime end so when nothing depends on
+  /// its destructor). Calls the platform socket is making stay valid: the
+  /// storage outlives them.
+  virtual bool close() = 0;
   virtual bool isOpen() const noexcept = 0;
 
   // Socket options.

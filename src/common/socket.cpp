@@ -205,8 +205,7 @@ Socket& Socket::close(Listener cb) {
   return *this;
 }
 Socket& Socket::close() {
-  impl().close();
-  return *this;
+  return impl().close();  // the socket itself: a jump, no frame here
 }
 AddressInfo Socket::address() const {
   return impl().address();

@@ -53,7 +53,7 @@ void SocketImpl::destroyPlatform() noexcept {
     delete socket;
 }
 
-SocketImpl::~SocketImpl() {
+void SocketImpl::destroyUnusual() noexcept {
   // Only a socket with nothing to do ends here (or one the loop abandoned,
   // which touches nothing of the loop here): its descriptor, if any, is
   // released with the platform socket, and the loop's count of handles
@@ -845,13 +845,13 @@ void SocketImpl::close(Listener cb, ErrorSink sink) {
   closeNow();
 }
 
-void SocketImpl::close() {
+Socket& SocketImpl::close() {
   healthCheck();
-  if (hasPendingQueue_) {
+  if (hasPendingQueue_)
     rare().pending.emplace_back(PendingClose{});
-    return;
-  }
-  closeOpen();
+  else
+    closeOpen();
+  return owner();
 }
 
 void SocketImpl::closeNow() {
@@ -860,11 +860,20 @@ void SocketImpl::closeNow() {
 
 void SocketImpl::closeOpen() {
   closed_ = true;
-  removeAbortListener();
-  if (PlatformSocket* socket = io()) {
-    // Closing stops receiving too (no separate interest change first).
-    socket->close();  // queued sends complete with ECANCELED
+  // Closing stops receiving too (no separate interest change first);
+  // queued sends complete with ECANCELED. A platform socket in ioSpace_
+  // that leaves its destructor nothing to do (a POSIX one) is not
+  // destroyed: its storage goes with the socket's, and the socket's
+  // destructor makes no virtual call. (Its calls in progress, if a
+  // listener closed the socket, still find it: nothing reuses ioSpace_
+  // once closed.)
+  if (ioPlace_ == IoPlace::inSpace) {
+    if (io()->close()) ioPlace_ = IoPlace::none;
+  } else if (PlatformSocket* socket = io()) {
+    socket->close();
   }
+  // The abort signal's listener, lookups, waiting work: after the
+  // platform's close, which runs no user code and hears no signal.
   if (rare_) cancelRareWork();
   // updateHandleRef() for a closed socket: it holds none.
   if (holdsHandleRef_) {
@@ -876,6 +885,7 @@ void SocketImpl::closeOpen() {
 }
 
 void SocketImpl::cancelRareWork() {
+  dropAbortListener();
   // Lookups in flight stop keeping the loop alive; the sends waiting for
   // them (and those queued behind them) are cancelled.
   for (LookupId id : rare_->lookups)
@@ -898,6 +908,19 @@ void SocketImpl::cancelRareWork() {
 
 void SocketImpl::closeStep(void* context, void*) {
   auto& socket = *static_cast<SocketImpl*>(context);
+  if (!socket.listeners_.none() || socket.rare_ || socket.hasPendingBind_)
+    return closeStepWithWork(socket);
+  // The usual socket by now (its bind callback went once called): no
+  // listener, no rare state, no bind that never finished, so nothing to
+  // emit or release. Settle's test, for a closed socket (the loop runs no
+  // step of an abandoned one): busy while work it deferred waits.
+  socket.released_ = true;
+  if (--socket.tasks_ == 0) {
+    std::shared_ptr<Socket> last = std::move(socket.self_);
+  }
+}
+
+void SocketImpl::closeStepWithWork(SocketImpl& socket) {
   Settle settle{socket};
   --socket.tasks_;
   // Most sockets have no 'close' listener: nothing to emit.

@@ -143,8 +143,9 @@ class SocketImpl : private SocketEvents {
   void sendLater(const ByteView& payload, const IpAddress& ip,
                  std::uint16_t port);
   void close(Listener cb, ErrorSink sink = nullptr);
-  /// close() without a callback, raising (Socket::close()).
-  void close();
+  /// close() without a callback, raising (Socket::close()); returns the
+  /// Socket, which Socket::close() returns (so it only jumps here).
+  Socket& close();
   AddressInfo address(ErrorSink sink = nullptr) const;
   AddressInfo remoteAddress(ErrorSink sink = nullptr) const;
   void membership(std::string_view group, std::string_view iface, bool join,
@@ -374,6 +375,9 @@ class SocketImpl : private SocketEvents {
       return *std::launder(reinterpret_cast<PlatformSocket**>(space));
     return nullptr;
   }
+  /// The destructor's part for a socket that holds more than its place
+  /// in the loop's list (out of line: most sockets end without).
+  DGRAM_NOINLINE void destroyUnusual() noexcept;
   /// Destroys the platform socket (closing its descriptor, if any).
   void dropPlatform() noexcept;
   /// dropPlatform()'s body (inline in the destructor).
@@ -549,9 +553,13 @@ class SocketImpl : private SocketEvents {
   /// The deferred step of close(), a DeferredCall function (`context`:
   /// the socket): 'close', then the listeners and callbacks go.
   static void closeStep(void* context, void* unused);
+  /// closeStep() for a socket with listeners, rare state or an unfinished
+  /// bind (out of line: the usual step keeps no frame).
+  DGRAM_NOINLINE static void closeStepWithWork(SocketImpl& socket);
   /// closeStep() for a socket with 'close' listeners: emits 'close'.
   DGRAM_NOINLINE void finishClose();
-  /// closeNow's part for the rare state: lookups, sends waiting for them,
+  /// closeNow's part for the rare state: the abort signal's listener,
+  /// lookups, sends waiting for them,
   /// work waiting for 'listening', a connect in progress, held datagrams.
   void cancelRareWork();
   void removeAbortListener() noexcept {
@@ -760,6 +768,18 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
   loop_.attach(this);
 }
 
+// Inline where the socket is destroyed (the shared_ptr's dispose): most
+// sockets end released (their close step ran: no unfinished bind, no
+// handle reference; a POSIX platform socket went at close()), with
+// nothing but their place in the loop's list to give back.
+inline SocketImpl::~SocketImpl() {
+  if (released_ && !abandoned_ && ioPlace_ == IoPlace::none && !rare_) {
+    loop_.detach(this);
+    return;
+  }
+  destroyUnusual();
+}
+
 // LoopCore's socket list, here where SocketImpl is known: inline in the
 // socket's constructor and destructor, its only callers.
 inline void LoopCore::attach(SocketImpl* socket) {
@@ -771,10 +791,13 @@ inline void LoopCore::detach(SocketImpl* socket) {
   // O(1): the socket knows its slot, and the last socket takes it (the
   // order is of no use: the destructor abandons them all). Closing 10,000
   // sockets used to spend most of its user time finding and erasing.
+  // Every socket is in the list from the end of its constructor and
+  // leaves it once, by abandon() (after which its destructor does not
+  // come here) or by its destructor: its slot is its own.
   std::uint32_t slot = socket->loopSlot();
-  if (slot >= sockets_.size() || sockets_[slot] != socket) return;
-  sockets_[slot] = sockets_.back();
-  sockets_[slot]->setLoopSlot(slot);
+  SocketImpl* last = sockets_.back();
+  sockets_[slot] = last;
+  last->setLoopSlot(slot);
   sockets_.pop_back();
 }
 

@@ -139,7 +139,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
   }
-  DGRAM_NOINLINE void closeLate() { close(); }
+  DGRAM_NOINLINE void closeLate() { (void)close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
     return openWith(poller(), family, &options);
@@ -368,9 +368,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return false;
   }
 
-  void close() override {
+  // Leaves the destructor nothing to do (fd_ < 0, no flush or retry
+  // scheduled; every member is trivially destructible): true.
+  bool close() override {
     if (flushScheduled_ || retryTimer_) stopSending();
-    if (fd_ < 0) return;
+    if (fd_ < 0) return true;
     Poller& poller = this->poller();
     if (watched_) poller.unwatch(fd_);
     watched_ = 0;
@@ -380,6 +382,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     receiving_ = false;
     blocked_ = false;
     if (!queue_.empty()) cancelQueued();
+    return true;
   }
 
   // close()'s part for a socket with sends the kernel never took (out of

@@ -287,7 +287,7 @@ class WinUdpSocket final : public BsdSocket {
  public:
   WinUdpSocket(LoopCore& loop, IocpBackend& backend, SocketEvents& events)
       : BsdSocket(events), loop_(loop), backend_(backend) {}
-  ~WinUdpSocket() override { close(); }
+  ~WinUdpSocket() override { (void)close(); }
 
   SysError open(Family family, const OpenOptions& options) override {
     int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
@@ -418,7 +418,9 @@ class WinUdpSocket final : public BsdSocket {
                           tos_ && open};
   }
 
-  void close() override {
+  // The destructor still has members to free (the operations' state):
+  // false.
+  bool close() override {
     if (flushScheduled_) {
       // Sends collected for the turn's end (USO) were issued before
       // close(): they leave now, as they would have without USO.
@@ -430,7 +432,7 @@ class WinUdpSocket final : public BsdSocket {
     retryTimer_ = 0;
     if (errorPause_) loop_.timers().cancel(errorPause_);
     errorPause_ = 0;
-    if (socket_ == INVALID_SOCKET) return;
+    if (socket_ == INVALID_SOCKET) return false;
     backend_.release(socket_);
     ::closesocket(socket_);  // cancels the operations in flight
     socket_ = INVALID_SOCKET;
@@ -440,6 +442,7 @@ class WinUdpSocket final : public BsdSocket {
     // Whatever is still queued is cancelled, in order (the head may have
     // been with the kernel; its fate is unknown, as a close makes it).
     queue_.failAll(events_, sysError(Errc::kECANCELED));
+    return false;
   }
 
   bool isOpen() const noexcept override { return socket_ != INVALID_SOCKET; }
