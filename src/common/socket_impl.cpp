@@ -74,17 +74,12 @@ void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,
   hasPendingBind_ = true;
 }
 
-SocketImpl::PendingBind SocketImpl::takeHeldBind() noexcept {
-  auto* pending = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
-  PendingBind taken = std::move(*pending);
-  pending->~PendingBind();
-  hasPendingBind_ = false;
-  return taken;
-}
-
 SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   if (!hasPendingBind_) return {};
-  return takeHeldBind();
+  auto* pending = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  PendingBind taken = std::move(*pending);
+  destroyPendingBind();
+  return taken;
 }
 
 void SocketImpl::destroyPendingBind() noexcept {
@@ -450,15 +445,15 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
-  IpAddress any;
+  // (The any-addresses are constants: no address is built on the stack.)
+  static constexpr IpAddress kAnyIPv4{Family::IPv4};
+  static constexpr IpAddress kAnyIPv6{Family::IPv6};
   const IpAddress* known = nullptr;
   if (address.empty()) {
-    any = anyAddress(family());
-    known = &any;
+    known = family() == Family::IPv4 ? &kAnyIPv4 : &kAnyIPv6;
   } else if (!hasCustomLookup()) {
     // Through the loop's cache: programs bind many sockets to one address.
-    bool canonical = false;
-    known = parseNumericCached(address, canonical);
+    known = parseHostCached(address);
   }
   // The callback takes its listener id now: 'listening' calls it after
   // the listeners added before this bind and before those added after.
@@ -529,7 +524,7 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
             openAndBind(Endpoint{ip, static_cast<std::uint16_t>(port)}, true))
       failure = bindError(err, ip, port);
   }
-  if (failure) return failBind(*failure, pending);
+  if (failure) return failBind(*failure, pending.callback);
   startListening(std::move(pending.callback), pending.callbackId);
 }
 
@@ -542,19 +537,19 @@ void SocketImpl::bindStep(void* context, void*) {
 
 void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
-  // the PendingBind: nothing to copy out first, nothing looked up.
-  PendingBind pending = takeHeldBind();
-  // An unbound socket has no platform socket (the PendingBind had its
-  // space): the backend builds it, bound.
-  SysError err =
-      pending.target.ip.family != family()
-          ? sysErrorFromName("EINVAL")
-          : buildBound(pending.target, rare_ ? &rare_->open : nullptr);
-  if (err) {
-    return failBind(bindError(err, pending.target.ip, pending.target.port),
-                    pending);
-  }
-  listen(std::move(pending.callback), pending.callbackId);
+  // the PendingBind: nothing looked up. Only its callback and target are
+  // taken out (the space goes to the platform socket); an unbound socket
+  // has no platform socket, so the backend builds it, bound.
+  auto* held = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  Listener callback = std::move(held->callback);
+  ListenerId callbackId = held->callbackId;
+  Endpoint target = held->target;
+  destroyPendingBind();
+  SysError err = target.ip.family != family()
+                     ? sysErrorFromName("EINVAL")
+                     : buildBound(target, rare_ ? &rare_->open : nullptr);
+  if (err) return failBind(bindError(err, target.ip, target.port), callback);
+  listen(std::move(callback), callbackId);
 }
 
 Error SocketImpl::bindError(SysError err, const IpAddress& ip, int port) const {
@@ -562,9 +557,9 @@ Error SocketImpl::bindError(SysError err, const IpAddress& ip, int port) const {
                                port);
 }
 
-void SocketImpl::failBind(const Error& failure, PendingBind& pending) {
+void SocketImpl::failBind(const Error& failure, Listener& callback) {
   bindState_ = BindState::unbound;
-  pending.callback = nullptr;  // an error removes the bind callback
+  callback = nullptr;  // an error removes the bind callback
   DGRAM_TRY {
     emitError(failure);
   }

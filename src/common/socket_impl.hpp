@@ -352,8 +352,6 @@ class SocketImpl : private SocketEvents {
   void destroyPendingBind() noexcept;
   /// Moves the PendingBind out of ioSpace_ (which is free afterwards).
   PendingBind takePendingBind() noexcept;
-  /// takePendingBind() where there is one (inline in bindToTarget).
-  DGRAM_ALWAYS_INLINE PendingBind takeHeldBind() noexcept;
   /// Builds the platform socket if there is none: in ioSpace_ where it
   /// fits. Not while a PendingBind holds the space (bind takes it out
   /// before it opens the socket).
@@ -404,7 +402,7 @@ class SocketImpl : private SocketEvents {
                                  int port) const;
   /// A bind failed (`failure` is its 'error'): the socket is unbound again,
   /// without the bind's callback, and what waited for it is cancelled.
-  DGRAM_NOINLINE void failBind(const Error& failure, PendingBind& pending);
+  DGRAM_NOINLINE void failBind(const Error& failure, Listener& callback);
   /// Becomes 'listening'; `callback` (with its listener id) is a bind
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener&& callback = Listener(),
@@ -508,6 +506,9 @@ class SocketImpl : private SocketEvents {
   /// The address is the cache's (valid until the next call), nullptr when
   /// `host` is not numeric.
   const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
+  /// parseNumericCached for a host that is not a sender's text (a bind's
+  /// address): the last host parsed, or a parse.
+  const IpAddress* parseHostCached(std::string_view host);
   /// parseNumericCached's miss: parses `host` and caches the result.
   const IpAddress* parseAndCache(std::string_view host, bool& canonical);
   /// The part of parseNumericCached that reads the caches: false when

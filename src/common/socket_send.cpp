@@ -474,6 +474,16 @@ const IpAddress* SocketImpl::parseNumericCached(std::string_view host,
   return parseAndCache(host, canonical);
 }
 
+const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
+  // The host cache alone: a bind's address is not a sender's text (which
+  // parseNumericCached tries first, for replies).
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  if (sameText(cache.host, host) && cache.hostFamily == family())
+    return cache.hostIp ? &*cache.hostIp : nullptr;
+  bool canonical = false;
+  return parseAndCache(host, canonical);
+}
+
 // Out of line: a hit in the cache (the usual call) saves no registers for
 // the parse.
 DGRAM_NOINLINE const IpAddress* SocketImpl::parseAndCache(std::string_view host,
