@@ -530,9 +530,16 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
 
 void SocketImpl::bindStep(void* context, void*) {
   auto& socket = *static_cast<SocketImpl*>(context);
-  Settle settle{socket};
   --socket.tasks_;
-  if (!socket.closed_) socket.bindToTarget();
+  if (socket.closed_) {
+    // Closed before its bind ran: the loop's reference may go now.
+    Settle settle{socket};
+    return;
+  }
+  // Bound, the socket is busy until it closes (and a close defers a step
+  // of its own): the loop keeps its reference, nothing to settle here. A
+  // failed bind settles in refuseBind.
+  socket.bindToTarget();
 }
 
 void SocketImpl::bindToTarget() {
@@ -548,8 +555,16 @@ void SocketImpl::bindToTarget() {
   SysError err = target.ip.family != family()
                      ? sysErrorFromName("EINVAL")
                      : buildBound(target, rare_ ? &rare_->open : nullptr);
-  if (err) return failBind(bindError(err, target.ip, target.port), callback);
+  if (err) return refuseBind(err, target, callback);
   listen(std::move(callback), callbackId);
+}
+
+void SocketImpl::refuseBind(SysError err, const Endpoint& target,
+                            Listener& callback) {
+  // Unbound again: the loop's reference may go afterwards (bindStep's
+  // settling, done here).
+  Settle settle{*this};
+  failBind(bindError(err, target.ip, target.port), callback);
 }
 
 Error SocketImpl::bindError(SysError err, const IpAddress& ip, int port) const {
@@ -600,7 +615,13 @@ void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
 void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
   // (The platform socket receives already: openAndBind, bindFd.)
   bindState_ = BindState::bound;
-  updateHandleRef();
+  // updateHandleRef() for a socket that becomes bound: it is open (every
+  // caller checked) and holds no handle reference (none is held while it
+  // binds), so it takes one if ref'd.
+  if (refd_) {
+    holdsHandleRef_ = true;
+    loop_.addHandleRef();
+  }
   bool emitted = false;
   DGRAM_TRY {
     applyBufferSizes();
