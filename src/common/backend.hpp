@@ -75,19 +75,18 @@ class Backend {
   /// the same calls without the virtual calls between them (one socket
   /// type, known). (The family is the address's, which the caller
   /// checked; the socket is returned through `made` so that the error
-  /// travels in a register.)
+  /// travels in a register. It is the caller's: built in `space`, which
+  /// its address says, or on the heap, as makePlatformSocket does.)
   virtual SysError createBound(SocketEvents& events, PlatformSocketSpace space,
                                const OpenOptions* options,
-                               const Endpoint& local, PlatformSocketPtr& made) {
-    made = createSocket(events.loopCore(), events, space);
+                               const Endpoint& local, PlatformSocket*& made) {
+    PlatformSocketPtr socket = createSocket(events.loopCore(), events, space);
     SysError error =
-        made->open(local.ip.family, options ? *options : OpenOptions{});
-    if (!error) error = made->bind(local);
-    if (error) {
-      made.reset();  // closing its descriptor
-      return error;
-    }
-    made->startReceiving();
+        socket->open(local.ip.family, options ? *options : OpenOptions{});
+    if (!error) error = socket->bind(local);
+    if (error) return error;  // `socket` goes, closing its descriptor
+    socket->startReceiving();
+    made = socket.release();
     return {};
   }
 

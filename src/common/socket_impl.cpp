@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "common/errors.hpp"
+#include "common/host_cache.hpp"
 #include "common/host_text.hpp"
 #include "common/loop_core.hpp"
 #include "common/raise.hpp"
@@ -111,12 +112,23 @@ SysError SocketImpl::buildBound(const Endpoint& local,
                                 const OpenOptions* options) {
   // The usual bind: one call to the backend builds, opens, binds and
   // starts receiving.
-  PlatformSocketPtr made;
+  PlatformSocket* made = nullptr;
   SysError err = loop_.backend().createBound(
       *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, options, local,
       made);
-  if (!err) keepPlatform(std::move(made));
-  return err;
+  if (err) return err;
+  // Where it was built, its address says (an unsigned difference: one
+  // compare for both ends of the space).
+  auto offset = reinterpret_cast<std::uintptr_t>(made) -
+                reinterpret_cast<std::uintptr_t>(ioSpace_);
+  if (offset < sizeof ioSpace_) {
+    ioOffset_ = static_cast<std::uint8_t>(offset);
+    ioPlace_ = IoPlace::inSpace;
+  } else {
+    new (ioSpace_) PlatformSocket*(made);
+    ioPlace_ = IoPlace::onHeap;
+  }
+  return {};
 }
 
 void SocketImpl::dropPlatform() noexcept {
@@ -432,6 +444,16 @@ void SocketImpl::abortBinding() noexcept {
   // it. The caller holds the socket (it was not busy before, so the loop
   // did not hold it): letting go cannot destroy it here.
   if (self_ && !busy()) self_.reset();
+}
+
+const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
+  // The host cache alone: a bind's address is not a sender's text (which
+  // parseNumericCached tries first, for replies).
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  if (sameText(cache.host, host) && cache.hostFamily == family())
+    return cache.hostIp ? &*cache.hostIp : nullptr;
+  bool canonical = false;
+  return parseAndCache(host, canonical);
 }
 
 void SocketImpl::bind(int port, std::string_view address, Listener&& cb,

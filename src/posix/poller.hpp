@@ -79,7 +79,7 @@ class Poller : public Backend {
   /// call between them).
   SysError createBound(SocketEvents& events, PlatformSocketSpace space,
                        const OpenOptions* options, const Endpoint& local,
-                       PlatformSocketPtr& made) final;
+                       PlatformSocket*& made) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).

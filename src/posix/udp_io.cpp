@@ -1134,7 +1134,7 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
 
 SysError Poller::createBound(SocketEvents& events, PlatformSocketSpace space,
                              const OpenOptions* options, const Endpoint& local,
-                             PlatformSocketPtr& made) {
+                             PlatformSocket*& made) {
   // The descriptor is opened and bound before the socket is built, which
   // it then is with its descriptor, once: a refused bind has only the
   // descriptor to take down. The socket's own calls are direct ones (its
@@ -1160,8 +1160,10 @@ SysError Poller::createBound(SocketEvents& events, PlatformSocketSpace space,
     return error;
   }
   claim(fd);
-  made = makePlatformSocket<PosixUdpSocket>(space, events, fd, family);
-  auto& socket = static_cast<PosixUdpSocket&>(*made);
+  PlatformSocketPtr built =
+      makePlatformSocket<PosixUdpSocket>(space, events, fd, family);
+  auto& socket = static_cast<PosixUdpSocket&>(*built.release());
+  made = &socket;
   // A new socket has every feature off: most are opened without asking.
   if (options) socket.enableFeatures(fd, family, *options);
   socket.watchOpened(*this);
