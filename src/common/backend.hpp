@@ -77,10 +77,15 @@ class Backend {
   /// checked; the socket is returned through `made` so that the error
   /// travels in a register. It is the caller's: built in `space`, which
   /// its address says, or on the heap, as makePlatformSocket does.)
+  /// `local` may lie in `space`: nothing is built there before `local` is
+  /// read, and nothing is left there on failure. (This one builds on the
+  /// heap: its one user, IOCP, has sockets too large for the space.)
   virtual SysError createBound(SocketEvents& events, PlatformSocketSpace space,
                                const OpenOptions* options,
                                const Endpoint& local, PlatformSocket*& made) {
-    PlatformSocketPtr socket = createSocket(events.loopCore(), events, space);
+    (void)space;
+    PlatformSocketPtr socket =
+        createSocket(events.loopCore(), events, PlatformSocketSpace{});
     SysError error =
         socket->open(local.ip.family, options ? *options : OpenOptions{});
     if (!error) error = socket->bind(local);

@@ -566,26 +566,32 @@ void SocketImpl::bindStep(void* context, void*) {
 
 void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
-  // the PendingBind: nothing looked up. Only its callback and target are
-  // taken out (the space goes to the platform socket); an unbound socket
-  // has no platform socket, so the backend builds it, bound.
+  // the PendingBind: nothing looked up. An unbound socket has no platform
+  // socket, so the backend builds it, bound, in the PendingBind's space.
+  // Only the callback is taken out: the backend reads the target where it
+  // waits, before it builds anything there (which ends the PendingBind:
+  // its callback, moved out, holds nothing to destroy), and leaves the
+  // space as it was if it fails.
   auto* held = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
   Listener callback = std::move(held->callback);
   ListenerId callbackId = held->callbackId;
-  Endpoint target = held->target;
-  destroyPendingBind();
+  hasPendingBind_ = false;
+  const Endpoint& target = held->target;
   SysError err = target.ip.family != family()
                      ? sysErrorFromName("EINVAL")
                      : buildBound(target, rare_ ? &rare_->open : nullptr);
-  if (err) return refuseBind(err, target, callback);
+  if (err) return refuseBind(err, callback);
   listen(std::move(callback), callbackId);
 }
 
-void SocketImpl::refuseBind(SysError err, const Endpoint& target,
-                            Listener& callback) {
+void SocketImpl::refuseBind(SysError err, Listener& callback) {
   // Unbound again: the loop's reference may go afterwards (bindStep's
-  // settling, done here).
+  // settling, done here). The PendingBind is still there (see
+  // bindToTarget), its callback taken.
   Settle settle{*this};
+  auto* held = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  Endpoint target = held->target;
+  held->~PendingBind();
   failBind(bindError(err, target.ip, target.port), callback);
 }
 

@@ -400,10 +400,9 @@ class SocketImpl : private SocketEvents {
   /// The 'error' of a bind to `ip`:`port` the system refused.
   DGRAM_NOINLINE Error bindError(SysError err, const IpAddress& ip,
                                  int port) const;
-  /// bindStep's failure: the system refused `target` (`err`); settles the
-  /// loop's reference after failBind.
-  DGRAM_NOINLINE void refuseBind(SysError err, const Endpoint& target,
-                                 Listener& callback);
+  /// bindStep's failure: the system refused the PendingBind's target
+  /// (`err`); settles the loop's reference after failBind.
+  DGRAM_NOINLINE void refuseBind(SysError err, Listener& callback);
   /// A bind failed (`failure` is its 'error'): the socket is unbound again,
   /// without the bind's callback, and what waited for it is cancelled.
   DGRAM_NOINLINE void failBind(const Error& failure, Listener& callback);

@@ -1137,7 +1137,8 @@ SysError Poller::createBound(SocketEvents& events, PlatformSocketSpace space,
                              PlatformSocket*& made) {
   // The descriptor is opened and bound before the socket is built, which
   // it then is with its descriptor, once: a refused bind has only the
-  // descriptor to take down. The socket's own calls are direct ones (its
+  // descriptor to take down (and `space`, where `local` may lie, is left
+  // as it was). The socket's own calls are direct ones (its
   // type is known, the poller is this one).
   Family family = local.ip.family;
   int fd = openDatagramSocket(family == Family::IPv4 ? AF_INET : AF_INET6);
