@@ -446,7 +446,7 @@ void SocketImpl::abortBinding() noexcept {
   if (self_ && !busy()) self_.reset();
 }
 
-const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
+inline const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
   // The host cache alone: a bind's address is not a sender's text (which
   // parseNumericCached tries first, for replies).
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();

@@ -511,7 +511,7 @@ class SocketImpl : private SocketEvents {
   const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
   /// parseNumericCached for a host that is not a sender's text (a bind's
   /// address): the last host parsed, or a parse.
-  const IpAddress* parseHostCached(std::string_view host);
+  DGRAM_ALWAYS_INLINE const IpAddress* parseHostCached(std::string_view host);
   /// parseNumericCached's miss: parses `host` and caches the result.
   const IpAddress* parseAndCache(std::string_view host, bool& canonical);
   /// The part of parseNumericCached that reads the caches: false when

@@ -37,9 +37,9 @@ class Poller : public Backend {
   /// watch(fd, kReadable, watcher) for a descriptor just opened, which
   /// nothing of this poller watches (a closed descriptor's number is
   /// unwatched before it is closed): the usual bind's registration.
-  virtual int watchNewReadable(int fd, Watcher* watcher) {
-    return watch(fd, kReadable, watcher);
-  }
+  /// (Each backend says how, so the call has no guess of the default to
+  /// test first.)
+  virtual int watchNewReadable(int fd, Watcher* watcher) = 0;
   /// watch() for a descriptor that `watcher` watches for `watched` now
   /// (0: not at all).
   virtual int rewatch(int fd, unsigned events, unsigned watched,
@@ -89,6 +89,13 @@ class Poller : public Backend {
     if (claimed_[index]) return false;
     claimed_[index] = 1;
     return true;
+  }
+  /// claim() for a descriptor just opened, which no socket of this loop
+  /// can own (a socket releases its descriptor before closing it).
+  void claimNew(int fd) {
+    auto index = static_cast<std::size_t>(fd);
+    if (index >= claimed_.size()) growClaimed(index);
+    claimed_[index] = 1;
   }
   void release(int fd) noexcept {
     auto index = static_cast<std::size_t>(fd);

@@ -134,7 +134,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         tos_(false),
         control_(false),
         blocked_(false),
-        family_(static_cast<std::uint8_t>(Family::IPv4)) {}
+        family_(static_cast<std::uint8_t>(Family::IPv4)),
+        unused_(0) {}
   // A socket whose descriptor `fd`, of `family`, is open and bound already
   // (Poller::createBound), about to start receiving.
   PosixUdpSocket(SocketEvents& events, int fd, Family family)
@@ -149,7 +150,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         tos_(false),
         control_(false),
         blocked_(false),
-        family_(static_cast<std::uint8_t>(family)) {}
+        family_(static_cast<std::uint8_t>(family)),
+        unused_(0) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
@@ -173,7 +175,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         return err;
       }
     }
-    poller.claim(fd);
+    poller.claimNew(fd);
     fd_ = fd;
     family_ = static_cast<std::uint8_t>(family);
     return {};
@@ -1116,6 +1118,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool control_ : 1;         ///< gro_ || pktinfo_ || tos_, asked per read
   bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
   std::uint8_t family_ : 1;  ///< a Family (rarely read: after the flags)
+  /// The rest of the flags' byte, zero: the constructor sets every bit of
+  /// it, so that it writes the flags whole (no read of what was there).
+  [[maybe_unused]] std::uint8_t unused_ : 6;
 };
 
 }  // namespace
@@ -1160,14 +1165,16 @@ SysError Poller::createBound(SocketEvents& events, PlatformSocketSpace space,
     ::close(fd);
     return error;
   }
-  claim(fd);
-  PlatformSocketPtr built =
-      makePlatformSocket<PosixUdpSocket>(space, events, fd, family);
-  auto& socket = static_cast<PosixUdpSocket&>(*built.release());
-  made = &socket;
+  claimNew(fd);
+  // Built as makePlatformSocket would, without its pointer's tag.
+  auto* socket =
+      space.data && fitsPlatformSocketSpace<PosixUdpSocket>(space.size)
+          ? new (space.data) PosixUdpSocket(events, fd, family)
+          : new PosixUdpSocket(events, fd, family);
+  made = socket;
   // A new socket has every feature off: most are opened without asking.
-  if (options) socket.enableFeatures(fd, family, *options);
-  socket.watchOpened(*this);
+  if (options) socket->enableFeatures(fd, family, *options);
+  socket->watchOpened(*this);
   return {};
 }
 
