@@ -456,13 +456,15 @@ inline const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
   return parseAndCache(host, canonical);
 }
 
-void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
-                      ErrorSink sink) {
-  if (!healthy(sink)) return;
+Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
+                         ErrorSink sink) {
+  // (The public Socket for Socket::bind to return: its call is the last
+  // thing it does.)
+  if (!healthy(sink)) return owner();
   if (bindState_ != BindState::unbound)
-    return void(fail(sink, errSocketAlreadyBound()));
+    return fail(sink, errSocketAlreadyBound()), owner();
   if (port < 0 || port > 65535)
-    return void(fail(sink, errSocketBadPort(port, true, true)));
+    return fail(sink, errSocketBadPort(port, true, true)), owner();
   // No address or a numeric one (the common case) needs no lookup: the
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
@@ -490,9 +492,10 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
     if (!self_) takeLoopReference();
     ++tasks_;
     loop_.defer(DeferredCall{&bindStep, this, nullptr});
-    return;
+    return owner();
   }
   bindByName(port, address);
+  return owner();
 }
 
 void SocketImpl::bindByName(int port, std::string_view address) {

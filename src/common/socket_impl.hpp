@@ -94,8 +94,9 @@ class SocketImpl : private SocketEvents {
   // Node's methods (see socket.hpp). What Node throws goes to `sink`
   // when one is given (the public error-returning overloads), else is
   // raised (common/raise.hpp), leaving the socket as the throw would.
-  void bind(int port, std::string_view address, Listener&& cb,
-            ErrorSink sink = nullptr);
+  /// Returns the Socket (owner()).
+  Socket& bind(int port, std::string_view address, Listener&& cb,
+               ErrorSink sink = nullptr);
   void bindFd(std::intptr_t fd, Listener cb, ErrorSink sink = nullptr);
   void connect(int port, std::string_view address, ConnectCallback cb,
                ErrorSink sink = nullptr);
