@@ -77,10 +77,14 @@ class Backend {
   /// checked; the socket is returned through `made` so that the error
   /// travels in a register. It is the caller's: built in `space`, which
   /// its address says, or on the heap, as makePlatformSocket does.)
-  /// `local` may lie in `space`: nothing is built there before `local` is
-  /// read, and nothing is left there on failure. (This one builds on the
-  /// heap: its one user, IOCP, has sockets too large for the space.)
-  virtual SysError createBound(SocketEvents& events, PlatformSocketSpace space,
+  /// `space` is the Socket's kPlatformSocketSpace bytes, aligned for
+  /// kPlatformSocketAlign (platform_socket_space.hpp: its size is known,
+  /// so the call passes its place alone and every argument travels in a
+  /// register). `local` may lie in `space`: nothing is built there before
+  /// `local` is read, and nothing is left there on failure. (This one
+  /// builds on the heap: its one user, IOCP, has sockets too large for
+  /// the space.)
+  virtual SysError createBound(SocketEvents& events, void* space,
                                const OpenOptions* options,
                                const Endpoint& local, PlatformSocket*& made) {
     (void)space;

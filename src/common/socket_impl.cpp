@@ -113,9 +113,9 @@ SysError SocketImpl::buildBound(const Endpoint& local,
   // The usual bind: one call to the backend builds, opens, binds and
   // starts receiving.
   PlatformSocket* made = nullptr;
-  SysError err = loop_.backend().createBound(
-      *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, options, local,
-      made);
+  static_assert(sizeof ioSpace_ == kPlatformSocketSpace);
+  SysError err =
+      loop_.backend().createBound(*this, ioSpace_, options, local, made);
   if (err) return err;
   // Where it was built, its address says (an unsigned difference: one
   // compare for both ends of the space).
@@ -216,19 +216,7 @@ Error SocketImpl::refusal(Error error) const {
 // --- lifetime ---------------------------------------------------------------
 
 void SocketImpl::takeLoopReference() {
-  // As token().lock(), without the weak reference's copy (two atomic
-  // operations): none while the last user reference is going (the
-  // socket is being destroyed).
-#if DGRAM_EXCEPTIONS
-  try {
-    self_ = owner().shared_from_this();
-  } catch (const std::bad_weak_ptr&) {
-  }
-#else
-  // Without exceptions shared_from_this() would end the process here: the
-  // weak reference's copy it saves is worth less than that.
-  self_ = owner().weak_from_this().lock();
-#endif
+  takeLoopReferenceHere();
 }
 
 void SocketImpl::releaseCallbacks() {
@@ -446,6 +434,22 @@ void SocketImpl::abortBinding() noexcept {
   if (self_ && !busy()) self_.reset();
 }
 
+inline void SocketImpl::takeLoopReferenceHere() {
+  // As token().lock(), without the weak reference's copy (two atomic
+  // operations): none while the last user reference is going (the
+  // socket is being destroyed).
+#if DGRAM_EXCEPTIONS
+  try {
+    self_ = owner().shared_from_this();
+  } catch (const std::bad_weak_ptr&) {
+  }
+#else
+  // Without exceptions shared_from_this() would end the process here: the
+  // weak reference's copy it saves is worth less than that.
+  self_ = owner().weak_from_this().lock();
+#endif
+}
+
 inline const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
   // The host cache alone: a bind's address is not a sender's text (which
   // parseNumericCached tries first, for replies).
@@ -489,7 +493,7 @@ Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
     // said so), hence busy once binding: the loop's reference is taken
     // unless held already, the step is counted and queued.
     bindState_ = BindState::binding;
-    if (!self_) takeLoopReference();
+    if (!self_) takeLoopReferenceHere();
     ++tasks_;
     loop_.defer(DeferredCall{&bindStep, this, nullptr});
     return owner();

@@ -244,6 +244,8 @@ class SocketImpl : private SocketEvents {
     if (!self_ && busy()) takeLoopReference();
   }
   void takeLoopReference();
+  /// takeLoopReference() inline (in bind, which every bound socket calls).
+  DGRAM_ALWAYS_INLINE void takeLoopReferenceHere();
   /// Runs `fn` on a later turn; the socket lives until it has run.
   template <typename F>
   void later(F fn);

@@ -77,7 +77,7 @@ class Poller : public Backend {
                                  PlatformSocketSpace space) final;
   /// Backend::createBound with the POSIX socket's own calls (no virtual
   /// call between them).
-  SysError createBound(SocketEvents& events, PlatformSocketSpace space,
+  SysError createBound(SocketEvents& events, void* space,
                        const OpenOptions* options, const Endpoint& local,
                        PlatformSocket*& made) final;
 

@@ -1137,7 +1137,7 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
   return makePlatformSocket<PosixUdpSocket>(space, events);
 }
 
-SysError Poller::createBound(SocketEvents& events, PlatformSocketSpace space,
+SysError Poller::createBound(SocketEvents& events, void* space,
                              const OpenOptions* options, const Endpoint& local,
                              PlatformSocket*& made) {
   // The descriptor is opened and bound before the socket is built, which
@@ -1166,11 +1166,8 @@ SysError Poller::createBound(SocketEvents& events, PlatformSocketSpace space,
     return error;
   }
   claimNew(fd);
-  // Built as makePlatformSocket would, without its pointer's tag.
-  auto* socket =
-      space.data && fitsPlatformSocketSpace<PosixUdpSocket>(space.size)
-          ? new (space.data) PosixUdpSocket(events, fd, family)
-          : new PosixUdpSocket(events, fd, family);
+  // A POSIX socket always fits the space (see the static_assert above).
+  auto* socket = new (space) PosixUdpSocket(events, fd, family);
   made = socket;
   // A new socket has every feature off: most are opened without asking.
   if (options) socket->enableFeatures(fd, family, *options);
