@@ -75,19 +75,27 @@ class Backend {
   /// the same calls without the virtual calls between them (one socket
   /// type, known). (The family is the address's, which the caller
   /// checked; the socket is returned through `made` so that the error
-  /// travels in a register.)
-  virtual SysError createBound(SocketEvents& events, PlatformSocketSpace space,
+  /// travels in a register. It is the caller's: built in `space`, which
+  /// its address says, or on the heap, as makePlatformSocket does.)
+  /// `space` is the Socket's kPlatformSocketSpace bytes, aligned for
+  /// kPlatformSocketAlign (platform_socket_space.hpp: its size is known,
+  /// so the call passes its place alone and every argument travels in a
+  /// register). `local` may lie in `space`: nothing is built there before
+  /// `local` is read, and nothing is left there on failure. (This one
+  /// builds on the heap: its one user, IOCP, has sockets too large for
+  /// the space.)
+  virtual SysError createBound(SocketEvents& events, void* space,
                                const OpenOptions* options,
-                               const Endpoint& local, PlatformSocketPtr& made) {
-    made = createSocket(events.loopCore(), events, space);
+                               const Endpoint& local, PlatformSocket*& made) {
+    (void)space;
+    PlatformSocketPtr socket =
+        createSocket(events.loopCore(), events, PlatformSocketSpace{});
     SysError error =
-        made->open(local.ip.family, options ? *options : OpenOptions{});
-    if (!error) error = made->bind(local);
-    if (error) {
-      made.reset();  // closing its descriptor
-      return error;
-    }
-    made->startReceiving();
+        socket->open(local.ip.family, options ? *options : OpenOptions{});
+    if (!error) error = socket->bind(local);
+    if (error) return error;  // `socket` goes, closing its descriptor
+    socket->startReceiving();
+    made = socket.release();
     return {};
   }
 

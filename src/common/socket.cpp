@@ -111,8 +111,7 @@ Socket& Socket::bind(int port, Host address) {
   return bind(port, address, Listener{});
 }
 Socket& Socket::bind(int port, Host address, Listener cb) {
-  impl().bind(port, address, std::move(cb));
-  return *this;
+  return impl().bind(port, address, std::move(cb));
 }
 Socket& Socket::bind(int port, Listener cb) {
   return bind(port, Host{}, std::move(cb));

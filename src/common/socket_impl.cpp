@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "common/errors.hpp"
+#include "common/host_cache.hpp"
 #include "common/host_text.hpp"
 #include "common/loop_core.hpp"
 #include "common/raise.hpp"
@@ -75,17 +76,12 @@ void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,
   hasPendingBind_ = true;
 }
 
-SocketImpl::PendingBind SocketImpl::takeHeldBind() noexcept {
-  auto* pending = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
-  PendingBind taken = std::move(*pending);
-  pending->~PendingBind();
-  hasPendingBind_ = false;
-  return taken;
-}
-
 SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   if (!hasPendingBind_) return {};
-  return takeHeldBind();
+  auto* pending = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  PendingBind taken = std::move(*pending);
+  destroyPendingBind();
+  return taken;
 }
 
 void SocketImpl::destroyPendingBind() noexcept {
@@ -117,12 +113,23 @@ SysError SocketImpl::buildBound(const Endpoint& local,
                                 const OpenOptions* options) {
   // The usual bind: one call to the backend builds, opens, binds and
   // starts receiving.
-  PlatformSocketPtr made;
-  SysError err = loop_.backend().createBound(
-      *this, PlatformSocketSpace{ioSpace_, sizeof ioSpace_}, options, local,
-      made);
-  if (!err) keepPlatform(std::move(made));
-  return err;
+  PlatformSocket* made = nullptr;
+  static_assert(sizeof ioSpace_ == kPlatformSocketSpace);
+  SysError err =
+      loop_.backend().createBound(*this, ioSpace_, options, local, made);
+  if (err) return err;
+  // Where it was built, its address says (an unsigned difference: one
+  // compare for both ends of the space).
+  auto offset = reinterpret_cast<std::uintptr_t>(made) -
+                reinterpret_cast<std::uintptr_t>(ioSpace_);
+  if (offset < sizeof ioSpace_) {
+    ioOffset_ = static_cast<std::uint8_t>(offset);
+    ioPlace_ = IoPlace::inSpace;
+  } else {
+    new (ioSpace_) PlatformSocket*(made);
+    ioPlace_ = IoPlace::onHeap;
+  }
+  return {};
 }
 
 void SocketImpl::dropPlatform() noexcept {
@@ -210,19 +217,7 @@ Error SocketImpl::refusal(Error error) const {
 // --- lifetime ---------------------------------------------------------------
 
 void SocketImpl::takeLoopReference() {
-  // As token().lock(), without the weak reference's copy (two atomic
-  // operations): none while the last user reference is going (the
-  // socket is being destroyed).
-#if DGRAM_EXCEPTIONS
-  try {
-    self_ = owner().shared_from_this();
-  } catch (const std::bad_weak_ptr&) {
-  }
-#else
-  // Without exceptions shared_from_this() would end the process here: the
-  // weak reference's copy it saves is worth less than that.
-  self_ = owner().weak_from_this().lock();
-#endif
+  takeLoopReferenceHere();
 }
 
 void SocketImpl::releaseCallbacks() {
@@ -440,26 +435,54 @@ void SocketImpl::abortBinding() noexcept {
   if (self_ && !busy()) self_.reset();
 }
 
-void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
-                      ErrorSink sink) {
-  if (!healthy(sink)) return;
+inline void SocketImpl::takeLoopReferenceHere() {
+  // As token().lock(), without the weak reference's copy (two atomic
+  // operations): none while the last user reference is going (the
+  // socket is being destroyed).
+#if DGRAM_EXCEPTIONS
+  try {
+    self_ = owner().shared_from_this();
+  } catch (const std::bad_weak_ptr&) {
+  }
+#else
+  // Without exceptions shared_from_this() would end the process here: the
+  // weak reference's copy it saves is worth less than that.
+  self_ = owner().weak_from_this().lock();
+#endif
+}
+
+inline const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
+  // The host cache alone: a bind's address is not a sender's text (which
+  // parseNumericCached tries first, for replies).
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  if (sameText(cache.host, host) && cache.hostFamily == family())
+    return cache.hostIp ? &*cache.hostIp : nullptr;
+  bool canonical = false;
+  return parseAndCache(host, canonical);
+}
+
+Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
+                         ErrorSink sink) {
+  // (The public Socket for Socket::bind to return: its call is the last
+  // thing it does.)
+  if (!healthy(sink)) return owner();
   if (bindState_ != BindState::unbound)
-    return void(fail(sink, errSocketAlreadyBound()));
+    return fail(sink, errSocketAlreadyBound()), owner();
   if (port < 0 || port > 65535)
-    return void(fail(sink, errSocketBadPort(port, true, true)));
+    return fail(sink, errSocketBadPort(port, true, true)), owner();
   // No address or a numeric one (the common case) needs no lookup: the
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
-  IpAddress any;
+  // (The any-addresses are constants: no address is built on the stack.)
+  static constexpr IpAddress kAnyIPv4{Family::IPv4};
+  static constexpr IpAddress kAnyIPv6{Family::IPv6};
   const IpAddress* known = nullptr;
   if (address.empty()) {
-    any = anyAddress(family());
-    known = &any;
+    known = family() == Family::IPv4 ? &kAnyIPv4 : &kAnyIPv6;
   } else if (!hasCustomLookup()) {
     // Through the loop's cache: programs bind many sockets to one address.
-    bool canonical = false;
-    known = parseNumericCached(address, canonical);
+    known = parseHostCached(address);
   }
   // The callback takes its listener id now: 'listening' calls it after
   // the listeners added before this bind and before those added after.
@@ -471,12 +494,13 @@ void SocketImpl::bind(int port, std::string_view address, Listener&& cb,
     // said so), hence busy once binding: the loop's reference is taken
     // unless held already, the step is counted and queued.
     bindState_ = BindState::binding;
-    if (!self_) takeLoopReference();
+    if (!self_) takeLoopReferenceHere();
     ++tasks_;
     loop_.defer(DeferredCall{&bindStep, this, nullptr});
-    return;
+    return owner();
   }
   bindByName(port, address);
+  return owner();
 }
 
 void SocketImpl::bindByName(int port, std::string_view address) {
@@ -530,32 +554,53 @@ void SocketImpl::finishBind(const std::optional<Error>& lookupFailure,
             openAndBind(Endpoint{ip, static_cast<std::uint16_t>(port)}, true))
       failure = bindError(err, ip, port);
   }
-  if (failure) return failBind(*failure, pending);
+  if (failure) return failBind(*failure, pending.callback);
   startListening(std::move(pending.callback), pending.callbackId);
 }
 
 void SocketImpl::bindStep(void* context, void*) {
   auto& socket = *static_cast<SocketImpl*>(context);
-  Settle settle{socket};
   --socket.tasks_;
-  if (!socket.closed_) socket.bindToTarget();
+  if (socket.closed_) {
+    // Closed before its bind ran: the loop's reference may go now.
+    Settle settle{socket};
+    return;
+  }
+  // Bound, the socket is busy until it closes (and a close defers a step
+  // of its own): the loop keeps its reference, nothing to settle here. A
+  // failed bind settles in refuseBind.
+  socket.bindToTarget();
 }
 
 void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
-  // the PendingBind: nothing to copy out first, nothing looked up.
-  PendingBind pending = takeHeldBind();
-  // An unbound socket has no platform socket (the PendingBind had its
-  // space): the backend builds it, bound.
-  SysError err =
-      pending.target.ip.family != family()
-          ? sysErrorFromName("EINVAL")
-          : buildBound(pending.target, rare_ ? &rare_->open : nullptr);
-  if (err) {
-    return failBind(bindError(err, pending.target.ip, pending.target.port),
-                    pending);
-  }
-  listen(std::move(pending.callback), pending.callbackId);
+  // the PendingBind: nothing looked up. An unbound socket has no platform
+  // socket, so the backend builds it, bound, in the PendingBind's space.
+  // Only the callback is taken out: the backend reads the target where it
+  // waits, before it builds anything there (which ends the PendingBind:
+  // its callback, moved out, holds nothing to destroy), and leaves the
+  // space as it was if it fails.
+  auto* held = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  Listener callback = std::move(held->callback);
+  ListenerId callbackId = held->callbackId;
+  hasPendingBind_ = false;
+  const Endpoint& target = held->target;
+  SysError err = target.ip.family != family()
+                     ? sysErrorFromName("EINVAL")
+                     : buildBound(target, rare_ ? &rare_->open : nullptr);
+  if (err) return refuseBind(err, callback);
+  listen(std::move(callback), callbackId);
+}
+
+void SocketImpl::refuseBind(SysError err, Listener& callback) {
+  // Unbound again: the loop's reference may go afterwards (bindStep's
+  // settling, done here). The PendingBind is still there (see
+  // bindToTarget), its callback taken.
+  Settle settle{*this};
+  auto* held = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  Endpoint target = held->target;
+  held->~PendingBind();
+  failBind(bindError(err, target.ip, target.port), callback);
 }
 
 Error SocketImpl::bindError(SysError err, const IpAddress& ip, int port) const {
@@ -563,9 +608,9 @@ Error SocketImpl::bindError(SysError err, const IpAddress& ip, int port) const {
                                port);
 }
 
-void SocketImpl::failBind(const Error& failure, PendingBind& pending) {
+void SocketImpl::failBind(const Error& failure, Listener& callback) {
   bindState_ = BindState::unbound;
-  pending.callback = nullptr;  // an error removes the bind callback
+  callback = nullptr;  // an error removes the bind callback
   DGRAM_TRY {
     emitError(failure);
   }
@@ -606,7 +651,13 @@ void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
 void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
   // (The platform socket receives already: openAndBind, bindFd.)
   bindState_ = BindState::bound;
-  updateHandleRef();
+  // updateHandleRef() for a socket that becomes bound: it is open (every
+  // caller checked) and holds no handle reference (none is held while it
+  // binds), so it takes one if ref'd.
+  if (refd_) {
+    holdsHandleRef_ = true;
+    loop_.addHandleRef();
+  }
   bool emitted = false;
   DGRAM_TRY {
     applyBufferSizes();

@@ -94,8 +94,9 @@ class SocketImpl : private SocketEvents {
   // Node's methods (see socket.hpp). What Node throws goes to `sink`
   // when one is given (the public error-returning overloads), else is
   // raised (common/raise.hpp), leaving the socket as the throw would.
-  void bind(int port, std::string_view address, Listener&& cb,
-            ErrorSink sink = nullptr);
+  /// Returns the Socket (owner()).
+  Socket& bind(int port, std::string_view address, Listener&& cb,
+               ErrorSink sink = nullptr);
   void bindFd(std::intptr_t fd, Listener cb, ErrorSink sink = nullptr);
   void connect(int port, std::string_view address, ConnectCallback cb,
                ErrorSink sink = nullptr);
@@ -244,6 +245,8 @@ class SocketImpl : private SocketEvents {
     if (!self_ && busy()) takeLoopReference();
   }
   void takeLoopReference();
+  /// takeLoopReference() inline (in bind, which every bound socket calls).
+  DGRAM_ALWAYS_INLINE void takeLoopReferenceHere();
   /// Runs `fn` on a later turn; the socket lives until it has run.
   template <typename F>
   void later(F fn);
@@ -353,8 +356,6 @@ class SocketImpl : private SocketEvents {
   void destroyPendingBind() noexcept;
   /// Moves the PendingBind out of ioSpace_ (which is free afterwards).
   PendingBind takePendingBind() noexcept;
-  /// takePendingBind() where there is one (inline in bindToTarget).
-  DGRAM_ALWAYS_INLINE PendingBind takeHeldBind() noexcept;
   /// Builds the platform socket if there is none: in ioSpace_ where it
   /// fits. Not while a PendingBind holds the space (bind takes it out
   /// before it opens the socket).
@@ -406,9 +407,12 @@ class SocketImpl : private SocketEvents {
   /// The 'error' of a bind to `ip`:`port` the system refused.
   DGRAM_NOINLINE Error bindError(SysError err, const IpAddress& ip,
                                  int port) const;
+  /// bindStep's failure: the system refused the PendingBind's target
+  /// (`err`); settles the loop's reference after failBind.
+  DGRAM_NOINLINE void refuseBind(SysError err, Listener& callback);
   /// A bind failed (`failure` is its 'error'): the socket is unbound again,
   /// without the bind's callback, and what waited for it is cancelled.
-  DGRAM_NOINLINE void failBind(const Error& failure, PendingBind& pending);
+  DGRAM_NOINLINE void failBind(const Error& failure, Listener& callback);
   /// Becomes 'listening'; `callback` (with its listener id) is a bind
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener&& callback = Listener(),
@@ -512,6 +516,9 @@ class SocketImpl : private SocketEvents {
   /// The address is the cache's (valid until the next call), nullptr when
   /// `host` is not numeric.
   const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
+  /// parseNumericCached for a host that is not a sender's text (a bind's
+  /// address): the last host parsed, or a parse.
+  DGRAM_ALWAYS_INLINE const IpAddress* parseHostCached(std::string_view host);
   /// parseNumericCached's miss: parses `host` and caches the result.
   const IpAddress* parseAndCache(std::string_view host, bool& canonical);
   /// The part of parseNumericCached that reads the caches: false when

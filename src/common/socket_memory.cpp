@@ -7,34 +7,7 @@
 #include <new>
 #include <thread>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define DGRAM_SOCKET_BLOCKS_FROM_HEAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DGRAM_SOCKET_BLOCKS_FROM_HEAP 1
-#endif
-#endif
-
 namespace dgram::detail {
-
-// A block: its header (the slab it belongs to while in use, the next free
-// block while free), then what the caller asked for.
-union BlockHeader {
-  void* slab;
-  BlockHeader* next;
-};
-
-struct BlockPool::Slab {
-  Slab* prev = nullptr;  ///< in open_ or full_
-  Slab* next = nullptr;
-  BlockHeader* free = nullptr;  ///< blocks given back, to give out again
-  std::size_t used = 0;         ///< blocks given out
-  std::size_t carved = 0;       ///< blocks cut from the front so far
-
-  unsigned char* blocks() noexcept {
-    return reinterpret_cast<unsigned char*>(this) + kSlabHeaderBytes;
-  }
-};
 
 BlockPool::~BlockPool() {
   for (Slab** list : {&open_, &full_}) {
@@ -44,32 +17,6 @@ BlockPool::~BlockPool() {
     }
   }
   ::operator delete(spare_);
-}
-
-void* BlockPool::allocate() {
-#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
-  return ::operator new(stride_ - kHeaderBytes);
-#else
-  lock_.lock();
-  Slab* slab = open_;
-  if (!slab) return allocateInNewSlab();
-  void* payload = takeBlock(slab);
-  if (slab->used == blocksPerSlab_) return filled(slab, payload);
-  lock_.unlock();
-  return payload;
-#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
-}
-
-void* BlockPool::takeBlock(Slab* slab) noexcept {
-  BlockHeader* block = slab->free;
-  if (block)
-    slab->free = block->next;
-  else
-    block = reinterpret_cast<BlockHeader*>(slab->blocks() +
-                                           slab->carved++ * stride_);
-  block->slab = slab;
-  ++slab->used;
-  return reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
 }
 
 void* BlockPool::allocateInNewSlab() {
@@ -90,22 +37,6 @@ void* BlockPool::filled(Slab* slab, void* payload) noexcept {
   link(full_, slab);
   lock_.unlock();
   return payload;
-}
-
-void BlockPool::deallocate(void* payload) noexcept {
-#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
-  ::operator delete(payload);
-#else
-  lock_.lock();
-  auto* block = reinterpret_cast<BlockHeader*>(
-      static_cast<unsigned char*>(payload) - kHeaderBytes);
-  auto* slab = static_cast<Slab*>(block->slab);
-  bool wasFull = slab->used == blocksPerSlab_;
-  block->next = slab->free;
-  slab->free = block;
-  if (--slab->used == 0 || wasFull) return slabChanged(slab, wasFull);
-  lock_.unlock();
-#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 }
 
 void BlockPool::slabChanged(Slab* slab, bool wasFull) noexcept {

@@ -28,10 +28,27 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "common/compiler.hpp"
 
+// Builds with AddressSanitizer take each block from the heap (see above).
+#if defined(__SANITIZE_ADDRESS__)
+#define DGRAM_SOCKET_BLOCKS_FROM_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DGRAM_SOCKET_BLOCKS_FROM_HEAP 1
+#endif
+#endif
+
 namespace dgram::detail {
+
+// A block: its header (the slab it belongs to while in use, the next free
+// block while free), then what the caller asked for.
+union BlockHeader {
+  void* slab;
+  BlockHeader* next;
+};
 
 /// Blocks of one size (fixed when the pool is made), in slabs.
 class BlockPool {
@@ -127,6 +144,63 @@ class BlockPool {
   Slab* spare_ = nullptr;  ///< one empty slab, kept
   std::size_t slabs_ = 0;  ///< slabs held, the spare included
 };
+
+struct BlockPool::Slab {
+  Slab* prev = nullptr;  ///< in open_ or full_
+  Slab* next = nullptr;
+  BlockHeader* free = nullptr;  ///< blocks given back, to give out again
+  std::size_t used = 0;         ///< blocks given out
+  std::size_t carved = 0;       ///< blocks cut from the front so far
+
+  unsigned char* blocks() noexcept {
+    return reinterpret_cast<unsigned char*>(this) + kSlabHeaderBytes;
+  }
+};
+
+// allocate() and deallocate(), inline where the sockets are made and
+// released (createSocket, the control block's release): their usual call
+// is a few instructions, less than a call's own.
+inline void* BlockPool::allocate() {
+#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  return ::operator new(stride_ - kHeaderBytes);
+#else
+  lock_.lock();
+  Slab* slab = open_;
+  if (!slab) return allocateInNewSlab();
+  void* payload = takeBlock(slab);
+  if (slab->used == blocksPerSlab_) return filled(slab, payload);
+  lock_.unlock();
+  return payload;
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
+
+inline void* BlockPool::takeBlock(Slab* slab) noexcept {
+  BlockHeader* block = slab->free;
+  if (block)
+    slab->free = block->next;
+  else
+    block = reinterpret_cast<BlockHeader*>(slab->blocks() +
+                                           slab->carved++ * stride_);
+  block->slab = slab;
+  ++slab->used;
+  return reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
+}
+
+inline void BlockPool::deallocate(void* payload) noexcept {
+#ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+  ::operator delete(payload);
+#else
+  lock_.lock();
+  auto* block = reinterpret_cast<BlockHeader*>(
+      static_cast<unsigned char*>(payload) - kHeaderBytes);
+  auto* slab = static_cast<Slab*>(block->slab);
+  bool wasFull = slab->used == blocksPerSlab_;
+  block->next = slab->free;
+  slab->free = block;
+  if (--slab->used == 0 || wasFull) return slabChanged(slab, wasFull);
+  lock_.unlock();
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
 
 /// A BlockPool that is never destroyed (see socketBlockPool).
 union ImmortalBlockPool {

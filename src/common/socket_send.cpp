@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/errors.hpp"
+#include "common/host_cache.hpp"
 #include "common/loop_core.hpp"
 #include "common/raise.hpp"
 #include "common/socket_impl.hpp"
@@ -48,42 +49,6 @@ namespace {
 
 OutgoingSend* nextOf(const OutgoingSend* request) noexcept {
   return static_cast<OutgoingSend*>(request->next);
-}
-
-template <typename Word>
-bool sameWord(const char* a, const char* b) noexcept {
-  Word x;
-  Word y;
-  std::memcpy(&x, a, sizeof x);
-  std::memcpy(&y, b, sizeof y);
-  return x == y;
-}
-
-// The text compare of the host cache, once per send: an address is a few
-// words, compared here a word at a time rather than by a call to memcmp,
-// the last word overlapping the one before it rather than a byte loop
-// ("127.0.0.1" is two compares).
-bool sameText(const IpString& cached, std::string_view text) noexcept {
-  std::size_t size = text.size();
-  if (cached.size() != size) return false;
-  const char* a = cached.c_str();
-  const char* b = text.data();
-  if (size >= 8) {
-    // Up to 16 characters (every IPv4 address from "1.0.0.10" on), two
-    // words and no loop.
-    if (!sameWord<std::uint64_t>(a, b)) return false;
-    if (size > 16) {
-      for (std::size_t i = 8; i + 8 < size; i += 8)
-        if (!sameWord<std::uint64_t>(a + i, b + i)) return false;
-    }
-    return sameWord<std::uint64_t>(a + size - 8, b + size - 8);
-  }
-  if (size >= 4)
-    return sameWord<std::uint32_t>(a, b) &&
-           sameWord<std::uint32_t>(a + size - 4, b + size - 4);
-  for (std::size_t i = 0; i < size; ++i)
-    if (a[i] != b[i]) return false;
-  return true;
 }
 
 // SendFrom's address for a socket of `family` (empty: the any-address,

@@ -62,16 +62,36 @@ class EpollPoller final : public Poller {
     return 0;
   }
 
+  // The UDP sockets' calls (see Poller): the event carries the watcher, as
+  // in watch(), and no table entry is kept.
   int watchNewReadable(int fd, Watcher* watcher) override {
-    // Added, never modified: no interest to merge, no earlier watcher to
-    // look up or whose events to void. The event carries the watcher, as
-    // in watch().
+    // Added, never modified: no interest to merge, no earlier watcher
+    // whose events to void.
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.ptr = watcher;
-    if (control(EPOLL_CTL_ADD, fd, &event) != 0) return errno;
-    setWatcher(fd, watcher);
-    return 0;
+    return control(EPOLL_CTL_ADD, fd, &event) != 0 ? errno : 0;
+  }
+
+  int rewatch(int fd, unsigned events, unsigned watched,
+              Watcher* watcher) override {
+    if (events == 0) {
+      stopWatching(fd, watcher);
+      return 0;
+    }
+    epoll_event event{};
+    event.events = ((events & kReadable) ? EPOLLIN : 0u) |
+                   ((events & kWritable) ? EPOLLOUT : 0u);
+    event.data.ptr = watcher;
+    int op = watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    return control(op, fd, &event) != 0 ? errno : 0;
+  }
+
+  void stopWatching(int fd, Watcher* watcher) override {
+    if (watcher == hot_) hot_ = nullptr;
+    // As in unwatch(): nothing to report.
+    (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    voidEventsOf(watcher);
   }
 
   void unwatch(int fd) override {

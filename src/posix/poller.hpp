@@ -23,16 +23,35 @@ class Poller : public Backend {
   /// errno of the registration call that failed (`controlCall()`), in
   /// which case what was watched before is unchanged.
   virtual int watch(int fd, unsigned events, Watcher* watcher) = 0;
-  /// watch(fd, kReadable, watcher) for a descriptor just opened, which
-  /// nothing of this poller watches (a closed descriptor's number is
-  /// unwatched before it is closed): the usual bind's registration.
-  virtual int watchNewReadable(int fd, Watcher* watcher) {
-    return watch(fd, kReadable, watcher);
-  }
   /// Stops watching `fd` and drops its events still pending in the batch
   /// being dispatched, so a descriptor that reuses the number in this
   /// batch does not get them (call before closing the fd).
   virtual void unwatch(int fd) = 0;
+
+  // The UDP sockets' registrations. A socket knows what it watches, so
+  // these calls are told instead of looking it up: the epoll backend keeps
+  // no table entry for them (a socket's registration and its end cost a
+  // system call each and nothing more). A descriptor registered here is
+  // changed and ended here only (never by watch() or unwatch()). The
+  // other backends keep their tables.
+  /// watch(fd, kReadable, watcher) for a descriptor just opened, which
+  /// nothing of this poller watches (a closed descriptor's number is
+  /// unwatched before it is closed): the usual bind's registration.
+  /// (Each backend says how, so the call has no guess of the default to
+  /// test first.)
+  virtual int watchNewReadable(int fd, Watcher* watcher) = 0;
+  /// watch() for a descriptor that `watcher` watches for `watched` now
+  /// (0: not at all).
+  virtual int rewatch(int fd, unsigned events, unsigned watched,
+                      Watcher* watcher) {
+    (void)watched;
+    return watch(fd, events, watcher);
+  }
+  /// unwatch() for a descriptor `watcher` watches.
+  virtual void stopWatching(int fd, Watcher* watcher) {
+    (void)watcher;
+    unwatch(fd);
+  }
   /// The system call behind `watch`, as an 'error' names it ("epoll_ctl").
   virtual const char* controlCall() const noexcept = 0;
 
@@ -58,9 +77,9 @@ class Poller : public Backend {
                                  PlatformSocketSpace space) final;
   /// Backend::createBound with the POSIX socket's own calls (no virtual
   /// call between them).
-  SysError createBound(SocketEvents& events, PlatformSocketSpace space,
+  SysError createBound(SocketEvents& events, void* space,
                        const OpenOptions* options, const Endpoint& local,
-                       PlatformSocketPtr& made) final;
+                       PlatformSocket*& made) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).
@@ -70,6 +89,13 @@ class Poller : public Backend {
     if (claimed_[index]) return false;
     claimed_[index] = 1;
     return true;
+  }
+  /// claim() for a descriptor just opened, which no socket of this loop
+  /// can own (a socket releases its descriptor before closing it).
+  void claimNew(int fd) {
+    auto index = static_cast<std::size_t>(fd);
+    if (index >= claimed_.size()) growClaimed(index);
+    claimed_[index] = 1;
   }
   void release(int fd) noexcept {
     auto index = static_cast<std::size_t>(fd);

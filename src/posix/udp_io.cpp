@@ -134,7 +134,24 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         tos_(false),
         control_(false),
         blocked_(false),
-        family_(static_cast<std::uint8_t>(Family::IPv4)) {}
+        family_(static_cast<std::uint8_t>(Family::IPv4)),
+        unused_(0) {}
+  // A socket whose descriptor `fd`, of `family`, is open and bound already
+  // (Poller::createBound), about to start receiving.
+  PosixUdpSocket(SocketEvents& events, int fd, Family family)
+      : BsdSocket(events),
+        fd_(fd),
+        receiving_(true),
+        flushScheduled_(false),
+        gso_(false),
+        probeUnsegmented_(false),
+        gro_(false),
+        pktinfo_(false),
+        tos_(false),
+        control_(false),
+        blocked_(false),
+        family_(static_cast<std::uint8_t>(family)),
+        unused_(0) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
@@ -158,7 +175,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         return err;
       }
     }
-    poller.claim(fd);
+    poller.claimNew(fd);
     fd_ = fd;
     family_ = static_cast<std::uint8_t>(family);
     return {};
@@ -173,25 +190,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     }
     // A new socket has every feature off (the constructor's): most are
     // opened without asking for any.
-    if (options.gso || options.gro || options.recvPktInfo || options.recvTos)
-      enableFeatures(fd, family, options);
+    enableFeatures(fd, family, options);
     return {};
   }
 
-  // bind() for a socket just opened (the usual bind, Poller::createBound):
-  // the call itself, without BsdSocket's layer.
-  SysError bindOpened(const Endpoint& local) {
-    sockaddr_storage sa;
-    bsd::AddressLength length = toSockaddr(local, sa);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), length) != 0)
-      return lastError();
-    return {};
-  }
-
-  // startReceiving() for a socket just bound: nothing was watched, nothing
-  // waits to be sent.
-  void startReceivingOpened(Poller& poller) {
-    receiving_ = true;
+  // startReceiving() for a socket just built receiving (the usual bind,
+  // Poller::createBound): nothing was watched, nothing waits to be sent.
+  void watchOpened(Poller& poller) {
     if (int error = poller.watchNewReadable(fd_, this)) {
       registrationFailed(kReadable, sysErrorFromErrno(error));
       return;
@@ -201,6 +206,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   DGRAM_NOINLINE void enableFeatures(int fd, Family family,
                                      const OpenOptions& options) {
+    if (!(options.gso || options.gro || options.recvPktInfo || options.recvTos))
+      return;
     // Features the kernel lacks are simply not used (features() says so).
     gso_ = options.gso && offload::canSegment(fd);
     gro_ = options.gro && offload::enableCoalescing(fd);
@@ -374,7 +381,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     if (flushScheduled_ || retryTimer_) stopSending();
     if (fd_ < 0) return true;
     Poller& poller = this->poller();
-    if (watched_) poller.unwatch(fd_);
+    if (watched_) poller.stopWatching(fd_, this);
     watched_ = 0;
     poller.release(fd_);
     ::close(fd_);
@@ -481,7 +488,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     unsigned want =
         (receiving_ ? kReadable : 0u) | (waitWritable ? kWritable : 0u);
     if (want == watched_) return;
-    if (int error = poller().watch(fd_, want, this)) {
+    if (int error = poller().rewatch(fd_, want, watched_, this)) {
       registrationFailed(want, sysErrorFromErrno(error));
       return;
     }
@@ -1110,6 +1117,9 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool control_ : 1;         ///< gro_ || pktinfo_ || tos_, asked per read
   bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
   std::uint8_t family_ : 1;  ///< a Family (rarely read: after the flags)
+  /// The rest of the flags' byte, zero: the constructor sets every bit of
+  /// it, so that it writes the flags whole (no read of what was there).
+  [[maybe_unused]] std::uint8_t unused_ : 6;
 };
 
 }  // namespace
@@ -1126,20 +1136,41 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
   return makePlatformSocket<PosixUdpSocket>(space, events);
 }
 
-SysError Poller::createBound(SocketEvents& events, PlatformSocketSpace space,
+SysError Poller::createBound(SocketEvents& events, void* space,
                              const OpenOptions* options, const Endpoint& local,
-                             PlatformSocketPtr& made) {
-  made = makePlatformSocket<PosixUdpSocket>(space, events);
-  // The type is known (final) and the poller is this one: the calls below
-  // are direct ones.
-  auto& socket = static_cast<PosixUdpSocket&>(*made);
-  SysError error = socket.openWith(*this, local.ip.family, options);
-  if (!error) error = socket.bindOpened(local);
+                             PlatformSocket*& made) {
+  // The descriptor is opened and bound before the socket is built, which
+  // it then is with its descriptor, once: a refused bind has only the
+  // descriptor to take down (and `space`, where `local` may lie, is left
+  // as it was). The socket's own calls are direct ones (its
+  // type is known, the poller is this one).
+  Family family = local.ip.family;
+  int fd = openDatagramSocket(family == Family::IPv4 ? AF_INET : AF_INET6);
+  if (fd < 0) return lastError();
+  SysError error;
+  // An IPv4 socket without options (most) has none to set (IPv6 ones
+  // always set IPV6_V6ONLY: the system's default varies).
+  if (options || family != Family::IPv4) {
+    static constexpr OpenOptions kNone{};
+    error = bsd::applyOpenOptions(fd, family, options ? *options : kNone);
+  }
+  if (!error) {
+    sockaddr_storage sa;
+    bsd::AddressLength length = toSockaddr(local, sa);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), length) != 0)
+      error = lastError();
+  }
   if (error) {
-    made.reset();  // closing the descriptor
+    ::close(fd);
     return error;
   }
-  socket.startReceivingOpened(*this);
+  claimNew(fd);
+  // A POSIX socket always fits the space (see the static_assert above).
+  auto* socket = new (space) PosixUdpSocket(events, fd, family);
+  made = socket;
+  // A new socket has every feature off: most are opened without asking.
+  if (options) socket->enableFeatures(fd, family, *options);
+  socket->watchOpened(*this);
   return {};
 }
 
