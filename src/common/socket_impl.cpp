@@ -577,11 +577,15 @@ void SocketImpl::bindToTarget() {
   // the PendingBind: nothing looked up. An unbound socket has no platform
   // socket, so the backend builds it, bound, in the PendingBind's space.
   // Only the callback is taken out: the backend reads the target where it
-  // waits, before it builds anything there (which ends the PendingBind:
-  // its callback, moved out, holds nothing to destroy), and leaves the
+  // waits, before it builds anything there (which ends the PendingBind,
+  // whose callback is empty by then: nothing to destroy), and leaves the
   // space as it was if it fails.
   auto* held = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
   Listener callback = std::move(held->callback);
+  // A moved-from std::function may still hold its target (libc++ copies
+  // a small one rather than moving it): emptied here, or a capture (often
+  // the socket's own shared_ptr) would never be released.
+  held->callback = nullptr;
   ListenerId callbackId = held->callbackId;
   hasPendingBind_ = false;
   const Endpoint& target = held->target;

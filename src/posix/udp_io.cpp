@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <type_traits>
 
 #include "bsd/bsd_socket.hpp"
 #include "bsd/sockaddr.hpp"
@@ -377,6 +378,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   // Leaves the destructor nothing to do (fd_ < 0, no flush or retry
   // scheduled; every member is trivially destructible): true.
+  static_assert(std::is_trivially_destructible_v<SendQueue>,
+                "close() says a closed socket needs no destructor");
   bool close() override {
     if (flushScheduled_ || retryTimer_) stopSending();
     if (fd_ < 0) return true;
