@@ -14,7 +14,12 @@
 /// Inlines a function into each of its (few) callers, where the compiler
 /// would keep one out-of-line copy: the loop's turn, so that run() pays
 /// one call and one register save per run rather than per turn.
-#if defined(_MSC_VER)
+/// A build for size (-Os: GCC and clang define __OPTIMIZE_SIZE__) leaves
+/// the choice to the compiler, which inlines where that is smaller: each
+/// forced copy is code the smallest build would not have.
+#if defined(__OPTIMIZE_SIZE__)
+#define DGRAM_ALWAYS_INLINE inline
+#elif defined(_MSC_VER)
 #define DGRAM_ALWAYS_INLINE __forceinline
 #else
 #define DGRAM_ALWAYS_INLINE inline __attribute__((always_inline))
