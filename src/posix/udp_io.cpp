@@ -122,37 +122,36 @@ int openDatagramSocket(int domain) {
 #endif  // SOCK_NONBLOCK && SOCK_CLOEXEC
 }
 
+// A datagram socket of `family` with createSocket's open options set
+// (address and port reuse, IPV6_V6ONLY; `options` nullptr for none): its
+// descriptor, or -1 with `error` set (nothing left open).
+int openConfigured(Family family, const OpenOptions* options, SysError& error) {
+  int fd = openDatagramSocket(family == Family::IPv4 ? AF_INET : AF_INET6);
+  if (fd < 0) {
+    error = lastError();
+    return -1;
+  }
+  // An IPv4 socket without options (most) has none to set (IPv6 ones
+  // always set IPV6_V6ONLY: the system's default varies).
+  if (options || family != Family::IPv4) {
+    static constexpr OpenOptions kNone{};
+    error = bsd::applyOpenOptions(fd, family, options ? *options : kNone);
+    if (error) {
+      ::close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
 class PosixUdpSocket final : public BsdSocket, private Watcher {
  public:
   explicit PosixUdpSocket(SocketEvents& events)
-      : BsdSocket(events),
-        receiving_(false),
-        flushScheduled_(false),
-        gso_(false),
-        probeUnsegmented_(false),
-        gro_(false),
-        pktinfo_(false),
-        tos_(false),
-        control_(false),
-        blocked_(false),
-        family_(static_cast<std::uint8_t>(Family::IPv4)),
-        unused_(0) {}
+      : PosixUdpSocket(events, -1, Family::IPv4, false) {}
   // A socket whose descriptor `fd`, of `family`, is open and bound already
   // (Poller::createBound), about to start receiving.
   PosixUdpSocket(SocketEvents& events, int fd, Family family)
-      : BsdSocket(events),
-        fd_(fd),
-        receiving_(true),
-        flushScheduled_(false),
-        gso_(false),
-        probeUnsegmented_(false),
-        gro_(false),
-        pktinfo_(false),
-        tos_(false),
-        control_(false),
-        blocked_(false),
-        family_(static_cast<std::uint8_t>(family)),
-        unused_(0) {}
+      : PosixUdpSocket(events, fd, family, true) {}
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
@@ -165,33 +164,15 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   // open() with `options`, nullptr for none set (most sockets).
   SysError openWith(Poller& poller, Family family, const OpenOptions* options) {
-    int domain = family == Family::IPv4 ? AF_INET : AF_INET6;
-    int fd = openDatagramSocket(domain);
-    if (fd < 0) return lastError();
-    // An IPv4 socket without options (most) has none to set (IPv6 ones
-    // always set IPV6_V6ONLY: the system's default varies).
-    if (options || family != Family::IPv4) {
-      if (SysError err = applyOptions(fd, family, options)) {
-        ::close(fd);
-        return err;
-      }
-    }
+    SysError error;
+    int fd = openConfigured(family, options, error);
+    if (fd < 0) return error;
+    // A new socket has every feature off (the constructor's): most are
+    // opened without asking for any.
+    if (options) enableFeatures(fd, family, *options);
     poller.claimNew(fd);
     fd_ = fd;
     family_ = static_cast<std::uint8_t>(family);
-    return {};
-  }
-
-  DGRAM_NOINLINE SysError applyOptions(int fd, Family family,
-                                       const OpenOptions* given) {
-    static constexpr OpenOptions kNone{};
-    const OpenOptions& options = given ? *given : kNone;
-    if (options.reuseAddr || options.reusePort || family != Family::IPv4) {
-      if (SysError err = bsd::applyOpenOptions(fd, family, options)) return err;
-    }
-    // A new socket has every feature off (the constructor's): most are
-    // opened without asking for any.
-    enableFeatures(fd, family, options);
     return {};
   }
 
@@ -1090,6 +1071,21 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return -1;
   }
 
+  PosixUdpSocket(SocketEvents& events, int fd, Family family, bool receiving)
+      : BsdSocket(events),
+        fd_(fd),
+        receiving_(receiving),
+        flushScheduled_(false),
+        gso_(false),
+        probeUnsegmented_(false),
+        gro_(false),
+        pktinfo_(false),
+        tos_(false),
+        control_(false),
+        blocked_(false),
+        family_(static_cast<std::uint8_t>(family)),
+        unused_(0) {}
+
   // The poller is the loop's backend: reached through the loop rather
   // than held, one word less per socket.
   Poller& poller() const noexcept {
@@ -1148,22 +1144,13 @@ SysError Poller::createBound(SocketEvents& events, void* space,
   // as it was). The socket's own calls are direct ones (its
   // type is known, the poller is this one).
   Family family = local.ip.family;
-  int fd = openDatagramSocket(family == Family::IPv4 ? AF_INET : AF_INET6);
-  if (fd < 0) return lastError();
   SysError error;
-  // An IPv4 socket without options (most) has none to set (IPv6 ones
-  // always set IPV6_V6ONLY: the system's default varies).
-  if (options || family != Family::IPv4) {
-    static constexpr OpenOptions kNone{};
-    error = bsd::applyOpenOptions(fd, family, options ? *options : kNone);
-  }
-  if (!error) {
-    sockaddr_storage sa;
-    bsd::AddressLength length = toSockaddr(local, sa);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), length) != 0)
-      error = lastError();
-  }
-  if (error) {
+  int fd = openConfigured(family, options, error);
+  if (fd < 0) return error;
+  sockaddr_storage sa;
+  bsd::AddressLength length = toSockaddr(local, sa);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), length) != 0) {
+    error = lastError();
     ::close(fd);
     return error;
   }
