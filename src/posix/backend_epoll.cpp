@@ -48,12 +48,7 @@ class EpollPoller final : public Poller {
       unwatch(fd);
       return 0;
     }
-    epoll_event event{};
-    event.events = ((events & kReadable) ? EPOLLIN : 0u) |
-                   ((events & kWritable) ? EPOLLOUT : 0u);
-    // The event carries the watcher itself: the dispatch needs no
-    // lookup by descriptor.
-    event.data.ptr = watcher;
+    epoll_event event = eventFor(events, watcher);
     Watcher* old = watcherOf(fd);
     int op = old ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (control(op, fd, &event) != 0) return errno;
@@ -62,14 +57,12 @@ class EpollPoller final : public Poller {
     return 0;
   }
 
-  // The UDP sockets' calls (see Poller): the event carries the watcher, as
-  // in watch(), and no table entry is kept.
+  // The UDP sockets' calls (see Poller): as watch() and unwatch(), without
+  // the table entry.
   int watchNewReadable(int fd, Watcher* watcher) override {
     // Added, never modified: no interest to merge, no earlier watcher
     // whose events to void.
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.ptr = watcher;
+    epoll_event event = eventFor(kReadable, watcher);
     return control(EPOLL_CTL_ADD, fd, &event) != 0 ? errno : 0;
   }
 
@@ -79,28 +72,21 @@ class EpollPoller final : public Poller {
       stopWatching(fd, watcher);
       return 0;
     }
-    epoll_event event{};
-    event.events = ((events & kReadable) ? EPOLLIN : 0u) |
-                   ((events & kWritable) ? EPOLLOUT : 0u);
-    event.data.ptr = watcher;
+    epoll_event event = eventFor(events, watcher);
     int op = watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     return control(op, fd, &event) != 0 ? errno : 0;
   }
 
   void stopWatching(int fd, Watcher* watcher) override {
     if (watcher == hot_) hot_ = nullptr;
-    // As in unwatch(): nothing to report.
+    // Cannot fail for a registered, open fd; and the fd is about to be
+    // closed, which removes it from the set anyway: nothing to report.
     (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
     voidEventsOf(watcher);
   }
 
   void unwatch(int fd) override {
-    Watcher* old = forgetWatcher(fd);
-    if (!old) return;
-    // Cannot fail for a registered, open fd; and the fd is about to be
-    // closed, which removes it from the set anyway: nothing to report.
-    (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-    voidEventsOf(old);
+    if (Watcher* old = forgetWatcher(fd)) stopWatching(fd, old);
   }
 
   bool wait(int timeoutMs) override {
@@ -143,6 +129,17 @@ class EpollPoller final : public Poller {
   DGRAM_NOINLINE bool waitFailed() {
     if (errno == EINTR) return false;
     detail::throwError(errnoException(sysErrorFromErrno(errno), "epoll_wait"));
+  }
+
+  /// The registration of `watcher` for `events` (kReadable, kWritable):
+  /// the event carries the watcher itself, so the dispatch needs no lookup
+  /// by descriptor.
+  static epoll_event eventFor(unsigned events, Watcher* watcher) noexcept {
+    epoll_event event{};
+    event.events = ((events & kReadable) ? EPOLLIN : 0u) |
+                   ((events & kWritable) ? EPOLLOUT : 0u);
+    event.data.ptr = watcher;
+    return event;
   }
 
   /// The events of `watcher` later in this batch are void: it is gone or

@@ -85,9 +85,8 @@ class Poller : public Backend {
   /// does (adopting it twice would close it twice).
   bool claim(int fd) {
     auto index = static_cast<std::size_t>(fd);
-    if (index >= claimed_.size()) growClaimed(index);
-    if (claimed_[index]) return false;
-    claimed_[index] = 1;
+    if (index < claimed_.size() && claimed_[index]) return false;
+    claimNew(fd);
     return true;
   }
   /// claim() for a descriptor just opened, which no socket of this loop
