@@ -78,15 +78,14 @@ void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,
 
 SocketImpl::PendingBind SocketImpl::takePendingBind() noexcept {
   if (!hasPendingBind_) return {};
-  auto* pending = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
-  PendingBind taken = std::move(*pending);
+  PendingBind taken = std::move(heldBind());
   destroyPendingBind();
   return taken;
 }
 
 void SocketImpl::destroyPendingBind() noexcept {
   hasPendingBind_ = false;
-  std::launder(reinterpret_cast<PendingBind*>(ioSpace_))->~PendingBind();
+  heldBind().~PendingBind();
 }
 
 PlatformSocket& SocketImpl::platform() {
@@ -580,15 +579,15 @@ void SocketImpl::bindToTarget() {
   // waits, before it builds anything there (which ends the PendingBind,
   // whose callback is empty by then: nothing to destroy), and leaves the
   // space as it was if it fails.
-  auto* held = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
-  Listener callback = std::move(held->callback);
+  PendingBind& held = heldBind();
+  Listener callback = std::move(held.callback);
   // A moved-from std::function may still hold its target (libc++ copies
   // a small one rather than moving it): emptied here, or a capture (often
   // the socket's own shared_ptr) would never be released.
-  held->callback = nullptr;
-  ListenerId callbackId = held->callbackId;
+  held.callback = nullptr;
+  ListenerId callbackId = held.callbackId;
   hasPendingBind_ = false;
-  const Endpoint& target = held->target;
+  const Endpoint& target = held.target;
   SysError err = target.ip.family != family()
                      ? sysErrorFromName("EINVAL")
                      : buildBound(target, rare_ ? &rare_->open : nullptr);
@@ -601,9 +600,8 @@ void SocketImpl::refuseBind(SysError err, Listener& callback) {
   // settling, done here). The PendingBind is still there (see
   // bindToTarget), its callback taken.
   Settle settle{*this};
-  auto* held = std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
-  Endpoint target = held->target;
-  held->~PendingBind();
+  Endpoint target = heldBind().target;
+  destroyPendingBind();
   failBind(bindError(err, target.ip, target.port), callback);
 }
 

@@ -345,9 +345,12 @@ class SocketImpl : private SocketEvents {
                                            ListenerId callbackId,
                                            const IpAddress* ip,
                                            std::uint16_t port);
+  /// The PendingBind in ioSpace_ (there must be one).
+  PendingBind& heldBind() noexcept {
+    return *std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+  }
   PendingBind* pendingBind() noexcept {
-    if (!hasPendingBind_) return nullptr;
-    return std::launder(reinterpret_cast<PendingBind*>(ioSpace_));
+    return hasPendingBind_ ? &heldBind() : nullptr;
   }
   /// Destroys the PendingBind, if any (its callback with it).
   void dropPendingBind() noexcept {
