@@ -42,21 +42,11 @@ class DeferredQueue {
   std::size_t size() const noexcept { return size_; }
 
   // The ends of the blocks in use are kept as pointers, so a push or a
-  // pop is one comparison and a copy (no block header to read first).
+  // take is one comparison and a copy (no block header to read first).
   void push(const DeferredCall& call) {
     if (pushAt_ == pushEnd_) addBlock();  // full, or no block yet
     *pushAt_++ = call;
     ++size_;
-  }
-
-  /// Takes the first call out (the queue must not be empty).
-  DeferredCall pop() noexcept {
-    const DeferredCall& first = *popAt_++;
-    DeferredCall call{first.run, first.context, first.data};
-    // The head block is done when the queue is empty (the only block) or
-    // its last place is taken (a block before the tail is full).
-    if (--size_ == 0 || popAt_ == popEnd_) emptied();
-    return call;
   }
 
   /// The calls at the front that are in one block, at most `count` of
@@ -118,7 +108,7 @@ class DeferredQueue {
     std::uint32_t capacity;
   };
 
-  /// pop() or takenUpTo() emptied the queue or took the head block's last
+  /// takenUpTo() emptied the queue or took the head block's last
   /// place (out of line: the caller's loop keeps the call it took in
   /// registers).
   DGRAM_NOINLINE void emptied() noexcept {
