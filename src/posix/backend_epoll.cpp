@@ -69,7 +69,7 @@ class EpollPoller final : public Poller {
   int rewatch(int fd, unsigned events, unsigned watched,
               Watcher* watcher) override {
     if (events == 0) {
-      stopWatching(fd, watcher);
+      stopWatchingAny(fd, watcher);
       return 0;
     }
     epoll_event event = eventFor(events, watcher);
@@ -77,16 +77,16 @@ class EpollPoller final : public Poller {
     return control(op, fd, &event) != 0 ? errno : 0;
   }
 
-  void stopWatching(int fd, Watcher* watcher) override {
+  // (The sockets' usual call, outside a dispatch, is done by
+  // Poller::stopWatching.)
+  void stopWatchingAny(int fd, Watcher* watcher) override {
     if (watcher == hot_) hot_ = nullptr;
-    // Cannot fail for a registered, open fd; and the fd is about to be
-    // closed, which removes it from the set anyway: nothing to report.
     (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
     voidEventsOf(watcher);
   }
 
   void unwatch(int fd) override {
-    if (Watcher* old = forgetWatcher(fd)) stopWatching(fd, old);
+    if (Watcher* old = forgetWatcher(fd)) stopWatchingAny(fd, old);
   }
 
   bool wait(int timeoutMs) override {
@@ -162,9 +162,7 @@ class EpollPoller final : public Poller {
                          [&] { return ::epoll_ctl(epfd_, op, fd, event); });
   }
 
-  int epfd_ = -1;
   epoll_event events_[kBatch];
-  int count_ = 0;  ///< events in the batch being dispatched
 };
 
 }  // namespace

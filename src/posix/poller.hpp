@@ -47,11 +47,11 @@ class Poller : public Backend {
     (void)watched;
     return watch(fd, events, watcher);
   }
-  /// unwatch() for a descriptor `watcher` watches.
-  virtual void stopWatching(int fd, Watcher* watcher) {
-    (void)watcher;
-    unwatch(fd);
-  }
+  /// unwatch() for a descriptor `watcher` watches. The epoll backend's
+  /// usual case, no batch being dispatched (no events to void), is done
+  /// here: a socket's close makes no virtual call for it. (Defined in
+  /// posix/udp_io.cpp, where the sockets close, its one user.)
+  inline void stopWatching(int fd, Watcher* watcher);
   /// The system call behind `watch`, as an 'error' names it ("epoll_ctl").
   virtual const char* controlCall() const noexcept = 0;
 
@@ -164,8 +164,19 @@ class Poller : public Backend {
     hot_ = watcher;
   }
 
+  /// stopWatching() for any backend, at any time.
+  virtual void stopWatchingAny(int fd, Watcher* watcher) {
+    (void)watcher;
+    unwatch(fd);
+  }
+
   Wakeup wakeup_;
   static constexpr unsigned kSpinWaitEvery = 8;
+  // The epoll backend's, here for stopWatching (in every build, so that
+  // the class is the same wherever it is included): its set (-1 for the
+  // other backends), and the events in the batch being dispatched.
+  int epfd_ = -1;
+  int count_ = 0;
 
  private:
   // The tables' growth, out of line (descriptors mostly rise, and the

@@ -11,6 +11,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#ifdef DGRAM_HAVE_EPOLL
+#include <sys/epoll.h>
+#endif
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +37,21 @@
 #include "posix/udp_offload.hpp"
 
 namespace dgram::detail {
+
+// Here, before the sockets' close(), its one caller.
+inline void Poller::stopWatching(int fd, Watcher* watcher) {
+#ifdef DGRAM_HAVE_EPOLL
+  if (epfd_ >= 0 && count_ == 0) {
+    if (watcher == hot_) hot_ = nullptr;
+    // Cannot fail for a registered, open fd; and the fd is about to be
+    // closed, which removes it from the set anyway: nothing to report.
+    (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    return;
+  }
+#endif
+  stopWatchingAny(fd, watcher);
+}
+
 namespace {
 
 // Calls per readiness event, of kReceiveBatch datagrams each
