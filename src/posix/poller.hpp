@@ -174,7 +174,8 @@ class Poller : public Backend {
   static constexpr unsigned kSpinWaitEvery = 8;
   // The epoll backend's, here for stopWatching (in every build, so that
   // the class is the same wherever it is included): its set (-1 for the
-  // other backends), and the events in the batch being dispatched.
+  // other backends), and the events in the batch being dispatched (0
+  // between batches; the kqueue backend keeps a count of its own).
   int epfd_ = -1;
   int count_ = 0;
 
