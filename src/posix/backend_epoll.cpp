@@ -20,8 +20,8 @@ namespace {
 class EpollPoller final : public Poller {
  public:
   EpollPoller() {
-    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epfd_ < 0)
+    epollFd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epollFd_ < 0)
       detail::throwError(
           errnoException(sysErrorFromErrno(errno), "epoll_create1"));
     // The wake-up is the one registration without a watcher (see wait).
@@ -31,17 +31,17 @@ class EpollPoller final : public Poller {
     if (control(EPOLL_CTL_ADD, wakeup_.fd(), &event) != 0) {
       // A loop that cannot be woken would miss post() and stop().
       int error = errno;
-      ::close(epfd_);
+      ::close(epollFd_);
       detail::throwError(errnoException(sysErrorFromErrno(error), "epoll_ctl"));
     }
   }
-  ~EpollPoller() override { ::close(epfd_); }
+  ~EpollPoller() override { ::close(epollFd_); }
 
   std::string_view name() const noexcept override { return "epoll"; }
   const char* controlCall() const noexcept override { return "epoll_ctl"; }
   // Readable while any descriptor in the set is ready (level-triggered),
   // the wake-up included: a host can poll it.
-  std::intptr_t backendFd() const noexcept override { return epfd_; }
+  std::intptr_t backendFd() const noexcept override { return epollFd_; }
 
   int watch(int fd, unsigned events, Watcher* watcher) override {
     if (events == 0) {
@@ -61,7 +61,8 @@ class EpollPoller final : public Poller {
   // the table entry.
   int watchNewReadable(int fd, Watcher* watcher) override {
     // Added, never modified: no interest to merge, no earlier watcher
-    // whose events to void.
+    // whose events to void. (The usual bind does as this does, inline:
+    // Poller::registerNewReadable.)
     epoll_event event = eventFor(kReadable, watcher);
     return control(EPOLL_CTL_ADD, fd, &event) != 0 ? errno : 0;
   }
@@ -81,7 +82,7 @@ class EpollPoller final : public Poller {
     if (watcher == hot_) hot_ = nullptr;
     // Cannot fail for a registered, open fd; and the fd is about to be
     // closed, which removes it from the set anyway: nothing to report.
-    (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    (void)::epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);
     voidEventsOf(watcher);
   }
 
@@ -90,7 +91,7 @@ class EpollPoller final : public Poller {
   }
 
   bool wait(int timeoutMs) override {
-    const int count = ::epoll_wait(epfd_, events_, kBatch, timeoutMs);
+    const int count = ::epoll_wait(epollFd_, events_, kBatch, timeoutMs);
     if (count <= 0) return count == 0 ? false : waitFailed();
     count_ = count;
     for (int i = 0; i < count; ++i) {
@@ -159,10 +160,9 @@ class EpollPoller final : public Poller {
 
   int control(int op, int fd, epoll_event* event) {
     return faultableCall(fault::Call::pollerCtl,
-                         [&] { return ::epoll_ctl(epfd_, op, fd, event); });
+                         [&] { return ::epoll_ctl(epollFd_, op, fd, event); });
   }
 
-  int epfd_ = -1;
   epoll_event events_[kBatch];
   int count_ = 0;  ///< events in the batch being dispatched
 };

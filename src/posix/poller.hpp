@@ -40,6 +40,11 @@ class Poller : public Backend {
   /// (Each backend says how, so the call has no guess of the default to
   /// test first.)
   virtual int watchNewReadable(int fd, Watcher* watcher) = 0;
+  /// watchNewReadable() as the usual bind calls it (Poller::createBound;
+  /// posix/udp_io.cpp): on epoll, the system call itself, inline (no
+  /// virtual call and no frame between the socket's creation and its
+  /// registration).
+  int registerNewReadable(int fd, Watcher* watcher);
   /// watch() for a descriptor that `watcher` watches for `watched` now
   /// (0: not at all).
   virtual int rewatch(int fd, unsigned events, unsigned watched,
@@ -166,6 +171,9 @@ class Poller : public Backend {
 
   Wakeup wakeup_;
   static constexpr unsigned kSpinWaitEvery = 8;
+  /// The epoll backend's set; -1 for the other backends. Here rather than
+  /// in the epoll backend so that registerNewReadable reaches it.
+  int epollFd_ = -1;
 
  private:
   // The tables' growth, out of line (descriptors mostly rise, and the

@@ -13,6 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef DGRAM_HAVE_EPOLL
+#include <sys/epoll.h>
+#endif  // DGRAM_HAVE_EPOLL
+
 #include <cerrno>
 #include <chrono>
 #include <type_traits>
@@ -34,6 +38,22 @@
 #include "posix/udp_offload.hpp"
 
 namespace dgram::detail {
+
+// Here, where its one caller is (PosixUdpSocket::watchOpened), inline.
+inline int Poller::registerNewReadable(int fd, Watcher* watcher) {
+#ifdef DGRAM_HAVE_EPOLL
+  if (epollFd_ >= 0) {
+    // EpollPoller::watchNewReadable's call.
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = watcher;
+    auto add = [&] { return ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &event); };
+    return faultableCall(fault::Call::pollerCtl, add) != 0 ? errno : 0;
+  }
+#endif  // DGRAM_HAVE_EPOLL
+  return watchNewReadable(fd, watcher);
+}
+
 namespace {
 
 // Calls per readiness event, of kReceiveBatch datagrams each
@@ -179,7 +199,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // startReceiving() for a socket just built receiving (the usual bind,
   // Poller::createBound): nothing was watched, nothing waits to be sent.
   void watchOpened(Poller& poller) {
-    if (int error = poller.watchNewReadable(fd_, this)) {
+    if (int error = poller.registerNewReadable(fd_, this)) {
       registrationFailed(kReadable, sysErrorFromErrno(error));
       return;
     }
