@@ -413,6 +413,30 @@ TEST_CASE("a refused bind with a callback and no listener can be retried",
   REQUIRE(test::runUntilIdle(loop));
 }
 
+// Node's validatePort for bind (0 allowed): the refusal leaves the socket
+// unbound, free to bind.
+TEST_CASE("bind with a port out of range throws ERR_SOCKET_BAD_PORT",
+          "[bind][error]") {
+  dgram::Loop loop;
+  auto socket = test::makeSocket(loop);
+  for (int port : {-1, 65536}) {
+    auto e = thrownBy([&] { socket->bind(port, "127.0.0.1"); });
+    CHECK(e.code() == "ERR_SOCKET_BAD_PORT");
+    CHECK(std::string(e.what()) ==
+          "Port should be >= 0 and < 65536. Received " + std::to_string(port) +
+              ".");
+    std::optional<dgram::Error> error;
+    socket->bind(port, "127.0.0.1", {}, error);
+    REQUIRE(error);
+    CHECK(error->code() == "ERR_SOCKET_BAD_PORT");
+  }
+  bool bound = false;
+  socket->bind(0, "127.0.0.1", [&] { bound = true; });
+  REQUIRE(test::runUntil(loop, [&] { return bound; }));
+  socket->close();
+  REQUIRE(test::runUntilIdle(loop));
+}
+
 TEST_CASE("bind after close throws ERR_SOCKET_DGRAM_NOT_RUNNING",
           "[bind][close]") {
   dgram::Loop loop;

@@ -463,12 +463,11 @@ inline const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
 Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
                          ErrorSink sink) {
   // (The public Socket for Socket::bind to return: its call is the last
-  // thing it does.)
-  if (!healthy(sink)) return owner();
-  if (bindState_ != BindState::unbound)
-    return fail(sink, errSocketAlreadyBound()), owner();
-  if (port < 0 || port > 65535)
-    return fail(sink, errSocketBadPort(port, true, true)), owner();
+  // thing it does.) The refusals are out of line: the usual bind keeps a
+  // smaller frame.
+  if (closed_ || bindState_ != BindState::unbound ||
+      static_cast<unsigned>(port) > 65535)
+    return refuseBindCall(port, sink);
   // No address or a numeric one (the common case) needs no lookup: the
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
@@ -499,6 +498,14 @@ Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
     return owner();
   }
   bindByName(port, address);
+  return owner();
+}
+
+Socket& SocketImpl::refuseBindCall(int port, ErrorSink sink) {
+  if (!healthy(sink)) return owner();
+  if (bindState_ != BindState::unbound)
+    return fail(sink, errSocketAlreadyBound()), owner();
+  fail(sink, errSocketBadPort(port, true, true));
   return owner();
 }
 

@@ -395,6 +395,9 @@ class SocketImpl : private SocketEvents {
   /// bind()'s part for a host to look up (out of line: the usual bind, to
   /// no address or a numeric one, then keeps a smaller frame).
   DGRAM_NOINLINE void bindByName(int port, std::string_view address);
+  /// bind()'s refusals (closed, bound or binding, a bad port), as bind()
+  /// reports them (out of line: the usual bind keeps a smaller frame).
+  DGRAM_NOINLINE Socket& refuseBindCall(int port, ErrorSink sink);
   bool bindForMembership(ErrorSink sink);
   /// Opens the platform socket (building it if need be), binds it and,
   /// with `receive`, starts receiving; on failure it is dropped again.
