@@ -577,8 +577,10 @@ void SocketImpl::bindStep(void* context, void*) {
   // 'listening'). Anything else is bindToTarget's, as is a target of the
   // other family (bind() holds none: its targets are parsed for the
   // socket's family; finishBind would refuse it).
+  // (A build for size has bindToTarget alone: see kBuildForSize.)
   PendingBind& held = socket.heldBind();
-  if (socket.rare_ || held.target.ip.family != socket.family() ||
+  if (kBuildForSize || socket.rare_ ||
+      held.target.ip.family != socket.family() ||
       !(socket.listeners_.none() || socket.listeners_.empty(Event::listening)))
     return socket.bindToTarget();
   // finishBind and listen() for that bind, in this one frame. Only the
