@@ -105,6 +105,35 @@ TEST_CASE("every send callback runs once when one of them throws",
   CHECK(runCatching(loop, [] { return false; }) == 0);
 }
 
+// The usual bind (a callback, no listener, no rare state) runs in a step
+// of its own (SocketImpl::bindStep): its callback's exception leaves the
+// loop once, and the socket is bound and receiving afterwards.
+TEST_CASE("a throwing bind callback with no listener leaves the socket bound",
+          "[exception][bind]") {
+  dgram::Loop loop;
+  int received = 0;
+  auto s = test::makeSocket(loop);
+  int called = 0;
+  s->bind(0, "127.0.0.1", [&] {
+    ++called;
+    throw Thrown();
+  });
+  int thrown = runCatching(loop, [&] { return called == 1; });
+  CHECK(thrown == 1);
+  const int port = s->address().port;
+  CHECK(port != 0);
+  s->on(dgram::message,
+        [&](dgram::Bytes, const dgram::RemoteInfo&) { ++received; });
+  auto sender = test::boundSocket(loop);
+  sender->send("x", port, "127.0.0.1");
+  CHECK(runCatching(loop, [&] { return received == 1; }) == 0);
+  CHECK(received == 1);
+  CHECK(called == 1);
+  s->close();
+  sender->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("a throwing bind callback does not strand the sends behind it",
           "[exception][bind]") {
   dgram::Loop loop;

@@ -380,6 +380,63 @@ TEST_CASE("a bind error with no 'error' listener is thrown from the loop",
   REQUIRE(test::runUntilIdle(loop));
 }
 
+// The usual bind (a callback, no listener) runs in a step of its own
+// (SocketImpl::bindStep): refused, it is thrown from the loop without
+// calling back, and leaves the socket unbound, free to bind again.
+TEST_CASE("a refused bind with a callback and no listener can be retried",
+          "[bind][error]") {
+  dgram::Loop loop;
+  auto first = boundSocket(loop);
+  const int port = first->address().port;
+  auto second = test::makeSocket(loop);
+  int called = 0;
+  second->bind(port, "127.0.0.1", [&] { ++called; });
+  std::optional<dgram::Error> thrown;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!thrown && std::chrono::steady_clock::now() < deadline) {
+    try {
+      loop.runOnce(10ms);
+    } catch (const dgram::Error& e) {
+      thrown = e;
+    }
+  }
+  REQUIRE(thrown);
+  CHECK(thrown->code() == "EADDRINUSE");
+  CHECK(thrown->port() == port);
+  bool bound = false;
+  second->bind(0, "127.0.0.1", [&] { bound = true; });
+  REQUIRE(test::runUntil(loop, [&] { return bound; }));
+  CHECK(second->address().port != 0);
+  CHECK(called == 0);
+  second->close();
+  first->close();
+  REQUIRE(test::runUntilIdle(loop));
+}
+
+// Node's validatePort for bind (0 allowed): the refusal leaves the socket
+// unbound, free to bind.
+TEST_CASE("bind with a port out of range throws ERR_SOCKET_BAD_PORT",
+          "[bind][error]") {
+  dgram::Loop loop;
+  auto socket = test::makeSocket(loop);
+  for (int port : {-1, 65536}) {
+    auto e = thrownBy([&] { socket->bind(port, "127.0.0.1"); });
+    CHECK(e.code() == "ERR_SOCKET_BAD_PORT");
+    CHECK(std::string(e.what()) ==
+          "Port should be >= 0 and < 65536. Received " + std::to_string(port) +
+              ".");
+    std::optional<dgram::Error> error;
+    socket->bind(port, "127.0.0.1", {}, error);
+    REQUIRE(error);
+    CHECK(error->code() == "ERR_SOCKET_BAD_PORT");
+  }
+  bool bound = false;
+  socket->bind(0, "127.0.0.1", [&] { bound = true; });
+  REQUIRE(test::runUntil(loop, [&] { return bound; }));
+  socket->close();
+  REQUIRE(test::runUntilIdle(loop));
+}
+
 TEST_CASE("bind after close throws ERR_SOCKET_DGRAM_NOT_RUNNING",
           "[bind][close]") {
   dgram::Loop loop;

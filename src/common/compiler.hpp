@@ -24,3 +24,14 @@
 #else
 #define DGRAM_ALWAYS_INLINE inline __attribute__((always_inline))
 #endif
+
+/// Whether this is a build for size (see DGRAM_ALWAYS_INLINE): a second,
+/// faster copy of a path that a general one also covers is left out of
+/// it (`if constexpr (!kBuildForSize)`), as the compiler would.
+namespace dgram::detail {
+#if defined(__OPTIMIZE_SIZE__)
+inline constexpr bool kBuildForSize = true;
+#else
+inline constexpr bool kBuildForSize = false;
+#endif
+}  // namespace dgram::detail

@@ -119,12 +119,12 @@ SysError SocketImpl::buildBound(const Endpoint& local,
   if (err) return err;
   // Where it was built, its address says (an unsigned difference: one
   // compare for both ends of the space).
+  // (In the space, the usual case, falls through.)
   auto offset = reinterpret_cast<std::uintptr_t>(made) -
                 reinterpret_cast<std::uintptr_t>(ioSpace_);
-  if (offset < sizeof ioSpace_) {
-    ioOffset_ = static_cast<std::uint8_t>(offset);
-    ioPlace_ = IoPlace::inSpace;
-  } else {
+  ioOffset_ = static_cast<std::uint8_t>(offset);
+  ioPlace_ = IoPlace::inSpace;
+  if (offset >= sizeof ioSpace_) {
     new (ioSpace_) PlatformSocket*(made);
     ioPlace_ = IoPlace::onHeap;
   }
@@ -463,12 +463,11 @@ inline const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
 Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
                          ErrorSink sink) {
   // (The public Socket for Socket::bind to return: its call is the last
-  // thing it does.)
-  if (!healthy(sink)) return owner();
-  if (bindState_ != BindState::unbound)
-    return fail(sink, errSocketAlreadyBound()), owner();
-  if (port < 0 || port > 65535)
-    return fail(sink, errSocketBadPort(port, true, true)), owner();
+  // thing it does.) The refusals are out of line: the usual bind keeps a
+  // smaller frame.
+  if (closed_ || bindState_ != BindState::unbound ||
+      static_cast<unsigned>(port) > 65535)
+    return refuseBindCall(port, sink);
   // No address or a numeric one (the common case) needs no lookup: the
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
@@ -499,6 +498,14 @@ Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
     return owner();
   }
   bindByName(port, address);
+  return owner();
+}
+
+Socket& SocketImpl::refuseBindCall(int port, ErrorSink sink) {
+  if (!healthy(sink)) return owner();
+  if (bindState_ != BindState::unbound)
+    return fail(sink, errSocketAlreadyBound()), owner();
+  fail(sink, errSocketBadPort(port, true, true));
   return owner();
 }
 
@@ -565,26 +572,65 @@ void SocketImpl::bindStep(void* context, void*) {
     Settle settle{socket};
     return;
   }
+  // The usual bind: no 'listening' listener (only, maybe, the bind's
+  // callback to call), no rare state (no options, no work waiting for
+  // 'listening'). Anything else is bindToTarget's, as is a target of the
+  // other family (bind() holds none: its targets are parsed for the
+  // socket's family; finishBind would refuse it).
+  // (A build for size has bindToTarget alone: see kBuildForSize.)
+  PendingBind& held = socket.heldBind();
+  if (kBuildForSize || socket.rare_ ||
+      held.target.ip.family != socket.family() ||
+      !(socket.listeners_.none() || socket.listeners_.empty(Event::listening)))
+    return socket.bindToTarget();
+  // finishBind and listen() for that bind, in this one frame. Only the
+  // callback is taken out: the backend reads the target where it waits,
+  // before it builds anything there (which ends the PendingBind, whose
+  // callback is empty by then: nothing to destroy), and leaves the space
+  // as it was if it fails.
+  Listener callback = std::move(held.callback);
+  // A moved-from std::function may still hold its target (libc++ copies
+  // a small one rather than moving it): emptied here, or a capture (often
+  // the socket's own shared_ptr) would never be released.
+  held.callback = nullptr;
+  socket.hasPendingBind_ = false;
+  if (SysError err = socket.buildBound(held.target, nullptr))
+    return socket.refuseBind(err, callback);
   // Bound, the socket is busy until it closes (and a close defers a step
   // of its own): the loop keeps its reference, nothing to settle here. A
   // failed bind settles in refuseBind.
-  socket.bindToTarget();
+  socket.bindState_ = BindState::bound;
+  // listen()'s handle reference, and its call of a bind callback with no
+  // 'listening' listener: as the list would call it, without joining the
+  // list (a once listener; one that throws leaves nothing to resume). It
+  // is this frame's, so it stays while it runs whatever it does to the
+  // socket; it goes once it has run. (Without a callback, 'listening' has
+  // no listener to call.)
+  if (socket.refd_) {
+    socket.holdsHandleRef_ = true;
+    socket.loop_.addHandleRef();
+  }
+  if (callback) {
+    DGRAM_TRY {
+      callback();
+    }
+    DGRAM_CATCH(...) {
+      socket.listeningInterrupted(true);
+      DGRAM_RETHROW;
+    }
+    callback = nullptr;
+  }
+  socket.runPending();
 }
 
 void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
   // the PendingBind: nothing looked up. An unbound socket has no platform
   // socket, so the backend builds it, bound, in the PendingBind's space.
-  // Only the callback is taken out: the backend reads the target where it
-  // waits, before it builds anything there (which ends the PendingBind,
-  // whose callback is empty by then: nothing to destroy), and leaves the
-  // space as it was if it fails.
+  // Only the callback is taken out (see bindStep).
   PendingBind& held = heldBind();
   Listener callback = std::move(held.callback);
-  // A moved-from std::function may still hold its target (libc++ copies
-  // a small one rather than moving it): emptied here, or a capture (often
-  // the socket's own shared_ptr) would never be released.
-  held.callback = nullptr;
+  held.callback = nullptr;  // (see bindStep)
   ListenerId callbackId = held.callbackId;
   hasPendingBind_ = false;
   const Endpoint& target = held.target;
@@ -685,16 +731,20 @@ void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
     if (callback && !emitted)
       listeners_.insert(Event::listening, callbackId, std::move(callback),
                         true);
-    // A listener threw: what 'listening' starts still happens, next turn
-    // (after the listening listeners the exception skipped).
-    later([this, emitted] {
-      if (closed_ || bindState_ != BindState::bound) return;
-      if (!emitted) emitPlain(Event::listening);
-      runPending();
-    });
+    listeningInterrupted(emitted);
     DGRAM_RETHROW;
   }
   runPending();
+}
+
+void SocketImpl::listeningInterrupted(bool emitted) {
+  // A listener threw: what 'listening' starts still happens, next turn
+  // (after the listening listeners the exception skipped).
+  later([this, emitted] {
+    if (closed_ || bindState_ != BindState::bound) return;
+    if (!emitted) emitPlain(Event::listening);
+    runPending();
+  });
 }
 
 void SocketImpl::applyBufferSizeOptions() {

@@ -395,18 +395,22 @@ class SocketImpl : private SocketEvents {
   /// bind()'s part for a host to look up (out of line: the usual bind, to
   /// no address or a numeric one, then keeps a smaller frame).
   DGRAM_NOINLINE void bindByName(int port, std::string_view address);
+  /// bind()'s refusals (closed, bound or binding, a bad port), as bind()
+  /// reports them (out of line: the usual bind keeps a smaller frame).
+  DGRAM_NOINLINE Socket& refuseBindCall(int port, ErrorSink sink);
   bool bindForMembership(ErrorSink sink);
   /// Opens the platform socket (building it if need be), binds it and,
   /// with `receive`, starts receiving; on failure it is dropped again.
   SysError openAndBind(const Endpoint& local, bool receive);
   void finishBind(const std::optional<Error>& error, IpAddress ip, int port);
-  /// The deferred step of a bind whose target waits in the PendingBind
-  /// (inline in it: position-independent code calls a function with
-  /// external linkage through its symbol otherwise).
-  DGRAM_ALWAYS_INLINE void bindToTarget();
-  /// The DeferredCall function of that step (`context`: the socket): as
-  /// later() would run it, in one frame.
+  /// The DeferredCall function of the step of a bind whose target waits
+  /// in the PendingBind (`context`: the socket): as later() would run it.
+  /// The usual bind (a callback, no listener, no rare state) runs in its
+  /// one frame; any other goes to bindToTarget.
   static void bindStep(void* context, void* unused);
+  /// bindStep for any bind but the usual one (a refused bind settles in
+  /// refuseBind).
+  DGRAM_NOINLINE void bindToTarget();
   /// The 'error' of a bind to `ip`:`port` the system refused.
   DGRAM_NOINLINE Error bindError(SysError err, const IpAddress& ip,
                                  int port) const;
@@ -420,8 +424,11 @@ class SocketImpl : private SocketEvents {
   /// callback that waited in the PendingBind, not yet among the listeners.
   void startListening(Listener&& callback = Listener(),
                       ListenerId callbackId = 0);
-  /// startListening's body, inline in bindToTarget (the usual bind).
+  /// startListening's body.
   DGRAM_ALWAYS_INLINE void listen(Listener&& callback, ListenerId callbackId);
+  /// A 'listening' listener or the bind callback threw (`emitted`: after
+  /// 'listening' was emitted): what 'listening' starts happens next turn.
+  DGRAM_NOINLINE void listeningInterrupted(bool emitted);
   /// Runs the work that waited for 'listening' (none without Rare).
   void runPending() {
     if (rare_) runPendingWork();

@@ -61,7 +61,8 @@ class EpollPoller final : public Poller {
   // the table entry.
   int watchNewReadable(int fd, Watcher* watcher) override {
     // Added, never modified: no interest to merge, no earlier watcher
-    // whose events to void.
+    // whose events to void. (The usual bind does as this does, inline:
+    // Poller::registerNewReadable.)
     epoll_event event = eventFor(kReadable, watcher);
     return control(EPOLL_CTL_ADD, fd, &event) != 0 ? errno : 0;
   }
@@ -81,6 +82,8 @@ class EpollPoller final : public Poller {
   // Poller::stopWatching.)
   void stopWatchingAny(int fd, Watcher* watcher) override {
     if (watcher == hot_) hot_ = nullptr;
+    // Cannot fail for a registered, open fd; and the fd is about to be
+    // closed, which removes it from the set anyway: nothing to report.
     (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
     voidEventsOf(watcher);
   }

@@ -40,6 +40,11 @@ class Poller : public Backend {
   /// (Each backend says how, so the call has no guess of the default to
   /// test first.)
   virtual int watchNewReadable(int fd, Watcher* watcher) = 0;
+  /// watchNewReadable() as the usual bind calls it (Poller::createBound;
+  /// posix/udp_io.cpp): on epoll, the system call itself, inline (no
+  /// virtual call and no frame between the socket's creation and its
+  /// registration).
+  inline int registerNewReadable(int fd, Watcher* watcher);
   /// watch() for a descriptor that `watcher` watches for `watched` now
   /// (0: not at all).
   virtual int rewatch(int fd, unsigned events, unsigned watched,
@@ -172,10 +177,11 @@ class Poller : public Backend {
 
   Wakeup wakeup_;
   static constexpr unsigned kSpinWaitEvery = 8;
-  // The epoll backend's, here for stopWatching (in every build, so that
-  // the class is the same wherever it is included): its set (-1 for the
-  // other backends), and the events in the batch being dispatched (0
-  // between batches; the kqueue backend keeps a count of its own).
+  // The epoll backend's, here for stopWatching and registerNewReadable (in
+  // every build, so that the class is the same wherever it is included): its
+  // set (-1 for the other backends), and the events in the batch being
+  // dispatched (0 between batches; the kqueue backend keeps a count of its
+  // own).
   int epfd_ = -1;
   int count_ = 0;
 
