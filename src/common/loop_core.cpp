@@ -170,13 +170,15 @@ void LoopCore::runPostedCalls() {
 // `now` by reference: a copy of an empty optional reads its unset value,
 // which g++ -Os reports as maybe-uninitialized.
 inline int LoopCore::pollTimeout(
-    int requestedMs, const std::optional<Timers::Clock::time_point>& now) {
+    int requestedMs, const std::optional<Timers::Clock::time_point>& now,
+    bool knownAlive) {
   if (stopRequested_.load()) return 0;
   int timeout = requestedMs;
   if (now) {
     // Only unref'd timers and nothing else ref'd: run() returns rather
     // than wait for them (as libuv's does).
-    if (timeout < 0 && timers_.refCount() == 0 && !alive()) return 0;
+    if (timeout < 0 && timers_.refCount() == 0 && !knownAlive && !alive())
+      return 0;
     // Whole milliseconds, rounded up (never early), at most 2^30.
     long long left = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          timers_.earliest() - *now)
@@ -191,7 +193,7 @@ inline int LoopCore::pollTimeout(
     if (timeout < 0 || untilTimer < timeout) timeout = untilTimer;
   }
   // Nothing could ever wake a loop with nothing ref'd: do not block.
-  if (timeout < 0 && !alive()) return 0;
+  if (timeout < 0 && !knownAlive && !alive()) return 0;
   return timeout;
 }
 
@@ -300,7 +302,7 @@ struct Iterating {
 
 }  // namespace
 
-DGRAM_ALWAYS_INLINE bool LoopCore::turn(int timeoutMs) {
+DGRAM_ALWAYS_INLINE bool LoopCore::turn(int timeoutMs, bool knownAlive) {
   // The clock is read only while a timer is pending: a loop of sockets
   // alone reads it never, one with timers once per turn, before waiting
   // (the wait's timeout uses that reading: the phases in between take
@@ -314,9 +316,10 @@ DGRAM_ALWAYS_INLINE bool LoopCore::turn(int timeoutMs) {
   // test said so), and after it only when the dispatch scheduled work or
   // the wait may have timed out. Work posted from another thread since
   // that test wakes the wait. The rules are busyTurn's, with no
-  // exception yet.
+  // exception yet. Nothing has run since the caller learnt that the loop
+  // is alive, if it did (run()): the timeout need not ask again.
   DGRAM_TRY {
-    bool dispatched = waitForIo(pollTimeout(timeoutMs, now));
+    bool dispatched = waitForIo(pollTimeout(timeoutMs, now, knownAlive));
     if (!dispatched || busy()) afterWait(dispatched, false);
   }
   DGRAM_CATCH(...) {
@@ -332,7 +335,7 @@ bool LoopCore::runOnce(int timeoutMs) {
   // inside itself) until the stack overflows: refuse it.
   if (iterating_) throwReentered();
   Iterating iterating(iterating_);
-  return turn(timeoutMs);
+  return turn(timeoutMs, false);
 }
 
 void LoopCore::run() {
@@ -345,7 +348,9 @@ void LoopCore::run() {
   if (iterating_) throwReentered();
   // One guard for the whole run: between turns no callback runs.
   Iterating iterating(iterating_);
-  while (turn(-1)) {
+  // Each turn starts alive: the one before returned alive(), and taking
+  // the stop request changes nothing it counts.
+  while (turn(-1, true)) {
     if (takeStopRequest()) return;
   }
   takeStopRequest();
@@ -403,7 +408,7 @@ bool LoopCore::busyTurn(int timeoutMs,
   else if (!now)
     now = Timers::Clock::now();
   DGRAM_TRY {
-    bool dispatched = waitForIo(poll ? 0 : pollTimeout(timeoutMs, now));
+    bool dispatched = waitForIo(poll ? 0 : pollTimeout(timeoutMs, now, false));
     if (!dispatched || busy()) afterWait(dispatched, failure != nullptr);
   }
   DGRAM_CATCH(...) {
