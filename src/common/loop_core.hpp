@@ -167,6 +167,8 @@ class LoopCore {
   std::uint8_t* receiveArena(std::size_t bytes) {
     return arenaSize_ >= bytes ? arena_.get() : growArena(bytes);
   }
+  /// The arena as receiveArena last returned it.
+  std::uint8_t* arena() const noexcept { return arena_.get(); }
 
   /// Per-datagram caches, shared by the loop's sockets rather than kept in
   /// each (only one socket sends or receives at a time): the last host
