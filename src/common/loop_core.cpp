@@ -167,11 +167,12 @@ void LoopCore::runPostedCalls() {
 }
 
 // Inline: runOnce calls it once per turn, the usual turn of a busy loop.
-// `now` by reference: a copy of an empty optional reads its unset value,
-// which g++ -Os reports as maybe-uninitialized.
-inline int LoopCore::pollTimeout(
-    int requestedMs, const std::optional<Timers::Clock::time_point>& now,
-    bool knownAlive) {
+// `now` by address (null: no timer), not as an optional: a copy of an
+// empty optional reads its unset value, which g++ -Os reports as
+// maybe-uninitialized.
+inline int LoopCore::pollTimeout(int requestedMs,
+                                 const Timers::Clock::time_point* now,
+                                 bool knownAlive) {
   if (stopRequested_.load()) return 0;
   int timeout = requestedMs;
   if (now) {
@@ -309,9 +310,13 @@ DGRAM_ALWAYS_INLINE bool LoopCore::turn(int timeoutMs, bool knownAlive) {
   // microseconds, and can only make a timer late, as libuv's cached loop
   // time does, never early), and once more after a wait that may have
   // timed out.
-  std::optional<Timers::Clock::time_point> now;
-  if (!timers_.empty()) now = Timers::Clock::now();
-  if (busy() || (now && timers_.anyDue(*now))) return busyTurn(timeoutMs, now);
+  // (A reading and a flag rather than an optional: the usual turn keeps
+  // them in registers, and builds the optional only for busyTurn.)
+  Timers::Clock::time_point now{};
+  const bool timed = !timers_.empty();
+  if (timed) now = Timers::Clock::now();
+  if (busy() || (timed && timers_.anyDue(now)))
+    return busyTurn(timeoutMs, timed ? std::optional(now) : std::nullopt);
   // The usual turn of a busy loop: nothing to do before the wait (one
   // test said so), and after it only when the dispatch scheduled work or
   // the wait may have timed out. Work posted from another thread since
@@ -319,7 +324,8 @@ DGRAM_ALWAYS_INLINE bool LoopCore::turn(int timeoutMs, bool knownAlive) {
   // exception yet. Nothing has run since the caller learnt that the loop
   // is alive, if it did (run()): the timeout need not ask again.
   DGRAM_TRY {
-    bool dispatched = waitForIo(pollTimeout(timeoutMs, now, knownAlive));
+    bool dispatched =
+        waitForIo(pollTimeout(timeoutMs, timed ? &now : nullptr, knownAlive));
     if (!dispatched || busy()) afterWait(dispatched, false);
   }
   DGRAM_CATCH(...) {
@@ -408,7 +414,8 @@ bool LoopCore::busyTurn(int timeoutMs,
   else if (!now)
     now = Timers::Clock::now();
   DGRAM_TRY {
-    bool dispatched = waitForIo(poll ? 0 : pollTimeout(timeoutMs, now, false));
+    bool dispatched = waitForIo(
+        poll ? 0 : pollTimeout(timeoutMs, now ? &*now : nullptr, false));
     if (!dispatched || busy()) afterWait(dispatched, failure != nullptr);
   }
   DGRAM_CATCH(...) {

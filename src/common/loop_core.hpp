@@ -259,10 +259,9 @@ class LoopCore {
   /// The wait's timeout when no callback is waiting: `requestedMs`, or
   /// less when a timer comes sooner; 0 on a stop, or when nothing could
   /// ever end the wait. `now` is this turn's clock reading, there exactly
-  /// when a timer is pending. `knownAlive`: alive() is true (the caller
-  /// knows; it is then not asked again).
-  int pollTimeout(int requestedMs,
-                  const std::optional<Timers::Clock::time_point>& now,
+  /// when a timer is pending (null: none is). `knownAlive`: alive() is true
+  /// (the caller knows; it is then not asked again).
+  int pollTimeout(int requestedMs, const Timers::Clock::time_point* now,
                   bool knownAlive);
   /// The turn's wait for I/O: straight to the backend, or in latency mode
   /// after a spin. One branch when the mode is off.
