@@ -1067,6 +1067,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return receiving_ && fd_ >= 0 ? count : -1;
   }
 
+  // receive() for a readiness event (no single read of its own here: the
+  // batch above reads one datagram when the pace says so).
   void receiveReadable() {
     receive();
   }
