@@ -167,16 +167,19 @@ void LoopCore::runPostedCalls() {
 }
 
 // Inline: runOnce calls it once per turn, the usual turn of a busy loop.
-// `now` by reference: a copy of an empty optional reads its unset value,
-// which g++ -Os reports as maybe-uninitialized.
-inline int LoopCore::pollTimeout(
-    int requestedMs, const std::optional<Timers::Clock::time_point>& now) {
+// `now` by address (null: no timer), not as an optional: a copy of an
+// empty optional reads its unset value, which g++ -Os reports as
+// maybe-uninitialized.
+inline int LoopCore::pollTimeout(int requestedMs,
+                                 const Timers::Clock::time_point* now,
+                                 bool knownAlive) {
   if (stopRequested_.load()) return 0;
   int timeout = requestedMs;
   if (now) {
     // Only unref'd timers and nothing else ref'd: run() returns rather
     // than wait for them (as libuv's does).
-    if (timeout < 0 && timers_.refCount() == 0 && !alive()) return 0;
+    if (timeout < 0 && timers_.refCount() == 0 && !knownAlive && !alive())
+      return 0;
     // Whole milliseconds, rounded up (never early), at most 2^30.
     long long left = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          timers_.earliest() - *now)
@@ -191,7 +194,7 @@ inline int LoopCore::pollTimeout(
     if (timeout < 0 || untilTimer < timeout) timeout = untilTimer;
   }
   // Nothing could ever wake a loop with nothing ref'd: do not block.
-  if (timeout < 0 && !alive()) return 0;
+  if (timeout < 0 && !knownAlive && !alive()) return 0;
   return timeout;
 }
 
@@ -300,23 +303,29 @@ struct Iterating {
 
 }  // namespace
 
-DGRAM_ALWAYS_INLINE bool LoopCore::turn(int timeoutMs) {
+DGRAM_ALWAYS_INLINE bool LoopCore::turn(int timeoutMs, bool knownAlive) {
   // The clock is read only while a timer is pending: a loop of sockets
   // alone reads it never, one with timers once per turn, before waiting
   // (the wait's timeout uses that reading: the phases in between take
   // microseconds, and can only make a timer late, as libuv's cached loop
   // time does, never early), and once more after a wait that may have
   // timed out.
-  std::optional<Timers::Clock::time_point> now;
-  if (!timers_.empty()) now = Timers::Clock::now();
-  if (busy() || (now && timers_.anyDue(*now))) return busyTurn(timeoutMs, now);
+  // (A reading and a flag rather than an optional: the usual turn keeps
+  // them in registers, and builds the optional only for busyTurn.)
+  Timers::Clock::time_point now{};
+  const bool timed = !timers_.empty();
+  if (timed) now = Timers::Clock::now();
+  if (busy() || (timed && timers_.anyDue(now)))
+    return busyTurn(timeoutMs, timed ? std::optional(now) : std::nullopt);
   // The usual turn of a busy loop: nothing to do before the wait (one
   // test said so), and after it only when the dispatch scheduled work or
   // the wait may have timed out. Work posted from another thread since
   // that test wakes the wait. The rules are busyTurn's, with no
-  // exception yet.
+  // exception yet. Nothing has run since the caller learnt that the loop
+  // is alive, if it did (run()): the timeout need not ask again.
   DGRAM_TRY {
-    bool dispatched = waitForIo(pollTimeout(timeoutMs, now));
+    bool dispatched =
+        waitForIo(pollTimeout(timeoutMs, timed ? &now : nullptr, knownAlive));
     if (!dispatched || busy()) afterWait(dispatched, false);
   }
   DGRAM_CATCH(...) {
@@ -332,7 +341,7 @@ bool LoopCore::runOnce(int timeoutMs) {
   // inside itself) until the stack overflows: refuse it.
   if (iterating_) throwReentered();
   Iterating iterating(iterating_);
-  return turn(timeoutMs);
+  return turn(timeoutMs, false);
 }
 
 void LoopCore::run() {
@@ -345,7 +354,9 @@ void LoopCore::run() {
   if (iterating_) throwReentered();
   // One guard for the whole run: between turns no callback runs.
   Iterating iterating(iterating_);
-  while (turn(-1)) {
+  // Each turn starts alive: the one before returned alive(), and taking
+  // the stop request changes nothing it counts.
+  while (turn(-1, true)) {
     if (takeStopRequest()) return;
   }
   takeStopRequest();
@@ -403,7 +414,8 @@ bool LoopCore::busyTurn(int timeoutMs,
   else if (!now)
     now = Timers::Clock::now();
   DGRAM_TRY {
-    bool dispatched = waitForIo(poll ? 0 : pollTimeout(timeoutMs, now));
+    bool dispatched = waitForIo(
+        poll ? 0 : pollTimeout(timeoutMs, now ? &*now : nullptr, false));
     if (!dispatched || busy()) afterWait(dispatched, failure != nullptr);
   }
   DGRAM_CATCH(...) {

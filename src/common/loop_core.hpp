@@ -167,6 +167,8 @@ class LoopCore {
   std::uint8_t* receiveArena(std::size_t bytes) {
     return arenaSize_ >= bytes ? arena_.get() : growArena(bytes);
   }
+  /// The arena as receiveArena last returned it.
+  std::uint8_t* arena() const noexcept { return arena_.get(); }
 
   /// Per-datagram caches, shared by the loop's sockets rather than kept in
   /// each (only one socket sends or receives at a time): the last host
@@ -229,8 +231,9 @@ class LoopCore {
   void throwPending() {
     if (pending_ & kUnhandledPending) throwUnhandled();
   }
-  /// One turn (runOnce and run, inside the re-entry guard).
-  DGRAM_ALWAYS_INLINE bool turn(int timeoutMs);
+  /// One turn (runOnce and run, inside the re-entry guard). `knownAlive`:
+  /// the caller knows alive() is true (run() turns only while it is).
+  DGRAM_ALWAYS_INLINE bool turn(int timeoutMs, bool knownAlive);
   /// A turn that starts with work before its wait (callbacks, a timer
   /// due, a carried exception, turn-end work): every phase.
   DGRAM_NOINLINE bool busyTurn(int timeoutMs,
@@ -256,9 +259,10 @@ class LoopCore {
   /// The wait's timeout when no callback is waiting: `requestedMs`, or
   /// less when a timer comes sooner; 0 on a stop, or when nothing could
   /// ever end the wait. `now` is this turn's clock reading, there exactly
-  /// when a timer is pending.
-  int pollTimeout(int requestedMs,
-                  const std::optional<Timers::Clock::time_point>& now);
+  /// when a timer is pending (null: none is). `knownAlive`: alive() is true
+  /// (the caller knows; it is then not asked again).
+  int pollTimeout(int requestedMs, const Timers::Clock::time_point* now,
+                  bool knownAlive);
   /// The turn's wait for I/O: straight to the backend, or in latency mode
   /// after a spin. One branch when the mode is off.
   /// Returns what the backend's wait returns (see Backend::wait).

@@ -43,6 +43,20 @@ constexpr unsigned after(unsigned state, int got) noexcept {
   return got > 1 ? 0 : state;
 }
 
+/// after() for a socket that reads singly (readsSingly(state)), whatever
+/// the read got: one more single read.
+constexpr unsigned afterSingle(unsigned state) noexcept {
+  return state + 1;
+}
+
+constexpr bool afterSingleIsAfter() noexcept {
+  for (unsigned state = kSinglesToSwitch; state < kLastState; ++state)
+    for (int got = -1; got <= 2; ++got)
+      if (after(state, got) != afterSingle(state)) return false;
+  return true;
+}
+
+static_assert(afterSingleIsAfter(), "afterSingle is after() for single reads");
 static_assert(kLastState <= 255, "a byte holds the state");
 static_assert(!readsSingly(0) && readsSingly(after(kSinglesToSwitch - 1, 1)),
               "kSinglesToSwitch reads of one datagram switch to single reads");

@@ -534,7 +534,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   void onReady(unsigned events) override {
     if (events == kReadable) {  // the usual event
-      if (receiving_ && fd_ >= 0) receive();
+      if (receiving_ && fd_ >= 0) receiveReadable();
       return;
     }
     onOtherEvents(events);
@@ -793,11 +793,16 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 #endif  // DGRAM_HAVE_SENDMMSG
 
+  // The loop's receive arena, large enough for a batch.
+  std::uint8_t* receiveArena() {
+    return loop().receiveArena(kReceiveBatch * kReceiveSlot);
+  }
+
   // Returns whether it dispatched anything (a datagram or a read error).
   // The caller has checked that the socket is receiving and open; after
   // each batch, its listeners may have closed it or paused it.
   bool receive() {
-    std::uint8_t* arena = loop().receiveArena(kReceiveBatch * kReceiveSlot);
+    std::uint8_t* arena = receiveArena();
     int got;
     {
       ReceiveWindow window(arena, kReceiveBatch * kReceiveSlot);
@@ -854,7 +859,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     // One datagram, or a batch (posix/receive_pace.hpp).
     const unsigned pace = pace_;
     const bool single = receive_pace::readsSingly(pace);
-    if (single && plain) return receiveOne(arena, pace);
+    if (single && plain) return receiveOne();
     ReceiveHeaders& headers = poller().receiveHeaders();
     mmsghdr* messages = headers.prepare(arena, !plain);
     const unsigned ask = single ? 1 : kReceiveBatch;
@@ -879,37 +884,72 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return count;
   }
 
+  // A sender's address as recvfrom writes it.
+  struct SenderName {
+    sockaddr_storage address;
+    socklen_t length = sizeof address;
+    sockaddr* name() noexcept { return reinterpret_cast<sockaddr*>(&address); }
+  };
+
+  // receiveOne's read, after it failed (readAgain).
+  DGRAM_NOINLINE ssize_t receiveOneAgain(SenderName& from) {
+    return readAgain(::recvfrom, fd_, loop().arena(), kReceiveSlot,
+                     MSG_DONTWAIT, from.name(), &from.length);
+  }
+
+  // receive() for a readiness event. A socket that reads one datagram at
+  // a time (a ping-pong's) goes straight to its read: receiveOne's frame
+  // keeps fewer registers than receive()'s, which holds the batch path.
+  void receiveReadable() {
+    if (receive_pace::readsSingly(pace_) && !wantsControl())
+      receiveOne();
+    else
+      receive();
+  }
+
   // receiveBatch for the usual socket (no control messages) reading one
   // datagram at a time: one recvfrom into the arena's first slot, which
   // costs the kernel less than a recvmmsg or a recvmsg of one (no message
   // header to copy in: C echo on one core, 8 alternating rounds, median
   // CPU per echo: recvfrom 1,911 ns, recvmsg 1,947, recvmmsg of one 1,973)
-  // and leaves the batch headers as they are.
-  int receiveOne(std::uint8_t* arena, unsigned pace) {
-    sockaddr_storage from;
-    socklen_t length = sizeof from;
-    auto* name = reinterpret_cast<sockaddr*>(&from);
+  // and leaves the batch headers as they are. Returns what receiveBatch
+  // does; receiveReadable calls it without receive() (a ping-pong's read).
+  // Only `this` is kept across the read: the arena's address is read again
+  // after it (two loads), and a retry finds the sender's buffer and its
+  // length from one address, rather than in registers this frame would
+  // save and restore on every read.
+  DGRAM_NOINLINE int receiveOne() {
+    ReceiveWindow window(receiveArena(), kReceiveBatch * kReceiveSlot);
+    SenderName from;
     ssize_t size = faultableCall(fault::Call::recvmmsg, [&] {
-      return ::recvfrom(fd_, arena, kReceiveSlot, MSG_DONTWAIT, name, &length);
+      return ::recvfrom(fd_, loop().arena(), kReceiveSlot, MSG_DONTWAIT,
+                        from.name(), &from.length);
     });
-    if (size < 0)
-      size = readAgain(::recvfrom, fd_, arena, kReceiveSlot, MSG_DONTWAIT, name,
-                       &length);
-    pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, 1));
+    if (size < 0) size = receiveOneAgain(from);
+    // The callers checked that the socket reads singly.
+    pace_ = static_cast<std::uint8_t>(receive_pace::afterSingle(pace_));
+    std::uint8_t* arena = loop().arena();
     closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
     if (size < 0) return readFailed();
     // The slot holds the largest UDP payload and one byte more: a datagram
     // that fills it was cut.
     const auto received = static_cast<std::size_t>(size);
-    if (fromLastSender(&from, received)) {
+    if (fromLastSender(&from.address, received)) {
       LentDatagram lent(arena, received);
       events_.onDatagramFromLast(arena, received);
       return 1;
     }
+    return deliverOne(from, received);
+  }
+
+  // receiveOne's datagram from a sender other than the last (or one cut
+  // short): described in full.
+  DGRAM_NOINLINE int deliverOne(const SenderName& from, std::size_t received) {
     const Arrival* arrival = poller().receiveHeaders().describePlain(
-        &from, received >= kReceiveSlot);
+        &from.address, received >= kReceiveSlot);
     if (!arrival) return 1;
     const std::size_t done = received < kReceiveSlot ? received : kReceiveSlot;
+    std::uint8_t* arena = loop().arena();
     LentDatagram lent(arena, done);
     events_.onDatagram(arena, done, *arrival);
     return 1;
@@ -929,9 +969,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // no call per datagram), any other the general way. If a listener
   // throws, the rest of the batch is held. The batch's size, or -1 when a
   // listener closed or paused the socket. (The usual batch is one run: the
-  // rest is out of line, so that this frame stays small.)
-  DGRAM_NOINLINE int deliverRun(ReceiveHeaders& headers,
-                                const mmsghdr* messages, int count) {
+  // rest is out of line, so that this frame stays small. This part is
+  // inlined into receive(), whose frame saves the registers it needs
+  // already: a call of its own saved four more per batch.)
+  DGRAM_ALWAYS_INLINE int deliverRun(ReceiveHeaders& headers,
+                                     const mmsghdr* messages, int count) {
     int thrown = 0;  // the datagram whose listener threw
     int next;
     DGRAM_TRY {
@@ -1060,6 +1102,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     }
     pace_ = static_cast<std::uint8_t>(receive_pace::after(pace, count));
     return receiving_ && fd_ >= 0 ? count : -1;
+  }
+
+  // receive() for a readiness event (no single read of its own here: the
+  // batch above reads one datagram when the pace says so).
+  void receiveReadable() {
+    receive();
   }
 #endif  // DGRAM_HAVE_RECVMMSG
 
