@@ -362,15 +362,7 @@ TEST_CASE("a bind error with no 'error' listener is thrown from the loop",
   const int port = first->address().port;
   auto second = test::makeSocket(loop);
   second->bind(port, "127.0.0.1");
-  std::optional<dgram::Error> thrown;
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!thrown && std::chrono::steady_clock::now() < deadline) {
-    try {
-      loop.runOnce(10ms);
-    } catch (const dgram::Error& e) {
-      thrown = e;
-    }
-  }
+  std::optional<dgram::Error> thrown = test::runUntilThrown(loop);
   REQUIRE(thrown);
   CHECK(thrown->code() == "EADDRINUSE");
   CHECK(thrown->syscall() == "bind");
@@ -391,15 +383,7 @@ TEST_CASE("a refused bind with a callback and no listener can be retried",
   auto second = test::makeSocket(loop);
   int called = 0;
   second->bind(port, "127.0.0.1", [&] { ++called; });
-  std::optional<dgram::Error> thrown;
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!thrown && std::chrono::steady_clock::now() < deadline) {
-    try {
-      loop.runOnce(10ms);
-    } catch (const dgram::Error& e) {
-      thrown = e;
-    }
-  }
+  std::optional<dgram::Error> thrown = test::runUntilThrown(loop);
   REQUIRE(thrown);
   CHECK(thrown->code() == "EADDRINUSE");
   CHECK(thrown->port() == port);

@@ -147,22 +147,22 @@ TEST_CASE(
   auto receiver = test::makeSocket(loop);
   std::string seen;
   dgram::ListenerId first = 0;
-  first = receiver->on(dgram::message, [&](dgram::Bytes msg,
-                                           const dgram::RemoteInfo& rinfo) {
-    CHECK(rinfo.size == msg.size());
-    seen += "A" + msg.str();
-    if (msg.str() != "2") return;
-    receiver->off(first);
-    receiver->on(dgram::message, [&](dgram::Bytes again,
-                                     const dgram::RemoteInfo&) {
-      seen += "B" + again.str();
-      if (again.str() == "4") receiver->close();
-    });
-    receiver->once(dgram::message, [&](dgram::Bytes again,
-                                       const dgram::RemoteInfo&) {
-      seen += "C" + again.str();
-    });
-  });
+  first = receiver->on(
+      dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& rinfo) {
+        CHECK(rinfo.size == msg.size());
+        seen += "A" + msg.str();
+        if (msg.str() != "2") return;
+        receiver->off(first);
+        receiver->on(dgram::message,
+                     [&](dgram::Bytes again, const dgram::RemoteInfo&) {
+                       seen += "B" + again.str();
+                       if (again.str() == "4") receiver->close();
+                     });
+        receiver->once(dgram::message,
+                       [&](dgram::Bytes again, const dgram::RemoteInfo&) {
+                         seen += "C" + again.str();
+                       });
+      });
   test::bindAndWait(loop, *receiver, "127.0.0.1");
   auto sender = boundSocket(loop);
   // Sent outside a turn, each at once: all are queued before the read.
@@ -206,15 +206,7 @@ TEST_CASE(
   SECTION("runOnce") {
     auto socket = test::makeSocket(loop);
     socket->bind(port, "127.0.0.1");
-    std::optional<dgram::Error> thrown;
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!thrown && std::chrono::steady_clock::now() < deadline) {
-      try {
-        loop.runOnce(10ms);
-      } catch (const dgram::Error& e) {
-        thrown = e;
-      }
-    }
+    std::optional<dgram::Error> thrown = test::runUntilThrown(loop);
     REQUIRE(thrown);
     CHECK(thrown->code() == "EADDRINUSE");
     CHECK(std::string(thrown->what()) ==

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dgram/dgram.hpp"
@@ -46,6 +47,22 @@ int runCatching(dgram::Loop& loop, Pred done, bool untilIdle) {
     }
   }
   return thrown;
+}
+
+/// Runs `loop` until one of its turns throws a dgram::Error, at most
+/// `limit`; returns that error (none if the time ran out first).
+inline std::optional<dgram::Error> runUntilThrown(
+    dgram::Loop& loop,
+    std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      loop.runOnce(std::chrono::milliseconds(10));
+    } catch (const dgram::Error& e) {
+      return e;
+    }
+  }
+  return std::nullopt;
 }
 
 /// createSocket on `loop`.
