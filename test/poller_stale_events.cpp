@@ -72,6 +72,16 @@ class Reused final : public dgram::detail::Watcher {
   Pair& pair_;
 };
 
+// One turn of `loop` spinning at its maximum: its polls between waits read
+// the remembered watcher directly, if there still were one.
+void spinOnceAtMaximum(dgram::Loop& loop) {
+  dgram::detail::SpinBudget& budget = coreOf(loop).spinBudgetForTests();
+  budget.setMaximum(budget.maximum());
+  budget.slept(std::chrono::microseconds(1), true);
+  budget.found();
+  loop.runOnce(std::chrono::milliseconds(30));
+}
+
 }  // namespace
 
 TEST_CASE("a descriptor reused inside one batch gets none of the old events",
@@ -137,13 +147,7 @@ TEST_CASE("a socket closed by its own listener is not read by a later spin",
   std::weak_ptr<dgram::Socket> gone = socket;
   socket.reset();
   REQUIRE(test::runUntil(loop, [&] { return gone.expired(); }));
-  // Spin at the maximum: its polls between waits read the remembered
-  // watcher directly, if there still were one.
-  dgram::detail::SpinBudget& budget = coreOf(loop).spinBudgetForTests();
-  budget.setMaximum(budget.maximum());
-  budget.slept(std::chrono::microseconds(1), true);
-  budget.found();
-  loop.runOnce(std::chrono::milliseconds(30));
+  spinOnceAtMaximum(loop);
   CHECK(poller.spinTarget() == nullptr);
   peer->close();
   CHECK(test::runUntilIdle(loop));
@@ -169,11 +173,7 @@ TEST_CASE("a socket closed between turns is not read by a later spin",
   std::weak_ptr<dgram::Socket> gone = socket;
   socket.reset();
   REQUIRE(test::runUntil(loop, [&] { return gone.expired(); }));
-  dgram::detail::SpinBudget& budget = coreOf(loop).spinBudgetForTests();
-  budget.setMaximum(budget.maximum());
-  budget.slept(std::chrono::microseconds(1), true);
-  budget.found();
-  loop.runOnce(std::chrono::milliseconds(30));
+  spinOnceAtMaximum(loop);
   CHECK(poller.spinTarget() == nullptr);
   peer->close();
   CHECK(test::runUntilIdle(loop));
