@@ -29,7 +29,7 @@ namespace dgram::detail {
 /// land in are ever touched.
 constexpr std::size_t kReceiveBatch = 64;
 static_assert(kReceiveBatch >= 2, "ReceiveHeaders::prepare sets two back");
-constexpr unsigned kReceiveSlotShift = 16;
+constexpr unsigned kReceiveSlotShift = kRunSlotShift;  // DatagramRun's slots
 constexpr std::size_t kReceiveSlot = std::size_t{1} << kReceiveSlotShift;
 /// Control message room per datagram: a GRO segment size, where it
 /// arrived and its TOS byte.
@@ -125,7 +125,6 @@ class ReceiveHeaders {
     withControl_ = withControl;
     run_ = DatagramRun{
         arena,
-        kReceiveSlotShift,
         reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
         sizeof messages_[0],
         reinterpret_cast<const std::uint8_t*>(&from_[0]),
