@@ -103,17 +103,17 @@ constexpr unsigned kRunSlotShift = 16;
 /// The datagrams a batch read into equal slots, as the kernel described
 /// them, for SocketEvents::onDatagramsFromLast: datagram i's bytes are at
 /// `data + (i << kRunSlotShift)`, its size is the `unsigned` at `sizes + i *
-/// sizeStride`, and its sender's key (Arrival::senderKey) is the 8 bytes
-/// at `keys + i * keyStride`. A size of a whole slot or more says the
-/// datagram was cut. (Strides let the platform point into its own
-/// headers: nothing is copied out of them. Slots come in powers of two,
-/// so that a position in the run converts to an index by a shift.)
+/// stride`, and its sender's key (Arrival::senderKey) is the 8 bytes at
+/// `keys + i * stride`. A size of a whole slot or more says the datagram
+/// was cut. (The stride lets the platform point into its own headers:
+/// nothing is copied out of them. Sizes and keys share it, so that the
+/// run's walk keeps one stride, not two. Slots come in powers of two, so
+/// that a position in the run converts to an index by a shift.)
 struct DatagramRun {
   const std::uint8_t* data;
   const std::uint8_t* sizes;
-  std::size_t sizeStride;
   const std::uint8_t* keys;
-  std::size_t keyStride;
+  std::size_t stride;
   int count;
 };
 

@@ -168,12 +168,11 @@ int SocketEvents::onDatagramsFromLast(const DatagramRun& run, int from,
   // call from the platform for each (a batch under a flood is mostly a
   // run of these). The run is walked by pointers, in registers across the
   // listener's call, rather than by an index into the platform's headers.
-  const std::size_t keyStride = run.keyStride;
-  const std::size_t sizeStride = run.sizeStride;
+  const std::size_t stride = run.stride;
   constexpr std::size_t slot = std::size_t{1} << kRunSlotShift;
   const auto at = static_cast<std::size_t>(from);
-  const std::uint8_t* key = run.keys + at * keyStride;
-  const std::uint8_t* sizeAt = run.sizes + at * sizeStride;
+  const std::uint8_t* key = run.keys + at * stride;
+  const std::uint8_t* sizeAt = run.sizes + at * stride;
   const std::uint8_t* data = run.data + (at << kRunSlotShift);
   const std::uint8_t* const end =
       run.data + (static_cast<std::size_t>(run.count) << kRunSlotShift);
@@ -182,7 +181,7 @@ int SocketEvents::onDatagramsFromLast(const DatagramRun& run, int from,
   // during the run: only a listener's throw, which ends it, holds any.
   if (socket.rare_ && !socket.rare_->held.empty()) return from;
   DGRAM_TRY {
-    for (; data != end; key += keyStride, sizeAt += sizeStride, data += slot) {
+    for (; data != end; key += stride, sizeAt += stride, data += slot) {
       // The datagram before may have closed the socket.
       if (socket.closed_) break;
       std::uint64_t sender;

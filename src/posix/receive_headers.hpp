@@ -124,11 +124,8 @@ class ReceiveHeaders {
     dirty_ = 0;
     withControl_ = withControl;
     run_ = DatagramRun{
-        arena,
-        reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
-        sizeof messages_[0],
-        reinterpret_cast<const std::uint8_t*>(&from_[0]),
-        sizeof from_[0],
+        arena, reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
+        reinterpret_cast<const std::uint8_t*>(&from_[0]), sizeof messages_[0],
         0};
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       iov_[i] = iovec{arena + i * kReceiveSlot, kReceiveSlot};
@@ -147,9 +144,20 @@ class ReceiveHeaders {
     header.msg_controllen = withControl_ ? sizeof control_[i] : 0;
   }
 
+  /// A sender's address, in room as long as a message header: the run's
+  /// sizes (in the headers) and keys (here) then share one stride
+  /// (DatagramRun::stride). A datagram socket's senders are IPv4 or IPv6.
+  union Name {
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+    unsigned char room[sizeof(mmsghdr)];
+  };
+  static_assert(sizeof(Name) == sizeof(mmsghdr),
+                "sizes and keys share one stride");
+
   mmsghdr messages_[kReceiveBatch];
   iovec iov_[kReceiveBatch];
-  sockaddr_storage from_[kReceiveBatch];
+  Name from_[kReceiveBatch];
   alignas(cmsghdr) unsigned char control_[kReceiveBatch][kReceiveControlSpace];
   Arrival plain_;                  ///< see describePlain
   DatagramRun run_{};              ///< see run
