@@ -181,3 +181,80 @@ TEST_CASE(
   sender->close();
   CHECK(test::runUntilIdle(loop));
 }
+
+TEST_CASE(
+    "an IPv4 and an IPv6 socket of one loop, reading in batches after each "
+    "other, each describe every sender in full",
+    "[receive][rinfo][ipv6]") {
+  // Both read through the loop's one set of batch headers
+  // (posix/receive_headers.hpp), in which the kernel leaves each
+  // message's address length at its family's size. The IPv6 socket's
+  // senders alternate between ::1 and an IPv4-mapped address, which
+  // differ in the bytes an IPv4 length would cut off.
+  if (!test::haveIPv6()) {
+    WARN("SKIPPED: no IPv6 loopback");
+    return;
+  }
+  dgram::Loop loop;
+  test::Recorder v4(loop, dgram::SocketOptions{});
+  dgram::SocketOptions options6;
+  options6.type = dgram::Type::udp6;
+  test::Recorder v6(loop, options6, "::");
+  auto from4 = boundOn(loop, "127.0.0.1");
+  auto sender6 = test::makeSocket(loop, dgram::Type::udp6);
+  test::bindAndWait(loop, *sender6, "::1");
+  // Who reads next, how many in one batch (two or more: each socket
+  // keeps reading batches) and, for the IPv6 socket, whether from the
+  // IPv4-mapped sender. A short read after a long one of the same family
+  // leaves the long one's messages to be set back, too.
+  struct Round {
+    test::Recorder* to;
+    int count;
+    bool mapped;
+  };
+  const std::vector<Round> rounds = {
+      {&v4, 6, false}, {&v4, 2, false}, {&v6, 6, true},  {&v6, 2, false},
+      {&v4, 2, false}, {&v6, 2, true},  {&v4, 2, false}, {&v6, 6, false}};
+  std::size_t sent4 = 0;
+  std::size_t sent6 = 0;
+  for (const Round& round : rounds) {
+    test::Recorder& to = *round.to;
+    const std::size_t before = to.arrived.size();
+    for (int i = 0; i < round.count; ++i) {
+      if (&to == &v4)
+        from4->send("4", v4.port, "127.0.0.1");
+      else if (round.mapped)
+        from4->send("m", v6.port, "127.0.0.1");
+      else
+        sender6->send("6", v6.port, "::1");
+    }
+    (&to == &v4 ? sent4 : sent6) += static_cast<std::size_t>(round.count);
+    REQUIRE(test::runUntil(loop, [&] {
+      return to.arrived.size() ==
+             before + static_cast<std::size_t>(round.count);
+    }));
+  }
+  REQUIRE(v4.arrived.size() == sent4);
+  for (const test::Arrived& got : v4.arrived) {
+    CHECK(got.rinfo.family == dgram::Family::IPv4);
+    CHECK(got.rinfo.address == "127.0.0.1");
+    CHECK(got.rinfo.port == from4->address().port);
+  }
+  REQUIRE(v6.arrived.size() == sent6);
+  for (const test::Arrived& got : v6.arrived) {
+    INFO(got.data);
+    CHECK(got.rinfo.family == dgram::Family::IPv6);
+    if (got.data == "m") {
+      CHECK(got.rinfo.address == "::ffff:127.0.0.1");
+      CHECK(got.rinfo.port == from4->address().port);
+    } else {
+      CHECK(got.rinfo.address == "::1");
+      CHECK(got.rinfo.port == sender6->address().port);
+    }
+  }
+  v4.socket->close();
+  v6.socket->close();
+  from4->close();
+  sender6->close();
+  CHECK(test::runUntilIdle(loop));
+}

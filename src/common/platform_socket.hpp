@@ -94,21 +94,26 @@ struct Arrival {
   std::uint64_t senderKey = 0;
 };
 
+/// The size of the slots a DatagramRun's datagrams are read into, as a
+/// shift: the largest UDP payload plus one byte fits (a datagram that
+/// fills its slot was cut). Fixed, so that the run's walk adds and
+/// compares a constant rather than a value it keeps in a register.
+constexpr unsigned kRunSlotShift = 16;
+
 /// The datagrams a batch read into equal slots, as the kernel described
 /// them, for SocketEvents::onDatagramsFromLast: datagram i's bytes are at
-/// `data + (i << slotShift)`, its size is the `unsigned` at `sizes + i *
-/// sizeStride`, and its sender's key (Arrival::senderKey) is the 8 bytes
-/// at `keys + i * keyStride`. A size of a whole slot or more says the
-/// datagram was cut. (Strides let the platform point into its own
-/// headers: nothing is copied out of them. Slots come in powers of two,
-/// so that a position in the run converts to an index by a shift.)
+/// `data + (i << kRunSlotShift)`, its size is the `unsigned` at `sizes + i *
+/// stride`, and its sender's key (Arrival::senderKey) is the 8 bytes at
+/// `keys + i * stride`. A size of a whole slot or more says the datagram
+/// was cut. (The stride lets the platform point into its own headers:
+/// nothing is copied out of them. Sizes and keys share it, so that the
+/// run's walk keeps one stride, not two. Slots come in powers of two, so
+/// that a position in the run converts to an index by a shift.)
 struct DatagramRun {
   const std::uint8_t* data;
-  unsigned slotShift;
   const std::uint8_t* sizes;
-  std::size_t sizeStride;
   const std::uint8_t* keys;
-  std::size_t keyStride;
+  std::size_t stride;
   int count;
 };
 

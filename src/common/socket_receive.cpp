@@ -168,21 +168,20 @@ int SocketEvents::onDatagramsFromLast(const DatagramRun& run, int from,
   // call from the platform for each (a batch under a flood is mostly a
   // run of these). The run is walked by pointers, in registers across the
   // listener's call, rather than by an index into the platform's headers.
-  const std::size_t keyStride = run.keyStride;
-  const std::size_t sizeStride = run.sizeStride;
-  const std::size_t slot = std::size_t{1} << run.slotShift;
+  const std::size_t stride = run.stride;
+  constexpr std::size_t slot = std::size_t{1} << kRunSlotShift;
   const auto at = static_cast<std::size_t>(from);
-  const std::uint8_t* key = run.keys + at * keyStride;
-  const std::uint8_t* sizeAt = run.sizes + at * sizeStride;
-  const std::uint8_t* data = run.data + (at << run.slotShift);
+  const std::uint8_t* key = run.keys + at * stride;
+  const std::uint8_t* sizeAt = run.sizes + at * stride;
+  const std::uint8_t* data = run.data + (at << kRunSlotShift);
   const std::uint8_t* const end =
-      run.data + (static_cast<std::size_t>(run.count) << run.slotShift);
+      run.data + (static_cast<std::size_t>(run.count) << kRunSlotShift);
   // A socket with rare state delivers as the usual one unless datagrams
   // are held (SocketImpl::onDatagram): then they go first. None is held
   // during the run: only a listener's throw, which ends it, holds any.
   if (socket.rare_ && !socket.rare_->held.empty()) return from;
   DGRAM_TRY {
-    for (; data != end; key += keyStride, sizeAt += sizeStride, data += slot) {
+    for (; data != end; key += stride, sizeAt += stride, data += slot) {
       // The datagram before may have closed the socket.
       if (socket.closed_) break;
       std::uint64_t sender;
@@ -197,11 +196,11 @@ int SocketEvents::onDatagramsFromLast(const DatagramRun& run, int from,
   }
   DGRAM_CATCH(...) {
     thrown = static_cast<int>(static_cast<std::size_t>(data - run.data) >>
-                              run.slotShift);
+                              kRunSlotShift);
     DGRAM_RETHROW;
   }
   return static_cast<int>(static_cast<std::size_t>(data - run.data) >>
-                          run.slotShift);
+                          kRunSlotShift);
 }
 
 void SocketEvents::holdDatagram(const std::uint8_t* data, std::size_t size,

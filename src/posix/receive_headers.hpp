@@ -29,7 +29,7 @@ namespace dgram::detail {
 /// land in are ever touched.
 constexpr std::size_t kReceiveBatch = 64;
 static_assert(kReceiveBatch >= 2, "ReceiveHeaders::prepare sets two back");
-constexpr unsigned kReceiveSlotShift = 16;
+constexpr unsigned kReceiveSlotShift = kRunSlotShift;  // DatagramRun's slots
 constexpr std::size_t kReceiveSlot = std::size_t{1} << kReceiveSlotShift;
 /// Control message room per datagram: a GRO segment size, where it
 /// arrived and its TOS byte.
@@ -54,23 +54,31 @@ class ReceiveHeaders {
  public:
   /// Headers for a recvmmsg of kReceiveBatch datagrams into `arena`
   /// (kReceiveBatch slots of kReceiveSlot bytes), with room for control
-  /// messages or without (the kernel then has nowhere to put any).
-  mmsghdr* prepare(std::uint8_t* arena, bool withControl) noexcept {
+  /// messages or without (the kernel then has nowhere to put any), for a
+  /// socket of `family`.
+  mmsghdr* prepare(std::uint8_t* arena, bool withControl,
+                   Family family) noexcept {
     if (arena != arena_ || withControl != withControl_) {
       build(arena, withControl);
+      namesOf_ = family;
     } else if (withControl) {
       for (int i = 0; i < dirty_; ++i)
         reset(static_cast<std::size_t>(i));
-    } else {
+      dirty_ = 0;
+      namesOf_ = family;
+    } else if (family != namesOf_) {
       // No control room: its length stays 0, only the address's is set
-      // back (the usual socket). The usual call filled one message: its
-      // header and the next are set back without a loop.
-      messages_[0].msg_hdr.msg_namelen = sizeof from_[0];
-      messages_[1].msg_hdr.msg_namelen = sizeof from_[1];
-      // (Unrolled: under a flood this runs for every datagram.)
+      // back (the usual socket). The kernel leaves the address length of
+      // each message it fills at its socket's family's size, which a
+      // socket of that family needs no more than (so the usual socket,
+      // the only family on its loop, sets none back): one of the other
+      // family sets back every message read into since the last time.
+      // (Unrolled: under a flood of both families this runs per read.)
 #pragma GCC unroll 4
-      for (int i = 2; i < dirty_; ++i)
+      for (int i = 0; i < dirty_; ++i)
         messages_[i].msg_hdr.msg_namelen = sizeof from_[i];
+      dirty_ = 0;
+      namesOf_ = family;
     }
     return messages_;
   }
@@ -102,23 +110,22 @@ class ReceiveHeaders {
 
   /// The last recvmmsg filled `count` messages (or failed: -1). The kernel
   /// writes nothing into a message it did not fill; one more is set back
-  /// all the same, in case a failing one was touched.
+  /// all the same, in case a failing one was touched. (Those of reads
+  /// before it that prepare did not set back yet stay counted.)
   void used(int count) noexcept {
     constexpr int kAll = static_cast<int>(kReceiveBatch);
-    dirty_ = count >= kAll ? kAll : count < 0 ? 1 : count + 1;
+    const int touched = count >= kAll ? kAll : count < 0 ? 1 : count + 1;
+    if (touched > dirty_) dirty_ = touched;
   }
 
  private:
   void build(std::uint8_t* arena, bool withControl) noexcept {
     arena_ = arena;
+    dirty_ = 0;
     withControl_ = withControl;
     run_ = DatagramRun{
-        arena,
-        kReceiveSlotShift,
-        reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
-        sizeof messages_[0],
-        reinterpret_cast<const std::uint8_t*>(&from_[0]),
-        sizeof from_[0],
+        arena, reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
+        reinterpret_cast<const std::uint8_t*>(&from_[0]), sizeof messages_[0],
         0};
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       iov_[i] = iovec{arena + i * kReceiveSlot, kReceiveSlot};
@@ -137,14 +144,26 @@ class ReceiveHeaders {
     header.msg_controllen = withControl_ ? sizeof control_[i] : 0;
   }
 
+  /// A sender's address, in room as long as a message header: the run's
+  /// sizes (in the headers) and keys (here) then share one stride
+  /// (DatagramRun::stride). A datagram socket's senders are IPv4 or IPv6.
+  union Name {
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+    unsigned char room[sizeof(mmsghdr)];
+  };
+  static_assert(sizeof(Name) == sizeof(mmsghdr),
+                "sizes and keys share one stride");
+
   mmsghdr messages_[kReceiveBatch];
   iovec iov_[kReceiveBatch];
-  sockaddr_storage from_[kReceiveBatch];
+  Name from_[kReceiveBatch];
   alignas(cmsghdr) unsigned char control_[kReceiveBatch][kReceiveControlSpace];
   Arrival plain_;                  ///< see describePlain
   DatagramRun run_{};              ///< see run
   std::uint8_t* arena_ = nullptr;  ///< not built yet while null
   int dirty_ = 0;                  ///< messages to set back before a call
+  Family namesOf_ = Family::IPv4;  ///< the family their address lengths fit
   bool withControl_ = false;
 };
 #endif  // DGRAM_HAVE_RECVMMSG

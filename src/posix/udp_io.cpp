@@ -861,7 +861,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     const bool single = receive_pace::readsSingly(pace);
     if (single && plain) return receiveOne();
     ReceiveHeaders& headers = poller().receiveHeaders();
-    mmsghdr* messages = headers.prepare(arena, !plain);
+    mmsghdr* messages =
+        headers.prepare(arena, !plain, static_cast<Family>(family_));
     const unsigned ask = single ? 1 : kReceiveBatch;
     int count = faultableCall(fault::Call::recvmmsg, [&] {
       return ::recvmmsg(fd_, messages, ask, MSG_DONTWAIT, nullptr);
