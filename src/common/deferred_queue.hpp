@@ -69,7 +69,12 @@ class DeferredQueue {
   /// The calls before `at` (of the last front()) are taken.
   void takenUpTo(DeferredCall* at) noexcept {
     popAt_ = at;
-    if (size_ == 0 || popAt_ == popEnd_) emptied();
+    // Empty (the next call to take would be where the next push goes: a
+    // tail block after the head always holds a call, so that is the head
+    // block), or the head block's last place taken. Tested by place, not
+    // by size_: the run's loop then keeps no copy of size_ and counts each
+    // call out in memory, in one instruction.
+    if (popAt_ == pushAt_ || popAt_ == popEnd_) emptied();
   }
 
   /// Drops every call unrun.
