@@ -179,4 +179,45 @@ TEST_CASE("a socket closed between turns is not read by a later spin",
   CHECK(test::runUntilIdle(loop));
 }
 
+TEST_CASE(
+    "a socket closed by another's listener, its event later in the same "
+    "batch, does not become the spin's target",
+    "[loop][backend][close]") {
+  // Both sockets are readable in one wait; the first one dispatched closes
+  // the other, whose event is still in the batch. That event is dropped
+  // with its registration (in a batch the close takes the general path,
+  // which voids it): dispatched, it would make the closed socket the
+  // watcher the spin reads directly, after its memory may be gone.
+  dgram::Loop loop;
+  auto& poller = static_cast<dgram::detail::Poller&>(coreOf(loop).backend());
+  std::shared_ptr<dgram::Socket> sockets[2];
+  int received = 0;
+  bool closedOther = false;
+  int closed = 0;  // the socket closed by the other's listener
+  const dgram::detail::Watcher* target = nullptr;
+  for (int i = 0; i < 2; ++i) {
+    sockets[i] =
+        test::boundSocket(loop, [&, i](dgram::Bytes, const dgram::RemoteInfo&) {
+          ++received;
+          if (closedOther) return;
+          closedOther = true;
+          closed = 1 - i;
+          sockets[closed]->close();
+          target = poller.spinTarget();  // this socket's, dispatched last
+        });
+  }
+  auto peer = test::boundSocket(loop);
+  // Sent outside a turn, so each leaves at once: both are queued before
+  // the next wait, which reports them together.
+  for (auto& socket : sockets)
+    peer->send("x", socket->address().port, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return closedOther; }));
+  CHECK(received == 1);
+  CHECK(target != nullptr);
+  CHECK(poller.spinTarget() == target);
+  sockets[1 - closed]->close();
+  peer->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 #endif  // _WIN32

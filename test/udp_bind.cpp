@@ -636,4 +636,61 @@ TEST_CASE(
   CHECK(listening == 0);
 }
 
+TEST_CASE(
+    "bind({fd}) adopts a descriptor that reuses the number of a socket the "
+    "loop closed in the same turn",
+    "[bind][fd][close]") {
+  // close() gives its descriptor's number back at once (not at the close
+  // step): a new descriptor with that number, adopted before the loop
+  // turns, is not refused as one a socket of the loop owns.
+  dgram::Loop loop;
+  auto first = test::boundSocket(loop);
+  const int firstPort = first->address().port;
+  int number = -1;  // first's descriptor, found by its address
+  for (int fd = 0; fd < 1024 && number < 0; ++fd) {
+    sockaddr_in sa{};
+    socklen_t len = sizeof sa;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0 &&
+        sa.sin_family == AF_INET && ntohs(sa.sin_port) == firstPort)
+      number = fd;
+  }
+  REQUIRE(number >= 0);
+  first->close();
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  if (fd != number) {
+    REQUIRE(::dup2(fd, number) == number);
+    ::close(fd);
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(number, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+
+  int messages = 0;
+  auto second = test::makeSocket(
+      loop, dgram::Type::udp4,
+      [&](dgram::Bytes, const dgram::RemoteInfo&) { ++messages; });
+  dgram::BindOptions options;
+  options.fd = number;
+  std::optional<dgram::Error> refused;
+  try {
+    second->bind(options);
+  } catch (const dgram::Error& err) {
+    refused = err;
+  }
+  if (refused) {
+    // Not adopted: the descriptor is still this test's to close.
+    FAIL_CHECK("bind({fd}) threw " << refused->code());
+    ::close(number);
+  } else {
+    auto sender = test::boundSocket(loop);
+    sender->send("to the reused number", second->address().port, "127.0.0.1");
+    CHECK(test::runUntil(loop, [&] { return messages == 1; }));
+    sender->close();
+  }
+  second->close();  // closes the adopted descriptor
+  REQUIRE(test::runUntilIdle(loop));
+}
+
 #endif  // _WIN32

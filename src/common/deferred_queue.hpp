@@ -44,7 +44,11 @@ class DeferredQueue {
   // The ends of the blocks in use are kept as pointers, so a push or a
   // take is one comparison and a copy (no block header to read first).
   void push(const DeferredCall& call) {
-    if (pushAt_ == pushEnd_) addBlock();  // full, or no block yet
+    // Full, or no block yet: all of it out of line (the call's fields in
+    // registers), so that the caller keeps nothing across a call on the
+    // usual path.
+    if (pushAt_ == pushEnd_)
+      return pushInNewBlock(call.run, call.context, call.data);
     *pushAt_++ = call;
     ++size_;
   }
@@ -131,7 +135,14 @@ class DeferredQueue {
     }
   }
 
-  DGRAM_NOINLINE void addBlock() {
+  DGRAM_NOINLINE void pushInNewBlock(void (*run)(void*, void*), void* context,
+                                     void* data) {
+    addBlock();
+    *pushAt_++ = DeferredCall{run, context, data};
+    ++size_;
+  }
+
+  void addBlock() {
     Block* block = nullptr;
     if (tail_) {
       block = new Block(kLargeBlockCalls);  // a burst

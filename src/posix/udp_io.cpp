@@ -401,10 +401,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool close() override {
     if (flushScheduled_ || retryTimer_) stopSending();
     if (fd_ < 0) return true;
+    // The claim goes before the unregistration, so that nothing but
+    // `this` needs keeping across its system call (one register saved).
     Poller& poller = this->poller();
+    poller.release(fd_);
     if (watched_) poller.stopWatching(fd_, this);
     watched_ = 0;
-    poller.release(fd_);
     ::close(fd_);
     fd_ = -1;
     receiving_ = false;
