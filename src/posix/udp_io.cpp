@@ -60,7 +60,9 @@ inline void Poller::stopWatching(int fd, Watcher* watcher) {
 inline int Poller::registerNewReadable(int fd, Watcher* watcher) {
 #ifdef DGRAM_HAVE_EPOLL
   if (epfd_ >= 0) {
-    // EpollPoller::watchNewReadable's call.
+    // Added, never modified: no interest to merge, no earlier watcher
+    // whose events to void, no table entry (see stopWatching). The event
+    // carries the watcher, as EpollPoller's do.
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.ptr = watcher;
@@ -68,7 +70,7 @@ inline int Poller::registerNewReadable(int fd, Watcher* watcher) {
     return faultableCall(fault::Call::pollerCtl, add) != 0 ? errno : 0;
   }
 #endif  // DGRAM_HAVE_EPOLL
-  return watchNewReadable(fd, watcher);
+  return watch(fd, kReadable, watcher);
 }
 
 namespace {
