@@ -178,3 +178,80 @@ TEST_CASE(
 }
 
 #endif  // DGRAM_FAULT_INJECTION && DGRAM_HAVE_RECVMMSG
+
+// The latency mode's spin reads the socket that was readable last
+// directly, between its waits (Poller::spinPoll): a POSIX socket that
+// reads singly reads one datagram there too, one read per poll whether it
+// finds one or not, with or without recvmmsg.
+#if defined(DGRAM_FAULT_INJECTION) && !defined(_WIN32)
+
+#include "common/loop_core.hpp"
+#include "posix/poller.hpp"
+#include "posix/receive_pace.hpp"
+
+TEST_CASE(
+    "the spin reads a socket that reads singly with one read per poll, "
+    "and says whether it dispatched",
+    "[receive][latency][fault]") {
+  namespace fault = dgram::detail::fault;
+  namespace pace = dgram::detail::receive_pace;
+  test::FaultScope scope;
+  dgram::Loop loop;
+  auto& poller = static_cast<dgram::detail::Poller&>(coreOf(loop).backend());
+  std::vector<std::string> texts;
+  std::vector<std::string> errors;
+  auto pong = test::boundSocket(loop);
+  auto ping = test::boundSocket(loop);
+  const int pongPort = pong->address().port;
+  bool echo = true;
+  pong->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+    if (echo)
+      pong->send(msg, r.port, r.address);
+    else
+      texts.push_back(msg.str());
+  });
+  pong->on(dgram::error, [&](const dgram::Error& e) {
+    errors.push_back(e.code() + " " + e.syscall());
+  });
+  // A ping-pong makes the pong read singly (its next probe is kProbeEvery
+  // - 1 reads away, more than this test makes).
+  constexpr int kRoundTrips = static_cast<int>(pace::kSinglesToSwitch) + 1;
+  int trips = 0;
+  ping->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
+    if (++trips < kRoundTrips) ping->send("p", pongPort, "127.0.0.1");
+  });
+  ping->send("p", pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return trips == kRoundTrips; }));
+  echo = false;
+  // A datagram through the loop: the pong was readable last, so the
+  // spin's polls read it.
+  ping->send("hot", pongPort, "127.0.0.1");
+  REQUIRE(test::runUntil(loop, [&] { return texts.size() == 1; }));
+  REQUIRE(poller.spinTarget() != nullptr);
+
+  // A datagram waiting (a send outside the loop leaves at once): one read
+  // delivers it, and the poll says it dispatched, which ends a spin.
+  ping->send("spun", pongPort, "127.0.0.1");
+  long before = fault::calls(fault::Call::recvmmsg);
+  CHECK(poller.spinPoll(1));
+  CHECK(fault::calls(fault::Call::recvmmsg) - before == 1);
+  CHECK(texts == std::vector<std::string>{"hot", "spun"});
+  // Nothing waiting: one read, which finds nothing.
+  before = fault::calls(fault::Call::recvmmsg);
+  CHECK_FALSE(poller.spinPoll(1));
+  CHECK(fault::calls(fault::Call::recvmmsg) - before == 1);
+  // A read that fails dispatches its 'error' (on a turn of its own, as
+  // every platform error): the poll says so too.
+  fault::failNth(fault::Call::recvmmsg, 1, ENOMEM);
+  before = fault::calls(fault::Call::recvmmsg);
+  CHECK(poller.spinPoll(1));
+  CHECK(fault::calls(fault::Call::recvmmsg) - before == 1);
+  REQUIRE(test::runUntil(loop, [&] { return !errors.empty(); }));
+  CHECK(errors == std::vector<std::string>{"ENOMEM recvmsg"});
+  CHECK(texts.size() == 2);
+  ping->close();
+  pong->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
+#endif  // DGRAM_FAULT_INJECTION && !_WIN32

@@ -103,16 +103,17 @@ constexpr unsigned kRunSlotShift = 16;
 /// The datagrams a batch read into equal slots, as the kernel described
 /// them, for SocketEvents::onDatagramsFromLast: datagram i's bytes are at
 /// `data + (i << kRunSlotShift)`, its size is the `unsigned` at `sizes + i *
-/// stride`, and its sender's key (Arrival::senderKey) is the 8 bytes at
-/// `keys + i * stride`. A size of a whole slot or more says the datagram
-/// was cut. (The stride lets the platform point into its own headers:
-/// nothing is copied out of them. Sizes and keys share it, so that the
-/// run's walk keeps one stride, not two. Slots come in powers of two, so
-/// that a position in the run converts to an index by a shift.)
+/// stride`, and its sender's key (Arrival::senderKey) is the 8 bytes
+/// `keyOffset` bytes from its size. A size of a whole slot or more says
+/// the datagram was cut. (The stride lets the platform point into its own
+/// headers: nothing is copied out of them. Sizes and keys share it, and a
+/// key is found from its size, so that the run's walk keeps one pointer
+/// and one stride. Slots come in powers of two, so that a position in the
+/// run converts to an index by a shift.)
 struct DatagramRun {
   const std::uint8_t* data;
   const std::uint8_t* sizes;
-  const std::uint8_t* keys;
+  std::ptrdiff_t keyOffset;
   std::size_t stride;
   int count;
 };

@@ -171,7 +171,7 @@ int SocketEvents::onDatagramsFromLast(const DatagramRun& run, int from,
   const std::size_t stride = run.stride;
   constexpr std::size_t slot = std::size_t{1} << kRunSlotShift;
   const auto at = static_cast<std::size_t>(from);
-  const std::uint8_t* key = run.keys + at * stride;
+  const std::ptrdiff_t keyOffset = run.keyOffset;
   const std::uint8_t* sizeAt = run.sizes + at * stride;
   const std::uint8_t* data = run.data + (at << kRunSlotShift);
   const std::uint8_t* const end =
@@ -181,11 +181,11 @@ int SocketEvents::onDatagramsFromLast(const DatagramRun& run, int from,
   // during the run: only a listener's throw, which ends it, holds any.
   if (socket.rare_ && !socket.rare_->held.empty()) return from;
   DGRAM_TRY {
-    for (; data != end; key += stride, sizeAt += stride, data += slot) {
+    for (; data != end; sizeAt += stride, data += slot) {
       // The datagram before may have closed the socket.
       if (socket.closed_) break;
       std::uint64_t sender;
-      std::memcpy(&sender, key, sizeof sender);
+      std::memcpy(&sender, sizeAt + keyOffset, sizeof sender);
       unsigned size;
       std::memcpy(&size, sizeAt, sizeof size);
       if (sender != cache.senderKey || size >= slot) break;

@@ -58,15 +58,8 @@ class EpollPoller final : public Poller {
   }
 
   // The UDP sockets' calls (see Poller): as watch() and unwatch(), without
-  // the table entry.
-  int watchNewReadable(int fd, Watcher* watcher) override {
-    // Added, never modified: no interest to merge, no earlier watcher
-    // whose events to void. (The usual bind does as this does, inline:
-    // Poller::registerNewReadable.)
-    epoll_event event = eventFor(kReadable, watcher);
-    return control(EPOLL_CTL_ADD, fd, &event) != 0 ? errno : 0;
-  }
-
+  // the table entry. (Their registration at bind is
+  // Poller::registerNewReadable's, inline where the sockets are opened.)
   int rewatch(int fd, unsigned events, unsigned watched,
               Watcher* watcher) override {
     if (events == 0) {

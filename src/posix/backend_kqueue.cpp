@@ -61,10 +61,6 @@ class KqueuePoller final : public Poller {
     return 0;
   }
 
-  int watchNewReadable(int fd, Watcher* watcher) override {
-    return watch(fd, kReadable, watcher);
-  }
-
   void unwatch(int fd) override {
     if (!watcherOf(fd)) return;
     unsigned before = interestOf(fd);

@@ -66,10 +66,6 @@ class PollPoller final : public Poller {
     return 0;
   }
 
-  int watchNewReadable(int fd, Watcher* watcher) override {
-    return watch(fd, kReadable, watcher);
-  }
-
   void unwatch(int fd) override {
     setWatcher(fd, nullptr);
     for (std::size_t i = 1; i < fds_.size(); ++i) {

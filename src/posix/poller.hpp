@@ -36,14 +36,11 @@ class Poller : public Backend {
   // other backends keep their tables.
   /// watch(fd, kReadable, watcher) for a descriptor just opened, which
   /// nothing of this poller watches (a closed descriptor's number is
-  /// unwatched before it is closed): the usual bind's registration.
-  /// (Each backend says how, so the call has no guess of the default to
-  /// test first.)
-  virtual int watchNewReadable(int fd, Watcher* watcher) = 0;
-  /// watchNewReadable() as the usual bind calls it (Poller::createBound;
-  /// posix/udp_io.cpp): on epoll, the system call itself, inline (no
-  /// virtual call and no frame between the socket's creation and its
-  /// registration).
+  /// unwatched before it is closed): the usual bind's registration
+  /// (Poller::createBound; defined in posix/udp_io.cpp). On epoll it is
+  /// the system call itself, inline, and the one place that adds a new
+  /// socket (no virtual call and no frame between the socket's creation
+  /// and its registration); the other backends take watch().
   inline int registerNewReadable(int fd, Watcher* watcher);
   /// watch() for a descriptor that `watcher` watches for `watched` now
   /// (0: not at all).

@@ -125,8 +125,10 @@ class ReceiveHeaders {
     withControl_ = withControl;
     run_ = DatagramRun{
         arena, reinterpret_cast<const std::uint8_t*>(&messages_[0].msg_len),
-        reinterpret_cast<const std::uint8_t*>(&from_[0]), sizeof messages_[0],
-        0};
+        static_cast<std::ptrdiff_t>(
+            reinterpret_cast<std::uintptr_t>(&from_[0]) -
+            reinterpret_cast<std::uintptr_t>(&messages_[0].msg_len)),
+        sizeof messages_[0], 0};
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       iov_[i] = iovec{arena + i * kReceiveSlot, kReceiveSlot};
       messages_[i] = mmsghdr{};

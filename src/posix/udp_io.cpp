@@ -60,7 +60,9 @@ inline void Poller::stopWatching(int fd, Watcher* watcher) {
 inline int Poller::registerNewReadable(int fd, Watcher* watcher) {
 #ifdef DGRAM_HAVE_EPOLL
   if (epfd_ >= 0) {
-    // EpollPoller::watchNewReadable's call.
+    // Added, never modified: no interest to merge, no earlier watcher
+    // whose events to void, no table entry (see stopWatching). The event
+    // carries the watcher, as EpollPoller's do.
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.ptr = watcher;
@@ -68,7 +70,7 @@ inline int Poller::registerNewReadable(int fd, Watcher* watcher) {
     return faultableCall(fault::Call::pollerCtl, add) != 0 ? errno : 0;
   }
 #endif  // DGRAM_HAVE_EPOLL
-  return watchNewReadable(fd, watcher);
+  return watch(fd, kReadable, watcher);
 }
 
 namespace {
@@ -544,7 +546,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   DGRAM_NOINLINE void onOtherEvents(unsigned events) {
     if ((events & (kReadable | kErrorEvent)) && receiving_ && fd_ >= 0)
-      receive();
+      receiveReadable();
     if ((events & kErrorEvent) && !receiving_ && fd_ >= 0) clearError();
     if ((events & (kWritable | kErrorEvent)) && fd_ >= 0) flushQueue();
   }
@@ -800,9 +802,11 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return loop().receiveArena(kReceiveBatch * kReceiveSlot);
   }
 
-  // Returns whether it dispatched anything (a datagram or a read error).
-  // The caller has checked that the socket is receiving and open; after
-  // each batch, its listeners may have closed it or paused it.
+  // Reads in batches (receiveReadable's choice for all but a plain socket
+  // that reads singly). Returns whether it dispatched anything (a
+  // datagram or a read error). The caller has checked that the socket is
+  // receiving and open; after each batch, its listeners may have closed
+  // it or paused it.
   bool receive() {
     std::uint8_t* arena = receiveArena();
     int got;
@@ -829,7 +833,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
   bool readNow() override {
-    return receiving_ && fd_ >= 0 && receive();
+    return receiving_ && fd_ >= 0 && receiveReadable();
   }
 
   // A read system call (recvfrom, recvmsg or recvmmsg) that failed, made
@@ -852,16 +856,17 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   }
 
 #ifdef DGRAM_HAVE_RECVMMSG
-  // Inlined into onReady even though its batch path is long: a ping-pong's
-  // single read then runs in onReady's frame (one call and frame fewer).
+  // Inlined into receive() even though it is long: a batch's read and its
+  // delivery run in receive()'s frame (one call and frame fewer).
   DGRAM_ALWAYS_INLINE int receiveBatch(std::uint8_t* arena) {
     // With GRO the kernel says in a control message where it coalesced;
     // with the metadata options, where each datagram arrived and its TOS.
     const bool plain = !wantsControl();
-    // One datagram, or a batch (posix/receive_pace.hpp).
+    // One datagram, or a batch (posix/receive_pace.hpp). A plain socket
+    // that reads singly is read by receiveOne instead (receiveReadable
+    // chooses), which costs the kernel less.
     const unsigned pace = pace_;
     const bool single = receive_pace::readsSingly(pace);
-    if (single && plain) return receiveOne();
     ReceiveHeaders& headers = poller().receiveHeaders();
     mmsghdr* messages =
         headers.prepare(arena, !plain, static_cast<Family>(family_));
@@ -900,14 +905,17 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
                      MSG_DONTWAIT, from.name(), &from.length);
   }
 
-  // receive() for a readiness event. A socket that reads one datagram at
-  // a time (a ping-pong's) goes straight to its read: receiveOne's frame
-  // keeps fewer registers than receive()'s, which holds the batch path.
-  void receiveReadable() {
+  // The read for a readiness event or for the spin (readNow), and the one
+  // place that chooses how: a plain socket that reads one datagram at a
+  // time (a ping-pong's) goes straight to its read, whose frame keeps
+  // fewer registers than receive()'s, which holds the batch path. Returns
+  // whether it dispatched anything, as receive() does. Inlined into its
+  // callers (onReady's usual event, readNow): the single read is then a
+  // tail call from there, and receive() the call of its own it was.
+  DGRAM_ALWAYS_INLINE bool receiveReadable() {
     if (receive_pace::readsSingly(pace_) && !wantsControl())
-      receiveOne();
-    else
-      receive();
+      return receiveOne() != 0;
+    return receive();
   }
 
   // receiveBatch for the usual socket (no control messages) reading one
@@ -916,7 +924,8 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   // header to copy in: C echo on one core, 8 alternating rounds, median
   // CPU per echo: recvfrom 1,911 ns, recvmsg 1,947, recvmmsg of one 1,973)
   // and leaves the batch headers as they are. Returns what receiveBatch
-  // does; receiveReadable calls it without receive() (a ping-pong's read).
+  // would (1, 0 for nothing to read, -1 after a read error);
+  // receiveReadable is its one caller.
   // Only `this` is kept across the read: the arena's address is read again
   // after it (two loads), and a retry finds the sender's buffer and its
   // length from one address, rather than in registers this frame would
@@ -929,7 +938,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
                         from.name(), &from.length);
     });
     if (size < 0) size = receiveOneAgain(from);
-    // The callers checked that the socket reads singly.
+    // The caller checked that the socket reads singly.
     pace_ = static_cast<std::uint8_t>(receive_pace::afterSingle(pace_));
     std::uint8_t* arena = loop().arena();
     closeReceiveMemory(arena, kReceiveBatch * kReceiveSlot);
@@ -1107,10 +1116,10 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
     return receiving_ && fd_ >= 0 ? count : -1;
   }
 
-  // receive() for a readiness event (no single read of its own here: the
-  // batch above reads one datagram when the pace says so).
-  void receiveReadable() {
-    receive();
+  // receive() for a readiness event or the spin (no single read of its
+  // own here: the batch above reads one datagram when the pace says so).
+  bool receiveReadable() {
+    return receive();
   }
 #endif  // DGRAM_HAVE_RECVMMSG
 
