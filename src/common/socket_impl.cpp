@@ -584,55 +584,26 @@ void SocketImpl::bindStep(void* context, void*) {
       !(socket.listeners_.none() || socket.listeners_.empty(Event::listening)))
     return socket.bindToTarget();
   // finishBind and listen() for that bind, in this one frame. Only the
-  // callback is taken out: the backend reads the target where it waits,
-  // before it builds anything there (which ends the PendingBind, whose
-  // callback is empty by then: nothing to destroy), and leaves the space
-  // as it was if it fails.
-  Listener callback = std::move(held.callback);
-  // A moved-from std::function may still hold its target (libc++ copies
-  // a small one rather than moving it): emptied here, or a capture (often
-  // the socket's own shared_ptr) would never be released.
-  held.callback = nullptr;
-  socket.hasPendingBind_ = false;
+  // callback is taken out (see takeHeldCallback).
+  Listener callback = socket.takeHeldCallback(held);
   if (SysError err = socket.buildBound(held.target, nullptr))
     return socket.refuseBind(err, callback);
   // Bound, the socket is busy until it closes (and a close defers a step
   // of its own): the loop keeps its reference, nothing to settle here. A
-  // failed bind settles in refuseBind.
-  socket.bindState_ = BindState::bound;
-  // listen()'s handle reference, and its call of a bind callback with no
-  // 'listening' listener: as the list would call it, without joining the
-  // list (a once listener; one that throws leaves nothing to resume). It
-  // is this frame's, so it stays while it runs whatever it does to the
-  // socket; it goes once it has run. (Without a callback, 'listening' has
-  // no listener to call.)
-  if (socket.refd_) {
-    socket.holdsHandleRef_ = true;
-    socket.loop_.addHandleRef();
-  }
-  if (callback) {
-    DGRAM_TRY {
-      callback();
-    }
-    DGRAM_CATCH(...) {
-      socket.listeningInterrupted(true);
-      DGRAM_RETHROW;
-    }
-    callback = nullptr;
-  }
-  socket.runPending();
+  // failed bind settles in refuseBind. No 'listening' listener, no
+  // buffer sizes to apply (no rare state): listen() without its list.
+  socket.becomeBound();
+  socket.listenAlone(callback);
 }
 
 void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
   // the PendingBind: nothing looked up. An unbound socket has no platform
   // socket, so the backend builds it, bound, in the PendingBind's space.
-  // Only the callback is taken out (see bindStep).
+  // Only the callback is taken out (see takeHeldCallback).
   PendingBind& held = heldBind();
-  Listener callback = std::move(held.callback);
-  held.callback = nullptr;  // (see bindStep)
   ListenerId callbackId = held.callbackId;
-  hasPendingBind_ = false;
+  Listener callback = takeHeldCallback(held);
   const Endpoint& target = held.target;
   SysError err = target.ip.family != family()
                      ? sysErrorFromName("EINVAL")
@@ -696,42 +667,75 @@ void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
   listen(std::move(callback), callbackId);
 }
 
-void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
+Listener SocketImpl::takeHeldCallback(PendingBind& held) {
+  // The backend reads the target where it waits, before it builds
+  // anything there (which ends the PendingBind, whose callback is empty
+  // by then: nothing to destroy), and leaves the space as it was if it
+  // fails.
+  Listener callback = std::move(held.callback);
+  // A moved-from std::function may still hold its target (libc++ copies
+  // a small one rather than moving it): emptied here, or a capture (often
+  // the socket's own shared_ptr) would never be released.
+  held.callback = nullptr;
+  hasPendingBind_ = false;
+  return callback;
+}
+
+void SocketImpl::becomeBound() {
   // (The platform socket receives already: openAndBind, bindFd.)
   bindState_ = BindState::bound;
   // updateHandleRef() for a socket that becomes bound: it is open (every
   // caller checked) and holds no handle reference (none is held while it
   // binds), so it takes one if ref'd.
-  if (refd_) {
-    holdsHandleRef_ = true;
-    loop_.addHandleRef();
+  if (!refd_) return;
+  holdsHandleRef_ = true;
+  loop_.addHandleRef();
+}
+
+void SocketImpl::listenAlone(Listener& callback) {
+  // The bind callback, if any, is called as the list would call it,
+  // without joining the list (a once listener; one that throws leaves
+  // nothing to resume). It is the caller's (the PendingBind it took), so
+  // it stays while it runs whatever it does to the socket; it goes once
+  // it has run. (Without a callback, 'listening' has no listener to call.)
+  if (callback) {
+    DGRAM_TRY {
+      callback();
+    }
+    DGRAM_CATCH(...) {
+      listeningInterrupted(true);
+      DGRAM_RETHROW;
+    }
+    callback = nullptr;
   }
-  bool emitted = false;
+  runPending();
+}
+
+void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
+  becomeBound();
   DGRAM_TRY {
     applyBufferSizes();
-    if (closed_) return;
-    emitted = true;
-    if (callback && listeners_.empty(Event::listening)) {
-      // The usual case, a bind callback and no 'listening' listener: it
-      // is called as the list would call it, without joining the list (a
-      // once listener; one that throws leaves nothing to resume). It is
-      // the caller's (the PendingBind it took), so it stays while it runs
-      // whatever it does to the socket; it goes once it has run.
-      callback();
-      callback = nullptr;
-    } else {
-      if (callback)
-        listeners_.insert(Event::listening, callbackId, std::move(callback),
-                          true);
-      emitPlain(Event::listening);
-    }
   }
   DGRAM_CATCH(...) {
     // The bind callback waits with the listeners for the next turn.
-    if (callback && !emitted)
+    if (callback)
       listeners_.insert(Event::listening, callbackId, std::move(callback),
                         true);
-    listeningInterrupted(emitted);
+    listeningInterrupted(false);
+    DGRAM_RETHROW;
+  }
+  if (closed_) return;
+  // The usual case, no 'listening' listener: the bind callback alone,
+  // as bindStep calls it.
+  if (listeners_.empty(Event::listening)) return listenAlone(callback);
+  DGRAM_TRY {
+    if (callback)
+      listeners_.insert(Event::listening, callbackId, std::move(callback),
+                        true);
+    emitPlain(Event::listening);
+  }
+  DGRAM_CATCH(...) {
+    listeningInterrupted(true);
     DGRAM_RETHROW;
   }
   runPending();

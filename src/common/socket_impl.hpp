@@ -426,6 +426,16 @@ class SocketImpl : private SocketEvents {
                       ListenerId callbackId = 0);
   /// startListening's body.
   DGRAM_ALWAYS_INLINE void listen(Listener&& callback, ListenerId callbackId);
+  // The parts of a bind's step and of listen() that bindStep's usual bind
+  // shares (inline in each: one body, so the copies cannot drift apart).
+  /// Takes the bind's callback out of the PendingBind, which ends there
+  /// (its target stays readable until something is built in the space).
+  DGRAM_ALWAYS_INLINE Listener takeHeldCallback(PendingBind& held);
+  /// 'bound', with the loop's handle reference if ref'd.
+  DGRAM_ALWAYS_INLINE void becomeBound();
+  /// 'listening' with no listener on the list: calls the bind's
+  /// `callback`, if any, alone, then the work that waited for 'listening'.
+  DGRAM_ALWAYS_INLINE void listenAlone(Listener& callback);
   /// A 'listening' listener or the bind callback threw (`emitted`: after
   /// 'listening' was emitted): what 'listening' starts happens next turn.
   DGRAM_NOINLINE void listeningInterrupted(bool emitted);
