@@ -672,11 +672,13 @@ Listener SocketImpl::takeHeldCallback(PendingBind& held) {
   // anything there (which ends the PendingBind, whose callback is empty
   // by then: nothing to destroy), and leaves the space as it was if it
   // fails.
-  Listener callback = std::move(held.callback);
-  // A moved-from std::function may still hold its target (libc++ copies
-  // a small one rather than moving it): emptied here, or a capture (often
-  // the socket's own shared_ptr) would never be released.
-  held.callback = nullptr;
+  // Swapped out, not moved: a swap leaves the PendingBind's callback
+  // empty whatever the library (libc++ copies a small std::function's
+  // target on a move, so a moved-from one may still hold it, often the
+  // socket's own shared_ptr, which would then never be released), and it
+  // copies the callback without first testing whether there is one.
+  Listener callback;
+  callback.swap(held.callback);
   hasPendingBind_ = false;
   return callback;
 }
