@@ -112,11 +112,11 @@ SysError SocketImpl::buildBound(const Endpoint& local,
                                 const OpenOptions* options) {
   // The usual bind: one call to the backend builds, opens, binds and
   // starts receiving.
-  PlatformSocket* made = nullptr;
   static_assert(sizeof ioSpace_ == kPlatformSocketSpace);
-  SysError err =
-      loop_.backend().createBound(*this, ioSpace_, options, local, made);
-  if (err) return err;
+  SysError err;
+  PlatformSocket* made =
+      loop_.backend().createBound(*this, ioSpace_, options, local, err);
+  if (!made) return err;
   // Where it was built, its address says (an unsigned difference: one
   // compare for both ends of the space).
   // (In the space, the usual case, falls through.)
