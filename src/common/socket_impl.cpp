@@ -450,21 +450,21 @@ inline void SocketImpl::takeLoopReferenceHere() {
 #endif
 }
 
-inline const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
+inline const IpAddress* SocketImpl::cachedHost(std::string_view host,
+                                               bool& hit) {
   // The host cache alone: a bind's address is not a sender's text (which
   // parseNumericCached tries first, for replies).
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
-  if (sameText(cache.host, host) && cache.hostFamily == family())
-    return cache.hostIp ? &*cache.hostIp : nullptr;
-  bool canonical = false;
-  return parseAndCache(host, canonical);
+  hit = sameText(cache.host, host) && cache.hostFamily == family();
+  return hit && cache.hostIp ? &*cache.hostIp : nullptr;
 }
 
 Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
                          ErrorSink sink) {
   // (The public Socket for Socket::bind to return: its call is the last
-  // thing it does.) The refusals are out of line: the usual bind keeps a
-  // smaller frame.
+  // thing it does.) The refusals are out of line, as is a bind whose
+  // address is not in the host cache: the usual bind calls nothing and
+  // keeps a smaller frame.
   if (closed_ || bindState_ != BindState::unbound ||
       static_cast<unsigned>(port) > 65535)
     return refuseBindCall(port, sink);
@@ -478,25 +478,47 @@ Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   const IpAddress* known = nullptr;
   if (address.empty()) {
     known = family() == Family::IPv4 ? &kAnyIPv4 : &kAnyIPv6;
-  } else if (!hasCustomLookup()) {
+  } else {
     // Through the loop's cache: programs bind many sockets to one address.
-    known = parseHostCached(address);
+    // (Not there, a name or a custom lookup: bindUncached.)
+    bool hit = false;
+    if (!hasCustomLookup()) known = cachedHost(address, hit);
+    if (!known) return bindUncached(port, address, std::move(cb));
   }
+  return bindKnown(port, *known, std::move(cb));
+}
+
+Socket& SocketImpl::bindKnown(int port, const IpAddress& known, Listener&& cb) {
   // The callback takes its listener id now: 'listening' calls it after
   // the listeners added before this bind and before those added after.
   ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
-  holdPendingBind(std::move(cb), callbackId, known,
+  holdPendingBind(std::move(cb), callbackId, &known,
                   static_cast<std::uint16_t>(port));
-  if (known) {
-    // startBinding() and later() for a socket that is open (healthy()
-    // said so), hence busy once binding: the loop's reference is taken
-    // unless held already, the step is counted and queued.
-    bindState_ = BindState::binding;
-    if (!self_) takeLoopReferenceHere();
-    ++tasks_;
-    loop_.defer(DeferredCall{&bindStep, this, nullptr});
-    return owner();
+  // startBinding() and later() for a socket that is open (healthy()
+  // said so), hence busy once binding: the loop's reference is taken
+  // unless held already, the step is counted and queued.
+  bindState_ = BindState::binding;
+  if (!self_) takeLoopReferenceHere();
+  ++tasks_;
+  loop_.defer(DeferredCall{&bindStep, this, nullptr});
+  return owner();
+}
+
+Socket& SocketImpl::bindUncached(int port, std::string_view address,
+                                 Listener&& cb) {
+  const IpAddress* known = nullptr;
+  if (!hasCustomLookup()) {
+    bool hit = false;
+    known = cachedHost(address, hit);
+    bool canonical = false;
+    if (!hit) known = parseAndCache(address, canonical);
   }
+  if (known) return bindKnown(port, *known, std::move(cb));
+  // A name to look up: the PendingBind holds the callback alone (and its
+  // listener id, as bindKnown's).
+  ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
+  holdPendingBind(std::move(cb), callbackId, nullptr,
+                  static_cast<std::uint16_t>(port));
   bindByName(port, address);
   return owner();
 }

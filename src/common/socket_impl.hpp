@@ -395,6 +395,14 @@ class SocketImpl : private SocketEvents {
   /// bind()'s part for a host to look up (out of line: the usual bind, to
   /// no address or a numeric one, then keeps a smaller frame).
   DGRAM_NOINLINE void bindByName(int port, std::string_view address);
+  /// bind()'s part once its target is known (`known`: a numeric address
+  /// or an any-address).
+  DGRAM_ALWAYS_INLINE Socket& bindKnown(int port, const IpAddress& known,
+                                        Listener&& cb);
+  /// bind() to an address not in the host cache (parsed and cached here),
+  /// or a name to look up (out of line: the usual bind calls nothing).
+  DGRAM_NOINLINE Socket& bindUncached(int port, std::string_view address,
+                                      Listener&& cb);
   /// bind()'s refusals (closed, bound or binding, a bad port), as bind()
   /// reports them (out of line: the usual bind keeps a smaller frame).
   DGRAM_NOINLINE Socket& refuseBindCall(int port, ErrorSink sink);
@@ -536,9 +544,11 @@ class SocketImpl : private SocketEvents {
   /// The address is the cache's (valid until the next call), nullptr when
   /// `host` is not numeric.
   const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
-  /// parseNumericCached for a host that is not a sender's text (a bind's
-  /// address): the last host parsed, or a parse.
-  DGRAM_ALWAYS_INLINE const IpAddress* parseHostCached(std::string_view host);
+  /// The host cache's address for a host that is not a sender's text (a
+  /// bind's address): `hit` says whether `host` is the last host parsed;
+  /// nullptr when it is not, or is not numeric.
+  DGRAM_ALWAYS_INLINE const IpAddress* cachedHost(std::string_view host,
+                                                  bool& hit);
   /// parseNumericCached's miss: parses `host` and caches the result.
   const IpAddress* parseAndCache(std::string_view host, bool& canonical);
   /// The part of parseNumericCached that reads the caches: false when
