@@ -462,30 +462,56 @@ inline const IpAddress* SocketImpl::cachedHost(std::string_view host,
 Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
                          ErrorSink sink) {
   // (The public Socket for Socket::bind to return: its call is the last
-  // thing it does.) The refusals are out of line, as is a bind whose
-  // address is not in the host cache: the usual bind calls nothing and
-  // keeps a smaller frame.
+  // thing it does.) The refusals are out of line: the usual bind keeps a
+  // smaller frame.
   if (closed_ || bindState_ != BindState::unbound ||
       static_cast<unsigned>(port) > 65535)
     return refuseBindCall(port, sink);
+  // The usual bind, to no address or to one the loop's host cache holds
+  // (programs bind many sockets to one address), calls nothing but tail
+  // calls and keeps a frame of two registers; any other (not in the
+  // cache, a name, a custom lookup) is bindAddress's, out of line. (A
+  // build for size has bindAddress alone: see kBuildForSize.)
+  if (!kBuildForSize) {
+    bool hit = false;
+    const IpAddress* known = address.empty()     ? anyOfFamily()
+                             : hasCustomLookup() ? nullptr
+                                                 : cachedHost(address, hit);
+    if (known) return bindKnown(port, *known, std::move(cb));
+  }
+  return bindAddress(port, address, std::move(cb));
+}
+
+Socket& SocketImpl::bindAddress(int port, std::string_view address,
+                                Listener&& cb) {
   // No address or a numeric one (the common case) needs no lookup: the
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
-  // (The any-addresses are constants: no address is built on the stack.)
-  static constexpr IpAddress kAnyIPv4{Family::IPv4};
-  static constexpr IpAddress kAnyIPv6{Family::IPv6};
   const IpAddress* known = nullptr;
   if (address.empty()) {
-    known = family() == Family::IPv4 ? &kAnyIPv4 : &kAnyIPv6;
-  } else {
-    // Through the loop's cache: programs bind many sockets to one address.
-    // (Not there, a name or a custom lookup: bindUncached.)
+    known = anyOfFamily();
+  } else if (!hasCustomLookup()) {
     bool hit = false;
-    if (!hasCustomLookup()) known = cachedHost(address, hit);
-    if (!known) return bindUncached(port, address, std::move(cb));
+    known = cachedHost(address, hit);
+    bool canonical = false;
+    if (!hit) known = parseAndCache(address, canonical);
   }
-  return bindKnown(port, *known, std::move(cb));
+  if (known) return bindKnown(port, *known, std::move(cb));
+  // A name to look up: the PendingBind holds the callback alone (and its
+  // listener id, as bindKnown's).
+  ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
+  holdPendingBind(std::move(cb), callbackId, nullptr,
+                  static_cast<std::uint16_t>(port));
+  bindByName(port, address);
+  return owner();
+}
+
+const IpAddress* SocketImpl::anyOfFamily() const noexcept {
+  // Constants: no address is built on the stack.
+  static constexpr IpAddress kAnyIPv4{Family::IPv4};
+  static constexpr IpAddress kAnyIPv6{Family::IPv6};
+  return family() == Family::IPv4 ? &kAnyIPv4 : &kAnyIPv6;
 }
 
 Socket& SocketImpl::bindKnown(int port, const IpAddress& known, Listener&& cb) {
@@ -501,25 +527,6 @@ Socket& SocketImpl::bindKnown(int port, const IpAddress& known, Listener&& cb) {
   if (!self_) takeLoopReferenceHere();
   ++tasks_;
   loop_.defer(DeferredCall{&bindStep, this, nullptr});
-  return owner();
-}
-
-Socket& SocketImpl::bindUncached(int port, std::string_view address,
-                                 Listener&& cb) {
-  const IpAddress* known = nullptr;
-  if (!hasCustomLookup()) {
-    bool hit = false;
-    known = cachedHost(address, hit);
-    bool canonical = false;
-    if (!hit) known = parseAndCache(address, canonical);
-  }
-  if (known) return bindKnown(port, *known, std::move(cb));
-  // A name to look up: the PendingBind holds the callback alone (and its
-  // listener id, as bindKnown's).
-  ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
-  holdPendingBind(std::move(cb), callbackId, nullptr,
-                  static_cast<std::uint16_t>(port));
-  bindByName(port, address);
   return owner();
 }
 

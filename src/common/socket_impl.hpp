@@ -399,10 +399,13 @@ class SocketImpl : private SocketEvents {
   /// or an any-address).
   DGRAM_ALWAYS_INLINE Socket& bindKnown(int port, const IpAddress& known,
                                         Listener&& cb);
-  /// bind() to an address not in the host cache (parsed and cached here),
-  /// or a name to look up (out of line: the usual bind calls nothing).
-  DGRAM_NOINLINE Socket& bindUncached(int port, std::string_view address,
-                                      Listener&& cb);
+  /// bind() once its checks passed, for any address: one not in the host
+  /// cache is parsed and cached here, a name is looked up (out of line:
+  /// the usual bind calls nothing).
+  DGRAM_NOINLINE Socket& bindAddress(int port, std::string_view address,
+                                     Listener&& cb);
+  /// The any-address of the socket's family (a constant).
+  DGRAM_ALWAYS_INLINE const IpAddress* anyOfFamily() const noexcept;
   /// bind()'s refusals (closed, bound or binding, a bad port), as bind()
   /// reports them (out of line: the usual bind keeps a smaller frame).
   DGRAM_NOINLINE Socket& refuseBindCall(int port, ErrorSink sink);
