@@ -134,6 +134,43 @@ TEST_CASE("a throwing bind callback with no listener leaves the socket bound",
   CHECK(test::runUntilIdle(loop));
 }
 
+// A bind with rare state (a send waits for 'listening') and no
+// 'listening' listener: listen() calls its callback alone, as bindStep
+// does the usual bind's; the exception leaves the loop once and the send
+// behind the bind still goes, on the next turn.
+TEST_CASE(
+    "a throwing bind callback with no listener does not strand the sends "
+    "behind it",
+    "[exception][bind]") {
+  dgram::Loop loop;
+  int received = 0;
+  auto receiver = test::boundSocket(
+      loop, [&](dgram::Bytes, const dgram::RemoteInfo&) { ++received; });
+  int port = receiver->address().port;
+  auto s = test::makeSocket(loop);
+  int called = 0;
+  s->bind(0, "127.0.0.1", [&] {
+    ++called;
+    throw Thrown();
+  });
+  int sent = 0;
+  s->send("x", port, "127.0.0.1",
+          [&](const std::optional<dgram::Error>& err, std::size_t) {
+            CHECK_FALSE(err);
+            ++sent;
+          });
+  int thrown = runCatching(loop, [&] { return sent == 1 && received == 1; });
+  CHECK(thrown == 1);
+  CHECK(called == 1);
+  CHECK(sent == 1);
+  CHECK(received == 1);
+  CHECK(s->address().port != 0);
+  s->close();
+  receiver->close();
+  runCatching(loop, [] { return false; });
+  CHECK(called == 1);
+}
+
 TEST_CASE("a throwing bind callback does not strand the sends behind it",
           "[exception][bind]") {
   dgram::Loop loop;

@@ -63,6 +63,39 @@ TEST_CASE("close callbacks and listeners run before they are released",
   CHECK(weakLate.expired());
 }
 
+// The bind's step takes its callback out of the space the platform socket
+// is then built in: what the callback captures must go with it once it
+// has run (not stay behind in that space), while the socket stays open.
+// Both steps: the usual bind, and one with a send waiting behind it.
+TEST_CASE("a bind callback is released once it has run, the socket open",
+          "[lifetime][bind]") {
+  dgram::Loop loop;
+  auto receiver = test::boundSocket(loop);
+  int port = receiver->address().port;
+  for (bool sendWaits : {false, true}) {
+    CAPTURE(sendWaits);
+    auto s = test::makeSocket(loop);
+    auto token = std::make_shared<int>(0);
+    std::weak_ptr<int> weakToken = token;
+    int called = 0;
+    s->bind(0, "127.0.0.1", [token, &called] { ++called; });
+    token.reset();
+    int sent = 0;
+    if (sendWaits)
+      s->send("x", port, "127.0.0.1",
+              [&](const std::optional<dgram::Error>&, std::size_t) { ++sent; });
+    CHECK_FALSE(weakToken.expired());  // still held: the bind waits
+    for (int i = 0; i < 100 && (called == 0 || sent != int(sendWaits)); ++i)
+      loop.runOnce(std::chrono::milliseconds(10));
+    CHECK(called == 1);
+    CHECK(weakToken.expired());  // released, the socket bound and open
+    CHECK(s->address().port != 0);
+    s->close();
+  }
+  receiver->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("a socket never bound and never closed dies with its last handle",
           "[lifetime]") {
   dgram::Loop loop;

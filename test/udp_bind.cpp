@@ -232,6 +232,26 @@ TEST_CASE("bind without an address binds 0.0.0.0 and a random port", "[bind]") {
   CHECK(listening == 1);
 }
 
+// bind() reads its address through the loop's host cache, which also
+// remembers a text that is not numeric: each bind to it, whether the
+// cache knew it or not, looks the name up; each numeric one binds there.
+TEST_CASE(
+    "binds to one host name or one numeric address in a row each bind there",
+    "[bind]") {
+  dgram::Loop loop;
+  for (const char* host :
+       {"localhost", "localhost", "127.0.0.1", "127.0.0.1", "localhost"}) {
+    CAPTURE(host);
+    auto socket = test::makeSocket(loop);
+    int listening = 0;
+    socket->bind(0, host, [&] { ++listening; });
+    REQUIRE(test::runUntil(loop, [&] { return listening == 1; }));
+    CHECK(socket->address().address.str() == "127.0.0.1");
+    socket->close();
+    REQUIRE(test::runUntilIdle(loop));
+  }
+}
+
 TEST_CASE("bind object form with port, address and exclusive", "[bind]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);

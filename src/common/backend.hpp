@@ -69,13 +69,14 @@ class Backend {
                                          PlatformSocketSpace space) = 0;
   /// The usual bind in one call: createSocket, then open it for the
   /// family of `local` with `options` (nullptr: none set, as for most
-  /// sockets), bind it to `local` and start receiving; `made` is the
-  /// socket. On failure nothing is left (no socket, no descriptor) and the
-  /// error says what the system refused. A backend may override it to make
-  /// the same calls without the virtual calls between them (one socket
-  /// type, known). (The family is the address's, which the caller
-  /// checked; the socket is returned through `made` so that the error
-  /// travels in a register. It is the caller's: built in `space`, which
+  /// sockets), bind it to `local` and start receiving; returns the
+  /// socket. On failure it returns nullptr, nothing is left (no socket, no
+  /// descriptor) and `error` says what the system refused (the caller
+  /// reads `error` only then: the usual call's result travels in a
+  /// register, nothing comes back through memory). A backend may override
+  /// it to make the same calls without the virtual calls between them
+  /// (one socket type, known). (The family is the address's, which the
+  /// caller checked. The socket is the caller's: built in `space`, which
   /// its address says, or on the heap, as makePlatformSocket does.)
   /// `space` is the Socket's kPlatformSocketSpace bytes, aligned for
   /// kPlatformSocketAlign (platform_socket_space.hpp: its size is known,
@@ -84,19 +85,17 @@ class Backend {
   /// `local` is read, and nothing is left there on failure. (This one
   /// builds on the heap: its one user, IOCP, has sockets too large for
   /// the space.)
-  virtual SysError createBound(SocketEvents& events, void* space,
-                               const OpenOptions* options,
-                               const Endpoint& local, PlatformSocket*& made) {
+  virtual PlatformSocket* createBound(SocketEvents& events, void* space,
+                                      const OpenOptions* options,
+                                      const Endpoint& local, SysError& error) {
     (void)space;
     PlatformSocketPtr socket =
         createSocket(events.loopCore(), events, PlatformSocketSpace{});
-    SysError error =
-        socket->open(local.ip.family, options ? *options : OpenOptions{});
+    error = socket->open(local.ip.family, options ? *options : OpenOptions{});
     if (!error) error = socket->bind(local);
-    if (error) return error;  // `socket` goes, closing its descriptor
+    if (error) return nullptr;  // `socket` goes, closing its descriptor
     socket->startReceiving();
-    made = socket.release();
-    return {};
+    return socket.release();
   }
 
   /// This loop's half of `Loop::onSignal`, reporting to `sink` on the

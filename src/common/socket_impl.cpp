@@ -112,11 +112,11 @@ SysError SocketImpl::buildBound(const Endpoint& local,
                                 const OpenOptions* options) {
   // The usual bind: one call to the backend builds, opens, binds and
   // starts receiving.
-  PlatformSocket* made = nullptr;
   static_assert(sizeof ioSpace_ == kPlatformSocketSpace);
-  SysError err =
-      loop_.backend().createBound(*this, ioSpace_, options, local, made);
-  if (err) return err;
+  SysError err;
+  PlatformSocket* made =
+      loop_.backend().createBound(*this, ioSpace_, options, local, err);
+  if (!made) return err;
   // Where it was built, its address says (an unsigned difference: one
   // compare for both ends of the space).
   // (In the space, the usual case, falls through.)
@@ -450,14 +450,13 @@ inline void SocketImpl::takeLoopReferenceHere() {
 #endif
 }
 
-inline const IpAddress* SocketImpl::parseHostCached(std::string_view host) {
+inline const IpAddress* SocketImpl::cachedHost(std::string_view host,
+                                               bool& hit) {
   // The host cache alone: a bind's address is not a sender's text (which
   // parseNumericCached tries first, for replies).
   LoopCore::DatagramCaches& cache = loop_.datagramCaches();
-  if (sameText(cache.host, host) && cache.hostFamily == family())
-    return cache.hostIp ? &*cache.hostIp : nullptr;
-  bool canonical = false;
-  return parseAndCache(host, canonical);
+  hit = sameText(cache.host, host) && cache.hostFamily == family();
+  return hit && cache.hostIp ? &*cache.hostIp : nullptr;
 }
 
 Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
@@ -468,36 +467,66 @@ Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
   if (closed_ || bindState_ != BindState::unbound ||
       static_cast<unsigned>(port) > 65535)
     return refuseBindCall(port, sink);
+  // The usual bind, to no address or to one the loop's host cache holds
+  // (programs bind many sockets to one address), calls nothing but tail
+  // calls and keeps a frame of two registers; any other (not in the
+  // cache, a name, a custom lookup) is bindAddress's, out of line. (A
+  // build for size has bindAddress alone: see kBuildForSize.)
+  if (!kBuildForSize) {
+    bool hit = false;
+    const IpAddress* known = address.empty()     ? anyOfFamily()
+                             : hasCustomLookup() ? nullptr
+                                                 : cachedHost(address, hit);
+    if (known) return bindKnown(port, *known, std::move(cb));
+  }
+  return bindAddress(port, address, std::move(cb));
+}
+
+Socket& SocketImpl::bindAddress(int port, std::string_view address,
+                                Listener&& cb) {
   // No address or a numeric one (the common case) needs no lookup: the
   // target waits in the PendingBind, so the deferred call captures one
   // pointer and allocates nothing. Names and custom lookups go through
   // resolve().
-  // (The any-addresses are constants: no address is built on the stack.)
-  static constexpr IpAddress kAnyIPv4{Family::IPv4};
-  static constexpr IpAddress kAnyIPv6{Family::IPv6};
   const IpAddress* known = nullptr;
   if (address.empty()) {
-    known = family() == Family::IPv4 ? &kAnyIPv4 : &kAnyIPv6;
+    known = anyOfFamily();
   } else if (!hasCustomLookup()) {
-    // Through the loop's cache: programs bind many sockets to one address.
-    known = parseHostCached(address);
+    bool hit = false;
+    known = cachedHost(address, hit);
+    bool canonical = false;
+    if (!hit) known = parseAndCache(address, canonical);
   }
+  if (known) return bindKnown(port, *known, std::move(cb));
+  // A name to look up: the PendingBind holds the callback alone (and its
+  // listener id, as bindKnown's).
+  ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
+  holdPendingBind(std::move(cb), callbackId, nullptr,
+                  static_cast<std::uint16_t>(port));
+  bindByName(port, address);
+  return owner();
+}
+
+const IpAddress* SocketImpl::anyOfFamily() const noexcept {
+  // Constants: no address is built on the stack.
+  static constexpr IpAddress kAnyIPv4{Family::IPv4};
+  static constexpr IpAddress kAnyIPv6{Family::IPv6};
+  return family() == Family::IPv4 ? &kAnyIPv4 : &kAnyIPv6;
+}
+
+Socket& SocketImpl::bindKnown(int port, const IpAddress& known, Listener&& cb) {
   // The callback takes its listener id now: 'listening' calls it after
   // the listeners added before this bind and before those added after.
   ListenerId callbackId = cb ? loop_.nextListenerId() : 0;
-  holdPendingBind(std::move(cb), callbackId, known,
+  holdPendingBind(std::move(cb), callbackId, &known,
                   static_cast<std::uint16_t>(port));
-  if (known) {
-    // startBinding() and later() for a socket that is open (healthy()
-    // said so), hence busy once binding: the loop's reference is taken
-    // unless held already, the step is counted and queued.
-    bindState_ = BindState::binding;
-    if (!self_) takeLoopReferenceHere();
-    ++tasks_;
-    loop_.defer(DeferredCall{&bindStep, this, nullptr});
-    return owner();
-  }
-  bindByName(port, address);
+  // startBinding() and later() for a socket that is open (healthy()
+  // said so), hence busy once binding: the loop's reference is taken
+  // unless held already, the step is counted and queued.
+  bindState_ = BindState::binding;
+  if (!self_) takeLoopReferenceHere();
+  ++tasks_;
+  loop_.defer(DeferredCall{&bindStep, this, nullptr});
   return owner();
 }
 
@@ -584,55 +613,26 @@ void SocketImpl::bindStep(void* context, void*) {
       !(socket.listeners_.none() || socket.listeners_.empty(Event::listening)))
     return socket.bindToTarget();
   // finishBind and listen() for that bind, in this one frame. Only the
-  // callback is taken out: the backend reads the target where it waits,
-  // before it builds anything there (which ends the PendingBind, whose
-  // callback is empty by then: nothing to destroy), and leaves the space
-  // as it was if it fails.
-  Listener callback = std::move(held.callback);
-  // A moved-from std::function may still hold its target (libc++ copies
-  // a small one rather than moving it): emptied here, or a capture (often
-  // the socket's own shared_ptr) would never be released.
-  held.callback = nullptr;
-  socket.hasPendingBind_ = false;
+  // callback is taken out (see takeHeldCallback).
+  Listener callback = socket.takeHeldCallback(held);
   if (SysError err = socket.buildBound(held.target, nullptr))
     return socket.refuseBind(err, callback);
   // Bound, the socket is busy until it closes (and a close defers a step
   // of its own): the loop keeps its reference, nothing to settle here. A
-  // failed bind settles in refuseBind.
-  socket.bindState_ = BindState::bound;
-  // listen()'s handle reference, and its call of a bind callback with no
-  // 'listening' listener: as the list would call it, without joining the
-  // list (a once listener; one that throws leaves nothing to resume). It
-  // is this frame's, so it stays while it runs whatever it does to the
-  // socket; it goes once it has run. (Without a callback, 'listening' has
-  // no listener to call.)
-  if (socket.refd_) {
-    socket.holdsHandleRef_ = true;
-    socket.loop_.addHandleRef();
-  }
-  if (callback) {
-    DGRAM_TRY {
-      callback();
-    }
-    DGRAM_CATCH(...) {
-      socket.listeningInterrupted(true);
-      DGRAM_RETHROW;
-    }
-    callback = nullptr;
-  }
-  socket.runPending();
+  // failed bind settles in refuseBind. No 'listening' listener, no
+  // buffer sizes to apply (no rare state): listen() without its list.
+  socket.becomeBound();
+  socket.listenAlone(callback);
 }
 
 void SocketImpl::bindToTarget() {
   // finishBind for a target known when bind() was called, which waits in
   // the PendingBind: nothing looked up. An unbound socket has no platform
   // socket, so the backend builds it, bound, in the PendingBind's space.
-  // Only the callback is taken out (see bindStep).
+  // Only the callback is taken out (see takeHeldCallback).
   PendingBind& held = heldBind();
-  Listener callback = std::move(held.callback);
-  held.callback = nullptr;  // (see bindStep)
   ListenerId callbackId = held.callbackId;
-  hasPendingBind_ = false;
+  Listener callback = takeHeldCallback(held);
   const Endpoint& target = held.target;
   SysError err = target.ip.family != family()
                      ? sysErrorFromName("EINVAL")
@@ -696,42 +696,77 @@ void SocketImpl::startListening(Listener&& callback, ListenerId callbackId) {
   listen(std::move(callback), callbackId);
 }
 
-void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
+Listener SocketImpl::takeHeldCallback(PendingBind& held) {
+  // The backend reads the target where it waits, before it builds
+  // anything there (which ends the PendingBind, whose callback is empty
+  // by then: nothing to destroy), and leaves the space as it was if it
+  // fails.
+  // Swapped out, not moved: a swap leaves the PendingBind's callback
+  // empty whatever the library (libc++ copies a small std::function's
+  // target on a move, so a moved-from one may still hold it, often the
+  // socket's own shared_ptr, which would then never be released), and it
+  // copies the callback without first testing whether there is one.
+  Listener callback;
+  callback.swap(held.callback);
+  hasPendingBind_ = false;
+  return callback;
+}
+
+void SocketImpl::becomeBound() {
   // (The platform socket receives already: openAndBind, bindFd.)
   bindState_ = BindState::bound;
   // updateHandleRef() for a socket that becomes bound: it is open (every
   // caller checked) and holds no handle reference (none is held while it
   // binds), so it takes one if ref'd.
-  if (refd_) {
-    holdsHandleRef_ = true;
-    loop_.addHandleRef();
+  if (!refd_) return;
+  holdsHandleRef_ = true;
+  loop_.addHandleRef();
+}
+
+void SocketImpl::listenAlone(Listener& callback) {
+  // The bind callback, if any, is called as the list would call it,
+  // without joining the list (a once listener; one that throws leaves
+  // nothing to resume). It is the caller's (the PendingBind it took), so
+  // it stays while it runs whatever it does to the socket; it goes once
+  // it has run. (Without a callback, 'listening' has no listener to call.)
+  if (callback) {
+    DGRAM_TRY {
+      callback();
+    }
+    DGRAM_CATCH(...) {
+      listeningInterrupted(true);
+      DGRAM_RETHROW;
+    }
+    callback = nullptr;
   }
-  bool emitted = false;
+  runPending();
+}
+
+void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
+  becomeBound();
   DGRAM_TRY {
     applyBufferSizes();
-    if (closed_) return;
-    emitted = true;
-    if (callback && listeners_.empty(Event::listening)) {
-      // The usual case, a bind callback and no 'listening' listener: it
-      // is called as the list would call it, without joining the list (a
-      // once listener; one that throws leaves nothing to resume). It is
-      // the caller's (the PendingBind it took), so it stays while it runs
-      // whatever it does to the socket; it goes once it has run.
-      callback();
-      callback = nullptr;
-    } else {
-      if (callback)
-        listeners_.insert(Event::listening, callbackId, std::move(callback),
-                          true);
-      emitPlain(Event::listening);
-    }
   }
   DGRAM_CATCH(...) {
     // The bind callback waits with the listeners for the next turn.
-    if (callback && !emitted)
+    if (callback)
       listeners_.insert(Event::listening, callbackId, std::move(callback),
                         true);
-    listeningInterrupted(emitted);
+    listeningInterrupted(false);
+    DGRAM_RETHROW;
+  }
+  if (closed_) return;
+  // The usual case, no 'listening' listener: the bind callback alone,
+  // as bindStep calls it.
+  if (listeners_.empty(Event::listening)) return listenAlone(callback);
+  DGRAM_TRY {
+    if (callback)
+      listeners_.insert(Event::listening, callbackId, std::move(callback),
+                        true);
+    emitPlain(Event::listening);
+  }
+  DGRAM_CATCH(...) {
+    listeningInterrupted(true);
     DGRAM_RETHROW;
   }
   runPending();

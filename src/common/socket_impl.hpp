@@ -395,6 +395,17 @@ class SocketImpl : private SocketEvents {
   /// bind()'s part for a host to look up (out of line: the usual bind, to
   /// no address or a numeric one, then keeps a smaller frame).
   DGRAM_NOINLINE void bindByName(int port, std::string_view address);
+  /// bind()'s part once its target is known (`known`: a numeric address
+  /// or an any-address).
+  DGRAM_ALWAYS_INLINE Socket& bindKnown(int port, const IpAddress& known,
+                                        Listener&& cb);
+  /// bind() once its checks passed, for any address: one not in the host
+  /// cache is parsed and cached here, a name is looked up (out of line:
+  /// the usual bind calls nothing).
+  DGRAM_NOINLINE Socket& bindAddress(int port, std::string_view address,
+                                     Listener&& cb);
+  /// The any-address of the socket's family (a constant).
+  DGRAM_ALWAYS_INLINE const IpAddress* anyOfFamily() const noexcept;
   /// bind()'s refusals (closed, bound or binding, a bad port), as bind()
   /// reports them (out of line: the usual bind keeps a smaller frame).
   DGRAM_NOINLINE Socket& refuseBindCall(int port, ErrorSink sink);
@@ -426,6 +437,16 @@ class SocketImpl : private SocketEvents {
                       ListenerId callbackId = 0);
   /// startListening's body.
   DGRAM_ALWAYS_INLINE void listen(Listener&& callback, ListenerId callbackId);
+  // The parts of a bind's step and of listen() that bindStep's usual bind
+  // shares (inline in each: one body, so the copies cannot drift apart).
+  /// Takes the bind's callback out of the PendingBind, which ends there
+  /// (its target stays readable until something is built in the space).
+  DGRAM_ALWAYS_INLINE Listener takeHeldCallback(PendingBind& held);
+  /// 'bound', with the loop's handle reference if ref'd.
+  DGRAM_ALWAYS_INLINE void becomeBound();
+  /// 'listening' with no listener on the list: calls the bind's
+  /// `callback`, if any, alone, then the work that waited for 'listening'.
+  DGRAM_ALWAYS_INLINE void listenAlone(Listener& callback);
   /// A 'listening' listener or the bind callback threw (`emitted`: after
   /// 'listening' was emitted): what 'listening' starts happens next turn.
   DGRAM_NOINLINE void listeningInterrupted(bool emitted);
@@ -526,9 +547,11 @@ class SocketImpl : private SocketEvents {
   /// The address is the cache's (valid until the next call), nullptr when
   /// `host` is not numeric.
   const IpAddress* parseNumericCached(std::string_view host, bool& canonical);
-  /// parseNumericCached for a host that is not a sender's text (a bind's
-  /// address): the last host parsed, or a parse.
-  DGRAM_ALWAYS_INLINE const IpAddress* parseHostCached(std::string_view host);
+  /// The host cache's address for a host that is not a sender's text (a
+  /// bind's address): `hit` says whether `host` is the last host parsed;
+  /// nullptr when it is not, or is not numeric.
+  DGRAM_ALWAYS_INLINE const IpAddress* cachedHost(std::string_view host,
+                                                  bool& hit);
   /// parseNumericCached's miss: parses `host` and caches the result.
   const IpAddress* parseAndCache(std::string_view host, bool& canonical);
   /// The part of parseNumericCached that reads the caches: false when

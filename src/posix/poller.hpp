@@ -79,9 +79,9 @@ class Poller : public Backend {
                                  PlatformSocketSpace space) final;
   /// Backend::createBound with the POSIX socket's own calls (no virtual
   /// call between them).
-  SysError createBound(SocketEvents& events, void* space,
-                       const OpenOptions* options, const Endpoint& local,
-                       PlatformSocket*& made) final;
+  PlatformSocket* createBound(SocketEvents& events, void* space,
+                              const OpenOptions* options, const Endpoint& local,
+                              SysError& error) final;
 
   /// Records that a socket of this loop owns `fd`; false if one already
   /// does (adopting it twice would close it twice).

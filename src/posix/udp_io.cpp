@@ -1232,33 +1232,31 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
   return makePlatformSocket<PosixUdpSocket>(space, events);
 }
 
-SysError Poller::createBound(SocketEvents& events, void* space,
-                             const OpenOptions* options, const Endpoint& local,
-                             PlatformSocket*& made) {
+PlatformSocket* Poller::createBound(SocketEvents& events, void* space,
+                                    const OpenOptions* options,
+                                    const Endpoint& local, SysError& error) {
   // The descriptor is opened and bound before the socket is built, which
   // it then is with its descriptor, once: a refused bind has only the
   // descriptor to take down (and `space`, where `local` may lie, is left
   // as it was). The socket's own calls are direct ones (its
   // type is known, the poller is this one).
   Family family = local.ip.family;
-  SysError error;
   int fd = openConfigured(family, options, error);
-  if (fd < 0) return error;
+  if (fd < 0) return nullptr;
   sockaddr_storage sa;
   bsd::AddressLength length = toSockaddr(local, sa);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), length) != 0) {
     error = lastError();
     ::close(fd);
-    return error;
+    return nullptr;
   }
   claimNew(fd);
   // A POSIX socket always fits the space (see the static_assert above).
   auto* socket = new (space) PosixUdpSocket(events, fd, family);
-  made = socket;
   // A new socket has every feature off: most are opened without asking.
   if (options) socket->enableFeatures(fd, family, *options);
   socket->watchOpened(*this);
-  return {};
+  return socket;
 }
 
 }  // namespace dgram::detail
