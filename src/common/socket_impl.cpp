@@ -34,7 +34,10 @@ SocketImpl::SendState::~SendState() = default;
 void SocketImpl::keepOptions(const SocketOptions& options) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     detail::throwError(errSocketBadBufferSize());
-  Rare& state = rare();
+  // Built aside and kept only once complete: rare_ is not destroyed if the
+  // constructor throws (it is not destroyed on its own: see self_).
+  auto kept = std::make_unique<Rare>();
+  Rare& state = *kept;
   state.lookup = options.lookup;
   state.signal = options.signal;
   state.recvBufferSize = options.recvBufferSize;
@@ -42,6 +45,7 @@ void SocketImpl::keepOptions(const SocketOptions& options) {
   state.open = OpenOptions{
       options.reuseAddr, options.reusePort,   options.ipv6Only, options.gso,
       options.gro,       options.recvPktInfo, options.recvTos};
+  rare_ = std::move(kept);
 }
 
 void SocketImpl::destroyPlatform() noexcept {
@@ -61,10 +65,16 @@ void SocketImpl::destroyUnusual() noexcept {
   // is never left holding it.
   dropPendingBind();
   removeAbortListener();
-  if (abandoned_) return;
-  loop_.detach(this);
-  destroyPlatform();
-  if (holdsHandleRef_) loop_.removeHandleRef();
+  if (!abandoned_) {
+    loop_.detach(this);
+    destroyPlatform();
+    if (holdsHandleRef_) loop_.removeHandleRef();
+  }
+  // The members' destructors, which do not run on their own (see self_),
+  // in the order they would: the last declared first. (self_ is empty.)
+  sends_.~unique_ptr();
+  rare_.~unique_ptr();
+  listeners_.~EventListeners();
 }
 
 void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,

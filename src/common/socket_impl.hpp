@@ -591,14 +591,27 @@ class SocketImpl : private SocketEvents {
   // (createSocket uses allocate_shared, from the sockets' pool:
   // socket_memory.hpp); what few sockets use is in Rare,
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
-  std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
+  //
+  // The members that own something (self_, listeners_, rare_, sends_) are
+  // each alone in an anonymous union, so that no destructor of theirs runs
+  // on its own: the usual socket ends with all of them empty, and its
+  // destructor tests that at once instead of each member testing its own
+  // (destroyUnusual() destroys them for any other socket).
+  /// The loop's reference, while busy(). Never destroyed: it is empty
+  /// whenever the socket is (it holds the socket while set, and nothing
+  /// sets it once the last reference went: see takeLoopReferenceHere).
+  union {
+    std::shared_ptr<Socket> self_{};
+  };
   // (The loop, `loop_`, is SocketEvents'.)
   /// The platform socket's home (see platform_socket_space.hpp), or the
   /// PendingBind's before the socket opens, or, for a platform socket too
   /// large for it, that socket's heap pointer (see ioPlace_).
   alignas(kPlatformSocketAlign) unsigned char ioSpace_[kPlatformSocketSpace];
 
-  EventListeners listeners_;  ///< of every event, in one list
+  union {
+    EventListeners listeners_{};  ///< of every event, in one list
+  };
 
   // Ordered by size, so that no padding falls between them.
   std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
@@ -654,7 +667,9 @@ class SocketImpl : private SocketEvents {
     DGRAM_NOINLINE ~Rare();
   };
   Rare& rare();
-  std::unique_ptr<Rare> rare_;
+  union {
+    std::unique_ptr<Rare> rare_{};
+  };
 
   /// The send path's pool and completion list, allocated by the first
   /// send (sendState()): a socket that only receives never pays for it,
@@ -675,7 +690,9 @@ class SocketImpl : private SocketEvents {
     DGRAM_NOINLINE ~SendState();
   };
   SendState& sendState();
-  std::unique_ptr<SendState> sends_;
+  union {
+    std::unique_ptr<SendState> sends_{};
+  };
 };
 
 template <typename F>
@@ -788,9 +805,12 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 // Inline where the socket is destroyed (the shared_ptr's dispose): most
 // sockets end released (their close step ran: no unfinished bind, no
 // handle reference; a POSIX platform socket went at close()), with
-// nothing but their place in the loop's list to give back.
+// nothing but their place in the loop's list to give back: no listener,
+// no rare or send state, so none of the members' destructors (which do
+// not run on their own: see self_) would have anything to do.
 inline SocketImpl::~SocketImpl() {
-  if (released_ && !abandoned_ && ioPlace_ == IoPlace::none && !rare_) {
+  if (released_ && !abandoned_ && ioPlace_ == IoPlace::none && !rare_ &&
+      !sends_ && listeners_.none()) {
     loop_.detach(this);
     return;
   }
