@@ -59,6 +59,11 @@ void BlockPool::slabChanged(Slab* slab, bool wasFull) noexcept {
   link(open_, slab);
 }
 
+void BlockPool::deallocateContended(void* payload) noexcept {
+  lock_.lock();
+  giveBack(payload);
+}
+
 void BlockPool::SpinLock::lockContended() noexcept {
   do
     waitUnlocked();
