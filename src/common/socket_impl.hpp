@@ -637,6 +637,9 @@ class SocketImpl : private SocketEvents {
   bool holdsHandleRef_ : 1;
   bool hasPendingQueue_ : 1;
   bool hasPendingBind_ : 1;  ///< a PendingBind is in ioSpace_
+  /// Unused: the flags fill their byte, so that the constructor sets it
+  /// with one store (a bit left out would be kept: read, masked, written).
+  bool spareFlag_ : 1;
 
   /// State few sockets ever use, allocated by rare() on first use.
   struct Rare {
@@ -790,7 +793,8 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       refd_(true),
       holdsHandleRef_(false),
       hasPendingQueue_(false),
-      hasPendingBind_(false) {
+      hasPendingBind_(false),
+      spareFlag_(false) {
   // Only what is set is kept: most sockets have none of these. (The flags
   // are or'ed, not tested one by one: most sockets test them all.)
   bool flags = options.reuseAddr | options.reusePort | options.ipv6Only |
