@@ -449,14 +449,17 @@ inline void SocketImpl::takeLoopReferenceHere() {
   // operations): none while the last user reference is going (the
   // socket is being destroyed).
 #if DGRAM_EXCEPTIONS
+  // self_ is empty (every caller tests it): the reference is built in its
+  // place, with no assignment's test of an earlier one to let go (an empty
+  // shared_ptr's end has nothing to do).
   try {
-    self_ = owner().shared_from_this();
+    new (&self_) std::shared_ptr<Socket>(owner().shared_from_this());
   } catch (const std::bad_weak_ptr&) {
   }
 #else
   // Without exceptions shared_from_this() would end the process here: the
   // weak reference's copy it saves is worth less than that.
-  self_ = owner().weak_from_this().lock();
+  new (&self_) std::shared_ptr<Socket>(owner().weak_from_this().lock());
 #endif
 }
 
