@@ -204,8 +204,8 @@ inline void BlockPool::deallocate(void* payload) noexcept {
 #endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 }
 
-inline void BlockPool::giveBack(void* payload) noexcept {
 #ifndef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+inline void BlockPool::giveBack(void* payload) noexcept {
   auto* block = reinterpret_cast<BlockHeader*>(
       static_cast<unsigned char*>(payload) - kHeaderBytes);
   auto* slab = static_cast<Slab*>(block->slab);
@@ -214,8 +214,8 @@ inline void BlockPool::giveBack(void* payload) noexcept {
   slab->free = block;
   if (--slab->used == 0 || wasFull) return slabChanged(slab, wasFull);
   lock_.unlock();
-#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 }
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 
 /// A BlockPool that is never destroyed (see socketBlockPool).
 union ImmortalBlockPool {
