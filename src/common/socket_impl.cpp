@@ -447,14 +447,16 @@ void SocketImpl::abortBinding() noexcept {
 inline void SocketImpl::takeLoopReferenceHere() {
   // As token().lock(), without the weak reference's copy (two atomic
   // operations): none while the last user reference is going (the
-  // socket is being destroyed).
+  // socket is being destroyed). self_ is empty (every caller tests it):
+  // the reference is built in its place, with no assignment's test of an
+  // earlier one to let go (an empty shared_ptr's end has nothing to do).
 #if DGRAM_EXCEPTIONS
-  // self_ is empty (every caller tests it): the reference is built in its
-  // place, with no assignment's test of an earlier one to let go (an empty
-  // shared_ptr's end has nothing to do).
   try {
     new (&self_) std::shared_ptr<Socket>(owner().shared_from_this());
   } catch (const std::bad_weak_ptr&) {
+    // The refused reference was being built in place (libstdc++ writes its
+    // control block first): self_ is made empty again.
+    new (&self_) std::shared_ptr<Socket>();
   }
 #else
   // Without exceptions shared_from_this() would end the process here: the
