@@ -34,10 +34,7 @@ SocketImpl::SendState::~SendState() = default;
 void SocketImpl::keepOptions(const SocketOptions& options) {
   if (options.recvBufferSize < 0 || options.sendBufferSize < 0)
     detail::throwError(errSocketBadBufferSize());
-  // Built aside and kept only once complete: rare_ is not destroyed if the
-  // constructor throws (it is not destroyed on its own: see self_).
-  auto kept = std::make_unique<Rare>();
-  Rare& state = *kept;
+  Rare& state = rare();
   state.lookup = options.lookup;
   state.signal = options.signal;
   state.recvBufferSize = options.recvBufferSize;
@@ -45,7 +42,6 @@ void SocketImpl::keepOptions(const SocketOptions& options) {
   state.open = OpenOptions{
       options.reuseAddr, options.reusePort,   options.ipv6Only, options.gso,
       options.gro,       options.recvPktInfo, options.recvTos};
-  rare_ = std::move(kept);
 }
 
 void SocketImpl::destroyPlatform() noexcept {
@@ -70,10 +66,11 @@ void SocketImpl::destroyUnusual() noexcept {
     destroyPlatform();
     if (holdsHandleRef_) loop_.removeHandleRef();
   }
-  // The members' destructors, which do not run on their own (see self_),
-  // in the order they would: the last declared first. (self_ is empty.)
-  sends_.~unique_ptr();
-  rare_.~unique_ptr();
+  // The listeners' destructor, which does not run on its own (see self_),
+  // in its place: after sends_' and rare_'s, released here for that
+  // (self_ is empty).
+  sends_.reset();
+  rare_.reset();
   listeners_.~EventListeners();
 }
 

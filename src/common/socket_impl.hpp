@@ -592,11 +592,13 @@ class SocketImpl : private SocketEvents {
   // socket_memory.hpp); what few sockets use is in Rare,
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
   //
-  // The members that own something (self_, listeners_, rare_, sends_) are
-  // each alone in an anonymous union, so that no destructor of theirs runs
-  // on its own: the usual socket ends with all of them empty, and its
-  // destructor tests that at once instead of each member testing its own
-  // (destroyUnusual() destroys them for any other socket).
+  // self_ and listeners_ are each alone in an anonymous union, so that
+  // their destructors do not run on their own: the usual socket ends with
+  // both empty, and its destructor tests that with the rest of what it
+  // tests instead of each member testing its own (destroyUnusual()
+  // destroys the listeners for any other socket). (rare_ and sends_ stay
+  // plain: clang targeting Windows leaves a unique_ptr's destructor
+  // unresolved when the constructor's unwinding names it in a union.)
   /// The loop's reference, while busy(). Never destroyed: it is empty
   /// whenever the socket is (it holds the socket while set, and nothing
   /// sets it once the last reference went: see takeLoopReferenceHere).
@@ -670,9 +672,7 @@ class SocketImpl : private SocketEvents {
     DGRAM_NOINLINE ~Rare();
   };
   Rare& rare();
-  union {
-    std::unique_ptr<Rare> rare_{};
-  };
+  std::unique_ptr<Rare> rare_;
 
   /// The send path's pool and completion list, allocated by the first
   /// send (sendState()): a socket that only receives never pays for it,
@@ -693,9 +693,7 @@ class SocketImpl : private SocketEvents {
     DGRAM_NOINLINE ~SendState();
   };
   SendState& sendState();
-  union {
-    std::unique_ptr<SendState> sends_{};
-  };
+  std::unique_ptr<SendState> sends_;
 };
 
 template <typename F>
@@ -809,12 +807,12 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 // Inline where the socket is destroyed (the shared_ptr's dispose): most
 // sockets end released (their close step ran: no unfinished bind, no
 // handle reference; a POSIX platform socket went at close()), with
-// nothing but their place in the loop's list to give back: no listener,
-// no rare or send state, so none of the members' destructors (which do
-// not run on their own: see self_) would have anything to do.
+// nothing but their place in the loop's list to give back: no listener
+// and no rare state, so the listeners' destructor (which does not run on
+// its own: see self_) would have nothing to do.
 inline SocketImpl::~SocketImpl() {
   if (released_ && !abandoned_ && ioPlace_ == IoPlace::none && !rare_ &&
-      !sends_ && listeners_.none()) {
+      listeners_.none()) {
     loop_.detach(this);
     return;
   }
