@@ -61,10 +61,17 @@ void SocketImpl::destroyUnusual() noexcept {
   // is never left holding it.
   dropPendingBind();
   removeAbortListener();
-  if (abandoned_) return;
-  loop_.detach(this);
-  destroyPlatform();
-  if (holdsHandleRef_) loop_.removeHandleRef();
+  if (!abandoned_) {
+    loop_.detach(this);
+    destroyPlatform();
+    if (holdsHandleRef_) loop_.removeHandleRef();
+  }
+  // The listeners' destructor, which does not run on its own (see self_),
+  // in its place: after sends_' and rare_'s, released here for that
+  // (self_ is empty).
+  sends_.reset();
+  rare_.reset();
+  listeners_.~EventListeners();
 }
 
 void SocketImpl::holdPendingBind(Listener&& callback, ListenerId callbackId,
@@ -437,16 +444,21 @@ void SocketImpl::abortBinding() noexcept {
 inline void SocketImpl::takeLoopReferenceHere() {
   // As token().lock(), without the weak reference's copy (two atomic
   // operations): none while the last user reference is going (the
-  // socket is being destroyed).
+  // socket is being destroyed). self_ is empty (every caller tests it):
+  // the reference is built in its place, with no assignment's test of an
+  // earlier one to let go (an empty shared_ptr's end has nothing to do).
 #if DGRAM_EXCEPTIONS
   try {
-    self_ = owner().shared_from_this();
+    new (&self_) std::shared_ptr<Socket>(owner().shared_from_this());
   } catch (const std::bad_weak_ptr&) {
+    // The refused reference was being built in place (libstdc++ writes its
+    // control block first): self_ is made empty again.
+    new (&self_) std::shared_ptr<Socket>();
   }
 #else
   // Without exceptions shared_from_this() would end the process here: the
   // weak reference's copy it saves is worth less than that.
-  self_ = owner().weak_from_this().lock();
+  new (&self_) std::shared_ptr<Socket>(owner().weak_from_this().lock());
 #endif
 }
 

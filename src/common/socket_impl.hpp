@@ -614,14 +614,29 @@ class SocketImpl : private SocketEvents {
   // (createSocket uses allocate_shared, from the sockets' pool:
   // socket_memory.hpp); what few sockets use is in Rare,
   // allocated on first use. tests/alloc_steady_state.cpp pins both.
-  std::shared_ptr<Socket> self_;  ///< the loop's reference, while busy()
+  //
+  // self_ and listeners_ are each alone in an anonymous union, so that
+  // their destructors do not run on their own: the usual socket ends with
+  // both empty, and its destructor tests that with the rest of what it
+  // tests instead of each member testing its own (destroyUnusual()
+  // destroys the listeners for any other socket). (rare_ and sends_ stay
+  // plain: clang targeting Windows leaves a unique_ptr's destructor
+  // unresolved when the constructor's unwinding names it in a union.)
+  /// The loop's reference, while busy(). Never destroyed: it is empty
+  /// whenever the socket is (it holds the socket while set, and nothing
+  /// sets it once the last reference went: see takeLoopReferenceHere).
+  union {
+    std::shared_ptr<Socket> self_{};
+  };
   // (The loop, `loop_`, is SocketEvents'.)
   /// The platform socket's home (see platform_socket_space.hpp), or the
   /// PendingBind's before the socket opens, or, for a platform socket too
   /// large for it, that socket's heap pointer (see ioPlace_).
   alignas(kPlatformSocketAlign) unsigned char ioSpace_[kPlatformSocketSpace];
 
-  EventListeners listeners_;  ///< of every event, in one list
+  union {
+    EventListeners listeners_{};  ///< of every event, in one list
+  };
 
   // Ordered by size, so that no padding falls between them.
   std::uint32_t tasks_ = 0;  ///< calls deferred by later(), not yet run
@@ -647,6 +662,9 @@ class SocketImpl : private SocketEvents {
   bool holdsHandleRef_ : 1;
   bool hasPendingQueue_ : 1;
   bool hasPendingBind_ : 1;  ///< a PendingBind is in ioSpace_
+  /// Unused: the flags fill their byte, so that the constructor sets it
+  /// with one store (a bit left out would be kept: read, masked, written).
+  bool spareFlag_ : 1;
 
   /// State few sockets ever use, allocated by rare() on first use.
   struct Rare {
@@ -796,7 +814,8 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
       refd_(true),
       holdsHandleRef_(false),
       hasPendingQueue_(false),
-      hasPendingBind_(false) {
+      hasPendingBind_(false),
+      spareFlag_(false) {
   // Only what is set is kept: most sockets have none of these. (The flags
   // are or'ed, not tested one by one: most sockets test them all.)
   bool flags = options.reuseAddr | options.reusePort | options.ipv6Only |
@@ -811,9 +830,12 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 // Inline where the socket is destroyed (the shared_ptr's dispose): most
 // sockets end released (their close step ran: no unfinished bind, no
 // handle reference; a POSIX platform socket went at close()), with
-// nothing but their place in the loop's list to give back.
+// nothing but their place in the loop's list to give back: no listener
+// and no rare state, so the listeners' destructor (which does not run on
+// its own: see self_) would have nothing to do.
 inline SocketImpl::~SocketImpl() {
-  if (released_ && !abandoned_ && ioPlace_ == IoPlace::none && !rare_) {
+  if (released_ && !abandoned_ && ioPlace_ == IoPlace::none && !rare_ &&
+      listeners_.none()) {
     loop_.detach(this);
     return;
   }

@@ -59,6 +59,13 @@ void BlockPool::slabChanged(Slab* slab, bool wasFull) noexcept {
   link(open_, slab);
 }
 
+#ifndef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+void BlockPool::deallocateContended(void* payload) noexcept {
+  lock_.lock();
+  giveBack(payload);
+}
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+
 void BlockPool::SpinLock::lockContended() noexcept {
   do
     waitUnlocked();

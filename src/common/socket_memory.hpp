@@ -112,6 +112,10 @@ class BlockPool {
   DGRAM_NOINLINE void* filled(Slab* slab, void* payload) noexcept;
   /// deallocate() gave a block back to `slab`, which was full or is empty.
   DGRAM_NOINLINE void slabChanged(Slab* slab, bool wasFull) noexcept;
+  /// deallocate() found the lock held: waits for it, then gives back.
+  DGRAM_NOINLINE void deallocateContended(void* payload) noexcept;
+  /// deallocate()'s work with the lock held (unlocks it).
+  DGRAM_ALWAYS_INLINE void giveBack(void* payload) noexcept;
   /// A block of `slab`, which has one (with the lock held).
   DGRAM_ALWAYS_INLINE void* takeBlock(Slab* slab) noexcept;
   void link(Slab*& list, Slab* slab) noexcept;
@@ -121,12 +125,15 @@ class BlockPool {
   class SpinLock {
    public:
     void lock() noexcept {
-      if (held_.exchange(true, std::memory_order_acquire)) lockContended();
+      if (!tryLock()) lockContended();
+    }
+    bool tryLock() noexcept {
+      return !held_.exchange(true, std::memory_order_acquire);
     }
     void unlock() noexcept { held_.store(false, std::memory_order_release); }
 
    private:
-    /// lock() found it held: waits, then takes it.
+    /// lock() (or tryLock()) found it held: waits, then takes it.
     DGRAM_NOINLINE void lockContended() noexcept;
     void waitUnlocked() noexcept;
     std::atomic<bool> held_{false};
@@ -190,7 +197,15 @@ inline void BlockPool::deallocate(void* payload) noexcept {
 #ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
   ::operator delete(payload);
 #else
-  lock_.lock();
+  // The wait is out of line, with the rest of the call: the usual call
+  // keeps no register saved (it runs in the socket's final release).
+  if (!lock_.tryLock()) return deallocateContended(payload);
+  giveBack(payload);
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
+}
+
+#ifndef DGRAM_SOCKET_BLOCKS_FROM_HEAP
+inline void BlockPool::giveBack(void* payload) noexcept {
   auto* block = reinterpret_cast<BlockHeader*>(
       static_cast<unsigned char*>(payload) - kHeaderBytes);
   auto* slab = static_cast<Slab*>(block->slab);
@@ -199,8 +214,8 @@ inline void BlockPool::deallocate(void* payload) noexcept {
   slab->free = block;
   if (--slab->used == 0 || wasFull) return slabChanged(slab, wasFull);
   lock_.unlock();
-#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 }
+#endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 
 /// A BlockPool that is never destroyed (see socketBlockPool).
 union ImmortalBlockPool {
