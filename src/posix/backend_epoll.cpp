@@ -74,10 +74,7 @@ class EpollPoller final : public Poller {
   // (The sockets' usual call, outside a dispatch, is done by
   // Poller::stopWatching.)
   void stopWatchingAny(int fd, Watcher* watcher) override {
-    if (watcher == hot_) hot_ = nullptr;
-    // Cannot fail for a registered, open fd; and the fd is about to be
-    // closed, which removes it from the set anyway: nothing to report.
-    (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    leaveEpollSet(fd, watcher);
     voidEventsOf(watcher);
   }
 

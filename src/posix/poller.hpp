@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+#ifdef DGRAM_HAVE_EPOLL
+#include <sys/epoll.h>
+#endif  // DGRAM_HAVE_EPOLL
+
 #include "common/backend.hpp"
 #include "posix/descriptor_table.hpp"
 #include "posix/receive_headers.hpp"
@@ -170,6 +174,18 @@ class Poller : public Backend {
     (void)watcher;
     unwatch(fd);
   }
+
+#ifdef DGRAM_HAVE_EPOLL
+  /// A socket's descriptor leaves the epoll set: stopWatching's inline
+  /// path and the epoll backend's stopWatchingAny, which also voids the
+  /// batch's events for it. It cannot fail for a registered, open
+  /// descriptor, and the descriptor is about to be closed, which removes
+  /// it from the set anyway: nothing to report.
+  void leaveEpollSet(int fd, Watcher* watcher) noexcept {
+    if (watcher == hot_) hot_ = nullptr;
+    (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+  }
+#endif  // DGRAM_HAVE_EPOLL
 
   Wakeup wakeup_;
   static constexpr unsigned kSpinWaitEvery = 8;

@@ -47,10 +47,7 @@ namespace dgram::detail {
 inline void Poller::stopWatching(int fd, Watcher* watcher) {
 #ifdef DGRAM_HAVE_EPOLL
   if (epfd_ >= 0 && count_ == 0) {
-    if (watcher == hot_) hot_ = nullptr;
-    // Cannot fail for a registered, open fd; and the fd is about to be
-    // closed, which removes it from the set anyway: nothing to report.
-    (void)::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    leaveEpollSet(fd, watcher);
     return;
   }
 #endif
