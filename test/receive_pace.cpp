@@ -12,6 +12,64 @@
 #include "support/fault_scope.hpp"
 #include "support/socket_helpers.hpp"
 
+#if defined(DGRAM_FAULT_INJECTION) && !defined(_WIN32)
+
+#include <memory>
+
+#include "posix/receive_pace.hpp"
+
+namespace {
+
+// A pong that a ping-pong makes read singly (kSinglesToSwitch + 1 round
+// trips; its next probe is then kProbeEvery - 1 reads away, more than a
+// test here makes). It echoes what it reads while `echo` is set, then
+// keeps the texts; its 'error's are kept as "CODE syscall".
+struct SingleReadingPong {
+  static constexpr int kRoundTrips =
+      static_cast<int>(dgram::detail::receive_pace::kSinglesToSwitch) + 1;
+
+  explicit SingleReadingPong(dgram::Loop& loop)
+      : pong(test::boundSocket(loop)),
+        ping(test::boundSocket(loop)),
+        pongPort(pong->address().port) {
+    pong->on(dgram::message,
+             [this](dgram::Bytes msg, const dgram::RemoteInfo& r) {
+               if (echo)
+                 pong->send(msg, r.port, r.address);
+               else
+                 texts.push_back(msg.str());
+             });
+    pong->on(dgram::error, [this](const dgram::Error& e) {
+      errors.push_back(e.code() + " " + e.syscall());
+    });
+    ping->on(dgram::message, [this](dgram::Bytes, const dgram::RemoteInfo&) {
+      if (++trips < kRoundTrips) ping->send("p", pongPort, "127.0.0.1");
+    });
+  }
+  SingleReadingPong(const SingleReadingPong&) = delete;
+  SingleReadingPong& operator=(const SingleReadingPong&) = delete;
+
+  /// Plays the ping-pong; the pong then keeps what it reads.
+  bool pingPong(dgram::Loop& loop) {
+    ping->send("p", pongPort, "127.0.0.1");
+    bool played = test::runUntil(loop, [&] { return trips == kRoundTrips; });
+    echo = false;
+    return played;
+  }
+
+  std::shared_ptr<dgram::Socket> pong;
+  std::shared_ptr<dgram::Socket> ping;
+  int pongPort;
+  bool echo = true;
+  int trips = 0;
+  std::vector<std::string> texts;
+  std::vector<std::string> errors;
+};
+
+}  // namespace
+
+#endif  // DGRAM_FAULT_INJECTION && !_WIN32
+
 // The counts below are recvmmsg calls (a batch per call); without
 // recvmmsg, send_batching.cpp's "after a ping-pong a burst is still read
 // in batches" checks the same rule in recvmsg calls.
@@ -131,31 +189,13 @@ TEST_CASE(
   // and its error report are the batch read's.
   test::FaultScope scope;
   dgram::Loop loop;
-  std::vector<std::string> texts;
-  std::vector<std::string> errors;
-  auto pong = test::boundSocket(loop);
-  auto ping = test::boundSocket(loop);
-  const int pongPort = pong->address().port;
-  bool echo = true;
-  pong->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    if (echo)
-      pong->send(msg, r.port, r.address);
-    else
-      texts.push_back(msg.str());
-  });
-  pong->on(dgram::error, [&](const dgram::Error& e) {
-    errors.push_back(e.code() + " " + e.syscall());
-  });
-  int trips = 0;
-  ping->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
-    if (++trips < static_cast<int>(pace::kSinglesToSwitch) + 1)
-      ping->send("p", pongPort, "127.0.0.1");
-  });
-  ping->send("p", pongPort, "127.0.0.1");
-  REQUIRE(test::runUntil(loop, [&] {
-    return trips == static_cast<int>(pace::kSinglesToSwitch) + 1;
-  }));
-  echo = false;
+  SingleReadingPong pair(loop);
+  auto& pong = pair.pong;
+  auto& ping = pair.ping;
+  const int pongPort = pair.pongPort;
+  auto& texts = pair.texts;
+  auto& errors = pair.errors;
+  REQUIRE(pair.pingPong(loop));
   // The pong reads singly now (its next probe is kProbeEvery - 1 reads
   // away): three interruptions, then the read.
   fault::failNth(fault::Call::recvmmsg, 1, EINTR, 3);
@@ -194,35 +234,16 @@ TEST_CASE(
     "and says whether it dispatched",
     "[receive][latency][fault]") {
   namespace fault = dgram::detail::fault;
-  namespace pace = dgram::detail::receive_pace;
   test::FaultScope scope;
   dgram::Loop loop;
   auto& poller = static_cast<dgram::detail::Poller&>(coreOf(loop).backend());
-  std::vector<std::string> texts;
-  std::vector<std::string> errors;
-  auto pong = test::boundSocket(loop);
-  auto ping = test::boundSocket(loop);
-  const int pongPort = pong->address().port;
-  bool echo = true;
-  pong->on(dgram::message, [&](dgram::Bytes msg, const dgram::RemoteInfo& r) {
-    if (echo)
-      pong->send(msg, r.port, r.address);
-    else
-      texts.push_back(msg.str());
-  });
-  pong->on(dgram::error, [&](const dgram::Error& e) {
-    errors.push_back(e.code() + " " + e.syscall());
-  });
-  // A ping-pong makes the pong read singly (its next probe is kProbeEvery
-  // - 1 reads away, more than this test makes).
-  constexpr int kRoundTrips = static_cast<int>(pace::kSinglesToSwitch) + 1;
-  int trips = 0;
-  ping->on(dgram::message, [&](dgram::Bytes, const dgram::RemoteInfo&) {
-    if (++trips < kRoundTrips) ping->send("p", pongPort, "127.0.0.1");
-  });
-  ping->send("p", pongPort, "127.0.0.1");
-  REQUIRE(test::runUntil(loop, [&] { return trips == kRoundTrips; }));
-  echo = false;
+  SingleReadingPong pair(loop);
+  auto& pong = pair.pong;
+  auto& ping = pair.ping;
+  const int pongPort = pair.pongPort;
+  auto& texts = pair.texts;
+  auto& errors = pair.errors;
+  REQUIRE(pair.pingPong(loop));
   // A datagram through the loop: the pong was readable last, so the
   // spin's polls read it.
   ping->send("hot", pongPort, "127.0.0.1");
