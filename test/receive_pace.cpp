@@ -43,7 +43,7 @@ struct SingleReadingPong {
       errors.push_back(e.code() + " " + e.syscall());
     });
     ping->on(dgram::message, [this](dgram::Bytes, const dgram::RemoteInfo&) {
-      if (++trips < kRoundTrips) ping->send("p", pongPort, "127.0.0.1");
+      if (++trips < kRoundTrips) send("p");
     });
   }
   SingleReadingPong(const SingleReadingPong&) = delete;
@@ -51,10 +51,16 @@ struct SingleReadingPong {
 
   /// Plays the ping-pong; the pong then keeps what it reads.
   bool pingPong(dgram::Loop& loop) {
-    ping->send("p", pongPort, "127.0.0.1");
+    send("p");
     bool played = test::runUntil(loop, [&] { return trips == kRoundTrips; });
     echo = false;
     return played;
+  }
+  /// A datagram from the ping to the pong.
+  void send(const char* text) { ping->send(text, pongPort, "127.0.0.1"); }
+  void closeBoth() {
+    ping->close();
+    pong->close();
   }
 
   std::shared_ptr<dgram::Socket> pong;
@@ -190,9 +196,6 @@ TEST_CASE(
   test::FaultScope scope;
   dgram::Loop loop;
   SingleReadingPong pair(loop);
-  auto& pong = pair.pong;
-  auto& ping = pair.ping;
-  const int pongPort = pair.pongPort;
   auto& texts = pair.texts;
   auto& errors = pair.errors;
   REQUIRE(pair.pingPong(loop));
@@ -200,20 +203,19 @@ TEST_CASE(
   // away): three interruptions, then the read.
   fault::failNth(fault::Call::recvmmsg, 1, EINTR, 3);
   long before = fault::calls(fault::Call::recvmmsg);
-  ping->send("one", pongPort, "127.0.0.1");
+  pair.send("one");
   REQUIRE(test::runUntil(loop, [&] { return texts.size() == 1; }));
   CHECK(fault::calls(fault::Call::recvmmsg) - before == 4);
   CHECK(errors.empty());
   // A failure: one 'error' (syscall recvmsg, as Node names it), and the
   // datagram is read at the next readiness.
   fault::failNth(fault::Call::recvmmsg, 1, ENOMEM);
-  ping->send("two", pongPort, "127.0.0.1");
+  pair.send("two");
   REQUIRE(test::runUntil(loop,
                          [&] { return texts.size() == 2 && !errors.empty(); }));
   CHECK(errors == std::vector<std::string>{"ENOMEM recvmsg"});
   CHECK(texts == std::vector<std::string>{"one", "two"});
-  ping->close();
-  pong->close();
+  pair.closeBoth();
   CHECK(test::runUntilIdle(loop));
 }
 
@@ -238,21 +240,18 @@ TEST_CASE(
   dgram::Loop loop;
   auto& poller = static_cast<dgram::detail::Poller&>(coreOf(loop).backend());
   SingleReadingPong pair(loop);
-  auto& pong = pair.pong;
-  auto& ping = pair.ping;
-  const int pongPort = pair.pongPort;
   auto& texts = pair.texts;
   auto& errors = pair.errors;
   REQUIRE(pair.pingPong(loop));
   // A datagram through the loop: the pong was readable last, so the
   // spin's polls read it.
-  ping->send("hot", pongPort, "127.0.0.1");
+  pair.send("hot");
   REQUIRE(test::runUntil(loop, [&] { return texts.size() == 1; }));
   REQUIRE(poller.spinTarget() != nullptr);
 
   // A datagram waiting (a send outside the loop leaves at once): one read
   // delivers it, and the poll says it dispatched, which ends a spin.
-  ping->send("spun", pongPort, "127.0.0.1");
+  pair.send("spun");
   long before = fault::calls(fault::Call::recvmmsg);
   CHECK(poller.spinPoll(1));
   CHECK(fault::calls(fault::Call::recvmmsg) - before == 1);
@@ -270,8 +269,7 @@ TEST_CASE(
   REQUIRE(test::runUntil(loop, [&] { return !errors.empty(); }));
   CHECK(errors == std::vector<std::string>{"ENOMEM recvmsg"});
   CHECK(texts.size() == 2);
-  ping->close();
-  pong->close();
+  pair.closeBoth();
   CHECK(test::runUntilIdle(loop));
 }
 
