@@ -160,8 +160,11 @@ int openDatagramSocket(int domain) {
 
 // A datagram socket of `family` with createSocket's open options set
 // (address and port reuse, IPV6_V6ONLY; `options` nullptr for none): its
-// descriptor, or -1 with `error` set (nothing left open).
-int openConfigured(Family family, const OpenOptions* options, SysError& error) {
+// descriptor, or -1 with `error` set (nothing left open). Inline: the
+// usual bind's call (no options) tests none.
+DGRAM_ALWAYS_INLINE int openConfigured(Family family,
+                                       const OpenOptions* options,
+                                       SysError& error) {
   int fd = openDatagramSocket(family == Family::IPv4 ? AF_INET : AF_INET6);
   if (fd < 0) {
     error = lastError();
@@ -1229,31 +1232,58 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
   return makePlatformSocket<PosixUdpSocket>(space, events);
 }
 
-PlatformSocket* Poller::createBound(SocketEvents& events, void* space,
-                                    const OpenOptions* options,
-                                    const Endpoint& local, SysError& error) {
+namespace {
+
+// Poller::createBound's body, inline in its two callers: the usual one
+// passes no options (nullptr, known when compiled: none is tested).
+DGRAM_ALWAYS_INLINE PlatformSocket* openBound(Poller& poller,
+                                              SocketEvents& events, void* space,
+                                              const OpenOptions* options,
+                                              const Endpoint& local,
+                                              SysError& error) {
   // The descriptor is opened and bound before the socket is built, which
   // it then is with its descriptor, once: a refused bind has only the
   // descriptor to take down (and `space`, where `local` may lie, is left
   // as it was). The socket's own calls are direct ones (its
   // type is known, the poller is this one).
+  // The address is built first: `local` is not read again (a value less
+  // to keep across the system calls).
   Family family = local.ip.family;
-  int fd = openConfigured(family, options, error);
-  if (fd < 0) return nullptr;
   sockaddr_storage sa;
   bsd::AddressLength length = toSockaddr(local, sa);
+  int fd = openConfigured(family, options, error);
+  if (fd < 0) return nullptr;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), length) != 0) {
     error = lastError();
     ::close(fd);
     return nullptr;
   }
-  claimNew(fd);
+  poller.claimNew(fd);
   // A POSIX socket always fits the space (see the static_assert above).
   auto* socket = new (space) PosixUdpSocket(events, fd, family);
   // A new socket has every feature off: most are opened without asking.
   if (options) socket->enableFeatures(fd, family, *options);
-  socket->watchOpened(*this);
+  socket->watchOpened(poller);
   return socket;
+}
+
+// createBound with open options, out of line: the usual bind keeps no
+// test of them once the descriptor is open (and a smaller frame).
+DGRAM_NOINLINE PlatformSocket* openBoundWithOptions(
+    Poller& poller, SocketEvents& events, void* space,
+    const OpenOptions* options, const Endpoint& local, SysError& error) {
+  return openBound(poller, events, space, options, local, error);
+}
+
+}  // namespace
+
+PlatformSocket* Poller::createBound(SocketEvents& events, void* space,
+                                    const OpenOptions* options,
+                                    const Endpoint& local, SysError& error) {
+  // (A build for size has the general body alone: see kBuildForSize.)
+  if (kBuildForSize || options)
+    return openBoundWithOptions(*this, events, space, options, local, error);
+  return openBound(*this, events, space, nullptr, local, error);
 }
 
 }  // namespace dgram::detail
