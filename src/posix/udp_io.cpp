@@ -188,9 +188,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   explicit PosixUdpSocket(SocketEvents& events)
       : PosixUdpSocket(events, -1, Family::IPv4, false) {}
   // A socket whose descriptor `fd`, of `family`, is open and bound already
-  // (Poller::createBound), about to start receiving.
+  // (Poller::createBound), about to start receiving: it counts as watched
+  // for reading from the start (watchOpened undoes that if the poller
+  // refuses), so that the flags' word is written once.
   PosixUdpSocket(SocketEvents& events, int fd, Family family)
-      : PosixUdpSocket(events, fd, family, true) {}
+      : PosixUdpSocket(events, fd, family, true) {
+    watched_ = kReadable;
+  }
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
@@ -217,12 +221,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   // startReceiving() for a socket just built receiving (the usual bind,
   // Poller::createBound): nothing was watched, nothing waits to be sent.
+  // (The constructor counted it as watched already.)
   void watchOpened(Poller& poller) {
     if (int error = poller.registerNewReadable(fd_, this)) {
+      watched_ = 0;
       registrationFailed(kReadable, sysErrorFromErrno(error));
-      return;
     }
-    watched_ = kReadable;
   }
 
   DGRAM_NOINLINE void enableFeatures(int fd, Family family,
