@@ -1184,8 +1184,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         tos_(false),
         control_(false),
         blocked_(false),
-        family_(static_cast<std::uint8_t>(family)),
-        unused_(0) {}
+        family_(static_cast<std::uint8_t>(family)) {}
 
   // The poller is the loop's backend: reached through the loop rather
   // than held, one word less per socket.
@@ -1211,15 +1210,16 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool gso_ : 1;             ///< segmented sends asked for, and not refused
   /// A run failed: try its first datagram alone (sendmmsg only).
   [[maybe_unused]] bool probeUnsegmented_ : 1;
-  bool gro_ : 1;             ///< the kernel may coalesce what it hands over
-  bool pktinfo_ : 1;         ///< datagrams say where they arrived
-  bool tos_ : 1;             ///< datagrams carry their TOS byte
-  bool control_ : 1;         ///< gro_ || pktinfo_ || tos_, asked per read
-  bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
-  std::uint8_t family_ : 1;  ///< a Family (rarely read: after the flags)
-  /// The rest of the flags' byte, zero: the constructor sets every bit of
-  /// it, so that it writes the flags whole (no read of what was there).
-  [[maybe_unused]] std::uint8_t unused_ : 6;
+  bool gro_ : 1;      ///< the kernel may coalesce what it hands over
+  bool pktinfo_ : 1;  ///< datagrams say where they arrived
+  bool tos_ : 1;      ///< datagrams carry their TOS byte
+  bool control_ : 1;  ///< gro_ || pktinfo_ || tos_, asked per read
+  bool blocked_ : 1;  ///< the kernel said EAGAIN: wait for writability
+  /// A Family (rarely read: after the flags). It fills the rest of the
+  /// flags' byte: the constructor sets every bit of it, so that it writes
+  /// the flags whole (no read of what was there), and the family's value
+  /// needs no mask there (its high bits are shifted out).
+  std::uint8_t family_ : 7;
 };
 
 }  // namespace
