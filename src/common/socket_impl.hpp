@@ -370,6 +370,9 @@ class SocketImpl : private SocketEvents {
   /// if that fails.
   DGRAM_ALWAYS_INLINE SysError buildBound(const Endpoint& local,
                                           const OpenOptions* options);
+  /// buildBound's record of a platform socket built anywhere but at the
+  /// start of ioSpace_ (further in it, or on the heap).
+  DGRAM_NOINLINE void keepBuilt(PlatformSocket* made) noexcept;
   /// The platform socket; nullptr before the socket opens.
   PlatformSocket* io() const noexcept {
     auto* space = const_cast<unsigned char*>(ioSpace_);
