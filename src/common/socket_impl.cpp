@@ -759,9 +759,15 @@ void SocketImpl::listenAlone(Listener& callback) {
       listeningInterrupted(true);
       DGRAM_RETHROW;
     }
-    callback = nullptr;
   }
-  runPending();
+  // It goes before the work that waited for 'listening' runs. Without
+  // such work (no rare state), with its caller's frame, which ends on
+  // return (every caller returns at once: nothing runs in between), and
+  // is not emptied first for a destructor to test once more.
+  if (rare_) {
+    callback = nullptr;
+    runPendingWork();
+  }
 }
 
 void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {
