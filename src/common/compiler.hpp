@@ -25,6 +25,14 @@
 #define DGRAM_ALWAYS_INLINE inline __attribute__((always_inline))
 #endif
 
+/// A test that is almost always false (a branch the usual path does not
+/// take): the compiler lays the usual path out straight, with no jump.
+#if defined(__GNUC__) || defined(__clang__)
+#define DGRAM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define DGRAM_UNLIKELY(x) (x)
+#endif
+
 /// Whether this is a build for size (see DGRAM_ALWAYS_INLINE): a second,
 /// faster copy of a path that a general one also covers is left out of
 /// it (`if constexpr (!kBuildForSize)`), as the compiler would.

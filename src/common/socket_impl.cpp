@@ -124,9 +124,20 @@ SysError SocketImpl::buildBound(const Endpoint& local,
   PlatformSocket* made =
       loop_.backend().createBound(*this, ioSpace_, options, local, err);
   if (!made) return err;
-  // Where it was built, its address says (an unsigned difference: one
-  // compare for both ends of the space).
-  // (In the space, the usual case, falls through.)
+  // Where it was built, its address says. At the start of the space (a
+  // POSIX socket: the usual case), its place is two constant bytes;
+  // anywhere else, keepBuilt's (out of line).
+  if (kBuildForSize || DGRAM_UNLIKELY(static_cast<void*>(made) != ioSpace_)) {
+    keepBuilt(made);
+    return {};
+  }
+  ioOffset_ = 0;
+  ioPlace_ = IoPlace::inSpace;
+  return {};
+}
+
+void SocketImpl::keepBuilt(PlatformSocket* made) noexcept {
+  // An unsigned difference: one compare for both ends of the space.
   auto offset = reinterpret_cast<std::uintptr_t>(made) -
                 reinterpret_cast<std::uintptr_t>(ioSpace_);
   ioOffset_ = static_cast<std::uint8_t>(offset);
@@ -135,7 +146,6 @@ SysError SocketImpl::buildBound(const Endpoint& local,
     new (ioSpace_) PlatformSocket*(made);
     ioPlace_ = IoPlace::onHeap;
   }
-  return {};
 }
 
 void SocketImpl::dropPlatform() noexcept {
@@ -749,9 +759,15 @@ void SocketImpl::listenAlone(Listener& callback) {
       listeningInterrupted(true);
       DGRAM_RETHROW;
     }
-    callback = nullptr;
   }
-  runPending();
+  // It goes before the work that waited for 'listening' runs. Without
+  // such work (no rare state), with its caller's frame, which ends on
+  // return (every caller returns at once: nothing runs in between), and
+  // is not emptied first for a destructor to test once more.
+  if (rare_) {
+    callback = nullptr;
+    runPendingWork();
+  }
 }
 
 void SocketImpl::listen(Listener&& callback, ListenerId callbackId) {

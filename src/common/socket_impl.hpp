@@ -370,6 +370,9 @@ class SocketImpl : private SocketEvents {
   /// if that fails.
   DGRAM_ALWAYS_INLINE SysError buildBound(const Endpoint& local,
                                           const OpenOptions* options);
+  /// buildBound's record of a platform socket built anywhere but at the
+  /// start of ioSpace_ (further in it, or on the heap).
+  DGRAM_NOINLINE void keepBuilt(PlatformSocket* made) noexcept;
   /// The platform socket; nullptr before the socket opens.
   PlatformSocket* io() const noexcept {
     auto* space = const_cast<unsigned char*>(ioSpace_);
@@ -445,7 +448,9 @@ class SocketImpl : private SocketEvents {
   /// 'bound', with the loop's handle reference if ref'd.
   DGRAM_ALWAYS_INLINE void becomeBound();
   /// 'listening' with no listener on the list: calls the bind's
-  /// `callback`, if any, alone, then the work that waited for 'listening'.
+  /// `callback`, if any, alone, then the work that waited for 'listening'
+  /// (emptying `callback` first; without such work the caller's frame,
+  /// which ends on return, destroys it).
   DGRAM_ALWAYS_INLINE void listenAlone(Listener& callback);
   /// A 'listening' listener or the bind callback threw (`emitted`: after
   /// 'listening' was emitted): what 'listening' starts happens next turn.

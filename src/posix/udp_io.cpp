@@ -160,8 +160,11 @@ int openDatagramSocket(int domain) {
 
 // A datagram socket of `family` with createSocket's open options set
 // (address and port reuse, IPV6_V6ONLY; `options` nullptr for none): its
-// descriptor, or -1 with `error` set (nothing left open).
-int openConfigured(Family family, const OpenOptions* options, SysError& error) {
+// descriptor, or -1 with `error` set (nothing left open). Inline: the
+// usual bind's call (no options) tests none.
+DGRAM_ALWAYS_INLINE int openConfigured(Family family,
+                                       const OpenOptions* options,
+                                       SysError& error) {
   int fd = openDatagramSocket(family == Family::IPv4 ? AF_INET : AF_INET6);
   if (fd < 0) {
     error = lastError();
@@ -185,9 +188,13 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   explicit PosixUdpSocket(SocketEvents& events)
       : PosixUdpSocket(events, -1, Family::IPv4, false) {}
   // A socket whose descriptor `fd`, of `family`, is open and bound already
-  // (Poller::createBound), about to start receiving.
+  // (Poller::createBound), about to start receiving: it counts as watched
+  // for reading from the start (watchOpened undoes that if the poller
+  // refuses), so that the flags' word is written once.
   PosixUdpSocket(SocketEvents& events, int fd, Family family)
-      : PosixUdpSocket(events, fd, family, true) {}
+      : PosixUdpSocket(events, fd, family, true) {
+    watched_ = kReadable;
+  }
   ~PosixUdpSocket() override {
     // Usually closed already (SocketImpl::closeNow): nothing left to do.
     if (fd_ >= 0 || flushScheduled_ || retryTimer_) closeLate();
@@ -214,12 +221,12 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
 
   // startReceiving() for a socket just built receiving (the usual bind,
   // Poller::createBound): nothing was watched, nothing waits to be sent.
+  // (The constructor counted it as watched already.)
   void watchOpened(Poller& poller) {
     if (int error = poller.registerNewReadable(fd_, this)) {
+      watched_ = 0;
       registrationFailed(kReadable, sysErrorFromErrno(error));
-      return;
     }
-    watched_ = kReadable;
   }
 
   DGRAM_NOINLINE void enableFeatures(int fd, Family family,
@@ -1177,8 +1184,7 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
         tos_(false),
         control_(false),
         blocked_(false),
-        family_(static_cast<std::uint8_t>(family)),
-        unused_(0) {}
+        family_(static_cast<std::uint8_t>(family)) {}
 
   // The poller is the loop's backend: reached through the loop rather
   // than held, one word less per socket.
@@ -1204,15 +1210,16 @@ class PosixUdpSocket final : public BsdSocket, private Watcher {
   bool gso_ : 1;             ///< segmented sends asked for, and not refused
   /// A run failed: try its first datagram alone (sendmmsg only).
   [[maybe_unused]] bool probeUnsegmented_ : 1;
-  bool gro_ : 1;             ///< the kernel may coalesce what it hands over
-  bool pktinfo_ : 1;         ///< datagrams say where they arrived
-  bool tos_ : 1;             ///< datagrams carry their TOS byte
-  bool control_ : 1;         ///< gro_ || pktinfo_ || tos_, asked per read
-  bool blocked_ : 1;         ///< the kernel said EAGAIN: wait for writability
-  std::uint8_t family_ : 1;  ///< a Family (rarely read: after the flags)
-  /// The rest of the flags' byte, zero: the constructor sets every bit of
-  /// it, so that it writes the flags whole (no read of what was there).
-  [[maybe_unused]] std::uint8_t unused_ : 6;
+  bool gro_ : 1;      ///< the kernel may coalesce what it hands over
+  bool pktinfo_ : 1;  ///< datagrams say where they arrived
+  bool tos_ : 1;      ///< datagrams carry their TOS byte
+  bool control_ : 1;  ///< gro_ || pktinfo_ || tos_, asked per read
+  bool blocked_ : 1;  ///< the kernel said EAGAIN: wait for writability
+  /// A Family (rarely read: after the flags). It fills the rest of the
+  /// flags' byte: the constructor sets every bit of it, so that it writes
+  /// the flags whole (no read of what was there), and the family's value
+  /// needs no mask there (its high bits are shifted out).
+  std::uint8_t family_ : 7;
 };
 
 }  // namespace
@@ -1229,31 +1236,58 @@ PlatformSocketPtr Poller::createSocket(LoopCore& loop, SocketEvents& events,
   return makePlatformSocket<PosixUdpSocket>(space, events);
 }
 
-PlatformSocket* Poller::createBound(SocketEvents& events, void* space,
-                                    const OpenOptions* options,
-                                    const Endpoint& local, SysError& error) {
+namespace {
+
+// Poller::createBound's body, inline in its two callers: the usual one
+// passes no options (nullptr, known when compiled: none is tested).
+DGRAM_ALWAYS_INLINE PlatformSocket* openBound(Poller& poller,
+                                              SocketEvents& events, void* space,
+                                              const OpenOptions* options,
+                                              const Endpoint& local,
+                                              SysError& error) {
   // The descriptor is opened and bound before the socket is built, which
   // it then is with its descriptor, once: a refused bind has only the
   // descriptor to take down (and `space`, where `local` may lie, is left
   // as it was). The socket's own calls are direct ones (its
   // type is known, the poller is this one).
+  // The address is built first: `local` is not read again (a value less
+  // to keep across the system calls).
   Family family = local.ip.family;
-  int fd = openConfigured(family, options, error);
-  if (fd < 0) return nullptr;
   sockaddr_storage sa;
   bsd::AddressLength length = toSockaddr(local, sa);
+  int fd = openConfigured(family, options, error);
+  if (fd < 0) return nullptr;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), length) != 0) {
     error = lastError();
     ::close(fd);
     return nullptr;
   }
-  claimNew(fd);
+  poller.claimNew(fd);
   // A POSIX socket always fits the space (see the static_assert above).
   auto* socket = new (space) PosixUdpSocket(events, fd, family);
   // A new socket has every feature off: most are opened without asking.
   if (options) socket->enableFeatures(fd, family, *options);
-  socket->watchOpened(*this);
+  socket->watchOpened(poller);
   return socket;
+}
+
+// createBound with open options, out of line: the usual bind keeps no
+// test of them once the descriptor is open (and a smaller frame).
+DGRAM_NOINLINE PlatformSocket* openBoundWithOptions(
+    Poller& poller, SocketEvents& events, void* space,
+    const OpenOptions* options, const Endpoint& local, SysError& error) {
+  return openBound(poller, events, space, options, local, error);
+}
+
+}  // namespace
+
+PlatformSocket* Poller::createBound(SocketEvents& events, void* space,
+                                    const OpenOptions* options,
+                                    const Endpoint& local, SysError& error) {
+  // (A build for size has the general body alone: see kBuildForSize.)
+  if (kBuildForSize || options)
+    return openBoundWithOptions(*this, events, space, options, local, error);
+  return openBound(*this, events, space, nullptr, local, error);
 }
 
 }  // namespace dgram::detail
