@@ -106,6 +106,10 @@ class EventListeners {
 
   /// No listener of any event (nor one removed during an emission).
   bool none() const noexcept { return head_ == nullptr; }
+  /// Zero exactly when none(): a word to combine with others in one test.
+  std::uintptr_t anyWord() const noexcept {
+    return reinterpret_cast<std::uintptr_t>(head_);
+  }
 
   bool empty(EventKind kind) const noexcept {
     for (const Entry* entry = head_; entry; entry = entry->next)

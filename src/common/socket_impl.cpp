@@ -1074,7 +1074,10 @@ void SocketImpl::cancelRareWork() {
 
 void SocketImpl::closeStep(void* context, void*) {
   auto& socket = *static_cast<SocketImpl*>(context);
-  if (!socket.listeners_.none() || socket.rare_ || socket.hasPendingBind_)
+  // Listeners or rare state: one test of the two words, or-ed.
+  if ((socket.listeners_.anyWord() |
+       reinterpret_cast<std::uintptr_t>(socket.rare_.get())) != 0 ||
+      socket.hasPendingBind_)
     return closeStepWithWork(socket);
   // The usual socket by now (its bind callback went once called): no
   // listener, no rare state, no bind that never finished, so nothing to

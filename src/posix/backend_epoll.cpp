@@ -34,6 +34,7 @@ class EpollPoller final : public Poller {
       ::close(epfd_);
       detail::throwError(errnoException(sysErrorFromErrno(error), "epoll_ctl"));
     }
+    count_ = 0;  // no batch yet: stopWatching may leave the set inline
   }
   ~EpollPoller() override { ::close(epfd_); }
 

@@ -193,9 +193,11 @@ class Poller : public Backend {
   // every build, so that the class is the same wherever it is included): its
   // set (-1 for the other backends), and the events in the batch being
   // dispatched (0 between batches; the kqueue backend keeps a count of its
-  // own).
+  // own). count_ is -1 for the other backends, so that one test says
+  // whether stopWatching may leave the epoll set inline (an epoll backend
+  // between batches).
   int epfd_ = -1;
-  int count_ = 0;
+  int count_ = -1;
 
  private:
   // The tables' growth, out of line (descriptors mostly rise, and the

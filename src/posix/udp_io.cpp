@@ -46,7 +46,7 @@ namespace dgram::detail {
 
 inline void Poller::stopWatching(int fd, Watcher* watcher) {
 #ifdef DGRAM_HAVE_EPOLL
-  if (epfd_ >= 0 && count_ == 0) {
+  if (count_ == 0) {  // the epoll backend, between batches
     leaveEpollSet(fd, watcher);
     return;
   }
