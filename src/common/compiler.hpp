@@ -25,6 +25,18 @@
 #define DGRAM_ALWAYS_INLINE inline __attribute__((always_inline))
 #endif
 
+/// Tells the compiler that `cond` holds (it must), so that it leaves out
+/// what would only run otherwise: a destructor's test of a member known
+/// to be empty, for one.
+#if defined(_MSC_VER) && !defined(__clang__)
+#define DGRAM_ASSUME(cond) __assume(cond)
+#else
+#define DGRAM_ASSUME(cond)                \
+  do {                                    \
+    if (!(cond)) __builtin_unreachable(); \
+  } while (false)
+#endif
+
 /// Whether this is a build for size (see DGRAM_ALWAYS_INLINE): a second,
 /// faster copy of a path that a general one also covers is left out of
 /// it (`if constexpr (!kBuildForSize)`), as the compiler would.
