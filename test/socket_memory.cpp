@@ -92,6 +92,55 @@ TEST_CASE("empty slabs go back to the heap but one", "[memory]") {
   CHECK(pool.slabCount() == 1);
 }
 
+TEST_CASE("a slab gives out all its blocks, freed ones and unused ones mixed",
+          "[memory]") {
+  if (!BlockPool::usesSlabs()) {
+    WARN("SKIPPED: under AddressSanitizer blocks come from the heap");
+    return;
+  }
+  BlockPool pool(kBlock);
+  const std::size_t perSlab = pool.blocksPerSlab();
+  // Blocks come from a slab's unused end a few at a time: frees between
+  // allocations put blocks back before the end is reached.
+  std::vector<void*> held;
+  std::set<void*> seen;
+  for (std::size_t i = 0; i < perSlab - 1; ++i) {
+    held.push_back(pool.allocate());
+    seen.insert(held.back());
+    if (i % 3 == 2) {
+      pool.deallocate(held[held.size() - 2]);
+      held.erase(held.end() - 2);
+    }
+  }
+  // The slab holds perSlab blocks: the rest fit in it, then one more
+  // needs a second slab.
+  while (held.size() < perSlab) {
+    held.push_back(pool.allocate());
+    seen.insert(held.back());
+    CHECK(pool.slabCount() == 1);
+  }
+  CHECK(seen.size() == perSlab);  // no block was given out twice at once
+  std::set<void*> distinct(held.begin(), held.end());
+  CHECK(distinct.size() == perSlab);
+  held.push_back(pool.allocate());
+  CHECK(pool.slabCount() == 2);
+  // Emptied in any order, then filled again: the kept slab gives all its
+  // blocks again before a second one is made.
+  std::mt19937 random(11);
+  std::shuffle(held.begin(), held.end(), random);
+  for (void* block : held)
+    pool.deallocate(block);
+  held.clear();
+  CHECK(pool.slabCount() == 1);
+  for (std::size_t i = 0; i < perSlab; ++i)
+    held.push_back(pool.allocate());
+  CHECK(pool.slabCount() == 1);
+  held.push_back(pool.allocate());
+  CHECK(pool.slabCount() == 2);
+  for (void* block : held)
+    pool.deallocate(block);
+}
+
 TEST_CASE("threads share the pool, a block freed by another thread",
           "[memory][thread]") {
   BlockPool pool(kBlock);

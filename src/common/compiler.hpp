@@ -2,6 +2,8 @@
 // Layer: common state machine.
 #pragma once
 
+#include <cassert>
+
 /// Keeps a rarely taken branch's work (error handling, first-use setup)
 /// out of the function that calls it: inlined, it makes every call of the
 /// hot function save more registers and set up more stack.
@@ -31,6 +33,20 @@
 #define DGRAM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define DGRAM_UNLIKELY(x) (x)
+#endif
+
+/// Tells the compiler that `cond` holds (it must), so that it leaves out
+/// what would only run otherwise: a destructor's test of a member known
+/// to be empty, for one. Builds with assertions check it instead.
+#if !defined(NDEBUG)
+#define DGRAM_ASSUME(cond) assert(cond)
+#elif defined(_MSC_VER) && !defined(__clang__)
+#define DGRAM_ASSUME(cond) __assume(cond)
+#else
+#define DGRAM_ASSUME(cond)                \
+  do {                                    \
+    if (!(cond)) __builtin_unreachable(); \
+  } while (false)
 #endif
 
 /// Whether this is a build for size (see DGRAM_ALWAYS_INLINE): a second,

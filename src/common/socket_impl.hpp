@@ -835,16 +835,18 @@ inline SocketImpl::SocketImpl(const SocketOptions& options, Loop& loop)
 // Inline where the socket is destroyed (the shared_ptr's dispose): most
 // sockets end released (their close step ran: no unfinished bind, no
 // handle reference; a POSIX platform socket went at close()), with
-// nothing but their place in the loop's list to give back: no listener
-// and no rare state, so the listeners' destructor (which does not run on
-// its own: see self_) would have nothing to do.
+// nothing but their place in the loop's list to give back: no listener,
+// no rare state and no send state, so the listeners' destructor (which
+// does not run on its own: see self_) would have nothing to do.
 inline SocketImpl::~SocketImpl() {
   if (released_ && !abandoned_ && ioPlace_ == IoPlace::none && !rare_ &&
-      listeners_.none()) {
+      !sends_ && listeners_.none())
     loop_.detach(this);
-    return;
-  }
-  destroyUnusual();
+  else
+    destroyUnusual();
+  // Both paths leave rare_ and sends_ empty: said here, so that their own
+  // destructors, which run next, test nothing.
+  DGRAM_ASSUME(!rare_ && !sends_);
 }
 
 // LoopCore's socket list, here where SocketImpl is known: inline in the

@@ -2,6 +2,7 @@
 // Layer: common state machine.
 #include "common/socket_memory.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <new>
@@ -20,21 +21,44 @@ BlockPool::~BlockPool() {
 }
 
 void* BlockPool::allocateInNewSlab() {
-  std::lock_guard<SpinLock> guard(lock_, std::adopt_lock);
-  Slab* slab = spare_ ? spare_ : newSlab();  // may throw: unlocked
+  Slab* slab = spare_;
+  if (!slab) {
+    std::unique_lock<SpinLock> guard(lock_, std::adopt_lock);
+    slab = newSlab();  // may throw: unlocked
+    guard.release();   // held on, for take()
+    cut(slab);
+  }
   spare_ = nullptr;
-  link(open_, slab);
-  void* payload = takeBlock(slab);
-  if (slab->used == blocksPerSlab_) {  // a slab of one block
+  link(open_, slab);  // its free list has blocks (a spare's: all it cut)
+  return take();
+}
+
+void* BlockPool::allocateContended() {
+  lock_.lock();
+  return take();
+}
+
+void BlockPool::cut(Slab* slab) noexcept {
+  std::size_t from = slab->carved;
+  std::size_t to = std::min(from + kBlocksPerCut, blocksPerSlab_);
+  slab->carved = to;
+  // Linked front to back, so that blocks are given out in address order.
+  BlockHeader* next = nullptr;
+  for (std::size_t i = to; i-- > from;) {
+    auto* block = reinterpret_cast<BlockHeader*>(slab->blocks() + i * stride_);
+    block->next = next;
+    next = block;
+  }
+  slab->free = next;
+}
+
+void* BlockPool::ranOut(Slab* slab, void* payload) noexcept {
+  if (slab->carved < blocksPerSlab_) {
+    cut(slab);
+  } else {
     unlink(open_, slab);
     link(full_, slab);
   }
-  return payload;
-}
-
-void* BlockPool::filled(Slab* slab, void* payload) noexcept {
-  unlink(open_, slab);
-  link(full_, slab);
   lock_.unlock();
   return payload;
 }
@@ -45,9 +69,7 @@ void BlockPool::slabChanged(Slab* slab, bool wasFull) noexcept {
     // Empty: back to the heap, unless it is the one kept.
     unlink(wasFull ? full_ : open_, slab);
     if (!spare_) {
-      slab->free = nullptr;
-      slab->carved = 0;
-      spare_ = slab;
+      spare_ = slab;  // its free list holds every block it cut
       return;
     }
     --slabs_;

@@ -7,8 +7,10 @@
 // freed neighbour before it: about 350 instructions a socket, more than the
 // rest of its creation, bind and close together. Here the blocks of one
 // size come from slabs of about 180, each block remembering its slab: a
-// block is taken from a free list or cut from the slab's unused end, and
-// given back to its slab's free list.
+// block is taken from its slab's free list and given back to it. A slab's
+// blocks join its free list a few dozen at a time, from its unused end,
+// when the list runs out (so that allocating is only a pop, and a program
+// with one socket does not touch a whole slab).
 //
 // Process-wide, behind one lock: a socket may outlive its loop, and its
 // last reference may go on another thread than the one that made it. The
@@ -96,6 +98,9 @@ class BlockPool {
   /// A block's header: the slab it belongs to while in use, the next free
   /// block while free (socket_memory.cpp).
   static constexpr std::size_t kHeaderBytes = 8;
+  /// Blocks cut from a slab's unused end onto its free list at a time
+  /// (see the top of this file).
+  static constexpr std::size_t kBlocksPerCut = 32;
   /// A slab's header, before its blocks: three pointers and two counts
   /// (socket_memory.cpp checks it against the Slab itself).
   static constexpr std::size_t kSlabHeaderBytes =
@@ -103,21 +108,27 @@ class BlockPool {
       kBlockAlign * kBlockAlign;
   struct Slab;
   Slab* newSlab();
+  /// Puts the next blocks of `slab`'s unused end on its free list, which
+  /// is empty (with the lock held).
+  void cut(Slab* slab) noexcept;
   // The parts of allocate() and deallocate() that change the slab lists,
   // out of line so that the usual call keeps no register saved. Each is
   // called with the lock held and unlocks it.
   /// allocate() with no slab open: a spare or new one.
   DGRAM_NOINLINE void* allocateInNewSlab();
-  /// allocate() just took the last block of `slab`: it becomes full.
-  DGRAM_NOINLINE void* filled(Slab* slab, void* payload) noexcept;
+  /// allocate() just emptied the free list of `slab`: cuts more blocks,
+  /// or, with none left to cut, the slab becomes full.
+  DGRAM_NOINLINE void* ranOut(Slab* slab, void* payload) noexcept;
+  /// allocate() found the lock held: waits for it, then allocates.
+  DGRAM_NOINLINE void* allocateContended();
+  /// allocate()'s work with the lock held (unlocks it).
+  DGRAM_ALWAYS_INLINE void* take();
   /// deallocate() gave a block back to `slab`, which was full or is empty.
   DGRAM_NOINLINE void slabChanged(Slab* slab, bool wasFull) noexcept;
   /// deallocate() found the lock held: waits for it, then gives back.
   DGRAM_NOINLINE void deallocateContended(void* payload) noexcept;
   /// deallocate()'s work with the lock held (unlocks it).
   DGRAM_ALWAYS_INLINE void giveBack(void* payload) noexcept;
-  /// A block of `slab`, which has one (with the lock held).
-  DGRAM_ALWAYS_INLINE void* takeBlock(Slab* slab) noexcept;
   void link(Slab*& list, Slab* slab) noexcept;
   void unlink(Slab*& list, Slab* slab) noexcept;
 
@@ -144,10 +155,12 @@ class BlockPool {
   std::size_t stride_;         ///< a block with its slab pointer
   std::size_t blocksPerSlab_;  ///< blocks a slab holds
   std::size_t slabBytes_;      ///< a slab's size
-  Slab* open_ = nullptr;       ///< slabs with a free block, a list
+  /// Slabs with a free block (never an empty free list: see ranOut), a
+  /// list.
+  Slab* open_ = nullptr;
   /// Slabs without one, a list: every slab stays reachable from the pool
   /// (a leak checker sees a socket alive at exit as reachable).
-  Slab* full_ = nullptr;
+  Slab* full_ = nullptr;   ///< (their free lists are empty)
   Slab* spare_ = nullptr;  ///< one empty slab, kept
   std::size_t slabs_ = 0;  ///< slabs held, the spare included
 };
@@ -155,9 +168,10 @@ class BlockPool {
 struct BlockPool::Slab {
   Slab* prev = nullptr;  ///< in open_ or full_
   Slab* next = nullptr;
-  BlockHeader* free = nullptr;  ///< blocks given back, to give out again
-  std::size_t used = 0;         ///< blocks given out
-  std::size_t carved = 0;       ///< blocks cut from the front so far
+  /// Blocks to give out: given back, or cut from the unused end.
+  BlockHeader* free = nullptr;
+  std::size_t used = 0;    ///< blocks given out
+  std::size_t carved = 0;  ///< blocks cut from the front so far
 
   unsigned char* blocks() noexcept {
     return reinterpret_cast<unsigned char*>(this) + kSlabHeaderBytes;
@@ -171,26 +185,25 @@ inline void* BlockPool::allocate() {
 #ifdef DGRAM_SOCKET_BLOCKS_FROM_HEAP
   return ::operator new(stride_ - kHeaderBytes);
 #else
-  lock_.lock();
-  Slab* slab = open_;
-  if (!slab) return allocateInNewSlab();
-  void* payload = takeBlock(slab);
-  if (slab->used == blocksPerSlab_) return filled(slab, payload);
-  lock_.unlock();
-  return payload;
+  // The wait is out of line, with the rest of the call (as deallocate's):
+  // the usual call keeps no register saved for it.
+  if (!lock_.tryLock()) return allocateContended();
+  return take();
 #endif  // DGRAM_SOCKET_BLOCKS_FROM_HEAP
 }
 
-inline void* BlockPool::takeBlock(Slab* slab) noexcept {
-  BlockHeader* block = slab->free;
-  if (block)
-    slab->free = block->next;
-  else
-    block = reinterpret_cast<BlockHeader*>(slab->blocks() +
-                                           slab->carved++ * stride_);
+inline void* BlockPool::take() {
+  Slab* slab = open_;
+  if (!slab) return allocateInNewSlab();
+  BlockHeader* block = slab->free;  // an open slab's list has one
+  BlockHeader* next = block->next;
+  slab->free = next;
   block->slab = slab;
   ++slab->used;
-  return reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
+  void* payload = reinterpret_cast<unsigned char*>(block) + kHeaderBytes;
+  if (!next) return ranOut(slab, payload);
+  lock_.unlock();
+  return payload;
 }
 
 inline void BlockPool::deallocate(void* payload) noexcept {
@@ -209,8 +222,9 @@ inline void BlockPool::giveBack(void* payload) noexcept {
   auto* block = reinterpret_cast<BlockHeader*>(
       static_cast<unsigned char*>(payload) - kHeaderBytes);
   auto* slab = static_cast<Slab*>(block->slab);
-  bool wasFull = slab->used == blocksPerSlab_;
-  block->next = slab->free;
+  BlockHeader* first = slab->free;
+  bool wasFull = !first;  // (an open slab's list is never empty)
+  block->next = first;
   slab->free = block;
   if (--slab->used == 0 || wasFull) return slabChanged(slab, wasFull);
   lock_.unlock();
