@@ -252,6 +252,66 @@ TEST_CASE(
   }
 }
 
+// The host cache compares a bind's text with the last one parsed (inline,
+// a word at a time, for texts of 8 to 16 characters): texts in a row that
+// differ in one character, in either word or in length, or that are read
+// as another address (inet_aton's forms), each bind where they say.
+TEST_CASE(
+    "binds in a row to numeric texts that differ a little each bind there",
+    "[bind]") {
+  dgram::Loop loop;
+  struct Case {
+    const char* host;
+    const char* bound;
+  };
+  for (Case c :
+       {Case{"127.0.0.1", "127.0.0.1"}, Case{"127.0.0.2", "127.0.0.2"},
+        Case{"127.0.0.2", "127.0.0.2"}, Case{"127.0.1.2", "127.0.1.2"},
+        Case{"127.0.0.12", "127.0.0.12"}, Case{"127.0.0.13", "127.0.0.13"},
+        Case{"127.0.0.013", "127.0.0.11"},
+        Case{"127.100.100.100", "127.100.100.100"},
+        Case{"127.100.100.101", "127.100.100.101"},
+        Case{"127.101.100.101", "127.101.100.101"},
+        Case{"127.0.000000003", "127.0.0.3"},
+        Case{"127.0.0000000004", "127.0.0.4"},
+        Case{"127.0.00000000005", "127.0.0.5"},
+        Case{"127.0.00000000006", "127.0.0.6"}, Case{"127.1", "127.0.0.1"},
+        Case{"127.2", "127.0.0.2"}, Case{"127.0.0.1", "127.0.0.1"}}) {
+    CAPTURE(c.host);
+    auto socket = test::makeSocket(loop);
+    int listening = 0;
+    socket->bind(0, c.host, [&] { ++listening; });
+    REQUIRE(test::runUntil(loop, [&] { return listening == 1; }));
+    CHECK(socket->address().address.str() == c.bound);
+    socket->close();
+    REQUIRE(test::runUntilIdle(loop));
+  }
+}
+
+// The cache remembers the family a text was read for: an IPv4 text that
+// a udp4 socket bound to is still not an address of a udp6 socket.
+TEST_CASE("a udp6 bind to the IPv4 text a udp4 socket bound to fails",
+          "[bind][ipv6]") {
+  if (!test::haveIPv6()) {
+    WARN("skipped: no IPv6 loopback on this machine");
+    return;
+  }
+  dgram::Loop loop;
+  auto socket4 = test::makeSocket(loop);
+  test::bindAndWait(loop, *socket4, "127.0.0.1");
+  auto socket6 = test::makeSocket(loop, dgram::Type::udp6);
+  std::optional<dgram::Error> error;
+  socket6->on(dgram::error, [&](const dgram::Error& e) { error = e; });
+  bool listening = false;
+  socket6->bind(0, "127.0.0.1", [&] { listening = true; });
+  REQUIRE(test::runUntil(loop, [&] { return error.has_value(); }));
+  CHECK_FALSE(listening);
+  CHECK(std::string(error->what()) == "bind EINVAL 127.0.0.1");
+  socket4->close();
+  socket6->close();
+  CHECK(test::runUntilIdle(loop));
+}
+
 TEST_CASE("bind object form with port, address and exclusive", "[bind]") {
   dgram::Loop loop;
   auto socket = test::makeSocket(loop);

@@ -50,4 +50,23 @@ inline bool sameText(const IpString& cached, std::string_view text) noexcept {
   return true;
 }
 
+/// Whether sameShortText() can compare a text of `size` characters: 8 to
+/// 16 (most IPv4 texts, "127.0.0.1" among them).
+constexpr bool isShortText(std::size_t size) noexcept {
+  return size - 8 <= 8;
+}
+
+/// sameText() for a text that isShortText() (the caller tests that):
+/// inline in the bind's usual path (SocketImpl::bind), where a call to
+/// sameText cost more than its compare (the registers kept around it, a
+/// larger frame): the length and two words.
+DGRAM_ALWAYS_INLINE bool sameShortText(const IpString& cached,
+                                       std::string_view text) noexcept {
+  std::size_t size = text.size();
+  const char* a = cached.c_str();
+  const char* b = text.data();
+  return cached.size() == size && sameWord<std::uint64_t>(a, b) &&
+         sameWord<std::uint64_t>(a + size - 8, b + size - 8);
+}
+
 }  // namespace dgram::detail

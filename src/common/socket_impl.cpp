@@ -481,6 +481,14 @@ inline const IpAddress* SocketImpl::cachedHost(std::string_view host,
   return hit && cache.hostIp ? &*cache.hostIp : nullptr;
 }
 
+inline const IpAddress* SocketImpl::cachedShortHost(std::string_view host) {
+  LoopCore::DatagramCaches& cache = loop_.datagramCaches();
+  return sameShortText(cache.host, host) && cache.hostFamily == family() &&
+                 cache.hostIp
+             ? &*cache.hostIp
+             : nullptr;
+}
+
 Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
                          ErrorSink sink) {
   // (The public Socket for Socket::bind to return: its call is the last
@@ -490,15 +498,16 @@ Socket& SocketImpl::bind(int port, std::string_view address, Listener&& cb,
       static_cast<unsigned>(port) > 65535)
     return refuseBindCall(port, sink);
   // The usual bind, to no address or to one the loop's host cache holds
-  // (programs bind many sockets to one address), calls nothing but tail
-  // calls and keeps a frame of two registers; any other (not in the
-  // cache, a name, a custom lookup) is bindAddress's, out of line. (A
-  // build for size has bindAddress alone: see kBuildForSize.)
+  // (programs bind many sockets to one address) whose text is short enough
+  // for an inline compare, calls nothing but tail calls; any other (not
+  // in the cache, a longer or shorter text, a name, a custom lookup) is
+  // bindAddress's, out of line, which compares it again in full. (A build
+  // for size has bindAddress alone: see kBuildForSize.)
   if (!kBuildForSize) {
-    bool hit = false;
-    const IpAddress* known = address.empty()     ? anyOfFamily()
-                             : hasCustomLookup() ? nullptr
-                                                 : cachedHost(address, hit);
+    const IpAddress* known = address.empty() ? anyOfFamily()
+                             : hasCustomLookup() || !isShortText(address.size())
+                                 ? nullptr
+                                 : cachedShortHost(address);
     if (known) return bindKnown(port, *known, std::move(cb));
   }
   return bindAddress(port, address, std::move(cb));

@@ -557,6 +557,9 @@ class SocketImpl : private SocketEvents {
   /// nullptr when it is not, or is not numeric.
   DGRAM_ALWAYS_INLINE const IpAddress* cachedHost(std::string_view host,
                                                   bool& hit);
+  /// cachedHost() for a `host` that isShortText() (the bind's usual
+  /// path: most IPv4 texts), compared inline: nullptr on a miss.
+  DGRAM_ALWAYS_INLINE const IpAddress* cachedShortHost(std::string_view host);
   /// parseNumericCached's miss: parses `host` and caches the result.
   const IpAddress* parseAndCache(std::string_view host, bool& canonical);
   /// The part of parseNumericCached that reads the caches: false when
