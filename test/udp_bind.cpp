@@ -25,7 +25,19 @@ using test::thrownBy;
 
 using namespace std::chrono_literals;
 
-// Binds a fresh socket to 127.0.0.1 on a random port and waits for it.
+// Binds a fresh socket of `loop` to `host` on a random port, waits for it,
+// closes it again and says which address it was bound to.
+std::string boundAddressOf(dgram::Loop& loop, const char* host) {
+  auto socket = test::makeSocket(loop);
+  int listening = 0;
+  socket->bind(0, host, [&] { ++listening; });
+  REQUIRE(test::runUntil(loop, [&] { return listening == 1; }));
+  std::string bound = socket->address().address.str();
+  socket->close();
+  REQUIRE(test::runUntilIdle(loop));
+  return bound;
+}
+
 }  // namespace
 
 TEST_CASE("bind twice throws ERR_SOCKET_ALREADY_BOUND, while binding and bound",
@@ -242,13 +254,7 @@ TEST_CASE(
   for (const char* host :
        {"localhost", "localhost", "127.0.0.1", "127.0.0.1", "localhost"}) {
     CAPTURE(host);
-    auto socket = test::makeSocket(loop);
-    int listening = 0;
-    socket->bind(0, host, [&] { ++listening; });
-    REQUIRE(test::runUntil(loop, [&] { return listening == 1; }));
-    CHECK(socket->address().address.str() == "127.0.0.1");
-    socket->close();
-    REQUIRE(test::runUntilIdle(loop));
+    CHECK(boundAddressOf(loop, host) == "127.0.0.1");
   }
 }
 
@@ -278,13 +284,7 @@ TEST_CASE(
         Case{"127.0.00000000006", "127.0.0.6"}, Case{"127.1", "127.0.0.1"},
         Case{"127.2", "127.0.0.2"}, Case{"127.0.0.1", "127.0.0.1"}}) {
     CAPTURE(c.host);
-    auto socket = test::makeSocket(loop);
-    int listening = 0;
-    socket->bind(0, c.host, [&] { ++listening; });
-    REQUIRE(test::runUntil(loop, [&] { return listening == 1; }));
-    CHECK(socket->address().address.str() == c.bound);
-    socket->close();
-    REQUIRE(test::runUntilIdle(loop));
+    CHECK(boundAddressOf(loop, c.host) == c.bound);
   }
 }
 
